@@ -1,0 +1,43 @@
+# 园区生产看板 — the two commands of the README:
+#   make run    set up .venv, create the demo database if there is none, start the dashboard
+#   make test   set up .venv with test tools and system packages, then run every test
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+DB     ?= $(or $(PARK_DB),data/park.duckdb)
+
+.PHONY: run setup setup-dev system-deps demo-db test lint bench clean-db
+
+run: setup demo-db
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+setup: $(VENV)/.runtime
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup-dev: $(VENV)/.dev
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Chromium (browser tests, PNG export) and CJK fonts come from Debian; needs root.
+system-deps:
+	bash scripts/system-deps.sh
+
+demo-db: setup
+	@if [ -f "$(DB)" ]; then echo "使用已有数据库 $(DB)"; else $(PY) -m analytics demo --db "$(DB)"; fi
+
+test: setup-dev system-deps
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+lint: setup-dev
+	$(PY) -m ruff check .
+
+bench: setup-dev
+	$(PY) bench/ingest.py
+	$(PY) bench/export.py

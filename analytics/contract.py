@@ -1,0 +1,225 @@
+"""The monthly upload contract (DESIGN.md §4) as data.
+
+This module is the single list of columns: the templates, the validator, the help text on
+the upload page and the database schema of the record tables are all generated from
+``SECTORS``. Add a column here and every one of them follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column kinds. A kind decides parsing, bounds and which header units are accepted.
+MONTH = "month"
+TEXT = "text"
+CHOICE = "choice"
+COUNT = "count"  # whole numbers >= 0 (羽, 头, 枚, 人)
+MONEY = "money"  # >= 0, canonical 元
+WEIGHT = "weight"  # >= 0, canonical 公斤
+AREA = "area"  # >= 0, canonical 亩
+
+# Where a column lives in the store.
+KEY = "key"  # part of the record identity (month, cooperative, unit)
+MEASURE = "measure"  # a monthly value in the sector's record table
+ATTR = "attr"  # an attribute of the unit (village, zone, land) kept in `units`
+
+# Accepted header units per kind, with the factor to the canonical unit.
+UNIT_FACTORS: dict[str, dict[str, float]] = {
+    MONEY: {"元": 1.0, "万元": 10_000.0},
+    WEIGHT: {"公斤": 1.0, "千克": 1.0, "kg": 1.0, "斤": 0.5, "吨": 1_000.0, "t": 1_000.0},
+    AREA: {"亩": 1.0, "平方米": 1 / 666.67, "m2": 1 / 666.67, "㎡": 1 / 666.67},
+    COUNT: {"羽": 1.0, "只": 1.0, "头": 1.0, "枚": 1.0, "个": 1.0, "人": 1.0},
+}
+
+SQL_TYPES = {
+    MONTH: "DATE",
+    TEXT: "VARCHAR",
+    CHOICE: "VARCHAR",
+    COUNT: "BIGINT",
+    MONEY: "DOUBLE",
+    WEIGHT: "DOUBLE",
+    AREA: "DOUBLE",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an upload sheet."""
+
+    key: str  # name in the store and in DataFrames
+    zh: str  # canonical Chinese header, without unit
+    en: str  # English alias accepted as a header
+    kind: str
+    role: str = MEASURE
+    unit: str | None = None  # canonical unit shown in the header, e.g. 羽, 元
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    # Values far above this are implausible: used for warnings, never for rejection.
+    plausible_max: float | None = None
+    help_zh: str = ""
+    help_en: str = ""
+
+    @property
+    def header(self) -> str:
+        """The header as the template writes it: 存栏(羽)."""
+        return f"{self.zh}({self.unit})" if self.unit else self.zh
+
+    @property
+    def header_en(self) -> str:
+        return self.en
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class Sector:
+    key: str  # duck / hog / greenhouse
+    zh: str
+    en: str
+    unit_zh: str  # what one unit is called: 棚, 户
+    unit_en: str
+    table: str  # record table in the store
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    @property
+    def keys(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.role == KEY)
+
+    @property
+    def measures(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.role == MEASURE)
+
+    @property
+    def attrs(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.role == ATTR)
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+
+def _keys(unit_zh: str, unit_en: str, unit_help_zh: str, unit_help_en: str) -> tuple[Column, ...]:
+    return (
+        Column("month", "月份", "month", MONTH, KEY, required=True,
+               help_zh="报表月份，如 2023-06、2023/6、2023年6月、202306",
+               help_en="Reporting month, e.g. 2023-06, 2023/6, 202306"),
+        Column("cooperative", "合作社", "cooperative", TEXT, KEY, required=True,
+               help_zh="合作社全称，与登记名称一致", help_en="Cooperative's registered name"),
+        Column("unit", unit_zh, unit_en, TEXT, KEY, required=True,
+               help_zh=unit_help_zh, help_en=unit_help_en),
+    )
+
+
+_OPTIONAL_ATTRS = (
+    Column("village", "村", "village", TEXT, ATTR, help_zh="所在村（可选）", help_en="Village (optional)"),
+    Column("zone", "小区", "zone", TEXT, ATTR, help_zh="所属养殖小区/片区（可选）",
+           help_en="Breeding zone (optional)"),
+    Column("land_mu", "占地", "land_mu", AREA, ATTR, unit="亩", plausible_max=200,
+           help_zh="棚舍或猪场占地面积（可选，用于亩均对比）",
+           help_en="Land the shed or farm occupies (optional, for per-mu comparison)"),
+)
+
+_MONEY = (
+    Column("revenue", "销售收入", "revenue", MONEY, unit="元", plausible_max=5_000_000,
+           help_zh="当月销售收入", help_en="Sales revenue in the month"),
+    Column("cost", "成本", "cost", MONEY, unit="元", plausible_max=5_000_000,
+           help_zh="当月总成本（饲料、人工、防疫等）", help_en="Total cost in the month"),
+    Column("workers", "用工", "workers", COUNT, unit="人", plausible_max=100,
+           help_zh="当月雇用人数（带动就业）", help_en="People employed in the month (jobs)"),
+)
+
+DUCK = Sector(
+    "duck", "种鸭", "Breeder ducks", "棚", "shed", "duck_records",
+    _keys("棚号", "shed", "鸭棚编号，如 D-001", "Shed number, e.g. D-001")
+    + (
+        Column("stock", "存栏", "stock", COUNT, unit="羽", plausible_max=20_000,
+               help_zh="月末存栏只数", help_en="Birds on hand at month end"),
+        Column("eggs", "产蛋", "eggs", COUNT, unit="枚", plausible_max=600_000,
+               help_zh="当月产蛋枚数", help_en="Eggs laid in the month"),
+        Column("culled", "死淘", "culled", COUNT, unit="羽", plausible_max=5_000,
+               help_zh="当月死亡和淘汰只数", help_en="Birds dead or culled in the month"),
+        Column("feed_kg", "饲料", "feed_kg", WEIGHT, unit="公斤", plausible_max=200_000,
+               help_zh="当月饲料用量", help_en="Feed used in the month"),
+    )
+    + _MONEY + _OPTIONAL_ATTRS,
+)
+
+HOG = Sector(
+    "hog", "生猪", "Hogs", "户", "farm", "hog_records",
+    _keys("养殖户", "farm", "养殖户姓名或猪场编号", "Farmer's name or farm number")
+    + (
+        Column("stock", "存栏", "stock", COUNT, unit="头", plausible_max=5_000,
+               help_zh="月末存栏头数", help_en="Hogs on hand at month end"),
+        Column("sows", "能繁母猪", "sows", COUNT, unit="头", plausible_max=1_000,
+               help_zh="月末能繁母猪头数", help_en="Breeding sows at month end"),
+        Column("sold_head", "出栏", "sold_head", COUNT, unit="头", plausible_max=2_000,
+               help_zh="当月出栏头数", help_en="Hogs marketed in the month"),
+        Column("sold_kg", "出栏重", "sold_kg", WEIGHT, unit="公斤", plausible_max=300_000,
+               help_zh="当月出栏总重", help_en="Live weight marketed in the month"),
+        Column("deaths", "死亡", "deaths", COUNT, unit="头", plausible_max=500,
+               help_zh="当月死亡头数", help_en="Deaths in the month"),
+        Column("feed_kg", "饲料", "feed_kg", WEIGHT, unit="公斤", plausible_max=500_000,
+               help_zh="当月饲料用量", help_en="Feed used in the month"),
+    )
+    + _MONEY + _OPTIONAL_ATTRS,
+)
+
+GH_TYPES = ("温室", "塑料大棚")
+GH_TYPE_ALIASES = {"温室": "温室", "greenhouse": "温室", "日光温室": "温室",
+                   "塑料大棚": "塑料大棚", "tunnel": "塑料大棚", "大棚": "塑料大棚", "拱棚": "塑料大棚"}
+
+GREENHOUSE = Sector(
+    "greenhouse", "大棚", "Greenhouses", "棚", "plot", "greenhouse_records",
+    _keys("棚号", "plot", "大棚编号，如 G-0001", "Plot number, e.g. G-0001")
+    + (
+        Column("gh_type", "棚型", "type", CHOICE, choices=GH_TYPES,
+               help_zh="温室 或 塑料大棚", help_en="温室 (greenhouse) or 塑料大棚 (tunnel)"),
+        Column("crop", "作物", "crop", TEXT, help_zh="种植作物，如 无籽西瓜、山药、药材、辣椒",
+               help_en="Crop grown, e.g. 无籽西瓜 (seedless watermelon)"),
+        Column("area_mu", "面积", "area_mu", AREA, unit="亩", plausible_max=50,
+               help_zh="种植面积（每月重复填写，不累加）",
+               help_en="Planted area (repeated each month, never summed)"),
+        Column("yield_kg", "产量", "yield_kg", WEIGHT, unit="公斤", plausible_max=100_000,
+               help_zh="当月采收产量", help_en="Harvest in the month"),
+    )
+    + _MONEY + _OPTIONAL_ATTRS,
+)
+
+SECTORS: dict[str, Sector] = {s.key: s for s in (DUCK, HOG, GREENHOUSE)}
+SECTOR_KEYS: tuple[str, ...] = tuple(SECTORS)
+
+
+def sector(key: str) -> Sector:
+    """Look a sector up by key, with a Chinese error for an unknown one."""
+    try:
+        return SECTORS[key]
+    except KeyError:
+        raise ValueError(f"未知板块“{key}”，应为 duck / hog / greenhouse 之一") from None
+
+
+def record_table_ddl(s: Sector) -> str:
+    """CREATE TABLE for a sector's monthly records, derived from the spec."""
+    cols = [f"{c.key} {c.sql_type}" + (" NOT NULL" if c.role == KEY else "")
+            for c in s.columns if c.role in (KEY, MEASURE)]
+    cols.append("upload_id BIGINT")
+    return f"CREATE TABLE IF NOT EXISTS {s.table} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def history_table_ddl(s: Sector) -> str:
+    """History of replaced record values; `replaced_by` is the upload that replaced them."""
+    cols = [f"{c.key} {c.sql_type}" for c in s.columns if c.role in (KEY, MEASURE)]
+    cols += ["upload_id BIGINT", "replaced_by BIGINT NOT NULL"]
+    return f"CREATE TABLE IF NOT EXISTS {s.table}_history (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def record_columns(s: Sector) -> list[str]:
+    """Column names of a sector's record table, in table order (without upload_id)."""
+    return [c.key for c in s.columns if c.role in (KEY, MEASURE)]

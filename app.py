@@ -1,0 +1,30 @@
+"""园区生产看板 — entry point: page config, login, shared sidebar, navigation by role."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import auth
+from ui.common import language_switch, t
+
+st.set_page_config(page_title="园区生产看板", page_icon="🌾", layout="wide")
+
+# (key, file, Chinese title, English title, icon). The key is what auth.may_open checks.
+PAGES = [
+    ("overview", "pages/overview.py", "总览", "Overview", ":material/dashboard:"),
+    ("duck", "pages/duck.py", "种鸭", "Breeder ducks", ":material/egg:"),
+    ("hog", "pages/hog.py", "生猪", "Hogs", ":material/savings:"),
+    ("greenhouse", "pages/greenhouse.py", "大棚", "Greenhouses", ":material/eco:"),
+    ("per_mu", "pages/per_mu.py", "亩均对比", "Per-mu comparison", ":material/compare_arrows:"),
+    ("present", "pages/present.py", "汇报", "Presentation", ":material/slideshow:"),
+    ("upload", "pages/upload.py", "上传月报", "Upload", ":material/upload_file:"),
+    ("uploads", "pages/uploads.py", "上报记录", "Upload log", ":material/history:"),
+    ("admin", "pages/admin.py", "管理", "Admin", ":material/admin_panel_settings:"),
+]
+
+st.sidebar.markdown(f"### 🌾 {t('园区生产看板', 'Park Production Dashboard')}")
+language_switch()
+user = auth.sidebar()
+pages = [st.Page(path, title=t(zh, en), icon=icon, url_path=key, default=(key == "overview"))
+         for key, path, zh, en, icon in PAGES if auth.may_open(user, key)]
+st.navigation(pages).run()

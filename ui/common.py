@@ -1,0 +1,163 @@
+"""What every page shares: the store, the language, the sidebar filters, cached queries.
+
+Pages draw; they get numbers only through :func:`q`, which calls a function of
+``analytics.kpis`` and caches the answer under the store's data version, so a commit or an
+undo shows everywhere at once (no timer).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from analytics import fmt, kpis
+from analytics.db import Store, default_db_path
+
+LANG_KEY = "lang"
+
+
+# --- language ----------------------------------------------------------------------------
+
+def lang() -> str:
+    """'zh' (default) or 'en'."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = "en" if st.query_params.get("lang") == "en" else "zh"
+    return st.session_state[LANG_KEY]
+
+
+def t(zh: str, en: str) -> str:
+    """Pick the label for the current language; every label passes through here."""
+    return zh if lang() == "zh" else en
+
+
+def language_switch() -> None:
+    english = st.sidebar.toggle("English", value=lang() == "en", key="_lang_toggle")
+    st.session_state[LANG_KEY] = "en" if english else "zh"
+
+
+# --- store and cached queries -----------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    return Store(Path(path))
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("PARK_DB") or default_db_path())
+
+
+def store() -> Store:
+    """The process's one connection to the database."""
+    return _store(str(db_path()))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(path: str, version: int, fn_name: str, args: tuple, kwargs: tuple) -> Any:
+    fn = getattr(kpis, fn_name)
+    cur = _store(path).cursor()
+    try:
+        return fn(cur, *args, **dict(kwargs))
+    finally:
+        cur.close()
+
+
+def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``analytics.kpis.<fn_name>(cursor, *args)``, cached under the data version."""
+    s = store()
+    return _cached(str(s.path), s.data_version(), fn_name, args, tuple(sorted(kwargs.items())))
+
+
+# --- sidebar filters ------------------------------------------------------------------
+
+def _default_year(years: list[int]) -> int:
+    """The latest complete year, so year-on-year figures compare like with like."""
+    months = q("available_months")
+    if months and months[-1].endswith("-12"):
+        return years[-1]
+    return years[-2] if len(years) > 1 else years[-1]
+
+
+def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
+    """Draw the shared filters; returns the chosen period and filters, or None with no data."""
+    years = q("available_years")
+    if not years:
+        return None
+    sb = st.sidebar
+    sb.subheader(t("筛选", "Filters"))
+    mode = sb.radio(t("期间", "Period"), ["year", "range"], horizontal=True, key="f_mode",
+                    format_func=lambda m: t("按年", "Year") if m == "year" else t("按月份区间", "Months"))
+    if mode == "year":
+        default = _default_year(years)
+        year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year",
+                            index=years[::-1].index(default),
+                            format_func=lambda y: f"{y}年" if lang() == "zh" else str(y))
+        period = kpis.Period.year(year)
+    else:
+        months = q("available_months")
+        start, end = sb.select_slider(t("月份区间", "Months"), options=months, key="f_range",
+                                      value=(months[max(0, len(months) - 12)], months[-1]))
+        period = kpis.Period.months(start, end)
+    coops = sb.multiselect(t("合作社", "Cooperative"), q("cooperatives"), key="f_coop",
+                           placeholder=t("全部", "All"))
+    villages = sb.multiselect(t("村", "Village"), q("villages"), key="f_village",
+                              placeholder=t("全部", "All"))
+    zones = sb.multiselect(t("小区", "Zone"), q("zones"), key="f_zone", placeholder=t("全部", "All"))
+    return period, kpis.Filters(tuple(coops), tuple(villages), tuple(zones))
+
+
+def filters_caption(period: kpis.Period, filters: kpis.Filters) -> str:
+    """The period and filters in words, for every chart's caption."""
+    parts = [t("期间：", "Period: ") + period.label(lang())]
+    for zh, en, values in (("合作社", "cooperative", filters.cooperatives),
+                           ("村", "village", filters.villages), ("小区", "zone", filters.zones)):
+        if values:
+            parts.append(f"{t(zh, en)}：{'、'.join(values)}" if lang() == "zh"
+                         else f"{en}: {', '.join(values)}")
+    return t("；", "; ").join(parts)
+
+
+# --- page furniture ------------------------------------------------------------------
+
+def is_demo() -> bool:
+    return store().is_demo()
+
+
+def demo_badge() -> None:
+    if is_demo():
+        st.warning(t("示例数据：本页数字由演示程序生成，并非真实统计。",
+                     "示例数据 (demo data): these figures are generated, not real statistics."),
+                   icon="🧪")
+
+
+def page_header(title_zh: str, title_en: str) -> None:
+    st.title(t(title_zh, title_en))
+    demo_badge()
+
+
+def no_data() -> None:
+    st.info(t("数据库里还没有数据。请在“上传”页上传月报，或运行 python -m analytics demo 生成示例数据。",
+              "No data yet. Upload a monthly sheet, or run python -m analytics demo for demo data."))
+
+
+PAGE_FIGS = "_page_figs"
+
+
+def show_chart(fig: Any, name: str, caption: str) -> None:
+    """Draw a chart with its caption; the browser's camera button saves a 2× PNG named `name`.
+
+    The figure is also remembered for the page's ZIP of all charts.
+    """
+    st.plotly_chart(fig, width="stretch", config={
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
+    })
+    st.caption(caption)
+    st.session_state.setdefault(PAGE_FIGS, {})[name] = fig
+
+
+def metric(label: str, value: str, delta: float | None = None, help: str | None = None) -> None:
+    st.metric(label, value, delta=fmt.pct(delta) if delta is not None else None, help=help,
+              delta_description=t("同比", "YoY") if delta is not None else None)
