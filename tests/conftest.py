@@ -1,0 +1,142 @@
+"""Shared fixtures: a fresh store, the demo store, clean Streamlit caches, a live app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from analytics import demo
+from analytics.db import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """A fresh, empty store."""
+    s = Store(tmp_path / "park.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(tmp_path_factory) -> Path:
+    """The demo park, built once per session; copy it before writing to it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with Store(path) as s:
+        demo.load(s)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db_file: Path, tmp_path: Path):
+    """A private, writable copy of the demo park."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db_file, path)
+    s = Store(path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app_db(monkeypatch, tmp_path: Path, demo_db_file: Path):
+    """Point the Streamlit app at a private copy of the demo park, with empty caches.
+
+    Returns the database path; open it with Store only after the AppTest is done, or
+    through ui.common.store() (same process, same connection).
+    """
+    import streamlit as st
+
+    path = tmp_path / "app.duckdb"
+    shutil.copy(demo_db_file, path)
+    monkeypatch.setenv("PARK_DB", str(path))
+    monkeypatch.setenv("PARK_PUBLIC_VIEW", "1")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(db_path: Path, env_extra: dict[str, str] | None = None):
+    """Start `streamlit run app.py` on a free port; returns (process, base_url)."""
+    port = _free_port()
+    env = {**os.environ, "PARK_DB": str(db_path), "PARK_PUBLIC_VIEW": "1", **(env_extra or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start:\n" + proc.stdout.read().decode(errors="replace"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("浏览器测试需要 /usr/bin/chromium：请运行 make system-deps")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, demo_db_file: Path):
+    """A running dashboard on a private copy of the demo park (shared by read-only tests)."""
+    path = tmp_path_factory.mktemp("live") / "live.duckdb"
+    shutil.copy(demo_db_file, path)
+    proc, url = start_app(path)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def wait_for_app(page, timeout: float = 30_000) -> None:
+    """Wait until the script run finished (Streamlit's own e2e idiom)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=timeout)
+    page.wait_for_timeout(300)
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
