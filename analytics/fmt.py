@@ -40,10 +40,15 @@ def wan(x: float | int | None, digits: int = 1) -> str:
     return f"{x / 10_000:,.{digits}f}"
 
 
-def money(x: float | None, lang: str = "zh", digits: int = 1) -> str:
-    """Money: 万元 in Chinese, 10k yuan in English. Small amounts stay in 元."""
+def money(x: float | None, lang: str = "zh", digits: int | None = None) -> str:
+    """Money: 万元 in Chinese, ¥…M in English. Small amounts stay in 元.
+
+    One decimal below 1,000 万元 (642.0 万元), none above (24,230 万元), as the office writes.
+    """
     if _missing(x):
         return "—"
+    if digits is None:
+        digits = 1 if abs(x) < 10_000_000 else 0
     if abs(x) < 10_000:
         return f"{x:,.0f} 元" if lang == "zh" else f"¥{x:,.0f}"
     if lang == "zh":

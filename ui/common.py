@@ -19,6 +19,24 @@ from analytics.db import Store, default_db_path
 LANG_KEY = "lang"
 
 
+def _leave_legacy_multipage_mode() -> None:
+    """Make a deep link such as /duck run through app.py.
+
+    Streamlit treats the sibling pages/ folder as a v1 multipage app until app.py has called
+    st.navigation once in the process; a first request for /duck would run pages/duck.py
+    alone, without the page config, login and menu. Every page imports this module first,
+    so switch to navigation mode here and start the run again through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_multipage_mode()
+
+
 # --- language ----------------------------------------------------------------------------
 
 def lang() -> str:
@@ -129,7 +147,7 @@ def demo_badge() -> None:
     if is_demo():
         st.warning(t("示例数据：本页数字由演示程序生成，并非真实统计。",
                      "示例数据 (demo data): these figures are generated, not real statistics."),
-                   icon="🧪")
+                   icon=":material/science:")
 
 
 def page_header(title_zh: str, title_en: str) -> None:

@@ -1,0 +1,56 @@
+"""Tables as people download them: display columns in the UI language, CSV that Excel opens."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from . import contract, fmt
+
+# Per-unit columns shown in ranked tables, per sector, in display order.
+UNIT_TABLE_COLUMNS = {
+    "duck": ["cooperative", "unit", "village", "zone", "stock", "eggs", "culled", "revenue", "cost",
+             "profit", "jobs", "land_mu", "profit_per_mu"],
+    "hog": ["cooperative", "unit", "village", "zone", "stock", "sows", "sold_head", "deaths", "revenue",
+            "cost", "profit", "jobs", "land_mu", "profit_per_mu"],
+    "greenhouse": ["cooperative", "unit", "village", "gh_type", "crop", "area_mu", "yield_kg", "revenue",
+                   "cost", "profit", "jobs", "yield_kg_per_mu", "output_value_per_mu", "profit_per_mu"],
+}
+
+
+def column_label(sector: str, key: str, lang: str = "zh") -> str:
+    """Header for a column: the contract's header when it is an upload column, else the KPI name."""
+    try:
+        col = contract.sector(sector).column(key)
+        return col.header if lang == "zh" else col.en
+    except KeyError:
+        name = fmt.metric_name(key, lang)
+        if key == "jobs":
+            return f"{name}(人)" if lang == "zh" else name
+        if key in ("profit",):
+            return f"{name}(元)" if lang == "zh" else f"{name} (yuan)"
+        if key.endswith("_per_mu"):
+            unit = "公斤/亩" if key.startswith("yield") else "元/亩"
+            return f"{name}({unit})" if lang == "zh" else name
+        return name
+
+
+def unit_table(df: pd.DataFrame, sector: str, lang: str = "zh", sort_by: str = "profit") -> pd.DataFrame:
+    """Ranked per-unit table (from kpis.unit_totals) with display headers."""
+    cols = [c for c in UNIT_TABLE_COLUMNS[sector] if c in df.columns]
+    out = df.sort_values(sort_by, ascending=False)[cols].reset_index(drop=True)
+    out.index = out.index + 1
+    return out.rename(columns={c: column_label(sector, c, lang) for c in cols})
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM: Excel on a Chinese Windows PC opens it without garbling."""
+    return df.to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1") -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        df.to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buf.getvalue()

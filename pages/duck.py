@@ -1,0 +1,5 @@
+"""duck page."""
+
+from ui.sector_page import render
+
+render("duck")

@@ -1,0 +1,5 @@
+"""greenhouse page."""
+
+from ui.sector_page import render
+
+render("greenhouse")

@@ -1,0 +1,5 @@
+"""hog page."""
+
+from ui.sector_page import render
+
+render("hog")

@@ -1,0 +1,81 @@
+"""总览 Overview: the park at a glance."""
+
+import streamlit as st
+
+from analytics import charts, fmt
+from analytics.kpis import yoy
+from ui.common import (filters_caption, lang, metric, no_data, page_header, q, show_chart,
+                       sidebar_filters, t)
+
+page_header("园区总览", "Park overview")
+chosen = sidebar_filters()
+if chosen is None:
+    no_data()
+    st.stop()
+period, filters = chosen
+L = lang()
+k = q("park_kpis", period, filters)
+prev_period = period.previous_year()
+p = q("park_kpis", prev_period, filters)
+land, prev_land = q("land_mu", period, filters), q("land_mu", prev_period, filters)
+cap = filters_caption(period, filters)
+st.caption(cap + t(f"；同比基期：{prev_period.label('zh')}", f"; YoY base: {prev_period.label('en')}"))
+
+
+def change(cur: dict, prev: dict, key: str) -> float | None:
+    return yoy(cur.get(key), prev.get(key)) if prev.get("units", 1) else None
+
+
+c = st.columns(6)
+with c[0]:
+    metric(t("种鸭存栏", "Duck stock"), fmt.count(k["duck"]["stock"], "羽", " birds", L),
+           change(k["duck"], p["duck"], "stock"), help=t("各鸭棚期末存栏之和", "Sum of each shed's last stock"))
+with c[1]:
+    metric(t("生猪存栏", "Hog stock"), fmt.count(k["hog"]["stock"], "头", " head", L),
+           change(k["hog"], p["hog"], "stock"), help=t("各养殖户期末存栏之和", "Sum of each farm's last stock"))
+with c[2]:
+    metric(t("销售收入", "Revenue"), fmt.money(k["total"]["revenue"], L),
+           change(k["total"], p["total"], "revenue"))
+with c[3]:
+    metric(t("利润", "Profit"), fmt.money(k["total"]["profit"], L), change(k["total"], p["total"], "profit"),
+           help=t("利润 = 销售收入 − 成本", "Profit = revenue − cost"))
+with c[4]:
+    metric(t("带动就业", "Jobs"), fmt.count(k["total"]["jobs"], "人", " people", L),
+           change(k["total"], p["total"], "jobs"), help=t("各单元月用工峰值之和", "Sum of peak monthly workers"))
+with c[5]:
+    metric(t("占地", "Land"), f"{fmt.thousands(land, 0)} {t('亩', 'mu')}", yoy(land, prev_land),
+           help=t("大棚面积 + 畜禽单元占地", "Greenhouse area + livestock land"))
+
+left, right = st.columns([3, 2])
+with left:
+    show_chart(charts.sector_profit_trend(q("monthly_total", period, filters), L), "总览-各板块月度利润",
+               cap + t("；口径：利润 = 销售收入 − 成本，按月、按板块合计。",
+                       "; profit = revenue − cost per month and sector."))
+with right:
+    show_chart(charts.sector_split({s: k[s]["revenue"] for s in ("duck", "hog", "greenhouse")},
+                                   t("销售收入构成", "Revenue by sector"), L), "总览-收入构成",
+               cap + t("；口径：期间销售收入合计。", "; revenue summed over the period."))
+
+rows = [{t("板块", "Sector"): fmt.sector_name(s, L), t("单元数", "Units"): k[s]["units"],
+         t("销售收入", "Revenue"): fmt.money(k[s]["revenue"], L), t("利润", "Profit"): fmt.money(k[s]["profit"], L),
+         t("同比", "YoY"): fmt.pct(change(k[s], p[s], "profit")), t("带动就业", "Jobs"): k[s]["jobs"]}
+        for s in ("duck", "hog", "greenhouse")]
+st.dataframe(rows, width="stretch", hide_index=True)
+
+if period.is_full_year:
+    progress = q("target_progress", period.start.year, filters)
+    if len(progress):
+        show_chart(charts.progress_bars(progress, L), f"总览-{period.start.year}年目标进度",
+                   cap + t("；目标由管理员在“管理”页设定。", "; targets are set by the admin."))
+
+st.subheader(t("上报情况", "Reporting"))
+latest = q("data_as_of")["latest_month"]
+missing = q("missing_reports", latest, filters)
+if missing.empty:
+    st.success(t(f"所有合作社都已上报 {latest} 月报。", f"Every cooperative has reported {latest}."))
+else:
+    st.warning(t(f"以下合作社尚未上报 {latest} 月报：", f"Not yet reported for {latest}:"))
+    st.dataframe(missing.assign(sector=[fmt.sector_name(s, L) for s in missing["sector"]]).rename(columns={
+        "sector": t("板块", "Sector"), "cooperative": t("合作社", "Cooperative"),
+        "last_month": t("最近上报月份", "Last month reported"), "units": t("单元数", "Units")}),
+        hide_index=True, width="stretch")

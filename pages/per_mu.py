@@ -1,0 +1,69 @@
+"""亩均对比 Per-mu comparison: yield, output value and profit per mu of land."""
+
+import streamlit as st
+
+from analytics import charts, fmt, tables
+from analytics.kpis import Period
+from ui.common import filters_caption, lang, no_data, page_header, q, show_chart, sidebar_filters, t
+
+page_header("亩均对比", "Per-mu comparison")
+chosen = sidebar_filters()
+if chosen is None:
+    no_data()
+    st.stop()
+period, filters = chosen
+L = lang()
+cap = filters_caption(period, filters)
+DEF = t("口径：亩均产值 = 销售收入 ÷ 面积；亩均效益 = (收入 − 成本) ÷ 面积；每棚面积取期间内最大值，不按月累加。",
+        "Definition: output value per mu = revenue ÷ area; profit per mu = (revenue − cost) ÷ area; "
+        "each plot's largest area in the period, never summed over months.")
+
+GROUPS = {"crop": ("作物", "Crop"), "gh_type": ("棚型", "Type"), "cooperative": ("合作社", "Cooperative"),
+          "village": ("村", "Village"), "year": ("年份", "Year")}
+by = st.segmented_control(t("对比维度", "Compare by"), list(GROUPS), default="crop", key="pm_by",
+                          format_func=lambda g: t(*GROUPS[g])) or "crop"
+# Years are compared over every year with data, whatever the period filter says.
+months = q("available_months")
+group_period = Period.months(months[0], months[-1]) if by == "year" else period
+df = q("per_mu_by", by, group_period, filters)
+if df.empty:
+    st.info(t("所选期间和筛选条件下没有大棚数据。", "No greenhouse data for this period and filter."))
+    st.stop()
+name = t(*GROUPS[by])
+show_chart(charts.per_mu_grouped(df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
+                                       f"By {name.lower()}: output value and profit per mu"), L),
+           f"亩均对比-按{GROUPS[by][0]}", filters_caption(group_period, filters) + "；" + DEF)
+
+left, right = st.columns(2)
+with left:
+    crops = q("per_mu_by", "crop", period, filters)
+    show_chart(charts.crop_yield_vs_reference(crops, L), "亩均对比-作物亩产",
+               cap + t("；阴影为参考区间（无籽西瓜3,000–5,000、山药2,000–3,000、辣椒1,500–2,500、药材300–400公斤/亩）。",
+                       "; bands: reference yields per crop (kg/mu)."))
+with right:
+    cross = q("cross_sector_per_mu", period, filters)
+    show_chart(charts.cross_sector(cross, L), "亩均对比-跨板块",
+               cap + t("；种鸭、生猪按占地（亩）计，只含填报了占地的单元；大棚按种植面积计。",
+                       "; ducks and hogs per mu of land (units with land only); greenhouses per mu planted."))
+
+plots = q("unit_totals", "greenhouse", period, filters)
+show_chart(charts.distribution(plots["profit_per_mu"].dropna(), t("各大棚亩均效益分布", "Profit per mu across plots"),
+                               t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU,
+                               reference_label=t("5,000 元/亩", "5,000 yuan/mu")),
+           "亩均对比-效益分布", cap + "；" + DEF)
+
+st.subheader(t("亩均效益最高和最低的大棚", "Top and bottom plots by profit per mu"))
+ranked = tables.unit_table(plots.dropna(subset=["profit_per_mu"]), "greenhouse", L, sort_by="profit_per_mu")
+top, bottom = st.columns(2)
+top.markdown(t("**前 10 名**", "**Top 10**"))
+top.dataframe(ranked.head(10), width="stretch")
+bottom.markdown(t("**后 10 名**", "**Bottom 10**"))
+bottom.dataframe(ranked.tail(10), width="stretch")
+table = df.rename(columns={"group": name, "plots": t("大棚数", "Plots"), "area_mu": t("面积(亩)", "Area (mu)"),
+                           "yield_kg": t("产量(公斤)", "Yield (kg)"), "revenue": t("收入(元)", "Revenue"),
+                           "cost": t("成本(元)", "Cost"), "profit": t("利润(元)", "Profit"),
+                           "yield_kg_per_mu": t("亩均产量", "Yield/mu"),
+                           "output_value_per_mu": t("亩均产值", "Output/mu"),
+                           "profit_per_mu": t("亩均效益", "Profit/mu")})
+st.dataframe(table.style.format(precision=0, thousands=","), width="stretch", hide_index=True)
+st.caption(DEF + " " + fmt.sector_name("greenhouse", L))

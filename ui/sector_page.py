@@ -1,0 +1,113 @@
+"""The three sector pages share one layout; each page file names its sector."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics import charts, fmt, tables
+from analytics.kpis import yoy
+from ui.common import (filters_caption, lang, metric, no_data, page_header, q, show_chart,
+                       sidebar_filters, t)
+
+TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
+
+
+def _cards(sector: str, k: dict, prev: dict, ratios: dict) -> None:
+    L = lang()
+    def d(key: str) -> float | None:
+        return yoy(k.get(key), prev.get(key)) if prev.get("units") else None
+    cols = st.columns(6)
+    unit_zh, unit_en = {"duck": ("棚", " sheds"), "hog": ("户", " farms"),
+                        "greenhouse": ("个", " plots")}[sector]
+    with cols[0]:
+        metric(t("单元数", "Units"), fmt.count(k["units"], unit_zh, unit_en, L), d("units"))
+    with cols[1]:
+        if sector == "greenhouse":
+            metric(t("面积", "Area"), f"{fmt.thousands(k['area_mu'], 1)} {t('亩', 'mu')}", d("area_mu"),
+                   help=t("每个大棚取期间内最大面积，不按月累加", "Each plot's largest area in the period"))
+        else:
+            su = fmt.STOCK_UNIT[sector]
+            metric(t("存栏", "Stock"), fmt.count(k["stock"], su[0], su[1], L), d("stock"),
+                   help=t("各单元期末（最后上报月）存栏之和", "Sum of each unit's last reported stock"))
+    with cols[2]:
+        metric(t("销售收入", "Revenue"), fmt.money(k["revenue"], L), d("revenue"))
+    with cols[3]:
+        metric(t("成本", "Cost"), fmt.money(k["cost"], L), d("cost"))
+    with cols[4]:
+        metric(t("利润", "Profit"), fmt.money(k["profit"], L), d("profit"),
+               help=t("利润 = 销售收入 − 成本", "Profit = revenue − cost"))
+    with cols[5]:
+        metric(t("带动就业", "Jobs"), fmt.count(k["jobs"], "人", " people", L), d("jobs"),
+               help=t("各单元期间内月用工峰值之和", "Sum over units of peak monthly workers"))
+    r = st.columns(4)
+    if sector == "duck":
+        r[0].metric(t("每羽产蛋（枚）", "Eggs per bird"), fmt.thousands(ratios["eggs_per_bird"], 1))
+        r[1].metric(t("月均死淘率（‰）", "Monthly mortality (‰)"),
+                    fmt.thousands(ratios["monthly_mortality_permille"], 2))
+        r[2].metric(t("棚均利润", "Profit per shed"), fmt.money(ratios["profit_per_shed"], L))
+        r[3].metric(t("产蛋（万枚）", "Eggs (10k)"), fmt.wan(k["eggs"], 1))
+    elif sector == "hog":
+        r[0].metric(t("出栏（头）", "Marketed (head)"), fmt.thousands(k["sold_head"]))
+        r[1].metric(t("头均利润", "Profit per head"), fmt.money(ratios["profit_per_head"], L))
+        r[2].metric(t("月均死亡率（‰）", "Monthly mortality (‰)"),
+                    fmt.thousands(ratios["monthly_mortality_permille"], 2))
+        r[3].metric(t("能繁母猪（头）", "Sows (head)"), fmt.thousands(k["sows"]))
+    else:
+        r[0].metric(t("亩均产量", "Yield per mu"), fmt.per_mu(k["yield_kg_per_mu"], L, "公斤"))
+        r[1].metric(t("亩均产值", "Output value per mu"), fmt.per_mu(k["output_value_per_mu"], L))
+        r[2].metric(t("亩均效益", "Profit per mu"), fmt.per_mu(k["profit_per_mu"], L))
+        r[3].metric(t("总产量", "Total yield"), f"{fmt.thousands(k['yield_kg'] / 1000, 0)} {t('吨', 't')}")
+
+
+def render(sector: str) -> None:
+    zh, en = TITLES[sector]
+    page_header(zh, en)
+    chosen = sidebar_filters()
+    if chosen is None:
+        no_data()
+        return
+    period, filters = chosen
+    L = lang()
+    k = q("sector_kpis", sector, period, filters)
+    prev = q("sector_kpis", sector, period.previous_year(), filters)
+    if not k["units"]:
+        st.info(t("所选期间和筛选条件下没有数据。", "No data for this period and filter."))
+        return
+    _cards(sector, k, prev, q("sector_ratios", sector, period, filters))
+    cap = filters_caption(period, filters)
+    m = q("monthly", sector, period, filters)
+    left, right = st.columns(2)
+    with left:
+        if sector == "greenhouse":
+            fig = charts.bar_ranked(m.assign(t=m["yield_kg"] / 1000), "t", "month",
+                                    t("月度采收产量（吨）", "Monthly harvest (t)"), color="#3C78B4")
+            fig.update_layout(height=380)
+            fig.update_yaxes(autorange="reversed")
+            show_chart(fig, f"{zh}-月度产量", cap + t("；口径：当月各棚采收产量之和。",
+                                                    "; monthly harvest summed over plots."))
+        else:
+            show_chart(charts.stock_trend(m, sector, L), f"{zh}-月末存栏",
+                       cap + t("；口径：当月各单元上报存栏之和（不跨月累加）。",
+                               "; sum of the month's reported stock (never summed over months)."))
+    with right:
+        show_chart(charts.money_trend(m, t(f"{zh}月度收入、成本与利润（万元）",
+                                           f"{en}: monthly revenue, cost, profit (10k yuan)"), L),
+                   f"{zh}-收入成本利润", cap + t("；口径：利润 = 销售收入 − 成本，按月合计。",
+                                            "; profit = revenue − cost, summed per month."))
+    if sector == "greenhouse":
+        crops = q("per_mu_by", "crop", period, filters)
+        show_chart(charts.crop_yield_vs_reference(crops, L), "大棚-作物亩产",
+                   cap + t("；口径：亩均产量 = 产量 ÷ 面积（每棚取最大面积）；阴影为参考区间。",
+                           "; yield per mu = yield ÷ area (each plot's largest area); band = reference."))
+    units = q("unit_totals", sector, period, filters)
+    st.subheader(t("单元排名（按利润）", "Units ranked by profit"))
+    table = tables.unit_table(units, sector, L)
+    st.dataframe(table, width="stretch", height=360)
+    name = f"{zh}-单元排名-{period.label_from}_{period.label_to}"
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(t("下载 CSV", "Download CSV"), tables.to_csv_bytes(table), f"{name}.csv",
+                       "text/csv")
+    c2.download_button(t("下载 Excel", "Download Excel"), tables.to_xlsx_bytes(table, zh), f"{name}.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.caption(cap + t("；口径：存栏取各单元期末值；收入、成本按月累加；就业取月用工峰值。",
+                       "; stock is each unit's last value; revenue and cost summed; jobs = peak workers."))
