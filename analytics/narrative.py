@@ -1,0 +1,363 @@
+"""The work-report paragraph, written from the same KPI functions as the pages.
+
+The seed report's sentence (全镇流转土地4500多亩，养殖小区5个，其中养殖种鸭160余棚60余万羽，
+净利润600余万元，带动200多人就业，…) is rebuilt for any period, in Chinese or English,
+rounded the report's way or with exact figures.
+
+Rounding rule of the report (余/多), :func:`report_number`:
+
+1. A missing figure (None/NaN) gives None: its clause is left out, never written as 0.
+2. The value is first rounded to a whole number N (the report has no fractions).
+3. Scale: N ≥ 1亿 (100,000,000) is written in 亿, N ≥ 100,000 in 万 (60余万羽, 600余万元);
+   10,000–99,999 stay plain, like the report's "存栏生猪10000头".
+4. Keep the leading ``digits`` significant digits of N and drop the rest (truncate, never
+   round up: a report may understate, not overstate). ``digits`` is 1 for amounts — stock,
+   money, people, 亩均效益 (6,230,000 → 600余万元, 213 → 200多人, 5,420 → 5000余元) — and 2 for
+   counts of facilities and land (165 → 160余棚, 2,530 → 2500余个, 4,720 → 4700多亩).
+5. A leading digit 1 keeps one digit more, because truncating 1x to 1 loses up to half
+   (165 → 160余, 10,459 → 10000余, 19 → 10余 by rule 6; 1,900 → 1900多, not 1000多).
+6. At least one digit is dropped whenever N has two or more (24 → 20余个, 99 → 90余),
+   and a one-digit N is written exactly (5个).
+7. If nothing non-zero was dropped the figure is exact and gets no 余/多 (100人, 1000亩,
+   6,000,000 → 600万元, 10000头, 0头).
+8. 余/多 goes between the number and 万 (60余万羽), as the report writes it, and after 亿
+   (2亿余元); negative values keep their sign (the paragraph says 亏损 instead).
+
+``exact=True`` writes the figures themselves: counts as whole numbers, money in 万元 with two
+decimals, per-mu in whole 元, land in 亩 with one decimal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import contract, kpis
+
+#: how many leading digits each kind of figure keeps (rule 4)
+AMOUNT, FACILITY = 1, 2
+
+WAN, YI = 10_000, 100_000_000
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def truncate(x: float, digits: int = AMOUNT) -> tuple[int, bool]:
+    """The report's base figure of ``x`` and whether anything was dropped (rules 2, 4–7).
+
+    >>> truncate(621_363)
+    (600000, True)
+    >>> truncate(165, FACILITY)
+    (160, True)
+    """
+    n = abs(int(round(x)))
+    width = len(str(n))
+    keep = digits + (1 if str(n)[0] == "1" else 0)
+    keep = max(1, min(keep, width - 1)) if width > 1 else 1
+    step = 10 ** (width - keep)
+    base = n // step * step
+    sign = -1 if x < 0 else 1
+    return sign * base, base != n
+
+
+def _scale(n: int, wan: bool) -> tuple[int, str, str]:
+    """(divisor, Chinese unit, English word) for rule 3."""
+    if abs(n) >= YI:
+        return YI, "亿", "hundred million"
+    if wan and abs(n) >= 100_000:
+        return WAN, "万", "ten thousand"
+    return 1, "", ""
+
+
+def _mantissa(base: int, div: int) -> str:
+    v = base / div
+    return f"{v:.0f}" if v == int(v) else f"{v:g}"
+
+
+def report_number(x: float | None, unit: str = "", *, digits: int = AMOUNT, more: str = "余",
+                  wan: bool = True) -> str | None:
+    """A figure the way the report writes it: 621,363 羽 → '60余万羽'.
+
+    ``more`` is '余' or '多' (the report uses both: 200多人, 300余人); ``wan=False`` keeps
+    large numbers out of 万 (for 亩, which the report writes plainly).
+    """
+    if _missing(x):
+        return None
+    base, dropped = truncate(float(x), digits)
+    div, scale, _ = _scale(base, wan)
+    m = _mantissa(base, div)
+    tail = more if dropped else ""
+    if scale == "亿":  # 2亿余元, as usually written; 万 takes it in front (60余万羽)
+        return f"{m}{scale}{tail}{unit}"
+    return f"{m}{tail}{scale}{unit}"
+
+
+def report_number_en(x: float | None, unit: str = "", *, digits: int = AMOUNT) -> str | None:
+    """The English form of :func:`report_number`: 621,363 → 'over 600,000'."""
+    if _missing(x):
+        return None
+    base, dropped = truncate(float(x), digits)
+    a = abs(base)
+    if a >= 1_000_000:
+        text = f"{a / 1_000_000:g} million"
+    else:
+        text = f"{a:,}"
+    if base < 0:
+        text = "-" + text
+    unit = f" {unit}" if unit else ""
+    return f"{'over ' if dropped else ''}{text}{unit}"
+
+
+def exact_number(x: float | None, unit: str = "", *, kind: str = "count") -> str | None:
+    """Exact forms: count → '621363羽', money → '642.00万元', per_mu → '5420元', land → '4720.3亩'."""
+    if _missing(x):
+        return None
+    if kind == "money":
+        return f"{x / WAN:.2f}万元"
+    if kind == "land":
+        return f"{x:.1f}{unit}"
+    return f"{int(round(x))}{unit}"
+
+
+def exact_number_en(x: float | None, unit: str = "", *, kind: str = "count") -> str | None:
+    if _missing(x):
+        return None
+    if kind == "money":
+        return f"{x:,.0f} yuan"
+    text = f"{x:,.1f}" if kind == "land" else f"{int(round(x)):,}"
+    return f"{text} {unit}".rstrip()
+
+
+# --- 口径: what each figure of the paragraph, the page and the deck means ------------------------
+
+#: key → (name, Chinese definition, English definition); DESIGN.md §5 in words
+DEFINITIONS: dict[str, tuple[str, str, str]] = {
+    "units": ("单元数", "期间内至少上报过一个月的棚舍、养殖户或大棚地块数",
+              "sheds, farms or plots with at least one monthly report in the period"),
+    "stock": ("存栏", "各单元期间内最后一次上报的存栏之和，不按月累加",
+              "per unit the last reported stock in the period, summed over units; never summed over months"),
+    "profit": ("利润", "销售收入减成本，期间内各月相加",
+               "revenue minus cost, summed over the months of the period"),
+    "jobs": ("带动就业", "各单元期间内月用工人数的最高值之和",
+             "per unit the peak monthly workforce in the period, summed over units"),
+    "profit_per_mu": ("亩均效益", "大棚利润 ÷ 种植面积（每个地块取期间内最大面积）",
+                      "greenhouse profit ÷ area (each plot's largest area in the period)"),
+    "land": ("流转土地", "有上报单元的占地之和：大棚按种植面积，种鸭、生猪按填报的占地",
+             "land of reporting units: greenhouse area plus the land of duck sheds and hog farms"),
+    "zones": ("养殖小区", "有种鸭或生猪上报的养殖小区个数",
+              "breeding zones with duck or hog reports"),
+    "yoy": ("同比", "与上年相同月份比较；上年无数据或为亏损时不列",
+            "against the same months a year earlier; left out without a positive base"),
+    "rounding": ("余/多", "报告表述按首位有效数字截取，不向上取整（160余棚、60余万羽、600余万元）",
+                 "report figures keep the leading digits and truncate, never round up"),
+}
+
+
+# --- the facts one paragraph (and one deck) is written from ---------------------------------
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the paragraph says, fetched once through the KPI functions."""
+
+    period: kpis.Period
+    kpis: dict
+    previous: dict | None  # park_kpis of the same months a year earlier, None without data
+    land_mu: float
+    zones: int
+    gh_types: dict[str, int]
+
+
+Call = Callable[..., Any]
+
+
+def gather(call: Call, period: kpis.Period) -> Facts:
+    """Fetch the facts through ``call(fn_name, *args)`` — ``ui.common.q`` in the app.
+
+    The pages pass their cached ``q``; the CLI and the deck use :func:`gather_from_cursor`.
+    Both end in the same ``analytics.kpis`` functions.
+    """
+    k = call("park_kpis", period)
+    prev_period = period.previous_year()
+    prev = call("park_kpis", prev_period) if prev_period.start.year >= 2000 else None
+    if prev is not None and not any(prev[s]["units"] for s in contract.SECTOR_KEYS):
+        prev = None
+    return Facts(period, k, prev, call("land_mu", period), call("zones_count", period),
+                 call("greenhouse_type_counts", period))
+
+
+def kpi_caller(cur: kpis.Cursor) -> Call:
+    """``call(fn_name, *args)`` over a cursor: the non-Streamlit twin of ``ui.common.q``."""
+    return lambda fn_name, *args: getattr(kpis, fn_name)(cur, *args)
+
+
+def gather_from_cursor(cur: kpis.Cursor, period: kpis.Period) -> Facts:
+    return gather(kpi_caller(cur), period)
+
+
+def yoy(facts: Facts, sector: str, key: str) -> float | None:
+    """Year-on-year change of one figure, None where the previous period has no data.
+
+    Only between two positive figures: a percentage between a loss and a profit (or two
+    losses) reads backwards in a report sentence, so the paragraph leaves it out.
+    """
+    if facts.previous is None or not facts.previous[sector].get("units"):
+        return None
+    now, before = facts.kpis[sector].get(key), facts.previous[sector].get(key)
+    if _missing(now) or _missing(before) or now <= 0 or before <= 0:
+        return None
+    return kpis.yoy(now, before)
+
+
+def _yoy_zh(change: float | None) -> str:
+    if change is None:
+        return ""
+    if abs(change) < 0.0005:
+        return "（与上年同期持平）"
+    word = "增长" if change > 0 else "下降"
+    return f"（同比{word}{abs(change) * 100:.1f}%）"
+
+
+def _yoy_en(change: float | None) -> str:
+    if change is None:
+        return ""
+    if abs(change) < 0.0005:
+        return " (flat year on year)"
+    return f" ({'up' if change > 0 else 'down'} {abs(change) * 100:.1f}% year on year)"
+
+
+# --- the paragraph -------------------------------------------------------------------------
+
+CROPS_EN = {"无籽西瓜": "seedless watermelon", "山药": "Chinese yam", "药材": "medicinal herbs",
+            "辣椒": "chili"}
+
+
+def _crops(facts: Facts) -> list[str]:
+    by_crop = facts.kpis["greenhouse"].get("by_crop") or {}
+    return sorted(by_crop, key=lambda c: -(by_crop[c].get("area_mu") or 0))[:4]
+
+
+def _zh(facts: Facts, exact: bool) -> str:
+    def n(x, unit="", *, digits=AMOUNT, more="余", kind="count", wan=True):
+        if exact:
+            return exact_number(x, unit, kind=kind)
+        return report_number(x, unit, digits=digits, more=more, wan=wan)
+
+    def profit(word: str, x: float) -> str:
+        if x < 0:
+            return f"亏损{n(-x, '元', kind='money')}"
+        return f"{word}{n(x, '元', kind='money')}"
+
+    k = facts.kpis
+    head: list[str] = []
+    if facts.land_mu:
+        land = n(facts.land_mu, "亩", digits=FACILITY, more="多", kind="land", wan=False)
+        head.append(f"全镇流转土地{land}")
+    if facts.zones:
+        head.append(f"养殖小区{facts.zones}个")
+    parts: list[str] = []
+    d = k["duck"]
+    if d["units"]:
+        parts.append(f"养殖种鸭{n(d['units'], '棚', digits=FACILITY)}{n(d['stock'], '羽')}")
+        parts.append(profit("净利润", d["profit"]) + _yoy_zh(yoy(facts, "duck", "profit")))
+        if d["jobs"]:
+            parts.append(f"带动{n(d['jobs'], '人', more='多')}就业")
+    h = k["hog"]
+    if h["units"]:
+        parts.append(f"发展养猪户{h['units']}户")
+        parts.append(f"存栏生猪{n(h['stock'], '头')}")
+        parts.append(profit("利润", h["profit"]) + _yoy_zh(yoy(facts, "hog", "profit")))
+        if h["jobs"]:
+            parts.append(f"带动{n(h['jobs'], '人', more='多')}就业")
+    g = k["greenhouse"]
+    if g["units"]:
+        types = [f"{name}{n(facts.gh_types[t], '个', digits=FACILITY)}"
+                 for t, name in (("温室", "温室大棚"), ("塑料大棚", "塑料大棚")) if facts.gh_types.get(t)]
+        if types:
+            parts.append("发展" + "、".join(types))
+        crops = _crops(facts)
+        if crops:
+            parts.append(f"主要种植{'、'.join(crops)}等高效农业")
+        if g["profit_per_mu"] is not None:
+            ppm = g["profit_per_mu"]
+            word = "亩均效益" if ppm >= 0 else "亩均亏损"
+            parts.append(f"{word}{n(abs(ppm), '元', kind='per_mu')}"
+                         + _yoy_zh(yoy(facts, "greenhouse", "profit_per_mu")))
+        if g["jobs"]:
+            parts.append(f"带动{n(g['jobs'], '人')}就业")
+    if not head and not parts:
+        return f"{facts.period.label('zh')}，所选期间暂无上报数据。"
+    text = "，".join(head)
+    if parts:
+        text += ("，其中" if head else "") + "，".join(parts)
+    return f"{facts.period.label('zh')}，{text}。"
+
+
+def _en(facts: Facts, exact: bool) -> str:
+    def n(x, unit="", *, digits=AMOUNT, kind="count"):
+        if exact:
+            return exact_number_en(x, unit, kind=kind)
+        return report_number_en(x, unit, digits=digits)
+
+    def money(x: float) -> str:
+        return exact_number_en(x, kind="money") if exact else report_number_en(x, "yuan")
+
+    k = facts.kpis
+    sentences: list[str] = []
+    head = []
+    if facts.land_mu:
+        land = n(facts.land_mu, "mu", digits=FACILITY, kind="land")
+        head.append(f"the park holds {land} of transferred land")
+    if facts.zones:
+        head.append(f"{facts.zones} breeding zones")
+    if head:
+        sentences.append(" in ".join(head) if len(head) == 1 else f"{head[0]} and {head[1]}")
+    d = k["duck"]
+    if d["units"]:
+        s = (f"breeder ducks: {n(d['units'], 'sheds', digits=FACILITY)} with {n(d['stock'], 'birds')}, "
+             f"net {'loss' if d['profit'] < 0 else 'profit'} of {money(abs(d['profit']))}"
+             + _yoy_en(yoy(facts, "duck", "profit")))
+        if d["jobs"]:
+            s += f", employing {n(d['jobs'], 'people')}"
+        sentences.append(s)
+    h = k["hog"]
+    if h["units"]:
+        s = (f"hogs: {h['units']} farms with {n(h['stock'], 'head')} in stock, "
+             f"{'loss' if h['profit'] < 0 else 'profit'} of {money(abs(h['profit']))}"
+             + _yoy_en(yoy(facts, "hog", "profit")))
+        if h["jobs"]:
+            s += f", employing {n(h['jobs'], 'people')}"
+        sentences.append(s)
+    g = k["greenhouse"]
+    if g["units"]:
+        types = [f"{n(facts.gh_types[t], name, digits=FACILITY)}"
+                 for t, name in (("温室", "greenhouses"), ("塑料大棚", "plastic tunnels"))
+                 if facts.gh_types.get(t)]
+        s = "protected crops: " + (" and ".join(types) if types else f"{g['units']} plots")
+        crops = _crops(facts)
+        if crops:
+            s += f" growing {', '.join(CROPS_EN.get(c, c) for c in crops)}"
+        if g["profit_per_mu"] is not None:
+            s += (f", profit per mu of {n(g['profit_per_mu'], 'yuan', kind='per_mu')}"
+                  + _yoy_en(yoy(facts, "greenhouse", "profit_per_mu")))
+        if g["jobs"]:
+            s += f", employing {n(g['jobs'], 'people')}"
+        sentences.append(s)
+    label = facts.period.label("en")
+    if not sentences:
+        return f"{label}: no reports for the chosen period."
+    body = "; ".join(sentences)
+    return f"In {label}, {body}."
+
+
+def compose(facts: Facts, *, lang: str = "zh", exact: bool = False) -> str:
+    """The paragraph for already gathered facts."""
+    return _en(facts, exact) if lang == "en" else _zh(facts, exact)
+
+
+def paragraph(cur: kpis.Cursor, period: kpis.Period, *, lang: str = "zh", exact: bool = False) -> str:
+    """The report paragraph for a period, e.g. '2022年，全镇流转土地4700多亩，养殖小区5个，…'."""
+    return compose(gather_from_cursor(cur, period), lang=lang, exact=exact)

@@ -1,0 +1,147 @@
+"""The report paragraph: the 余/多 rounding rule, the sentence for the demo park, missing sectors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analytics import kpis, narrative
+from analytics.narrative import AMOUNT, FACILITY, report_number, report_number_en, truncate
+
+
+@pytest.mark.parametrize(("value", "unit", "digits", "more", "expected"), [
+    # the examples of DESIGN.md §6 and the seed report
+    (621_363, "羽", AMOUNT, "余", "60余万羽"),
+    (6_230_000, "元", AMOUNT, "余", "600余万元"),
+    (213, "人", AMOUNT, "多", "200多人"),
+    (5_420, "元", AMOUNT, "余", "5000余元"),
+    (5_999.4, "元", AMOUNT, "余", "5000余元"),
+    (5_000, "元", AMOUNT, "余", "5000元"),
+    (24_600_000, "元", AMOUNT, "余", "2000余万元"),
+    (346, "人", AMOUNT, "余", "300余人"),
+    (165, "棚", FACILITY, "余", "160余棚"),
+    (2_530, "个", FACILITY, "余", "2500余个"),
+    (24, "个", FACILITY, "余", "20余个"),
+    (10_000, "头", AMOUNT, "余", "10000头"),
+    # edge cases
+    (99, "人", AMOUNT, "余", "90余人"),
+    (100, "人", AMOUNT, "余", "100人"),
+    (160, "棚", FACILITY, "余", "160棚"),
+    (160, "人", AMOUNT, "余", "160人"),      # a leading 1 keeps two digits
+    (1_000, "亩", FACILITY, "多", "1000亩"),
+    (1_950, "人", AMOUNT, "多", "1900多人"),
+    (10_459, "头", AMOUNT, "余", "10000余头"),
+    (19, "人", AMOUNT, "余", "10余人"),
+    (6_000_000, "元", AMOUNT, "余", "600万元"),
+    (6_000_000.04, "元", AMOUNT, "余", "600万元"),  # fen do not make a 余
+    (0, "头", AMOUNT, "余", "0头"),
+    (5, "个", AMOUNT, "余", "5个"),
+    (9.6, "个", AMOUNT, "余", "10个"),
+    (99_999, "羽", AMOUNT, "余", "90000余羽"),   # below 100,000: no 万, like 10000头
+    (100_000, "羽", AMOUNT, "余", "10万羽"),
+    (233_484_181, "元", AMOUNT, "余", "2亿余元"),
+    (123_456_789, "元", AMOUNT, "余", "1.2亿余元"),
+    (-1_340_000, "元", AMOUNT, "余", "-130余万元"),
+])
+def test_report_number(value, unit, digits, more, expected):
+    assert report_number(value, unit, digits=digits, more=more) == expected
+
+
+def test_report_number_land_stays_out_of_wan():
+    assert report_number(4_720.32, "亩", digits=FACILITY, more="多", wan=False) == "4700多亩"
+    assert report_number(145_000, "亩", digits=FACILITY, wan=False) == "145000亩"
+
+
+@pytest.mark.parametrize("missing", [None, math.nan])
+def test_missing_figure_is_left_out(missing):
+    assert report_number(missing, "元") is None
+    assert report_number_en(missing, "yuan") is None
+
+
+def test_english_forms():
+    assert report_number_en(621_363, "birds") == "over 600,000 birds"
+    assert report_number_en(6_420_000, "yuan") == "over 6 million yuan"
+    assert report_number_en(10_000, "head") == "10,000 head"
+    assert report_number_en(165, "sheds", digits=FACILITY) == "over 160 sheds"
+
+
+@given(st.floats(min_value=-1e10, max_value=1e10, allow_nan=False))
+def test_truncate_never_overstates(x):
+    base, dropped = truncate(x)
+    n = abs(int(round(x)))
+    assert abs(base) <= n
+    assert dropped == (abs(base) != n)
+    # the report keeps at least half of the figure (rule 5 makes 1x keep two digits)
+    assert abs(base) * 2 > n or n == 0
+
+
+# --- the paragraph for the demo park -------------------------------------------------------------
+
+@pytest.fixture
+def cur(demo_store):
+    return demo_store.cursor()
+
+
+def test_paragraph_2022_reads_like_the_seed_report(cur):
+    text = narrative.paragraph(cur, kpis.Period.year(2022))
+    assert text.startswith("2022年，全镇流转土地4700多亩，养殖小区5个，"
+                           "其中养殖种鸭160余棚60余万羽，净利润600余万元")
+    for piece in ("带动200多人就业", "发展养猪户55户", "存栏生猪10000余头", "利润2000余万元",
+                  "发展温室大棚20余个、塑料大棚2500余个", "主要种植无籽西瓜、山药、辣椒、药材等高效农业",
+                  "亩均效益5000余元", "带动300余人就业"):
+        assert piece in text
+    assert text.endswith("。")
+
+
+def test_paragraph_year_on_year_only_with_a_previous_year(cur):
+    assert "同比" not in narrative.paragraph(cur, kpis.Period.year(2021))  # demo starts in 2021
+    text = narrative.paragraph(cur, kpis.Period.year(2022))
+    assert "净利润600余万元（同比增长19.3%）" in text
+    assert "（同比下降84.1%）" in narrative.paragraph(cur, kpis.Period.year(2023))  # the hog trough
+
+
+def test_paragraph_exact_figures(cur):
+    text = narrative.paragraph(cur, kpis.Period.year(2022), exact=True)
+    assert "养殖种鸭165棚621363羽，净利润642.00万元" in text
+    assert "存栏生猪10459头" in text and "亩均效益5420元" in text and "4720.3亩" in text
+
+
+def test_paragraph_english(cur):
+    text = narrative.paragraph(cur, kpis.Period.year(2022), lang="en")
+    assert text.startswith("In 2022, ")
+    assert "over 160 sheds with over 600,000 birds" in text
+    assert "seedless watermelon" in text and "余" not in text
+
+
+def test_paragraph_without_data(cur):
+    assert narrative.paragraph(cur, kpis.Period.year(2030)) == "2030年，所选期间暂无上报数据。"
+    assert "no reports" in narrative.paragraph(cur, kpis.Period.year(2030), lang="en")
+
+
+def _facts(cur, **drop) -> narrative.Facts:
+    f = narrative.gather_from_cursor(cur, kpis.Period.year(2022))
+    k = dict(f.kpis)
+    for sector in drop:
+        k[sector] = {key: (0 if key != "by_crop" else {}) for key in k[sector]} | {"profit_per_mu": None}
+    return narrative.Facts(f.period, k, f.previous, f.land_mu, f.zones, f.gh_types)
+
+
+def test_paragraph_leaves_out_missing_sectors(cur):
+    text = narrative.compose(_facts(cur, hog=True))
+    assert "养猪户" not in text and "生猪" not in text
+    assert "种鸭160余棚" in text and "亩均效益5000余元" in text
+    text = narrative.compose(_facts(cur, duck=True, greenhouse=True))
+    assert "种鸭" not in text and "大棚" not in text
+    assert "，其中发展养猪户55户，存栏生猪10000余头" in text
+
+
+def test_paragraph_says_loss(cur):
+    f = _facts(cur)
+    k = dict(f.kpis)
+    k["hog"] = {**k["hog"], "profit": -3_450_000.0}
+    text = narrative.compose(narrative.Facts(f.period, k, f.previous, f.land_mu, f.zones, f.gh_types))
+    assert "亏损300余万元" in text
+    assert "同比" not in text.split("亏损300余万元")[1][:8]  # no percentage against a loss
