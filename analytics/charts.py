@@ -205,3 +205,19 @@ def progress_bars(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     fig.update_yaxes(type="category", autorange="reversed")
     fig.update_xaxes(ticksuffix="%", range=[0, 150])
     return fig
+
+
+def monthly_bar(df: pd.DataFrame, column: str, title: str, *, scale: float = 1.0,
+                color: str = "#3C78B4", value_format: str = ",.0f") -> go.Figure:
+    """One monthly figure as bars on a category month axis (e.g. harvest in tonnes)."""
+    fig = go.Figure(go.Bar(x=df["month"], y=df[column] / scale, marker_color=color,
+                           hovertemplate="%{x}<br>%{y:" + value_format + "}<extra></extra>"))
+    base_layout(fig, title)
+    fig.update_yaxes(tickformat=value_format, rangemode="tozero")
+    _month_axis(fig)
+    return fig
+
+
+def reference_text() -> str:
+    """The reference yields in words: 无籽西瓜3,000–5,000、…公斤/亩."""
+    return "、".join(f"{crop}{lo:,}–{hi:,}" for crop, (lo, hi) in CROP_REFERENCE_KG_PER_MU.items()) + "公斤/亩"

@@ -327,7 +327,7 @@ def load(store: Store, seed: int = DEFAULT_SEED) -> dict[str, int]:
                        WHERE village IS NOT NULL AND village NOT IN (SELECT name FROM villages)""")
         cur.execute("INSERT INTO zones SELECT DISTINCT zone FROM units WHERE zone IS NOT NULL")
         counts = {}
-        for i, (key, rec) in enumerate(park.records.items(), start=1):
+        for key, rec in park.records.items():
             s = contract.sector(key)
             cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by,
                                n_rows, n_new, n_replaced, months, status)

@@ -4,8 +4,7 @@ import streamlit as st
 
 from analytics import charts, fmt
 from analytics.kpis import yoy
-from ui.common import (filters_caption, lang, metric, no_data, page_header, q, show_chart,
-                       sidebar_filters, t)
+from ui.common import filters_caption, lang, metric, no_data, page_header, q, show_chart, sidebar_filters, t
 
 page_header("园区总览", "Park overview")
 chosen = sidebar_filters()

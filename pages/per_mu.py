@@ -38,7 +38,7 @@ left, right = st.columns(2)
 with left:
     crops = q("per_mu_by", "crop", period, filters)
     show_chart(charts.crop_yield_vs_reference(crops, L), "亩均对比-作物亩产",
-               cap + t("；阴影为参考区间（无籽西瓜3,000–5,000、山药2,000–3,000、辣椒1,500–2,500、药材300–400公斤/亩）。",
+               cap + t(f"；阴影为参考区间（{charts.reference_text()}）。",
                        "; bands: reference yields per crop (kg/mu)."))
 with right:
     cross = q("cross_sector_per_mu", period, filters)

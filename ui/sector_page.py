@@ -6,8 +6,7 @@ import streamlit as st
 
 from analytics import charts, fmt, tables
 from analytics.kpis import yoy
-from ui.common import (filters_caption, lang, metric, no_data, page_header, q, show_chart,
-                       sidebar_filters, t)
+from ui.common import filters_caption, lang, metric, no_data, page_header, q, show_chart, sidebar_filters, t
 
 TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
 
@@ -79,10 +78,8 @@ def render(sector: str) -> None:
     left, right = st.columns(2)
     with left:
         if sector == "greenhouse":
-            fig = charts.bar_ranked(m.assign(t=m["yield_kg"] / 1000), "t", "month",
-                                    t("月度采收产量（吨）", "Monthly harvest (t)"), color="#3C78B4")
-            fig.update_layout(height=380)
-            fig.update_yaxes(autorange="reversed")
+            fig = charts.monthly_bar(m, "yield_kg", t("月度采收产量（吨）", "Monthly harvest (t)"),
+                                     scale=1000)
             show_chart(fig, f"{zh}-月度产量", cap + t("；口径：当月各棚采收产量之和。",
                                                     "; monthly harvest summed over plots."))
         else:

@@ -1,0 +1,160 @@
+"""Every KPI on a hand-made park whose answers are computed by hand in the comments."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics import kpis
+from analytics.kpis import Filters, Period
+
+Q1 = Period.months("2023-01", "2023-03")
+
+
+@pytest.fixture
+def park(store):
+    with store.write() as cur:
+        cur.execute("""INSERT INTO units (sector, cooperative, unit, gh_type, village, zone, land_mu) VALUES
+            ('duck', 'X社', 'D1', NULL, '甲村', '一区', 2.0),
+            ('duck', 'Y社', 'D2', NULL, '乙村', '二区', NULL),
+            ('hog', 'Z社', 'H1', NULL, '甲村', '三区', 5.0),
+            ('greenhouse', 'G社', 'P1', '温室', '甲村', NULL, NULL),
+            ('greenhouse', 'G社', 'P2', '塑料大棚', '乙村', NULL, NULL)""")
+        cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock, eggs, revenue, cost, workers)
+            VALUES ('2023-01-01', 'X社', 'D1', 100, 10, 1000, 600, 2),
+                   ('2023-02-01', 'X社', 'D1',  90, 20, 1000, 700, 3),
+                   ('2023-03-01', 'X社', 'D1',  80, 30, 1000, 800, 1),
+                   ('2023-04-01', 'X社', 'D1', NULL, 0,  100, 100, 1),
+                   ('2023-01-01', 'Y社', 'D2',  50,  5,  500, 100, 1),
+                   ('2023-02-01', 'Y社', 'D2',  40,  5,  500, 100, 1)""")
+        cur.execute("""INSERT INTO hog_records (month, cooperative, unit, stock, sows, sold_head, sold_kg,
+                                                deaths, revenue, cost, workers)
+            VALUES ('2023-01-01', 'Z社', 'H1', 200, 20, 30, 3600, 1, 60000, 50000, 2),
+                   ('2023-02-01', 'Z社', 'H1', 210, 21, 35, 4200, 2, 70000, 52000, 2)""")
+        cur.execute("""INSERT INTO greenhouse_records (month, cooperative, unit, gh_type, crop, area_mu,
+                                                       yield_kg, revenue, cost, workers)
+            VALUES ('2023-01-01', 'G社', 'P1', '温室', '无籽西瓜', 2.0,    0,    0, 1000, 0),
+                   ('2023-02-01', 'G社', 'P1', '温室', '无籽西瓜', 2.0, 1000, 2000, 1000, 2),
+                   ('2023-03-01', 'G社', 'P1', '温室', '无籽西瓜', 2.5, 4000, 8000, 1000, 3),
+                   ('2023-01-01', 'G社', 'P2', '塑料大棚', '山药', 1.0,    0,     0, 500, 1),
+                   ('2023-02-01', 'G社', 'P2', '塑料大棚', '山药', 1.0,    0,     0, 500, 1),
+                   ('2023-03-01', 'G社', 'P2', '塑料大棚', '山药', 1.0, 2500, 10000, 500, 1)""")
+    return store.cursor()
+
+
+def test_duck_stock_is_each_units_last_reported_value_not_a_sum(park):
+    k = kpis.sector_kpis(park, "duck", Q1)
+    # D1 last month in Q1 is March (80); D2 last reported in February (40).
+    assert k["stock"] == 80 + 40
+    assert k["units"] == 2
+    assert k["eggs"] == 10 + 20 + 30 + 5 + 5
+    assert k["revenue"] == 4000 and k["cost"] == 2300 and k["profit"] == 1700
+    # Jobs: peak monthly workers per unit (D1: 3, D2: 1), summed.
+    assert k["jobs"] == 3 + 1
+
+
+def test_stock_skips_a_month_where_stock_was_left_empty(park):
+    # In April D1 reported money but left 存栏 empty: its stock is still March's 80.
+    k = kpis.sector_kpis(park, "duck", Period.months("2023-01", "2023-04"))
+    assert k["stock"] == 80 + 40
+
+
+def test_stock_for_a_shorter_period_ends_earlier(park):
+    assert kpis.sector_kpis(park, "duck", Period.months("2023-01", "2023-02"))["stock"] == 90 + 40
+
+
+def test_hog_kpis(park):
+    k = kpis.sector_kpis(park, "hog", Q1)
+    assert k == {"units": 1, "stock": 210, "sows": 21, "sold_head": 65, "revenue": 130000.0,
+                 "cost": 102000.0, "profit": 28000.0, "jobs": 2}
+
+
+def test_greenhouse_area_is_largest_per_plot_never_summed_over_months(park):
+    k = kpis.sector_kpis(park, "greenhouse", Q1)
+    assert k["area_mu"] == 2.5 + 1.0  # summing months would give 9.5
+    assert k["yield_kg"] == 7500
+    assert k["profit"] == 20000 - 4500
+    assert k["yield_kg_per_mu"] == round(7500 / 3.5, 2) == 2142.86
+    assert k["output_value_per_mu"] == 5714.29
+    assert k["profit_per_mu"] == 4428.57
+    assert k["jobs"] == 3 + 1
+    assert k["by_crop"] == {
+        "山药": {"area_mu": 1.0, "yield_kg": 2500.0, "revenue": 10000.0, "cost": 1500.0, "yield_kg_per_mu": 2500.0},
+        "无籽西瓜": {"area_mu": 2.5, "yield_kg": 5000.0, "revenue": 10000.0, "cost": 3000.0,
+                 "yield_kg_per_mu": 2000.0},
+    }
+
+
+def test_park_totals_and_json_shape(park):
+    k = kpis.park_kpis(park, Q1)
+    assert k["period"] == {"from": "2023-01", "to": "2023-03"}
+    assert k["total"] == {"revenue": 154000.0, "cost": 108800.0, "profit": 45200.0, "jobs": 10}
+    assert set(k["duck"]) == {"units", "stock", "eggs", "revenue", "cost", "profit", "jobs"}
+    assert set(k["hog"]) == {"units", "stock", "sows", "sold_head", "revenue", "cost", "profit", "jobs"}
+    assert set(k["greenhouse"]) == {"units", "area_mu", "yield_kg", "revenue", "cost", "profit", "jobs",
+                                    "yield_kg_per_mu", "output_value_per_mu", "profit_per_mu", "by_crop"}
+
+
+def test_filters_by_cooperative_village_and_zone(park):
+    assert kpis.sector_kpis(park, "duck", Q1, Filters(cooperatives=("X社",)))["stock"] == 80
+    assert kpis.sector_kpis(park, "duck", Q1, Filters(villages=("乙村",)))["stock"] == 40
+    assert kpis.sector_kpis(park, "duck", Q1, Filters(zones=("一区", "二区")))["units"] == 2
+    assert kpis.sector_kpis(park, "hog", Q1, Filters(villages=("乙村",)))["units"] == 0
+
+
+def test_empty_period_gives_zeros_not_errors(park):
+    k = kpis.park_kpis(park, Period.year(2020))
+    assert k["duck"]["units"] == 0 and k["duck"]["stock"] == 0
+    assert k["greenhouse"]["profit_per_mu"] is None
+    assert k["total"]["profit"] == 0
+
+
+def test_land_and_cross_sector_per_mu(park):
+    # Greenhouse area 3.5 + duck D1 land 2.0 (D2 has none) + hog land 5.0.
+    assert kpis.land_mu(park, Q1) == 10.5
+    cross = kpis.cross_sector_per_mu(park, Q1).set_index("sector")
+    # Ducks: only D1 has land; its profit is 3000 − 2100 = 900 on 2 亩.
+    assert cross.loc["duck", "profit_per_mu"] == pytest.approx(450.0)
+    assert cross.loc["hog", "profit_per_mu"] == pytest.approx(28000 / 5)
+    assert cross.loc["greenhouse", "profit_per_mu"] == pytest.approx(15500 / 3.5)
+
+
+def test_per_mu_by_type(park):
+    df = kpis.per_mu_by(park, "gh_type", Q1).set_index("group")
+    assert df.loc["温室", "yield_kg_per_mu"] == pytest.approx(5000 / 2.5)
+    assert df.loc["塑料大棚", "profit_per_mu"] == pytest.approx(8500 / 1.0)
+
+
+def test_monthly_and_missing_reports(park):
+    m = kpis.monthly(park, "duck", Q1)
+    assert m["month"].tolist() == ["2023-01", "2023-02", "2023-03"]
+    assert m["stock"].tolist() == [150, 130, 80]
+    missing = kpis.missing_reports(park, "2023-03")
+    # Y社 (ducks) and Z社 (hogs) last reported in February.
+    assert sorted(missing["cooperative"]) == ["Y社", "Z社"]
+
+
+def test_sector_ratios(park):
+    r = kpis.sector_ratios(park, "hog", Q1)
+    assert r["profit_per_head"] == round(28000 / 65, 2)
+    assert r["avg_weight_kg"] == round(7800 / 65, 2)
+    # Deaths 3 over 410 head-months.
+    assert r["monthly_mortality_permille"] == round(3 * 1000 / 410, 2)
+
+
+@pytest.mark.parametrize("bad", ["2023-13", "2023/01", "23-01", "", "abc"])
+def test_bad_month_is_refused_in_chinese(bad):
+    with pytest.raises(ValueError, match="月份"):
+        Period.months(bad, "2023-06")
+
+
+def test_period_order_and_previous_year():
+    with pytest.raises(ValueError, match="晚于"):
+        Period.months("2023-06", "2023-01")
+    p = Period.months("2023-02", "2023-05").previous_year()
+    assert (p.label_from, p.label_to) == ("2022-02", "2022-05")
+
+
+def test_yoy():
+    assert kpis.yoy(110, 100) == pytest.approx(0.1)
+    assert kpis.yoy(-50, -100) == pytest.approx(0.5)
+    assert kpis.yoy(5, 0) is None and kpis.yoy(None, 3) is None

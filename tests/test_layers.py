@@ -1,0 +1,26 @@
+"""The house rules: analytics/ imports no streamlit; pages/ and ui/ hold no SQL."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SQL = re.compile(r"\b(SELECT\s+.+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b",
+                 re.IGNORECASE | re.DOTALL)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "analytics").glob("*.py")), ids=lambda p: p.name)
+def test_analytics_does_not_import_streamlit(path):
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(import streamlit|from streamlit)", text, re.MULTILINE), path
+
+
+@pytest.mark.parametrize("path", sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), ROOT / "app.py"]),
+                         ids=lambda p: p.name)
+def test_pages_hold_no_sql(path):
+    text = path.read_text(encoding="utf-8")
+    assert not SQL.search(text), f"SQL in {path.name}: move it to analytics/"
+    assert ".execute(" not in text, f"{path.name} runs queries: call analytics instead"

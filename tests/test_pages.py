@@ -1,0 +1,154 @@
+"""Every dashboard page through AppTest: renders without exception, shows the KPI figures."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import fmt, kpis
+from analytics.db import Store
+from analytics.kpis import Period
+
+from .conftest import ROOT
+
+
+def open_page(page: str | None = None, lang: str = "zh") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def expected(db_path, sector: str, year: int = 2023) -> dict:
+    with Store(db_path) as s:
+        return kpis.park_kpis(s.cursor(), Period.year(year))[sector] if sector else kpis.park_kpis(
+            s.cursor(), Period.year(year))
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def fig_arrays(spec: str) -> list[list]:
+    """Decode the y arrays of a Plotly chart spec (numbers arrive as base64 `bdata`)."""
+    fig = json.loads(spec)
+    out = []
+    for trace in fig["data"]:
+        y = trace.get("y")
+        if isinstance(y, dict) and "bdata" in y:
+            y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=np.dtype(y["dtype"])).tolist()
+        out.append(y)
+    return out
+
+
+def test_overview_cards_equal_the_kpis(app_db):
+    at = open_page()
+    k = expected(app_db, None)
+    m = metrics(at)
+    assert at.title[0].value == "园区总览"
+    assert m["种鸭存栏"] == fmt.count(k["duck"]["stock"], "羽")
+    assert m["生猪存栏"] == fmt.count(k["hog"]["stock"], "头")
+    assert m["利润"] == fmt.money(k["total"]["profit"])
+    assert m["带动就业"] == f"{k['total']['jobs']} 人"
+    assert any("示例数据" in w.value for w in at.warning)
+    # Two late cooperatives are listed under 上报情况.
+    assert any("尚未上报 2023-12" in w.value for w in at.warning)
+    assert at.metric[0].proto.delta  # year-on-year change shown
+
+
+def test_overview_profit_chart_sums_to_the_total(app_db):
+    at = open_page()
+    spec = at.get("plotly_chart")[0].proto.spec
+    fig = json.loads(spec)
+    assert fig["layout"]["xaxis"]["type"] == "category"
+    total = sum(sum(v for v in y if v is not None) for y in fig_arrays(spec))
+    assert total * 10_000 == pytest.approx(expected(app_db, "total")["profit"], rel=1e-6)
+
+
+def test_year_filter_changes_the_figures(app_db):
+    at = open_page()
+    at.sidebar.selectbox(key="f_year").set_value(2022).run()
+    k = expected(app_db, None, 2022)
+    assert metrics(at)["生猪存栏"] == fmt.count(k["hog"]["stock"], "头")
+
+
+def test_cooperative_filter(app_db):
+    at = open_page("pages/hog.py")
+    at.sidebar.multiselect(key="f_coop").set_value(["丰华生猪养殖专业合作社"]).run()
+    with Store(app_db) as s:
+        k = kpis.sector_kpis(s.cursor(), "hog", Period.year(2023),
+                             kpis.Filters(cooperatives=("丰华生猪养殖专业合作社",)))
+    assert metrics(at)["存栏"] == fmt.count(k["stock"], "头")
+    assert "合作社：丰华生猪养殖专业合作社" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("sector", ["duck", "hog", "greenhouse"])
+def test_sector_pages(app_db, sector):
+    at = open_page(f"pages/{sector}.py")
+    k = expected(app_db, sector)
+    m = metrics(at)
+    assert m["利润"] == fmt.money(k["profit"])
+    assert m["带动就业"] == f"{k['jobs']} 人"
+    assert len(at.get("plotly_chart")) >= 2
+    table = at.dataframe[0].value
+    assert len(table) == k["units"]
+    assert table.iloc[0]["利润(元)"] >= table.iloc[-1]["利润(元)"]
+    assert [b.proto.label for b in at.get("download_button")][:2] == ["下载 CSV", "下载 Excel"]
+
+
+def test_greenhouse_page_yield_per_crop_chart(app_db):
+    at = open_page("pages/greenhouse.py")
+    k = expected(app_db, "greenhouse")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    crop_fig = next(f for f in specs if "亩均产量" in f["layout"]["title"]["text"])
+    assert sorted(crop_fig["data"][0]["x"]) == sorted(k["by_crop"])
+
+
+def test_per_mu_page(app_db):
+    at = open_page("pages/per_mu.py")
+    k = expected(app_db, "greenhouse")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    crops = spec["data"][1]["x"]
+    profit_per_mu = fig_arrays(at.get("plotly_chart")[0].proto.spec)[1]
+    with Store(app_db) as s:
+        df = kpis.per_mu_by(s.cursor(), "crop", Period.year(2023)).set_index("group")
+    for crop, v in zip(crops, profit_per_mu):
+        assert v == pytest.approx(df.loc[crop, "profit_per_mu"])
+    assert set(crops) == set(k["by_crop"])
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_per_mu_by_year_compares_every_year(app_db):
+    at = open_page("pages/per_mu.py")
+    at.get("button_group")[0].set_value("year").run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [str(x) for x in spec["data"][0]["x"]] == ["2021", "2022", "2023"]
+
+
+def test_english_switch_changes_labels(app_db):
+    at = open_page(lang="en")
+    assert at.title[0].value == "Park overview"
+    labels = [m.label for m in at.metric]
+    assert "Duck stock" in labels and "Profit" in labels
+    assert not any("种鸭存栏" in lbl for lbl in labels)
+
+
+def test_empty_database_shows_a_hint_not_an_error(monkeypatch, tmp_path):
+    import streamlit as st
+
+    monkeypatch.setenv("PARK_DB", str(tmp_path / "empty.duckdb"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = open_page()
+    assert any("还没有数据" in i.value for i in at.info)
+    st.cache_resource.clear()
