@@ -99,6 +99,10 @@ def test_sector_pages(app_db, sector):
     assert m["利润"] == fmt.money(k["profit"])
     assert m["带动就业"] == f"{k['jobs']} 人"
     assert len(at.get("plotly_chart")) >= 2
+    # The camera button saves a 2× PNG with a Chinese file name.
+    config = json.loads(at.get("plotly_chart")[0].proto.config)
+    assert config["toImageButtonOptions"]["scale"] == 2
+    assert config["toImageButtonOptions"]["filename"].startswith(fmt.sector_name(sector))
     table = at.dataframe[0].value
     assert len(table) == k["units"]
     assert table.iloc[0]["利润(元)"] >= table.iloc[-1]["利润(元)"]

@@ -93,9 +93,16 @@ def render(sector: str) -> None:
                                             "; profit = revenue − cost, summed per month."))
     if sector == "greenhouse":
         crops = q("per_mu_by", "crop", period, filters)
-        show_chart(charts.crop_yield_vs_reference(crops, L), "大棚-作物亩产",
-                   cap + t("；口径：亩均产量 = 产量 ÷ 面积（每棚取最大面积）；阴影为参考区间。",
-                           "; yield per mu = yield ÷ area (each plot's largest area); band = reference."))
+        left, right = st.columns(2)
+        with left:
+            show_chart(charts.crop_yield_vs_reference(crops, L), "大棚-作物亩产",
+                       cap + t("；口径：亩均产量 = 产量 ÷ 面积（每棚取最大面积）；阴影为参考区间。",
+                               "; yield per mu = yield ÷ area (each plot's largest area); band = reference."))
+        with right:
+            show_chart(charts.per_mu_grouped(crops, t("各作物亩均产值与亩均效益（元/亩）",
+                                                      "Output value and profit per mu by crop"), L),
+                       "大棚-作物亩均产值", cap + t("；口径：亩均产值 = 收入 ÷ 面积；亩均效益 = 利润 ÷ 面积。",
+                               "; output value per mu = revenue ÷ area; profit per mu = profit ÷ area."))
     units = q("unit_totals", sector, period, filters)
     st.subheader(t("单元排名（按利润）", "Units ranked by profit"))
     table = tables.unit_table(units, sector, L)
