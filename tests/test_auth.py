@@ -1,0 +1,431 @@
+"""Accounts, password hashes, login with slow-down and lockout, admin-only edits, the users CLI."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+from argon2 import PasswordHasher
+
+from analytics import auth, kpis, settings
+from analytics.__main__ import main
+from analytics.auth import SYSTEM, Actor, PermissionDenied
+
+PW = "Geheim-密码-2023"
+MANAGER = Actor("wang", "manager", "兴旺种鸭专业合作社")
+VIEWER = Actor("li", "viewer")
+
+
+@pytest.fixture(autouse=True)
+def fast_hashes(monkeypatch):
+    """Cheap argon2 parameters: the rules under test do not depend on the cost."""
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(auth, "_dummy_hash", None)
+
+
+def add(store, name: str, role: str = "manager", coop: str | None = "兴旺种鸭专业合作社",
+        password: str = PW) -> auth.Account:
+    return auth.create_user(store, SYSTEM, name, password, role, coop)
+
+
+def users_table(store) -> list[tuple]:
+    return store.cursor().execute("SELECT * FROM users ORDER BY username").fetchall()
+
+
+# --- hashes ------------------------------------------------------------------------------
+
+def test_hash_in_database_verifies_and_holds_no_plaintext(store, monkeypatch):
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher())  # the production parameters
+    add(store, "wang")
+    add(store, "zhang", "viewer", None)  # same password: the salt must make the hashes differ
+    rows = store.cursor().execute("SELECT username, password_hash FROM users ORDER BY 1").fetchall()
+    hashes = [h for _, h in rows]
+    assert hashes[0] != hashes[1]
+    for h in hashes:
+        assert h.startswith("$argon2id$")
+        assert PW not in h
+        assert PasswordHasher().verify(h, PW)
+        assert not PasswordHasher().check_needs_rehash(h)  # the library's current recommendation
+    store.cursor().execute("CHECKPOINT")
+    raw = store.path.read_bytes()
+    assert PW.encode() not in raw and b"Geheim" not in raw
+
+
+def test_short_password_refused_and_nothing_written(store):
+    with pytest.raises(auth.AccountError, match="至少需要 8 个字符"):
+        add(store, "wang", password="1234567")
+    assert users_table(store) == []
+
+
+@pytest.mark.parametrize("name, role, coop, message", [
+    ("", "viewer", None, "用户名不能为空"),
+    ("a b", "viewer", None, "不能含空格"),
+    ("wang", "boss", None, "角色“boss”无效"),
+    ("wang", "manager", None, "必须指定所属合作社"),
+    ("wang", "manager", "  ", "必须指定所属合作社"),
+])
+def test_create_user_validation(store, name, role, coop, message):
+    with pytest.raises(auth.AccountError, match=message):
+        auth.create_user(store, SYSTEM, name, PW, role, coop)
+    assert users_table(store) == []
+
+
+def test_duplicate_user_refused(store):
+    add(store, "wang")
+    with pytest.raises(auth.AccountError, match="已存在"):
+        add(store, "wang", "viewer", None)
+    assert [a.role for a in auth.list_users(store.cursor())] == ["manager"]
+
+
+def test_only_managers_keep_a_cooperative(store):
+    a = add(store, "li", "viewer", "兴旺种鸭专业合作社")
+    assert a.cooperative is None
+
+
+@pytest.mark.parametrize("actor", [MANAGER, VIEWER, None])
+def test_only_admin_manages_users(store, actor):
+    add(store, "zhao")
+    with pytest.raises(PermissionDenied, match="只有管理员"):
+        auth.create_user(store, actor, "evil", PW, "admin")
+    with pytest.raises(PermissionDenied):
+        auth.disable_user(store, actor, "zhao")
+    with pytest.raises(PermissionDenied):
+        auth.assign_cooperative(store, actor, "zhao", "别的合作社")
+    with pytest.raises(PermissionDenied):
+        auth.unlock_user(store, actor, "zhao")
+    if actor is not None:
+        with pytest.raises(PermissionDenied, match="重置其他用户的密码"):
+            auth.set_password(store, actor, "zhao", "new-password-1")
+    assert [(a.username, a.cooperative, a.disabled) for a in auth.list_users(store.cursor())] == [
+        ("zhao", "兴旺种鸭专业合作社", False)]
+    assert auth.authenticate(store, "zhao", PW).username == "zhao"
+
+
+def test_user_may_change_own_password(store):
+    add(store, "wang")
+    auth.set_password(store, MANAGER, "wang", "new-password-1")
+    assert auth.authenticate(store, "wang", "new-password-1") == MANAGER
+
+
+# --- login -------------------------------------------------------------------------------
+
+def test_authenticate_returns_the_actor(store):
+    add(store, "wang")
+    assert auth.authenticate(store, "wang", PW) == MANAGER
+    assert auth.authenticate(store, " wang ", PW) == MANAGER  # a stray space in the form
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(store):
+    add(store, "wang")
+    with pytest.raises(auth.LoginFailed) as wrong:
+        auth.authenticate(store, "wang", "nope", sleep=lambda s: None)
+    with pytest.raises(auth.LoginFailed) as unknown:
+        auth.authenticate(store, "nobody", PW, sleep=lambda s: None)
+    assert str(wrong.value) == str(unknown.value) == "用户名或密码错误。"
+    with pytest.raises(auth.LoginFailed):
+        auth.authenticate(store, "wang", "", sleep=lambda s: None)
+
+
+def test_wrong_passwords_slow_down_then_lock(store):
+    add(store, "wang")
+    slept: list[float] = []
+    t0 = datetime(2024, 3, 1, 9, 0)
+    for i in range(4):
+        with pytest.raises(auth.LoginFailed) as e:
+            auth.authenticate(store, "wang", f"guess-{i}", now=t0, sleep=slept.append)
+        assert not isinstance(e.value, auth.AccountLocked)
+    assert slept == [0.0, 1.0, 2.0, 4.0]
+    assert "再错 1 次账号将被锁定" in str(e.value)
+    with pytest.raises(auth.AccountLocked, match="连续输错 5 次，账号锁定至 09:15") as e:
+        auth.authenticate(store, "wang", "guess-5", now=t0, sleep=slept.append)
+    assert e.value.until == t0 + timedelta(minutes=15)
+    account = auth.get_user(store.cursor(), "wang")
+    assert account.locked(t0) and account.locked_until == t0 + timedelta(minutes=15)
+    # While locked even the right password is refused, and without waiting on the hash.
+    with pytest.raises(auth.AccountLocked, match="请于 09:15 后再试"):
+        auth.authenticate(store, "wang", PW, now=t0 + timedelta(minutes=14), sleep=slept.append)
+    # After the lock: the right password works and the counters are cleared.
+    assert auth.authenticate(store, "wang", PW, now=t0 + timedelta(minutes=16)) == MANAGER
+    account = auth.get_user(store.cursor(), "wang")
+    assert (account.failed_logins, account.locked_until) == (0, None)
+
+
+def test_success_clears_the_failure_count(store):
+    add(store, "wang")
+    for _ in range(3):
+        with pytest.raises(auth.LoginFailed):
+            auth.authenticate(store, "wang", "bad", sleep=lambda s: None)
+    assert auth.get_user(store.cursor(), "wang").failed_logins == 3
+    auth.authenticate(store, "wang", PW)
+    assert auth.get_user(store.cursor(), "wang").failed_logins == 0
+
+
+def test_lockout_limits_are_settings(store, monkeypatch):
+    monkeypatch.setenv("PARK_LOGIN_MAX_FAILURES", "2")
+    monkeypatch.setenv("PARK_LOGIN_LOCK_MINUTES", "60")
+    add(store, "wang")
+    t0 = datetime(2024, 3, 1, 9, 0)
+    with pytest.raises(auth.LoginFailed):
+        auth.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
+    with pytest.raises(auth.AccountLocked) as e:
+        auth.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
+    assert e.value.until == datetime(2024, 3, 1, 10, 0)
+
+
+def test_admin_reset_or_unlock_lifts_the_lock(store):
+    add(store, "wang")
+    t0 = datetime.now()
+    for _ in range(5):
+        with pytest.raises(auth.LoginFailed):
+            auth.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
+    with pytest.raises(auth.AccountLocked):
+        auth.authenticate(store, "wang", PW)
+    auth.unlock_user(store, SYSTEM, "wang")
+    assert auth.authenticate(store, "wang", PW) == MANAGER
+    for _ in range(5):
+        with pytest.raises(auth.LoginFailed):
+            auth.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
+    auth.set_password(store, SYSTEM, "wang", "fresh-password")
+    assert auth.authenticate(store, "wang", "fresh-password") == MANAGER
+    with pytest.raises(auth.LoginFailed):
+        auth.authenticate(store, "wang", PW, sleep=lambda s: None)
+
+
+def test_disabled_user_cannot_log_in(store):
+    add(store, "wang")
+    auth.disable_user(store, SYSTEM, "wang")
+    with pytest.raises(auth.LoginFailed, match="已停用"):
+        auth.authenticate(store, "wang", PW)
+    auth.disable_user(store, SYSTEM, "wang", disabled=False)
+    assert auth.authenticate(store, "wang", PW) == MANAGER
+
+
+def test_last_admin_cannot_be_disabled_or_demoted(store):
+    add(store, "boss", "admin", None)
+    with pytest.raises(auth.AccountError, match="唯一可用的管理员"):
+        auth.disable_user(store, SYSTEM, "boss")
+    with pytest.raises(auth.AccountError, match="唯一可用的管理员"):
+        auth.assign_cooperative(store, SYSTEM, "boss", "兴旺种鸭专业合作社", role="manager")
+    add(store, "boss2", "admin", None)
+    auth.disable_user(store, SYSTEM, "boss")
+    assert auth.get_user(store.cursor(), "boss").disabled
+
+
+def test_assign_cooperative_moves_a_manager(store):
+    add(store, "wang")
+    a = auth.assign_cooperative(store, SYSTEM, "wang", "金羽种鸭专业合作社")
+    assert a.cooperative == "金羽种鸭专业合作社"
+    assert auth.authenticate(store, "wang", PW).cooperative == "金羽种鸭专业合作社"
+    a = auth.assign_cooperative(store, SYSTEM, "wang", None, role="viewer")
+    assert (a.role, a.cooperative) == ("viewer", None)
+    with pytest.raises(auth.AccountError, match="必须指定所属合作社"):
+        auth.assign_cooperative(store, SYSTEM, "wang", "", role="manager")
+
+
+# --- first start -------------------------------------------------------------------------
+
+def test_ensure_admin_uses_the_password_setting(store, monkeypatch, capsys):
+    monkeypatch.setenv("PARK_ADMIN_PASSWORD", "office-admin-pw")
+    assert auth.ensure_admin(store) == "admin"
+    err = capsys.readouterr().err
+    assert "已创建管理员账号 admin" in err and "office-admin-pw" not in err
+    assert auth.authenticate(store, "admin", "office-admin-pw") == Actor("admin", "admin", None)
+    assert auth.ensure_admin(store) is None
+    assert capsys.readouterr().err == ""
+
+
+def test_ensure_admin_prints_a_random_password_once(store, monkeypatch, capsys):
+    monkeypatch.delenv("PARK_ADMIN_PASSWORD", raising=False)
+    assert auth.ensure_admin(store) == "admin"
+    err = capsys.readouterr().err
+    password = re.search(r"初始密码：(\S+)", err).group(1)
+    assert len(password) >= 12
+    assert auth.authenticate(store, "admin", password).role == "admin"
+    assert auth.ensure_admin(store) is None
+    assert password not in capsys.readouterr().err
+    assert [a.username for a in auth.list_users(store.cursor())] == ["admin"]
+
+
+def test_ensure_admin_refuses_a_short_password_setting(store, monkeypatch):
+    monkeypatch.setenv("PARK_ADMIN_PASSWORD", "123")
+    with pytest.raises(auth.AccountError, match="PARK_ADMIN_PASSWORD 不可用"):
+        auth.ensure_admin(store)
+    assert users_table(store) == []
+
+
+def test_ensure_admin_leaves_existing_admins_alone(store, monkeypatch, capsys):
+    add(store, "boss", "admin", None)
+    monkeypatch.setenv("PARK_ADMIN_PASSWORD", "office-admin-pw")
+    assert auth.ensure_admin(store) is None
+    assert [a.username for a in auth.list_users(store.cursor())] == ["boss"]
+
+
+# --- who may write -----------------------------------------------------------------------
+
+def test_check_write():
+    auth.check_write(MANAGER, ["兴旺种鸭专业合作社"])
+    auth.check_write(SYSTEM, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"])
+    with pytest.raises(PermissionDenied, match="只能上报“兴旺种鸭专业合作社”的数据.*金羽种鸭专业合作社.*未写入"):
+        auth.check_write(MANAGER, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"])
+    with pytest.raises(PermissionDenied, match="只读账号"):
+        auth.check_write(VIEWER, ["兴旺种鸭专业合作社"])
+    with pytest.raises(PermissionDenied, match="请先登录"):
+        auth.check_write(None, [])
+
+
+# --- targets and units -------------------------------------------------------------------
+
+def test_admin_sets_targets_and_the_overview_reads_them(demo_store):
+    auth.set_targets(demo_store, SYSTEM, 2023, {("duck", "stock"): 800_000, ("hog", "profit"): None})
+    auth.set_target(demo_store, SYSTEM, 2024, "total", "jobs", 900)
+    t = kpis.target_progress(demo_store.cursor(), 2023).set_index(["sector", "metric"])
+    assert t.loc[("duck", "stock"), "value"] == 800_000
+    assert ("hog", "profit") not in t.index
+    actual = kpis.park_kpis(demo_store.cursor(), kpis.Period.year(2023))["duck"]["stock"]
+    assert t.loc[("duck", "stock"), "share"] == pytest.approx(actual / 800_000)
+    assert kpis.targets(demo_store.cursor(), 2024).values.tolist() == [["total", "jobs", 900.0]]
+
+
+@pytest.mark.parametrize("values, message", [
+    ({("duck", "eggs"): 1}, "没有“duck / eggs”这项目标"),
+    ({("duck", "stock"): -1}, "不小于 0"),
+    ({("duck", "stock"): float("inf")}, "不小于 0"),
+])
+def test_bad_targets_refused(demo_store, values, message):
+    before = kpis.targets(demo_store.cursor(), 2023).values.tolist()
+    with pytest.raises(auth.AccountError, match=message):
+        auth.set_targets(demo_store, SYSTEM, 2023, {("hog", "stock"): 1, **values})
+    assert kpis.targets(demo_store.cursor(), 2023).values.tolist() == before
+
+
+@pytest.mark.parametrize("actor", [MANAGER, VIEWER])
+def test_only_admin_edits_targets_and_units(demo_store, actor):
+    before = kpis.targets(demo_store.cursor(), 2023).values.tolist()
+    units = auth.list_units(demo_store.cursor())
+    with pytest.raises(PermissionDenied, match="只有管理员可以修改年度目标"):
+        auth.set_target(demo_store, actor, 2023, "duck", "stock", 1)
+    u = units.iloc[0]
+    with pytest.raises(PermissionDenied, match="只有管理员可以修改单元登记"):
+        auth.update_unit(demo_store, actor, u.sector, u.cooperative, u.unit, land_mu=99)
+    assert kpis.targets(demo_store.cursor(), 2023).values.tolist() == before
+    assert auth.list_units(demo_store.cursor()).equals(units)
+
+
+def test_admin_corrects_units(demo_store):
+    coop = "兴旺种鸭专业合作社"
+    units = auth.list_units(demo_store.cursor(), coop)
+    assert set(units["cooperative"]) == {coop} and set(units["sector"]) == {"duck"}
+    u1, u2 = units["unit"].iloc[0], units["unit"].iloc[1]
+    land_before = kpis.land_mu(demo_store.cursor(), kpis.Period.year(2023))
+    old_land = units.set_index("unit").loc[u1, "land_mu"]
+    auth.update_unit(demo_store, SYSTEM, "duck", coop, u1, land_mu="12.5", village="新村")
+    auth.update_unit(demo_store, SYSTEM, "duck", coop, u2, zone="  ")
+    after = auth.list_units(demo_store.cursor(), coop).set_index("unit")
+    assert after.loc[u1, "land_mu"] == 12.5 and after.loc[u1, "village"] == "新村"
+    assert pd.isna(after.loc[u2, "zone"])
+    assert after.loc[u2, "village"] == units.set_index("unit").loc[u2, "village"]  # untouched
+    assert "新村" in kpis.villages(demo_store.cursor())
+    land_after = kpis.land_mu(demo_store.cursor(), kpis.Period.year(2023))
+    assert land_after == pytest.approx(land_before - old_land + 12.5)
+
+
+def test_unit_edits_are_all_or_nothing(demo_store):
+    units = auth.list_units(demo_store.cursor(), "兴旺种鸭专业合作社")
+    good = {"sector": "duck", "cooperative": "兴旺种鸭专业合作社", "unit": units["unit"].iloc[0],
+            "land_mu": 99}
+    with pytest.raises(auth.AccountError, match="找不到单元"):
+        auth.update_units(demo_store, SYSTEM, [good, {**good, "unit": "不存在"}])
+    with pytest.raises(auth.AccountError, match="不小于 0"):
+        auth.update_units(demo_store, SYSTEM, [good, {**good, "land_mu": -3}])
+    with pytest.raises(auth.AccountError, match="不是数字"):
+        auth.update_units(demo_store, SYSTEM, [{**good, "land_mu": "三亩"}])
+    assert auth.list_units(demo_store.cursor(), "兴旺种鸭专业合作社").equals(units)
+
+
+# --- settings ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [("", True), ("1", True), ("0", False), ("off", False),
+                                             ("False", False), ("yes", True)])
+def test_public_view_flag(monkeypatch, value, expected):
+    monkeypatch.setenv("PARK_PUBLIC_VIEW", value)
+    assert settings.public_view() is expected
+
+
+def test_bad_number_setting_falls_back(monkeypatch, capsys):
+    monkeypatch.setenv("PARK_SESSION_IDLE_MINUTES", "abc")
+    assert settings.session_idle_minutes() == 30
+    assert "不是正数" in capsys.readouterr().err
+    monkeypatch.setenv("PARK_SESSION_IDLE_MINUTES", "5")
+    assert settings.session_idle_minutes() == 5
+
+
+# --- command line ------------------------------------------------------------------------
+
+def run_cli(monkeypatch, capsys, argv: list[str], stdin: str = "") -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_users_cli(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "cli.duckdb")
+    code, out, err = run_cli(monkeypatch, capsys, [
+        "users", "add", "wang", "--role", "manager", "--cooperative", "兴旺种鸭专业合作社",
+        "--password-stdin", "--db", db], PW + "\n")
+    assert code == 0 and "已添加用户 wang（合作社管理员，合作社：兴旺种鸭专业合作社）" in out
+    assert "还没有合作社“兴旺种鸭专业合作社”" in err  # a fresh database: warn about a typo
+    assert PW not in out + err
+    code, out, err = run_cli(monkeypatch, capsys, ["users", "add", "li", "--role", "viewer",
+                                                   "--password-stdin", "--db", db], "short\n")
+    assert code == 1 and "至少需要 8 个字符" in err
+    code, out, _ = run_cli(monkeypatch, capsys, ["users", "list", "--db", db])
+    assert code == 0 and "wang\t合作社管理员\t兴旺种鸭专业合作社\t正常" in out and "li" not in out
+    code, out, _ = run_cli(monkeypatch, capsys, ["users", "disable", "wang", "--db", db])
+    assert code == 0 and "已停用用户 wang" in out
+    code, out, _ = run_cli(monkeypatch, capsys, ["users", "list", "--db", db])
+    assert "已停用" in out
+    code, out, err = run_cli(monkeypatch, capsys, ["users", "set-password", "wang", "--password-stdin",
+                                                   "--db", db], "another-pass\n")
+    assert code == 0 and "another-pass" not in out + err
+    run_cli(monkeypatch, capsys, ["users", "enable", "wang", "--db", db])
+    from analytics.db import Store
+
+    with Store(db) as s:
+        assert auth.authenticate(s, "wang", "another-pass") == MANAGER
+
+
+def test_users_cli_errors(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "cli.duckdb")
+    code, _, err = run_cli(monkeypatch, capsys, ["users", "disable", "ghost", "--db", db])
+    assert code == 1 and "不存在" in err  # no database yet
+    run_cli(monkeypatch, capsys, ["init-db", "--db", db])
+    code, _, err = run_cli(monkeypatch, capsys, ["users", "disable", "ghost", "--db", db])
+    assert code == 1 and "找不到用户 ghost" in err
+    # Not a terminal and no --password-stdin: refuse rather than hang on a prompt.
+    code, _, err = run_cli(monkeypatch, capsys, ["users", "add", "li", "--role", "viewer", "--db", db])
+    assert code == 1 and "--password-stdin" in err
+    with pytest.raises(SystemExit) as e:
+        main(["users", "add", "li", "--role", "boss", "--db", db])
+    assert e.value.code == 2
+
+
+def test_settings_cli_hides_the_password(monkeypatch, capsys):
+    monkeypatch.setenv("PARK_ADMIN_PASSWORD", "office-admin-pw")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "PARK_PUBLIC_VIEW=1" in out and "PARK_ADMIN_PASSWORD=（已设置）" in out
+    assert "office-admin-pw" not in out
+
+
+def test_login_upgrades_an_outdated_hash(store, monkeypatch):
+    add(store, "wang")  # hashed with the cheap test parameters
+    old = store.cursor().execute("SELECT password_hash FROM users").fetchone()[0]
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher())
+    assert auth.authenticate(store, "wang", PW) == MANAGER
+    new = store.cursor().execute("SELECT password_hash FROM users").fetchone()[0]
+    assert new != old and not PasswordHasher().check_needs_rehash(new)
+    assert PasswordHasher().verify(new, PW)
