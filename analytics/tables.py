@@ -44,6 +44,14 @@ def unit_table(df: pd.DataFrame, sector: str, lang: str = "zh", sort_by: str = "
     return out.rename(columns={c: column_label(sector, c, lang) for c in cols})
 
 
+def number_formats(df: pd.DataFrame) -> dict[str, str]:
+    """Display formats for a table's numeric columns: areas to 0.01 亩, everything else whole."""
+    def is_area(col: object) -> bool:
+        return str(col).endswith("(亩)") or str(col) in ("area_mu", "land_mu")
+
+    return {c: "{:,.2f}" if is_area(c) else "{:,.0f}" for c in df.select_dtypes("number").columns}
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """UTF-8 with BOM: Excel on a Chinese Windows PC opens it without garbling."""
     return df.to_csv(index=False).encode("utf-8-sig")

@@ -158,3 +158,12 @@ def test_yoy():
     assert kpis.yoy(110, 100) == pytest.approx(0.1)
     assert kpis.yoy(-50, -100) == pytest.approx(0.5)
     assert kpis.yoy(5, 0) is None and kpis.yoy(None, 3) is None
+
+
+def test_table_number_formats_keep_area_decimals():
+    import pandas as pd
+
+    from analytics import tables
+
+    df = pd.DataFrame({"面积(亩)": [1.5], "亩均效益(元/亩)": [2.0], "利润(元)": [4.0], "合作社": ["A"]})
+    assert tables.number_formats(df) == {"面积(亩)": "{:,.2f}", "亩均效益(元/亩)": "{:,.0f}", "利润(元)": "{:,.0f}"}

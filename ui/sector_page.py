@@ -106,7 +106,7 @@ def render(sector: str) -> None:
     units = q("unit_totals", sector, period, filters)
     st.subheader(t("单元排名（按利润）", "Units ranked by profit"))
     table = tables.unit_table(units, sector, L)
-    st.dataframe(table, width="stretch", height=360)
+    st.dataframe(table.style.format(tables.number_formats(table), na_rep="—"), width="stretch", height=360)
     name = f"{zh}-单元排名-{period.label_from}_{period.label_to}"
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("下载 CSV", "Download CSV"), tables.to_csv_bytes(table), f"{name}.csv",
