@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from . import demo, fmt, kpis
-from .db import SCHEMA_VERSION, Store, StoreError, default_db_path
+from .db import SCHEMA_VERSION, Store, StoreError, backup, default_db_path
 
 PLUGIN_MODULES = ("analytics.ingest", "analytics.export", "analytics.auth")
 
@@ -98,6 +98,13 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    with open_store(args) as s:
+        target = backup(s, args.out)
+    print(f"已备份到 {target}（恢复：停止看板后，把其中的文件复制回 {db_of(args).parent}）")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analytics", description="园区生产看板 命令行")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_period_args(p)
     p.add_argument("--json", action="store_true", help="输出 JSON（金额单位元，重量公斤）")
     p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("backup", help="备份数据库和已上传的原始文件")
+    add_db_arg(p)
+    p.add_argument("--out", type=Path, default=Path("backups"), help="备份目录（默认 backups/）")
+    p.set_defaults(func=cmd_backup)
 
     for name in PLUGIN_MODULES:
         try:

@@ -117,10 +117,31 @@ def _views() -> list[str]:
     return stmts
 
 
+def _undo_tables() -> list[str]:
+    """What an upload changed outside the record tables, so that undo restores it exactly:
+    unit attributes it overwrote, and village / zone names it registered."""
+    return [
+        """CREATE TABLE IF NOT EXISTS units_history (
+             sector VARCHAR NOT NULL,
+             cooperative VARCHAR NOT NULL,
+             unit VARCHAR NOT NULL,
+             gh_type VARCHAR,
+             village VARCHAR,
+             zone VARCHAR,
+             land_mu DOUBLE,
+             replaced_by BIGINT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS upload_names (
+             upload_id BIGINT NOT NULL,
+             kind VARCHAR NOT NULL,
+             name VARCHAR NOT NULL)""",
+    ]
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
     (2, _views),
+    (3, _undo_tables),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -239,3 +260,29 @@ def set_meta(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     """Set a meta value inside a write transaction."""
     cur.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?",
                 [key, value, value])
+
+
+def backup(store: Store, dest_dir: Path) -> Path:
+    """Copy the whole database (and the kept upload files) into a new timestamped folder.
+
+    Works on the open store, so the dashboard can back up while it runs; the copy is a
+    consistent snapshot taken in one transaction.
+    """
+    import shutil
+    from datetime import datetime
+
+    target = Path(dest_dir) / f"park-{datetime.now():%Y%m%d-%H%M%S}"
+    target.mkdir(parents=True, exist_ok=False)
+    copy = target / store.path.name
+    cur = store.cursor()
+    name = cur.execute("SELECT current_database()").fetchone()[0]
+    with store._write_lock:
+        cur.execute(f"ATTACH '{copy}' AS park_backup")
+        try:
+            cur.execute(f'COPY FROM DATABASE "{name}" TO park_backup')
+        finally:
+            cur.execute("DETACH park_backup")
+    uploads = store.path.parent / "uploads"
+    if uploads.is_dir():
+        shutil.copytree(uploads, target / "uploads")
+    return target

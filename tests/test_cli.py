@@ -128,3 +128,17 @@ def test_cli_runs_as_a_module(demo_db_file):
                         "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["hog"]["units"] == 55
+
+
+def test_backup_is_a_complete_copy(capsys, demo_store, tmp_path):
+    (demo_store.path.parent / "uploads").mkdir()
+    (demo_store.path.parent / "uploads" / "abc.csv").write_bytes(b"x")
+    demo_store.close()
+    code, out, _ = run_cli(capsys, "backup", "--db", str(demo_store.path), "--out", str(tmp_path / "bk"))
+    assert code == 0 and "已备份到" in out
+    (folder,) = (tmp_path / "bk").iterdir()
+    assert (folder / "uploads" / "abc.csv").read_bytes() == b"x"
+    with Store(folder / demo_store.path.name) as copy, Store(demo_store.path) as orig:
+        for table in ("duck_records", "hog_records", "greenhouse_records", "units", "targets"):
+            q = f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {table}"
+            assert copy.cursor().execute(q).fetchall() == orig.cursor().execute(q).fetchall()
