@@ -29,4 +29,6 @@ language_switch()
 user = auth.sidebar()
 pages = [st.Page(path, title=t(zh, en), icon=icon, url_path=key, default=(key == "overview"))
          for key, path, zh, en, icon in PAGES if auth.may_open(user, key)]
+if not pages:  # viewing needs a login (PARK_PUBLIC_VIEW=0) and nobody is logged in
+    pages = [st.Page(auth.login_page, title=t("登录", "Log in"), icon=":material/login:", url_path="login")]
 st.navigation(pages).run()

@@ -285,8 +285,11 @@ def login_delay(failures: int) -> float:
     return 0.0 if failures <= 1 else min(2.0 ** (failures - 2), 8.0)
 
 
+_sleep = time.sleep  # module attribute so tests (also AppTest runs) can make waiting instant
+
+
 def authenticate(store: Store, username: str, password: str, *, now: datetime | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> Actor:
+                 sleep: Callable[[float], None] | None = None) -> Actor:
     """The :class:`Actor` for a correct username and password; :class:`LoginFailed` otherwise.
 
     Wrong passwords are counted per account; each answer is delayed by :func:`login_delay`,
@@ -329,7 +332,7 @@ def authenticate(store: Store, username: str, password: str, *, now: datetime | 
         if until is not None:
             raise AccountLocked(f"密码已连续输错 {n} 次，账号锁定至 {until:%H:%M}。"
                                 "请稍后再试，或请管理员重置密码。", until)
-        sleep(login_delay(n))
+        (sleep or _sleep)(login_delay(n))
         left = limit - n
         raise LoginFailed(generic + (f"再错 {left} 次账号将被锁定。" if left <= 2 else ""))
     if disabled:

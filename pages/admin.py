@@ -1,7 +1,158 @@
-"""Placeholder: this page is being built."""
+"""管理 Admin: accounts, annual targets and the unit registry. Administrators only.
 
+Every change goes through analytics.auth, which checks the acting user again.
+"""
+
+import pandas as pd
 import streamlit as st
 
-from ui.common import t
+from analytics import auth as core
+from analytics import fmt
+from analytics.kpis import TARGET_METRICS, Period
+from ui import auth
+from ui.common import lang, q, store, t
 
-st.info(t("此页面正在建设中。", "This page is being built."))
+auth.require("admin")
+me = auth.actor()
+L = lang()
+st.title(t("管理", "Administration"))
+if done := st.session_state.pop("_admin_done", None):
+    st.success(done)
+
+
+def attempt(fn, *args, success: str, **kwargs) -> None:
+    """Run an analytics edit; on success rerun with a message, on refusal show why."""
+    try:
+        fn(store(), me, *args, **kwargs)
+    except (core.AccountError, core.PermissionDenied) as e:
+        st.error(str(e))
+    else:
+        st.session_state["_admin_done"] = success
+        st.session_state["_admin_units_v"] = st.session_state.get("_admin_units_v", 0) + 1
+        st.rerun()
+
+
+def _norm(v: object) -> object:
+    """Cell value for comparison: blank, None and NaN are all "not set"."""
+    if v is None or (isinstance(v, str) and not v.strip()) or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    return v.strip() if isinstance(v, str) else float(v)
+
+
+tab_users, tab_targets, tab_units = st.tabs([t("用户", "Users"), t("年度目标", "Annual targets"),
+                                             t("单元登记", "Unit registry")])
+coops = q("cooperatives")
+
+with tab_users:
+    accounts = core.list_users(store().cursor())
+    st.dataframe(pd.DataFrame([{
+        t("用户名", "Username"): a.username, t("角色", "Role"): auth.role_name(a.role),
+        t("合作社", "Cooperative"): a.cooperative or "—",
+        t("状态", "Status"): (t("已停用", "disabled") if a.disabled else
+                            t(f"锁定至 {a.locked_until:%H:%M}", f"locked until {a.locked_until:%H:%M}")
+                            if a.locked() else t("正常", "active")),
+        t("创建时间", "Created"): a.created_at} for a in accounts]), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left, st.form("admin_add_user", clear_on_submit=True):
+        st.subheader(t("新增用户", "Add a user"))
+        name = st.text_input(t("用户名", "Username"), key="add_name")
+        role = st.selectbox(t("角色", "Role"), core.ROLES, format_func=auth.role_name, key="add_role")
+        coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops, index=None,
+                            accept_new_options=True, key="add_coop")
+        pw = st.text_input(t("初始密码（至少 8 位）", "Initial password (8+ characters)"), type="password",
+                           key="add_pw")
+        if st.form_submit_button(t("添加", "Add"), type="primary"):
+            attempt(core.create_user, name, pw, role, coop,
+                    success=t(f"已添加用户 {name.strip()}。", f"User {name.strip()} added."))
+    with right:
+        st.subheader(t("修改用户", "Change a user"))
+        chosen = st.selectbox(t("用户", "User"), [a.username for a in accounts], key="edit_user")
+        a = next(x for x in accounts if x.username == chosen)
+        with st.form("admin_edit_user"):
+            new_role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index(a.role),
+                                    format_func=auth.role_name, key=f"edit_role_{chosen}")
+            options = coops if a.cooperative in coops or not a.cooperative else [a.cooperative, *coops]
+            new_coop = st.selectbox(t("合作社", "Cooperative"), options, accept_new_options=True,
+                                    index=options.index(a.cooperative) if a.cooperative else None,
+                                    key=f"edit_coop_{chosen}")
+            if st.form_submit_button(t("保存角色和合作社", "Save role and cooperative")):
+                attempt(core.assign_cooperative, chosen, new_coop, new_role,
+                        success=t(f"已更新 {chosen} 的角色和合作社。", f"{chosen} updated."))
+        with st.form("admin_reset_pw", clear_on_submit=True):
+            new_pw = st.text_input(t("新密码（同时解除锁定）", "New password (also unlocks)"),
+                                   type="password", key="reset_pw")
+            if st.form_submit_button(t("重置密码", "Reset password")):
+                attempt(core.set_password, chosen, new_pw,
+                        success=t(f"已为 {chosen} 设置新密码。", f"New password set for {chosen}."))
+        c1, c2 = st.columns(2)
+        if c1.button(t("启用", "Enable") if a.disabled else t("停用", "Disable"), key="toggle_user"):
+            attempt(core.disable_user, chosen, disabled=not a.disabled,
+                    success=t(f"已{'启用' if a.disabled else '停用'} {chosen}。", f"{chosen} updated."))
+        if c2.button(t("解除锁定", "Unlock"), key="unlock_user", disabled=not a.locked()):
+            attempt(core.unlock_user, chosen, success=t(f"已解锁 {chosen}。", f"{chosen} unlocked."))
+
+# Money targets are entered in 万元, as the office writes them; stored in 元 like every figure.
+UNITS = {"stock": None, "profit": ("万元", "10k yuan", 10_000), "profit_per_mu": ("元/亩", "yuan/mu", 1),
+         "jobs": ("人", "people", 1)}
+
+with tab_targets:
+    years = q("available_years")
+    options = sorted({*years, (years[-1] + 1) if years else 2024}, reverse=True)
+    year = st.selectbox(t("年份", "Year"), options, index=options.index(years[-1]) if years else 0,
+                        key="target_year")
+    current = {(r.sector, r.metric): r.value for r in q("targets", year).itertuples()}
+    actual = q("park_kpis", Period.year(year)) if year in years else {}
+    st.caption(t("总览页的进度条按这些目标计算。留空或填 0 表示不设该项目标。",
+                 "The overview's progress bars use these targets. Empty or 0 means no target."))
+    with st.form(f"admin_targets_{year}"):
+        values = {}
+        cols = st.columns(2)
+        for i, ((sector, metric), (zh, en)) in enumerate(TARGET_METRICS.items()):
+            u_zh, u_en, factor = UNITS.get(metric) or (*fmt.STOCK_UNIT[sector], 1)
+            now = actual.get(sector, {}).get(metric)
+            old = current.get((sector, metric))
+            values[(sector, metric)] = (cols[i % 2].number_input(
+                f"{t(zh, en)}（{t(u_zh, u_en.strip())}）", min_value=0.0, step=1.0, format="%.0f",
+                value=None if old is None else old / factor, key=f"target_{sector}_{metric}_{year}",
+                help=t(f"{year}年实际：{fmt.thousands(now / factor if now is not None else None)}",
+                       f"Actual {year}: {fmt.thousands(now / factor if now is not None else None)}")),
+                factor)
+        if st.form_submit_button(t("保存目标", "Save targets"), type="primary"):
+            attempt(core.set_targets, year,
+                    {k: v * f if v else None for k, (v, f) in values.items()},
+                    success=t(f"已保存 {year} 年目标。", f"Targets for {year} saved."))
+
+with tab_units:
+    st.caption(t("上传时登记的鸭棚、养殖户、地块。可更正村、小区和占地（亩）；占地用于亩均对比。",
+                 "Sheds, farms and plots registered by uploads. Correct village, zone and land (mu); "
+                 "land is used for per-mu comparisons."))
+    coop = st.selectbox(t("合作社", "Cooperative"), coops, key="units_coop")
+    if coop:
+        units = core.list_units(store().cursor(), coop)
+        shown = units.assign(sector=[fmt.sector_name(s, L) for s in units["sector"]])
+        edited = st.data_editor(
+            shown, hide_index=True, width="stretch", num_rows="fixed",
+            disabled=["sector", "cooperative", "unit", "gh_type"],
+            key=f"admin_units_{coop}_{st.session_state.get('_admin_units_v', 0)}",
+            column_config={
+                "sector": t("板块", "Sector"), "cooperative": None,
+                "unit": t("单元", "Unit"),
+                "gh_type": t("棚型", "Type") if units["gh_type"].notna().any() else None,
+                "village": st.column_config.TextColumn(t("村", "Village")),
+                "zone": st.column_config.TextColumn(t("小区", "Zone")),
+                "land_mu": st.column_config.NumberColumn(t("占地（亩）", "Land (mu)"), min_value=0.0,
+                                                         format="%.2f")})
+        edits = []
+        for i in range(len(units)):
+            row = {f: edited.at[i, f] for f in core.UNIT_FIELDS}
+            changed = {f: row[f] for f in core.UNIT_FIELDS if _norm(row[f]) != _norm(units.at[i, f])}
+            if changed:
+                edits.append({"sector": units.at[i, "sector"], "cooperative": coop,
+                              "unit": units.at[i, "unit"], **changed})
+        st.caption(t(f"共 {len(units)} 个单元，已修改 {len(edits)} 个。",
+                     f"{len(units)} units, {len(edits)} changed."))
+        if st.button(t("保存更正", "Save corrections"), type="primary", disabled=not edits, key="save_units"):
+            attempt(core.update_units, edits,
+                    success=t(f"已更正 {len(edits)} 个单元。", f"{len(edits)} units corrected."))
+    elif not coops:
+        st.info(t("还没有合作社。上传月报后，这里会列出登记的单元。", "No cooperatives yet."))

@@ -1,0 +1,129 @@
+"""The admin page through AppTest: users, annual targets, unit registry; checked in the database."""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+
+from analytics import auth, kpis
+from ui import common
+
+from .test_auth_ui import ADMIN_PW, COOP, PW, app, app_env, login  # noqa: F401 - app_env is a fixture
+
+
+@pytest.fixture
+def at():
+    a = login(app(), "admin", ADMIN_PW)
+    a.switch_page("pages/admin.py").run()
+    assert not a.exception, a.exception
+    assert [t.value for t in a.title] == ["管理"]
+    return a
+
+
+def account(name: str) -> auth.Account | None:
+    return auth.get_user(common.store().cursor(), name)
+
+
+def click(at, label: str) -> None:
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_users_table_lists_accounts(at):
+    table = at.dataframe[0].value
+    assert list(table["用户名"]) == ["admin", "wang", "li"]
+    assert list(table["角色"]) == ["管理员", "合作社管理员", "农业办（只读）"]
+    assert table.set_index("用户名").loc["wang", "合作社"] == COOP
+
+
+def test_add_manager(at):
+    at.text_input(key="add_name").input("zhao")
+    at.selectbox(key="add_role").set_value("manager")
+    at.selectbox(key="add_coop").set_value("金羽种鸭专业合作社")
+    at.text_input(key="add_pw").input("zhao-password")
+    click(at, "添加")
+    assert "已添加用户 zhao。" in [s.value for s in at.success]
+    a = account("zhao")
+    assert (a.role, a.cooperative, a.disabled) == ("manager", "金羽种鸭专业合作社", False)
+    h = common.store().cursor().execute("SELECT password_hash FROM users WHERE username = 'zhao'").fetchone()[0]
+    assert "zhao-password" not in h and PasswordHasher().verify(h, "zhao-password")
+    assert "zhao" in list(at.dataframe[0].value["用户名"])
+
+
+def test_add_manager_without_cooperative_is_refused(at):
+    at.text_input(key="add_name").input("zhao")
+    at.selectbox(key="add_role").set_value("manager")
+    at.text_input(key="add_pw").input("zhao-password")
+    click(at, "添加")
+    assert "合作社管理员必须指定所属合作社。" in [e.value for e in at.error]
+    assert account("zhao") is None
+
+
+def test_reset_password_disable_and_enable(at):
+    at.selectbox(key="edit_user").set_value("wang").run()
+    at.text_input(key="reset_pw").input("brand-new-pass")
+    click(at, "重置密码")
+    assert "已为 wang 设置新密码。" in [s.value for s in at.success]
+    assert auth.authenticate(common.store(), "wang", "brand-new-pass").cooperative == COOP
+    click(at, "停用")
+    assert account("wang").disabled
+    with pytest.raises(auth.LoginFailed, match="已停用"):
+        auth.authenticate(common.store(), "wang", "brand-new-pass")
+    assert at.selectbox(key="edit_user").value == "wang"
+    click(at, "启用")
+    assert not account("wang").disabled
+
+
+def test_last_admin_cannot_disable_themself(at):
+    at.selectbox(key="edit_user").set_value("admin").run()
+    click(at, "停用")
+    assert any("唯一可用的管理员" in e.value for e in at.error)
+    assert not account("admin").disabled
+
+
+def test_assign_cooperative_and_unlock(at):
+    for _ in range(5):
+        with pytest.raises(auth.LoginFailed):
+            auth.authenticate(common.store(), "wang", "wrong", sleep=lambda s: None)
+    at.run()
+    assert at.dataframe[0].value.set_index("用户名").loc["wang", "状态"].startswith("锁定至")
+    at.selectbox(key="edit_user").set_value("wang").run()
+    at.selectbox(key="edit_coop_wang").set_value("金羽种鸭专业合作社")
+    click(at, "保存角色和合作社")
+    assert account("wang").cooperative == "金羽种鸭专业合作社"
+    click(at, "解除锁定")
+    assert auth.authenticate(common.store(), "wang", PW).cooperative == "金羽种鸭专业合作社"
+
+
+def test_targets_saved_in_canonical_units(at):
+    assert at.number_input(key="target_duck_stock_2023").value == 700_000  # the demo's target
+    assert at.number_input(key="target_duck_profit_2023").value == 700  # 万元
+    at.number_input(key="target_duck_stock_2023").set_value(800_000)
+    at.number_input(key="target_hog_profit_2023").set_value(2_500)
+    at.number_input(key="target_total_jobs_2023").set_value(0)  # 0: no target
+    click(at, "保存目标")
+    assert "已保存 2023 年目标。" in [s.value for s in at.success]
+    t = kpis.targets(common.store().cursor(), 2023).set_index(["sector", "metric"])["value"]
+    assert t[("duck", "stock")] == 800_000
+    assert t[("hog", "profit")] == 25_000_000
+    assert t[("duck", "profit")] == 7_000_000  # untouched
+    assert ("total", "jobs") not in t.index
+
+
+def test_unit_registry_corrections(at):
+    at.selectbox(key="units_coop").set_value(COOP).run()
+    editor = at.data_editor[0]
+    units = editor.value
+    assert set(units["cooperative"]) == {COOP} and len(units) > 5
+    first, second = units["unit"].iloc[0], units["unit"].iloc[1]
+    at.session_state[editor.key] = {"edited_rows": {0: {"land_mu": 9.5}, 1: {"village": "新村"}},
+                                    "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert any("已修改 2 个" in c.value for c in at.caption)
+    click(at, "保存更正")
+    assert "已更正 2 个单元。" in [s.value for s in at.success]
+    after = auth.list_units(common.store().cursor(), COOP).set_index("unit")
+    assert after.loc[first, "land_mu"] == 9.5 and after.loc[second, "village"] == "新村"
+    # The saved edits are not applied a second time on the fresh table.
+    assert any("已修改 0 个" in c.value for c in at.caption)
