@@ -223,3 +223,48 @@ def history_table_ddl(s: Sector) -> str:
 def record_columns(s: Sector) -> list[str]:
     """Column names of a sector's record table, in table order (without upload_id)."""
     return [c.key for c in s.columns if c.role in (KEY, MEASURE)]
+
+
+# --- reading what people actually send (used by ingest.py) ------------------------------
+
+# More header names people write for a column, by column key (besides `zh` and `en`).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "month": ("年月", "月", "日期", "报表月份", "统计月份", "date"),
+    "cooperative": ("合作社名称", "合作社名", "专业合作社", "coop", "cooperative name"),
+    "unit": ("编号", "棚舍编号", "大棚编号", "鸭棚", "养殖户名称", "户名", "unit"),
+    "stock": ("存栏量", "存栏数", "月末存栏"),
+    "eggs": ("产蛋量", "产蛋数"),
+    "culled": ("死淘数", "死亡淘汰"),
+    "sows": ("母猪", "能繁母猪存栏"),
+    "sold_head": ("出栏数", "出栏量", "sold"),
+    "sold_kg": ("出栏重量", "出栏总重"),
+    "deaths": ("死亡数",),
+    "feed_kg": ("饲料用量", "饲料消耗", "feed"),
+    "revenue": ("收入", "销售额", "销售收入额"),
+    "cost": ("总成本", "成本合计"),
+    "workers": ("用工人数", "用工数", "就业人数", "jobs"),
+    "gh_type": ("类型", "大棚类型", "gh_type"),
+    "crop": ("作物名称", "品种"),
+    "area_mu": ("种植面积", "area"),
+    "yield_kg": ("产量合计", "采收量", "yield"),
+    "village": ("所在村", "村庄"),
+    "zone": ("养殖小区", "片区"),
+    "land_mu": ("占地面积", "land"),
+}
+
+# Unit names in headers that mean a unit of UNIT_FACTORS (English headers, variants).
+UNIT_ALIASES: dict[str, str] = {
+    "yuan": "元", "rmb": "元", "cny": "元", "10k yuan": "万元", "wan yuan": "万元",
+    "千克": "千克", "公斤/kg": "公斤", "jin": "斤", "ton": "吨", "tonne": "吨", "tons": "吨",
+    "mu": "亩", "sqm": "平方米", "m^2": "平方米", "平米": "平方米",
+    "birds": "羽", "head": "头", "eggs": "枚", "people": "人", "persons": "人",
+}
+
+# Reference yield per mu (kg) per crop cycle, DESIGN.md §6; used for warnings only.
+# A crop matches when its name contains the key.
+YIELD_PER_MU_REFERENCE: dict[str, tuple[float, float]] = {
+    "西瓜": (3_000, 5_000),
+    "山药": (2_000, 3_000),
+    "辣椒": (1_500, 2_500),
+    "药材": (300, 400),
+}

@@ -1,7 +1,131 @@
-"""Placeholder: this page is being built."""
+"""上传月报 Upload: template → file → errors or preview (warnings, replaced values) → confirm."""
 
+import pandas as pd
 import streamlit as st
 
-from ui.common import t
+from analytics import contract, fmt, ingest, templates
+from analytics.auth import PermissionDenied, check_write
+from ui import auth
+from ui.common import lang, page_header, store, t
 
-st.info(t("此页面正在建设中。", "This page is being built."))
+auth.require("upload")
+page_header("上传月报", "Upload a monthly sheet")
+L = lang()
+actor = auth.actor()
+if actor is None:
+    st.warning(t("请先登录。", "Please log in first."), icon="🔒")
+    st.stop()
+if actor.role == "manager":
+    st.caption(t(f"您只能上报“{actor.cooperative}”的数据。", f"You may upload data of {actor.cooperative} only."))
+
+AUTO = "auto"
+sector = st.selectbox(t("板块", "Sector"), [AUTO, *contract.SECTOR_KEYS], key="up_sector",
+                      format_func=lambda k: t("按表头自动判断", "Detect from headers") if k == AUTO
+                      else fmt.sector_name(k, L))
+chosen = None if sector == AUTO else sector
+
+with st.expander(t("下载模板与填写说明", "Templates and how to fill them in"), icon=":material/download:"):
+    st.markdown(t("一个文件 = 一个板块，可含一个或多个合作社、一个或多个月份。"
+                  "支持 CSV（UTF-8 或 GBK）和 Excel（.xlsx，第一张表）。"
+                  "表头上方可以有标题行；空单元格表示“未上报”，不是 0。",
+                  "One file = one sector, any cooperatives and months. CSV (UTF-8 or GBK) or Excel (.xlsx, "
+                  "first sheet). A title line above the header is fine; an empty cell means “not reported”."))
+    for tab, key in zip(st.tabs([fmt.sector_name(k, L) for k in (contract.SECTOR_KEYS if chosen is None
+                                                                     else [chosen])]),
+                        contract.SECTOR_KEYS if chosen is None else [chosen], strict=True):
+        with tab:
+            a, b = st.columns(2)
+            a.download_button(t("下载 CSV 模板", "CSV template"), templates.template_csv(key),
+                              f"{contract.sector(key).zh}月报模板.csv", "text/csv", key=f"tpl_csv_{key}")
+            b.download_button(t("下载 Excel 模板", "Excel template"), templates.template_xlsx(key),
+                              f"{contract.sector(key).zh}月报模板.xlsx", key=f"tpl_xlsx_{key}",
+                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            st.dataframe(templates.help_table(key, L), hide_index=True, width="stretch")
+
+up = st.file_uploader(t("选择月报文件", "Choose the monthly file"), type=["csv", "xlsx"], key="up_file")
+if up is None:
+    st.stop()
+
+data = up.getvalue()
+cache_key = (up.name, len(data), hash(data), chosen, L)
+if st.session_state.get("_up_key") != cache_key:
+    with st.spinner(t("正在读取和检查文件……", "Reading and checking the file…")):
+        st.session_state["_up_parsed"] = ingest.parse(data, up.name, chosen, lang=L)
+    st.session_state["_up_key"] = cache_key
+    st.session_state.pop("_up_done", None)
+parsed: ingest.Parsed = st.session_state["_up_parsed"]
+
+
+def issues(df: pd.DataFrame) -> pd.DataFrame:
+    return df.rename(columns={k: t(*v) for k, v in ingest.ISSUE_LABELS.items()})
+
+
+done = st.session_state.get("_up_done")
+if done is not None:
+    st.success(done.message(L), icon="✅")
+    st.page_link("pages/overview.py", label=t("查看总览", "Go to the overview"), icon=":material/dashboard:")
+    st.stop()
+
+if not parsed.ok:
+    st.error(parsed.summary(), icon="🚫")
+    st.dataframe(issues(parsed.errors), hide_index=True, width="stretch")
+    st.stop()
+
+try:
+    check_write(actor, parsed.cooperatives)
+    pv = ingest.preview(store().cursor(), parsed)
+except (ingest.IngestError, PermissionDenied) as e:
+    st.error(str(e), icon="🚫")
+    st.stop()
+if pv.duplicate_of:
+    st.info(ingest.already_message(L, pv.duplicate_of), icon="ℹ️")
+    st.stop()
+
+st.subheader(t("预览", "Preview"))
+st.caption(t(f"{fmt.sector_name(parsed.sector, L)}；表头在第 {parsed.header_row} 行；编码 {parsed.encoding}；"
+             f"月份 {'、'.join(parsed.months)}",
+             f"{fmt.sector_name(parsed.sector, L)}; header on row {parsed.header_row}; encoding "
+             f"{parsed.encoding}; months {', '.join(parsed.months)}"))
+for note in parsed.notes:
+    st.caption("ℹ️ " + note)
+c = st.columns(4)
+c[0].metric(t("行数", "Rows"), f"{pv.n_rows:,}")
+c[1].metric(t("新增记录", "New records"), f"{pv.n_new:,}")
+c[2].metric(t("替换已有记录", "Replaced records"), f"{pv.n_replaced:,}")
+c[3].metric(t("新单元", "New units"), f"{len(pv.new_units):,}")
+if pv.new_cooperatives:
+    st.info(t("将新登记合作社：", "New cooperatives to register: ") + "、".join(pv.new_cooperatives), icon="🆕")
+
+if len(pv.warnings):
+    st.warning(t(f"{len(pv.warnings)} 条提醒：不影响导入，请核对后再确认。",
+                 f"{len(pv.warnings)} warning(s): they do not block the import; please check them."), icon="⚠️")
+    st.dataframe(issues(pv.warnings), hide_index=True, width="stretch")
+
+if len(pv.diff):
+    st.markdown(t("**将被替换的数值**（原值会保存在历史记录中，可撤销）",
+                  "**Values to be replaced** (old values are kept and can be restored)"))
+    st.dataframe(pv.diff.rename(columns={
+        "month": t("月份", "Month"), "cooperative": t("合作社", "Cooperative"), "unit": t("单元", "Unit"),
+        "column": t("列", "Column"), "old": t("原值", "Old"), "new": t("新值", "New")}).astype(str),
+        hide_index=True, width="stretch")
+
+s = contract.sector(parsed.sector)
+shown = pv.rows.head(500).copy()
+shown["month"] = shown["month"].dt.strftime("%Y-%m")
+status = shown["_status"].map({"new": t("新增", "new"), "replace": t("替换", "replace")})
+shown.insert(0, t("状态", "Status"), status + shown["_new_unit"].map({True: t("·新单元", " · new unit"), False: ""}))
+shown.insert(0, t("行号", "Row"), shown["_row"])
+shown = shown.drop(columns=["_status", "_new_unit", "_new_coop", "_row"])
+shown = shown.rename(columns={col.key: (col.header if L == "zh" else col.en) for col in s.columns})
+st.markdown(t(f"**文件内容**（共 {pv.n_rows:,} 行" + ("，仅显示前 500 行" if pv.n_rows > 500 else "") + "）",
+              f"**Rows** ({pv.n_rows:,}" + (", first 500 shown" if pv.n_rows > 500 else "") + ")"))
+st.dataframe(shown, hide_index=True, width="stretch")
+
+if st.button(t("确认导入", "Confirm import"), type="primary", icon=":material/check:", key="up_confirm"):
+    try:
+        with st.spinner(t("正在写入……", "Writing…")):
+            st.session_state["_up_done"] = ingest.commit(store(), parsed, actor)
+    except (ingest.IngestError, PermissionDenied) as e:
+        st.error(str(e), icon="🚫")
+    else:
+        st.rerun()

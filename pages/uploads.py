@@ -1,7 +1,66 @@
-"""Placeholder: this page is being built."""
+"""上报记录 Upload log: who uploaded what, when, how many rows, its status; undo."""
 
 import streamlit as st
 
-from ui.common import t
+from analytics import fmt, ingest
+from analytics.auth import PermissionDenied
+from ui import auth
+from ui.common import lang, page_header, q, store, t
 
-st.info(t("此页面正在建设中。", "This page is being built."))
+auth.require("uploads")
+page_header("上报记录", "Upload log")
+L = lang()
+actor = auth.actor()
+_ = q("available_months")  # ties this run to the data version, so an undo elsewhere shows here
+
+cur = store().cursor()
+try:
+    log = ingest.uploads_log(cur)
+finally:
+    cur.close()
+if log.empty:
+    st.info(t("还没有任何上传。", "No uploads yet."))
+    st.stop()
+
+STATUS = {"applied": t("已导入", "applied"), "undone": t("已撤销", "undone")}
+shown = log.assign(
+    sector=[fmt.sector_name(s, L) for s in log["sector"]],
+    status=log["status"].map(STATUS),
+    uploaded_at=log["uploaded_at"].dt.strftime("%Y-%m-%d %H:%M"),
+    undone_at=log["undone_at"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+).drop(columns=["sha256"]).rename(columns={
+    "upload_id": t("编号", "No."), "filename": t("文件", "File"), "sector": t("板块", "Sector"),
+    "cooperatives": t("合作社", "Cooperatives"), "uploaded_by": t("上传人", "By"),
+    "uploaded_at": t("上传时间", "Uploaded at"), "n_rows": t("行数", "Rows"), "n_new": t("新增", "New"),
+    "n_replaced": t("替换", "Replaced"), "months": t("月份", "Months"), "status": t("状态", "Status"),
+    "undone_by": t("撤销人", "Undone by"), "undone_at": t("撤销时间", "Undone at")})
+st.dataframe(shown, hide_index=True, width="stretch")
+st.caption(t("撤销一次上传会把它写入或替换的数值恢复为上传前的样子；原始文件始终保留。"
+             "若之后的上传又改了同样的记录，须先撤销后来的那次。",
+             "Undoing an upload restores the values from before it; the original file is always kept. "
+             "If a later upload changed the same records, undo that one first."))
+
+if actor is None or actor.role not in ("admin", "manager"):
+    st.stop()
+mine = log[(log["status"] == "applied") & (log["sha256"] != "demo")]
+if actor.role == "manager":
+    mine = mine[mine["cooperatives"].fillna("").str.split("、").map(lambda cs: cs == [actor.cooperative])]
+if mine.empty:
+    st.stop()
+
+st.subheader(t("撤销上传", "Undo an upload"))
+labels = {int(r.upload_id): f"{r.upload_id} · {r.filename} · {r.uploaded_by} · {r.uploaded_at:%Y-%m-%d %H:%M}"
+          for r in mine.itertuples()}
+uid = st.selectbox(t("选择要撤销的上传", "Upload to undo"), list(labels), format_func=labels.get, key="undo_pick")
+sure = st.checkbox(t("我确认要撤销这次上传", "I want to undo this upload"), key="undo_sure")
+if st.button(t("撤销", "Undo"), icon=":material/undo:", disabled=not sure, key="undo_go"):
+    try:
+        r = ingest.undo(store(), uid, actor, lang=L)
+    except (ingest.IngestError, PermissionDenied) as e:
+        st.error(str(e), icon="🚫")
+    else:
+        st.success(t(f"已撤销编号 {r['upload_id']}（{r['filename']}）：移除 {r['removed']:,} 条，"
+                     f"恢复 {r['restored']:,} 条原值。",
+                     f"Undid upload {r['upload_id']} ({r['filename']}): removed {r['removed']:,}, "
+                     f"restored {r['restored']:,} old values."), icon="✅")
+        st.button(t("刷新列表", "Refresh"), key="undo_refresh")
