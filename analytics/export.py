@@ -36,6 +36,8 @@ DECK_FONT = "Microsoft YaHei"
 PNG_FONT_FAMILY = "Noto Sans CJK SC"
 
 Progress = Callable[[float, str], None]
+#: size of the deck's chart images (layout px; ×2 for sharp slides)
+DECK_PNG = {"width": 1000, "height": 520, "scale": 2}
 
 
 class ExportUnavailable(RuntimeError):
@@ -405,6 +407,18 @@ class _Deck:
         return buf.getvalue()
 
 
+def _memo(call: narrative.Call) -> narrative.Call:
+    seen: dict[tuple, Any] = {}
+
+    def cached(fn_name: str, *args: Any) -> Any:
+        key = (fn_name, *args)
+        if key not in seen:
+            seen[key] = call(fn_name, *args)
+        return seen[key]
+
+    return cached
+
+
 SECTION_TITLES = {"duck": "种鸭养殖", "hog": "生猪养殖", "greenhouse": "大棚种植", "per_mu": "亩均效益对比"}
 
 
@@ -419,7 +433,7 @@ def build_deck(cur: kpis.Cursor, period: kpis.Period, *, demo: bool, progress: P
     """
     report = progress or (lambda f, m: None)
     report(0.0, "计算指标")
-    call = narrative.kpi_caller(cur)
+    call = _memo(narrative.kpi_caller(cur))  # the slides ask for some figures twice
     facts = narrative.gather(call, period)
     as_of = kpis.data_as_of(cur)
     plabel = period.label("zh")
@@ -438,7 +452,7 @@ def build_deck(cur: kpis.Cursor, period: kpis.Period, *, demo: bool, progress: P
     pngs: dict[str, bytes] = {}
     for chart in figs:
         step(f"生成图表：{chart.name}")
-        pngs[chart.name] = fig_to_png(chart.fig, width=1000, height=520, scale=2)
+        pngs[chart.name] = fig_to_png(chart.fig, **DECK_PNG)
 
     step("排版幻灯片")
     today = today or date.today()
