@@ -5,6 +5,7 @@ import streamlit as st
 from analytics import charts, fmt
 from analytics.kpis import yoy
 from ui.common import filters_caption, lang, metric, no_data, page_header, q, show_chart, sidebar_filters, t
+from ui.export import page_downloads
 
 page_header("园区总览", "Park overview")
 chosen = sidebar_filters()
@@ -78,3 +79,5 @@ else:
         "sector": t("板块", "Sector"), "cooperative": t("合作社", "Cooperative"),
         "last_month": t("最近上报月份", "Last month reported"), "units": t("单元数", "Units")}),
         hide_index=True, width="stretch")
+
+page_downloads(t("总览", "overview"))  # PNG per chart and a ZIP, rendered on click

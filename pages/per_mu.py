@@ -5,6 +5,7 @@ import streamlit as st
 from analytics import charts, fmt, tables
 from analytics.kpis import Period
 from ui.common import filters_caption, lang, no_data, page_header, q, show_chart, sidebar_filters, t
+from ui.export import page_downloads
 
 page_header("亩均对比", "Per-mu comparison")
 chosen = sidebar_filters()
@@ -67,3 +68,5 @@ table = df.rename(columns={"group": name, "plots": t("大棚数", "Plots"), "are
                            "profit_per_mu": t("亩均效益", "Profit/mu")})
 st.dataframe(table.style.format(precision=0, thousands=","), width="stretch", hide_index=True)
 st.caption(DEF + " " + fmt.sector_name("greenhouse", L))
+
+page_downloads(t("亩均对比", "per_mu"))  # PNG per chart and a ZIP, rendered on click

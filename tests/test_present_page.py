@@ -100,3 +100,18 @@ def test_deck_button_builds_a_deck(app_db):
     labels = [b.proto.label for b in at.get("download_button")]
     assert "下载汇报 PPT" in labels
     assert "下载本页全部图表 (ZIP)" in labels
+
+
+def test_dashboard_pages_offer_their_own_charts_as_png(app_db):
+    at = open_present()
+    at.switch_page("pages/duck.py")
+    at.run()
+    assert not at.exception, at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载本页全部图表 (ZIP)" in labels
+    pngs = {label for label in labels if label.endswith(".png")}
+    assert pngs == {"种鸭-月末存栏.png", "种鸭-收入成本利润.png"}  # this page's charts, none of /present's
+    at.switch_page("pages/overview.py")
+    at.run()
+    pngs = {b.proto.label for b in at.get("download_button") if b.proto.label.endswith(".png")}
+    assert "总览-各板块月度利润.png" in pngs and not any(p.startswith("种鸭") for p in pngs)

@@ -7,6 +7,7 @@ import streamlit as st
 from analytics import charts, fmt, tables
 from analytics.kpis import yoy
 from ui.common import filters_caption, lang, metric, no_data, page_header, q, show_chart, sidebar_filters, t
+from ui.export import page_downloads
 
 TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
 
@@ -115,3 +116,4 @@ def render(sector: str) -> None:
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.caption(cap + t("；口径：存栏取各单元期末值；收入、成本按月累加；就业取月用工峰值。",
                        "; stock is each unit's last value; revenue and cost summed; jobs = peak workers."))
+    page_downloads(zh)  # PNG per chart and a ZIP, rendered on click
