@@ -78,6 +78,9 @@ k = facts.kpis
 as_of = export.as_of_label(q("data_as_of"), L)
 source = export.source_label(is_demo(), L)
 plabel = period.label(L)
+if not any(k[s]["units"] for s in ("duck", "hog", "greenhouse")):
+    st.warning(t(f"{plabel}没有上报数据。可在链接里换一个期间，如 ?year={q('available_years')[-1]}。",
+                 f"No reports for {plabel}. Try another period, e.g. ?year={q('available_years')[-1]}."))
 
 
 def stamp(*keys: str) -> None:

@@ -115,3 +115,10 @@ def test_dashboard_pages_offer_their_own_charts_as_png(app_db):
     at.run()
     pngs = {b.proto.label for b in at.get("download_button") if b.proto.label.endswith(".png")}
     assert "总览-各板块月度利润.png" in pngs and not any(p.startswith("种鸭") for p in pngs)
+
+
+def test_period_without_data(app_db):
+    at = open_present(query={"year": "2030"})
+    assert "2030年没有上报数据" in at.warning[0].value
+    assert at.code[0].value == "2030年，所选期间暂无上报数据。"
+    assert len(at.get("plotly_chart")) == 0
