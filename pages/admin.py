@@ -58,7 +58,8 @@ with tab_users:
         name = st.text_input(t("用户名", "Username"), key="add_name")
         role = st.selectbox(t("角色", "Role"), core.ROLES, format_func=auth.role_name, key="add_role")
         coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops, index=None,
-                            accept_new_options=True, key="add_coop")
+                            accept_new_options=True, key="add_coop",
+                            placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))
         pw = st.text_input(t("初始密码（至少 8 位）", "Initial password (8+ characters)"), type="password",
                            key="add_pw")
         if st.form_submit_button(t("添加", "Add"), type="primary"):
@@ -74,7 +75,8 @@ with tab_users:
             options = coops if a.cooperative in coops or not a.cooperative else [a.cooperative, *coops]
             new_coop = st.selectbox(t("合作社", "Cooperative"), options, accept_new_options=True,
                                     index=options.index(a.cooperative) if a.cooperative else None,
-                                    key=f"edit_coop_{chosen}")
+                                    key=f"edit_coop_{chosen}",
+                                    placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))
             if st.form_submit_button(t("保存角色和合作社", "Save role and cooperative")):
                 attempt(core.assign_cooperative, chosen, new_coop, new_role,
                         success=t(f"已更新 {chosen} 的角色和合作社。", f"{chosen} updated."))

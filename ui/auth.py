@@ -116,7 +116,7 @@ def sidebar() -> User:
         sb.info(notice)
     if user.role != "public":
         who = f"**{user.username}** · {role_name(user.role)}"
-        sb.markdown(f"👤 {who}" + (f"  \n{user.cooperative}" if user.cooperative else ""))
+        sb.markdown(f":material/person: {who}" + (f"  \n{user.cooperative}" if user.cooperative else ""))
         if sb.button(t("退出登录", "Log out"), key="auth_logout", icon=":material/logout:"):
             _logout(t("已退出登录。", "Logged out."))
             st.rerun()
@@ -151,10 +151,10 @@ def require(page_key: str) -> User:
     user = current_user()
     if not may_open(user, page_key):
         if user.role == "public":
-            st.warning(t("请先在左侧边栏登录。", "Please log in in the sidebar first."), icon="🔒")
+            st.warning(t("请先在左侧边栏登录。", "Please log in in the sidebar first."), icon=":material/lock:")
         else:
             st.error(t(f"当前账号（{role_name(user.role)}）无权打开此页面。",
-                       f"Your account ({role_name(user.role)}) may not open this page."), icon="🚫")
+                       f"Your account ({role_name(user.role)}) may not open this page."), icon=":material/block:")
         st.stop()
     return user
 
@@ -163,4 +163,4 @@ def login_page() -> None:
     """Shown instead of every page when viewing needs a login (PARK_PUBLIC_VIEW=0)."""
     st.title(t("园区生产看板", "Park Production Dashboard"))
     st.info(t("查看看板需要登录。请在左侧边栏输入用户名和密码。",
-              "Viewing the dashboard requires a login. Please log in in the sidebar."), icon="🔒")
+              "Viewing the dashboard requires a login. Please log in in the sidebar."), icon=":material/lock:")
