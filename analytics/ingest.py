@@ -112,6 +112,10 @@ class Parsed:
         """One line naming the problems, for an st.error or stderr."""
         n = len(self.errors)
         rows = self.errors["row"].dropna().nunique()
+        if n == 1 and not rows:
+            reason = self.errors["reason"].iloc[0]
+            return _m(self.lang, f"文件“{self.filename}”未导入：{reason}",
+                      f"“{self.filename}” was not imported: {reason}")
         return _m(self.lang, f"文件“{self.filename}”有 {n} 处问题（涉及 {rows} 行），整个文件未导入。"
                              "请按下表逐条改正后重新上传。",
                   f"“{self.filename}” has {n} problem(s) in {rows} row(s); nothing was imported. "
@@ -396,6 +400,8 @@ def _blank(s: pd.Series) -> np.ndarray:
 def _text(s: pd.Series) -> pd.Series:
     """Strip, NFKC and collapse spaces — on the distinct values only, then spread back."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if not len(uniques):
+        return pd.Series(None, index=s.index, dtype=object)
     u = pd.Series(np.asarray(uniques, dtype=object)).astype("str")
     u = u.str.normalize("NFKC").str.strip().str.replace(r"\s+", " ", regex=True)
     u = u.str.replace(r"\.0$", "", regex=True) if not pd.api.types.is_string_dtype(s.dtype) else u
@@ -1153,7 +1159,8 @@ def uploads_log(cur: Cursor, cooperative: str | None = None) -> pd.DataFrame:
 
 # --- command line ----------------------------------------------------------------------------
 
-def _print_issues(df: pd.DataFrame, file=sys.stderr, limit: int | None = None) -> None:
+def _print_issues(df: pd.DataFrame, file=None, limit: int | None = None) -> None:
+    file = file or sys.stderr
     shown = df if limit is None else df.head(limit)
     for r in shown.itertuples(index=False):
         parts = [f"第 {int(r.row)} 行" if pd.notna(r.row) else "文件"]
@@ -1186,7 +1193,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             if not p.ok:
                 failed += 1
                 print(f"✗ {f}：{p.summary()}", file=sys.stderr)
-                _print_issues(p.errors)
+                if p.errors["row"].notna().any():
+                    _print_issues(p.errors)
                 continue
             pv = preview(store.cursor(), p) if store is not None else None
             warnings = pv.warnings if pv is not None else p.warnings

@@ -19,9 +19,9 @@ if actor.role == "manager":
     st.caption(t(f"您只能上报“{actor.cooperative}”的数据。", f"You may upload data of {actor.cooperative} only."))
 
 AUTO = "auto"
-sector = st.selectbox(t("板块", "Sector"), [AUTO, *contract.SECTOR_KEYS], key="up_sector",
-                      format_func=lambda k: t("按表头自动判断", "Detect from headers") if k == AUTO
-                      else fmt.sector_name(k, L))
+SECTOR_LABELS = {AUTO: t("按表头自动判断", "Detect from headers"),
+                 **{k: fmt.sector_name(k, L) for k in contract.SECTOR_KEYS}}
+sector = st.selectbox(t("板块", "Sector"), list(SECTOR_LABELS), key="up_sector", format_func=SECTOR_LABELS.get)
 chosen = None if sector == AUTO else sector
 
 with st.expander(t("下载模板与填写说明", "Templates and how to fill them in"), icon=":material/download:"):

@@ -20,11 +20,20 @@ GOOD_ROW = "2024-01,兴旺种鸭专业合作社,D-001,3900,60000,18,24000,85000,
 
 
 def dump(store: Store) -> dict[str, list]:
-    """Every table's full content, for "nothing changed" comparisons."""
+    """Every table's content, for "nothing changed" comparisons.
+
+    Small tables row by row; the big record tables as row count plus a sum of row hashes
+    (order-independent, and a changed value changes its row's hash).
+    """
     cur = store.cursor()
     tables = [r[0] for r in cur.execute("""SELECT table_name FROM information_schema.tables
                                            WHERE table_type = 'BASE TABLE' ORDER BY 1""").fetchall()]
-    return {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    out = {}
+    for t in tables:
+        n = cur.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+        out[t] = (cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() if n < 5_000 else
+                  cur.execute(f"SELECT count(*), sum(hash(x)::HUGEINT) FROM {t} x").fetchall())
+    return out
 
 
 def dump_data(store: Store) -> dict[str, list]:
@@ -225,7 +234,7 @@ def test_bad_file_is_rejected_whole_and_writes_nothing(case, demo_store):
     assert reason in reason_text
     with pytest.raises(ingest.Rejected) as e:
         ingest.commit(demo_store, p, SYSTEM)
-    assert "未导入" in str(e.value) or case in ("no_header",)
+    assert "未导入" in str(e.value)
     assert dump(demo_store) == before
     assert not ingest.upload_dir(demo_store).exists()
 

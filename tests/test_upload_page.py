@@ -1,0 +1,162 @@
+"""The upload and upload-log pages through AppTest: errors, preview, confirm, figures change, undo."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit.testing.v1.app_test as app_test_module
+from argon2 import PasswordHasher
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from analytics import auth, fmt, ingest, kpis
+from analytics.db import Store
+from ui.auth import User
+
+from .conftest import ROOT
+from .test_ingest import DUCK_HEADER, dump
+
+COOP = "兴旺种鸭专业合作社"
+ADMIN = User("boss", "admin")
+MANAGER = User("wang", "manager", COOP)
+
+
+class _NavigationPagesManager(PagesManager):
+    # As in test_auth_ui: keep AppTest on app.py's st.navigation between runs.
+    def __init__(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        super().__init__(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def app_env(monkeypatch, app_db):
+    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setenv("PARK_ADMIN_PASSWORD", "admin-pass-for-tests")
+    with Store(app_db) as s:
+        auth.create_user(s, auth.SYSTEM, "boss", "pass-for-tests", "admin")
+        auth.create_user(s, auth.SYSTEM, "wang", "pass-for-tests", "manager", COOP)
+    return app_db
+
+
+def app(page: str, user: User, lang: str = "zh") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["auth_user"] = user
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page(page).run()
+    if lang == "en":  # switched on the page itself: AppTest cannot re-send the overview's radio in English
+        at.sidebar.toggle(key="_lang_toggle").set_value(True).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric_value(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def table_with(at: AppTest, column: str):
+    """The first st.dataframe on the page that has ``column`` (the help tables come first)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def store():
+    from ui import common
+
+    return common.store()
+
+
+def correction(app_db) -> tuple[bytes, float]:
+    """A re-upload of December 2023 for the cooperative's sheds: revenue +10,000 元 each."""
+    with Store(app_db) as s:
+        df = s.cursor().execute("""SELECT * FROM duck_records WHERE cooperative = ? AND month = DATE '2023-12-01'
+                                   ORDER BY unit LIMIT 20""", [COOP]).df()
+    lines = [DUCK_HEADER] + [
+        f"2023-12,{COOP},{r.unit},{r.stock},{r.eggs},{r.culled},{r.feed_kg},{r.revenue + 10_000:.2f},{r.cost},"
+        f"{r.workers}" for r in df.itertuples()]
+    return ("\n".join(lines) + "\n").encode("utf-8-sig"), 10_000.0 * len(df)
+
+
+def test_upload_preview_confirm_and_the_overview_changes(app_db):
+    data, added = correction(app_db)
+    at = app("pages/overview.py", ADMIN)
+    profit_before = metric_value(at, "利润")
+    at.switch_page("pages/upload.py").run()
+    assert [t.value for t in at.title] == ["上传月报"]
+    assert len(at.get("download_button")) == 6  # CSV and XLSX for each sector
+    at.file_uploader[0].upload("12月更正.csv", data, "text/csv").run()
+    assert not at.exception, at.exception
+    assert metric_value(at, "行数") == "20" and metric_value(at, "替换已有记录") == "20"
+    assert metric_value(at, "新增记录") == "0"
+    diff = table_with(at, "原值")  # the replaced values: revenue only
+    assert set(diff["列"]) == {"销售收入(元)"} and len(diff) == 20
+    assert store().cursor().execute("SELECT count(*) FROM uploads WHERE sha256 <> 'demo'").fetchall() == [(0,)]
+
+    at.button(key="up_confirm").click().run()
+    assert not at.exception, at.exception
+    assert "已导入" in at.success[0].value and "替换 20 条" in at.success[0].value
+
+    at.switch_page("pages/overview.py").run()
+    k = kpis.park_kpis(store().cursor(), kpis.Period.year(2023))
+    assert metric_value(at, "利润") == fmt.money(k["total"]["profit"], "zh") != profit_before
+    log = ingest.uploads_log(store().cursor())
+    assert log.loc[0, ["filename", "uploaded_by", "n_replaced", "status"]].tolist() == [
+        "12月更正.csv", "boss", 20, "applied"]
+    assert added == 200_000.0
+
+
+def test_bad_file_shows_every_problem_and_writes_nothing(app_db):
+    with Store(app_db) as s:
+        before = dump(s)
+    at = app("pages/upload.py", ADMIN)
+    at.file_uploader[0].upload("bad_duck.csv", (ROOT / "data/samples/bad_duck.csv").read_bytes(), "text/csv").run()
+    assert "9 处问题" in at.error[0].value
+    table = table_with(at, "问题")
+    assert list(table.columns) == ["行号", "列", "值", "问题"] and len(table) == 9
+    assert table.iloc[4].tolist() == [7, "存栏(羽)", "-5", "不能为负数"]
+    assert not [b for b in at.button if b.key == "up_confirm"]
+    assert dump(store()) == before
+
+
+def test_errors_in_english(app_db):
+    at = app("pages/upload.py", ADMIN, lang="en")
+    at.file_uploader[0].upload("bad_duck.csv", (ROOT / "data/samples/bad_duck.csv").read_bytes(), "text/csv").run()
+    assert "nothing was imported" in at.error[0].value
+    assert list(table_with(at, "Problem").columns) == ["Row", "Column", "Value", "Problem"]
+
+
+def test_manager_cannot_upload_another_cooperative(app_db):
+    at = app("pages/upload.py", MANAGER)
+    other = f"{DUCK_HEADER}\n2024-01,金羽种鸭专业合作社,D-002,3900,60000,18,24000,85000,70000,2\n".encode()
+    at.file_uploader[0].upload("x.csv", other, "text/csv").run()
+    assert "只能上报“兴旺种鸭专业合作社”" in at.error[0].value
+    assert not [b for b in at.button if b.key == "up_confirm"]
+
+
+def test_new_units_are_marked_in_the_preview(app_db):
+    at = app("pages/upload.py", MANAGER)
+    data = (ROOT / "data/samples/duck_2024-01.csv").read_bytes().decode("utf-8-sig")
+    data += f"2024-01,{COOP},D-NEW,100,1000,0,500,2000,1000,1\n"
+    at.file_uploader[0].upload("jan.csv", data.encode("utf-8-sig"), "text/csv").run()
+    assert metric_value(at, "新单元") == "1"
+    rows = table_with(at, "状态")
+    assert rows.loc[rows["棚号"] == "D-NEW", "状态"].tolist() == ["新增·新单元"]
+    at.button(key="up_confirm").click().run()
+    assert "新单元 1 个" in at.success[0].value
+
+
+def test_upload_log_lists_and_undo_restores(app_db):
+    data, _ = correction(app_db)
+    with Store(app_db) as s:
+        before = {k: v for k, v in dump(s).items() if k not in ("uploads", "meta")}
+        res = ingest.ingest(s, data, "12月更正.csv", auth.Actor("wang", "manager", COOP))
+    at = app("pages/uploads.py", MANAGER)
+    log = at.dataframe[0].value
+    assert log.iloc[0][["编号", "文件", "上传人", "行数", "状态"]].tolist() == [
+        res.upload_id, "12月更正.csv", "wang", 20, "已导入"]
+    assert at.selectbox(key="undo_pick").value == res.upload_id  # demo uploads are not offered
+    at.checkbox(key="undo_sure").check().run()
+    at.button(key="undo_go").click().run()
+    assert not at.exception, at.exception
+    assert "已撤销编号" in at.success[0].value
+    after = {k: v for k, v in dump(store()).items() if k not in ("uploads", "meta")}
+    assert after == before
