@@ -37,7 +37,7 @@ PNG_FONT_FAMILY = "Noto Sans CJK SC"
 
 Progress = Callable[[float, str], None]
 #: size of the deck's chart images (layout px; ×2 for sharp slides)
-DECK_PNG = {"width": 1000, "height": 520, "scale": 2}
+DECK_PNG = {"width": 760, "height": 440, "scale": 2.6}
 
 
 class ExportUnavailable(RuntimeError):
@@ -238,6 +238,13 @@ def meeting_figures(call: narrative.Call, period: kpis.Period, lang: str = "zh",
     return out
 
 
+def for_slides(fig: Any) -> Any:
+    """A copy of a figure with type large enough for a half-slide picture."""
+    out = type(fig)(fig)
+    out.update_layout(font={"size": 16}, title={"font": {"size": 20}}, height=DECK_PNG["height"])
+    return out
+
+
 # --- 口径 and stamps shared by the page and the deck -------------------------------------------
 
 def source_label(demo: bool, lang: str = "zh") -> str:
@@ -275,7 +282,8 @@ def sector_lines(facts: narrative.Facts, lang: str = "zh") -> dict[str, list[tup
 
     def yoy_line(sector: str, key: str) -> list[tuple[str, str]]:
         change = narrative.yoy(facts, sector, key)
-        return [(lab("同比", "YoY"), fmt.pct(change))] if change is not None else []
+        label = lab(f"{fmt.metric_name(key)}同比", f"{fmt.metric_name(key, 'en')} YoY")
+        return [(label, fmt.pct(change))] if change is not None else []
 
     mu = lab(" 亩", " mu")
     return {
@@ -384,6 +392,15 @@ class _Deck:
         self.text(s, 0.5, self.H - 0.5, self.W - 1, 0.35, self.footer, 10, color=self.GREY)
         return s
 
+    def cards(self, slide: Any, y: float, pairs: list[tuple[str, str]], per_row: int = 4) -> float:
+        """Label-over-value figures in rows of ``per_row``; returns the y below them."""
+        w = (self.W - 1.2) / per_row
+        for i, (label, value) in enumerate(pairs):
+            x, row_y = 0.6 + (i % per_row) * w, y + (i // per_row) * 0.8
+            self.text(slide, x, row_y, w, 0.3, label, 13, color=self.GREY)
+            self.text(slide, x, row_y + 0.26, w, 0.45, value, 20, bold=True, color=self.DARK)
+        return y + 0.8 * -(-len(pairs) // per_row)
+
     def picture(self, slide: Any, png: bytes, x: float, y: float, w: float) -> None:
         inch = self.Inches
         slide.shapes.add_picture(io.BytesIO(png), inch(x), inch(y), width=inch(w))
@@ -452,7 +469,7 @@ def build_deck(cur: kpis.Cursor, period: kpis.Period, *, demo: bool, progress: P
     pngs: dict[str, bytes] = {}
     for chart in figs:
         step(f"生成图表：{chart.name}")
-        pngs[chart.name] = fig_to_png(chart.fig, **DECK_PNG)
+        pngs[chart.name] = fig_to_png(for_slides(chart.fig), **DECK_PNG)
 
     step("排版幻灯片")
     today = today or date.today()
@@ -487,10 +504,10 @@ def build_deck(cur: kpis.Cursor, period: kpis.Period, *, demo: bool, progress: P
         if not k[sector]["units"]:
             deck.text(s, 0.6, 1.5, deck.W - 1.2, 1, "所选期间没有该板块的上报数据。", 20)
             continue
-        deck.text(s, 0.6, 1.2, deck.W - 1.2, 0.9, "　".join(f"{a}：{b}" for a, b in lines[sector]), 17)
+        below = deck.cards(s, 1.15, lines[sector])
         mine = [c for c in figs if c.section == sector]
         for i, chart in enumerate(mine[:2]):
-            deck.picture(s, pngs[chart.name], 0.5 + i * 6.2, 2.3, 6.1)
+            deck.picture(s, pngs[chart.name], 0.5 + i * 6.2, below + 0.1, 6.1)
 
     s = deck.slide(f"亩均效益对比 · {plabel}")
     cross = call("cross_sector_per_mu", period)

@@ -52,7 +52,8 @@ def main() -> int:
             t = time.perf_counter()
             export.fig_to_png(export.meeting_figures(narrative.kpi_caller(cur), period)[0].fig)
             print(f"kaleido server start + first image: {time.perf_counter() - t:.2f} s (not counted)")
-            figs = [c.fig.to_dict() for c in export.meeting_figures(narrative.kpi_caller(cur), period)]
+            figs = [export.for_slides(c.fig).to_dict()
+                    for c in export.meeting_figures(narrative.kpi_caller(cur), period)]
             opts = {"format": "png", **export.DECK_PNG}
 
             bare, deck = [], []
