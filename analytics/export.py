@@ -486,7 +486,7 @@ def build_deck(cur: kpis.Cursor, period: kpis.Period, *, demo: bool, progress: P
 
     s = deck.slide(f"主要指标 · {plabel}")
     k = facts.kpis
-    rows = [["板块", "单元数", "存栏", "利润", "利润同比", "带动就业"]]
+    rows = [["板块", "单元数", "存栏 / 面积", "利润", "利润同比", "带动就业"]]
     for sector, unit_word in (("duck", "棚"), ("hog", "户"), ("greenhouse", "个")):
         b = k[sector]
         stock = fmt.count(b["stock"], fmt.STOCK_UNIT[sector][0]) if sector in fmt.STOCK_UNIT else \
@@ -495,8 +495,8 @@ def build_deck(cur: kpis.Cursor, period: kpis.Period, *, demo: bool, progress: P
                      fmt.pct(narrative.yoy(facts, sector, "profit")), f"{b['jobs']:,} 人"])
     rows.append(["合计", "", "", fmt.money(k["total"]["profit"]), "", f"{k['total']['jobs']:,} 人"])
     deck.table(s, 0.6, 1.4, deck.W - 1.2, rows, 18)
-    deck.text(s, 0.6, 5.0, deck.W - 1.2, 1.2,
-              "　".join(f"{a}：{b}" for a, b in lines["total"]), 18)
+    deck.text(s, 0.6, 4.5, deck.W - 1.2, 0.4, "全镇", 16, bold=True, color=deck.DARK)
+    deck.cards(s, 4.95, lines["total"], per_row=5)
 
     for sector in ("duck", "hog", "greenhouse"):
         step(f"排版：{SECTION_TITLES[sector]}")
