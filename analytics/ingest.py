@@ -518,6 +518,21 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
+def display_value(v: object) -> str:
+    """A stored value for the preview: 12,345 / 1,234.5 / text; （空） for not reported."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "（空）"
+    if isinstance(v, (int, np.integer)) or (isinstance(v, float) and v.is_integer()):
+        return f"{int(v):,}"
+    if isinstance(v, float):
+        return f"{v:,.2f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GBK/GB18030",
+                  "utf-16": "UTF-16", "xlsx": "Excel (.xlsx)"}
+
+
 def _issues(rows: np.ndarray, mask: np.ndarray, column: str, values: pd.Series | np.ndarray,
             reason: str) -> pd.DataFrame:
     idx = np.flatnonzero(mask)

@@ -82,10 +82,11 @@ if pv.duplicate_of:
     st.stop()
 
 st.subheader(t("预览", "Preview"))
-st.caption(t(f"{fmt.sector_name(parsed.sector, L)}；表头在第 {parsed.header_row} 行；编码 {parsed.encoding}；"
+st.caption(t(f"{fmt.sector_name(parsed.sector, L)}；表头在第 {parsed.header_row} 行；"
+             f"编码 {ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}；"
              f"月份 {'、'.join(parsed.months)}",
              f"{fmt.sector_name(parsed.sector, L)}; header on row {parsed.header_row}; encoding "
-             f"{parsed.encoding}; months {', '.join(parsed.months)}"))
+             f"{ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}; months {', '.join(parsed.months)}"))
 for note in parsed.notes:
     st.caption("ℹ️ " + note)
 c = st.columns(4)
@@ -106,7 +107,9 @@ if len(pv.diff):
                   "**Values to be replaced** (old values are kept and can be restored)"))
     st.dataframe(pv.diff.rename(columns={
         "month": t("月份", "Month"), "cooperative": t("合作社", "Cooperative"), "unit": t("单元", "Unit"),
-        "column": t("列", "Column"), "old": t("原值", "Old"), "new": t("新值", "New")}).astype(str),
+        "column": t("列", "Column"), "old": t("原值", "Old"), "new": t("新值", "New")}).assign(**{
+        t("原值", "Old"): pv.diff["old"].map(ingest.display_value),
+        t("新值", "New"): pv.diff["new"].map(ingest.display_value)}),
         hide_index=True, width="stretch")
 
 s = contract.sector(parsed.sector)

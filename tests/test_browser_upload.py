@@ -1,0 +1,93 @@
+"""Real Chromium: log in, upload a correction, preview, confirm, see the overview change, undo."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from analytics import fmt, ingest, kpis
+from analytics.auth import SYSTEM
+from analytics.db import Store
+
+from .conftest import screenshot, start_app, wait_for_app
+from .test_upload_page import correction
+
+pytestmark = pytest.mark.browser
+PASSWORD = "browser-admin-pass"
+
+
+def metric(page, label: str) -> str:
+    card = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return card.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+@pytest.fixture
+def upload_app(tmp_path, demo_db_file):
+    """A private copy of the demo park (this test writes to it), the expected profit after the upload."""
+    path = tmp_path / "upload.duckdb"
+    shutil.copy(demo_db_file, path)
+    data, _ = correction(path)
+    twin = tmp_path / "twin" / "twin.duckdb"  # the same upload applied offline gives the expected figure
+    twin.parent.mkdir()
+    shutil.copy(demo_db_file, twin)
+    with Store(twin) as s:
+        before = fmt.money(kpis.park_kpis(s.cursor(), kpis.Period.year(2023))["total"]["profit"], "zh")
+        ingest.ingest(s, data, "12月更正.csv", SYSTEM)
+        after = fmt.money(kpis.park_kpis(s.cursor(), kpis.Period.year(2023))["total"]["profit"], "zh")
+    proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": PASSWORD})
+    yield url, data, before, after
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_upload_through_the_page_changes_the_overview(upload_app, page):
+    url, data, before, after = upload_app
+    assert before != after
+    page.goto(url)
+    wait_for_app(page)
+    assert metric(page, "利润") == before
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("登录", exact=True).first.click()
+    sidebar.get_by_label("用户名").fill("admin")
+    sidebar.get_by_label("密码").fill(PASSWORD)
+    sidebar.get_by_role("button", name="登录").click()
+    wait_for_app(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("上传月报", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="上传月报").wait_for()
+
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        files=[{"name": "12月更正.csv", "mimeType": "text/csv", "buffer": data}])
+    page.get_by_role("heading", name="预览").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert metric(page, "替换已有记录") == "20"
+    assert "将被替换的数值" in page.inner_text('[data-testid="stMain"]')
+    screenshot(page, "upload-preview")
+
+    page.get_by_role("button", name="确认导入").click()
+    page.get_by_text("已导入（编号").wait_for(timeout=30_000)
+    wait_for_app(page)
+    screenshot(page, "upload-done")
+
+    nav.get_by_text("总览", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="园区总览").wait_for()
+    assert metric(page, "利润") == after
+
+    # Undo it on the log page: the overview is back where it was.
+    nav.get_by_text("上报记录", exact=True).click()
+    wait_for_app(page)
+    main = page.locator('[data-testid="stMain"]')
+    screenshot(page, "upload-log")
+    main.get_by_text("我确认要撤销这次上传").click()
+    wait_for_app(page)
+    main.get_by_role("button", name="撤销").click()
+    page.get_by_text("已撤销编号").wait_for(timeout=30_000)
+    assert "12月更正.csv" in main.locator('[data-testid="stAlert"]').last.inner_text()
+    nav.get_by_text("总览", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="园区总览").wait_for()
+    assert metric(page, "利润") == before
