@@ -114,7 +114,7 @@ with tab_targets:
             now = actual.get(sector, {}).get(metric)
             old = current.get((sector, metric))
             values[(sector, metric)] = (cols[i % 2].number_input(
-                f"{t(zh, en)}（{t(u_zh, u_en.strip())}）", min_value=0.0, step=1.0, format="%.0f",
+                t(f"{zh}（{u_zh}）", f"{en} ({u_en.strip()})"), min_value=0.0, step=1.0, format="%.0f",
                 value=None if old is None else old / factor, key=f"target_{sector}_{metric}_{year}",
                 help=t(f"{year}年实际：{fmt.thousands(now / factor if now is not None else None)}",
                        f"Actual {year}: {fmt.thousands(now / factor if now is not None else None)}")),

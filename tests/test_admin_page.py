@@ -127,3 +127,20 @@ def test_unit_registry_corrections(at):
     assert after.loc[first, "land_mu"] == 9.5 and after.loc[second, "village"] == "新村"
     # The saved edits are not applied a second time on the fresh table.
     assert any("已修改 0 个" in c.value for c in at.caption)
+
+
+def test_admin_page_in_english():
+    from streamlit.testing.v1 import AppTest
+
+    from ui.auth import User
+
+    from .conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.session_state["auth_user"] = User("admin", "admin")
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.label for t in at.tabs] == ["Users", "Annual targets", "Unit registry"]
+    assert list(at.dataframe[0].value.columns) == ["Username", "Role", "Cooperative", "Status", "Created"]
+    assert at.number_input(key="target_duck_profit_2023").label == "Duck profit (10k yuan)"
