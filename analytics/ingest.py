@@ -657,7 +657,7 @@ def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = 
             out[col.key] = _text(raw_col)
         elif col.kind == CHOICE:
             t = _text(raw_col)
-            mapped = t.map(lambda x: _CHOICE_ALIASES.get(_norm(x)) if x is not None else None)
+            mapped = t.str.lower().str.replace(r"\s+", "", regex=True).map(_CHOICE_ALIASES)
             add(t.notna().to_numpy() & mapped.isna().to_numpy(),
                 _reason(lang, "choice", choices="、".join(col.choices)))
             out[col.key] = mapped
@@ -908,9 +908,9 @@ def _yield_warnings(p: Parsed, hist: pd.DataFrame, lang: str) -> list[pd.DataFra
     g = a.groupby(["cooperative", "unit", "crop", "year"]).agg(
         area=("area_mu", "max"), y=("yield_kg", "sum"), last=("month", "max")).reset_index()
     crops = pd.Series(g["crop"].unique())
-    ref = {c: yield_reference(c) for c in crops}  # distinct crops only
-    g["lo"] = g["crop"].map(lambda c: ref[c][0] if ref[c] else np.nan)
-    g["hi"] = g["crop"].map(lambda c: ref[c][1] if ref[c] else np.nan)
+    ref = {c: yield_reference(c) or (np.nan, np.nan) for c in crops}  # distinct crops only
+    g["lo"] = g["crop"].map({c: r[0] for c, r in ref.items()})
+    g["hi"] = g["crop"].map({c: r[1] for c, r in ref.items()})
     g["per_mu"] = g["y"] / g["area"].where(g["area"] > 0)
     # Half the low end only once the year is complete; 1.5× the high end any time.
     bad = (g["per_mu"] > 1.5 * g["hi"]) | ((g["last"].dt.month == 12) & (g["per_mu"] < 0.5 * g["lo"]))
