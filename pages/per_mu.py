@@ -21,8 +21,9 @@ DEF = t("口径：亩均产值 = 销售收入 ÷ 面积；亩均效益 = (收入
 
 GROUPS = {"crop": ("作物", "Crop"), "gh_type": ("棚型", "Type"), "cooperative": ("合作社", "Cooperative"),
           "village": ("村", "Village"), "year": ("年份", "Year")}
+group_labels = {g: t(*names) for g, names in GROUPS.items()}
 by = st.segmented_control(t("对比维度", "Compare by"), list(GROUPS), default="crop", key="pm_by",
-                          format_func=lambda g: t(*GROUPS[g])) or "crop"
+                          format_func=group_labels.get) or "crop"
 # Years are compared over every year with data, whatever the period filter says.
 months = q("available_months")
 group_period = Period.months(months[0], months[-1]) if by == "year" else period

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import demo
 from analytics.db import Store
@@ -50,6 +51,16 @@ def demo_store(demo_db_file: Path, tmp_path: Path):
     s.close()
 
 
+class NavigationPagesManager(PagesManager):
+    """AppTest forgets between runs that app.py uses st.navigation and, seeing a pages/
+    folder, runs the page file alone from the second run on (no app.py: no login sidebar,
+    no menu). A real `streamlit run` remembers; this makes AppTest do the same."""
+
+    def __init__(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        super().__init__(*args, **kwargs)
+
+
 @pytest.fixture
 def app_db(monkeypatch, tmp_path: Path, demo_db_file: Path):
     """Point the Streamlit app at a private copy of the demo park, with empty caches.
@@ -58,9 +69,11 @@ def app_db(monkeypatch, tmp_path: Path, demo_db_file: Path):
     through ui.common.store() (same process, same connection).
     """
     import streamlit as st
+    from streamlit.testing.v1 import app_test
 
     path = tmp_path / "app.duckdb"
     shutil.copy(demo_db_file, path)
+    monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
     monkeypatch.setenv("PARK_DB", str(path))
     monkeypatch.setenv("PARK_PUBLIC_VIEW", "1")
     st.cache_data.clear()

@@ -105,13 +105,14 @@ def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
         return None
     sb = st.sidebar
     sb.subheader(t("筛选", "Filters"))
-    mode = sb.radio(t("期间", "Period"), ["year", "range"], horizontal=True, key="f_mode",
-                    format_func=lambda m: t("按年", "Year") if m == "year" else t("按月份区间", "Months"))
+    # Labels are bound now, not looked up inside format_func: AppTest calls it outside a run.
+    modes = {"year": t("按年", "Year"), "range": t("按月份区间", "Months")}
+    mode = sb.radio(t("期间", "Period"), list(modes), horizontal=True, key="f_mode", format_func=modes.get)
     if mode == "year":
         default = _default_year(years)
         year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year",
                             index=years[::-1].index(default),
-                            format_func=lambda y: f"{y}年" if lang() == "zh" else str(y))
+                            format_func=(lambda y: f"{y}年") if lang() == "zh" else str)
         period = kpis.Period.year(year)
     else:
         months = q("available_months")
