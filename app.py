@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import auth
-from ui.common import language_switch, t
+from ui.common import PAGE_FIGS, language_switch, t
 
 st.set_page_config(page_title="园区生产看板", page_icon=":material/agriculture:", layout="wide")
 # Six KPI cards must fit a 1366-pixel office screen without "…": smaller metric values.
@@ -31,4 +31,6 @@ pages = [st.Page(path, title=t(zh, en), icon=icon, url_path=key, default=(key ==
          for key, path, zh, en, icon in PAGES if auth.may_open(user, key)]
 if not pages:  # viewing needs a login (PARK_PUBLIC_VIEW=0) and nobody is logged in
     pages = [st.Page(auth.login_page, title=t("登录", "Log in"), icon=":material/login:", url_path="login")]
+# Each run starts with no registered charts, so a page's ZIP holds only its own.
+st.session_state[PAGE_FIGS] = {}
 st.navigation(pages).run()
