@@ -160,3 +160,24 @@ def test_upload_log_lists_and_undo_restores(app_db):
     assert "已撤销编号" in at.success[0].value
     after = {k: v for k, v in dump(store()).items() if k not in ("uploads", "meta")}
     assert after == before
+
+
+def test_viewer_sees_the_log_but_cannot_undo(app_db):
+    data, _ = correction(app_db)
+    with Store(app_db) as s:
+        auth.create_user(s, auth.SYSTEM, "li", "pass-for-tests", "viewer")
+        ingest.ingest(s, data, "12月更正.csv", auth.SYSTEM)
+    at = app("pages/uploads.py", User("li", "viewer"))
+    assert table_with(at, "文件")["文件"].tolist()[0] == "12月更正.csv"
+    assert not [b for b in at.button if b.key == "undo_go"]
+
+
+def test_manager_is_offered_only_own_uploads(app_db):
+    data, _ = correction(app_db)
+    other = f"{DUCK_HEADER}\n2024-01,金羽种鸭专业合作社,D-002,3900,60000,18,24000,85000,70000,2\n".encode()
+    with Store(app_db) as s:
+        mine = ingest.ingest(s, data, "mine.csv", auth.SYSTEM)
+        ingest.ingest(s, other, "other.csv", auth.SYSTEM)
+    at = app("pages/uploads.py", MANAGER)
+    options = at.selectbox(key="undo_pick").options
+    assert len(options) == 1 and options[0].startswith(f"{mine.upload_id} · mine.csv · system · ")
