@@ -119,6 +119,8 @@ status = shown["_status"].map({"new": t("新增", "new"), "replace": t("替换",
 shown.insert(0, t("状态", "Status"), status + shown["_new_unit"].map({True: t("·新单元", " · new unit"), False: ""}))
 shown.insert(0, t("行号", "Row"), shown["_row"])
 shown = shown.drop(columns=["_status", "_new_unit", "_new_coop", "_row"])
+text_cols = shown.select_dtypes("object").columns
+shown[text_cols] = shown[text_cols].fillna("")  # not reported: blank, as in the sheet
 shown = shown.rename(columns={col.key: (col.header if L == "zh" else col.en) for col in s.columns})
 st.markdown(t(f"**文件内容**（共 {pv.n_rows:,} 行" + ("，仅显示前 500 行" if pv.n_rows > 500 else "") + "）",
               f"**Rows** ({pv.n_rows:,}" + (", first 500 shown" if pv.n_rows > 500 else "") + ")"))
