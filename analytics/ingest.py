@@ -249,6 +249,17 @@ def _find_header(head: list[list], sector: str | None, lang: str
                 raise IngestError(_m(lang, f"无法从表头判断板块（可能是 {names}），请选择板块后再上传。",
                                      "Cannot tell the sector from the headers; please choose it."))
             return r, found[0][1], found[0][2]
+    if sector is not None:
+        try:  # the file fits another sector: say so rather than list "missing" columns
+            _, other, _ = _find_header(head, None, lang)
+        except IngestError:
+            other = None
+        if other is not None and other != sector:
+            o, c = contract.SECTORS[other], contract.SECTORS[sector]
+            raise IngestError(_m(lang, f"这个文件的表头是{o.zh}月报，但选择的板块是“{c.zh}”。"
+                                       f"请把板块改为“{o.zh}”或“按表头自动判断”。",
+                                 f"The headers are those of a {o.en} sheet, but “{c.en}” was chosen. "
+                                 f"Choose “{o.en}” or “Detect from headers”."))
     if best is not None and best[0] > 0:
         n, r, key = best
         got = {c.key for c, _, _ in _match_row(key, head[r]).values()}
@@ -688,11 +699,12 @@ def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = 
             dup[np.flatnonzero(complete)[d]] = True
             first_rows = np.zeros(len(out), dtype=np.int64)
             first_rows[complete] = first.to_numpy()
-            for fr in np.unique(first_rows[dup]):
-                sel = dup & (first_rows == fr)
-                errors.append(_issues(rows, sel, p.headers["unit"], body[f"c{use['unit'][0]}"],
-                                      _reason(lang, "duplicate", first=int(fr), unit=s.keys[2].zh
-                                              if lang == "zh" else s.unit_en)))
+            # One message per repeated row, naming the row it repeats (vectorised: no loop).
+            before, after = _reason(lang, "duplicate", first="\x00",
+                                    unit=s.keys[2].zh if lang == "zh" else s.unit_en).split("\x00")
+            e = _issues(rows, dup, p.headers["unit"], body[f"c{use['unit'][0]}"], "")
+            e["reason"] = before + pd.Series(first_rows[dup]).astype(str).to_numpy() + after
+            errors.append(e)
     order = {p.headers.get(c.key, ""): n for n, c in enumerate(s.columns)}
     if errors:
         e = pd.concat(errors, ignore_index=True)

@@ -211,6 +211,7 @@ BAD_CASES = {
     "missing_required_column": ("月份,合作社,存栏(羽)\n2024-01,兴旺种鸭专业合作社,3900", "duck", None,
                                 "缺少必填列：棚号"),
     "no_header": ("a,b,c\n1,2,3", None, None, "找不到表头"),
+    "wrong_sector_chosen": (f"{H}\n{R}", "hog", None, "表头是种鸭月报，但选择的板块是“生猪”"),
     "unknown_sector": (f"{H}\n{R}", "fish", None, "未知板块"),
     "empty_file": ("", None, None, "文件是空的"),
     "header_only": (f"{H}\n", None, None, "没有数据行"),
@@ -253,6 +254,13 @@ def test_unreadable_files(data, name, reason, demo_store):
     with pytest.raises(ingest.Rejected):
         ingest.commit(demo_store, p, SYSTEM)
     assert dump(demo_store) == before
+
+
+def test_many_duplicates_each_name_their_first_row():
+    rows = [R.replace("D-001", f"D-{i % 3}") for i in range(9)]
+    p = parse(f"{H}\n" + "\n".join(rows) + "\n")
+    assert p.errors[["row", "reason"]].values.tolist() == [
+        [r, f"与第 {2 + (r - 2) % 3} 行重复：同一月份、合作社、棚号只能出现一次"] for r in range(5, 11)]
 
 
 def test_every_problem_is_listed_in_spreadsheet_order():
