@@ -149,7 +149,17 @@ def test_xlsx_first_sheet_with_title_and_dates():
     assert p.encoding == "xlsx" and p.header_row == 2
     assert p.months == ["2023-06", "2023-07"]
     assert p.frame["stock"].tolist() == [3900, 3800]
+    assert p.rows.tolist() == [3, 4]  # Excel's own row numbers
     assert np.isnan(p.frame.loc[1, "eggs"])  # empty means not reported, not zero
+
+
+def test_xlsx_errors_name_excel_rows():
+    data = xlsx([DUCK_HEADER.split(","), [], ["2023-06", "兴旺种鸭专业合作社", "D-001", -1],
+                 [2023.1, "兴旺种鸭专业合作社", "D-002", 5]])
+    p = ingest.parse(data, "a.xlsx", today=TODAY)
+    assert p.errors[["row", "column", "reason"]].values.tolist() == [
+        [3, "存栏(羽)", "不能为负数"],
+        [4, "月份", "月份格式不对，应为 2023-06、2023/6、2023.6、2023年6月、202306 或完整日期"]]
 
 
 def test_stray_spaces_and_full_width_in_names():
