@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import streamlit.testing.v1.app_test as app_test_module
 from argon2 import PasswordHasher
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from analytics import auth, fmt, ingest, kpis
@@ -20,16 +18,8 @@ ADMIN = User("boss", "admin")
 MANAGER = User("wang", "manager", COOP)
 
 
-class _NavigationPagesManager(PagesManager):
-    # As in test_auth_ui: keep AppTest on app.py's st.navigation between runs.
-    def __init__(self, *args, **kwargs):
-        PagesManager.uses_pages_directory = False
-        super().__init__(*args, **kwargs)
-
-
 @pytest.fixture(autouse=True)
 def app_env(monkeypatch, app_db):
-    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     monkeypatch.setenv("PARK_ADMIN_PASSWORD", "admin-pass-for-tests")
     with Store(app_db) as s:
