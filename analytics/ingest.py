@@ -443,17 +443,18 @@ def parse_month_text(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _months(s: pd.Series, today: date) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
-    """Month column → (month starts, bad format, before 2000, in the future)."""
+def _months(s: pd.Series, today: date) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Month column → (month starts, bad format, before 2000, in the future, 2023.1 as a number)."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         s = s.dt.strftime("%Y-%m-%d")
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     ym = np.full((max(len(uniques), 1), 2), -1, dtype=np.int64)
+    numeric_dot1 = np.zeros(len(ym), dtype=bool)
     for i, u in enumerate(uniques):  # distinct values only: a file has a handful of months
         if isinstance(u, (pd.Timestamp, date)):
             ym[i] = (u.year, u.month)
         elif isinstance(u, float) and not u.is_integer() and f"{u}".endswith(".1"):
-            continue  # 2023.1 typed as a number: January or October? Refuse to guess.
+            numeric_dot1[i] = True  # 2023.1 typed as a number: January or October? Refuse to guess.
         else:
             hit = parse_month_text(str(u))
             if hit:
@@ -461,15 +462,16 @@ def _months(s: pd.Series, today: date) -> tuple[pd.Series, np.ndarray, np.ndarra
     present = codes >= 0
     y = np.where(present, ym[np.maximum(codes, 0), 0], -1)
     mo = np.where(present, ym[np.maximum(codes, 0), 1], -1)
-    bad = present & (y < 0)
-    ok = present & ~bad
+    ambiguous = present & numeric_dot1[np.maximum(codes, 0)]
+    bad = present & (y < 0) & ~ambiguous
+    ok = present & (y >= 0)
     early = ok & (y < 2000)
     future = ok & ((y > today.year) | ((y == today.year) & (mo > today.month)))
     valid = ok & ~early & ~future
     month = pd.to_datetime(pd.DataFrame({"year": np.where(valid, y, 2000), "month": np.where(valid, mo, 1),
                                          "day": 1})).astype("datetime64[ns]")
     month[~valid] = pd.NaT
-    return month, bad, early, future
+    return month, bad, early, future, ambiguous
 
 
 def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -501,6 +503,9 @@ _REASONS = {
     "total": ("这是合计/小计行，请删除后再上传", "a total row: delete it before uploading"),
     "month": ("月份格式不对，应为 2023-06、2023/6、2023.6、2023年6月、202306 或完整日期",
               "not a month: use 2023-06, 2023/6, 2023.6, 2023年6月, 202306 or a full date"),
+    "ambiguous": ("这一格是数字 2023.1，Excel 会把 2023.10 也存成 2023.1，分不清 1 月还是 10 月；"
+                  "请写成 2023-01 或 2023-10", "a number like 2023.1 cannot tell January from October "
+                  "(Excel stores 2023.10 as 2023.1); write 2023-01 or 2023-10"),
     "early": ("月份早于 2000 年", "month before 2000"),
     "future": ("月份在未来，还不能上报", "month in the future"),
     "number": ("不是数字", "not a number"),
@@ -659,8 +664,9 @@ def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = 
         if col.required:
             add(blank, _reason(lang, "required"))
         if col.kind == MONTH:
-            month, bad, early, future = _months(raw_col, today)
+            month, bad, early, future, ambiguous = _months(raw_col, today)
             add(bad, _reason(lang, "month"))
+            add(ambiguous, _reason(lang, "ambiguous"))
             add(early, _reason(lang, "early"))
             add(future, _reason(lang, "future"))
             out[col.key] = month

@@ -159,7 +159,8 @@ def test_xlsx_errors_name_excel_rows():
     p = ingest.parse(data, "a.xlsx", today=TODAY)
     assert p.errors[["row", "column", "reason"]].values.tolist() == [
         [3, "存栏(羽)", "不能为负数"],
-        [4, "月份", "月份格式不对，应为 2023-06、2023/6、2023.6、2023年6月、202306 或完整日期"]]
+        [4, "月份", "这一格是数字 2023.1，Excel 会把 2023.10 也存成 2023.1，分不清 1 月还是 10 月；"
+                    "请写成 2023-01 或 2023-10"]]
 
 
 def test_stray_spaces_and_full_width_in_names():
