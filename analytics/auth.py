@@ -515,6 +515,10 @@ def update_units(store: Store, actor: Actor, edits: Iterable[Mapping[str, Any]])
             sets = ", ".join(f"{k} = ?" for k in fields)
             cur.execute(f"UPDATE units SET {sets} WHERE sector = ? AND cooperative = ? AND unit = ?",
                         [*fields.values(), sector, coop, unit])
+            # The administrator's correction is final: undoing an earlier upload must not put
+            # back the attributes that upload had replaced.
+            cur.execute("DELETE FROM units_history WHERE sector = ? AND cooperative = ? AND unit = ?",
+                        [sector, coop, unit])
             for table, key in (("villages", "village"), ("zones", "zone")):
                 if fields.get(key):
                     cur.execute(f"INSERT INTO {table} VALUES (?) ON CONFLICT DO NOTHING", [fields[key]])
