@@ -351,15 +351,7 @@ def _body_frame(raw: _Raw, header_idx: int, ncols: int, text_cols: set[int]
     names = [f"c{i}" for i in range(ncols)]
     first_row = header_idx + 2  # 1-based, the row after the header
     if raw.encoding == "xlsx":
-        rows = raw.body[header_idx + 1:]
-        width = max((len(r) for r in rows), default=ncols)
-        df = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else \
-            pd.DataFrame(columns=range(width), dtype=object)
-        df = df.reindex(columns=range(max(width, ncols)))
-        extra = df.iloc[:, ncols:]
-        df = df.iloc[:, :ncols]
-        df.columns = names
-        return df, first_row + np.arange(len(df)), _extra_cells(extra, first_row)
+        return _rows_frame(raw.body[header_idx + 1:], names, first_row)
     bad: list = []
     try:
         tbl = pacsv.read_csv(
@@ -378,7 +370,12 @@ def _body_frame(raw: _Raw, header_idx: int, ncols: int, text_cols: set[int]
         return df, first_row + np.arange(len(df)), pd.DataFrame(columns=ISSUE_COLUMNS)
     # Rows of another width, or quoted line breaks: the slow but exact reader numbers them.
     reader = csv.reader(io.StringIO(raw.body.decode("utf-8")), delimiter=raw.delimiter)
-    rows = list(reader)[header_idx + 1:]
+    return _rows_frame(list(reader)[header_idx + 1:], names, first_row)
+
+
+def _rows_frame(rows: list, names: list[str], first_row: int) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """Rows of any width as the named columns, plus the cells beyond them (reported as problems)."""
+    ncols = len(names)
     width = max((len(r) for r in rows), default=ncols)
     df = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else \
         pd.DataFrame(columns=range(width), dtype=object)

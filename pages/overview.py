@@ -4,15 +4,10 @@ import streamlit as st
 
 from analytics import charts, fmt
 from analytics.kpis import yoy
-from ui.common import filters_caption, lang, metric, no_data, page_header, q, show_chart, sidebar_filters, t
+from ui.common import filters_caption, lang, metric, page_start, q, show_chart, t
 from ui.export import page_downloads
 
-page_header("园区总览", "Park overview")
-chosen = sidebar_filters()
-if chosen is None:
-    no_data()
-    st.stop()
-period, filters = chosen
+period, filters = page_start("园区总览", "Park overview")
 L = lang()
 k = q("park_kpis", period, filters)
 prev_period = period.previous_year()
@@ -22,26 +17,22 @@ cap = filters_caption(period, filters)
 st.caption(cap + t(f"；同比基期：{prev_period.label('zh')}", f"; YoY base: {prev_period.label('en')}"))
 
 
-def change(cur: dict, prev: dict, key: str) -> float | None:
-    return yoy(cur.get(key), prev.get(key)) if prev.get("units", 1) else None
-
-
 c = st.columns(6)
 with c[0]:
     metric(t("种鸭存栏", "Duck stock"), fmt.count(k["duck"]["stock"], "羽", " birds", L),
-           change(k["duck"], p["duck"], "stock"), help=t("各鸭棚期末存栏之和", "Sum of each shed's last stock"))
+           yoy(k["duck"]["stock"], p["duck"]["stock"]), help=t("各鸭棚期末存栏之和", "Sum of each shed's last stock"))
 with c[1]:
     metric(t("生猪存栏", "Hog stock"), fmt.count(k["hog"]["stock"], "头", " head", L),
-           change(k["hog"], p["hog"], "stock"), help=t("各养殖户期末存栏之和", "Sum of each farm's last stock"))
+           yoy(k["hog"]["stock"], p["hog"]["stock"]), help=t("各养殖户期末存栏之和", "Sum of each farm's last stock"))
 with c[2]:
     metric(t("销售收入", "Revenue"), fmt.money(k["total"]["revenue"], L),
-           change(k["total"], p["total"], "revenue"))
+           yoy(k["total"]["revenue"], p["total"]["revenue"]))
 with c[3]:
-    metric(t("利润", "Profit"), fmt.money(k["total"]["profit"], L), change(k["total"], p["total"], "profit"),
+    metric(t("利润", "Profit"), fmt.money(k["total"]["profit"], L), yoy(k["total"]["profit"], p["total"]["profit"]),
            help=t("利润 = 销售收入 − 成本", "Profit = revenue − cost"))
 with c[4]:
     metric(t("带动就业", "Jobs"), fmt.count(k["total"]["jobs"], "人", " people", L),
-           change(k["total"], p["total"], "jobs"), help=t("各单元月用工峰值之和", "Sum of peak monthly workers"))
+           yoy(k["total"]["jobs"], p["total"]["jobs"]), help=t("各单元月用工峰值之和", "Sum of peak monthly workers"))
 with c[5]:
     metric(t("占地", "Land"), f"{fmt.thousands(land, 0)} {t('亩', 'mu')}", yoy(land, prev_land),
            help=t("大棚面积 + 畜禽单元占地", "Greenhouse area + livestock land"))
@@ -58,7 +49,7 @@ with right:
 
 rows = [{t("板块", "Sector"): fmt.sector_name(s, L), t("单元数", "Units"): k[s]["units"],
          t("销售收入", "Revenue"): fmt.money(k[s]["revenue"], L), t("利润", "Profit"): fmt.money(k[s]["profit"], L),
-         t("同比", "YoY"): fmt.pct(change(k[s], p[s], "profit")), t("带动就业", "Jobs"): k[s]["jobs"]}
+         t("同比", "YoY"): fmt.pct(yoy(k[s]["profit"], p[s]["profit"])), t("带动就业", "Jobs"): k[s]["jobs"]}
         for s in ("duck", "hog", "greenhouse")]
 st.dataframe(rows, width="stretch", hide_index=True)
 

@@ -4,15 +4,10 @@ import streamlit as st
 
 from analytics import charts, fmt, tables
 from analytics.kpis import Period
-from ui.common import filters_caption, lang, no_data, page_header, q, show_chart, sidebar_filters, t
+from ui.common import filters_caption, lang, page_start, q, show_chart, t
 from ui.export import page_downloads
 
-page_header("亩均对比", "Per-mu comparison")
-chosen = sidebar_filters()
-if chosen is None:
-    no_data()
-    st.stop()
-period, filters = chosen
+period, filters = page_start("亩均对比", "Per-mu comparison")
 L = lang()
 cap = filters_caption(period, filters)
 DEF = t("口径：亩均产值 = 销售收入 ÷ 面积；亩均效益 = (收入 − 成本) ÷ 面积；每棚面积取期间内最大值，不按月累加。",

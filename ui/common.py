@@ -161,6 +161,16 @@ def no_data() -> None:
               "No data yet. Upload a monthly sheet, or run python -m analytics demo for demo data."))
 
 
+def page_start(title_zh: str, title_en: str) -> tuple[kpis.Period, kpis.Filters]:
+    """Title, demo notice and the sidebar filters; stops the page with a hint when there is no data."""
+    page_header(title_zh, title_en)
+    chosen = sidebar_filters()
+    if chosen is None:
+        no_data()
+        st.stop()
+    return chosen
+
+
 PAGE_FIGS = "_page_figs"
 
 

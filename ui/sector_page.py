@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics import charts, fmt, tables
 from analytics.kpis import yoy
-from ui.common import filters_caption, lang, metric, no_data, page_header, q, show_chart, sidebar_filters, t
+from ui.common import filters_caption, lang, metric, page_start, q, show_chart, t
 from ui.export import page_downloads
 
 TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
@@ -61,12 +61,7 @@ def _cards(sector: str, k: dict, prev: dict, ratios: dict) -> None:
 
 def render(sector: str) -> None:
     zh, en = TITLES[sector]
-    page_header(zh, en)
-    chosen = sidebar_filters()
-    if chosen is None:
-        no_data()
-        return
-    period, filters = chosen
+    period, filters = page_start(zh, en)
     L = lang()
     k = q("sector_kpis", sector, period, filters)
     prev = q("sector_kpis", sector, period.previous_year(), filters)
