@@ -19,6 +19,7 @@ METRIC_NAMES = {
     "output_value_per_mu": ("亩均产值", "Output value per mu"),
     "profit_per_mu": ("亩均效益", "Profit per mu"),
 }
+ENGLISH_UNITS = {"元": "yuan", "公斤": "kg", "亩": "mu"}
 STOCK_UNIT = {"duck": ("羽", " birds"), "hog": ("头", " head")}
 
 
@@ -57,13 +58,15 @@ def money(x: float | None, lang: str = "zh", digits: int | None = None) -> str:
 
 
 def count(x: float | int | None, unit_zh: str = "", unit_en: str = "", lang: str = "zh") -> str:
-    """Counts: 万 above 100,000 in Chinese (62.1 万羽), thousands separators otherwise."""
+    """Counts: 万 from 100,000 in Chinese (62.1 万羽), k in English (621k birds); else separators."""
     if _missing(x):
         return "—"
     if lang == "zh":
         if abs(x) >= 100_000:
             return f"{x / 10_000:,.1f} 万{unit_zh}"
         return f"{x:,.0f} {unit_zh}".rstrip()
+    if abs(x) >= 100_000:
+        return f"{x / 1_000:,.0f}k{unit_en}"
     return f"{x:,.0f}{unit_en}"
 
 
@@ -72,7 +75,7 @@ def per_mu(x: float | None, lang: str = "zh", unit: str = "元") -> str:
         return "—"
     if lang == "zh":
         return f"{x:,.0f} {unit}/亩"
-    return f"{x:,.0f} {'yuan' if unit == '元' else unit}/mu"
+    return f"{x:,.0f} {ENGLISH_UNITS.get(unit, unit)}/mu"
 
 
 def pct(x: float | None, digits: int = 1) -> str:
