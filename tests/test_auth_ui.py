@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
-import streamlit.testing.v1.app_test as app_test_module
 from argon2 import PasswordHasher
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from analytics import auth
@@ -28,18 +26,8 @@ DASHBOARD = ["pages/overview.py", "pages/duck.py", "pages/hog.py", "pages/greenh
              "pages/per_mu.py", "pages/present.py"]
 
 
-class _NavigationPagesManager(PagesManager):
-    # AppTest forgets between runs that app.py uses st.navigation and, seeing a pages/ folder,
-    # runs the page file alone from the second run on (no app.py, no login sidebar). A real
-    # `streamlit run` remembers; this makes AppTest do the same.
-    def __init__(self, *args, **kwargs):
-        PagesManager.uses_pages_directory = False
-        super().__init__(*args, **kwargs)
-
-
 @pytest.fixture(autouse=True)
 def app_env(monkeypatch, app_db):
-    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     monkeypatch.setattr(auth, "_dummy_hash", None)
     monkeypatch.setattr(auth, "_sleep", lambda seconds: None)
