@@ -211,7 +211,7 @@ def create_user(store: Store, actor: Actor, username: str, password: str, role: 
                     [name, (display_name or "").strip() or None, role, coop, password_hash])
         return get_user(cur, name)
 
-    return store.run_write(insert)
+    return store.run_write(insert, figures=False)
 
 
 def set_password(store: Store, actor: Actor, username: str, password: str) -> None:
@@ -225,7 +225,7 @@ def set_password(store: Store, actor: Actor, username: str, password: str) -> No
         cur.execute("""UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL
                        WHERE username = ?""", [password_hash, username])
 
-    store.run_write(update)
+    store.run_write(update, figures=False)
 
 
 def disable_user(store: Store, actor: Actor, username: str, disabled: bool = True) -> None:
@@ -241,7 +241,7 @@ def disable_user(store: Store, actor: Actor, username: str, disabled: bool = Tru
             raise AccountError(f"{username} 是唯一可用的管理员，不能停用。请先添加另一位管理员。")
         cur.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
 
-    store.run_write(update)
+    store.run_write(update, figures=False)
 
 
 def unlock_user(store: Store, actor: Actor, username: str) -> None:
@@ -253,7 +253,7 @@ def unlock_user(store: Store, actor: Actor, username: str) -> None:
         cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?",
                     [username])
 
-    store.run_write(update)
+    store.run_write(update, figures=False)
 
 
 def assign_cooperative(store: Store, actor: Actor, username: str, cooperative: str | None,
@@ -275,7 +275,7 @@ def assign_cooperative(store: Store, actor: Actor, username: str, cooperative: s
                     [new_role, coop, username])
         return get_user(cur, username)
 
-    return store.run_write(update)
+    return store.run_write(update, figures=False)
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -328,7 +328,7 @@ def authenticate(store: Store, username: str, password: str, *, now: datetime | 
                         [until, name])
             return n, until
 
-        n, until = store.run_write(count)
+        n, until = store.run_write(count, figures=False)
         if until is not None:
             raise AccountLocked(f"密码已连续输错 {n} 次，账号锁定至 {until:%H:%M}。"
                                 "请稍后再试，或请管理员重置密码。", until)
@@ -345,7 +345,7 @@ def authenticate(store: Store, username: str, password: str, *, now: datetime | 
             cur.execute("""UPDATE users SET failed_logins = 0, locked_until = NULL, password_hash = ?
                            WHERE username = ?""", [new_hash, name])
 
-        store.run_write(reset)
+        store.run_write(reset, figures=False)
     return Actor(name, role, cooperative)
 
 
@@ -378,7 +378,7 @@ def ensure_admin(store: Store, out: IO[str] | None = None) -> str | None:
                        VALUES (?, '管理员', 'admin', ?)""", [ADMIN_USERNAME, password_hash])
         return True
 
-    if not store.run_write(create):
+    if not store.run_write(create, figures=False):
         return None
     out = out or sys.stderr
     if given:

@@ -211,8 +211,13 @@ class Store:
         self.close()
 
     @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One write transaction under the writer lock; bumps the data version on commit."""
+    def write(self, *, figures: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction under the writer lock.
+
+        A write that can change figures (``figures=True``) bumps the data version on commit,
+        which every page cache is keyed on; account writes (logins) pass False and keep the
+        caches warm.
+        """
         if self.read_only:
             raise StoreError("数据库以只读方式打开，不能写入")
         with self._write_lock:
@@ -220,7 +225,8 @@ class Store:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
-                cur.execute("""
+                if figures:
+                    cur.execute("""
                     INSERT INTO meta VALUES ('data_version', '1')
                     ON CONFLICT (key) DO UPDATE
                     SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)""")
@@ -231,11 +237,12 @@ class Store:
             finally:
                 cur.close()
 
-    def run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], retries: int = 3) -> T:
+    def run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], retries: int = 3, *,
+                  figures: bool = True) -> T:
         """Run ``fn(cursor)`` in a write transaction, retrying on a transaction conflict."""
         for attempt in range(retries):
             try:
-                with self.write() as cur:
+                with self.write(figures=figures) as cur:
                     return fn(cur)
             except duckdb.TransactionException:
                 if attempt == retries - 1:

@@ -142,3 +142,16 @@ def test_backup_is_a_complete_copy(capsys, demo_store, tmp_path):
         for table in ("duck_records", "hog_records", "greenhouse_records", "units", "targets"):
             q = f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {table}"
             assert copy.cursor().execute(q).fetchall() == orig.cursor().execute(q).fetchall()
+
+
+def test_account_writes_keep_page_caches(store):
+    """Logins and account changes do not touch figures, so they leave the data version alone."""
+    from analytics import auth
+
+    before = store.data_version()
+    auth.create_user(store, auth.SYSTEM, "li", "password-123", "viewer")
+    with pytest.raises(auth.LoginFailed):
+        auth.authenticate(store, "li", "wrong-password", sleep=lambda s: None)
+    assert store.data_version() == before
+    auth.set_target(store, auth.SYSTEM, 2023, "duck", "stock", 700_000)
+    assert store.data_version() == before + 1
