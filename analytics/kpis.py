@@ -384,6 +384,17 @@ def available_years(cur: Cursor) -> list[int]:
     return sorted({int(m[:4]) for m in available_months(cur)})
 
 
+def default_year(cur: Cursor) -> int | None:
+    """The latest complete year (one with December data), so year-on-year compares like with like."""
+    months = available_months(cur)
+    if not months:
+        return None
+    years = sorted({int(m[:4]) for m in months})
+    if months[-1].endswith("-12") or len(years) == 1:
+        return years[-1]
+    return years[-2]
+
+
 def data_as_of(cur: Cursor) -> dict:
     """Latest month with data and time of the last applied upload (数据截至)."""
     months = available_months(cur)

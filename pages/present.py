@@ -61,9 +61,7 @@ def resolve_period() -> kpis.Period | None:
     # the sidebar's widget values vanish after the first run without the sidebar: keep ours
     period = period or ss.get(PERIOD_KEY)
     if period is None:
-        months = q("available_months")
-        full = years[-1] if months[-1].endswith("-12") or len(years) == 1 else years[-2]
-        period = kpis.Period.year(full)
+        period = kpis.Period.year(q("default_year"))
     ss[PERIOD_KEY] = period
     return period
 

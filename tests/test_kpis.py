@@ -167,3 +167,19 @@ def test_table_number_formats_keep_area_decimals():
 
     df = pd.DataFrame({"面积(亩)": [1.5], "亩均效益(元/亩)": [2.0], "利润(元)": [4.0], "合作社": ["A"]})
     assert tables.number_formats(df) == {"面积(亩)": "{:,.2f}", "亩均效益(元/亩)": "{:,.0f}", "利润(元)": "{:,.0f}"}
+
+
+def test_default_year_is_the_latest_complete_year(park, store):
+    assert kpis.default_year(park) == 2023  # a single year counts even without December
+    with store.write() as cur:
+        cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock)
+                       VALUES ('2022-12-01', 'X社', 'D1', 1)""")
+    assert kpis.default_year(store.cursor()) == 2022  # 2023 stops in April
+    with store.write() as cur:
+        cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock)
+                       VALUES ('2023-12-01', 'X社', 'D1', 1)""")
+    assert kpis.default_year(store.cursor()) == 2023
+
+
+def test_default_year_of_an_empty_store(store):
+    assert kpis.default_year(store.cursor()) is None

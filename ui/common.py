@@ -90,14 +90,6 @@ def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
 
 # --- sidebar filters ------------------------------------------------------------------
 
-def _default_year(years: list[int]) -> int:
-    """The latest complete year, so year-on-year figures compare like with like."""
-    months = q("available_months")
-    if months and months[-1].endswith("-12"):
-        return years[-1]
-    return years[-2] if len(years) > 1 else years[-1]
-
-
 def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
     """Draw the shared filters; returns the chosen period and filters, or None with no data."""
     years = q("available_years")
@@ -109,7 +101,7 @@ def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
     modes = {"year": t("按年", "Year"), "range": t("按月份区间", "Months")}
     mode = sb.radio(t("期间", "Period"), list(modes), horizontal=True, key="f_mode", format_func=modes.get)
     if mode == "year":
-        default = _default_year(years)
+        default = q("default_year")
         year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year",
                             index=years[::-1].index(default),
                             format_func=(lambda y: f"{y}年") if lang() == "zh" else str)
