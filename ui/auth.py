@@ -12,7 +12,6 @@ re-reads the account, so a user the admin disables is logged out at their next c
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import streamlit as st
 
@@ -33,13 +32,8 @@ ROLE_PAGES = {
 }
 
 
-@dataclass(frozen=True)
-class User:
-    username: str
-    role: str  # admin / viewer / manager / public
-    cooperative: str | None = None
-
-
+# The session keeps the same Actor the writes take; "public" is the role of nobody logged in.
+User = core.Actor
 PUBLIC = User("public", "public")
 
 
@@ -56,7 +50,7 @@ def _logout(notice: str | None = None) -> None:
 
 
 def _login(a: core.Actor) -> None:
-    st.session_state[SESSION_USER] = User(a.username, a.role, a.cooperative)
+    st.session_state[SESSION_USER] = a
     st.session_state[SESSION_SEEN] = time.time()
 
 
@@ -77,7 +71,7 @@ def current_user() -> User:
 def actor() -> core.Actor | None:
     """The logged-in user as ``analytics.auth.Actor`` for writes, or None when nobody is."""
     u = current_user()
-    return None if u.role == "public" else core.Actor(u.username, u.role, u.cooperative)
+    return None if u.role == "public" else u
 
 
 @st.cache_resource(show_spinner=False)
