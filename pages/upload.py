@@ -8,13 +8,9 @@ from analytics.auth import PermissionDenied, check_write
 from ui import auth
 from ui.common import lang, page_header, store, t
 
-auth.require("upload")
+actor = auth.require("upload")  # stops the page for anyone not logged in as manager or admin
 page_header("上传月报", "Upload a monthly sheet")
 L = lang()
-actor = auth.actor()
-if actor is None:
-    st.warning(t("请先登录。", "Please log in first."), icon="🔒")
-    st.stop()
 if actor.role == "manager":
     st.caption(t(f"您只能上报“{actor.cooperative}”的数据。", f"You may upload data of {actor.cooperative} only."))
 
@@ -62,23 +58,29 @@ def issues(df: pd.DataFrame) -> pd.DataFrame:
 
 done = st.session_state.get("_up_done")
 if done is not None:
-    st.success(done.message(L), icon="✅")
+    st.success(done.message(L), icon=":material/check_circle:")
     st.page_link("pages/overview.py", label=t("查看总览", "Go to the overview"), icon=":material/dashboard:")
     st.stop()
 
 if not parsed.ok:
-    st.error(parsed.summary(), icon="🚫")
+    st.error(parsed.summary(), icon=":material/block:")
     st.dataframe(issues(parsed.errors), hide_index=True, width="stretch")
     st.stop()
 
-try:
-    check_write(actor, parsed.cooperatives)
-    pv = ingest.preview(store().cursor(), parsed)
-except (ingest.IngestError, PermissionDenied) as e:
-    st.error(str(e), icon="🚫")
-    st.stop()
+# The preview is worked out once per file, user and data version, not again on every
+# rerun (the confirm click is one).
+preview_key = (cache_key, actor, store().data_version())
+if st.session_state.get("_up_preview_key") != preview_key:
+    try:
+        check_write(actor, parsed.cooperatives)
+        st.session_state["_up_preview"] = ingest.preview(store().cursor(), parsed)
+    except (ingest.IngestError, PermissionDenied) as e:
+        st.error(str(e), icon=":material/block:")
+        st.stop()
+    st.session_state["_up_preview_key"] = preview_key
+pv: ingest.Preview = st.session_state["_up_preview"]
 if pv.duplicate_of:
-    st.info(ingest.already_message(L, pv.duplicate_of), icon="ℹ️")
+    st.info(ingest.already_message(L, pv.duplicate_of), icon=":material/info:")
     st.stop()
 
 st.subheader(t("预览", "Preview"))
@@ -88,18 +90,20 @@ st.caption(t(f"{fmt.sector_name(parsed.sector, L)}；表头在第 {parsed.header
              f"{fmt.sector_name(parsed.sector, L)}; header on row {parsed.header_row}; encoding "
              f"{ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}; months {', '.join(parsed.months)}"))
 for note in parsed.notes:
-    st.caption("ℹ️ " + note)
+    st.caption(f":material/info: {note}")
 c = st.columns(4)
 c[0].metric(t("行数", "Rows"), f"{pv.n_rows:,}")
 c[1].metric(t("新增记录", "New records"), f"{pv.n_new:,}")
 c[2].metric(t("替换已有记录", "Replaced records"), f"{pv.n_replaced:,}")
 c[3].metric(t("新单元", "New units"), f"{len(pv.new_units):,}")
 if pv.new_cooperatives:
-    st.info(t("将新登记合作社：", "New cooperatives to register: ") + "、".join(pv.new_cooperatives), icon="🆕")
+    st.info(t("将新登记合作社：", "New cooperatives to register: ") + "、".join(pv.new_cooperatives),
+            icon=":material/fiber_new:")
 
 if len(pv.warnings):
     st.warning(t(f"{len(pv.warnings)} 条提醒：不影响导入，请核对后再确认。",
-                 f"{len(pv.warnings)} warning(s): they do not block the import; please check them."), icon="⚠️")
+                 f"{len(pv.warnings)} warning(s): they do not block the import; please check them."),
+               icon=":material/warning:")
     st.dataframe(issues(pv.warnings), hide_index=True, width="stretch")
 
 if len(pv.diff):
@@ -131,6 +135,6 @@ if st.button(t("确认导入", "Confirm import"), type="primary", icon=":materia
         with st.spinner(t("正在写入……", "Writing…")):
             st.session_state["_up_done"] = ingest.commit(store(), parsed, actor)
     except (ingest.IngestError, PermissionDenied) as e:
-        st.error(str(e), icon="🚫")
+        st.error(str(e), icon=":material/block:")
     else:
         st.rerun()

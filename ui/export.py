@@ -40,7 +40,7 @@ def page_downloads(page: str, figs: dict[str, Any] | None = None) -> None:
     with st.expander(t("下载图表（PNG，含中文）", "Download charts (PNG)"), icon=":material/download:"):
         problem = export.png_problem()
         if problem:
-            st.warning(problem, icon="⚠️")
+            st.warning(problem, icon=":material/warning:")
             return
         st.download_button(t("下载本页全部图表 (ZIP)", "Download all charts of this page (ZIP)"),
                            data=partial(export.figs_to_zip, dict(figs)),
