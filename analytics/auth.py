@@ -83,6 +83,15 @@ def check_write(actor: Actor | None, cooperatives: Iterable[str]) -> None:
             f"文件中含有其他合作社：{'、'.join(others)}。本次未写入任何数据。")
 
 
+def may_write(actor: Actor | None, cooperatives: Iterable[str]) -> bool:
+    """Whether ``check_write`` would let ``actor`` write these cooperatives' rows."""
+    try:
+        check_write(actor, cooperatives)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def require_admin(actor: Actor | None, what: str) -> None:
     """Refuse unless ``actor`` is an administrator; ``what`` completes “只有管理员可以…”."""
     if actor is None or actor.role != "admin":

@@ -1167,24 +1167,21 @@ def undo(store: Store, upload_id: int, actor: Actor | None, *, lang: str = "zh")
     return store.run_write(write)
 
 
-def uploads_log(cur: Cursor, cooperative: str | None = None) -> pd.DataFrame:
-    """Every upload, newest first, with the cooperatives it wrote; optionally one cooperative's."""
+def uploads_log(cur: Cursor) -> pd.DataFrame:
+    """Every upload, newest first, with the cooperatives it wrote."""
     parts = []
     for s in contract.SECTORS.values():
         parts.append(f"SELECT upload_id, cooperative FROM {s.table} WHERE upload_id IS NOT NULL "
                      f"UNION SELECT replaced_by, cooperative FROM {s.table}_history")
     df = cur.execute(f"""
-        WITH c AS (SELECT upload_id, string_agg(DISTINCT cooperative, '、' ORDER BY cooperative) AS coops,
-                          list(DISTINCT cooperative) AS coop_list
+        WITH c AS (SELECT upload_id, string_agg(DISTINCT cooperative, '、' ORDER BY cooperative) AS coops
                    FROM ({' UNION '.join(parts)}) GROUP BY upload_id)
         SELECT u.upload_id, u.filename, u.sector, c.coops AS cooperatives, u.uploaded_by, u.uploaded_at,
                u.n_rows, u.n_new, u.n_replaced, u.months, u.status, u.undone_by, u.undone_at,
-               u.sha256, c.coop_list
+               u.sha256
         FROM uploads u LEFT JOIN c USING (upload_id)
         ORDER BY u.upload_id DESC""").df()
-    if cooperative is not None:
-        df = df[df["coop_list"].map(lambda x: x is not None and cooperative in list(x))]
-    return df.drop(columns=["coop_list"]).reset_index(drop=True)
+    return df
 
 
 # --- command line ----------------------------------------------------------------------------

@@ -3,15 +3,14 @@
 import streamlit as st
 
 from analytics import fmt, ingest
-from analytics.auth import PermissionDenied
+from analytics.auth import PermissionDenied, may_write
 from ui import auth
-from ui.common import lang, page_header, q, store, t
+from ui.common import lang, page_header, store, t
 
 auth.require("uploads")
 page_header("上报记录", "Upload log")
 L = lang()
 actor = auth.actor()
-_ = q("available_months")  # ties this run to the data version, so an undo elsewhere shows here
 
 cur = store().cursor()
 try:
@@ -40,11 +39,9 @@ st.caption(t("撤销一次上传会把它写入或替换的数值恢复为上传
              "Undoing an upload restores the values from before it; the original file is always kept. "
              "If a later upload changed the same records, undo that one first."))
 
-if actor is None or actor.role not in ("admin", "manager"):
-    st.stop()
+# Offer only what analytics would let this user undo (the same rule refuses it there).
 mine = log[(log["status"] == "applied") & (log["sha256"] != "demo")]
-if actor.role == "manager":
-    mine = mine[mine["cooperatives"].fillna("").str.split("、").map(lambda cs: cs == [actor.cooperative])]
+mine = mine[[may_write(actor, c.split("、") if c else []) for c in mine["cooperatives"]]]
 if mine.empty:
     st.stop()
 
