@@ -536,6 +536,24 @@ def update_units(store: Store, actor: Actor, edits: Iterable[Mapping[str, Any]])
     return store.run_write(write)
 
 
+def _cell(v: object) -> object:
+    """A registry cell for comparison: blank, None and NaN all mean "not set"."""
+    if v is None or (isinstance(v, str) and not v.strip()) or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    return v.strip() if isinstance(v, str) else float(v)
+
+
+def unit_edits(before: pd.DataFrame, after: pd.DataFrame) -> list[dict[str, Any]]:
+    """The edits that turn ``before`` (from :func:`list_units`) into ``after`` (the same rows,
+    edited), in the shape :func:`update_units` takes: only units and fields that changed."""
+    edits = []
+    for i in range(len(before)):
+        changed = {f: after.at[i, f] for f in UNIT_FIELDS if _cell(after.at[i, f]) != _cell(before.at[i, f])}
+        if changed:
+            edits.append({k: before.at[i, k] for k in ("sector", "cooperative", "unit")} | changed)
+    return edits
+
+
 def update_unit(store: Store, actor: Actor, sector: str, cooperative: str, unit: str, *,
                 land_mu: Any = _KEEP, village: Any = _KEEP, zone: Any = _KEEP) -> None:
     """Correct one unit's land, village or zone; arguments left out stay as they are."""

@@ -32,13 +32,6 @@ def attempt(fn, *args, success: str, **kwargs) -> None:
         st.rerun()
 
 
-def _norm(v: object) -> object:
-    """Cell value for comparison: blank, None and NaN are all "not set"."""
-    if v is None or (isinstance(v, str) and not v.strip()) or (not isinstance(v, str) and pd.isna(v)):
-        return None
-    return v.strip() if isinstance(v, str) else float(v)
-
-
 tab_users, tab_targets, tab_units = st.tabs([t("用户", "Users"), t("年度目标", "Annual targets"),
                                              t("单元登记", "Unit registry")])
 coops = q("cooperatives")
@@ -144,13 +137,7 @@ with tab_units:
                 "zone": st.column_config.TextColumn(t("小区", "Zone")),
                 "land_mu": st.column_config.NumberColumn(t("占地（亩）", "Land (mu)"), min_value=0.0,
                                                          format="%.2f")})
-        edits = []
-        for i in range(len(units)):
-            row = {f: edited.at[i, f] for f in core.UNIT_FIELDS}
-            changed = {f: row[f] for f in core.UNIT_FIELDS if _norm(row[f]) != _norm(units.at[i, f])}
-            if changed:
-                edits.append({"sector": units.at[i, "sector"], "cooperative": coop,
-                              "unit": units.at[i, "unit"], **changed})
+        edits = core.unit_edits(units, edited)
         st.caption(t(f"共 {len(units)} 个单元，已修改 {len(edits)} 个。",
                      f"{len(units)} units, {len(edits)} changed."))
         if st.button(t("保存更正", "Save corrections"), type="primary", disabled=not edits, key="save_units"):

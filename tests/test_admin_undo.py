@@ -30,3 +30,14 @@ def test_undo_without_correction_restores_the_old_land(demo_store):
     assert land(demo_store, "D-002") == 9.5
     ingest.undo(demo_store, result.upload_id, auth.SYSTEM)
     assert land(demo_store, "D-002") == before
+
+
+def test_unit_edits_lists_only_changed_fields():
+    import pandas as pd
+
+    before = pd.DataFrame({"sector": ["duck", "hog"], "cooperative": ["A社", "A社"], "unit": ["D1", "H1"],
+                           "gh_type": [None, None], "village": ["甲村", None], "zone": [None, "一区"],
+                           "land_mu": [2.0, float("nan")]})
+    after = before.assign(village=["甲村 ", ""], land_mu=[2.5, None])  # spaces and blanks are no change
+    assert auth.unit_edits(before, after) == [
+        {"sector": "duck", "cooperative": "A社", "unit": "D1", "land_mu": 2.5}]
