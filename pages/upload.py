@@ -1,5 +1,7 @@
 """上传月报 Upload: template → file → errors or preview (warnings, replaced values) → confirm."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -31,11 +33,14 @@ with st.expander(t("下载模板与填写说明", "Templates and how to fill the
                         contract.SECTOR_KEYS if chosen is None else [chosen], strict=True):
         with tab:
             a, b = st.columns(2)
-            a.download_button(t("下载 CSV 模板", "CSV template"), templates.template_csv(key),
-                              f"{contract.sector(key).zh}月报模板.csv", "text/csv", key=f"tpl_csv_{key}")
-            b.download_button(t("下载 Excel 模板", "Excel template"), templates.template_xlsx(key),
+            # Templates are built when clicked, not on every run of the page (~190 ms for all six).
+            a.download_button(t("下载 CSV 模板", "CSV template"), partial(templates.template_csv, key),
+                              f"{contract.sector(key).zh}月报模板.csv", "text/csv", key=f"tpl_csv_{key}",
+                              on_click="ignore")
+            b.download_button(t("下载 Excel 模板", "Excel template"), partial(templates.template_xlsx, key),
                               f"{contract.sector(key).zh}月报模板.xlsx", key=f"tpl_xlsx_{key}",
-                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              on_click="ignore")
             st.dataframe(templates.help_table(key, L), hide_index=True, width="stretch")
 
 up = st.file_uploader(t("选择月报文件", "Choose the monthly file"), type=["csv", "xlsx"], key="up_file")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,14 @@ def test_upload_through_the_page_changes_the_overview(upload_app, page):
     nav.get_by_text("上传月报", exact=True).click()
     wait_for_app(page)
     page.get_by_role("heading", name="上传月报").wait_for()
+
+    # The template is built when its button is clicked, and arrives as the spec's header row.
+    page.get_by_text("下载模板与填写说明").click()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="下载 CSV 模板").first.click()
+    template = Path(dl.value.path()).read_bytes()
+    assert dl.value.suggested_filename == "种鸭月报模板.csv"
+    assert template.startswith("\ufeff月份,合作社,棚号,存栏(羽)".encode())
 
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "12月更正.csv", "mimeType": "text/csv", "buffer": data}])
