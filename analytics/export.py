@@ -11,13 +11,11 @@ of a hang.
 
 from __future__ import annotations
 
-import argparse
 import glob
 import io
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 import zipfile
@@ -528,38 +526,3 @@ def build_deck(cur: kpis.Cursor, period: kpis.Period, *, demo: bool, progress: P
     data = deck.bytes()
     report(1.0, "完成")
     return data
-
-
-# --- CLI: python -m analytics pack ---------------------------------------------------------------
-
-def cmd_pack(args: argparse.Namespace) -> int:
-    from .__main__ import open_store, period_of
-
-    period = period_of(args)
-    out: Path = args.out
-    if out.suffix.lower() != ".pptx":
-        raise ValueError(f"输出文件“{out}”应以 .pptx 结尾")
-
-    def progress(fraction: float, message: str) -> None:
-        print(f"[{fraction * 100:3.0f}%] {message}", file=sys.stderr, flush=True)
-
-    with open_store(args, read_only=True) as s:
-        try:
-            data = build_deck(s.cursor(), period, demo=s.is_demo(), progress=progress)
-        except (ExportUnavailable, ExportError) as e:
-            print(f"错误：{e}", file=sys.stderr)
-            return 1
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-    print(f"汇报材料已生成：{out}（{len(data) / 1024:,.0f} KB，{period.label()}）")
-    return 0
-
-
-def add_cli(subparsers: Any) -> None:
-    from .__main__ import add_db_arg, add_period_args
-
-    p = subparsers.add_parser("pack", help="生成汇报 PPT（图表、指标、报告段落）")
-    add_db_arg(p)
-    add_period_args(p)
-    p.add_argument("--out", type=Path, required=True, help="输出的 .pptx 文件")
-    p.set_defaults(func=cmd_pack)

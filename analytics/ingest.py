@@ -11,14 +11,12 @@ Validation works on whole columns (pandas/numpy); no Python loop runs over the r
 
 from __future__ import annotations
 
-import argparse
 import codecs
 import csv
 import hashlib
 import io
 import os
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from . import contract
-from .auth import SYSTEM, Actor, PermissionDenied, check_write
+from .auth import Actor, check_write
 from .contract import AREA, CHOICE, COUNT, MONEY, MONTH, TEXT, WEIGHT, Column, Sector
 from .db import Store
 
@@ -1182,119 +1180,3 @@ def uploads_log(cur: Cursor) -> pd.DataFrame:
         FROM uploads u LEFT JOIN c USING (upload_id)
         ORDER BY u.upload_id DESC""").df()
     return df
-
-
-# --- command line ----------------------------------------------------------------------------
-
-def _print_issues(df: pd.DataFrame, file=None, limit: int | None = None) -> None:
-    file = file or sys.stderr
-    shown = df if limit is None else df.head(limit)
-    for r in shown.itertuples(index=False):
-        parts = [f"第 {int(r.row)} 行" if pd.notna(r.row) else "文件"]
-        if r.column:
-            parts.append(f"“{r.column}”")
-        if r.value not in ("", None):
-            parts.append(f"值“{r.value}”")
-        print(f"  {' '.join(parts)}：{r.reason}", file=file)
-    if limit is not None and len(df) > limit:
-        print(f"  ……另有 {len(df) - limit} 条", file=file)
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    from .__main__ import db_of, open_store
-
-    paths = [Path(f) for f in args.files]
-    missing = [str(f) for f in paths if not f.is_file()]
-    if missing:
-        print(f"错误：找不到文件：{'、'.join(missing)}", file=sys.stderr)
-        return 2
-    dry = args.dry_run
-    if dry and not db_of(args).exists():
-        store = None
-    else:
-        store = open_store(args, create=not dry, read_only=dry)
-    failed = 0
-    try:
-        for f in paths:
-            p = parse(f.read_bytes(), f.name, args.sector)
-            if not p.ok:
-                failed += 1
-                print(f"✗ {f}：{p.summary()}", file=sys.stderr)
-                if p.errors["row"].notna().any():
-                    _print_issues(p.errors)
-                continue
-            pv = preview(store.cursor(), p) if store is not None else None
-            warnings = pv.warnings if pv is not None else p.warnings
-            if len(warnings):
-                print(f"! {f}：{len(warnings)} 条提醒（不影响导入）：", file=sys.stderr)
-                _print_issues(warnings, limit=20)
-            if dry:
-                if pv is None:
-                    print(f"✓ {f}：检查通过（{contract.SECTORS[p.sector].zh}，{len(p.frame):,} 行）；未写入。")
-                elif pv.duplicate_of:
-                    failed += 1
-                    print(f"✗ {f}：{already_message('zh', pv.duplicate_of)}", file=sys.stderr)
-                else:
-                    print(f"✓ {f}：检查通过（{contract.SECTORS[p.sector].zh}，{pv.n_rows:,} 行：新增 "
-                          f"{pv.n_new:,}，替换 {pv.n_replaced:,}，新单元 {len(pv.new_units)}）；试运行，未写入。")
-                continue
-            try:
-                res = commit(store, p, SYSTEM)
-            except (AlreadyApplied, PermissionDenied) as e:
-                failed += 1
-                print(f"✗ {f}：{e}", file=sys.stderr)
-                continue
-            print(f"✓ {f}：{res.message()}")
-    finally:
-        if store is not None:
-            store.close()
-    return 1 if failed else 0
-
-
-def cmd_template(args: argparse.Namespace) -> int:
-    from . import templates
-
-    out = Path(args.out)
-    if out.suffix.lower() == ".csv":
-        out.write_bytes(templates.template_csv(args.sector))
-    elif out.suffix.lower() == ".xlsx":
-        out.write_bytes(templates.template_xlsx(args.sector))
-    else:
-        print("错误：--out 须以 .csv 或 .xlsx 结尾", file=sys.stderr)
-        return 2
-    print(f"模板已写入 {out}（{contract.SECTORS[args.sector].zh}）")
-    return 0
-
-
-def cmd_undo(args: argparse.Namespace) -> int:
-    from .__main__ import open_store
-
-    with open_store(args) as store:
-        try:
-            r = undo(store, args.upload_id, SYSTEM)
-        except (UndoRefused, PermissionDenied) as e:
-            print(f"错误：{e}", file=sys.stderr)
-            return 1
-    print(f"已撤销编号 {r['upload_id']}（{r['filename']}）：移除 {r['removed']:,} 条，恢复 {r['restored']:,} 条原值。")
-    return 0
-
-
-def add_cli(subparsers: argparse._SubParsersAction) -> None:
-    from .__main__ import add_db_arg
-
-    p = subparsers.add_parser("ingest", help="导入月报文件（CSV/XLSX），按顺序逐个导入")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    add_db_arg(p)
-    p.add_argument("--sector", choices=contract.SECTOR_KEYS, help="板块；不给则按表头自动判断")
-    p.add_argument("--dry-run", action="store_true", help="只检查，不写入")
-    p.set_defaults(func=cmd_ingest)
-
-    p = subparsers.add_parser("template", help="生成上传模板（.csv 或 .xlsx）")
-    p.add_argument("--sector", choices=contract.SECTOR_KEYS, required=True)
-    p.add_argument("--out", required=True, metavar="FILE")
-    p.set_defaults(func=cmd_template)
-
-    p = subparsers.add_parser("undo", help="撤销一次上传，恢复上传前的数值")
-    p.add_argument("upload_id", type=int)
-    add_db_arg(p)
-    p.set_defaults(func=cmd_undo)

@@ -1,0 +1,386 @@
+"""The command line, ``python -m analytics …``: parses arguments and calls the library.
+
+Nothing here computes: every subcommand is a few lines over ``analytics.*`` (sqlite-utils'
+cli.py is the model), and no library module imports this one.
+Exit codes: 0 ok, 1 the operation failed (e.g. a file was rejected), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import auth, contract, demo, export, fmt, ingest, kpis, settings, templates
+from .db import SCHEMA_VERSION, Store, StoreError, backup, default_db_path
+
+
+def add_db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, default=None,
+                   help="DuckDB file (default: $PARK_DB or data/park.duckdb)")
+
+
+def db_of(args: argparse.Namespace) -> Path:
+    return args.db or default_db_path()
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False, read_only: bool = False) -> Store:
+    """Open the store named by --db; StoreError (Chinese message) when missing or locked."""
+    return Store(db_of(args), create=create, read_only=read_only)
+
+
+def period_of(args: argparse.Namespace) -> kpis.Period:
+    """--year Y, or --from YYYY-MM --to YYYY-MM; ValueError with a Chinese message otherwise."""
+    if args.year is not None and (args.from_ or args.to):
+        raise ValueError("--year 与 --from/--to 只能二选一")
+    if args.year is not None:
+        return kpis.Period.year(args.year)
+    if args.from_ and args.to:
+        return kpis.Period.months(args.from_, args.to)
+    raise ValueError("请给出期间：--year 2023，或 --from 2023-01 --to 2023-06")
+
+
+def add_period_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--year", type=int)
+    p.add_argument("--from", dest="from_", metavar="YYYY-MM")
+    p.add_argument("--to", metavar="YYYY-MM")
+
+
+def cmd_init_db(args: argparse.Namespace) -> int:
+    with open_store(args, create=True) as s:
+        print(f"数据库已就绪：{s.path}（结构版本 {SCHEMA_VERSION}）")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    with open_store(args, create=True) as s:
+        has_data = s.cursor().execute(
+            "SELECT count(*) FROM uploads WHERE sha256 <> 'demo'").fetchone()[0]
+        if has_data and not args.force:
+            print(f"数据库 {s.path} 里已有上传的真实数据；示例数据会覆盖它们。确需覆盖请加 --force。",
+                  file=sys.stderr)
+            return 1
+        counts = demo.load(s, seed=args.seed)
+    total = sum(counts.values())
+    print(f"示例数据已写入 {s.path}：{total:,} 条月度记录（种鸭 {counts['duck']:,}，"
+          f"生猪 {counts['hog']:,}，大棚 {counts['greenhouse']:,}），2021-01 至 2023-12。")
+    return 0
+
+
+def _print_table(k: dict) -> None:
+    print(f"期间 {k['period']['from']} 至 {k['period']['to']}")
+    for sector in ("duck", "hog", "greenhouse", "total"):
+        print(f"\n[{fmt.sector_name(sector)}]")
+        for key, value in k[sector].items():
+            if key == "by_crop":
+                for crop, v in value.items():
+                    print(f"  {crop}: 面积 {fmt.thousands(v['area_mu'], 1)} 亩，"
+                          f"产量 {fmt.thousands(v['yield_kg'])} 公斤，"
+                          f"亩产 {fmt.thousands(v['yield_kg_per_mu'])} 公斤")
+                continue
+            shown = fmt.thousands(value, 2 if isinstance(value, float) else 0)
+            print(f"  {fmt.metric_name(key):<8} {shown:>20}")
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    period = period_of(args)
+    with open_store(args, read_only=True) as s:
+        cur = s.cursor()
+        result = kpis.park_kpis(cur, period)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_table(result)
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with open_store(args) as s:
+        target = backup(s, args.out)
+    print(f"已备份到 {target}（恢复：停止看板后，把其中的文件复制回 {db_of(args).parent}）")
+    return 0
+
+
+# --- command line ----------------------------------------------------------------------------
+
+def _print_issues(df: pd.DataFrame, file=None, limit: int | None = None) -> None:
+    file = file or sys.stderr
+    shown = df if limit is None else df.head(limit)
+    for r in shown.itertuples(index=False):
+        parts = [f"第 {int(r.row)} 行" if pd.notna(r.row) else "文件"]
+        if r.column:
+            parts.append(f"“{r.column}”")
+        if r.value not in ("", None):
+            parts.append(f"值“{r.value}”")
+        print(f"  {' '.join(parts)}：{r.reason}", file=file)
+    if limit is not None and len(df) > limit:
+        print(f"  ……另有 {len(df) - limit} 条", file=file)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+
+    paths = [Path(f) for f in args.files]
+    missing = [str(f) for f in paths if not f.is_file()]
+    if missing:
+        print(f"错误：找不到文件：{'、'.join(missing)}", file=sys.stderr)
+        return 2
+    dry = args.dry_run
+    if dry and not db_of(args).exists():
+        store = None
+    else:
+        store = open_store(args, create=not dry, read_only=dry)
+    failed = 0
+    try:
+        for f in paths:
+            p = ingest.parse(f.read_bytes(), f.name, args.sector)
+            if not p.ok:
+                failed += 1
+                print(f"✗ {f}：{p.summary()}", file=sys.stderr)
+                if p.errors["row"].notna().any():
+                    _print_issues(p.errors)
+                continue
+            pv = ingest.preview(store.cursor(), p) if store is not None else None
+            warnings = pv.warnings if pv is not None else p.warnings
+            if len(warnings):
+                print(f"! {f}：{len(warnings)} 条提醒（不影响导入）：", file=sys.stderr)
+                _print_issues(warnings, limit=20)
+            if dry:
+                if pv is None:
+                    print(f"✓ {f}：检查通过（{contract.SECTORS[p.sector].zh}，{len(p.frame):,} 行）；未写入。")
+                elif pv.duplicate_of:
+                    failed += 1
+                    print(f"✗ {f}：{ingest.already_message('zh', pv.duplicate_of)}", file=sys.stderr)
+                else:
+                    print(f"✓ {f}：检查通过（{contract.SECTORS[p.sector].zh}，{pv.n_rows:,} 行：新增 "
+                          f"{pv.n_new:,}，替换 {pv.n_replaced:,}，新单元 {len(pv.new_units)}）；试运行，未写入。")
+                continue
+            try:
+                res = ingest.commit(store, p, auth.SYSTEM)
+            except (ingest.AlreadyApplied, auth.PermissionDenied) as e:
+                failed += 1
+                print(f"✗ {f}：{e}", file=sys.stderr)
+                continue
+            print(f"✓ {f}：{res.message()}")
+    finally:
+        if store is not None:
+            store.close()
+    return 1 if failed else 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() == ".csv":
+        out.write_bytes(templates.template_csv(args.sector))
+    elif out.suffix.lower() == ".xlsx":
+        out.write_bytes(templates.template_xlsx(args.sector))
+    else:
+        print("错误：--out 须以 .csv 或 .xlsx 结尾", file=sys.stderr)
+        return 2
+    print(f"模板已写入 {out}（{contract.SECTORS[args.sector].zh}）")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+
+    with open_store(args) as store:
+        try:
+            r = ingest.undo(store, args.upload_id, auth.SYSTEM)
+        except (ingest.UndoRefused, auth.PermissionDenied) as e:
+            print(f"错误：{e}", file=sys.stderr)
+            return 1
+    print(f"已撤销编号 {r['upload_id']}（{r['filename']}）：移除 {r['removed']:,} 条，恢复 {r['restored']:,} 条原值。")
+    return 0
+
+
+def _add_ingest(subparsers: argparse._SubParsersAction) -> None:
+
+    p = subparsers.add_parser("ingest", help="导入月报文件（CSV/XLSX），按顺序逐个导入")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    add_db_arg(p)
+    p.add_argument("--sector", choices=contract.SECTOR_KEYS, help="板块；不给则按表头自动判断")
+    p.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    p.set_defaults(func=cmd_ingest)
+
+    p = subparsers.add_parser("template", help="生成上传模板（.csv 或 .xlsx）")
+    p.add_argument("--sector", choices=contract.SECTOR_KEYS, required=True)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(func=cmd_template)
+
+    p = subparsers.add_parser("undo", help="撤销一次上传，恢复上传前的数值")
+    p.add_argument("upload_id", type=int)
+    add_db_arg(p)
+    p.set_defaults(func=cmd_undo)
+
+# --- CLI: python -m analytics pack ---------------------------------------------------------------
+
+def cmd_pack(args: argparse.Namespace) -> int:
+
+    period = period_of(args)
+    out: Path = args.out
+    if out.suffix.lower() != ".pptx":
+        raise ValueError(f"输出文件“{out}”应以 .pptx 结尾")
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"[{fraction * 100:3.0f}%] {message}", file=sys.stderr, flush=True)
+
+    with open_store(args, read_only=True) as s:
+        try:
+            data = export.build_deck(s.cursor(), period, demo=s.is_demo(), progress=progress)
+        except (export.ExportUnavailable, export.ExportError) as e:
+            print(f"错误：{e}", file=sys.stderr)
+            return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"汇报材料已生成：{out}（{len(data) / 1024:,.0f} KB，{period.label()}）")
+    return 0
+
+
+def _add_pack(subparsers: argparse._SubParsersAction) -> None:
+
+    p = subparsers.add_parser("pack", help="生成汇报 PPT（图表、指标、报告段落）")
+    add_db_arg(p)
+    add_period_args(p)
+    p.add_argument("--out", type=Path, required=True, help="输出的 .pptx 文件")
+    p.set_defaults(func=cmd_pack)
+
+# --- command line --------------------------------------------------------------------------
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From stdin with --password-stdin; else asked twice without echo on a terminal."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise auth.AccountError("没有终端可以输入密码：请加 --password-stdin，从标准输入传入密码。")
+    import getpass
+
+    first = getpass.getpass("新密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise auth.AccountError("两次输入的密码不一致。")
+    return first
+
+
+def _status(a: auth.Account) -> str:
+    if a.disabled:
+        return "已停用"
+    if a.locked():
+        return f"锁定至 {a.locked_until:%m-%d %H:%M}"
+    return "正常"
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    try:
+        if args.users_command == "list":
+            with open_store(args, read_only=True) as s:
+                accounts = auth.list_users(s.cursor())
+            if not accounts:
+                print("还没有用户。看板首次启动时会创建管理员 admin。")
+                return 0
+            print("用户名\t角色\t合作社\t状态")
+            for a in accounts:
+                print(f"{a.username}\t{auth.ROLE_NAMES[a.role][0]}\t{a.cooperative or '—'}\t{_status(a)}")
+            return 0
+        with open_store(args, create=args.users_command == "add") as s:
+            if args.users_command == "add":
+                a = auth.create_user(s, auth.SYSTEM, args.name, _read_password(args), args.role,
+                                args.cooperative, args.display_name)
+                coop = f"，合作社：{a.cooperative}" if a.cooperative else ""
+                print(f"已添加用户 {a.username}（{auth.ROLE_NAMES[a.role][0]}{coop}）。")
+                if a.cooperative and a.cooperative not in kpis.cooperatives(s.cursor()):
+                    print(f"注意：数据库里还没有合作社“{a.cooperative}”，请确认名称与上报文件一致。",
+                          file=sys.stderr)
+            elif args.users_command in ("disable", "enable"):
+                auth.disable_user(s, auth.SYSTEM, args.name, disabled=args.users_command == "disable")
+                print(f"已{'停用' if args.users_command == 'disable' else '启用'}用户 {args.name}。")
+            elif args.users_command == "set-password":
+                auth.set_password(s, auth.SYSTEM, args.name, _read_password(args))
+                print(f"已为 {args.name} 设置新密码（锁定已解除）。")
+            elif args.users_command == "unlock":
+                auth.unlock_user(s, auth.SYSTEM, args.name)
+                print(f"已解锁用户 {args.name}。")
+        return 0
+    except (auth.AccountError, auth.PermissionDenied) as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 1
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    for s in settings.SETTINGS:
+        value = settings.get(s.name)
+        if "PASSWORD" in s.name:
+            value = "（已设置）" if os.environ.get(s.name) else "（未设置）"
+        print(f"{s.name}={value}\n    {s.help}（默认 {s.default or '空'}）")
+    return 0
+
+
+def _add_users(subparsers: argparse._SubParsersAction) -> None:
+
+    p = subparsers.add_parser("users", help="管理看板账号（添加、列出、停用、重置密码）")
+    us = p.add_subparsers(dest="users_command", required=True)
+    a = us.add_parser("add", help="添加用户")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=auth.ROLES,
+                   help="admin 管理员；viewer 农业办（只读）；manager 合作社（只能上报本社）")
+    a.add_argument("--cooperative", help="合作社名称（manager 必填）")
+    a.add_argument("--display-name", help="显示名称")
+    a.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
+    us.add_parser("list", help="列出用户")
+    for name, text in (("disable", "停用用户"), ("enable", "重新启用用户"), ("unlock", "解除锁定")):
+        us.add_parser(name, help=text).add_argument("name")
+    sp = us.add_parser("set-password", help="设置新密码（同时解除锁定）")
+    sp.add_argument("name")
+    sp.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
+    for sub in us.choices.values():
+        add_db_arg(sub)
+    p.set_defaults(func=cmd_users)
+
+    s = subparsers.add_parser("settings", help="列出看板的设置（环境变量）及当前值")
+    s.set_defaults(func=cmd_settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analytics", description="园区生产看板 命令行")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init-db", help="创建或升级数据库结构")
+    add_db_arg(p)
+    p.set_defaults(func=cmd_init_db)
+
+    p = sub.add_parser("demo", help="写入示例数据（2021-01 至 2023-12）")
+    add_db_arg(p)
+    p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+    p.add_argument("--force", action="store_true", help="覆盖已有的上传数据")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("kpis", help="按口径计算指标")
+    add_db_arg(p)
+    add_period_args(p)
+    p.add_argument("--json", action="store_true", help="输出 JSON（金额单位元，重量公斤）")
+    p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("backup", help="备份数据库和已上传的原始文件")
+    add_db_arg(p)
+    p.add_argument("--out", type=Path, default=Path("backups"), help="备份目录（默认 backups/）")
+    p.set_defaults(func=cmd_backup)
+
+    _add_ingest(sub)
+    _add_pack(sub)
+    _add_users(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    except StoreError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 1
+
