@@ -3,6 +3,10 @@
 Conventions: Chinese font first (so kaleido renders glyphs, not boxes), month axes as
 categories (a "2023-01" string would otherwise become an English date axis), money in
 万元 on axes, one colour per sector everywhere.
+
+Names from uploads (cooperatives, villages, crops, units) reach axes, ticks and hover text,
+where Plotly understands some HTML (``<a href>``, ``<b>``): they pass through
+:func:`_labels` (``analytics.text.chart_label``) first and are drawn as typed.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import fmt
+from . import fmt, text
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 SECTOR_COLORS = {"duck": "#2E7D5B", "hog": "#C06C3E", "greenhouse": "#3C78B4", "total": "#555555"}
@@ -20,6 +24,11 @@ PALETTE = ["#2E7D5B", "#C06C3E", "#3C78B4", "#B8A040", "#7A5AA8", "#4A9A9A", "#A
 CROP_REFERENCE_KG_PER_MU = {"无籽西瓜": (3_000, 5_000), "山药": (2_000, 3_000),
                             "辣椒": (1_500, 2_500), "药材": (300, 400)}
 POLICY_PROFIT_PER_MU = 5_000  # 亩均效益 yardstick of the report: "亩均效益5000余元"
+
+
+def _labels(values: pd.Series) -> list[str]:
+    """Category labels from user data, escaped for Plotly's pseudo-HTML."""
+    return [text.chart_label(v) for v in values.astype(str)]
 
 
 def _L(lang: str, zh: str, en: str) -> str:
@@ -105,7 +114,7 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = "#2
                reference_label: str = "") -> go.Figure:
     """Horizontal bars sorted by value, with an optional reference line."""
     d = df.sort_values(x)
-    fig = go.Figure(go.Bar(x=d[x], y=d[y].astype(str), orientation="h", marker_color=color,
+    fig = go.Figure(go.Bar(x=d[x], y=_labels(d[y]), orientation="h", marker_color=color,
                            text=[format(v, value_format) if pd.notna(v) else "" for v in d[x]],
                            textposition="auto", hovertemplate="%{y}<br>%{x:" + value_format + "}<extra></extra>"))
     base_layout(fig, title, height=max(300, 36 * len(d) + 120))
@@ -120,7 +129,7 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = "#2
 def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     """Yield per mu per crop with the reference band of DESIGN.md §6."""
     fig = go.Figure(go.Bar(
-        x=df["group"], y=df["yield_kg_per_mu"], marker_color="#3C78B4",
+        x=_labels(df["group"]), y=df["yield_kg_per_mu"], marker_color="#3C78B4",
         name=_L(lang, "亩均产量", "Yield per mu"),
         text=[f"{v:,.0f}" for v in df["yield_kg_per_mu"]], textposition="outside",
         hovertemplate="%{x}<br>%{y:,.0f} " + _L(lang, "公斤/亩", "kg/mu") + "<extra></extra>"))
@@ -139,9 +148,10 @@ def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     """Output value and profit per mu side by side for each group; df from kpis.per_mu_by."""
     fig = go.Figure()
-    fig.add_bar(x=df["group"], y=df["output_value_per_mu"], name=_L(lang, "亩均产值", "Output value per mu"),
+    groups = _labels(df["group"])
+    fig.add_bar(x=groups, y=df["output_value_per_mu"], name=_L(lang, "亩均产值", "Output value per mu"),
                 marker_color="#9DC3B0", hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
-    fig.add_bar(x=df["group"], y=df["profit_per_mu"], name=_L(lang, "亩均效益", "Profit per mu"),
+    fig.add_bar(x=groups, y=df["profit_per_mu"], name=_L(lang, "亩均效益", "Profit per mu"),
                 marker_color="#2E7D5B", hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
     fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color="#A04040",
                   annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"),

@@ -1,4 +1,9 @@
-"""Tables as people download them: display columns in the UI language, CSV that Excel opens."""
+"""Tables as people download them: display columns in the UI language, CSV that Excel opens.
+
+Downloads carry names typed by cooperatives, so every text cell goes through
+:func:`analytics.text.cell` (no formula can come out of a name) and Excel cells holding text
+are written as text, never as formulas.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import io
 
 import pandas as pd
 
-from . import contract, fmt
+from . import contract, fmt, text
 
 # Per-unit columns shown in ranked tables, per sector, in display order.
 UNIT_TABLE_COLUMNS = {
@@ -52,13 +57,28 @@ def number_formats(df: pd.DataFrame) -> dict[str, str]:
     return {c: "{:,.2f}" if is_area(c) else "{:,.0f}" for c in df.select_dtypes("number").columns}
 
 
+def neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for download: every text cell (and header) through :func:`text.cell`; numbers unchanged."""
+    out = df.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(text.cell, na_action="ignore")
+    out.columns = [text.cell(str(c)) for c in out.columns]
+    return out
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM: Excel on a Chinese Windows PC opens it without garbling."""
-    return df.to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with BOM: Excel on a Chinese Windows PC opens it without garbling. Cells neutralised."""
+    return neutralised(df).to_csv(index=False).encode("utf-8-sig")
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1") -> bytes:
+    """One sheet, cells neutralised; every text cell is stored as a string, never as a formula."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        df.to_excel(writer, index=False, sheet_name=sheet[:31])
+        neutralised(df).to_excel(writer, index=False, sheet_name=sheet[:31])
+        for row in writer.sheets[sheet[:31]].iter_rows():
+            for c in row:
+                if c.data_type == "f":  # openpyxl reads any text starting "=" as a formula
+                    c.data_type = "s"
     return buf.getvalue()

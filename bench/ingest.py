@@ -55,7 +55,7 @@ def baseline(path: Path, db: Path) -> float:
             cols = [c.header for c in s.columns if c.role != contract.ATTR]
             sel = ", ".join([f"strptime(\"{cols[0]}\", '%Y-%m')::DATE"] + [f'"{c}"' for c in cols[1:]])
             cur.execute(f"INSERT INTO {s.table} ({', '.join(contract.record_columns(s))}) "
-                        f"SELECT {sel} FROM read_csv('{path}', header = true)")
+                        f"SELECT {sel} FROM read_csv(?, header = true)", [str(path)])
         return time.perf_counter() - t
 
 

@@ -12,6 +12,7 @@ import html
 import streamlit as st
 
 from analytics import export, fmt, kpis, narrative
+from analytics.text import md
 from ui.common import is_demo, lang, metric, no_data, q, show_chart, t
 from ui.export import deck_download, page_downloads
 
@@ -51,7 +52,8 @@ def resolve_period() -> kpis.Period | None:
         else:
             period = None
     except ValueError as e:
-        st.error(t(f"链接里的期间有误：{e}；已改用默认期间。", f"Bad period in the link: {e}; using the default."))
+        st.error(t(f"链接里的期间有误：{md(e)}；已改用默认期间。",
+                   f"Bad period in the link: {md(e)}; using the default."))
         period = None
     ss = st.session_state
     if period is None and ss.get("f_mode") == "range" and ss.get("f_range"):
@@ -77,8 +79,8 @@ as_of = export.as_of_label(q("data_as_of"), L)
 source = export.source_label(is_demo(), L)
 plabel = period.label(L)
 if not any(k[s]["units"] for s in ("duck", "hog", "greenhouse")):
-    st.warning(t(f"{plabel}没有上报数据。可在链接里换一个期间，如 ?year={q('available_years')[-1]}。",
-                 f"No reports for {plabel}. Try another period, e.g. ?year={q('available_years')[-1]}."))
+    st.warning(t(f"{plabel}没有上报数据。可在链接里换一个期间，如 ?year={q('available_years')[-1]:d}。",
+                 f"No reports for {plabel}. Try another period, e.g. ?year={q('available_years')[-1]:d}."))
 
 
 def stamp(*keys: str) -> None:
@@ -92,7 +94,7 @@ def stamp(*keys: str) -> None:
 
 def view(key: str, title_zh: str, title_en: str):
     box = st.container(key=f"pv_{key}")
-    box.title(f"{t(title_zh, title_en)} · {plabel}", anchor=False)
+    box.title(f"{t(title_zh, title_en)} · {plabel}", anchor=False)  # text-safe: titles checked at view() calls
     return box
 
 
@@ -102,8 +104,8 @@ def big(fig, height: int = 470):
     return fig
 
 
-def lines_html(pairs: list[tuple[str, str]], sep: str = "　") -> None:
-    st.html('<div class="pv-lines">' + sep.join(f"<b>{html.escape(a)}</b> {html.escape(b)}"
+def lines_html(pairs: list[tuple[str, str]]) -> None:
+    st.html('<div class="pv-lines">' + "　".join(f"<b>{html.escape(a)}</b> {html.escape(b)}"
                                                 for a, b in pairs) + "</div>")
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from analytics import contract, fmt, ingest, templates
 from analytics.auth import PermissionDenied, check_write
+from analytics.text import md
 from ui import auth
 from ui.common import lang, page_header, store, t
 
@@ -14,7 +15,8 @@ actor = auth.require("upload")  # stops the page for anyone not logged in as man
 page_header("上传月报", "Upload a monthly sheet")
 L = lang()
 if actor.role == "manager":
-    st.caption(t(f"您只能上报“{actor.cooperative}”的数据。", f"You may upload data of {actor.cooperative} only."))
+    st.caption(t(f"您只能上报“{md(actor.cooperative)}”的数据。",
+                 f"You may upload data of {md(actor.cooperative)} only."))
 
 AUTO = "auto"
 SECTOR_LABELS = {AUTO: t("按表头自动判断", "Detect from headers"),
@@ -63,12 +65,12 @@ def issues(df: pd.DataFrame) -> pd.DataFrame:
 
 done = st.session_state.get("_up_done")
 if done is not None:
-    st.success(done.message(L), icon=":material/check_circle:")
+    st.success(md(done.message(L)), icon=":material/check_circle:")
     st.page_link("pages/overview.py", label=t("查看总览", "Go to the overview"), icon=":material/dashboard:")
     st.stop()
 
 if not parsed.ok:
-    st.error(parsed.summary(), icon=":material/block:")
+    st.error(md(parsed.summary()), icon=":material/block:")
     st.dataframe(issues(parsed.errors), hide_index=True, width="stretch")
     st.stop()
 
@@ -80,29 +82,29 @@ if st.session_state.get("_up_preview_key") != preview_key:
         check_write(actor, parsed.cooperatives)
         st.session_state["_up_preview"] = ingest.preview(store().cursor(), parsed)
     except (ingest.IngestError, PermissionDenied) as e:
-        st.error(str(e), icon=":material/block:")
+        st.error(md(e), icon=":material/block:")
         st.stop()
     st.session_state["_up_preview_key"] = preview_key
 pv: ingest.Preview = st.session_state["_up_preview"]
 if pv.duplicate_of:
-    st.info(ingest.already_message(L, pv.duplicate_of), icon=":material/info:")
+    st.info(md(ingest.already_message(L, pv.duplicate_of)), icon=":material/info:")
     st.stop()
 
 st.subheader(t("预览", "Preview"))
-st.caption(t(f"{fmt.sector_name(parsed.sector, L)}；表头在第 {parsed.header_row} 行；"
-             f"编码 {ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}；"
-             f"月份 {'、'.join(parsed.months)}",
-             f"{fmt.sector_name(parsed.sector, L)}; header on row {parsed.header_row}; encoding "
-             f"{ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}; months {', '.join(parsed.months)}"))
+st.caption(md(t(f"{fmt.sector_name(parsed.sector, L)}；表头在第 {parsed.header_row} 行；"
+                f"编码 {ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}；"
+                f"月份 {'、'.join(parsed.months)}",
+                f"{fmt.sector_name(parsed.sector, L)}; header on row {parsed.header_row}; encoding "
+                f"{ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}; months {', '.join(parsed.months)}")))
 for note in parsed.notes:
-    st.caption(f":material/info: {note}")
+    st.caption(f":material/info: {md(note)}")
 c = st.columns(4)
 c[0].metric(t("行数", "Rows"), f"{pv.n_rows:,}")
 c[1].metric(t("新增记录", "New records"), f"{pv.n_new:,}")
 c[2].metric(t("替换已有记录", "Replaced records"), f"{pv.n_replaced:,}")
 c[3].metric(t("新单元", "New units"), f"{len(pv.new_units):,}")
 if pv.new_cooperatives:
-    st.info(t("将新登记合作社：", "New cooperatives to register: ") + "、".join(pv.new_cooperatives),
+    st.info(t("将新登记合作社：", "New cooperatives to register: ") + "、".join(md(c) for c in pv.new_cooperatives),
             icon=":material/fiber_new:")
 
 if len(pv.warnings):
@@ -140,6 +142,6 @@ if st.button(t("确认导入", "Confirm import"), type="primary", icon=":materia
         with st.spinner(t("正在写入……", "Writing…")):
             st.session_state["_up_done"] = ingest.commit(store(), parsed, actor)
     except (ingest.IngestError, PermissionDenied) as e:
-        st.error(str(e), icon=":material/block:")
+        st.error(md(e), icon=":material/block:")
     else:
         st.rerun()

@@ -15,6 +15,7 @@ import streamlit as st
 
 from analytics import fmt, kpis
 from analytics.db import Store, default_db_path
+from analytics.text import md
 
 LANG_KEY = "lang"
 
@@ -120,13 +121,13 @@ def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
 
 
 def filters_caption(period: kpis.Period, filters: kpis.Filters) -> str:
-    """The period and filters in words, for every chart's caption."""
+    """The period and filters in words, for every chart's caption; Markdown-safe (names escaped)."""
     parts = [t("期间：", "Period: ") + period.label(lang())]
     for zh, en, values in (("合作社", "cooperative", filters.cooperatives),
                            ("村", "village", filters.villages), ("小区", "zone", filters.zones)):
         if values:
-            parts.append(f"{t(zh, en)}：{'、'.join(values)}" if lang() == "zh"
-                         else f"{en}: {', '.join(values)}")
+            parts.append(f"{t(zh, en)}：{'、'.join(md(v) for v in values)}" if lang() == "zh"
+                         else f"{en}: {', '.join(md(v) for v in values)}")
     return t("；", "; ").join(parts)
 
 
@@ -144,7 +145,7 @@ def demo_badge() -> None:
 
 
 def page_header(title_zh: str, title_en: str) -> None:
-    st.title(t(title_zh, title_en))
+    st.title(t(title_zh, title_en))  # text-safe: titles checked at every page_header/page_start call
     demo_badge()
 
 
@@ -155,7 +156,7 @@ def no_data() -> None:
 
 def page_start(title_zh: str, title_en: str) -> tuple[kpis.Period, kpis.Filters]:
     """Title, demo notice and the sidebar filters; stops the page with a hint when there is no data."""
-    page_header(title_zh, title_en)
+    page_header(title_zh, title_en)  # text-safe: titles checked at every page_start call
     chosen = sidebar_filters()
     if chosen is None:
         no_data()
@@ -175,7 +176,7 @@ def show_chart(fig: Any, name: str, caption: str) -> None:
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
     })
-    st.caption(caption)
+    st.caption(caption)  # text-safe: captions checked at every show_chart call
     st.session_state.setdefault(PAGE_FIGS, {})[name] = fig
 
 

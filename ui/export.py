@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from analytics import export, kpis
+from analytics.text import md
 from ui.common import PAGE_FIGS, is_demo, lang, store, t
 
 _DECK = "_deck_bytes"
@@ -40,7 +41,7 @@ def page_downloads(page: str, figs: dict[str, Any] | None = None) -> None:
     with st.expander(t("下载图表（PNG，含中文）", "Download charts (PNG)"), icon=":material/download:"):
         problem = export.png_problem()
         if problem:
-            st.warning(problem, icon=":material/warning:")
+            st.warning(md(problem), icon=":material/warning:")
             return
         st.download_button(t("下载本页全部图表 (ZIP)", "Download all charts of this page (ZIP)"),
                            data=partial(export.figs_to_zip, dict(figs)),
@@ -64,7 +65,7 @@ def deck_download(period: kpis.Period) -> None:
                  key="_deck_build"):
         problem = export.png_problem()
         if problem:
-            st.error(problem)
+            st.error(md(problem))
             return
         with st.status(t("正在生成汇报 PPT…", "Building the deck…"), expanded=True) as status:
             bar = st.progress(0.0)
@@ -77,7 +78,7 @@ def deck_download(period: kpis.Period) -> None:
                 data = export.build_deck(cur, period, demo=is_demo(), progress=progress)
             except (export.ExportUnavailable, export.ExportError) as e:
                 status.update(label=t("生成失败", "Failed"), state="error")
-                st.error(str(e))
+                st.error(md(e))
                 return
             finally:
                 cur.close()
