@@ -4,8 +4,15 @@ The acting user (:class:`Actor`) is passed into every write — ingest, undo, us
 units — and checked here, so the rules hold even if a page were bypassed.
 
 Passwords are hashed with argon2id (argon2-cffi); the plain text is never stored, logged or
-returned. Wrong passwords slow the next answer down and, after ``PARK_LOGIN_MAX_FAILURES`` in a
-row, lock the account for ``PARK_LOGIN_LOCK_MINUTES``.
+returned. Wrong passwords slow the next answer down and are counted per account *and client
+address*: after ``PARK_LOGIN_MAX_FAILURES`` in a row from one address that address may not log in
+to that account for ``PARK_LOGIN_LOCK_MINUTES``, and after ``PARK_LOGIN_MAX_FAILURES_PER_ADDRESS``
+to any account, not at all. Other computers are not affected, so a stranger cannot lock the
+administrator out; and an administrator on the machine itself (no address: localhost) is never
+locked out (``PARK_LOGIN_LOCAL_ADMIN``).
+
+Every administrator action (accounts, targets, unit registry; undo through ``uploads``) leaves a
+row in the audit table, written in the action's own transaction: see :func:`audit_log`.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ ROLE_NAMES = {"admin": ("管理员", "Administrator"), "viewer": ("农业办（�
               "manager": ("合作社管理员", "Cooperative manager")}
 MIN_PASSWORD = 8
 ADMIN_USERNAME = "admin"
-_USERNAME = re.compile(r"^[^\s/\\]{1,64}$")
+_USERNAME = re.compile(r"^[^\s/\\\x00-\x1f\x7f-\x9f]{1,64}$")
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -65,6 +72,8 @@ class Actor:
 
 # The office's IT person at the console: the CLI acts as this user unless told otherwise.
 SYSTEM = Actor("system", "admin")
+# The address of a browser on the machine itself (st.context.ip_address gives None there).
+LOCAL = "本机"
 
 
 def check_write(actor: Actor | None, cooperatives: Iterable[str]) -> None:
@@ -96,6 +105,37 @@ def require_admin(actor: Actor | None, what: str) -> None:
     if actor is None or actor.role != "admin":
         who = f"用户 {actor.username} " if actor else ""
         raise PermissionDenied(f"{who}无权操作：只有管理员可以{what}。")
+
+
+# --- audit -------------------------------------------------------------------------------
+
+# What each audit action is called on the 管理 page: (Chinese, English).
+AUDIT_ACTIONS = {
+    "create_user": ("添加用户", "Add user"), "set_password": ("设置密码", "Set password"),
+    "disable_user": ("停用用户", "Disable user"), "enable_user": ("启用用户", "Enable user"),
+    "unlock_user": ("解锁用户", "Unlock user"), "unlock_addresses": ("解除地址锁定", "Unlock addresses"),
+    "assign_cooperative": ("修改角色或合作社", "Change role or cooperative"),
+    "set_targets": ("修改年度目标", "Set targets"), "update_unit": ("更正单元登记", "Correct unit"),
+    "undo_upload": ("撤销上传", "Undo upload"), "backup": ("备份", "Backup"),
+    "restore": ("从备份恢复", "Restore"), "login_locked": ("登录暂停", "Login locked"),
+}
+
+
+def record(cur: Cursor, actor: Actor, action: str, target: str | None = None, detail: str | None = None) -> None:
+    """Add an audit row inside the caller's write transaction, so it exists iff the action does."""
+    if action not in AUDIT_ACTIONS:
+        raise KeyError(f"unknown audit action {action!r}")
+    cur.execute("INSERT INTO audit_log (actor, action, target, detail) VALUES (?, ?, ?, ?)",
+                [actor.username, action, target, detail])
+
+
+def audit_log(cur: Cursor, limit: int = 200) -> pd.DataFrame:
+    """The newest ``limit`` audit rows: done_at, actor, action (key of AUDIT_ACTIONS), target, detail.
+
+    Undone uploads come from the uploads table (``v_audit``), written by the undo itself.
+    """
+    return cur.execute("SELECT done_at, actor, action, target, detail FROM v_audit ORDER BY done_at DESC LIMIT ?",
+                       [limit]).df()
 
 
 # --- passwords ---------------------------------------------------------------------------
@@ -154,8 +194,11 @@ class Account:
         return Actor(self.username, self.role, self.cooperative)
 
 
-_ACCOUNT_COLS = ("username, role, cooperative, display_name, disabled, failed_logins, "
-                 "locked_until, created_at")
+# locked_until: the latest lock of this account from any address (see login_failures).
+_ACCOUNTS = """SELECT username, role, cooperative, display_name, disabled, failed_logins,
+                      (SELECT max(f.locked_until) FROM login_failures f WHERE f.username = u.username),
+                      created_at
+               FROM users u"""
 
 
 def _now() -> datetime:
@@ -164,20 +207,19 @@ def _now() -> datetime:
 
 def list_users(cur: Cursor) -> list[Account]:
     """Every account, admins first, then by name."""
-    rows = cur.execute(f"""SELECT {_ACCOUNT_COLS} FROM users
-                           ORDER BY role <> 'admin', role, username""").fetchall()
+    rows = cur.execute(_ACCOUNTS + " ORDER BY role <> 'admin', role, username").fetchall()
     return [Account(*r) for r in rows]
 
 
 def get_user(cur: Cursor, username: str) -> Account | None:
-    row = cur.execute(f"SELECT {_ACCOUNT_COLS} FROM users WHERE username = ?", [username]).fetchone()
+    row = cur.execute(_ACCOUNTS + " WHERE username = ?", [username]).fetchone()
     return Account(*row) if row else None
 
 
 def _clean_username(username: str) -> str:
     name = (username or "").strip()
     if not _USERNAME.match(name):
-        raise AccountError("用户名不能为空，不能含空格或斜杠，最长 64 个字符。")
+        raise AccountError("用户名不能为空，不能含空格、斜杠或控制字符，最长 64 个字符。")
     return name
 
 
@@ -185,7 +227,7 @@ def _check_role(role: str, cooperative: str | None) -> str | None:
     if role not in ROLES:
         raise AccountError(f"角色“{role}”无效，只能是：{'、'.join(ROLES)}"
                            "（admin 管理员，viewer 农业办只读，manager 合作社）。")
-    coop = (cooperative or "").strip() or None
+    coop = _clean_text(cooperative, "合作社", "名称")
     if role == "manager" and not coop:
         raise AccountError("合作社管理员必须指定所属合作社。")
     # Only managers are confined to a cooperative; for others it would mean nothing.
@@ -217,6 +259,7 @@ def create_user(store: Store, actor: Actor, username: str, password: str, role: 
         cur.execute("""INSERT INTO users (username, display_name, role, cooperative, password_hash)
                        VALUES (?, ?, ?, ?, ?)""",
                     [name, (display_name or "").strip() or None, role, coop, password_hash])
+        record(cur, actor, "create_user", name, ROLE_NAMES[role][0] + (f"，{coop}" if coop else ""))
         return get_user(cur, name)
 
     return store.run_write(insert, figures=False)
@@ -232,6 +275,8 @@ def set_password(store: Store, actor: Actor, username: str, password: str) -> No
         _existing(cur, username)
         cur.execute("""UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL
                        WHERE username = ?""", [password_hash, username])
+        cur.execute("DELETE FROM login_failures WHERE username = ?", [username])
+        record(cur, actor, "set_password", username)
 
     store.run_write(update, figures=False)
 
@@ -248,20 +293,42 @@ def disable_user(store: Store, actor: Actor, username: str, disabled: bool = Tru
         if disabled and account.role == "admin" and not account.disabled and _active_admins(cur) <= 1:
             raise AccountError(f"{username} 是唯一可用的管理员，不能停用。请先添加另一位管理员。")
         cur.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
+        record(cur, actor, "disable_user" if disabled else "enable_user", username)
 
     store.run_write(update, figures=False)
 
 
 def unlock_user(store: Store, actor: Actor, username: str) -> None:
-    """Lift a lockout and forget the failed attempts; admin only."""
+    """Lift the account's lockouts from every address and forget the failed attempts; admin only."""
     require_admin(actor, "解锁用户")
 
     def update(cur: Cursor) -> None:
         _existing(cur, username)
         cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?",
                     [username])
+        cur.execute("DELETE FROM login_failures WHERE username = ?", [username])
+        record(cur, actor, "unlock_user", username)
 
     store.run_write(update, figures=False)
+
+
+def locked_addresses(cur: Cursor, now: datetime | None = None) -> pd.DataFrame:
+    """Addresses locked out now: address, username ('' = every account), failures, locked_until."""
+    return cur.execute("""SELECT address, username, locked_until FROM login_failures
+                          WHERE locked_until > ? ORDER BY locked_until DESC, address, username""",
+                       [now or _now()]).df()
+
+
+def unlock_addresses(store: Store, actor: Actor) -> int:
+    """Lift every address lockout (admin only); returns how many were lifted."""
+    require_admin(actor, "解除地址锁定")
+
+    def update(cur: Cursor) -> int:
+        n = cur.execute("DELETE FROM login_failures WHERE locked_until IS NOT NULL").fetchall()[0][0]
+        record(cur, actor, "unlock_addresses", None, f"{n} 项")
+        return int(n)
+
+    return store.run_write(update, figures=False)
 
 
 def assign_cooperative(store: Store, actor: Actor, username: str, cooperative: str | None,
@@ -281,6 +348,7 @@ def assign_cooperative(store: Store, actor: Actor, username: str, cooperative: s
             raise AccountError(f"{username} 是唯一可用的管理员，不能改为其他角色。")
         cur.execute("UPDATE users SET role = ?, cooperative = ? WHERE username = ?",
                     [new_role, coop, username])
+        record(cur, actor, "assign_cooperative", username, ROLE_NAMES[new_role][0] + (f"，{coop}" if coop else ""))
         return get_user(cur, username)
 
     return store.run_write(update, figures=False)
@@ -296,65 +364,103 @@ def login_delay(failures: int) -> float:
 _sleep = time.sleep  # module attribute so tests (also AppTest runs) can make waiting instant
 
 
-def authenticate(store: Store, username: str, password: str, *, now: datetime | None = None,
-                 sleep: Callable[[float], None] | None = None) -> Actor:
+def _lock_message(name: str, address: str, until: datetime, everyone: bool) -> str:
+    where = "本机" if address == LOCAL else f"地址 {address} "
+    if everyone:
+        return (f"从{where}登录失败的次数过多，已暂停从这里登录，请于 {until:%H:%M} 后再试。"
+                "其他电脑不受影响；管理员可在“管理”页解除。")
+    return (f"账号 {name} 从{where}连续输错密码，已暂停从这里登录此账号，请于 {until:%H:%M} 后再试，"
+            "或请管理员解锁。其他电脑不受影响。")
+
+
+def authenticate(store: Store, username: str, password: str, *, address: str | None = None,
+                 now: datetime | None = None, sleep: Callable[[float], None] | None = None) -> Actor:
     """The :class:`Actor` for a correct username and password; :class:`LoginFailed` otherwise.
 
-    Wrong passwords are counted per account; each answer is delayed by :func:`login_delay`,
-    and after ``PARK_LOGIN_MAX_FAILURES`` in a row the account is locked for
-    ``PARK_LOGIN_LOCK_MINUTES`` (:class:`AccountLocked`), correct password or not.
+    ``address`` is the client's IP address (``st.context.ip_address``); None means the machine
+    itself. Wrong passwords are counted per (account, address) and per address; each answer is
+    delayed by :func:`login_delay`; past ``PARK_LOGIN_MAX_FAILURES`` (one account) or
+    ``PARK_LOGIN_MAX_FAILURES_PER_ADDRESS`` (any accounts) the address is locked out for
+    ``PARK_LOGIN_LOCK_MINUTES`` (:class:`AccountLocked`), correct password or not — except an
+    administrator on the machine itself while ``PARK_LOGIN_LOCAL_ADMIN`` is on.
     ``now`` and ``sleep`` are injectable so tests need not wait.
     """
     now = now or _now()
-    name = (username or "").strip()
+    name = (username or "").strip()[:64] or " "  # never '', the address-wide row's name
+    addr = (address or LOCAL)[:64]
     cur = store.cursor()
     try:
-        row = cur.execute("""SELECT password_hash, role, cooperative, disabled, failed_logins,
-                                    locked_until FROM users WHERE username = ?""", [name]).fetchone()
+        row = cur.execute("""SELECT password_hash, role, cooperative, disabled, failed_logins
+                             FROM users WHERE username = ?""", [name]).fetchone()
+        locks = dict(cur.execute("""SELECT username, locked_until FROM login_failures
+                                    WHERE address = ? AND username IN (?, '') AND locked_until > ?""",
+                                 [addr, name, now]).fetchall())
     finally:
         cur.close()
     generic = "用户名或密码错误。"
-    if row is None:
-        _spend_verify_time(password or "")
-        raise LoginFailed(generic)
-    password_hash, role, cooperative, disabled, failures, locked_until = row
-    if locked_until is not None and locked_until > now:
+    exempt = address is None and row is not None and row[1] == "admin" and settings.local_admin()
+    if locks and not exempt:
         # While locked the password is not even checked: guessing gains nothing.
-        raise AccountLocked(f"密码输错次数过多，账号已锁定，请于 {locked_until:%H:%M} 后再试，"
-                            "或请管理员解锁。", locked_until)
-    if not verify_password(password_hash, password or ""):
-        limit = settings.max_failures()
-
-        def count(cur: Cursor) -> tuple[int, datetime | None]:
-            n = cur.execute("""UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ?
-                               RETURNING failed_logins""", [name]).fetchone()[0]
-            if n < limit:
-                return n, None
-            until = now + timedelta(minutes=settings.lock_minutes())
-            # Counting starts afresh once the lock has passed.
-            cur.execute("UPDATE users SET failed_logins = 0, locked_until = ? WHERE username = ?",
-                        [until, name])
-            return n, until
-
-        n, until = store.run_write(count, figures=False)
+        everyone = "" in locks
+        until = locks[""] if everyone else locks[name]
+        raise AccountLocked(_lock_message(name, addr, until, everyone), until)
+    if row is None or not verify_password(row[0], password or ""):
+        if row is None:
+            _spend_verify_time(password or "")
+        n, until, everyone = store.run_write(
+            lambda cur: _count_failure(cur, name, addr, now, known=row is not None, lockable=not exempt),
+            figures=False)
         if until is not None:
-            raise AccountLocked(f"密码已连续输错 {n} 次，账号锁定至 {until:%H:%M}。"
-                                "请稍后再试，或请管理员重置密码。", until)
+            raise AccountLocked(_lock_message(name, addr, until, everyone), until)
         (sleep or _sleep)(login_delay(n))
-        left = limit - n
-        raise LoginFailed(generic + (f"再错 {left} 次账号将被锁定。" if left <= 2 else ""))
+        left = settings.max_failures() - n
+        raise LoginFailed(generic + (f"再错 {left} 次将暂停从这里登录。" if 0 < left <= 2 else ""))
+    password_hash, role, cooperative, disabled, failures = row
     if disabled:
         raise LoginFailed("此账号已停用，请联系管理员。")
     rehash = _hasher.check_needs_rehash(password_hash)
-    if failures or locked_until is not None or rehash:
-        new_hash = _hasher.hash(password) if rehash else password_hash
+    new_hash = _hasher.hash(password) if rehash else password_hash
 
-        def reset(cur: Cursor) -> None:
-            cur.execute("""UPDATE users SET failed_logins = 0, locked_until = NULL, password_hash = ?
-                           WHERE username = ?""", [new_hash, name])
+    def reset(cur: Cursor) -> None:
+        cur.execute("DELETE FROM login_failures WHERE address = ? AND username IN (?, '')", [addr, name])
+        if failures or rehash:
+            cur.execute("UPDATE users SET failed_logins = 0, locked_until = NULL, password_hash = ? "
+                        "WHERE username = ?", [new_hash, name])
 
-        store.run_write(reset, figures=False)
+    store.run_write(reset, figures=False)
     return Actor(name, role, cooperative)
+
+
+def _count_failure(cur: Cursor, name: str, addr: str, now: datetime, *,
+                   known: bool, lockable: bool) -> tuple[int, datetime | None, bool]:
+    """Count one wrong password for (name, addr) and for addr; lock what reached its limit.
+
+    Unknown names are counted too, the same way, so a lockout does not tell which names exist.
+    An exempt login (``lockable`` False: an administrator on this machine) is counted for the
+    slow-down only. Returns (failures in a row for this name from this address, lock end or
+    None, whether the lock is the address-wide one).
+    """
+    counts = {}
+    limits = ((name, settings.max_failures()), ("", settings.max_failures_per_address()))
+    for who, limit in limits if lockable else limits[:1]:
+        n = cur.execute("""INSERT INTO login_failures (username, address, failures, last_failure)
+                           VALUES (?, ?, 1, ?)
+                           ON CONFLICT (username, address) DO UPDATE
+                           SET failures = login_failures.failures + 1, last_failure = excluded.last_failure
+                           RETURNING failures""", [who, addr, now]).fetchone()[0]
+        counts[who] = (n, limit)
+    if known:
+        cur.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ?", [name])
+    until, everyone = None, False
+    for who, (n, limit) in counts.items():
+        if n >= limit and lockable:
+            until, everyone = now + timedelta(minutes=settings.lock_minutes()), who == ""
+            # Counting starts afresh once the lock has passed.
+            cur.execute("""UPDATE login_failures SET failures = 0, locked_until = ?
+                           WHERE username = ? AND address = ?""", [until, who, addr])
+            record(cur, SYSTEM, "login_locked", who or "（所有账号）",
+                   f"{'本机' if addr == LOCAL else addr}，至 {until:%Y-%m-%d %H:%M}")
+    return counts[name][0], until, everyone
 
 
 def ensure_admin(store: Store, out: IO[str] | None = None) -> str | None:
@@ -384,6 +490,7 @@ def ensure_admin(store: Store, out: IO[str] | None = None) -> str | None:
                                "请用 python -m analytics users add 另建一个管理员。")
         cur.execute("""INSERT INTO users (username, display_name, role, password_hash)
                        VALUES (?, '管理员', 'admin', ?)""", [ADMIN_USERNAME, password_hash])
+        record(cur, SYSTEM, "create_user", ADMIN_USERNAME, "首次启动创建的管理员")
         return True
 
     if not store.run_write(create, figures=False):
@@ -429,6 +536,8 @@ def set_targets(store: Store, actor: Actor, year: int,
 
     def write(cur: Cursor) -> int:
         n = 0
+        record(cur, actor, "set_targets", str(year),
+               "；".join(f"{known[k][0]}={'—' if v is None else f'{v:,.0f}'}" for k, v in clean.items()))
         for (sector, metric), value in clean.items():
             if value is None:
                 cur.execute("DELETE FROM targets WHERE year = ? AND sector = ? AND metric = ?",
@@ -453,6 +562,7 @@ def set_target(store: Store, actor: Actor, year: int, sector: str, metric: str,
 
 _KEEP: Any = object()  # "leave this attribute as it is"
 UNIT_FIELDS = ("village", "zone", "land_mu")
+UNIT_FIELD_NAMES = {"village": "村", "zone": "小区", "land_mu": "占地（亩）"}
 
 
 def list_units(cur: Cursor, cooperative: str | None = None, sector: str | None = None) -> pd.DataFrame:
@@ -470,10 +580,16 @@ def list_units(cur: Cursor, cooperative: str | None = None, sector: str | None =
     return cur.execute(sql, params).df()
 
 
-def _clean_text(value: Any) -> str | None:
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _clean_text(value: Any, where: str = "", what: str = "") -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return str(value).strip() or None
+    text = str(value).strip()
+    if _CONTROL.search(text):
+        raise AccountError(f"{where}：{what}中含有控制字符（如换行、NUL），请删去后再保存。")
+    return text or None
 
 
 def _clean_land(value: Any, where: str) -> float | None:
@@ -505,9 +621,9 @@ def update_units(store: Store, actor: Actor, edits: Iterable[Mapping[str, Any]])
         where = f"{contract.sector(sector).zh}·{coop}·{unit}"
         fields = {}
         if "village" in e:
-            fields["village"] = _clean_text(e["village"])
+            fields["village"] = _clean_text(e["village"], where, "村")
         if "zone" in e:
-            fields["zone"] = _clean_text(e["zone"])
+            fields["zone"] = _clean_text(e["zone"], where, "小区")
         if "land_mu" in e:
             fields["land_mu"] = _clean_land(e["land_mu"], where)
         if fields:
@@ -520,16 +636,22 @@ def update_units(store: Store, actor: Actor, edits: Iterable[Mapping[str, Any]])
                                 [sector, coop, unit]).fetchone()[0]
             if not found:
                 raise AccountError(f"找不到单元 {where}，未做任何修改。")
-            sets = ", ".join(f"{k} = ?" for k in fields)
-            cur.execute(f"UPDATE units SET {sets} WHERE sector = ? AND cooperative = ? AND unit = ?",
-                        [*fields.values(), sector, coop, unit])
+            # One fixed statement: a field not in the edit keeps its value (flag false).
+            cur.execute("""UPDATE units SET village = CASE WHEN ? THEN ? ELSE village END,
+                                            zone = CASE WHEN ? THEN ? ELSE zone END,
+                                            land_mu = CASE WHEN ? THEN ? ELSE land_mu END
+                           WHERE sector = ? AND cooperative = ? AND unit = ?""",
+                        [*(x for f in UNIT_FIELDS for x in (f in fields, fields.get(f))), sector, coop, unit])
             # The administrator's correction is final: undoing an earlier upload must not put
             # back the attributes that upload had replaced.
             cur.execute("DELETE FROM units_history WHERE sector = ? AND cooperative = ? AND unit = ?",
                         [sector, coop, unit])
-            for table, key in (("villages", "village"), ("zones", "zone")):
-                if fields.get(key):
-                    cur.execute(f"INSERT INTO {table} VALUES (?) ON CONFLICT DO NOTHING", [fields[key]])
+            if fields.get("village"):
+                cur.execute("INSERT INTO villages VALUES (?) ON CONFLICT DO NOTHING", [fields["village"]])
+            if fields.get("zone"):
+                cur.execute("INSERT INTO zones VALUES (?) ON CONFLICT DO NOTHING", [fields["zone"]])
+            record(cur, actor, "update_unit", where,
+                   "，".join(f"{UNIT_FIELD_NAMES[k]}={'—' if v is None else v}" for k, v in fields.items()))
         return len(changes)
 
     return store.run_write(write)

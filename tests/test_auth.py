@@ -17,6 +17,8 @@ from analytics.auth import SYSTEM, Actor, PermissionDenied
 PW = "Geheim-密码-2023"
 MANAGER = Actor("wang", "manager", "兴旺种鸭专业合作社")
 VIEWER = Actor("li", "viewer")
+IP1, IP2 = "10.0.0.7", "10.0.0.99"  # two office PCs
+NO_WAIT = {"sleep": lambda s: None}
 
 
 @pytest.fixture(autouse=True)
@@ -135,22 +137,172 @@ def test_wrong_passwords_slow_down_then_lock(store):
     t0 = datetime(2024, 3, 1, 9, 0)
     for i in range(4):
         with pytest.raises(auth.LoginFailed) as e:
-            auth.authenticate(store, "wang", f"guess-{i}", now=t0, sleep=slept.append)
+            auth.authenticate(store, "wang", f"guess-{i}", address=IP1, now=t0, sleep=slept.append)
         assert not isinstance(e.value, auth.AccountLocked)
     assert slept == [0.0, 1.0, 2.0, 4.0]
-    assert "再错 1 次账号将被锁定" in str(e.value)
-    with pytest.raises(auth.AccountLocked, match="连续输错 5 次，账号锁定至 09:15") as e:
-        auth.authenticate(store, "wang", "guess-5", now=t0, sleep=slept.append)
+    assert "再错 1 次将暂停从这里登录" in str(e.value)
+    with pytest.raises(auth.AccountLocked, match=f"账号 wang 从地址 {IP1} 连续输错密码.*请于 09:15 后再试") as e:
+        auth.authenticate(store, "wang", "guess-5", address=IP1, now=t0, sleep=slept.append)
     assert e.value.until == t0 + timedelta(minutes=15)
     account = auth.get_user(store.cursor(), "wang")
     assert account.locked(t0) and account.locked_until == t0 + timedelta(minutes=15)
     # While locked even the right password is refused, and without waiting on the hash.
     with pytest.raises(auth.AccountLocked, match="请于 09:15 后再试"):
-        auth.authenticate(store, "wang", PW, now=t0 + timedelta(minutes=14), sleep=slept.append)
+        auth.authenticate(store, "wang", PW, address=IP1, now=t0 + timedelta(minutes=14), sleep=slept.append)
     # After the lock: the right password works and the counters are cleared.
-    assert auth.authenticate(store, "wang", PW, now=t0 + timedelta(minutes=16)) == MANAGER
+    assert auth.authenticate(store, "wang", PW, address=IP1, now=t0 + timedelta(minutes=16)) == MANAGER
     account = auth.get_user(store.cursor(), "wang")
-    assert (account.failed_logins, account.locked_until) == (0, None)
+    assert account.failed_logins == 0
+    assert store.cursor().execute("SELECT count(*) FROM login_failures WHERE address = ?", [IP1]).fetchone()[0] == 0
+
+
+def fail(store, name: str, n: int, address: str | None, now: datetime) -> BaseException:
+    """``n`` wrong passwords; the last exception."""
+    for i in range(n):
+        try:
+            auth.authenticate(store, name, f"wrong-{i}", address=address, now=now, **NO_WAIT)
+        except auth.LoginFailed as e:
+            last = e
+    return last
+
+
+def test_a_stranger_cannot_lock_the_admin_out(store):
+    """Lockout counts per account *and address*: the stranger's PC is locked, not the account."""
+    add(store, "boss", role="admin", coop=None)
+    t0 = datetime(2024, 3, 1, 9, 0)
+    assert isinstance(fail(store, "boss", 5, IP1, t0), auth.AccountLocked)
+    with pytest.raises(auth.AccountLocked, match=f"从地址 {IP1}"):
+        auth.authenticate(store, "boss", PW, address=IP1, now=t0)  # the stranger's PC stays locked
+    # The admin at another PC, and at the machine itself, logs in at once.
+    assert auth.authenticate(store, "boss", PW, address=IP2, now=t0).role == "admin"
+    assert auth.authenticate(store, "boss", PW, address=None, now=t0).role == "admin"
+    rows = store.cursor().execute("""SELECT username, address, failures, locked_until FROM login_failures
+                                     ORDER BY username, address""").fetchall()
+    assert rows == [("", IP1, 5, None), ("boss", IP1, 0, t0 + timedelta(minutes=15))]
+
+
+def test_one_address_trying_many_names_is_locked_for_all(store, monkeypatch):
+    monkeypatch.setenv("PARK_LOGIN_MAX_FAILURES_PER_ADDRESS", "6")
+    for name in ("wang", "zhao", "qian"):
+        add(store, name)
+    t0 = datetime(2024, 3, 1, 9, 0)
+    fail(store, "wang", 2, IP1, t0)
+    fail(store, "zhao", 2, IP1, t0)
+    fail(store, "nobody", 1, IP1, t0)  # unknown names count the same way
+    with pytest.raises(auth.AccountLocked, match=f"从地址 {IP1} 登录失败的次数过多"):
+        auth.authenticate(store, "qian", "wrong", address=IP1, now=t0, **NO_WAIT)
+    with pytest.raises(auth.AccountLocked, match="已暂停从这里登录"):
+        auth.authenticate(store, "qian", PW, address=IP1, now=t0)
+    assert auth.authenticate(store, "qian", PW, address=IP2, now=t0) == Actor("qian", "manager", MANAGER.cooperative)
+    assert auth.authenticate(store, "qian", PW, address=IP1, now=t0 + timedelta(minutes=16)).username == "qian"
+
+
+def test_unknown_names_lock_like_known_ones(store):
+    """A lockout does not reveal which names exist."""
+    add(store, "wang")
+    t0 = datetime(2024, 3, 1, 9, 0)
+    known, unknown = fail(store, "wang", 5, IP1, t0), fail(store, "ghost", 5, IP2, t0)
+    assert type(known) is type(unknown) is auth.AccountLocked
+    assert str(known).replace("wang", "X").replace(IP1, "A") == str(unknown).replace("ghost", "X").replace(IP2, "A")
+
+
+def test_admin_on_the_machine_itself_is_never_locked_out(store, monkeypatch):
+    add(store, "boss", role="admin", coop=None)
+    add(store, "wang")
+    t0 = datetime(2024, 3, 1, 9, 0)
+    slept: list[float] = []
+    for i in range(8):  # far past every limit, from localhost (no address)
+        with pytest.raises(auth.LoginFailed) as e:
+            auth.authenticate(store, "boss", f"wrong-{i}", address=None, now=t0, sleep=slept.append)
+        assert not isinstance(e.value, auth.AccountLocked)
+    assert slept[-1] == 8.0  # still slowed down
+    assert auth.authenticate(store, "boss", PW, address=None, now=t0).role == "admin"
+    # Not for other roles, and not when the setting is off (a reverse proxy on this machine).
+    assert isinstance(fail(store, "wang", 5, None, t0), auth.AccountLocked)
+    monkeypatch.setenv("PARK_LOGIN_LOCAL_ADMIN", "0")
+    assert isinstance(fail(store, "boss", 5, None, t0), auth.AccountLocked)
+    with pytest.raises(auth.AccountLocked, match="从本机"):
+        auth.authenticate(store, "boss", PW, address=None, now=t0)
+
+
+def test_admin_lifts_address_locks(store):
+    add(store, "wang")
+    t0 = datetime.now()
+    fail(store, "wang", 5, IP1, t0)
+    locked = auth.locked_addresses(store.cursor(), t0)
+    assert list(zip(locked["address"], locked["username"])) == [(IP1, "wang")]
+    with pytest.raises(PermissionDenied):
+        auth.unlock_addresses(store, MANAGER)
+    assert auth.unlock_addresses(store, SYSTEM) == 1
+    assert auth.locked_addresses(store.cursor(), t0).empty
+    assert auth.authenticate(store, "wang", PW, address=IP1).username == "wang"
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+def audit(store) -> list[tuple]:
+    df = auth.audit_log(store.cursor())
+    rows = zip(df["actor"], df["action"], df["target"], df["detail"])
+    return [tuple(None if pd.isna(v) else v for v in r) for r in rows][::-1]  # oldest first
+
+
+def test_admin_actions_are_audited_with_who_and_when(store):
+    boss = Actor("boss", "admin")
+    before = datetime.now().replace(microsecond=0) - timedelta(seconds=1)
+    add(store, "boss", role="admin", coop=None)
+    auth.create_user(store, boss, "wang", PW, "manager", "兴旺种鸭专业合作社")
+    auth.set_password(store, boss, "wang", "new-password-1")
+    auth.disable_user(store, boss, "wang")
+    auth.disable_user(store, boss, "wang", disabled=False)
+    auth.assign_cooperative(store, boss, "wang", "金羽种鸭专业合作社")
+    auth.unlock_user(store, boss, "wang")
+    auth.set_targets(store, boss, 2023, {("duck", "stock"): 700_000, ("hog", "profit"): None})
+    assert audit(store) == [
+        ("system", "create_user", "boss", "管理员"),
+        ("boss", "create_user", "wang", "合作社管理员，兴旺种鸭专业合作社"),
+        ("boss", "set_password", "wang", None),
+        ("boss", "disable_user", "wang", None),
+        ("boss", "enable_user", "wang", None),
+        ("boss", "assign_cooperative", "wang", "合作社管理员，金羽种鸭专业合作社"),
+        ("boss", "unlock_user", "wang", None),
+        ("boss", "set_targets", "2023", "种鸭存栏=700,000；生猪利润=—"),
+    ]
+    when = auth.audit_log(store.cursor())["done_at"]
+    assert (when >= before).all() and (when <= datetime.now()).all()
+
+
+def test_refused_actions_leave_no_audit_row(store):
+    add(store, "wang")
+    n = len(audit(store))
+    with pytest.raises(PermissionDenied):
+        auth.create_user(store, MANAGER, "zhao", PW, "viewer")
+    with pytest.raises(auth.AccountError):
+        auth.disable_user(store, SYSTEM, "nobody")
+    assert len(audit(store)) == n
+
+
+def test_unit_edits_undo_and_lockouts_are_audited(demo_store):
+    from analytics import ingest
+
+    coop = "兴旺种鸭专业合作社"
+    unit = auth.list_units(demo_store.cursor(), coop, "duck")["unit"].iloc[0]
+    auth.update_unit(demo_store, SYSTEM, "duck", coop, unit, land_mu=12.5, village="新村")
+    csv = f"月份,合作社,棚号,存栏(羽)\n2024-01,{coop},{unit},4000\n".encode()
+    r = ingest.ingest(demo_store, csv, "duck.csv", Actor("admin", "admin"))
+    ingest.undo(demo_store, r.upload_id, Actor("admin", "admin"))
+    fail(demo_store, "ghost", 5, IP1, datetime.now())
+    rows = audit(demo_store)
+    assert rows[0] == ("system", "update_unit", f"种鸭·{coop}·{unit}", "村=新村，占地（亩）=12.5")
+    assert rows[1] == ("admin", "undo_upload", str(r.upload_id), "duck.csv")
+    assert rows[2][:3] == ("system", "login_locked", "ghost") and rows[2][3].startswith(IP1)
+
+
+def test_control_characters_are_refused_in_names(store):
+    with pytest.raises(auth.AccountError, match="控制字符"):
+        add(store, "wa\x00ng")
+    with pytest.raises(auth.AccountError, match="控制字符"):
+        add(store, "wang", coop="兴旺\x00合作社")
+    assert auth.list_users(store.cursor()) == []
 
 
 def test_success_clears_the_failure_count(store):

@@ -151,12 +151,12 @@ def test_wrong_password_then_lockout_in_the_sidebar():
     for _ in range(4):
         login(at, "wang", "wrong-password")
         assert logged_in_as(at) is None
-    assert "用户名或密码错误。再错 1 次账号将被锁定。" in sidebar_text(at)
+    assert "用户名或密码错误。再错 1 次将暂停从这里登录。" in sidebar_text(at)
     login(at, "wang", "wrong-password")
-    assert "密码已连续输错 5 次，账号锁定至" in sidebar_text(at)
+    assert "账号 wang 从本机连续输错密码，已暂停从这里登录此账号" in sidebar_text(at)
     login(at, "wang", PW)  # the right password, but locked
     assert logged_in_as(at) is None
-    assert "账号已锁定" in sidebar_text(at)
+    assert "已暂停从这里登录此账号" in sidebar_text(at)
     assert not reachable(at, "pages/upload.py")
 
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from analytics import auth as core
 from analytics import settings
+from analytics.text import md
 from ui import common
 from ui.common import t
 
@@ -68,6 +69,16 @@ def current_user() -> User:
     return user
 
 
+def client_address() -> str | None:
+    """The browser's IP address as the server saw the connection; None on the machine itself.
+
+    Streamlit gives None for 127.0.0.1 and ::1 (``st.context.ip_address``). Its server honours
+    X-Forwarded-For only from a proxy on this machine, so a remote visitor cannot pose as local.
+    """
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else None
+
+
 def actor() -> core.Actor | None:
     """The logged-in user as ``analytics.auth.Actor`` for writes, or None when nobody is."""
     u = current_user()
@@ -102,15 +113,15 @@ def sidebar() -> User:
     try:
         _ensure_admin(str(common.db_path()))
     except core.AccountError as e:
-        sb.error(str(e))
+        sb.error(md(e))
     user = current_user()
     if user.role != "public":
         user = _refresh(user)
     if notice := st.session_state.pop(_NOTICE, None):
-        sb.info(notice)
+        sb.info(md(notice))
     if user.role != "public":
-        who = f"**{user.username}** · {role_name(user.role)}"
-        sb.markdown(f":material/person: {who}" + (f"  \n{user.cooperative}" if user.cooperative else ""))
+        who = f"**{md(user.username)}** · {role_name(user.role)}"
+        sb.markdown(f":material/person: {who}" + (f"  \n{md(user.cooperative)}" if user.cooperative else ""))
         if sb.button(t("退出登录", "Log out"), key="auth_logout", icon=":material/logout:"):
             _logout(t("已退出登录。", "Logged out."))
             st.rerun()
@@ -122,9 +133,9 @@ def sidebar() -> User:
             submitted = st.form_submit_button(t("登录", "Log in"), type="primary", width="stretch")
         if submitted:
             try:
-                _login(core.authenticate(common.store(), username, password))
+                _login(core.authenticate(common.store(), username, password, address=client_address()))
             except core.LoginFailed as e:
-                st.error(str(e))
+                st.error(md(e))
             else:
                 st.rerun()
     return user
