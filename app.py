@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import auth
-from ui.common import PAGE_FIGS, language_switch, t
+from analytics.db import DuckDBError, read_error_message
+from ui import auth, maintenance
+from ui.common import PAGE_FIGS, db_path, language_switch, t
 
 st.set_page_config(page_title="园区生产看板", page_icon=":material/agriculture:", layout="wide")
 # Six KPI cards must fit a 1366-pixel office screen without "…": smaller metric values.
@@ -26,6 +27,8 @@ PAGES = [
 
 st.sidebar.markdown(f"### {t('园区生产看板', 'Park Production Dashboard')}")
 language_switch()
+maintenance.store_or_stop()  # a damaged, foreign or locked database: a message naming the backup
+maintenance.start_daily_backups()
 user = auth.sidebar()
 pages = [st.Page(path, title=t(zh, en), icon=icon, url_path=key, default=(key == "overview"))
          for key, path, zh, en, icon in PAGES if auth.may_open(user, key)]
@@ -33,4 +36,7 @@ if not pages:  # viewing needs a login (PARK_PUBLIC_VIEW=0) and nobody is logged
     pages = [st.Page(auth.login_page, title=t("登录", "Log in"), icon=":material/login:", url_path="login")]
 # Each run starts with no registered charts, so a page's ZIP holds only its own.
 st.session_state[PAGE_FIGS] = {}
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except DuckDBError as e:  # damage found while a page reads: the same message, not a traceback
+    maintenance.show_error(read_error_message(db_path(), e))

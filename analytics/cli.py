@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import auth, contract, demo, export, fmt, ingest, kpis, settings, templates
-from .db import SCHEMA_VERSION, Store, StoreError, backup, default_db_path
+from . import auth, backup, contract, demo, export, fmt, ingest, kpis, settings, templates
+from .db import SCHEMA_VERSION, DatabaseLocked, DuckDBError, Store, StoreError, default_db_path, read_error_message
 
 
 def add_db_arg(p: argparse.ArgumentParser) -> None:
@@ -99,9 +99,28 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    with open_store(args) as s:
-        target = backup(s, args.out)
-    print(f"已备份到 {target}（恢复：停止看板后，把其中的文件复制回 {db_of(args).parent}）")
+    db = db_of(args)
+    try:
+        store = open_store(args)
+    except DatabaseLocked:
+        # The dashboard holds the file; it makes its own backups and one on request.
+        b = backup.newest(db)
+        last = f"看板最近一次备份：{b.label()}。" if b else f"备份目录 {backup.backup_dir(db)} 中还没有备份。"
+        print(f"看板正在运行，命令行打不开数据库 {db}，所以不能在这里备份。\n{last}\n"
+              "要立即备份：以管理员身份登录看板，打开“管理”页的“备份”标签，点“立即备份”。", file=sys.stderr)
+        return 1
+    with store:
+        info = backup.make_backup(store, args.out)
+    m = info.manifest or {}
+    print(f"已备份到 {info.path}：{len(m.get('tables', {}))} 张表、{len(m.get('kpis', {}))} 个年份的指标记入清单 "
+          f"{backup.MANIFEST}。\n恢复：先停止看板，再运行 {backup.RESTORE_COMMAND} {info.path}"
+          + (f" --db {args.db}" if args.db else ""))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    result = backup.restore(args.backup, db_of(args), unverified=args.unverified)
+    print(result.message())
     return 0
 
 
@@ -361,10 +380,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="输出 JSON（金额单位元，重量公斤）")
     p.set_defaults(func=cmd_kpis)
 
-    p = sub.add_parser("backup", help="备份数据库和已上传的原始文件")
+    p = sub.add_parser("backup", help="备份数据库和已上传的原始文件（看板停止时；运行中请用“管理”页）")
     add_db_arg(p)
-    p.add_argument("--out", type=Path, default=Path("backups"), help="备份目录（默认 backups/）")
+    p.add_argument("--out", type=Path, default=None,
+                   help="备份目录（默认 $PARK_BACKUP_DIR，否则数据库旁的 backups/）")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="从备份恢复数据库（须先停止看板；原文件改名保留）")
+    p.add_argument("backup", type=Path, metavar="BACKUP", help="备份文件夹（park-YYYYMMDD-HHMMSS）")
+    add_db_arg(p)
+    p.add_argument("--unverified", action="store_true",
+                   help="备份没有清单 manifest.json 时也恢复（只检查能否打开）")
+    p.set_defaults(func=cmd_restore)
 
     _add_ingest(sub)
     _add_pack(sub)
@@ -382,5 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except StoreError as e:
         print(f"错误：{e}", file=sys.stderr)
+        return 1
+    except DuckDBError as e:  # damage met after opening: a message and the backup, no traceback
+        print(f"错误：{read_error_message(getattr(args, 'db', None) or default_db_path(), e)}", file=sys.stderr)
         return 1
 

@@ -32,8 +32,19 @@ class StoreError(RuntimeError):
 
 
 class DatabaseLocked(StoreError):
-    pass
+    """Another process (usually the running dashboard) holds the file."""
 
+
+class DatabaseDamaged(StoreError):
+    """The file is truncated, garbled, not a DuckDB file, or not this dashboard's database."""
+
+
+# For the app's last line of defence: any error DuckDB raises while a page reads.
+DuckDBError = duckdb.Error
+
+# No extension is ever fetched at run time: a file DuckDB takes for SQLite or Parquet would
+# otherwise make it try to download a scanner from the internet.
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 def default_db_path() -> Path:
     """`PARK_DB` if set, else data/park.duckdb in the repository."""
@@ -137,11 +148,45 @@ def _undo_tables() -> list[str]:
     ]
 
 
+def _audit_and_login_tables() -> list[str]:
+    """Who did what as an administrator, and failed logins counted per user and per address.
+
+    ``login_failures`` holds one row per (username, address) and one per address alone
+    (username ''), so a stranger's wrong guesses lock the stranger's address, not the account.
+    ``v_audit`` adds undone uploads (``uploads.undone_by/undone_at``, written in the undo's own
+    transaction) to the audit table, so every undo is listed without a second write.
+    """
+    return [
+        """CREATE SEQUENCE IF NOT EXISTS audit_seq START 1""",
+        """CREATE TABLE IF NOT EXISTS audit_log (
+             audit_id BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
+             done_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+             actor VARCHAR NOT NULL,
+             action VARCHAR NOT NULL,
+             target VARCHAR,
+             detail VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS login_failures (
+             username VARCHAR NOT NULL,
+             address VARCHAR NOT NULL,
+             failures INTEGER NOT NULL DEFAULT 0,
+             last_failure TIMESTAMP,
+             locked_until TIMESTAMP,
+             PRIMARY KEY (username, address))""",
+        """CREATE OR REPLACE VIEW v_audit AS
+           SELECT done_at, actor, action, target, detail FROM audit_log
+           UNION ALL
+           SELECT undone_at, undone_by, 'undo_upload', CAST(upload_id AS VARCHAR), filename
+           FROM uploads WHERE status = 'undone' AND undone_at IS NOT NULL""",
+    ]
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
+# Numbers may have gaps on a branch; the lead orders them at merge.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
     (2, _views),
     (3, _undo_tables),
+    (5, _audit_and_login_tables),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -167,16 +212,93 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return max(done | {v for v, _ in MIGRATIONS})
 
 
-def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _looks_like(head: bytes, size: int) -> str | None:
+    """What a file that is not a DuckDB database seems to be, in words; None if it could be one."""
+    if size == 0:
+        return "空文件（0 字节）"
+    if head[8:12] == b"DUCK":
+        return None
+    for magic, what in ((b"SQLite format 3\x00", "SQLite 数据库"), (b"PK\x03\x04", "ZIP 压缩包或 Excel 文件"),
+                        (b"\xd0\xcf\x11\xe0", "旧版 Office 文件（.xls 等）"), (b"PAR1", "Parquet 文件")):
+        if head.startswith(magic):
+            return what
     try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as e:
+        head.decode("utf-8")
+        return "文本文件"
+    except UnicodeDecodeError:
+        return "不认识的文件" if size >= 4096 else f"只有 {size} 字节的文件"
+
+
+def reason(e: BaseException) -> str:
+    """DuckDB's reason in plain words where we know it, else its own first line."""
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    low = text.lower()
+    if "could not read enough bytes" in low or "truncat" in low:
+        return "文件不完整（可能复制或保存时被截断）"
+    if "not a valid duckdb database" in low:
+        return "不是有效的 DuckDB 数据库文件"
+    if "wal" in low and ("not match" in low or "replay" in low):
+        return ("数据库旁的 .wal 日志文件与数据库不符或已损坏（常见于手工把备份复制回来、却留下了旧的 .wal）；"
+                "请用恢复命令，它会把 .wal 移开")
+    if "checksum" in low or "corrupt" in low:
+        return "文件内容已损坏（校验不符）"
+    if "version" in low and ("storage" in low or "serializ" in low):
+        return f"文件由不同版本的 DuckDB 写入：{text}"
+    return text
+
+
+def _hint(path: Path) -> str:
+    from . import backup  # backup builds on this module; only the message needs it
+
+    return backup.restore_hint(path)
+
+
+def locked_message(path: Path) -> str:
+    return (f"数据库 {path} 正被另一个程序（通常是正在运行的看板）占用。"
+            "请在看板的页面上操作，或先停止看板再使用命令行。\n" + _hint(path))
+
+
+def damaged_message(path: Path, why: str) -> str:
+    return (f"数据库 {path} 无法使用：{why}。看板不会改动这个文件。\n" + _hint(path))
+
+
+def read_error_message(path: Path, e: BaseException) -> str:
+    """For an error met while reading an open store (damage found late, a full disk …)."""
+    return f"读取数据库 {path} 时出错：{reason(e)}。\n" + _hint(path)
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Connect, turning every failure into a StoreError whose message names the newest backup."""
+    if path.exists():
+        with open(path, "rb") as f:
+            head = f.read(16)
+        what = _looks_like(head, path.stat().st_size)
+        if what:
+            raise DatabaseDamaged(damaged_message(path, f"它不是 DuckDB 数据库，而是{what}"))
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=DUCKDB_CONFIG)
+    except duckdb.Error as e:
         if "lock" in str(e).lower():
-            raise DatabaseLocked(
-                f"数据库 {path} 正被另一个程序（通常是正在运行的看板）占用。"
-                "请在看板的页面上操作，或先停止看板再使用命令行。"
-            ) from e
-        raise StoreError(f"无法打开数据库 {path}：{e}") from e
+            raise DatabaseLocked(locked_message(path)) from e
+        raise DatabaseDamaged(damaged_message(path, reason(e))) from e
+
+
+def _check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a DuckDB file that holds tables but not ours (another program's database), and
+    read the schema versions, which finds a truncated file before anything writes to it."""
+    tables = {t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    if tables and "schema_migrations" not in tables:
+        shown = "、".join(sorted(tables)[:5]) + ("……" if len(tables) > 5 else "")
+        raise DatabaseDamaged(damaged_message(
+            path, f"这是一个 DuckDB 数据库，但不是本看板的（其中的表：{shown}）"))
+    if tables:
+        con.execute("SELECT count(*), max(version) FROM schema_migrations").fetchall()
+
+
+# Errors that mean the file's bytes are wrong, as opposed to a mistake in our SQL.
+DAMAGE_ERRORS = (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException,
+                 duckdb.FatalException)
 
 
 class Store:
@@ -194,8 +316,19 @@ class Store:
         self.read_only = read_only
         self.con = _open(self.path, read_only)
         self._write_lock = threading.RLock()
-        if not read_only:
-            migrate(self.con)
+        try:
+            try:
+                _check_ours(self.con, self.path)
+            except duckdb.Error as e:  # damage found while reading the catalog
+                raise DatabaseDamaged(damaged_message(self.path, reason(e))) from e
+            if not read_only:
+                try:
+                    migrate(self.con)
+                except DAMAGE_ERRORS as e:
+                    raise DatabaseDamaged(damaged_message(self.path, reason(e))) from e
+        except BaseException:
+            self.con.close()
+            raise
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one script run or one thread."""
@@ -267,29 +400,3 @@ def set_meta(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     """Set a meta value inside a write transaction."""
     cur.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?",
                 [key, value, value])
-
-
-def backup(store: Store, dest_dir: Path) -> Path:
-    """Copy the whole database (and the kept upload files) into a new timestamped folder.
-
-    Works on the open store, so the dashboard can back up while it runs; the copy is a
-    consistent snapshot taken in one transaction.
-    """
-    import shutil
-    from datetime import datetime
-
-    target = Path(dest_dir) / f"park-{datetime.now():%Y%m%d-%H%M%S}"
-    target.mkdir(parents=True, exist_ok=False)
-    copy = target / store.path.name
-    cur = store.cursor()
-    name = cur.execute("SELECT current_database()").fetchone()[0]
-    with store._write_lock:
-        cur.execute(f"ATTACH '{copy}' AS park_backup")
-        try:
-            cur.execute(f'COPY FROM DATABASE "{name}" TO park_backup')
-        finally:
-            cur.execute("DETACH park_backup")
-    uploads = store.path.parent / "uploads"
-    if uploads.is_dir():
-        shutil.copytree(uploads, target / "uploads")
-    return target

@@ -27,9 +27,20 @@ SETTINGS: tuple[Setting, ...] = (
             "首次启动且数据库中没有管理员时，用它作为 admin 的初始密码；"
             "不设则随机生成，只在控制台显示一次。"),
     Setting("PARK_LOGIN_MAX_FAILURES", "5",
-            "连续输错密码这么多次后锁定账号。"),
+            "从同一地址（电脑）对同一账号连续输错密码这么多次后，该地址暂停登录该账号；"
+            "其他电脑不受影响，所以陌生人锁不住管理员。"),
+    Setting("PARK_LOGIN_MAX_FAILURES_PER_ADDRESS", "20",
+            "同一地址对任何账号累计输错这么多次后，该地址暂停登录所有账号（防止逐个试用户名）。"),
     Setting("PARK_LOGIN_LOCK_MINUTES", "15",
-            "账号被锁定的分钟数；管理员重置密码或解锁可提前解除。"),
+            "暂停登录的分钟数；管理员重置密码或解锁可提前解除。"),
+    Setting("PARK_LOGIN_LOCAL_ADMIN", "1",
+            "1：管理员在看板所在的电脑上（localhost）登录永不被锁定；若看板放在同机的反向代理之后"
+            "（所有访问都显得来自本机），请设为 0。"),
+    Setting("PARK_BACKUP_DIR", "",
+            "备份目录；不设则为数据库所在目录下的 backups/。最好放在另一块硬盘或 U 盘上。"),
+    Setting("PARK_BACKUP_KEEP_DAYS", "14",
+            "运行中的看板每天自动备份一次，保留这么多天的备份（更早的自动删除，最新的一份总会保留）；"
+            "0：不自动备份。"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -71,5 +82,20 @@ def max_failures() -> int:
     return max(1, int(number("PARK_LOGIN_MAX_FAILURES")))
 
 
+def max_failures_per_address() -> int:
+    return max(1, int(number("PARK_LOGIN_MAX_FAILURES_PER_ADDRESS")))
+
+
 def lock_minutes() -> float:
     return number("PARK_LOGIN_LOCK_MINUTES")
+
+
+def local_admin() -> bool:
+    return flag("PARK_LOGIN_LOCAL_ADMIN")
+
+
+def backup_keep_days() -> int:
+    """Days of daily backups to keep; 0 turns the dashboard's daily backup off."""
+    if get("PARK_BACKUP_KEEP_DAYS") in ("0", "0.0"):
+        return 0
+    return max(1, int(number("PARK_BACKUP_KEEP_DAYS")))

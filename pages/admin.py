@@ -1,14 +1,16 @@
-"""管理 Admin: accounts, annual targets and the unit registry. Administrators only.
+"""管理 Admin: accounts, annual targets, the unit registry, backups and the audit log. Administrators only.
 
-Every change goes through analytics.auth, which checks the acting user again.
+Every change goes through analytics.auth (or analytics.backup), which checks the acting user again
+and writes the audit row in the same transaction.
 """
 
 import pandas as pd
 import streamlit as st
 
 from analytics import auth as core
-from analytics import fmt
+from analytics import backup, fmt, settings
 from analytics.kpis import TARGET_METRICS, Period
+from analytics.text import md
 from ui import auth
 from ui.common import lang, q, store, t
 
@@ -17,7 +19,7 @@ me = auth.actor()
 L = lang()
 st.title(t("管理", "Administration"))
 if done := st.session_state.pop("_admin_done", None):
-    st.success(done)
+    st.success(md(done))
 
 
 def attempt(fn, *args, success: str, **kwargs) -> None:
@@ -25,15 +27,16 @@ def attempt(fn, *args, success: str, **kwargs) -> None:
     try:
         fn(store(), me, *args, **kwargs)
     except (core.AccountError, core.PermissionDenied) as e:
-        st.error(str(e))
+        st.error(md(e))
     else:
         st.session_state["_admin_done"] = success
         st.session_state["_admin_units_v"] = st.session_state.get("_admin_units_v", 0) + 1
         st.rerun()
 
 
-tab_users, tab_targets, tab_units = st.tabs([t("用户", "Users"), t("年度目标", "Annual targets"),
-                                             t("单元登记", "Unit registry")])
+tab_users, tab_targets, tab_units, tab_backup, tab_audit = st.tabs([
+    t("用户", "Users"), t("年度目标", "Annual targets"), t("单元登记", "Unit registry"),
+    t("备份", "Backups"), t("操作记录", "Audit log")])
 coops = q("cooperatives")
 
 with tab_users:
@@ -85,6 +88,18 @@ with tab_users:
                     success=t(f"已{'启用' if a.disabled else '停用'} {chosen}。", f"{chosen} updated."))
         if c2.button(t("解除锁定", "Unlock"), key="unlock_user", disabled=not a.locked()):
             attempt(core.unlock_user, chosen, success=t(f"已解锁 {chosen}。", f"{chosen} unlocked."))
+    locked = core.locked_addresses(store().cursor())
+    if len(locked):
+        st.subheader(t("暂停登录的地址", "Addresses locked out"))
+        st.caption(t("从这些地址连续输错密码，暂时不能登录（空账号表示所有账号）。其他电脑不受影响；"
+                     "管理员在看板所在的电脑上登录不受限制。",
+                     "Too many wrong passwords from these addresses (blank account: every account). "
+                     "Other computers are not affected; an administrator on this machine never is."))
+        st.dataframe(locked.rename(columns={"address": t("地址", "Address"), "username": t("账号", "Account"),
+                                            "locked_until": t("暂停至", "Until")}),
+                     hide_index=True, width="stretch")
+        if st.button(t("全部解除", "Unlock all"), key="unlock_addresses"):
+            attempt(core.unlock_addresses, success=t("已解除所有地址的登录暂停。", "All addresses unlocked."))
 
 # Money targets are entered in 万元, as the office writes them; stored in 元 like every figure.
 UNITS = {"stock": None, "profit": ("万元", "10k yuan", 10_000), "profit_per_mu": ("元/亩", "yuan/mu", 1),
@@ -145,3 +160,47 @@ with tab_units:
                     success=t(f"已更正 {len(edits)} 个单元。", f"{len(edits)} units corrected."))
     elif not coops:
         st.info(t("还没有合作社。上传月报后，这里会列出登记的单元。", "No cooperatives yet."))
+
+with tab_backup:
+    folder = backup.backup_dir(store().path)
+    keep = settings.backup_keep_days()
+    st.caption(t(f"备份目录：{md(folder)}。"
+                 + (f"看板每天自动备份一次，保留 {keep:d} 天（PARK_BACKUP_KEEP_DAYS）。" if keep else
+                    "自动备份已关闭（PARK_BACKUP_KEEP_DAYS=0）。"),
+                 f"Backup folder: {md(folder)}. "
+                 + (f"The dashboard backs up daily and keeps {keep:d} days." if keep else "Daily backup is off.")))
+    if st.button(t("立即备份", "Back up now"), type="primary", icon=":material/backup:", key="backup_now"):
+        try:
+            with st.spinner(t("正在备份……", "Backing up…")):
+                made = backup.make_backup(store(), actor=me)
+        except (backup.BackupError, core.PermissionDenied) as e:
+            st.error(md(e))
+        else:
+            st.session_state["_admin_done"] = t(f"已备份到 {made.path}。", f"Backed up to {made.path}.")
+            st.rerun()
+    backups = backup.list_backups(folder)
+    if backups:
+        st.dataframe(pd.DataFrame([{
+            t("时间", "Made at"): b.created, t("文件夹", "Folder"): b.path.name,
+            t("大小（MB）", "Size (MB)"): round(b.size / 1e6, 1),
+            t("表", "Tables"): len((b.manifest or {}).get("tables", {})),
+            t("年份", "Years"): "、".join((b.manifest or {}).get("kpis", {})) or "—",
+            t("清单", "Manifest"): t("有", "yes") if b.manifest else t("无", "no")} for b in backups]),
+            hide_index=True, width="stretch")
+        st.markdown(t("**恢复**：先停止看板，再在命令行运行（原数据库文件会改名保留）：",
+                      "**Restore**: stop the dashboard, then run (the current file is kept, renamed):"))
+        st.code(f"python -m analytics restore {backups[0].path}", language="bash")
+    else:
+        st.info(t("还没有备份。", "No backups yet."))
+
+with tab_audit:
+    log = core.audit_log(store().cursor())
+    if log.empty:
+        st.info(t("还没有操作记录。", "Nothing recorded yet."))
+    else:
+        st.caption(t("管理员的操作（用户、目标、单元登记、撤销上传、备份、恢复）及登录暂停，最新的在前，最多 200 条。",
+                     "Administrator actions and login lockouts, newest first (at most 200)."))
+        names = {k: t(*v) for k, v in core.AUDIT_ACTIONS.items()}
+        st.dataframe(log.assign(action=log["action"].map(names).fillna(log["action"])).rename(columns={
+            "done_at": t("时间", "When"), "actor": t("操作人", "Who"), "action": t("操作", "Action"),
+            "target": t("对象", "Target"), "detail": t("内容", "Detail")}), hide_index=True, width="stretch")

@@ -76,6 +76,7 @@ def app_db(monkeypatch, tmp_path: Path, demo_db_file: Path):
     monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
     monkeypatch.setenv("PARK_DB", str(path))
     monkeypatch.setenv("PARK_PUBLIC_VIEW", "1")
+    monkeypatch.setenv("PARK_BACKUP_KEEP_DAYS", "0")  # no daily-backup thread per test app
     st.cache_data.clear()
     st.cache_resource.clear()
     yield path
@@ -92,7 +93,8 @@ def _free_port() -> int:
 def start_app(db_path: Path, env_extra: dict[str, str] | None = None):
     """Start `streamlit run app.py` on a free port; returns (process, base_url)."""
     port = _free_port()
-    env = {**os.environ, "PARK_DB": str(db_path), "PARK_PUBLIC_VIEW": "1", **(env_extra or {})}
+    env = {**os.environ, "PARK_DB": str(db_path), "PARK_PUBLIC_VIEW": "1", "PARK_BACKUP_KEEP_DAYS": "0",
+           **(env_extra or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.fileWatcherType", "none"],

@@ -141,6 +141,47 @@ def test_admin_page_in_english():
     at.session_state["auth_user"] = User("admin", "admin")
     at.run()
     assert not at.exception, at.exception
-    assert [t.label for t in at.tabs] == ["Users", "Annual targets", "Unit registry"]
+    assert [t.label for t in at.tabs] == ["Users", "Annual targets", "Unit registry", "Backups", "Audit log"]
     assert list(at.dataframe[0].value.columns) == ["Username", "Role", "Cooperative", "Status", "Created"]
     assert at.number_input(key="target_duck_profit_2023").label == "Duck profit (10k yuan)"
+
+
+def test_backup_now_and_the_restore_command(at, app_db):
+    from analytics import backup
+
+    assert not backup.list_backups(backup.backup_dir(app_db))
+    at.button(key="backup_now").click().run()
+    assert not at.exception, at.exception
+    (made,) = backup.list_backups(backup.backup_dir(app_db))
+    assert made.manifest and made.manifest["made_by"] == "admin"
+    assert any(made.path.name in s.value.replace("\\", "") for s in at.success)
+    assert f"python -m analytics restore {made.path}" in [c.value for c in at.code]
+    # The 操作记录 tab lists it, with who did it.
+    log = next(d.value for d in at.dataframe if "操作" in d.value.columns)
+    assert (log.iloc[0]["操作人"], log.iloc[0]["操作"], log.iloc[0]["对象"]) == ("admin", "备份", made.path.name)
+
+
+def test_audit_tab_lists_admin_actions(at):
+    at.text_input(key="add_name").input("zhao")
+    at.selectbox(key="add_role").set_value("viewer")
+    at.text_input(key="add_pw").input("zhao-password")
+    click(at, "添加")
+    log = next(d.value for d in at.dataframe if "操作" in d.value.columns)
+    assert (log.iloc[0]["操作人"], log.iloc[0]["操作"], log.iloc[0]["对象"]) == ("admin", "添加用户", "zhao")
+    assert "首次启动创建的管理员" in list(log["内容"])  # the first admin, made at start by the system
+
+
+def test_locked_addresses_are_listed_and_lifted(at):
+    from datetime import datetime
+
+    for i in range(5):
+        with pytest.raises(auth.LoginFailed):
+            auth.authenticate(common.store(), "wang", f"wrong-{i}", address="10.0.0.7", now=datetime.now())
+    at.run()
+    assert [s.value for s in at.subheader if s.value == "暂停登录的地址"]
+    locked = next(d.value for d in at.dataframe if "地址" in d.value.columns)
+    assert list(zip(locked["地址"], locked["账号"])) == [("10.0.0.7", "wang")]
+    at.button(key="unlock_addresses").click().run()
+    assert not at.exception, at.exception
+    assert auth.locked_addresses(common.store().cursor()).empty
+    assert not [s for s in at.subheader if s.value == "暂停登录的地址"]

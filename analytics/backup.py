@@ -1,0 +1,422 @@
+"""Backups that restore: a consistent copy with a manifest, checked again when it is put back.
+
+A backup is a folder ``park-YYYYMMDD-HHMMSS/`` holding
+
+- the database file, copied with DuckDB's own ``COPY FROM DATABASE`` into a fresh file (a
+  consistent snapshot taken while the dashboard keeps running, checkpointed, so no ``.wal``);
+- ``uploads/``, the kept raw files of accepted uploads;
+- ``manifest.json``: when, from where, and what the copy holds — the row count of every table
+  and the KPI JSON (``kpis.park_kpis``) of every year — computed *from the copy*.
+
+The running dashboard makes one a day (kept ``PARK_BACKUP_KEEP_DAYS``); an administrator can make
+one now on the 管理 page; ``python -m analytics backup`` makes one while the dashboard is stopped.
+
+:func:`restore` (``python -m analytics restore BACKUP``, dashboard stopped) first checks the
+backup against its manifest, then moves the current file *and its WAL* aside (never deletes
+them), puts the copy in place and checks the result against the manifest again. A leftover
+``park.duckdb.wal`` is exactly what made copying files back by hand unsafe: DuckDB replays it
+into the restored file (backup + the crashed upload) or refuses to open.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from . import auth, settings
+from .db import DUCKDB_CONFIG, SCHEMA_VERSION, DatabaseLocked, Store, StoreError, locked_message
+
+MANIFEST = "manifest.json"
+UPLOADS = "uploads"
+_FOLDER = re.compile(r"^park-(\d{8}-\d{6})$")
+RESTORE_COMMAND = "python -m analytics restore"
+
+
+class BackupError(StoreError):
+    """A backup that cannot be made, or cannot be trusted to restore; Chinese message."""
+
+
+def backup_dir(db_path: Path | str) -> Path:
+    """``PARK_BACKUP_DIR`` if set, else ``backups/`` beside the database file."""
+    configured = settings.get("PARK_BACKUP_DIR")
+    return Path(configured) if configured else Path(db_path).parent / "backups"
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup folder as listed: when it was made, its size, its manifest (None if unreadable)."""
+
+    path: Path
+    created: datetime
+    size: int
+    manifest: dict | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def db_file(self) -> Path | None:
+        name = (self.manifest or {}).get("db_file")
+        if name and (self.path / name).is_file():
+            return self.path / name
+        found = sorted(self.path.glob("*.duckdb"))
+        return found[0] if len(found) == 1 else None
+
+    def label(self) -> str:
+        return f"{self.path}（{self.created:%Y-%m-%d %H:%M}，{self.size / 1e6:,.1f} MB）"
+
+
+def _info(folder: Path) -> BackupInfo | None:
+    m = _FOLDER.match(folder.name)
+    if not m or not folder.is_dir():
+        return None
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    return BackupInfo(folder, datetime.strptime(m.group(1), "%Y%m%d-%H%M%S"), size, manifest)
+
+
+def list_backups(folder: Path | str) -> list[BackupInfo]:
+    """Backup folders under ``folder``, newest first; [] if there is none (or no folder)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [i for i in (_info(p) for p in folder.iterdir()) if i is not None]
+    return sorted(found, key=lambda i: i.created, reverse=True)
+
+
+def newest(db_path: Path | str) -> BackupInfo | None:
+    """The newest backup with a manifest in the database's backup folder."""
+    return next((b for b in list_backups(backup_dir(db_path)) if b.manifest), None)
+
+
+def restore_hint(db_path: Path | str) -> str:
+    """Two lines for an error message: the newest backup and the command that restores it."""
+    b = newest(db_path)
+    if b is None:
+        return (f"没有找到备份（备份目录 {backup_dir(db_path)}）。请不要删除或覆盖这个文件，"
+                "先复制一份再请技术人员处理。")
+    db_arg = "" if Path(db_path).resolve() == _default_db().resolve() else f" --db {db_path}"
+    return (f"最近的备份：{b.label()}。\n"
+            f"恢复方法：先停止看板，再运行 {RESTORE_COMMAND} {b.path}{db_arg}"
+            "（原文件会改名保留，不会删除）。")
+
+
+def _default_db() -> Path:
+    from .db import default_db_path
+
+    return default_db_path()
+
+
+# --- what a database holds ---------------------------------------------------------------------
+
+def _table_names(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    return [t for (t,) in cur.execute(
+        """SELECT table_name FROM duckdb_tables()
+           WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1""").fetchall()]
+
+
+def _ident(name: str) -> str:
+    """A catalog name as a quoted SQL identifier (names come from the catalog, not from users)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def snapshot(cur: duckdb.DuckDBPyConnection) -> dict:
+    """Row counts of every table and the KPI JSON of every year with data: what a backup holds."""
+    from . import kpis  # heavy; only backups and restores need it
+
+    counts = {t: cur.execute(f"SELECT count(*) FROM {_ident(t)}").fetchone()[0] for t in _table_names(cur)}
+    years = kpis.available_years(cur)
+    figures = {str(y): kpis.park_kpis(cur, kpis.Period.year(y)) for y in years}
+    return {"tables": counts, "kpis": figures}
+
+
+def snapshot_of(path: Path) -> dict:
+    """:func:`snapshot` of a database file, opened read-only (nothing in it changes)."""
+    with Store(path, read_only=True, create=False) as s:
+        cur = s.cursor()
+        return snapshot(cur)
+
+
+def differences(expected: dict, actual: dict, where: str = "") -> list[str]:
+    """Where two snapshots differ, in words; [] when equal (floats to 1e-9 relative)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for k in sorted(set(expected) | set(actual)):
+            if k not in actual:
+                out.append(f"{where}{k}：备份中有，恢复后没有")
+            elif k not in expected:
+                out.append(f"{where}{k}：备份中没有，恢复后多出")
+            else:
+                out += differences(expected[k], actual[k], f"{where}{k}.")
+        return out
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        e, a = float(expected), float(actual)
+        if (math.isnan(e) and math.isnan(a)) or math.isclose(e, a, rel_tol=1e-9, abs_tol=1e-6):
+            return []
+    elif expected == actual:
+        return []
+    return [f"{where.rstrip('.')}：应为 {expected}，实为 {actual}"]
+
+
+# --- making a backup -------------------------------------------------------------------------------
+
+def make_backup(store: Store, dest: Path | str | None = None, actor: auth.Actor = auth.SYSTEM,
+                now: datetime | None = None) -> BackupInfo:
+    """Copy the open store (and kept upload files) into a new folder under ``dest``.
+
+    ``dest`` defaults to :func:`backup_dir`. Works while the dashboard runs: the copy is one
+    consistent snapshot, taken under the writer lock (uploads wait a moment, readers do not).
+    The manifest is computed from the finished copy. Raises :class:`BackupError` (Chinese)
+    when the folder cannot be written.
+    """
+    auth.require_admin(actor, "备份数据库")
+    now = now or datetime.now()
+    dest = Path(dest) if dest is not None else backup_dir(store.path)
+    target = dest / f"park-{now:%Y%m%d-%H%M%S}"
+    try:
+        target.mkdir(parents=True, exist_ok=False)
+    except FileExistsError:
+        raise BackupError(f"备份目录 {target} 已存在（一秒内备份了两次？），请稍后再试。") from None
+    except OSError as e:
+        raise BackupError(f"无法创建备份目录 {target}：{e.strerror or e}") from None
+    copy = target / store.path.name
+    try:
+        cur = store.cursor()
+        try:
+            source = cur.execute("SELECT current_database()").fetchone()[0]
+            with store._write_lock:
+                if not store.read_only:  # the backup is listed in the store it copies
+                    with store.write(figures=False) as w:
+                        auth.record(w, actor, "backup", target.name, str(dest))
+                cur.execute("ATTACH ? AS park_backup (READ_WRITE)", [str(copy)])
+                try:
+                    cur.execute(f"COPY FROM DATABASE {_ident(source)} TO park_backup")
+                    cur.execute("CHECKPOINT park_backup")
+                finally:
+                    cur.execute("DETACH park_backup")
+        finally:
+            cur.close()
+        uploads = store.path.parent / UPLOADS
+        if uploads.is_dir():
+            shutil.copytree(uploads, target / UPLOADS)
+        manifest = {
+            "made_at": now.isoformat(timespec="seconds"),
+            "source": str(store.path.resolve()),
+            "db_file": copy.name,
+            "schema_version": SCHEMA_VERSION,
+            "duckdb": duckdb.__version__,
+            "made_by": actor.username,
+            "uploads": sorted(p.name for p in (target / UPLOADS).glob("*")) if uploads.is_dir() else [],
+            **snapshot_of(copy),
+        }
+        (target / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str),
+                                       encoding="utf-8")
+    except (OSError, duckdb.Error, StoreError) as e:
+        shutil.rmtree(target, ignore_errors=True)
+        raise BackupError(f"备份失败，未留下不完整的备份：{e}") from e
+    info = _info(target)
+    assert info is not None  # noqa: S101 - the folder was just named by this function
+    return info
+
+
+def prune(folder: Path | str, keep_days: int, now: datetime | None = None) -> list[Path]:
+    """Delete backups older than ``keep_days`` days, always keeping the newest; returns what went."""
+    now = now or datetime.now()
+    backups = list_backups(folder)
+    gone = []
+    for b in backups[1:]:
+        if b.created < now - timedelta(days=keep_days):
+            shutil.rmtree(b.path)
+            gone.append(b.path)
+    return gone
+
+
+def daily(store: Store, now: datetime | None = None) -> BackupInfo | None:
+    """Make today's backup if there is none yet, then prune; the new backup, or None.
+
+    Does nothing while ``PARK_BACKUP_KEEP_DAYS`` is 0.
+    """
+    if settings.backup_keep_days() == 0:
+        return None
+    now = now or datetime.now()
+    folder = backup_dir(store.path)
+    if any(b.created.date() == now.date() and b.manifest for b in list_backups(folder)):
+        return None
+    info = make_backup(store, folder, now=now)
+    prune(folder, settings.backup_keep_days(), now)
+    return info
+
+
+class DailyBackups:
+    """A daemon thread in the dashboard: every ``interval`` seconds, :func:`daily`.
+
+    The first check waits ``first_delay`` seconds, so a start-up is not slowed by a copy.
+    Failures are reported on ``log`` (the console that started the dashboard) and tried again
+    at the next check; they never reach a visitor's page.
+    """
+
+    def __init__(self, store: Store, *, interval: float = 600, first_delay: float = 60,
+                 log: Callable[[str], None] = print):
+        self.store, self.interval, self.first_delay, self.log = store, interval, first_delay, log
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="park-daily-backup", daemon=True)
+
+    def start(self) -> DailyBackups:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        if self.stop.wait(self.first_delay):
+            return
+        while True:
+            try:
+                made = daily(self.store)
+                if made:
+                    self.log(f"已自动备份：{made.label()}")
+            except Exception as e:  # noqa: BLE001 - a failed night must not end the thread
+                self.log(f"自动备份失败（下次检查时重试）：{e}")
+            if self.stop.wait(self.interval):
+                return
+
+
+# --- restoring -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RestoreResult:
+    backup: BackupInfo
+    db_path: Path
+    set_aside: list[Path]
+    tables: int
+    years: int
+    uploads_copied: int
+
+    def message(self) -> str:
+        aside = "、".join(str(p) for p in self.set_aside) or "无（原来没有数据库文件）"
+        return (f"已从备份 {self.backup.path} 恢复到 {self.db_path}。\n"
+                f"核对：{self.tables} 张表的行数、{self.years} 个年份的指标与备份清单一致。\n"
+                f"原来的文件已改名保留：{aside}\n"
+                f"补回原始上传文件 {self.uploads_copied} 个。现在可以启动看板。")
+
+
+def resolve(path: Path | str) -> BackupInfo:
+    """The backup named by a folder, its manifest or its database file; BackupError if none."""
+    p = Path(path)
+    folder = p.parent if p.is_file() else p
+    if not folder.is_dir():
+        raise BackupError(f"找不到备份 {path}。")
+    info = _info(folder) or BackupInfo(folder, datetime.fromtimestamp(folder.stat().st_mtime), 0, None)
+    if info.manifest is None and (folder / MANIFEST).exists():
+        raise BackupError(f"备份 {folder} 的清单 {MANIFEST} 无法读取，不能核对这个备份。")
+    return info
+
+
+def verify(info: BackupInfo, *, unverified: bool = False) -> dict:
+    """Check a backup before it replaces anything: its file opens, is ours, and equals its manifest.
+
+    Returns the snapshot. Raises :class:`BackupError` naming what is wrong. ``unverified``
+    accepts a backup without a manifest (made by hand or by an older version) after the
+    opening checks.
+    """
+    db_file = info.db_file
+    if db_file is None:
+        raise BackupError(f"备份 {info.path} 中没有（或有不止一个）.duckdb 数据库文件。")
+    if Path(str(db_file) + ".wal").exists():
+        raise BackupError(f"备份 {info.path} 中有未合并的 {db_file.name}.wal，这不是完整的备份；"
+                          "请换一个备份。")
+    if info.manifest is None and not unverified:
+        raise BackupError(f"备份 {info.path} 没有清单 {MANIFEST}，无法核对内容。"
+                          "若确认要用它恢复，请加 --unverified。")
+    try:
+        snap = snapshot_of(db_file)
+    except StoreError as e:
+        raise BackupError(f"备份 {info.path} 中的数据库无法读取，不能用来恢复：{e}".split("\n")[0]) from e
+    except duckdb.Error as e:
+        raise BackupError(f"备份 {info.path} 中的数据库已损坏，不能用来恢复：{e}") from e
+    if info.manifest is not None:
+        diff = differences({k: info.manifest.get(k) for k in ("tables", "kpis")}, snap)
+        if diff:
+            raise BackupError(f"备份 {info.path} 与它的清单不符（{len(diff)} 处，如：{'；'.join(diff[:3])}），"
+                              "不能用来恢复。")
+    return snap
+
+
+def _assert_not_in_use(db_path: Path) -> None:
+    """Refuse while another process (the dashboard) holds the file; a damaged file is fine."""
+    if not db_path.exists():
+        return
+    try:
+        duckdb.connect(str(db_path), read_only=True, config=DUCKDB_CONFIG).close()
+    except duckdb.Error as e:
+        if "lock" in str(e).lower():
+            raise DatabaseLocked(locked_message(db_path).split("\n")[0]
+                                 + "恢复前请先停止看板。") from e
+
+
+def restore(source: Path | str, db_path: Path | str, *, unverified: bool = False,
+            now: datetime | None = None) -> RestoreResult:
+    """Put a backup in place of ``db_path`` (dashboard stopped), keeping what it replaces.
+
+    Steps: verify the backup against its manifest; refuse if the database is in use; copy the
+    backup beside the target; move the current file and its ``.wal`` aside as
+    ``<name>.replaced-<time>``; move the copy in; copy back raw upload files that are missing;
+    verify the restored file against the manifest. If the last check fails, the replaced files
+    are put back and :class:`BackupError` says why. Nothing is deleted.
+    """
+    now = now or datetime.now()
+    info = resolve(source)
+    expected = verify(info, unverified=unverified)
+    db_path = Path(db_path)
+    _assert_not_in_use(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = f"{now:%Y%m%d-%H%M%S}"
+    incoming = db_path.with_name(f"{db_path.name}.restoring-{stamp}")
+    shutil.copyfile(info.db_file, incoming)
+    with open(incoming, "rb") as f:
+        os.fsync(f.fileno())
+    moved: list[tuple[Path, Path]] = []
+    for current in (db_path, Path(f"{db_path}.wal")):
+        if current.exists():
+            aside = current.with_name(f"{current.name}.replaced-{stamp}")
+            os.replace(current, aside)
+            moved.append((current, aside))
+    os.replace(incoming, db_path)
+    try:
+        diff = differences(expected, snapshot_of(db_path))
+    except StoreError as e:
+        diff = [str(e).split("\n")[0]]
+    if diff or Path(f"{db_path}.wal").exists():
+        db_path.unlink(missing_ok=True)
+        for current, aside in moved:
+            os.replace(aside, current)
+        raise BackupError(f"恢复后的核对不通过（{'；'.join(diff[:3]) or '出现了 .wal 文件'}），"
+                          "已放回原来的文件。")
+    copied = _copy_uploads(info.path / UPLOADS, db_path.parent / UPLOADS)
+    with Store(db_path) as s, s.write(figures=False) as cur:  # migrates a backup from an older version
+        auth.record(cur, auth.SYSTEM, "restore", info.path.name,
+                    "原文件另存为 " + "、".join(a.name for _, a in moved) if moved else None)
+    return RestoreResult(info, db_path, [a for _, a in moved], len(expected["tables"]),
+                         len(expected["kpis"]), copied)
+
+
+def _copy_uploads(src: Path, dst: Path) -> int:
+    """Copy raw upload files the target lacks (content-addressed names: same name, same bytes)."""
+    if not src.is_dir():
+        return 0
+    dst.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for f in src.iterdir():
+        if f.is_file() and not (dst / f.name).exists():
+            shutil.copy2(f, dst / f.name)
+            n += 1
+    return n
+

@@ -1,0 +1,44 @@
+"""What the running dashboard does for the database besides showing it: the daily backup,
+and a plain message instead of a traceback when the database cannot be opened or read."""
+
+from __future__ import annotations
+
+import sys
+
+import streamlit as st
+
+from analytics import backup, settings
+from analytics.db import StoreError
+from analytics.text import md
+from ui import common
+
+
+def store_or_stop() -> None:
+    """Open the database; if it is damaged, foreign or locked, say so (naming the newest backup
+    and the restore command, from ``analytics.db``) and stop the page."""
+    try:
+        common.store()
+    except StoreError as e:
+        show_error(str(e))
+        st.stop()
+
+
+def show_error(message: str) -> None:
+    """A multi-line Chinese message from analytics, each line escaped, as an error box."""
+    st.error("  \n".join(md(line) for line in message.splitlines()), icon=":material/error:")
+
+
+@st.cache_resource(show_spinner=False)
+def _daily(db_path: str) -> backup.DailyBackups | None:
+    if settings.backup_keep_days() == 0:
+        return None
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    return backup.DailyBackups(common.store(), log=log).start()
+
+
+def start_daily_backups() -> None:
+    """Once per process and database: the thread that makes the day's backup (PARK_BACKUP_KEEP_DAYS)."""
+    _daily(str(common.db_path()))
