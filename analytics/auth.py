@@ -567,17 +567,9 @@ UNIT_FIELD_NAMES = {"village": "村", "zone": "小区", "land_mu": "占地（亩
 
 def list_units(cur: Cursor, cooperative: str | None = None, sector: str | None = None) -> pd.DataFrame:
     """Registered sheds, farms and plots with their attributes, for the registry editor."""
-    where, params = [], []
-    if cooperative:
-        where.append("cooperative = ?")
-        params.append(cooperative)
-    if sector:
-        where.append("sector = ?")
-        params.append(sector)
-    sql = ("SELECT sector, cooperative, unit, gh_type, village, zone, land_mu FROM units"
-           + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY sector, cooperative, unit")
-    return cur.execute(sql, params).df()
+    return cur.execute("""SELECT sector, cooperative, unit, gh_type, village, zone, land_mu FROM units
+                          WHERE ($1 IS NULL OR cooperative = $1) AND ($2 IS NULL OR sector = $2)
+                          ORDER BY sector, cooperative, unit""", [cooperative or None, sector or None]).df()
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
