@@ -5,8 +5,10 @@ place that would interpret them gets its own escape here, and nothing else does 
 
 - :func:`md` for Streamlit elements that read Markdown (``st.markdown``, captions, alerts,
   titles): every ASCII punctuation mark is backslash-escaped (CommonMark allows it for all
-  of them), so no link, emphasis, heading, ``:red[…]`` colour, ``:material/…:`` icon,
-  ``$…$`` formula or bare-URL autolink can come out of a name.
+  of them), so no link, emphasis, heading, ``:red[…]`` colour, ``:material/…:`` icon or
+  ``$…$`` formula can come out of a name. Bare URLs need more: GitHub-flavoured Markdown
+  finds ``http://``, ``www.`` and ``a@b.c`` in the text *after* escapes are resolved, so an
+  invisible WORD JOINER (U+2060) goes after ``http``/``www`` and before ``@``.
 - :func:`chart_label` for Plotly, whose labels and hover text understand a little HTML
   (``<a href>``, ``<b>``, ``<br>``): ``<``, ``>`` and ``&`` become entities, which Plotly
   draws as the characters.
@@ -29,6 +31,8 @@ _LINE_BREAKS = {"\t": " ", "\n": " ", "\r": " "}
 _CONTROL_PICTURES = {i: chr(0x2400 + i) for i in range(0x20)} | {0x7F: "\u2421"}
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069]")
 _MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # all ASCII punctuation
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|xmpp|www)(?=[:.])")
+WORD_JOINER = "\u2060"
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -53,10 +57,11 @@ def plain(value: object) -> str:
 def md(value: object) -> str:
     """A user string for a Streamlit element that renders Markdown, shown literally.
 
-    ``md('[点我](http://x)')`` → ``'\\[点我\\]\\(http\\:\\/\\/x\\)'``, which Streamlit draws as
-    ``[点我](http://x)``, not as a link.
+    ``md('[点我](http://x)')`` → ``'\\[点我\\]\\(http' + WORD_JOINER + '\\:\\/\\/x\\)'``, which
+    Streamlit draws as ``[点我](http://x)``, not as a link.
     """
-    return _MD_PUNCT.sub(r"\\\1", plain(value))
+    s = _AUTOLINK.sub(r"\1" + WORD_JOINER, plain(value)).replace("@", WORD_JOINER + "@")
+    return _MD_PUNCT.sub(r"\\\1", s)
 
 
 def chart_label(value: object) -> str:

@@ -37,13 +37,17 @@ def test_md_escapes_every_ascii_punctuation_mark(key):
             i += 2
             continue
         assert not (ch.isascii() and not ch.isalnum() and ch != " "), (ch, out)
+        assert out[i:i + 4].lower() != "http" or out[i + 4:i + 6].lstrip("s")[:1] == text.WORD_JOINER, out
         assert ord(ch) >= 0x20, out  # no control character survives
         i += 1
 
 
 def test_md_plain_and_control_characters():
     assert text.md("[a](b)") == r"\[a\]\(b\)"
-    assert text.md("www.x.cn") == r"www\.x\.cn"
+    wj = text.WORD_JOINER  # breaks GFM's bare-URL and e-mail autolinks, invisibly
+    assert text.md("www.x.cn") == "www" + wj + r"\.x\.cn"
+    assert text.md("见 http://x 或 a@b.cn") == "见 http" + wj + r"\:\/\/x 或 a" + wj + r"\@b\.cn"
+    assert text.md("HTTPS://x") == "HTTPS" + wj + r"\:\/\/x"
     assert text.plain("空\x00字\r\n符\x1b社\u202e") == "空␀字  符␛社\ufffd"
     assert text.plain(None) == ""
     assert text.md(12.5) == r"12\.5"
