@@ -581,3 +581,10 @@ def test_login_upgrades_an_outdated_hash(store, monkeypatch):
     new = store.cursor().execute("SELECT password_hash FROM users").fetchone()[0]
     assert new != old and not PasswordHasher().check_needs_rehash(new)
     assert PasswordHasher().verify(new, PW)
+
+
+def test_readme_lists_every_setting():
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [s.name for s in settings.SETTINGS if f"| `{s.name}` |" not in readme] == []
