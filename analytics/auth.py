@@ -76,8 +76,11 @@ SYSTEM = Actor("system", "admin")
 LOCAL = "本机"
 
 
-def check_write(actor: Actor | None, cooperatives: Iterable[str]) -> None:
-    """Refuse unless ``actor`` may write rows of every cooperative listed."""
+def check_write(actor: Actor | None, cooperatives: Iterable[str], action: str = "upload") -> None:
+    """Refuse unless ``actor`` may write rows of every cooperative listed.
+
+    ``action`` ("upload" or "undo") only chooses the wording of the refusal.
+    """
     if actor is None:
         raise PermissionDenied("请先登录后再上传或撤销。")
     if actor.role == "admin":
@@ -85,6 +88,10 @@ def check_write(actor: Actor | None, cooperatives: Iterable[str]) -> None:
     if actor.role != "manager":
         raise PermissionDenied(f"用户 {actor.username} 是只读账号，不能修改数据。")
     others = sorted({c for c in cooperatives if c != actor.cooperative})
+    if others and action == "undo":
+        raise PermissionDenied(
+            f"用户 {actor.username} 只能撤销“{actor.cooperative}”的上传，"
+            f"这次上传还写入了其他合作社的数据：{'、'.join(others)}。未撤销任何数据，请联系管理员。")
     if others:
         raise PermissionDenied(
             f"用户 {actor.username} 只能上报“{actor.cooperative}”的数据，"

@@ -422,6 +422,8 @@ def test_check_write():
     auth.check_write(SYSTEM, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"])
     with pytest.raises(PermissionDenied, match="只能上报“兴旺种鸭专业合作社”的数据.*金羽种鸭专业合作社.*未写入"):
         auth.check_write(MANAGER, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"])
+    with pytest.raises(PermissionDenied, match="只能撤销“兴旺种鸭专业合作社”的上传.*金羽种鸭专业合作社.*未撤销"):
+        auth.check_write(MANAGER, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"], action="undo")
     with pytest.raises(PermissionDenied, match="只读账号"):
         auth.check_write(VIEWER, ["兴旺种鸭专业合作社"])
     with pytest.raises(PermissionDenied, match="请先登录"):
