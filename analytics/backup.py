@@ -24,6 +24,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import threading
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from . import auth, settings
-from .db import DUCKDB_CONFIG, SCHEMA_VERSION, DatabaseLocked, Store, StoreError, locked_message
+from .db import DEFAULT_DB, DUCKDB_CONFIG, SCHEMA_VERSION, DatabaseLocked, Store, StoreError, locked_message
 
 MANIFEST = "manifest.json"
 UPLOADS = "uploads"
@@ -99,22 +100,22 @@ def newest(db_path: Path | str) -> BackupInfo | None:
     return next((b for b in list_backups(backup_dir(db_path)) if b.manifest), None)
 
 
+def restore_command(backup_path: Path | str, db_path: Path | str) -> str:
+    """The shell command that restores ``backup_path`` into ``db_path`` (``--db`` unless it is
+    the repository's data/park.duckdb: the person typing it may not have PARK_DB set)."""
+    db_arg = "" if Path(db_path).resolve() == DEFAULT_DB.resolve() else f" --db {shlex.quote(str(db_path))}"
+    return f"{RESTORE_COMMAND} {shlex.quote(str(backup_path))}{db_arg}"
+
+
 def restore_hint(db_path: Path | str) -> str:
     """Two lines for an error message: the newest backup and the command that restores it."""
     b = newest(db_path)
     if b is None:
         return (f"没有找到备份（备份目录 {backup_dir(db_path)}）。请不要删除或覆盖这个文件，"
                 "先复制一份再请技术人员处理。")
-    db_arg = "" if Path(db_path).resolve() == _default_db().resolve() else f" --db {db_path}"
     return (f"最近的备份：{b.label()}。\n"
-            f"恢复方法：先停止看板，再运行 {RESTORE_COMMAND} {b.path}{db_arg}"
+            f"恢复方法：先停止看板，再运行 {restore_command(b.path, db_path)}"
             "（原文件会改名保留，不会删除）。")
-
-
-def _default_db() -> Path:
-    from .db import default_db_path
-
-    return default_db_path()
 
 
 # --- what a database holds ---------------------------------------------------------------------

@@ -113,8 +113,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         info = backup.make_backup(store, args.out)
     m = info.manifest or {}
     print(f"已备份到 {info.path}：{len(m.get('tables', {}))} 张表、{len(m.get('kpis', {}))} 个年份的指标记入清单 "
-          f"{backup.MANIFEST}。\n恢复：先停止看板，再运行 {backup.RESTORE_COMMAND} {info.path}"
-          + (f" --db {args.db}" if args.db else ""))
+          f"{backup.MANIFEST}。\n恢复：先停止看板，再运行 {backup.restore_command(info.path, db)}")
     return 0
 
 

@@ -189,7 +189,7 @@ with tab_backup:
             hide_index=True, width="stretch")
         st.markdown(t("**恢复**：先停止看板，再在命令行运行（原数据库文件会改名保留）：",
                       "**Restore**: stop the dashboard, then run (the current file is kept, renamed):"))
-        st.code(f"python -m analytics restore {backups[0].path}", language="bash")
+        st.code(backup.restore_command(backups[0].path, store().path), language="bash")
     else:
         st.info(t("还没有备份。", "No backups yet."))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -89,6 +90,9 @@ def test_backup_of_a_running_store_and_paths_with_quotes(tmp_path, demo_db_file)
         info = backup.make_backup(s, tmp_path / "bk 'x'", now=T0)
         assert (info.path / path.name).is_file()
     assert backup.snapshot_of(info.path / path.name)["tables"]["villages"] == info.manifest["tables"]["villages"]
+    # The message's command survives a shell: quotes in paths are quoted.
+    command = backup.restore_command(info.path, path)
+    assert shlex.split(command) == ["python", "-m", "analytics", "restore", str(info.path), "--db", str(path)]
     result = backup.restore(info.path, path, now=T0 + timedelta(hours=1))
     assert result.db_path == path and len(result.set_aside) == 1
     with Store(path, read_only=True) as s:

@@ -15,11 +15,18 @@ from ui import common
 
 def store_or_stop() -> None:
     """Open the database; if it is damaged, foreign or locked, say so (naming the newest backup
-    and the restore command, from ``analytics.db``) and stop the page."""
+    and the restore command, from ``analytics.db``) as the only page, and stop."""
     try:
         common.store()
     except StoreError as e:
-        show_error(str(e))
+        message = str(e)
+
+        def database_error() -> None:
+            show_error(message)
+
+        # Through st.navigation, so the sidebar does not fall back to listing the pages/ files.
+        st.navigation([st.Page(database_error, title="数据库无法使用", icon=":material/error:",
+                               url_path="database-error")], position="hidden").run()
         st.stop()
 
 
