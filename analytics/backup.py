@@ -196,7 +196,7 @@ def make_backup(store: Store, dest: Path | str | None = None, actor: auth.Actor 
         cur = store.cursor()
         try:
             source = cur.execute("SELECT current_database()").fetchone()[0]
-            with store._write_lock:
+            with store.writes_paused():
                 if not store.read_only:  # the backup is listed in the store it copies
                     with store.write(figures=False) as w:
                         auth.record(w, actor, "backup", target.name, str(dest))

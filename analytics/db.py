@@ -371,6 +371,12 @@ class Store:
             finally:
                 cur.close()
 
+    @contextmanager
+    def writes_paused(self) -> Iterator[None]:
+        """Hold other writers off (they wait) without a transaction: for copying the database."""
+        with self._write_lock:
+            yield
+
     def run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], retries: int = 3, *,
                   figures: bool = True) -> T:
         """Run ``fn(cursor)`` in a write transaction, retrying on a transaction conflict."""
