@@ -5,11 +5,13 @@ units — and checked here, so the rules hold even if a page were bypassed.
 
 Passwords are hashed with argon2id (argon2-cffi); the plain text is never stored, logged or
 returned. Wrong passwords slow the next answer down and, after ``PARK_LOGIN_MAX_FAILURES`` in a
-row, lock the account for ``PARK_LOGIN_LOCK_MINUTES``.
+row, lock the account for ``PARK_LOGIN_LOCK_MINUTES``. A login is a server-side session
+(see "sessions" below) that a cookie carries across reloads and tabs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import secrets
@@ -232,6 +234,7 @@ def set_password(store: Store, actor: Actor, username: str, password: str) -> No
         _existing(cur, username)
         cur.execute("""UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL
                        WHERE username = ?""", [password_hash, username])
+        _end_sessions(cur, "password", username=username)  # a stolen session dies with the old password
 
     store.run_write(update, figures=False)
 
@@ -248,6 +251,8 @@ def disable_user(store: Store, actor: Actor, username: str, disabled: bool = Tru
         if disabled and account.role == "admin" and not account.disabled and _active_admins(cur) <= 1:
             raise AccountError(f"{username} 是唯一可用的管理员，不能停用。请先添加另一位管理员。")
         cur.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
+        if disabled:
+            _end_sessions(cur, "disabled", username=username)
 
     store.run_write(update, figures=False)
 
@@ -281,6 +286,8 @@ def assign_cooperative(store: Store, actor: Actor, username: str, cooperative: s
             raise AccountError(f"{username} 是唯一可用的管理员，不能改为其他角色。")
         cur.execute("UPDATE users SET role = ?, cooperative = ? WHERE username = ?",
                     [new_role, coop, username])
+        if new_role != account.role:
+            _end_sessions(cur, "role", username=username)  # a new role starts with a new login
         return get_user(cur, username)
 
     return store.run_write(update, figures=False)
@@ -393,7 +400,7 @@ def ensure_admin(store: Store, out: IO[str] | None = None) -> str | None:
         print(f"已创建管理员账号 {ADMIN_USERNAME}，密码为 PARK_ADMIN_PASSWORD 的值。", file=out)
     else:
         print(f"已创建管理员账号 {ADMIN_USERNAME}，初始密码：{password}\n"
-              "（只显示这一次，请记下，登录后在“管理”页修改。）", file=out)
+              "（只显示这一次，请记下，登录后在“账户”页修改。）", file=out)
     out.flush()
     return ADMIN_USERNAME
 
@@ -560,3 +567,143 @@ def update_unit(store: Store, actor: Actor, sector: str, cooperative: str, unit:
     edit.update({k: v for k, v in (("land_mu", land_mu), ("village", village), ("zone", zone))
                  if v is not _KEEP})
     update_units(store, actor, [edit])
+
+
+# --- sessions ------------------------------------------------------------------------------
+# A login lasts across reloads, tabs and bookmarks the way web frameworks do it: the browser
+# keeps a random token (``secrets``, 256 bits) in a cookie, the server keeps only its SHA-256
+# with the user, when it was created, last seen and when it expires. A slow hash is not
+# needed: the token is random, not chosen by a person, so it cannot be guessed from its hash.
+# Logout ends the session; a password change, disabling the account and a role change end
+# all of the user's sessions (the hooks in set_password, disable_user, assign_cooperative).
+
+SESSION_TOKEN_BYTES = 32
+END_REASONS = ("logout", "password", "disabled", "role", "idle", "expired", "revoked")
+
+
+class SessionEnded(Exception):
+    """The token opens no session; ``reason`` is one of :data:`END_REASONS`: ``logout``,
+    ``password`` (changed), ``disabled`` (or the account is gone), ``role`` (changed),
+    ``idle`` (PARK_SESSION_IDLE_MINUTES without a request), ``expired`` (older than
+    PARK_SESSION_MAX_HOURS) or ``revoked`` (a token the store does not know, or no longer)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Session:
+    """One row of the session store; never carries the token itself."""
+    token_hash: str
+    username: str
+    created_at: datetime
+    last_seen: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    ended_why: str | None
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a session token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _end_sessions(cur: Cursor, why: str, *, username: str | None = None,
+                  key: str | None = None) -> None:
+    """Mark the user's open sessions (or the one with hash ``key``) ended, with the reason."""
+    column, value = ("username", username) if key is None else ("token_hash", key)
+    cur.execute(f"""UPDATE sessions SET ended_at = ?, ended_why = ?
+                    WHERE {column} = ? AND ended_at IS NULL""", [_now(), why, value])
+
+
+def create_session(store: Store, actor: Actor, *, now: datetime | None = None) -> str:
+    """Open a session for ``actor`` (already authenticated) and return its token for the cookie.
+
+    The session ends ``PARK_SESSION_MAX_HOURS`` after now at the latest. Rows of sessions
+    that have run out (anyone's) are cleared out on the way.
+    """
+    now = now or _now()
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    expires = now + timedelta(hours=settings.session_max_hours())
+    stale = now - timedelta(minutes=settings.session_idle_minutes())
+
+    def insert(cur: Cursor) -> None:
+        cur.execute("DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?", [now, stale])
+        cur.execute("""INSERT INTO sessions (token_hash, username, created_at, last_seen, expires_at)
+                       VALUES (?, ?, ?, ?, ?)""", [token_hash(token), actor.username, now, now, expires])
+
+    store.run_write(insert, figures=False)
+    return token
+
+
+def _touch_interval(idle: timedelta) -> timedelta:
+    # Writing last_seen on every click would be a write per script run; once a minute (less
+    # under a very short idle setting) keeps the idle timeout right to within that interval.
+    return min(timedelta(minutes=1), idle / 10)
+
+
+def resume_session(store: Store, token: str, *, now: datetime | None = None) -> Actor:
+    """The :class:`Actor` whose session ``token`` opens, as the account is now (role and
+    cooperative re-read), and records the visit; :class:`SessionEnded` when it opens none.
+    A session found idle, expired or of a disabled account is ended there and then, so the
+    same token is refused from then on."""
+    now = now or _now()
+    key = token_hash(token or "")
+    cur = store.cursor()
+    try:
+        row = cur.execute("""SELECT s.last_seen, s.expires_at, s.ended_why, u.role, u.cooperative,
+                                    u.disabled, s.username
+                             FROM sessions s LEFT JOIN users u USING (username)
+                             WHERE s.token_hash = ?""", [key]).fetchone()
+    finally:
+        cur.close()
+    if row is None:
+        raise SessionEnded("revoked")
+    last_seen, expires_at, ended_why, role, cooperative, disabled, username = row
+    if ended_why:
+        raise SessionEnded(ended_why if ended_why in END_REASONS else "revoked")
+    idle = timedelta(minutes=settings.session_idle_minutes())
+    why = ("expired" if now >= expires_at else "idle" if now - last_seen > idle
+           else "disabled" if role is None or disabled else None)
+    if why:
+        store.run_write(lambda c: _end_sessions(c, why, key=key), figures=False)
+        raise SessionEnded(why)
+    if now - last_seen >= _touch_interval(idle):
+        store.run_write(lambda c: c.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?",
+                                            [now, key]), figures=False)
+    return Actor(username, role, cooperative)
+
+
+def end_session(store: Store, token: str) -> None:
+    """Log out: the token opens nothing from now on, in any tab or on any copy of the cookie."""
+    store.run_write(lambda c: _end_sessions(c, "logout", key=token_hash(token or "")), figures=False)
+
+
+def list_sessions(cur: Cursor, username: str | None = None) -> list[Session]:
+    """Session rows (all, or one user's; ended ones too until cleared out), newest first."""
+    sql = ("SELECT token_hash, username, created_at, last_seen, expires_at, ended_at, ended_why "
+           "FROM sessions")
+    rows = cur.execute(sql + (" WHERE username = ?" if username else "") + " ORDER BY created_at DESC",
+                       [username] if username else []).fetchall()
+    return [Session(*r) for r in rows]
+
+
+def change_own_password(store: Store, actor: Actor, current: str, new: str) -> None:
+    """A user changes their own password (the 账户 page): the current one must be right.
+
+    A wrong current password counts as a failed login (slow-down, lockout), so a borrowed
+    open session cannot be used to guess it. Ends every session of the user, this one too;
+    the caller opens a new one. :class:`LoginFailed` or :class:`AccountError` (Chinese).
+    """
+    check_password_policy(new)
+    if new == current:
+        raise AccountError("新密码不能与当前密码相同。")
+    try:
+        authenticate(store, actor.username, current)
+    except AccountLocked:
+        raise
+    except LoginFailed as e:
+        # authenticate's answer names no part ("用户名或密码错误"); here only one part is asked.
+        raise LoginFailed(str(e).replace("用户名或密码错误。", "当前密码不正确。")) from None
+    set_password(store, actor, actor.username, new)
