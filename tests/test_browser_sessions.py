@@ -64,16 +64,32 @@ def logged_in(page) -> bool:
     return sidebar(page).get_by_role("button", name="退出登录").count() == 1
 
 
+def settled(page) -> None:
+    """Wait until a script run has drawn the sidebar's login state (the logout button or the
+    login form) and finished: right after a load the app also reads "notRunning" before its
+    first run has even started."""
+    sb = sidebar(page)
+    sb.get_by_role("button", name="退出登录").or_(sb.locator('[data-testid="stExpander"]')).first.wait_for(
+        timeout=60_000)
+    wait_for_app(page)
+
+
 def go(page, url: str) -> None:
     page.goto(url)
-    wait_for_app(page)
+    settled(page)
+
+
+def reload(page) -> None:
+    page.reload()
+    settled(page)
 
 
 def log_in(page, username: str, password: str = PW) -> None:
     sb = sidebar(page)
-    if not sb.get_by_label("用户名").is_visible():
+    field = sb.get_by_label("用户名")
+    if not field.is_visible():
         sb.locator('[data-testid="stExpander"] summary').click()
-    sb.get_by_label("用户名").fill(username)
+    field.fill(username)
     sb.get_by_label("密码").fill(password)
     sb.locator('[data-testid="stFormSubmitButton"] button').click()
     sb.get_by_role("button", name="退出登录").wait_for(timeout=30_000)
@@ -93,8 +109,9 @@ def heading(page, text: str) -> None:
     page.get_by_role("heading", name=text).first.wait_for(timeout=30_000)
 
 
-def nav(page, title: str) -> None:
+def nav(page, title: str, path: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.wait_for_url(f"**/{path}")
     wait_for_app(page)
 
 
@@ -118,8 +135,7 @@ def test_login_lasts_across_reload_new_tab_and_typed_address(sessions_app, conte
     assert cookie and cookie["sameSite"] == "Strict" and cookie["path"] == "/" and len(cookie["value"]) >= 43
     screenshot(page, "sessions-deep-link-after-login")
 
-    page.reload()
-    wait_for_app(page)
+    reload(page)
     assert logged_in(page) and page.url == f"{url}/upload"
     page.get_by_text(f"您只能上报“{COOP}”的数据").wait_for(timeout=30_000)
 
@@ -161,8 +177,7 @@ def test_logout_then_reload_and_a_copied_cookie_are_refused(sessions_app, contex
         while session_cookie(context) and time.time() < deadline:
             page.wait_for_timeout(200)
         assert session_cookie(context) is None  # deleted in the browser too
-        page.reload()
-        wait_for_app(page)
+        reload(page)
         assert not logged_in(page)
         assert "此页面需要登录" in page.inner_text('[data-testid="stMain"]')
 
@@ -194,12 +209,11 @@ def test_own_password_change_keeps_this_browser_and_ends_the_others(sessions_app
         wait_for_app(page)
         page.get_by_text("其他设备和浏览器上的登录已失效").wait_for(timeout=30_000)
         page.wait_for_timeout(1500)  # the page writes the new session's cookie
-        page.reload()
-        wait_for_app(page)
+        reload(page)
         assert logged_in(page), "the browser that changed the password stays logged in after F5"
-        nav(other, "种鸭")
-        assert not logged_in(other)
+        nav(other, "种鸭", "duck")
         sidebar(other).get_by_text("密码已更改，请用新密码重新登录").wait_for(timeout=30_000)
+        assert not logged_in(other)
         log_in(other, "zhang", "zhang-new-pass")
         assert logged_in(other)
     finally:
@@ -212,24 +226,24 @@ def test_idle_and_absolute_expiry(short_app, context):
     go(page, f"{url}/uploads")
     log_in(page, "wang")
     page.wait_for_timeout(8_000)  # idle longer than 0.1 minutes
-    page.reload()
-    wait_for_app(page)
+    reload(page)
     assert not logged_in(page)
     sidebar(page).get_by_text("长时间未操作，已自动退出登录").wait_for(timeout=30_000)
     screenshot(page, "sessions-idle")
 
     log_in(page, "wang")
     start = time.time()
-    pages = ["账户", "上报记录"]
-    while logged_in(page) and time.time() - start < 40:
+    nav(page, "账户", "account")
+    expired = sidebar(page).get_by_text("登录已超过 0.004 小时，请重新登录")
+    while time.time() - start < 40 and not expired.count():
         page.wait_for_timeout(1_500)  # busy: never 6 idle seconds
-        nav(page, pages[0])
-        pages.reverse()
-    assert not logged_in(page)
+        page.get_by_role("heading", name="账户").first.click()
+        page.keyboard.press("r")  # Streamlit's rerun key: a request like any click
+        wait_for_app(page)
+    expired.wait_for(timeout=10_000)
     assert time.time() - start >= 12  # not before the lifetime (14.4 s, less the time logging in took)
-    sidebar(page).get_by_text("登录已超过 0.004 小时，请重新登录").wait_for(timeout=30_000)
-    page.reload()
-    wait_for_app(page)
+    assert not logged_in(page)
+    reload(page)
     assert not logged_in(page)
 
 
