@@ -11,31 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
 from analytics import auth
-from analytics.db import Store
 from ui.auth import User
 
 from .conftest import ROOT
+from .test_auth_ui import ADMIN_PW, COOP, PW, app_env, logged_in_as, login, reachable  # noqa: F401
 
-PW = "pass-for-tests"
-ADMIN_PW = "admin-pass-for-tests"
-COOP = "兴旺种鸭专业合作社"
 WANG = User("wang", "manager", COOP)
-
-
-@pytest.fixture(autouse=True)
-def app_env(monkeypatch, app_db):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(auth, "_dummy_hash", None)
-    monkeypatch.setattr(auth, "_sleep", lambda seconds: None)
-    monkeypatch.setenv("PARK_ADMIN_PASSWORD", ADMIN_PW)
-    with Store(app_db) as s:
-        auth.create_user(s, auth.SYSTEM, "wang", PW, "manager", COOP)
-        auth.create_user(s, auth.SYSTEM, "li", PW, "viewer")
-    return app_db
 
 
 def app(token: str | None = None) -> AppTest:
@@ -46,19 +30,6 @@ def app(token: str | None = None) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def login(at: AppTest, username: str, password: str) -> AppTest:
-    at.sidebar.text_input(key="auth_username").input(username)
-    at.sidebar.text_input(key="auth_password").input(password)
-    next(b for b in at.sidebar.button if b.form_id == "auth_login").click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def logged_in_as(at: AppTest) -> User | None:
-    return at.session_state["auth_user"] if "auth_user" in at.session_state else None
 
 
 def notices(at: AppTest) -> str:
@@ -75,16 +46,6 @@ def sql(statement: str, params: list) -> None:
     from ui import common
 
     common.store().run_write(lambda c: c.execute(statement, params), figures=False)
-
-
-def reachable(at: AppTest, page: str) -> bool:
-    try:
-        at.switch_page(page)
-    except ValueError:
-        return False
-    at.run()
-    assert not at.exception, at.exception
-    return True
 
 
 # --- sessions ------------------------------------------------------------------------------

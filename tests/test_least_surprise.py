@@ -4,43 +4,15 @@ values (the browser half of that is in test_browser_sessions.py)."""
 
 from __future__ import annotations
 
-import pytest
-from argon2 import PasswordHasher
-from streamlit.testing.v1 import AppTest
-
 from analytics import auth, ingest
 from analytics.db import Store
-from ui.auth import User
 
-from .conftest import ROOT
 from .test_ingest import DUCK_HEADER
-
-COOP = "兴旺种鸭专业合作社"
-ADMIN = User("boss", "admin")
-
-
-@pytest.fixture(autouse=True)
-def app_env(monkeypatch, app_db):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setenv("PARK_ADMIN_PASSWORD", "admin-pass-for-tests")
-    with Store(app_db) as s:
-        auth.create_user(s, auth.SYSTEM, "boss", "pass-for-tests", "admin")
-    return app_db
-
-
-def app(page: str, user: User | None = ADMIN) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["lang"] = "zh"
-    if user:
-        at.session_state["auth_user"] = user
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+from .test_upload_page import ADMIN, COOP, MANAGER, app, app_env  # noqa: F401
 
 
 def test_new_user_defaults_to_the_office_viewer(app_db):
-    at = app("pages/admin.py")
+    at = app("pages/admin.py", ADMIN)
     role = at.selectbox(key="add_role")
     assert role.value == "viewer" and role.options[role.index] == "农业办（只读）"
     at.text_input(key="add_name").input("zhao")
@@ -62,7 +34,7 @@ def test_an_undone_upload_leaves_the_undo_list_at_once(app_db):
     with Store(app_db) as s:
         first = ingest.ingest(s, _month("2024-01", 85_000), "一月.csv", auth.SYSTEM)
         second = ingest.ingest(s, _month("2024-02", 86_000), "二月.csv", auth.SYSTEM)
-    at = app("pages/uploads.py")
+    at = app("pages/uploads.py", ADMIN)
     assert [o.split(" · ")[0] for o in at.selectbox(key="undo_pick").options] == [
         str(second.upload_id), str(first.upload_id)]
     at.selectbox(key="undo_pick").set_value(second.upload_id)
@@ -86,7 +58,7 @@ def test_an_undone_upload_leaves_the_undo_list_at_once(app_db):
 
 
 def test_language_switch_keeps_the_values_of_keyed_widgets(app_db):
-    at = app("pages/duck.py", None)
+    at = app("pages/duck.py", MANAGER)
 
     def w(kind: str, key: str):
         return getattr(at.sidebar, kind)(key=key)  # the tree is new after every run
