@@ -1,5 +1,6 @@
 # 园区生产看板 — the two commands of the README:
-#   make run    set up .venv, create the demo database if there is none, start the dashboard
+#   make run    set up .venv, create the demo database if there is none, export's system packages
+#               (as root), the first admin (password shown once), start the dashboard
 #   make test   set up .venv with test tools and system packages, then run every test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -9,8 +10,12 @@ DB     ?= $(or $(PARK_DB),data/park.duckdb)
 
 .PHONY: run setup setup-dev system-deps demo-db test lint bench clean-db
 
+# After pip's output: system packages for PNG/PPTX export (installed as root, else named
+# once), then the first admin's password framed so nobody misses it, then the dashboard.
 run: setup demo-db
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	@bash scripts/system-deps.sh --run
+	@$(PY) -m analytics first-start --db "$(DB)"
+	PARK_DB="$(DB)" $(PY) -m streamlit run app.py --server.port $(PORT)
 
 setup: $(VENV)/.runtime
 $(VENV)/.runtime: requirements.txt

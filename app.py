@@ -1,6 +1,8 @@
-"""园区生产看板 — entry point: page config, login, shared sidebar, navigation by role."""
+"""园区生产看板 — entry point: page config, login, shared sidebar, navigation by role and deep links."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import streamlit as st
 
@@ -23,20 +25,31 @@ PAGES = [
     ("upload", "pages/upload.py", "上传月报", "Upload", ":material/upload_file:"),
     ("uploads", "pages/uploads.py", "上报记录", "Upload log", ":material/history:"),
     ("admin", "pages/admin.py", "管理", "Admin", ":material/admin_panel_settings:"),
+    ("account", "pages/account.py", "账户", "Account", ":material/manage_accounts:"),
 ]
 
 st.sidebar.markdown(f"### {t('园区生产看板', 'Park Production Dashboard')}")
 language_switch()
 maintenance.store_or_stop()  # a damaged, foreign or locked database: a message naming the backup
 maintenance.start_daily_backups()
-user = auth.sidebar()
-pages = [st.Page(path, title=t(zh, en), icon=icon, url_path=key, default=(key == "overview"))
-         for key, path, zh, en, icon in PAGES if auth.may_open(user, key)]
-if not pages:  # viewing needs a login (PARK_PUBLIC_VIEW=0) and nobody is logged in
-    pages = [st.Page(auth.login_page, title=t("登录", "Log in"), icon=":material/login:", url_path="login")]
+user = auth.current_user()
+# Every page is registered at its address, so a reload, a bookmark or a typed address never
+# meets Streamlit's "Page not found". A page this user may not open is a hidden stand-in that
+# says why (log in, or no permission); after a login that allows it, the same address shows
+# the page itself (a page's identity is its url_path).
+pages, stand_ins = [], []
+for key, path, zh, en, icon in PAGES:
+    if auth.may_open(user, key):
+        pages.append(st.Page(path, title=t(zh, en), icon=icon, url_path=key, default=(key == "overview")))
+    else:
+        stand_ins.append(st.Page(partial(auth.closed_page, key, t(zh, en)), title=t(zh, en), icon=icon,
+                                 url_path=key, default=(key == "overview"), visibility="hidden"))
+        pages.append(stand_ins[-1])
+page = st.navigation(pages)
+auth.sidebar(login_wanted=page in stand_ins)
 # Each run starts with no registered charts, so a page's ZIP holds only its own.
 st.session_state[PAGE_FIGS] = {}
 try:
-    st.navigation(pages).run()
+    page.run()
 except DuckDBError as e:  # damage found while a page reads: the same message, not a traceback
     maintenance.show_error(read_error_message(db_path(), e))

@@ -13,10 +13,13 @@ locked out (``PARK_LOGIN_LOCAL_ADMIN``).
 
 Every administrator action (accounts, targets, unit registry; undo through ``uploads``) leaves a
 row in the audit table, written in the action's own transaction: see :func:`audit_log`.
+A login is a server-side session (see "sessions" below) that a cookie carries across reloads and
+tabs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import secrets
@@ -284,6 +287,7 @@ def set_password(store: Store, actor: Actor, username: str, password: str) -> No
                        WHERE username = ?""", [password_hash, username])
         cur.execute("DELETE FROM login_failures WHERE username = ?", [username])
         record(cur, actor, "set_password", username)
+        _end_sessions(cur, "password", username=username)  # a stolen session dies with the old password
 
     store.run_write(update, figures=False)
 
@@ -301,6 +305,8 @@ def disable_user(store: Store, actor: Actor, username: str, disabled: bool = Tru
             raise AccountError(f"{username} 是唯一可用的管理员，不能停用。请先添加另一位管理员。")
         cur.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
         record(cur, actor, "disable_user" if disabled else "enable_user", username)
+        if disabled:
+            _end_sessions(cur, "disabled", username=username)
 
     store.run_write(update, figures=False)
 
@@ -356,6 +362,8 @@ def assign_cooperative(store: Store, actor: Actor, username: str, cooperative: s
         cur.execute("UPDATE users SET role = ?, cooperative = ? WHERE username = ?",
                     [new_role, coop, username])
         record(cur, actor, "assign_cooperative", username, ROLE_NAMES[new_role][0] + (f"，{coop}" if coop else ""))
+        if new_role != account.role:
+            _end_sessions(cur, "role", username=username)  # a new role starts with a new login
         return get_user(cur, username)
 
     return store.run_write(update, figures=False)
@@ -507,7 +515,7 @@ def ensure_admin(store: Store, out: IO[str] | None = None) -> str | None:
         print(f"已创建管理员账号 {ADMIN_USERNAME}，密码为 PARK_ADMIN_PASSWORD 的值。", file=out)
     else:
         print(f"已创建管理员账号 {ADMIN_USERNAME}，初始密码：{password}\n"
-              "（只显示这一次，请记下，登录后在“管理”页修改。）", file=out)
+              "（只显示这一次，请记下，登录后在“账户”页修改。）", file=out)
     out.flush()
     return ADMIN_USERNAME
 
@@ -681,3 +689,148 @@ def update_unit(store: Store, actor: Actor, sector: str, cooperative: str, unit:
     edit.update({k: v for k, v in (("land_mu", land_mu), ("village", village), ("zone", zone))
                  if v is not _KEEP})
     update_units(store, actor, [edit])
+
+
+# --- sessions ------------------------------------------------------------------------------
+# A login lasts across reloads, tabs and bookmarks the way web frameworks do it: the browser
+# keeps a random token (``secrets``, 256 bits) in a cookie, the server keeps only its SHA-256
+# with the user, when it was created, last seen and when it expires. A slow hash is not
+# needed: the token is random, not chosen by a person, so it cannot be guessed from its hash.
+# Logout ends the session; a password change, disabling the account and a role change end
+# all of the user's sessions (the hooks in set_password, disable_user, assign_cooperative).
+
+SESSION_TOKEN_BYTES = 32
+END_REASONS = ("logout", "password", "disabled", "role", "idle", "expired", "revoked")
+
+
+class SessionEnded(Exception):
+    """The token opens no session; ``reason`` is one of :data:`END_REASONS`: ``logout``,
+    ``password`` (changed), ``disabled`` (or the account is gone), ``role`` (changed),
+    ``idle`` (PARK_SESSION_IDLE_MINUTES without a request), ``expired`` (older than
+    PARK_SESSION_MAX_HOURS) or ``revoked`` (a token the store does not know, or no longer)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Session:
+    """One row of the session store; never carries the token itself."""
+    token_hash: str
+    username: str
+    created_at: datetime
+    last_seen: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    ended_why: str | None
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a session token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _end_sessions(cur: Cursor, why: str, *, username: str | None = None,
+                  key: str | None = None) -> None:
+    """Mark the user's open sessions (or the one with hash ``key``) ended, with the reason."""
+    if key is None:
+        cur.execute("""UPDATE sessions SET ended_at = ?, ended_why = ?
+                       WHERE username = ? AND ended_at IS NULL""", [_now(), why, username])
+    else:
+        cur.execute("""UPDATE sessions SET ended_at = ?, ended_why = ?
+                       WHERE token_hash = ? AND ended_at IS NULL""", [_now(), why, key])
+
+
+def create_session(store: Store, actor: Actor, *, now: datetime | None = None) -> str:
+    """Open a session for ``actor`` (already authenticated) and return its token for the cookie.
+
+    The session ends ``PARK_SESSION_MAX_HOURS`` after now at the latest. Rows of sessions
+    that have run out (anyone's) are cleared out on the way.
+    """
+    now = now or _now()
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    expires = now + timedelta(hours=settings.session_max_hours())
+    stale = now - timedelta(minutes=settings.session_idle_minutes())
+
+    def insert(cur: Cursor) -> None:
+        cur.execute("DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?", [now, stale])
+        cur.execute("""INSERT INTO sessions (token_hash, username, created_at, last_seen, expires_at)
+                       VALUES (?, ?, ?, ?, ?)""", [token_hash(token), actor.username, now, now, expires])
+
+    store.run_write(insert, figures=False)
+    return token
+
+
+def _touch_interval(idle: timedelta) -> timedelta:
+    # Writing last_seen on every click would be a write per script run; once a minute (less
+    # under a very short idle setting) keeps the idle timeout right to within that interval.
+    return min(timedelta(minutes=1), idle / 10)
+
+
+def resume_session(store: Store, token: str, *, now: datetime | None = None) -> Actor:
+    """The :class:`Actor` whose session ``token`` opens, as the account is now (role and
+    cooperative re-read), and records the visit; :class:`SessionEnded` when it opens none.
+    A session found idle, expired or of a disabled account is ended there and then, so the
+    same token is refused from then on."""
+    now = now or _now()
+    key = token_hash(token or "")
+    cur = store.cursor()
+    try:
+        row = cur.execute("""SELECT s.last_seen, s.expires_at, s.ended_why, u.role, u.cooperative,
+                                    u.disabled, s.username
+                             FROM sessions s LEFT JOIN users u USING (username)
+                             WHERE s.token_hash = ?""", [key]).fetchone()
+    finally:
+        cur.close()
+    if row is None:
+        raise SessionEnded("revoked")
+    last_seen, expires_at, ended_why, role, cooperative, disabled, username = row
+    if ended_why:
+        raise SessionEnded(ended_why if ended_why in END_REASONS else "revoked")
+    idle = timedelta(minutes=settings.session_idle_minutes())
+    why = ("expired" if now >= expires_at else "idle" if now - last_seen > idle
+           else "disabled" if role is None or disabled else None)
+    if why:
+        store.run_write(lambda c: _end_sessions(c, why, key=key), figures=False)
+        raise SessionEnded(why)
+    if now - last_seen >= _touch_interval(idle):
+        store.run_write(lambda c: c.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?",
+                                            [now, key]), figures=False)
+    return Actor(username, role, cooperative)
+
+
+def end_session(store: Store, token: str) -> None:
+    """Log out: the token opens nothing from now on, in any tab or on any copy of the cookie."""
+    store.run_write(lambda c: _end_sessions(c, "logout", key=token_hash(token or "")), figures=False)
+
+
+def list_sessions(cur: Cursor, username: str | None = None) -> list[Session]:
+    """Session rows (all, or one user's; ended ones too until cleared out), newest first."""
+    sql = ("SELECT token_hash, username, created_at, last_seen, expires_at, ended_at, ended_why "
+           "FROM sessions")
+    rows = cur.execute(sql + (" WHERE username = ?" if username else "") + " ORDER BY created_at DESC",
+                       [username] if username else []).fetchall()
+    return [Session(*r) for r in rows]
+
+
+def change_own_password(store: Store, actor: Actor, current: str, new: str, *,
+                        address: str | None = None) -> None:
+    """A user changes their own password (the 账户 page): the current one must be right.
+
+    A wrong current password counts as a failed login (slow-down, lockout), so a borrowed
+    open session cannot be used to guess it. Ends every session of the user, this one too;
+    the caller opens a new one. ``address`` is the client's, as for :func:`authenticate`.
+    :class:`LoginFailed` or :class:`AccountError` (Chinese).
+    """
+    check_password_policy(new)
+    if new == current:
+        raise AccountError("新密码不能与当前密码相同。")
+    try:
+        authenticate(store, actor.username, current, address=address)
+    except AccountLocked:
+        raise
+    except LoginFailed as e:
+        # authenticate's answer names no part ("用户名或密码错误"); here only one part is asked.
+        raise LoginFailed(str(e).replace("用户名或密码错误。", "当前密码不正确。")) from None
+    set_password(store, actor, actor.username, new)

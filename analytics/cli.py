@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 the operation failed (e.g. a file was rejected), 2 usage err
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -53,6 +54,27 @@ def add_period_args(p: argparse.ArgumentParser) -> None:
 def cmd_init_db(args: argparse.Namespace) -> int:
     with open_store(args, create=True) as s:
         print(f"数据库已就绪：{s.path}（结构版本 {SCHEMA_VERSION}）")
+    return 0
+
+
+def cmd_first_start(args: argparse.Namespace) -> int:
+    """What ``make run`` does just before starting the dashboard: the database, and on the
+    first start the admin account, its password framed on the console so nobody misses it."""
+    note = io.StringIO()
+    try:
+        with open_store(args, create=True) as s:
+            created = auth.ensure_admin(s, out=note)
+    except auth.AccountError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 1
+    reset = f".venv/bin/python -m analytics users set-password {auth.ADMIN_USERNAME}"
+    if not created:
+        print(f"管理员账号已存在。忘记密码：先停止看板（Ctrl+C），再运行 {reset}")
+        return 0
+    rule = "#" * 72
+    lines = ["园区生产看板 · 首次启动", "", *note.getvalue().strip().splitlines(), "",
+             "以后忘记密码：先停止看板（Ctrl+C），再运行", f"    {reset}"]
+    print("\n".join(["", rule, *(f"#  {line}".rstrip() for line in lines), rule, ""]), flush=True)
     return 0
 
 
@@ -366,6 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init-db", help="创建或升级数据库结构")
     add_db_arg(p)
     p.set_defaults(func=cmd_init_db)
+
+    p = sub.add_parser("first-start", help="启动看板前的准备（make run 调用）：数据库，首次启动时创建管理员并显示密码")
+    add_db_arg(p)
+    p.set_defaults(func=cmd_first_start)
 
     p = sub.add_parser("demo", help="写入示例数据（2021-01 至 2023-12）")
     add_db_arg(p)

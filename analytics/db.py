@@ -181,6 +181,24 @@ def _audit_and_login_tables() -> list[str]:
     ]
 
 
+def _sessions() -> list[str]:
+    """Logins that last across reloads and tabs (analytics.auth sessions): the browser keeps a
+    random token in a cookie; only its SHA-256 is stored, so a copy of the database opens
+    no session. An ended session keeps its row (with when and why) until it would have run
+    out, so its token is refused with the reason. No foreign key to users: resuming a
+    session checks the account anyway."""
+    return [
+        """CREATE TABLE IF NOT EXISTS sessions (
+             token_hash VARCHAR PRIMARY KEY,
+             username VARCHAR NOT NULL,
+             created_at TIMESTAMP NOT NULL,
+             last_seen TIMESTAMP NOT NULL,
+             expires_at TIMESTAMP NOT NULL,
+             ended_at TIMESTAMP,
+             ended_why VARCHAR)""",
+    ]
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 # Numbers may have gaps on a branch; the lead orders them at merge.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
@@ -188,6 +206,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (2, _views),
     (3, _undo_tables),
     (5, _audit_and_login_tables),
+    (7, _sessions),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -23,6 +23,8 @@ SETTINGS: tuple[Setting, ...] = (
             "1：不登录也能查看看板各页（演示默认）；0：查看也需要登录。上传、撤销和管理页始终需要登录。"),
     Setting("PARK_SESSION_IDLE_MINUTES", "30",
             "登录后无操作超过这么多分钟，会话结束，需重新登录。"),
+    Setting("PARK_SESSION_MAX_HOURS", "12",
+            "一次登录最长有效的小时数：到时即使一直在操作，也须重新登录。"),
     Setting("PARK_ADMIN_PASSWORD", "",
             "首次启动且数据库中没有管理员时，用它作为 admin 的初始密码；"
             "不设则随机生成，只在控制台显示一次。"),
@@ -76,6 +78,10 @@ def public_view() -> bool:
 
 def session_idle_minutes() -> float:
     return number("PARK_SESSION_IDLE_MINUTES")
+
+
+def session_max_hours() -> float:
+    return number("PARK_SESSION_MAX_HOURS")
 
 
 def max_failures() -> int:

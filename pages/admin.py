@@ -52,7 +52,8 @@ with tab_users:
     with left, st.form("admin_add_user", clear_on_submit=True):
         st.subheader(t("新增用户", "Add a user"))
         name = st.text_input(t("用户名", "Username"), key="add_name")
-        role = st.selectbox(t("角色", "Role"), core.ROLES, format_func=auth.role_name, key="add_role")
+        role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index("viewer"),  # least power first
+                            format_func=auth.role_name, key="add_role")
         coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops, index=None,
                             accept_new_options=True, key="add_coop",
                             placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))

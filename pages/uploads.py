@@ -8,6 +8,8 @@ from analytics.text import md
 from ui import auth
 from ui.common import lang, page_header, store, t
 
+_UNDONE = "_undo_result"
+
 auth.require("uploads")
 page_header("上报记录", "Upload log")
 L = lang()
@@ -40,6 +42,30 @@ st.caption(t("撤销一次上传会把它写入或替换的数值恢复为上传
              "Undoing an upload restores the values from before it; the original file is always kept. "
              "If a later upload changed the same records, undo that one first."))
 
+
+def _undo(upload_id: int) -> None:
+    # A callback runs before the page is drawn again, so the log and the list below already
+    # show the upload as undone and no longer offer it.
+    try:
+        r = ingest.undo(store(), upload_id, auth.actor(), lang=L)
+    except (ingest.IngestError, PermissionDenied) as e:
+        st.session_state[_UNDONE] = (False, md(e))
+    else:
+        st.session_state[_UNDONE] = (True, t(
+            f"已撤销编号 {r['upload_id']:d}（{md(r['filename'])}）：移除 {r['removed']:,} 条，"
+            f"恢复 {r['restored']:,} 条原值。",
+            f"Undid upload {r['upload_id']:d} ({md(r['filename'])}): removed {r['removed']:,}, "
+            f"restored {r['restored']:,} old values."))
+    st.session_state["undo_sure"] = False
+
+
+if done := st.session_state.pop(_UNDONE, None):
+    ok, message = done
+    if ok:
+        st.success(message, icon=":material/check_circle:")  # text-safe: built with md() in _undo
+    else:
+        st.error(message, icon=":material/block:")  # text-safe: built with md() in _undo
+
 # Offer only what analytics would let this user undo (the same rule refuses it there).
 mine = log[(log["status"] == "applied") & (log["sha256"] != "demo")]
 mine = mine[[may_write(actor, c.split("、") if c else []) for c in mine["cooperatives"]]]
@@ -51,14 +77,4 @@ labels = {int(r.upload_id): f"{r.upload_id} · {r.filename} · {r.uploaded_by} �
           for r in mine.itertuples()}
 uid = st.selectbox(t("选择要撤销的上传", "Upload to undo"), list(labels), format_func=labels.get, key="undo_pick")
 sure = st.checkbox(t("我确认要撤销这次上传", "I want to undo this upload"), key="undo_sure")
-if st.button(t("撤销", "Undo"), icon=":material/undo:", disabled=not sure, key="undo_go"):
-    try:
-        r = ingest.undo(store(), uid, actor, lang=L)
-    except (ingest.IngestError, PermissionDenied) as e:
-        st.error(md(e), icon=":material/block:")
-    else:
-        st.success(t(f"已撤销编号 {r['upload_id']:d}（{md(r['filename'])}）：移除 {r['removed']:,} 条，"
-                     f"恢复 {r['restored']:,} 条原值。",
-                     f"Undid upload {r['upload_id']:d} ({md(r['filename'])}): removed {r['removed']:,}, "
-                     f"restored {r['restored']:,} old values."), icon=":material/check_circle:")
-        st.button(t("刷新列表", "Refresh"), key="undo_refresh")
+st.button(t("撤销", "Undo"), icon=":material/undo:", disabled=not sure, key="undo_go", on_click=_undo, args=(uid,))

@@ -7,7 +7,7 @@ that only needs "someone is logged in" may instead set ``at.session_state["auth_
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -168,14 +168,25 @@ def test_logout():
     assert not reachable(at, "pages/upload.py")
 
 
+def _session_seen(minutes_ago: float | None = None) -> datetime:
+    """The logged-in session's last_seen in the database; with ``minutes_ago``, set it back first."""
+    from ui import common
+
+    s = common.store()
+    if minutes_ago is not None:
+        s.run_write(lambda c: c.execute("UPDATE sessions SET last_seen = ?",
+                                        [datetime.now() - timedelta(minutes=minutes_ago)]), figures=False)
+    return auth.list_sessions(s.cursor())[0].last_seen
+
+
 def test_idle_session_ends(monkeypatch):
     monkeypatch.setenv("PARK_SESSION_IDLE_MINUTES", "10")
     at = login(app(), "wang", PW)
-    at.session_state["auth_seen"] = time.time() - 9 * 60
+    _session_seen(minutes_ago=9)
     at.run()
     assert logged_in_as(at) is not None  # 9 minutes: still in, and the clock restarts
-    assert time.time() - at.session_state["auth_seen"] < 5
-    at.session_state["auth_seen"] = time.time() - 11 * 60
+    assert datetime.now() - _session_seen() < timedelta(seconds=5)
+    _session_seen(minutes_ago=11)
     at.run()
     assert logged_in_as(at) is None
     assert "长时间未操作，已自动退出登录" in sidebar_text(at)

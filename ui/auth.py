@@ -1,17 +1,26 @@
-"""Login state for the UI: the sidebar login form, logout, idle timeout, which pages a role opens.
+"""Login state for the UI: the sidebar login form, logout, the session cookie, which pages a role opens.
 
-The rules themselves live in ``analytics.auth`` (writes check the acting user there); this
-module only keeps who is logged in for this browser session and shows the menu that fits.
+The rules live in ``analytics.auth``: writes check the acting user there, and a login is a
+server-side session stored there as the hash of a random token. This module keeps the token
+for this browser tab, puts it in a cookie (SameSite=Strict, Path=/) so that a reload, a new
+tab, a bookmark or a typed address stays logged in, and shows the menu that fits.
 
-Session state (also the seam for tests): ``st.session_state["auth_user"]`` holds the
-:class:`User` and ``st.session_state["auth_seen"]`` the time (``time.time()``) of the last
-script run. A session idle longer than ``PARK_SESSION_IDLE_MINUTES`` is logged out. Each run
-re-reads the account, so a user the admin disables is logged out at their next click.
+Session state: ``st.session_state["auth_token"]`` holds the session token and
+``st.session_state["auth_user"]`` the :class:`User` it opened at the last run. Every run
+resumes the session from the database, so logout in another tab, idle timeout
+(``PARK_SESSION_IDLE_MINUTES``), the absolute lifetime (``PARK_SESSION_MAX_HOURS``), a
+disabled account, a password or role change take effect at the next click; a cooperative
+change applies at once.
+
+The seam for tests: ``st.session_state["auth_user"]`` set to a :class:`User` without a token
+is a login with no cookie and no server-side session; each run through app.py re-reads the
+account and a disabled one is logged out. Only tests do this: the login form always opens a
+session.
 """
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
@@ -22,14 +31,18 @@ from ui import common
 from ui.common import t
 
 SESSION_USER = "auth_user"
-SESSION_SEEN = "auth_seen"
+SESSION_TOKEN = "auth_token"  # noqa: S105 — a session_state key, not a secret
+COOKIE = "park_session"
 _NOTICE = "_auth_notice"
+_COOKIE_READ = "_auth_cookie_read"        # the browser's cookie was looked at (once per tab)
+_COOKIE_EXPIRES = "_auth_cookie_expires"  # when the cookie being written runs out (UTC)
+_COOKIE_FORGET = "_auth_cookie_forget"    # logged out: delete the cookie in the browser
 
 DASHBOARD_PAGES = ("overview", "duck", "hog", "greenhouse", "per_mu", "present")
 ROLE_PAGES = {
-    "viewer": (*DASHBOARD_PAGES, "uploads"),
-    "manager": (*DASHBOARD_PAGES, "upload", "uploads"),
-    "admin": (*DASHBOARD_PAGES, "upload", "uploads", "admin"),
+    "viewer": (*DASHBOARD_PAGES, "uploads", "account"),
+    "manager": (*DASHBOARD_PAGES, "upload", "uploads", "account"),
+    "admin": (*DASHBOARD_PAGES, "upload", "uploads", "admin", "account"),
 }
 
 
@@ -43,30 +56,80 @@ def role_name(role: str) -> str:
     return t(zh, en)
 
 
-def _logout(notice: str | None = None) -> None:
+def _ended_notice(reason: str) -> str:
+    hours = f"{settings.session_max_hours():g}"
+    return {
+        "logout": t("已在其他窗口退出登录。请重新登录。", "You logged out in another window. Please log in again."),
+        "password": t("密码已更改，请用新密码重新登录。", "The password was changed. Please log in with the new one."),
+        "disabled": t("此账号已停用，已退出登录。", "This account was disabled; you have been logged out."),
+        "role": t("账号的角色已更改，请重新登录。", "Your role was changed. Please log in again."),
+        "idle": t("长时间未操作，已自动退出登录。请重新登录。",
+                  "You were logged out after a period of inactivity. Please log in again."),
+        "expired": t(f"登录已超过 {hours} 小时，请重新登录。",
+                     f"Logins last {hours} hours at most. Please log in again."),
+    }.get(reason, t("登录已失效，请重新登录。", "This login is no longer valid. Please log in again."))
+
+
+def _logout(notice: str | None = None, *, end: bool = True) -> None:
+    """Forget the login in this tab, end its session in the database (``end``) and have the
+    browser's cookie deleted."""
+    token = st.session_state.pop(SESSION_TOKEN, None)
+    if token and end:
+        core.end_session(common.store(), token)
     st.session_state.pop(SESSION_USER, None)
-    st.session_state.pop(SESSION_SEEN, None)
+    st.session_state.pop(_COOKIE_EXPIRES, None)
+    st.session_state[_COOKIE_FORGET] = True
     if notice:
         st.session_state[_NOTICE] = notice
 
 
 def _login(a: core.Actor) -> None:
+    """Open a server-side session for ``a``; its token goes into the cookie on the next run."""
+    st.session_state[SESSION_TOKEN] = core.create_session(common.store(), a)
     st.session_state[SESSION_USER] = a
-    st.session_state[SESSION_SEEN] = time.time()
+    st.session_state[_COOKIE_EXPIRES] = (datetime.now(UTC)
+                                         + timedelta(hours=settings.session_max_hours()))
+    st.session_state.pop(_COOKIE_FORGET, None)
+    st.session_state.pop(_NOTICE, None)
+
+
+def renew_session(a: core.Actor) -> None:
+    """After the user's own password change (which ended all their sessions): a new session
+    for this tab, so it stays logged in while every other copy of the old cookie is refused."""
+    _login(a)
+
+
+def _browser_token() -> str | None:
+    """The token in the cookie the browser sent when this tab connected (a reload, a new tab,
+    a bookmark). Streamlit reads cookies once per connection, so this is looked at only on
+    the tab's first run: later it would still show a token this tab has logged out of."""
+    if st.session_state.get(_COOKIE_READ):
+        return None
+    st.session_state[_COOKIE_READ] = True
+    return _sent_cookie()
+
+
+def _sent_cookie() -> str | None:
+    value = st.context.cookies.get(COOKIE)
+    return value if isinstance(value, str) and value else None  # AppTest's context is a mock
 
 
 def current_user() -> User:
-    """The logged-in user, or PUBLIC; ends the session after the idle time."""
+    """The logged-in user, or PUBLIC; resumes the session from the database on every run."""
+    token = st.session_state.get(SESSION_TOKEN)
+    if token is None and SESSION_USER not in st.session_state:
+        token = _browser_token()
+    if token:
+        try:
+            user = core.resume_session(common.store(), token)
+        except core.SessionEnded as e:
+            _logout(_ended_notice(e.reason), end=False)
+            return PUBLIC
+        st.session_state[SESSION_TOKEN] = token
+        st.session_state[SESSION_USER] = user
+        return user
     user = st.session_state.get(SESSION_USER)
-    if not isinstance(user, User):
-        return PUBLIC
-    now = time.time()
-    if now - st.session_state.get(SESSION_SEEN, now) > settings.session_idle_minutes() * 60:
-        _logout(t("长时间未操作，已自动退出登录。请重新登录。",
-                  "You were logged out after a period of inactivity. Please log in again."))
-        return PUBLIC
-    st.session_state[SESSION_SEEN] = now
-    return user
+    return user if isinstance(user, User) else PUBLIC  # the test seam; sidebar() re-reads it
 
 
 def client_address() -> str | None:
@@ -92,7 +155,7 @@ def _ensure_admin(db_path: str) -> str | None:
 
 
 def _refresh(user: User) -> User:
-    """Follow the account in the database: disabled or removed ends the session."""
+    """A login without a session (the test seam) follows the account: disabled or removed ends it."""
     cur = common.store().cursor()
     try:
         account = core.get_user(cur, user.username)
@@ -107,17 +170,57 @@ def _refresh(user: User) -> User:
     return fresh
 
 
-def sidebar() -> User:
-    """Draw login / logout in the sidebar; returns the acting user."""
+def _https() -> bool:
+    url = st.context.url
+    return isinstance(url, str) and url.startswith("https:")
+
+
+def _sync_cookie() -> None:
+    """Make the browser's cookie match this tab: the token after a login, none after a logout.
+
+    extra-streamlit-components' CookieManager writes it from the page (Streamlit has no way
+    to set a cookie on its own responses), SameSite=Strict and Path=/ so every page sends it,
+    Secure when served over HTTPS; it runs out with the session's absolute lifetime. It is
+    drawn on every run until the browser reports the cookie back (a reload), so a write the
+    browser missed is made again; the elements are invisible.
+    """
+    token = st.session_state.get(SESSION_TOKEN)
+    sent = _sent_cookie()
+    if (token and token == sent) or (not token and not st.session_state.get(_COOKIE_FORGET)):
+        return
+    import extra_streamlit_components as stx  # only loaded when a cookie has to change
+
+    with st.sidebar:
+        cookies = stx.CookieManager(key="auth_cookie_all")
+        if token:
+            expires = st.session_state.get(_COOKIE_EXPIRES) or (
+                datetime.now(UTC) + timedelta(hours=settings.session_max_hours()))
+            cookies.set(COOKIE, token, key="auth_cookie_set", path="/", same_site="strict",
+                        secure=_https() or None, expires_at=expires,
+                        max_age=max(1, int(settings.session_max_hours() * 3600)))
+        else:
+            # delete() also drops the name from the manager's copy, which is empty until the
+            # browser has answered once: give it something to drop.
+            cookies.cookies.setdefault(COOKIE, None)
+            cookies.delete(COOKIE, key="auth_cookie_delete")
+
+
+def sidebar(*, login_wanted: bool = False) -> User:
+    """Draw login / logout in the sidebar and keep the cookie in step; returns the acting user.
+
+    ``login_wanted``: the address asks for a page that needs a login, so the form is open.
+    """
     sb = st.sidebar
     try:
         _ensure_admin(str(common.db_path()))
     except core.AccountError as e:
         sb.error(md(e))
     user = current_user()
-    if user.role != "public":
+    if user.role != "public" and SESSION_TOKEN not in st.session_state:
         user = _refresh(user)
-    if notice := st.session_state.pop(_NOTICE, None):
+    # Kept until the next login, not shown once: writing or deleting the cookie makes the
+    # component answer with a rerun or two, which would wipe a one-time notice at once.
+    if user.role == "public" and (notice := st.session_state.get(_NOTICE)):
         sb.info(md(notice))
     if user.role != "public":
         who = f"**{md(user.username)}** · {role_name(user.role)}"
@@ -125,8 +228,10 @@ def sidebar() -> User:
         if sb.button(t("退出登录", "Log out"), key="auth_logout", icon=":material/logout:"):
             _logout(t("已退出登录。", "Logged out."))
             st.rerun()
+        _sync_cookie()
         return user
-    with sb.expander(t("登录", "Log in"), icon=":material/login:", expanded=not settings.public_view()):
+    with sb.expander(t("登录", "Log in"), icon=":material/login:",
+                     expanded=login_wanted or not settings.public_view()):
         with st.form("auth_login", clear_on_submit=True, border=False):
             username = st.text_input(t("用户名", "Username"), key="auth_username")
             password = st.text_input(t("密码", "Password"), type="password", key="auth_password")
@@ -138,6 +243,7 @@ def sidebar() -> User:
                 st.error(md(e))
             else:
                 st.rerun()
+    _sync_cookie()
     return user
 
 
@@ -148,6 +254,16 @@ def may_open(user: User, page_key: str) -> bool:
     return page_key in ROLE_PAGES.get(user.role, ())
 
 
+def _refuse(user: User) -> None:
+    if user.role == "public":
+        st.warning(t("此页面需要登录：请先在左侧边栏登录，登录后即打开此页。",
+                     "This page needs a login: log in in the sidebar and it opens."), icon=":material/lock:")
+    else:
+        st.error(t(f"当前账号（{role_name(user.role)}）无权打开此页面。如需使用，请联系管理员。",
+                   f"Your account ({role_name(user.role)}) may not open this page. Ask an administrator "
+                   "if you need it."), icon=":material/block:")
+
+
 def require(page_key: str) -> User:
     """Stop the page with a Chinese message unless the current user may open it.
 
@@ -155,13 +271,21 @@ def require(page_key: str) -> User:
     """
     user = current_user()
     if not may_open(user, page_key):
-        if user.role == "public":
-            st.warning(t("请先在左侧边栏登录。", "Please log in in the sidebar first."), icon=":material/lock:")
-        else:
-            st.error(t(f"当前账号（{role_name(user.role)}）无权打开此页面。",
-                       f"Your account ({role_name(user.role)}) may not open this page."), icon=":material/block:")
+        _refuse(user)
         st.stop()
     return user
+
+
+def closed_page(page_key: str, title: str) -> None:
+    """Stands in, at the page's own address and hidden from the menu, for a page this user
+    may not open: a bookmark or typed address gets an explanation instead of Streamlit's
+    "Page not found", and after a login that allows it the same address shows the page."""
+    user = current_user()
+    if user.role == "public" and page_key in DASHBOARD_PAGES:
+        login_page()  # viewing needs a login (PARK_PUBLIC_VIEW=0)
+        return
+    st.title(title)  # text-safe: a page title from PAGES (constants)
+    _refuse(user)
 
 
 def login_page() -> None:

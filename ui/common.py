@@ -8,6 +8,7 @@ undo shows everywhere at once (no timer).
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,28 @@ def t(zh: str, en: str) -> str:
     return zh if lang() == "zh" else en
 
 
+def _keep_widget_values() -> None:
+    """Before a run in the other language, write every widget's value back under its key.
+
+    A radio, selectbox, multiselect, select slider or segmented control keeps its choice in
+    the browser as the shown label (按年, 2022年); in the other language that label is not
+    among the options and the widget comes back empty. Written back through session state,
+    the value (the option key) is shown in the new language's label instead. Buttons, file
+    uploaders and data editors hold no such value and may not be written (bool, None, objects).
+    """
+    plain = (str, int, float, date)
+    for key in list(st.session_state):
+        value = st.session_state[key]
+        if key == "_lang_toggle" or isinstance(value, bool):
+            continue
+        if isinstance(value, plain) or (isinstance(value, list | tuple) and value
+                                        and all(isinstance(v, plain) and not isinstance(v, bool) for v in value)):
+            st.session_state[key] = value
+
+
 def language_switch() -> None:
-    english = st.sidebar.toggle("English", value=lang() == "en", key="_lang_toggle")
+    english = st.sidebar.toggle("English", value=lang() == "en", key="_lang_toggle",
+                                on_change=_keep_widget_values)
     st.session_state[LANG_KEY] = "en" if english else "zh"
 
 
