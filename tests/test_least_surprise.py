@@ -50,7 +50,7 @@ def test_an_undone_upload_leaves_the_undo_list_at_once(app_db):
     assert log.loc[second.upload_id, "状态"] == "已撤销" and log.loc[first.upload_id, "状态"] == "已导入"
     at.checkbox(key="undo_sure").check().run()
     at.button(key="undo_go").click().run()
-    assert f"已撤销编号 {first.upload_id}（一月.csv）" in at.success[0].value
+    assert f"已撤销编号 {first.upload_id}（{md('一月.csv')}）" in at.success[0].value
     assert not [b for b in at.button if b.key == "undo_go"]  # nothing left to undo: no list at all
     from ui import common
 
