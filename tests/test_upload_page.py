@@ -99,10 +99,10 @@ def test_bad_file_shows_every_problem_and_writes_nothing(app_db):
         before = dump(s)
     at = app("pages/upload.py", ADMIN)
     at.file_uploader[0].upload("bad_duck.csv", (ROOT / "data/samples/bad_duck.csv").read_bytes(), "text/csv").run()
-    assert "9 处问题" in at.error[0].value
+    assert "8 处问题" in at.error[0].value
     table = table_with(at, "问题")
-    assert list(table.columns) == ["行号", "列", "值", "问题"] and len(table) == 9
-    assert table.iloc[4].tolist() == [7, "存栏(羽)", "-5", "不能为负数"]
+    assert list(table.columns) == ["行号", "列", "值", "问题"] and len(table) == 8
+    assert [7, "存栏(羽)", "-5", "不能为负数"] in table.values.tolist()
     assert not [b for b in at.button if b.key == "up_confirm"]
     assert dump(store()) == before
 

@@ -28,7 +28,7 @@ from ..db import Store
 from . import identity
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
 from .identity import NameChoices, _unregister
-from .validate import KEYS, Parsed
+from .validate import KEYS, Parsed, month_labels
 
 Cursor = duckdb.DuckDBPyConnection
 UPLOAD_DIR = "uploads"
@@ -209,7 +209,9 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
     diffs = []
     for c in carried:
         a, b = keyed[f"{c}_old"], keyed[c]
-        changed = exists & ~((a.isna() & b.isna()) | (a == b)).to_numpy()
+        an = pd.to_numeric(a, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bn = pd.to_numeric(b, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        changed = exists & ~((np.isnan(an) & np.isnan(bn)) | (an == bn))
         mask = p.carried[c]
         if mask is not True:
             changed &= np.asarray(mask, dtype=bool)
@@ -220,8 +222,9 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
                                        "new": b[changed].astype(object)}))
     attrs = _unit_attrs(frame, s).merge(units, on=["cooperative", "unit"], suffixes=("", "_old"))
     for c in ("gh_type", "village", "zone", "land_mu"):
-        a, b = attrs[f"{c}_old"], attrs[c]
-        changed = (b.notna() & ~((a == b) & a.notna())).to_numpy()
+        a, b = attrs[f"{c}_old"].astype(object), attrs[c].astype(object)
+        same = np.array([x == y for x, y in zip(a, b, strict=True)], dtype=bool) if len(a) else np.zeros(0, bool)
+        changed = b.notna().to_numpy() & ~(same & a.notna().to_numpy())
         if changed.any():
             col = s.column(c) if c in {x.key for x in s.columns} else None
             diffs.append(pd.DataFrame({"month": "", "cooperative": attrs["cooperative"][changed],
@@ -234,7 +237,7 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
     view = Parsed(p.filename, p.data, p.sha256, lang, p.sector, headers=p.headers, frame=frame, rows=p.rows,
                   sheet_of_row=p.sheet_of_row)
     warnings = [p.warnings] if len(p.warnings) else []
-    dups = _mapped_duplicates(p, frame)
+    dups = _mapped_duplicates(p, frame) if len(res.aliased) else empty_issues()
     if len(dups):
         warnings.append(dups.assign(reason=dups["reason"] + _m(lang, "（确认时会被拒绝）", " (refused on confirm)")))
     if "stock" in measures:
@@ -524,13 +527,13 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
         if len(res.similar) and not (names and names.accept_new):
             raise SimilarNames(identity.similar_message(res.similar, p.lang), res.similar)
         frame = res.frame
-        dups = _mapped_duplicates(p, frame)
+        dups = _mapped_duplicates(p, frame) if len(res.aliased) else empty_issues()
         if len(dups):
             raise Rejected(_m(p.lang, f"文件“{p.filename}”未导入：名称对应后有 {len(dups)} 行重复。",
                               f"“{p.filename}” was not imported: {len(dups)} rows repeat once names are mapped."),
                            dups)
         check_write(actor, sorted(frame["cooperative"].unique()))
-        months = _months_label(sorted(pd.unique(frame["month"].dt.strftime("%Y-%m"))))
+        months = _months_label(month_labels(frame["month"]))
         uid = cur.execute("SELECT nextval('upload_seq')").fetchall()[0][0]
         n_new, n_replaced = _write_records(cur, s, p, frame, uid)
         new_coops, n_units = _write_registry(cur, s, frame, uid)

@@ -70,7 +70,7 @@ def resolve(cur: Cursor, sector: str, frame: pd.DataFrame, choices: NameChoices 
     names that look like registered ones. Joins in SQL: only the file's cooperatives' units
     are read, whatever the size of the store."""
     choices = choices or NameChoices()
-    f = frame.copy()
+    f = frame
     file_coops = sorted(f["cooperative"].dropna().unique())
     aliased: list[dict] = []
     new_aliases: list[dict] = []
@@ -87,6 +87,7 @@ def resolve(cur: Cursor, sector: str, frame: pd.DataFrame, choices: NameChoices 
         aliased.append({"kind": "cooperative", "cooperative": "", "name": a, "registered": n,
                         "source": "choice" if choices.cooperatives.get(a) == n else "alias"})
     if coop_map:
+        f = f.copy()
         f["cooperative"] = f["cooperative"].map(lambda c: coop_map.get(c, c))
     registered = [r[0] for r in cur.execute("SELECT name FROM cooperatives").fetchall()]
     reg_set = set(registered)
@@ -121,14 +122,16 @@ def resolve(cur: Cursor, sector: str, frame: pd.DataFrame, choices: NameChoices 
         if (c, a) in present:
             aliased.append({"kind": "unit", "cooperative": c, "name": a, "registered": n,
                             "source": "choice" if choices.units.get((c, a)) == n else "alias"})
-    if umap:
+    if any(k in present for k in umap):
+        f = f.copy()
         keys = list(zip(f["cooperative"], f["unit"], strict=True))
         f["unit"] = [umap.get(k, k[1]) for k in keys]
+        present = set(zip(f["cooperative"], f["unit"], strict=True))
     known_set = set(known)
     unit_by_key: dict[tuple[str, str], str] = {}
     for c, u in known:
         unit_by_key.setdefault((c, unit_key(u)), u)
-    for c, u in sorted(set(zip(f["cooperative"], f["unit"], strict=True)) - known_set):
+    for c, u in sorted(present - known_set):
         k = unit_key(u)
         if k and (c, k) in unit_by_key:
             similar.append({"kind": "unit", "cooperative": c, "name": u, "match": unit_by_key[(c, k)]})

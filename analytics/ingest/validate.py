@@ -138,9 +138,7 @@ class Parsed:
 
     @property
     def months(self) -> list[str]:
-        if not len(self.frame):
-            return []
-        return sorted(pd.unique(self.frame["month"].dt.strftime("%Y-%m")))
+        return month_labels(self.frame["month"]) if len(self.frame) else []
 
     @property
     def multi_sheet(self) -> bool:
@@ -168,6 +166,12 @@ class Parsed:
                              "请按下表逐条改正后重新上传。",
                   f"“{self.filename}” has {n} problem(s) in {rows} row(s); nothing was imported. "
                   "Fix each one listed below and upload again.")
+
+
+def month_labels(month: pd.Series) -> list[str]:
+    """Distinct months as 'YYYY-MM', sorted (formatted once per distinct month, not per row)."""
+    u = pd.Series(pd.unique(month.dropna()))
+    return sorted(pd.to_datetime(u).dt.strftime("%Y-%m")) if len(u) else []
 
 
 # --- one sheet ----------------------------------------------------------------------------------
@@ -313,7 +317,7 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     frame = out[data].reset_index(drop=True)
     report.n_rows = int(data.sum())
     if len(frame):
-        report.months = sorted(pd.unique(frame["month"].dropna().dt.strftime("%Y-%m")))
+        report.months = month_labels(frame["month"])
     return _Part(report, frame, rows[data], errors, warnings, readings, notes, carried)
 
 
