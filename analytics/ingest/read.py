@@ -166,15 +166,7 @@ def _decode(data: bytes, lang: str) -> tuple[str, bytes]:
             raise IngestError(_m(lang, "文件开头标明是 UTF-8 编码，但内容不是合法的 UTF-8。请重新导出。",
                                  "The file says UTF-8 but is not valid UTF-8; export it again.")) from None
         return "utf-8-sig", data[3:]
-    utf16 = None
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        utf16 = "utf-16"
-    else:  # UTF-16 without a BOM: every other byte of the (mostly ASCII) head is NUL
-        sample = data[:400]
-        if len(sample) >= 8 and sample[1::2].count(0) > 0.6 * len(sample[1::2]):
-            utf16 = "utf-16-le"
-        elif len(sample) >= 8 and sample[0::2].count(0) > 0.6 * len(sample[0::2]):
-            utf16 = "utf-16-be"
+    utf16 = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else _utf16_guess(data)
     if utf16:
         try:
             return "utf-16", data.decode(utf16).lstrip("\ufeff").encode("utf-8")
@@ -191,6 +183,18 @@ def _decode(data: bytes, lang: str) -> tuple[str, bytes]:
         return "gb18030", data.decode("gb18030").encode("utf-8")
     except UnicodeDecodeError:
         raise IngestError(_UNKNOWN_ENCODING[en]) from None
+
+
+def _utf16_guess(data: bytes) -> str | None:
+    """UTF-16 without a BOM (some exports): NUL bytes, and the head decodes to printable text."""
+    if b"\x00" not in data[:4096] or len(data) < 4:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        sample = data[:4000 - 4000 % 2].decode(codec, errors="replace")
+        ok = sum(ch.isprintable() or ch in "\t\r\n" for ch in sample)
+        if "\ufffd" not in sample[:-1] and ok >= 0.98 * len(sample) and any(d in sample for d in ",\t\n"):
+            return codec
+    return None
 
 
 def _delimiter(text: bytes) -> str:
@@ -214,8 +218,7 @@ def _delimiter(text: bytes) -> str:
 def _read_text(data: bytes, lang: str, limits: dict[str, int]) -> Book:
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise IngestError(_m(lang, "文件是空的。", "The file is empty."))
-    if b"\x00" in data[:4096] and not (data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-                                       or data[1:400:2].count(0) > 100 or data[0:400:2].count(0) > 100):
+    if b"\x00" in data[:4096] and not (data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or _utf16_guess(data)):
         raise IngestError(_m(lang, "这不是表格或文本文件（含有二进制内容）。请上传 Excel（.xlsx/.xls）或 CSV 文件。",
                              "This is not a spreadsheet or text file; upload the Excel or CSV file."))
     encoding, text = _decode(data, lang)
