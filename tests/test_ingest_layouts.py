@@ -73,7 +73,8 @@ def figures(p) -> dict:
 
 # --- total and subtotal rows ---------------------------------------------------------------------
 
-TOTAL_WORDS = ["合计", "合 计", "合\u3000计", "合计：", "合计:", "小计", "总计", "总 计", "共计", "本月合计", "全社合计"]
+TOTAL_WORDS = ["合计", "合 计", "合\u3000计", "合计：", "合计:", "小计", "总计", "总 计", "共计", "本月合计",
+               "全社合计"]
 
 
 @pytest.mark.parametrize("word", TOTAL_WORDS)
@@ -115,7 +116,8 @@ def test_subtotals_check_their_own_rows():
 
 # --- footers -------------------------------------------------------------------------------------
 
-FOOTERS = ["单位负责人：孙主任", "统计负责人：", "填表人：李会计", "审核人：王五", "报出日期：2026年10月5日", "制表：赵六",
+FOOTERS = ["单位负责人：孙主任", "统计负责人：", "填表人：李会计", "审核人：王五", "报出日期：2026年10月5日",
+           "制表：赵六",
            "制表人 赵六", "填报人:", "注：本表数据截至月末", "说明：单位为元"]
 
 
@@ -151,8 +153,9 @@ def test_prenumbered_sequence_rows_are_empty():
 @pytest.mark.parametrize("header,value,key,expected", [
     ("存栏(万头)", "0.018", "stock", 180), ("存栏（万只）", "0.018", "stock", 180), ("存栏(头)", "180", "stock", 180),
     ("销售收入(万元)", "6.4", "revenue", 64000), ("销售收入(千元)", "64", "revenue", 64000),
-    ("出栏重(市斤)", "1000", "sold_kg", 500), ("出栏重(担)", "10", "sold_kg", 500), ("出栏重(万公斤)", "0.05", "sold_kg", 500),
-    ("出栏重(吨)", "0.5", "sold_kg", 500), ("占地(公顷)", "2", "land_mu", 30), ("占地(平方米)", "6666.7", "land_mu", 10),
+    ("出栏重(市斤)", "1000", "sold_kg", 500), ("出栏重(担)", "10", "sold_kg", 500),
+    ("出栏重(万公斤)", "0.05", "sold_kg", 500), ("出栏重(吨)", "0.5", "sold_kg", 500),
+    ("占地(公顷)", "2", "land_mu", 30), ("占地(平方米)", "6666.7", "land_mu", 10),
 ])
 def test_header_units(header, value, key, expected):
     p = parse(csv_bytes([["月份", "合作社", "养殖户", header], ["2026-09", "社", "户1", value]]))
@@ -291,7 +294,8 @@ def test_a_title_and_a_group_header_above_the_header():
 
 
 def test_merged_down_cooperative_and_month_in_xlsx_fill_every_row():
-    rows = [HOG_H, *[list(r) for r in HOG_ROWS], ["2026-09", "青禾生猪养殖专业合作社", "孙三田", 10, 1, 0, 1000, 1000, 1]]
+    extra = ["2026-09", "青禾生猪养殖专业合作社", "孙三田", 10, 1, 0, 1000, 1000, 1]
+    rows = [HOG_H, *[list(r) for r in HOG_ROWS], extra]
     rows[2][0] = rows[2][1] = rows[3][0] = rows[3][1] = None
     p = parse(xlsx_bytes({"s": rows}, {"s": ["A2:A4", "B2:B4"]}), "f.xlsx")
     assert p.ok, p.errors
