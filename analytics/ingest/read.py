@@ -218,7 +218,7 @@ def _delimiter(text: bytes) -> str:
 def _read_text(data: bytes, lang: str, limits: dict[str, int]) -> Book:
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise IngestError(_m(lang, "文件是空的。", "The file is empty."))
-    if b"\x00" in data[:4096] and not (data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or _utf16_guess(data)):
+    if data[:4096].count(0) > 8 and not (data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or _utf16_guess(data)):
         raise IngestError(_m(lang, "这不是表格或文本文件（含有二进制内容）。请上传 Excel（.xlsx/.xls）或 CSV 文件。",
                              "This is not a spreadsheet or text file; upload the Excel or CSV file."))
     encoding, text = _decode(data, lang)
