@@ -459,8 +459,9 @@ def _read_ole(data: bytes, lang: str, limits: dict[str, int]) -> Book:
                              "This is a Word document, not a spreadsheet."))
     stream = "Workbook" if "Workbook" in streams else "Book" if "Book" in streams else None
     if stream is None:
-        raise IngestError(_m(lang, "这个文件不是 Excel 表格（.xls）。请上传 Excel 或 CSV 文件。",
-                             "This file is not an Excel workbook."))
+        raise IngestError(_m(lang, "无法打开这个 .xls 文件：里面找不到工作簿数据，它可能已损坏或不是 Excel 文件。"
+                                   "请用 Excel 或 WPS 打开并另存为 .xlsx 后再上传。",
+                             "Cannot open this .xls file: no workbook inside; it may be damaged."))
     biff = ole.openstream(stream).read()
     ole.close()
     formulas_by_sheet = _biff_formulas(biff)
