@@ -356,8 +356,10 @@ def _scan_sheet_xml(z: zipfile.ZipFile, path: str, sheet: str, lang: str, limits
     and list the formula cells that have no saved result."""
     max_col = max_row = -1
     formulas: dict[tuple[int, int], str] = {}
-    wide = re.compile(rb'<(?:\w{1,10}:)?c\s[^>]*?\br="([A-Z]{2,3})\d')
-    tall = re.compile(rb'\br="[A-Z]{0,3}(\d{7,})"')
+    # Only refs that could be over the limits are matched (two- or three-letter columns, rows with
+    # as many digits as the limit): a normal sheet has none, and the scan runs at inflate speed.
+    wide = re.compile(rb'r="([A-Z]{2,3})\d')  # a literal start: the regex engine skips ahead fast
+    tall = re.compile(rb'r="[A-Z]{0,3}(\d{%d,})"' % len(str(limits["max_rows"] + HEAD_ROWS)))
     with z.open(path) as fh:
         tail = b""
         while True:
@@ -555,7 +557,8 @@ def body_frame(sheet: Sheet, start: int, ncols: int, text_cols: set[int], lang: 
 
 
 def _rows_frame(rows: list, names: list[str], first_row: int) -> tuple[pd.DataFrame, np.ndarray, list[dict]]:
-    """Rows of any width as the named columns, plus the cells beyond them (reported as problems)."""
+    """Rows of any width as the named columns, plus the cells beyond them (reported as problems).
+    Columns holding only numbers and blanks become float columns (the fast paths downstream)."""
     ncols = len(names)
     width = max((len(r) for r in rows), default=ncols)
     df = pd.DataFrame(rows, columns=range(width), dtype=object) if rows else \
@@ -564,6 +567,22 @@ def _rows_frame(rows: list, names: list[str], first_row: int) -> tuple[pd.DataFr
     extra = df.iloc[:, ncols:]
     df = df.iloc[:, :ncols]
     df.columns = names
+    for c in names:
+        col = df[c]
+        head = [x for x in col.iloc[:200].to_numpy() if x is not None and x != ""][:20]
+        if any(isinstance(x, str) and not re.fullmatch(r"\s*[+-]?\d[\d.]*\s*", x) for x in head) or \
+                any(not isinstance(x, (str, int, float)) for x in head):
+            continue  # a text, date or mixed column: not worth parsing all of it
+        num = pd.to_numeric(col, errors="coerce")
+        n_num = int(num.notna().sum())
+        if not n_num:
+            continue
+        n_blank = int((col.isna() | col.eq("")).sum())
+        if n_num + n_blank != len(col):
+            continue
+        if ((num == 0) | (num == 1)).any() and any(type(x) is bool for x in col.to_numpy()):
+            continue  # TRUE/FALSE cells are not numbers
+        df[c] = num.astype(float)
     return df, first_row + np.arange(len(df)), _extra_cells(extra, first_row)
 
 
