@@ -1,6 +1,5 @@
 """上传月报 Upload: template → file → errors or preview (layout, names, warnings, changes) → confirm."""
 
-import re
 from functools import partial
 
 import pandas as pd
@@ -10,15 +9,11 @@ from analytics import contract, fmt, ingest, settings, templates
 from analytics.auth import PermissionDenied, check_write
 from ui import auth
 from ui.common import lang, page_header, store, t
+from ui.md import plain as md
 
 actor = auth.require("upload")  # stops the page for anyone not logged in as manager or admin
 page_header("上传月报", "Upload a monthly sheet")
 L = lang()
-
-
-def md(text: object) -> str:
-    """User text (file, sheet, cooperative names) as plain text inside Markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])", r"\\\1", str(text))
 
 
 if actor.role == "manager":
@@ -102,7 +97,7 @@ if similar is not None and st.session_state.get("_up_similar_key") == cache_key 
                  "Choose whether each is the registered one (remembered for next time) or really new."))
     for i, r in enumerate(similar.itertuples(index=False)):
         where = f"（{r.cooperative}）" if r.kind == "unit" else ""
-        same = t(f"是已登记的“{r.match}”", f"the registered “{r.match}”")
+        same = t(f"是已登记的“{md(r.match)}”", f"the registered “{md(r.match)}”")
         new = t("确为新名称，登记为新的", "really new: register it")
         pick = st.radio(md(f"“{r.name}”{where}"), [same, new], key=f"up_map_{i}", horizontal=True)
         if pick == same and r.kind == "cooperative":

@@ -6,6 +6,7 @@ from analytics import fmt, ingest
 from analytics.auth import PermissionDenied, may_write
 from ui import auth
 from ui.common import lang, page_header, store, t
+from ui.md import plain
 
 auth.require("uploads")
 page_header("上报记录", "Upload log")
@@ -54,10 +55,11 @@ if st.button(t("撤销", "Undo"), icon=":material/undo:", disabled=not sure, key
     try:
         r = ingest.undo(store(), uid, actor, lang=L)
     except (ingest.IngestError, PermissionDenied) as e:
-        st.error(str(e), icon=":material/block:")
+        st.error(plain(e), icon=":material/block:")
     else:
-        st.success(t(f"已撤销编号 {r['upload_id']}（{r['filename']}）：移除 {r['removed']:,} 条，"
+        name = plain(r["filename"])
+        st.success(t(f"已撤销编号 {r['upload_id']}（{name}）：移除 {r['removed']:,} 条，"
                      f"恢复 {r['restored']:,} 条原值。",
-                     f"Undid upload {r['upload_id']} ({r['filename']}): removed {r['removed']:,}, "
+                     f"Undid upload {r['upload_id']} ({name}): removed {r['removed']:,}, "
                      f"restored {r['restored']:,} old values."), icon=":material/check_circle:")
         st.button(t("刷新列表", "Refresh"), key="undo_refresh")
