@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -50,9 +50,9 @@ class Preview:
     diff: pd.DataFrame  # month, cooperative, unit, column, old, new: changed cells only
     warnings: pd.DataFrame
     duplicate_of: dict | None  # the applied upload with the same bytes, if any
-    similar: pd.DataFrame = None  # kind, cooperative, name, match: "did you mean …"
-    aliased: pd.DataFrame = None  # names mapped to registered ones (alias table or choice)
-    cooperatives: list[str] = None  # after mapping: what permissions are checked on
+    similar: pd.DataFrame = field(default_factory=pd.DataFrame)  # kind, cooperative, name, match
+    aliased: pd.DataFrame = field(default_factory=pd.DataFrame)  # names mapped to registered ones
+    cooperatives: list[str] = field(default_factory=list)  # after mapping: what permissions check
 
 
 @dataclass

@@ -58,8 +58,6 @@ _REASONS = {
                 "Excel); open it in Excel or WPS, save, and upload again"),
     "after_footer": ("这一行在表尾（签名栏，第 {footer} 行）下面，却像是数据；请把数据移到表尾上方",
                      "a data row below the footer (row {footer})"),
-    "total_mismatch": ("合计行的“{column}”是 {total:,.2f}，但它合计的 {n} 行之和是 {sum:,.2f}，请核对",
-                       "the total row's “{column}” is {total:,.2f} but its {n} rows sum to {sum:,.2f}"),
 }
 
 
@@ -299,7 +297,6 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
                 notes.append(_m(lang, f"“{written}”列的单元格带单位（{seen}），已换算为 {col.unit}",
                                 f"“{written}” cells carry units ({seen}), converted to {col.unit}"))
             out[col.key] = num
-            out.loc[~data, col.key] = num[~data]
         if m.factor not in (None, 1.0) and col.kind in NUMERIC:
             notes.append(_m(lang, f"“{written}”已按 {m.unit} 换算为 {col.unit}",
                             f"“{written}” converted from {m.unit} to {col.unit}"))
@@ -442,8 +439,6 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int]) -
         for m in part.report.layout.columns.values():
             p.headers.setdefault(m.column.key, m.written)
     reports += [part.report for part in parts]
-    order = {r.name: n for n, r in enumerate(reports)}
-    p.sheets = sorted(reports, key=lambda r: order.get(r.name, 0))
     p.sheets = [r for r in reports if r.taken] + [r for r in reports if not r.taken]
     errors = [e for part in parts for e in part.errors if len(e)]
     warnings = [w for part in parts for w in part.warnings if len(w)]
