@@ -151,7 +151,9 @@ def _print_issues(df: pd.DataFrame, file=None, limit: int | None = None) -> None
     file = file or sys.stderr
     shown = df if limit is None else df.head(limit)
     for r in shown.itertuples(index=False):
-        parts = [f"第 {int(r.row)} 行" if pd.notna(r.row) else "文件"]
+        sheet = getattr(r, "sheet", "")
+        parts = ([f"工作表“{sheet}”"] if isinstance(sheet, str) and sheet else []) + \
+            [f"第 {int(r.row)} 行" if pd.notna(r.row) else "文件"]
         if r.column:
             parts.append(f"“{r.column}”")
         if r.value not in ("", None):
@@ -161,21 +163,44 @@ def _print_issues(df: pd.DataFrame, file=None, limit: int | None = None) -> None
         print(f"  ……另有 {len(df) - limit} 条", file=file)
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
+def _name_choices(args: argparse.Namespace, p: ingest.Parsed) -> ingest.NameChoices:
+    """--map 文件中的名称=已登记名称 (cooperatives or units) and --new-names."""
+    choices = ingest.NameChoices(accept_new=args.new_names)
+    coops = set(p.cooperatives)
+    for item in args.map or []:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ValueError(f"--map 应写成 文件中的名称=已登记名称，而不是“{item}”")
+        old, new = old.strip(), new.strip()
+        if old in coops:
+            choices.cooperatives[old] = new
+        for coop in p.frame.loc[p.frame["unit"] == old, "cooperative"].unique():
+            choices.units[(choices.cooperatives.get(coop, coop), old)] = new
+    return choices
 
+
+def cmd_ingest(args: argparse.Namespace) -> int:
     paths = [Path(f) for f in args.files]
     missing = [str(f) for f in paths if not f.is_file()]
     if missing:
         print(f"错误：找不到文件：{'、'.join(missing)}", file=sys.stderr)
         return 2
+    limit = settings.upload_limits()["max_bytes"]
     dry = args.dry_run
     if dry and not db_of(args).exists():
         store = None
     else:
         store = open_store(args, create=not dry, read_only=dry)
+        if not dry:
+            ingest.sweep_uploads(store)  # what a killed upload may have left
     failed = 0
     try:
         for f in paths:
+            if f.stat().st_size > limit:  # refused before reading a byte
+                failed += 1
+                print(f"✗ {f}：文件有 {f.stat().st_size / 1048576:,.1f} MB，超过上限 {limit / 1048576:,.0f} MB"
+                      "（设置 PARK_UPLOAD_MAX_MB）。请拆成几个文件。", file=sys.stderr)
+                continue
             p = ingest.parse(f.read_bytes(), f.name, args.sector)
             if not p.ok:
                 failed += 1
@@ -183,11 +208,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 if p.errors["row"].notna().any():
                     _print_issues(p.errors)
                 continue
-            pv = ingest.preview(store.cursor(), p) if store is not None else None
+            for note in p.layout_notes() + p.notes:
+                print(f"  {f.name}：{note}")
+            if len(p.readings):
+                print(f"  {f.name}：{len(p.readings)} 个占位符按约定读取（—、/、- 为未上报；无、会计格式的 - 为 0）：")
+                _print_issues(p.readings, file=sys.stdout, limit=10)
+            choices = _name_choices(args, p)
+            pv = ingest.preview(store.cursor(), p, choices) if store is not None else None
             warnings = pv.warnings if pv is not None else p.warnings
             if len(warnings):
                 print(f"! {f}：{len(warnings)} 条提醒（不影响导入）：", file=sys.stderr)
                 _print_issues(warnings, limit=20)
+            if pv is not None and len(pv.similar) and not args.new_names:
+                failed += 1
+                print(f"✗ {f}：未导入。{ingest.identity.similar_message(pv.similar, 'zh')}", file=sys.stderr)
+                continue
             if dry:
                 if pv is None:
                     print(f"✓ {f}：检查通过（{contract.SECTORS[p.sector].zh}，{len(p.frame):,} 行）；未写入。")
@@ -199,8 +234,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                           f"{pv.n_new:,}，替换 {pv.n_replaced:,}，新单元 {len(pv.new_units)}）；试运行，未写入。")
                 continue
             try:
-                res = ingest.commit(store, p, auth.SYSTEM)
-            except (ingest.AlreadyApplied, auth.PermissionDenied) as e:
+                res = ingest.commit(store, p, auth.SYSTEM, names=choices)
+            except ingest.Rejected as e:
+                failed += 1
+                print(f"✗ {f}：{e}", file=sys.stderr)
+                _print_issues(e.errors)
+                continue
+            except (ingest.IngestError, auth.PermissionDenied) as e:
                 failed += 1
                 print(f"✗ {f}：{e}", file=sys.stderr)
                 continue
@@ -238,11 +278,15 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
 def _add_ingest(subparsers: argparse._SubParsersAction) -> None:
 
-    p = subparsers.add_parser("ingest", help="导入月报文件（CSV/XLSX），按顺序逐个导入")
+    p = subparsers.add_parser("ingest", help="导入月报文件（CSV/TXT/XLSX/XLS），按顺序逐个导入")
     p.add_argument("files", nargs="+", metavar="FILE")
     add_db_arg(p)
     p.add_argument("--sector", choices=contract.SECTOR_KEYS, help="板块；不给则按表头自动判断")
     p.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    p.add_argument("--new-names", action="store_true",
+                   help="确认文件中与已登记名称相像的合作社/单元确是新的，登记为新名称")
+    p.add_argument("--map", action="append", metavar="名称=已登记名称",
+                   help="把文件中的合作社或单元名称对应到已登记的名称（可多次给出；会记住供下月使用）")
     p.set_defaults(func=cmd_ingest)
 
     p = subparsers.add_parser("template", help="生成上传模板（.csv 或 .xlsx）")

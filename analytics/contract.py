@@ -23,12 +23,27 @@ KEY = "key"  # part of the record identity (month, cooperative, unit)
 MEASURE = "measure"  # a monthly value in the sector's record table
 ATTR = "attr"  # an attribute of the unit (village, zone, land) kept in `units`
 
-# Accepted header units per kind, with the factor to the canonical unit.
+# Accepted units per kind (in headers, a units row or typed in cells), with the factor to the
+# canonical unit. Statistical forms also write any of these with a 万 / 千 / 亿 prefix (万羽,
+# 千枚, 万元, 万公斤): see :func:`unit_factor`.
 UNIT_FACTORS: dict[str, dict[str, float]] = {
     MONEY: {"元": 1.0, "万元": 10_000.0},
-    WEIGHT: {"公斤": 1.0, "千克": 1.0, "kg": 1.0, "斤": 0.5, "吨": 1_000.0, "t": 1_000.0},
-    AREA: {"亩": 1.0, "平方米": 1 / 666.67, "m2": 1 / 666.67, "㎡": 1 / 666.67},
+    WEIGHT: {"公斤": 1.0, "千克": 1.0, "kg": 1.0, "斤": 0.5, "市斤": 0.5, "吨": 1_000.0, "t": 1_000.0,
+             "担": 50.0},  # 1 担 = 100 市斤 = 50 公斤
+    AREA: {"亩": 1.0, "公顷": 15.0, "平方米": 1 / 666.67, "m2": 1 / 666.67, "㎡": 1 / 666.67,
+           "平方公里": 1_500.0},
     COUNT: {"羽": 1.0, "只": 1.0, "头": 1.0, "枚": 1.0, "个": 1.0, "人": 1.0},
+}
+UNIT_PREFIXES: dict[str, float] = {"万": 10_000.0, "千": 1_000.0, "亿": 100_000_000.0, "百万": 1_000_000.0}
+
+# Above these a value is not a mistyped figure but impossible (and would not fit the store's
+# types): a row error at parse time, never a failed commit. Plausibility warnings come from
+# Column.plausible_max, far below.
+HARD_MAX: dict[str, float] = {
+    "count": 1e9,  # no shed or farm holds a billion animals; BIGINT holds 9.2e18
+    "money": 1e12,  # 1 万亿元 a month
+    "weight": 1e10,  # 1,000 万吨
+    "area": 1e7,  # 1,000 万亩, more than a province
 }
 
 SQL_TYPES = {
@@ -225,14 +240,15 @@ def record_columns(s: Sector) -> list[str]:
     return [c.key for c in s.columns if c.role in (KEY, MEASURE)]
 
 
-# --- reading what people actually send (used by ingest.py) ------------------------------
+# --- reading what people actually send (used by analytics/ingest/) -----------------------
 
 # More header names people write for a column, by column key (besides `zh` and `en`).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "month": ("年月", "月", "日期", "报表月份", "统计月份", "date"),
-    "cooperative": ("合作社名称", "合作社名", "专业合作社", "coop", "cooperative name"),
-    "unit": ("编号", "棚舍编号", "大棚编号", "鸭棚", "养殖户名称", "户名", "unit"),
-    "stock": ("存栏量", "存栏数", "月末存栏"),
+    "month": ("年月", "月", "日期", "报表月份", "统计月份", "报告期", "统计时间", "date"),
+    "cooperative": ("合作社名称", "合作社名", "专业合作社", "单位名称", "coop", "cooperative name"),
+    "unit": ("编号", "棚舍编号", "大棚编号", "鸭棚", "鸭棚号", "棚舍号", "养殖户名称", "养殖户姓名", "户名", "户主",
+             "户主姓名", "unit"),
+    "stock": ("存栏量", "存栏数", "月末存栏", "期末存栏", "存栏数量"),
     "eggs": ("产蛋量", "产蛋数"),
     "culled": ("死淘数", "死亡淘汰"),
     "sows": ("母猪", "能繁母猪存栏"),
@@ -252,13 +268,31 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "land_mu": ("占地面积", "land"),
 }
 
-# Unit names in headers that mean a unit of UNIT_FACTORS (English headers, variants).
+# Unit names that mean a unit of UNIT_FACTORS (English headers, variants).
 UNIT_ALIASES: dict[str, str] = {
     "yuan": "元", "rmb": "元", "cny": "元", "10k yuan": "万元", "wan yuan": "万元",
     "千克": "千克", "公斤/kg": "公斤", "jin": "斤", "ton": "吨", "tonne": "吨", "tons": "吨",
     "mu": "亩", "sqm": "平方米", "m^2": "平方米", "平米": "平方米",
     "birds": "羽", "head": "头", "eggs": "枚", "people": "人", "persons": "人",
+    "hm2": "公顷", "ha": "公顷", "km2": "平方公里", "平方千米": "平方公里", "名": "人", "口": "头",
 }
+
+
+def unit_factor(kind: str, unit: str) -> float | None:
+    """Factor from ``unit`` (already NFKC-normalised, no spaces, lower case) to the canonical
+    unit of ``kind``: 万元 → 10,000, 万羽 → 10,000, 千枚 → 1,000, 公顷 → 15; None when the
+    unit is not one this kind takes (头 for money, 袋 for weight)."""
+    table = {k.lower(): v for k, v in UNIT_FACTORS.get(kind, {}).items()}
+    aliases = {"".join(k.lower().split()): v for k, v in UNIT_ALIASES.items()}
+    unit = aliases.get(unit, unit)
+    if unit in table:
+        return table[unit]
+    for prefix, times in UNIT_PREFIXES.items():
+        if unit.startswith(prefix) and unit != prefix:
+            rest = aliases.get(unit[len(prefix):], unit[len(prefix):])
+            if rest in table:
+                return times * table[rest]
+    return None
 
 # Reference yield per mu (kg) per crop cycle, DESIGN.md §6; used for warnings only.
 # A crop matches when its name contains the key.

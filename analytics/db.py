@@ -199,12 +199,29 @@ def _sessions() -> list[str]:
     ]
 
 
+def _name_aliases() -> list[str]:
+    """Names an admin mapped to registered ones at upload ("青禾生猪合作社" is 青禾生猪养殖专业合作社),
+    so next month's file maps by itself; an undo removes the aliases its upload created."""
+    return [
+        """CREATE TABLE IF NOT EXISTS name_aliases (
+             kind VARCHAR NOT NULL,
+             sector VARCHAR NOT NULL,
+             cooperative VARCHAR NOT NULL,
+             alias VARCHAR NOT NULL,
+             name VARCHAR NOT NULL,
+             created_by_upload BIGINT,
+             created_at TIMESTAMP DEFAULT current_timestamp,
+             PRIMARY KEY (kind, sector, cooperative, alias))""",
+    ]
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 # Numbers may have gaps on a branch; the lead orders them at merge.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
     (2, _views),
     (3, _undo_tables),
+    (4, _name_aliases),
     (5, _audit_and_login_tables),
     (7, _sessions),
 ]
@@ -385,7 +402,10 @@ class Store:
                     SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)""")
                 cur.execute("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # the first error is the one to report, not "transaction aborted"
                 raise
             finally:
                 cur.close()
@@ -398,13 +418,14 @@ class Store:
 
     def run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], retries: int = 3, *,
                   figures: bool = True) -> T:
-        """Run ``fn(cursor)`` in a write transaction, retrying on a transaction conflict."""
+        """Run ``fn(cursor)`` in a write transaction, retrying on a transaction conflict only
+        (another writer got there first); any other error is raised at once, as it came."""
         for attempt in range(retries):
             try:
                 with self.write(figures=figures) as cur:
                     return fn(cur)
-            except duckdb.TransactionException:
-                if attempt == retries - 1:
+            except duckdb.TransactionException as e:
+                if attempt == retries - 1 or "conflict" not in str(e).lower():
                     raise
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")

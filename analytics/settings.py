@@ -43,6 +43,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARK_BACKUP_KEEP_DAYS", "14",
             "运行中的看板每天自动备份一次，保留这么多天的备份（更早的自动删除，最新的一份总会保留）；"
             "0：不自动备份。"),
+    # Upload limits (issue 11): checked before the expensive work, the same for the page and the CLI.
+    Setting("PARK_UPLOAD_MAX_MB", "50",
+            "上传文件的大小上限（MB），页面和命令行相同。"),
+    Setting("PARK_UPLOAD_MAX_UNZIPPED_MB", "500",
+            "Excel（.xlsx）解压后的总大小上限（MB）；按压缩包目录检查，超过则在解压前拒绝。"),
+    Setting("PARK_UPLOAD_MAX_ZIP_RATIO", "100",
+            "Excel（.xlsx）内单个文件的最大压缩比；超过即视为“压缩炸弹”，在解压前拒绝。"),
+    Setting("PARK_UPLOAD_MAX_COLUMNS", "200",
+            "一张表最多的列数（不计末尾的空列）。"),
+    Setting("PARK_UPLOAD_MAX_ROWS", "1000000",
+            "一个文件最多的行数（所有工作表合计）。"),
+    Setting("PARK_UPLOAD_MAX_CELL_CHARS", "1000",
+            "名称、作物等文字单元格的最大字数。"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -105,3 +118,17 @@ def backup_keep_days() -> int:
     if get("PARK_BACKUP_KEEP_DAYS") in ("0", "0.0"):
         return 0
     return max(1, int(number("PARK_BACKUP_KEEP_DAYS")))
+
+
+def upload_limits() -> dict[str, int]:
+    """The upload limits (bytes, counts), read now: keys max_bytes, max_unzipped_bytes,
+    max_zip_ratio, max_columns, max_rows, max_cell_chars."""
+    mb = 1024 * 1024
+    return {
+        "max_bytes": int(number("PARK_UPLOAD_MAX_MB") * mb),
+        "max_unzipped_bytes": int(number("PARK_UPLOAD_MAX_UNZIPPED_MB") * mb),
+        "max_zip_ratio": int(number("PARK_UPLOAD_MAX_ZIP_RATIO")),
+        "max_columns": int(number("PARK_UPLOAD_MAX_COLUMNS")),
+        "max_rows": int(number("PARK_UPLOAD_MAX_ROWS")),
+        "max_cell_chars": int(number("PARK_UPLOAD_MAX_CELL_CHARS")),
+    }

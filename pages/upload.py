@@ -1,11 +1,11 @@
-"""上传月报 Upload: template → file → errors or preview (warnings, replaced values) → confirm."""
+"""上传月报 Upload: template → file → errors or preview (layout, names, warnings, changes) → confirm."""
 
 from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from analytics import contract, fmt, ingest, templates
+from analytics import contract, fmt, ingest, settings, templates
 from analytics.auth import PermissionDenied, check_write
 from analytics.text import md
 from ui import auth
@@ -14,22 +14,28 @@ from ui.common import lang, page_header, store, t
 actor = auth.require("upload")  # stops the page for anyone not logged in as manager or admin
 page_header("上传月报", "Upload a monthly sheet")
 L = lang()
+
+
 if actor.role == "manager":
-    st.caption(t(f"您只能上报“{md(actor.cooperative)}”的数据。",
-                 f"You may upload data of {md(actor.cooperative)} only."))
+    coop = md(actor.cooperative)
+    st.caption(t(f"您只能上报“{coop}”的数据。", f"You may upload data of {coop} only."))
 
 AUTO = "auto"
 SECTOR_LABELS = {AUTO: t("按表头自动判断", "Detect from headers"),
                  **{k: fmt.sector_name(k, L) for k in contract.SECTOR_KEYS}}
 sector = st.selectbox(t("板块", "Sector"), list(SECTOR_LABELS), key="up_sector", format_func=SECTOR_LABELS.get)
 chosen = None if sector == AUTO else sector
+limits = settings.upload_limits()
 
 with st.expander(t("下载模板与填写说明", "Templates and how to fill them in"), icon=":material/download:"):
     st.markdown(t("一个文件 = 一个板块，可含一个或多个合作社、一个或多个月份。"
-                  "支持 CSV（UTF-8 或 GBK）和 Excel（.xlsx，第一张表）。"
-                  "表头上方可以有标题行；空单元格表示“未上报”，不是 0。",
-                  "One file = one sector, any cooperatives and months. CSV (UTF-8 or GBK) or Excel (.xlsx, "
-                  "first sheet). A title line above the header is fine; an empty cell means “not reported”."))
+                  "支持 CSV/TXT（UTF-8、GBK 或 Excel 的“Unicode 文本”）和 Excel（.xlsx、.xlsm、.xls，"
+                  "读取每一张可见的工作表，如每月一张）。表头上方可以有标题行，下方可以有单位行；"
+                  "合计行、签名栏会自动跳过；空单元格和“—”“/”表示“未上报”，不是 0。",
+                  "One file = one sector, any cooperatives and months. CSV/TXT (UTF-8, GBK or Excel's Unicode "
+                  "text) or Excel (.xlsx, .xlsm, .xls; every visible sheet, e.g. one per month). Title lines, "
+                  "a units row, total rows and signature footers are handled; an empty cell, “—” or “/” means "
+                  "“not reported”."))
     for tab, key in zip(st.tabs([fmt.sector_name(k, L) for k in (contract.SECTOR_KEYS if chosen is None
                                                                      else [chosen])]),
                         contract.SECTOR_KEYS if chosen is None else [chosen], strict=True):
@@ -45,7 +51,8 @@ with st.expander(t("下载模板与填写说明", "Templates and how to fill the
                               on_click="ignore")
             st.dataframe(templates.help_table(key, L), hide_index=True, width="stretch")
 
-up = st.file_uploader(t("选择月报文件", "Choose the monthly file"), type=["csv", "xlsx"], key="up_file")
+up = st.file_uploader(t("选择月报文件", "Choose the monthly file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "xls"],
+                      key="up_file", max_upload_size=max(1, round(limits["max_bytes"] / 1048576)))
 if up is None:
     st.stop()
 
@@ -60,6 +67,10 @@ parsed: ingest.Parsed = st.session_state["_up_parsed"]
 
 
 def issues(df: pd.DataFrame) -> pd.DataFrame:
+    """A problems table as the office reads it: the sheet only when the file has several, blanks blank."""
+    if not parsed.multi_sheet:
+        df = df.drop(columns=["sheet"], errors="ignore")
+    df = df.assign(value=df["value"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v))
     return df.rename(columns={k: t(*v) for k, v in ingest.ISSUE_LABELS.items()})
 
 
@@ -71,40 +82,66 @@ if done is not None:
 
 if not parsed.ok:
     st.error(md(parsed.summary()), icon=":material/block:")
-    st.dataframe(issues(parsed.errors), hide_index=True, width="stretch")
+    if parsed.errors["row"].notna().any() or len(parsed.errors) > 1:
+        st.dataframe(issues(parsed.errors), hide_index=True, width="stretch")
     st.stop()
 
-# The preview is worked out once per file, user and data version, not again on every
-# rerun (the confirm click is one).
-preview_key = (cache_key, actor, store().data_version())
+# Look-alike names: the admin maps each to the registered name or confirms it is new.
+choices = ingest.NameChoices(accept_new=True)
+similar = st.session_state.get("_up_similar")
+if similar is not None and st.session_state.get("_up_similar_key") == cache_key and len(similar):
+    st.subheader(t("名称核对", "Check the names"))
+    st.caption(t("下列名称是新的，但去掉“专业”“养殖”“合作社”、空格、括号等字样后与已登记的名称相同。"
+                 "请选择是同一个（按已登记名称导入，并记住这个对应），还是确为新登记。",
+                 "These new names equal registered ones once generic words, spaces and brackets are removed. "
+                 "Choose whether each is the registered one (remembered for next time) or really new."))
+    for i, r in enumerate(similar.itertuples(index=False)):
+        where = f"（{r.cooperative}）" if r.kind == "unit" else ""
+        same = t(f"是已登记的“{md(r.match)}”", f"the registered “{md(r.match)}”")
+        new = t("确为新名称，登记为新的", "really new: register it")
+        pick = st.radio(md(f"“{r.name}”{where}"), [same, new], key=f"up_map_{i}", horizontal=True)
+        if pick == same and r.kind == "cooperative":
+            choices.cooperatives[r.name] = r.match
+        elif pick == same:
+            choices.units[(r.cooperative, r.name)] = r.match
+
+# The preview is worked out once per file, user, name choices and data version, not again on
+# every rerun (the confirm click is one).
+preview_key = (cache_key, actor, repr(choices), store().data_version())
 if st.session_state.get("_up_preview_key") != preview_key:
     try:
-        check_write(actor, parsed.cooperatives)
-        st.session_state["_up_preview"] = ingest.preview(store().cursor(), parsed)
+        pv0 = ingest.preview(store().cursor(), parsed, choices)
+        check_write(actor, pv0.cooperatives)
+        st.session_state["_up_preview"] = pv0
     except (ingest.IngestError, PermissionDenied) as e:
         st.error(md(e), icon=":material/block:")
         st.stop()
     st.session_state["_up_preview_key"] = preview_key
+    if st.session_state.get("_up_similar_key") != cache_key:  # first preview of this file: ask about names
+        st.session_state["_up_similar"], st.session_state["_up_similar_key"] = pv0.similar, cache_key
+        if len(pv0.similar):
+            st.rerun()
 pv: ingest.Preview = st.session_state["_up_preview"]
 if pv.duplicate_of:
     st.info(md(ingest.already_message(L, pv.duplicate_of)), icon=":material/info:")
     st.stop()
 
 st.subheader(t("预览", "Preview"))
-st.caption(md(t(f"{fmt.sector_name(parsed.sector, L)}；表头在第 {parsed.header_row} 行；"
-                f"编码 {ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}；"
-                f"月份 {'、'.join(parsed.months)}",
-                f"{fmt.sector_name(parsed.sector, L)}; header on row {parsed.header_row}; encoding "
-                f"{ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)}; months {', '.join(parsed.months)}")))
-for note in parsed.notes:
+kind = ingest.ENCODING_NAMES.get(parsed.encoding, parsed.encoding)
+st.caption(md(t(f"{fmt.sector_name(parsed.sector, L)}；编码 {kind}；月份 {'、'.join(parsed.months)}",
+                f"{fmt.sector_name(parsed.sector, L)}; {kind}; months {', '.join(parsed.months)}")))
+for note in parsed.layout_notes() + parsed.notes:
     st.caption(f":material/info: {md(note)}")
+for r in pv.aliased.itertuples(index=False):
+    st.caption(":material/link: " + md(t(f"“{r.name}”按已登记名称“{r.registered}”导入",
+                                          f"“{r.name}” imported as the registered “{r.registered}”")))
 c = st.columns(4)
 c[0].metric(t("行数", "Rows"), f"{pv.n_rows:,}")
 c[1].metric(t("新增记录", "New records"), f"{pv.n_new:,}")
 c[2].metric(t("替换已有记录", "Replaced records"), f"{pv.n_replaced:,}")
 c[3].metric(t("新单元", "New units"), f"{len(pv.new_units):,}")
 if pv.new_cooperatives:
-    st.info(t("将新登记合作社：", "New cooperatives to register: ") + "、".join(md(c) for c in pv.new_cooperatives),
+    st.info(t("将新登记合作社：", "New cooperatives to register: ") + md("、".join(pv.new_cooperatives)),
             icon=":material/fiber_new:")
 
 if len(pv.warnings):
@@ -112,10 +149,15 @@ if len(pv.warnings):
                  f"{len(pv.warnings)} warning(s): they do not block the import; please check them."),
                icon=":material/warning:")
     st.dataframe(issues(pv.warnings), hide_index=True, width="stretch")
+if len(parsed.readings):
+    with st.expander(t(f"{len(parsed.readings)} 个占位符按约定读取（—、/、- 为未上报；无为 0）",
+                       f"{len(parsed.readings)} placeholder(s) read by convention (—, /, - not reported; 无 is 0)")):
+        st.dataframe(issues(parsed.readings).rename(columns={t("问题", "Problem"): t("读作", "Read as")}),
+                     hide_index=True, width="stretch")
 
 if len(pv.diff):
-    st.markdown(t("**将被替换的数值**（原值会保存在历史记录中，可撤销）",
-                  "**Values to be replaced** (old values are kept and can be restored)"))
+    st.markdown(t("**将被替换的数值**（只列出有变化的格；原值会保存在历史记录中，可撤销）",
+                  "**Values to be replaced** (changed cells only; old values are kept and can be restored)"))
     st.dataframe(pv.diff.rename(columns={
         "month": t("月份", "Month"), "cooperative": t("合作社", "Cooperative"), "unit": t("单元", "Unit"),
         "column": t("列", "Column"), "old": t("原值", "Old"), "new": t("新值", "New")}).assign(**{
@@ -130,8 +172,8 @@ status = shown["_status"].map({"new": t("新增", "new"), "replace": t("替换",
 shown.insert(0, t("状态", "Status"), status + shown["_new_unit"].map({True: t("·新单元", " · new unit"), False: ""}))
 shown.insert(0, t("行号", "Row"), shown["_row"])
 shown = shown.drop(columns=["_status", "_new_unit", "_new_coop", "_row"])
-text_cols = shown.select_dtypes("object").columns
-shown[text_cols] = shown[text_cols].fillna("")  # not reported: blank, as in the sheet
+shown = shown.drop(columns=[c.key for c in s.measures if c.key not in parsed.carried])  # not in the file
+shown = shown.astype(object).where(shown.notna(), "")  # not reported: blank, as in the sheet
 shown = shown.rename(columns={col.key: (col.header if L == "zh" else col.en) for col in s.columns})
 st.markdown(t(f"**文件内容**（共 {pv.n_rows:,} 行" + ("，仅显示前 500 行" if pv.n_rows > 500 else "") + "）",
               f"**Rows** ({pv.n_rows:,}" + (", first 500 shown" if pv.n_rows > 500 else "") + ")"))
@@ -140,7 +182,10 @@ st.dataframe(shown, hide_index=True, width="stretch")
 if st.button(t("确认导入", "Confirm import"), type="primary", icon=":material/check:", key="up_confirm"):
     try:
         with st.spinner(t("正在写入……", "Writing…")):
-            st.session_state["_up_done"] = ingest.commit(store(), parsed, actor)
+            st.session_state["_up_done"] = ingest.commit(store(), parsed, actor, names=choices)
+    except ingest.Rejected as e:
+        st.error(md(e), icon=":material/block:")
+        st.dataframe(issues(e.errors), hide_index=True, width="stretch")
     except (ingest.IngestError, PermissionDenied) as e:
         st.error(md(e), icon=":material/block:")
     else:

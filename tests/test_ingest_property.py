@@ -1,4 +1,5 @@
-"""Property: any valid file gives the same KPIs whether sent as UTF-8 CSV, GBK CSV or XLSX."""
+"""Property: any valid file gives the same KPIs whether sent as UTF-8 CSV, GBK CSV, XLSX, XLS or an XLSX
+with one sheet per month (the container never changes a figure)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,6 +82,39 @@ def as_xlsx(sector: str, df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+def as_xls(sector: str, df: pd.DataFrame) -> bytes:
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("月报")
+    for j, c in enumerate(contract.sector(sector).columns):
+        ws.write(0, j, c.header)
+    for i, row in enumerate(df.itertuples(index=False), start=1):
+        for j, v in enumerate(row):
+            if not (v is None or (isinstance(v, float) and pd.isna(v))):
+                ws.write(i, j, v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def as_sheet_per_month(sector: str, df: pd.DataFrame) -> bytes:
+    """One sheet per month, plus a hidden list sheet and a notes sheet without a header."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "填表说明"
+    wb.active.append(["每月一张表，合计行和签名栏可保留"])
+    for month, part in df.groupby("month", sort=True):
+        ws = wb.create_sheet(f"{month[-2:]}月")
+        ws.append([c.header for c in contract.sector(sector).columns])
+        for row in part.itertuples(index=False):
+            ws.append([None if (v is None or (isinstance(v, float) and pd.isna(v))) else v for v in row])
+        ws.append(["填表人：李会计"])
+    hidden = wb.create_sheet("下拉")
+    hidden.append(["温室"])
+    hidden.sheet_state = "hidden"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def kpis_after(folder: Path, name: str, data: bytes) -> tuple[dict, int]:
     with Store(folder / f"{name}.duckdb") as s:
         res = ingest.ingest(s, data, name, SYSTEM, today=TODAY)
@@ -89,15 +124,17 @@ def kpis_after(folder: Path, name: str, data: bytes) -> tuple[dict, int]:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sheets())
-def test_same_kpis_from_utf8_gbk_and_xlsx(sheet):
+def test_same_kpis_whatever_the_container(sheet):
     sector, df = sheet
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         a, n_a = kpis_after(folder, "a.csv", as_csv(sector, df, "utf-8-sig", wan=False))
         b, n_b = kpis_after(folder, "b.csv", as_csv(sector, df, "gbk", wan=True))
         c, n_c = kpis_after(folder, "c.xlsx", as_xlsx(sector, df))
-    assert n_a == n_b == n_c == len(df)
-    assert a == b == c
+        d, n_d = kpis_after(folder, "d.xls", as_xls(sector, df))
+        e, n_e = kpis_after(folder, "e.xlsx", as_sheet_per_month(sector, df))
+    assert n_a == n_b == n_c == n_d == n_e == len(df)
+    assert a == b == c == d == e
     assert a[sector]["units"] == len(set(zip(df["cooperative"], df["unit"], strict=True)))
     revenue = df["revenue"].dropna().sum()
     assert abs(a[sector]["revenue"] - revenue) < 0.01

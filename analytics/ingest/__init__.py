@@ -1,0 +1,52 @@
+"""The monthly upload (DESIGN.md §4), in the order the data flows:
+
+- :mod:`.read` — bytes → sheets of cells (encodings, CSV dialects, .xlsx/.xlsm/.xls, limits);
+- :mod:`.layout` — where the table is in a sheet (header rows, units row, totals, footers);
+- :mod:`.normalise` — cell values → the contract's values (units, months, placeholders);
+- :mod:`.validate` — :func:`parse`: the whole file checked, no database;
+- :mod:`.identity` — look-alike names and the alias table;
+- :mod:`.apply` — :func:`preview`, :func:`commit`, :func:`undo`, the upload log.
+
+Pages, the CLI and tests use this package's names: ``ingest.parse(...)``, ``ingest.commit(...)``.
+"""
+
+from .apply import (
+                    Preview,
+                    UploadResult,
+                    already_message,
+                    commit,
+                    find_applied,
+                    ingest,
+                    preview,
+                    sweep_uploads,
+                    undo,
+                    upload_cooperatives,
+                    upload_dir,
+                    upload_info,
+                    uploads_log,
+                    yield_reference,
+)
+from .common import (
+                    ISSUE_COLUMNS,
+                    ISSUE_LABELS,
+                    AlreadyApplied,
+                    CommitFailed,
+                    IngestError,
+                    Rejected,
+                    SimilarNames,
+                    UndoRefused,
+                    display_value,
+)
+from .identity import NameChoices, coop_key, unit_key
+from .layout import Layout, match_header
+from .normalise import parse_month_text
+from .read import ENCODING_NAMES
+from .validate import Parsed, SheetReport, parse
+
+__all__ = [
+    "ENCODING_NAMES", "ISSUE_COLUMNS", "ISSUE_LABELS", "AlreadyApplied", "CommitFailed", "IngestError", "Layout",
+    "NameChoices", "Parsed", "Preview", "Rejected", "SheetReport", "SimilarNames", "UndoRefused", "UploadResult",
+    "already_message", "commit", "coop_key", "display_value", "find_applied", "ingest", "match_header", "parse",
+    "parse_month_text", "preview", "sweep_uploads", "undo", "unit_key", "upload_cooperatives", "upload_dir",
+    "upload_info", "uploads_log", "yield_reference",
+]

@@ -1,0 +1,475 @@
+"""Finding the table in a sheet: header rows, a units row, a column-code row, then which body
+rows are data and which are totals, footers or empty (frictionless-py's Dialect is the model:
+the layout is a value the preview can show, "表头第3–4行，单位行第5行，已跳过合计行第12行").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import contract
+from ..contract import AREA, CHOICE, COUNT, MONEY, MONTH, TEXT, WEIGHT, Column
+from .common import IngestError, _m, norm
+from .read import HEAD_ROWS, Sheet
+
+NUMERIC = (COUNT, MONEY, WEIGHT, AREA)
+PLACEHOLDERS = {"—", "——", "-", "--", "/", "//", "\\", "…", "...", "─", "―"}
+
+# A total row: 合计/小计/总计/共计/累计 anywhere in a key or text cell, once spaces are gone
+# ("合 计", "合\u3000计", "合计：", "本月小计", "青禾合作社小计").
+TOTAL_RE = re.compile(r"合计|小计|总计|共计|累计|总合|^合$|^total$|^subtotal$|^sum$")
+# A footer row: a signature block or a note under the table; it ends the table.
+FOOTER_RE = re.compile(r"^(单位负责人|统计负责人|部门负责人|主管领导|分管领导|负责人|填表人|填报人|制表人|"
+                       r"审核人|复核人|"
+                       r"审批人|经办人|统计员|报出日期|填报日期|填表日期|制表日期|报送日期|制表|审核|联系电话|联系人|"
+                       r"单位盖章|盖章|(注|说明|备注)\d*[:：.、])")
+SEQUENCE_HEADERS = {"序号", "序", "行次", "no", "no.", "#", "顺序号", "编码序号"}
+CODE_TOKEN = re.compile(r"^([甲乙丙丁戊己庚辛壬癸]|\d{1,3}|[a-z])$")
+_UNIT_IN_HEADER = re.compile(r"^(.*?)[(\[](.*)[)\]]$")
+_SUB_TOTAL_WORDS = {"合计", "小计", "计", "总计", "总数", "数量", "合计数", "小计数", "总量"}
+_NOTE_PREFIX = re.compile(r"^(其中|内)[:：]?")
+
+
+@dataclass
+class ColumnMap:
+    column: Column
+    factor: float | None  # header unit → canonical; None when the unit is unknown
+    unit: str | None  # the unit as written (header or units row)
+    written: str  # the header as written, for messages
+
+
+@dataclass
+class Layout:
+    """Where the table is in one sheet, as data (0-based row indices; shown 1-based)."""
+
+    sheet: str
+    sector: str
+    header_rows: tuple[int, ...]
+    columns: dict[int, ColumnMap]
+    header_cells: list[str]  # the (combined) header text per file column
+    ncols: int
+    units_row: int | None = None
+    code_row: int | None = None
+    problems: list[dict] = field(default_factory=list)  # header-level problems (issue dicts)
+    ignored: list[str] = field(default_factory=list)  # header cells naming no contract column
+    # Filled once the body is read: spreadsheet row numbers of rows not taken as data.
+    totals: list[int] = field(default_factory=list)
+    footer: int | None = None
+    empty: int = 0
+
+    @property
+    def data_start(self) -> int:
+        return max((self.header_rows[-1], self.units_row or -1, self.code_row or -1)) + 1
+
+    def by_key(self) -> dict[str, int]:
+        return {m.column.key: i for i, m in self.columns.items()}
+
+    def describe(self, lang: str) -> str:
+        """'表头第3–4行，单位行第5行，已跳过合计行第12行' — what the preview says about the layout."""
+        h = [r + 1 for r in self.header_rows]
+        parts = [_m(lang, f"表头第{h[0]}行" if len(h) == 1 else f"表头第{h[0]}–{h[-1]}行",
+                    f"header on row {h[0]}" if len(h) == 1 else f"header on rows {h[0]}–{h[-1]}")]
+        if self.units_row is not None:
+            parts.append(_m(lang, f"单位行第{self.units_row + 1}行", f"units on row {self.units_row + 1}"))
+        if self.code_row is not None:
+            parts.append(_m(lang, f"已跳过栏目代码行第{self.code_row + 1}行",
+                            f"column-code row {self.code_row + 1} skipped"))
+        if self.totals:
+            rows = "、".join(str(r) for r in self.totals[:10]) + ("等" if len(self.totals) > 10 else "")
+            parts.append(_m(lang, f"已跳过合计行第{rows}行", f"total row(s) {rows} skipped"))
+        if self.footer is not None:
+            parts.append(_m(lang, f"表尾（签名栏）从第{self.footer}行起，未读取",
+                            f"footer from row {self.footer} not read"))
+        if self.empty:
+            parts.append(_m(lang, f"空行或只有序号的行 {self.empty} 行已跳过",
+                            f"{self.empty} empty or number-only row(s) skipped"))
+        return _m(lang, "，", ", ").join(parts)
+
+
+class NoHeader(IngestError):
+    """No header in this sheet; ``score`` says how close a row came (columns it named)."""
+
+    def __init__(self, message: str, score: int = 0):
+        super().__init__(message)
+        self.score = score
+
+
+# --- headers --------------------------------------------------------------------------------
+
+def _alias_map(s: contract.Sector) -> dict[str, Column]:
+    out: dict[str, Column] = {}
+    for c in s.columns:
+        for name in (c.zh, c.en, c.key, *contract.HEADER_ALIASES.get(c.key, ())):
+            out.setdefault(norm(name), c)
+    return out
+
+
+_ALIASES = {k: _alias_map(s) for k, s in contract.SECTORS.items()}
+
+
+def unit_factor(col: Column, unit: str | None) -> float | None:
+    """Factor from a written unit to the column's canonical one; None when the kind does not take it."""
+    if col.kind not in NUMERIC or not unit:
+        return 1.0
+    u = re.sub(r"^(单位|计量单位)[:：]?", "", norm(unit))
+    return contract.unit_factor(col.kind, u)
+
+
+def match_header(sector_key: str, cell: object) -> tuple[Column, float | None, str | None] | None:
+    """Which column a header cell names: (column, unit factor or None if unknown unit, unit)."""
+    h = norm(cell)
+    if not h:
+        return None
+    h = re.sub(r"[*＊※]+$|^[*＊※]+", "", h)  # 月份* : a required-column mark
+    aliases = _ALIASES[sector_key]
+    if h in aliases:
+        return aliases[h], 1.0, None
+    m = _UNIT_IN_HEADER.match(h)
+    if m and m.group(1) in aliases:
+        col = aliases[m.group(1)]
+        unit = re.sub(r"^(单位|计量单位)[:：]?", "", m.group(2))
+        return col, unit_factor(col, unit), unit
+    m = re.match(r"^(.+?)[/／](.+)$", h)  # 存栏/头
+    if m and m.group(1) in aliases and aliases[m.group(1)].kind in NUMERIC:
+        col = aliases[m.group(1)]
+        f = unit_factor(col, m.group(2))
+        if f is not None:
+            return col, f, m.group(2)
+    # A unit written straight after the name: 销售收入万元, 产量kg.
+    for name, col in aliases.items():
+        if h.startswith(name) and col.kind in NUMERIC and len(h) > len(name):
+            unit = h[len(name):]
+            f = unit_factor(col, unit)
+            if f is not None:
+                return col, f, unit
+    return None
+
+
+def _match_cells(sector_key: str, cells: list) -> dict[int, tuple[Column, float | None, str | None]]:
+    out = {}
+    for i, cell in enumerate(cells):
+        if isinstance(cell, list):  # candidates for a two-row header, best first
+            for cand in cell:
+                hit = match_header(sector_key, cand)
+                if hit is not None:
+                    out[i] = hit
+                    break
+        else:
+            hit = match_header(sector_key, cell)
+            if hit is not None:
+                out[i] = hit
+    return out
+
+
+def _s(v: object) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return str(v).strip()
+
+
+def _is_number(v: object) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return not (isinstance(v, float) and np.isnan(v))
+    return bool(re.fullmatch(r"[+-]?[\d,]+(\.\d+)?", unicodedata.normalize("NFKC", _s(v))))
+
+
+def _fill_right(cells: list, row: int, merged: list) -> list[str]:
+    out = [_s(c) for c in cells]
+    for (r0, c0), (r1, c1) in merged:
+        if r0 <= row <= r1 and c1 > c0 and c0 < len(out):
+            top = _s(cells[c0]) if row == r0 else out[c0]
+            for c in range(c0, min(c1 + 1, len(out))):
+                out[c] = out[c] or top
+    return out
+
+
+def _two_row_candidates(top: list[str], sub: list[str]) -> list[list[str]]:
+    """Per column, names to try for a header spread over two rows (存栏(头) over 合计 / 其中：能繁母猪)."""
+    out = []
+    width = max(len(top), len(sub))
+    inherited = ""
+    for i in range(width):
+        t = top[i] if i < len(top) else ""
+        s = sub[i] if i < len(sub) else ""
+        if t:
+            inherited = t
+        elif s:
+            t = inherited  # a group header merged (or just written once) over its sub-columns
+        if not s:
+            out.append([top[i] if i < len(top) else ""])
+            continue
+        s2 = _NOTE_PREFIX.sub("", norm(s))
+        if not t:
+            out.append([s, s2])
+            continue
+        base = norm(t)
+        m = _UNIT_IN_HEADER.match(base)
+        name, unit = (m.group(1), m.group(2)) if m else (base, "")
+        if s2 in _SUB_TOTAL_WORDS:
+            out.append([t])
+        else:
+            with_unit = f"{s2}({unit})" if unit and not _UNIT_IN_HEADER.match(s2) else s2
+            out.append([with_unit, s2, f"{name}{s2}", f"{name}({s2})", s])
+    return out
+
+
+def _required_ok(key: str, got: set[str]) -> bool:
+    return {c.key for c in contract.SECTORS[key].required} <= got
+
+
+def find_layout(sheet: Sheet, sector: str | None, lang: str) -> Layout:
+    """The header (one or two rows) of the chosen or fitting sector, then a units row and a
+    column-code row under it. Raises NoHeader, or IngestError when the sector is ambiguous or
+    another than the one chosen."""
+    head = sheet.head()
+    candidates = [sector] if sector else list(contract.SECTOR_KEYS)
+    best: tuple[int, int, str] | None = None  # (matched, row, sector) of the closest miss
+    for r, raw in enumerate(head):
+        cells = _fill_right(raw, r, sheet.merged)
+        two = None
+        if r + 1 < len(head) and not any(_is_number(v) for v in head[r + 1]) and any(_s(v) for v in head[r + 1]):
+            two = _two_row_candidates(cells, _fill_right(head[r + 1], r + 1, sheet.merged))
+        found = []
+        for key in candidates:
+            one = _match_cells(key, cells)
+            got1 = {c.key for c, _, _ in one.values()}
+            choice, rows, got = one, (r,), got1
+            if two is not None:
+                both = _match_cells(key, two)
+                got2 = {c.key for c, _, _ in both.values()}
+                if len(got1) >= 2 and _required_ok(key, got2) and len(got2) > len(got1):
+                    choice, rows, got = both, (r, r + 1), got2
+            if _required_ok(key, got):
+                found.append((len(got), key, choice, rows))
+            elif best is None or len(got) > best[0]:
+                best = (len(got), r, key)
+        if found:
+            found.sort(key=lambda x: -x[0])
+            if len(found) > 1 and found[0][0] == found[1][0]:
+                names = "、".join(contract.SECTORS[k].zh for n, k, _c, _r in found if n == found[0][0])
+                raise IngestError(_m(lang, f"无法从表头判断板块（可能是 {names}），请选择板块后再上传。",
+                                     "Cannot tell the sector from the headers; please choose it."))
+            _, key, matched, rows = found[0]
+            header_cells = [str(c[0]) if isinstance(c, list) else c for c in two] if len(rows) == 2 else cells
+            return _finish(sheet, head, key, matched, rows, header_cells, lang)
+    if sector is not None:
+        try:  # the sheet fits another sector: say so rather than list "missing" columns
+            other = find_layout(sheet, None, lang).sector
+        except IngestError:
+            other = None
+        if other is not None and other != sector:
+            o, c = contract.SECTORS[other], contract.SECTORS[sector]
+            raise IngestError(_m(lang, f"这个文件的表头是{o.zh}月报，但选择的板块是“{c.zh}”。"
+                                       f"请把板块改为“{o.zh}”或“按表头自动判断”。",
+                                 f"The headers are those of a {o.en} sheet, but “{c.en}” was chosen. "
+                                 f"Choose “{o.en}” or “Detect from headers”."))
+    if best is not None and best[0] > 0:
+        n, r, key = best
+        got = {c.key for c, _, _ in _match_cells(key, _fill_right(head[r], r, sheet.merged)).values()}
+        missing = [c.header for c in contract.SECTORS[key].required if c.key not in got]
+        raise NoHeader(_m(lang, f"第 {r + 1} 行像是表头，但缺少必填列：{'、'.join(missing)}"
+                                f"（{contract.SECTORS[key].zh}板块）。请使用模板的表头。",
+                          f"Row {r + 1} looks like the header but lacks required column(s): {', '.join(missing)}."),
+                       score=n)
+    need = "；".join(f"{s.zh}：" + "、".join(c.zh for c in s.required)
+                    for s in (contract.SECTORS[k] for k in candidates))
+    raise NoHeader(_m(lang, f"在前 {HEAD_ROWS} 行里找不到表头。表头须包含必填列（{need}）。请下载模板对照填写。",
+                      f"No header row found in the first {HEAD_ROWS} rows; it must name the required columns. "
+                      "Please use the template."))
+
+
+def _finish(sheet: Sheet, head: list[list], key: str, matched: dict, rows: tuple[int, ...],
+            header_cells: list[str], lang: str) -> Layout:
+    """Column map with header-level problems; then a units row and a column-code row, in either order."""
+    lay = Layout(sheet.name, key, rows, {}, [_s(c) for c in header_cells], max(len(head[rows[0]]), 1))
+    used: dict[str, int] = {}
+    hrow = rows[0] + 1
+    for i, (col, factor, unit) in sorted(matched.items()):
+        written = lay.header_cells[i] if i < len(lay.header_cells) else col.header
+        if len(rows) == 2 and i < len(head[rows[1]]) and _s(head[rows[1]][i]) and \
+                norm(head[rows[1]][i]) not in _SUB_TOTAL_WORDS:
+            written = _s(head[rows[1]][i])
+        if col.key in used:
+            first = lay.columns[used[col.key]].written
+            lay.problems.append({"row": hrow, "column": written, "value": written,
+                                 "reason": _m(lang, f"与“{first}”是同一列，重复了", f"duplicates column “{first}”")})
+            continue
+        if factor is None:
+            units = "、".join(contract.UNIT_FACTORS.get(col.kind, {}))
+            lay.problems.append({"row": hrow, "column": written, "value": unit,
+                                 "reason": _m(lang, f"单位“{unit}”无法识别，可用：{units}（也可加“万”“千”）",
+                                              f"unknown unit “{unit}”; use one of {units}")})
+            continue
+        used[col.key] = i
+        lay.columns[i] = ColumnMap(col, factor, unit, written)
+    lay.ignored = [c for i, c in enumerate(lay.header_cells) if i not in matched and c and c != "None"
+                   and norm(c) not in SEQUENCE_HEADERS]
+    for _ in range(2):
+        r = lay.data_start
+        if r >= len(head):
+            break
+        if lay.units_row is None and _units_row(lay, head[r], lang):
+            lay.units_row = r
+        elif lay.code_row is None and _code_row(head[r]):
+            lay.code_row = r
+        else:
+            break
+    return lay
+
+
+def _unit_token(v: object) -> str:
+    return re.sub(r"^[(\[]|[)\]]$", "", re.sub(r"^(单位|计量单位)[:：]?", "", norm(v)))
+
+
+def _any_unit(token: str) -> bool:
+    return any(contract.unit_factor(k, token) is not None for k in NUMERIC)
+
+
+def _units_row(lay: Layout, cells: list, lang: str) -> bool:
+    """A row of units under the header (头, 元, 人, —): read as the columns' units."""
+    tokens = {i: _unit_token(v) for i, v in enumerate(cells) if _s(v)}
+    if not tokens or any(_is_number(cells[i]) for i in tokens):
+        return False
+    real = [i for i, t in tokens.items() if _any_unit(t)]
+    if not real or any(not (_any_unit(t) or t in PLACEHOLDERS or t in ("单位", "计量单位")) for t in tokens.values()):
+        return False
+    for i, t in tokens.items():
+        m = lay.columns.get(i)
+        if m is None or t in PLACEHOLDERS or t in ("单位", "计量单位") or m.column.kind not in NUMERIC:
+            continue
+        f = unit_factor(m.column, t)
+        if f is None:
+            lay.problems.append({"row": lay.data_start + 1, "column": m.written, "value": t,
+                                 "reason": _m(lang, f"单位行写的“{t}”不是“{m.column.zh}”能用的单位",
+                                              f"unit “{t}” does not fit “{m.column.en}”")})
+        elif m.unit and abs((m.factor or 0) - f) > 1e-12:
+            lay.problems.append({"row": lay.data_start + 1, "column": m.written, "value": t,
+                                 "reason": _m(lang, f"单位行写“{t}”，与表头的单位“{m.unit}”不一致，请改成一致后再上传",
+                                              f"unit row says “{t}”, the header “{m.unit}”")})
+        else:
+            m.factor, m.unit = f, t
+    return True
+
+
+def _code_row(cells: list) -> bool:
+    """A row of column codes (甲 乙 丙 1 2 3 …) under the header of a statistical form."""
+    tokens = [norm(v) for v in cells if _s(v)]
+    tokens = [t[:-2] if t.endswith(".0") else t for t in tokens]
+    if len(tokens) < 3 or not all(CODE_TOKEN.match(t) for t in tokens):
+        return False
+    nums = [int(t) for t in tokens if t.isdigit()]
+    return all(b == a + 1 for a, b in zip(nums, nums[1:], strict=False))
+
+
+# --- the body: which rows are data ------------------------------------------------------------
+
+def _per_unique(s: pd.Series, fn) -> np.ndarray:
+    """fn(text) on the distinct values only, spread back (a file has few distinct names)."""
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return np.zeros(len(s), dtype=bool)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if not len(uniques):
+        return np.zeros(len(s), dtype=bool)
+    hit = np.array([bool(fn(u)) if isinstance(u, str) else False for u in uniques] + [False])
+    return hit[np.where(codes >= 0, codes, len(uniques))]
+
+
+def blank(s: pd.Series) -> np.ndarray:
+    """Missing or only spaces."""
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.isna().to_numpy()
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if not len(uniques):
+        return np.ones(len(s), dtype=bool)
+    b = np.array([(not str(u).strip()) if isinstance(u, str) else False for u in uniques] + [True])
+    return b[np.where(codes >= 0, codes, len(uniques))]
+
+
+def is_total_text(v: str) -> bool:
+    return bool(TOTAL_RE.search(norm(v).rstrip(":：")))
+
+
+def is_footer_text(v: str) -> bool:
+    return bool(FOOTER_RE.match(norm(v)))
+
+
+@dataclass
+class RowKinds:
+    data: np.ndarray  # bool per body row
+    total: np.ndarray
+    subtotal: np.ndarray
+    after_footer_data: np.ndarray  # data-looking rows under a footer: refused
+
+
+def classify(lay: Layout, body: pd.DataFrame, rows: np.ndarray) -> RowKinds:
+    """Per body row: data, total (合计/小计 …), footer (and all below), or empty (blank, only a
+    序号, only formatting). Sets the layout's totals / footer / empty for the preview."""
+    n = len(body)
+    mapped = set(lay.columns)
+    keys = lay.by_key()
+    seq_cols = {i for i, h in enumerate(lay.header_cells) if norm(h) in SEQUENCE_HEADERS}
+    text_cols = [i for i, m in lay.columns.items() if m.column.kind in (MONTH, TEXT, CHOICE)]
+    total_cols = sorted(set(text_cols) | seq_cols | {0})
+    empty = np.ones(n, dtype=bool)
+    for i in mapped:
+        empty &= blank(body[f"c{i}"])
+    for i in range(body.shape[1]):
+        if i not in mapped and i not in seq_cols:
+            empty &= blank(body[f"c{i}"])
+    total = np.zeros(n, dtype=bool)
+    sub = np.zeros(n, dtype=bool)
+    for i in total_cols:
+        if i < body.shape[1]:
+            col = body[f"c{i}"]
+            total |= _per_unique(col, is_total_text)
+            sub |= _per_unique(col, lambda v: "小计" in norm(v))
+    footer = np.zeros(n, dtype=bool)
+    for i in range(body.shape[1]):
+        footer |= _per_unique(body[f"c{i}"], is_footer_text)
+    footer &= ~total
+    after = np.zeros(n, dtype=bool)
+    below_data = np.zeros(n, dtype=bool)
+    if footer.any():
+        first = int(np.flatnonzero(footer)[0])
+        lay.footer = int(rows[first])
+        after[first:] = True
+        key_cols = [keys[k] for k in ("month", "cooperative", "unit") if k in keys]
+        filled = np.ones(n, dtype=bool)
+        for i in key_cols:
+            filled &= ~blank(body[f"c{i}"])
+        below_data = after & ~footer & ~total & filled
+    data = ~empty & ~total & ~after
+    lay.totals = [int(r) for r in rows[total & ~after]]
+    lay.empty = int((empty & ~after).sum())
+    return RowKinds(data, total & ~after, sub & ~after, below_data)
+
+
+def fill_merged_down(lay: Layout, sheet: Sheet, body: pd.DataFrame, start: int, lang: str) -> list[dict]:
+    """A key or text cell merged down over several rows gives every covered row its value (a
+    cooperative's name beside all its farms); a number merged down cannot be split: a problem."""
+    problems = []
+    for (r0, c0), (r1, _c1) in sheet.merged:
+        if r1 <= r0 or r1 < start or c0 not in lay.columns:
+            continue
+        m = lay.columns[c0]
+        lo, hi = max(r0, start) - start, r1 - start
+        if m.column.kind in NUMERIC:
+            problems.append({"row": r0 + 1, "column": m.written, "value": "",
+                             "reason": _m(lang, f"第{r0 + 1}–{r1 + 1}行的这一列是合并单元格，数字无法分到各行；"
+                                                "请拆开合并、每行填写",
+                                          f"rows {r0 + 1}–{r1 + 1} of this column are merged; a number cannot be "
+                                          "split between rows")})
+            continue
+        if r0 < start:
+            continue
+        name = f"c{c0}"
+        if hi < len(body):
+            body.iloc[lo + 1:hi + 1, body.columns.get_loc(name)] = body.iloc[lo, body.columns.get_loc(name)]
+    return problems
