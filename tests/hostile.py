@@ -31,7 +31,8 @@ UNITS = ["D'1", "<b>D2</b>", f"[D3](http://{EVIL}/u)", "+D4", "-D5", "@D6"]
 VILLAGES = [f"[甲村](http://{EVIL}/v)", f"<a href='http://{EVIL}/v2'>乙村</a>", "=丙村"]
 ZONES = [f"<a href='http://{EVIL}/z'>一区</a>", "**二区**"]
 CROPS = [f'<a href="http://{EVIL}/c">西瓜</a>', "[山药](http://evil.example/y)"]
-FILENAME = f"[月报](http://{EVIL}/file)<img src=x onerror=alert(2)>.csv"
+# A browser sends a file name without folders (the store keeps only the last part after "/").
+FILENAME = f"[月报]({EVIL})<img src=x onerror=alert(2)>.csv"
 MONTHS = ["2023-11", "2023-12"]
 
 

@@ -74,7 +74,7 @@ def test_manager_ingests_own_file_and_the_user_is_recorded(demo_store):
 def test_undo_only_for_own_cooperative_and_the_user_is_recorded(demo_store):
     theirs = ingest.ingest(demo_store, other_file(), "jinyu.csv", Actor("boss", "admin"))
     mine = ingest.ingest(demo_store, own_file(), "mine.csv", MANAGER)
-    with pytest.raises(PermissionDenied, match=f"只能上报“{COOP}”的数据.*{OTHER}"):
+    with pytest.raises(PermissionDenied, match=f"只能撤销“{COOP}”的上传.*{OTHER}"):
         ingest.undo(demo_store, theirs.upload_id, MANAGER)
     with pytest.raises(PermissionDenied, match="只读账号"):
         ingest.undo(demo_store, mine.upload_id, Actor("li", "viewer"))
