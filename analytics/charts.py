@@ -14,11 +14,14 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import fmt, text
+from . import fmt, text, theme
 
-FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
-SECTOR_COLORS = {"duck": "#2E7D5B", "hog": "#C06C3E", "greenhouse": "#3C78B4", "total": "#555555"}
-PALETTE = ["#2E7D5B", "#C06C3E", "#3C78B4", "#B8A040", "#7A5AA8", "#4A9A9A", "#A04060", "#707070"]
+# Colours and fonts come from the one theme (analytics/theme.py) shared with the 汇报 views
+# and the deck; builders use the light palette's roles, the dark style recolours by role.
+FONT = theme.CHART_FONT
+_P = theme.LIGHT
+SECTOR_COLORS = _P.sectors
+PALETTE = list(_P.series)
 
 # DESIGN.md §6: typical yield per mu (kg) — a low–high band per crop.
 CROP_REFERENCE_KG_PER_MU = {"无籽西瓜": (3_000, 5_000), "山药": (2_000, 3_000),
@@ -36,16 +39,7 @@ def _L(lang: str, zh: str, en: str) -> str:
 
 
 def base_layout(fig: go.Figure, title: str, *, height: int = 380) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 17}},
-        font={"family": FONT, "size": 13},
-        template="plotly_white",
-        height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "y": -0.18, "x": 0},
-        separators=".,",
-    )
-    return fig
+    return theme.chart_layout(fig, title, height=height)
 
 
 def _month_axis(fig: go.Figure) -> None:
@@ -69,12 +63,12 @@ def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh") -> go.Figure:
 def money_trend(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     """Monthly revenue and cost as bars, profit as a line, in 万元."""
     fig = go.Figure()
-    for col, zh, en, color in (("revenue", "销售收入", "Revenue", "#9DC3B0"),
-                               ("cost", "成本", "Cost", "#E0B48F")):
+    for col, zh, en, color in (("revenue", "销售收入", "Revenue", _P.revenue),
+                               ("cost", "成本", "Cost", _P.cost)):
         fig.add_bar(x=df["month"], y=df[col] / 10_000, name=_L(lang, zh, en), marker_color=color,
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["profit"] / 10_000, name=_L(lang, "利润", "Profit"),
-                    mode="lines+markers", line={"color": "#1F4E3D", "width": 2.5},
+                    mode="lines+markers", line={"color": _P.profit, "width": 2.5},
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra></extra>")
     base_layout(fig, title)
     fig.update_layout(barmode="group")
@@ -109,7 +103,7 @@ def sector_split(values: dict[str, float], title: str, lang: str = "zh") -> go.F
     return fig
 
 
-def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = "#2E7D5B",
+def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = _P.accent,
                value_format: str = ",.0f", reference: float | None = None,
                reference_label: str = "") -> go.Figure:
     """Horizontal bars sorted by value, with an optional reference line."""
@@ -121,7 +115,7 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = "#2
     fig.update_yaxes(type="category")
     fig.update_xaxes(tickformat=value_format)
     if reference is not None:
-        fig.add_vline(x=reference, line_dash="dash", line_color="#A04040",
+        fig.add_vline(x=reference, line_dash="dash", line_color=_P.reference,
                       annotation_text=reference_label, annotation_position="top")
     return fig
 
@@ -129,7 +123,7 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = "#2
 def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     """Yield per mu per crop with the reference band of DESIGN.md §6."""
     fig = go.Figure(go.Bar(
-        x=_labels(df["group"]), y=df["yield_kg_per_mu"], marker_color="#3C78B4",
+        x=_labels(df["group"]), y=df["yield_kg_per_mu"], marker_color=_P.sectors["greenhouse"],
         name=_L(lang, "亩均产量", "Yield per mu"),
         text=[f"{v:,.0f}" for v in df["yield_kg_per_mu"]], textposition="outside",
         hovertemplate="%{x}<br>%{y:,.0f} " + _L(lang, "公斤/亩", "kg/mu") + "<extra></extra>"))
@@ -137,8 +131,8 @@ def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
         band = CROP_REFERENCE_KG_PER_MU.get(crop)
         if band:
             fig.add_shape(type="rect", xref="x", yref="y", x0=i - 0.45, x1=i + 0.45,
-                          y0=band[0], y1=band[1], fillcolor="rgba(46,125,91,0.12)",
-                          line={"color": "rgba(46,125,91,0.6)", "dash": "dot"}, layer="below")
+                          y0=band[0], y1=band[1], fillcolor=_P.band,
+                          line={"color": _P.band_line, "dash": "dot"}, layer="below")
     base_layout(fig, _L(lang, "各作物亩均产量与参考区间（公斤/亩）", "Yield per mu by crop vs reference (kg/mu)"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
@@ -150,10 +144,10 @@ def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     fig = go.Figure()
     groups = _labels(df["group"])
     fig.add_bar(x=groups, y=df["output_value_per_mu"], name=_L(lang, "亩均产值", "Output value per mu"),
-                marker_color="#9DC3B0", hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
+                marker_color=_P.pale, hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
     fig.add_bar(x=groups, y=df["profit_per_mu"], name=_L(lang, "亩均效益", "Profit per mu"),
-                marker_color="#2E7D5B", hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
-    fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color="#A04040",
+                marker_color=_P.accent, hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
+    fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color=_P.reference,
                   annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"),
                   annotation_position="top left")
     base_layout(fig, title)
@@ -166,13 +160,13 @@ def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
 def distribution(values: pd.Series, title: str, x_title: str, *, reference: float | None = None,
                  reference_label: str = "") -> go.Figure:
     """Histogram of a per-unit figure across units."""
-    fig = go.Figure(go.Histogram(x=values, nbinsx=40, marker_color="#3C78B4",
+    fig = go.Figure(go.Histogram(x=values, nbinsx=40, marker_color=_P.sectors["greenhouse"],
                                  hovertemplate="%{x}<br>%{y}<extra></extra>"))
     base_layout(fig, title)
     fig.update_xaxes(title=x_title, tickformat=",.0f")
     fig.update_yaxes(title="#")
     if reference is not None:
-        fig.add_vline(x=reference, line_dash="dash", line_color="#A04040",
+        fig.add_vline(x=reference, line_dash="dash", line_color=_P.reference,
                       annotation_text=reference_label)
     return fig
 
@@ -184,7 +178,7 @@ def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
         x=names, y=df["profit_per_mu"], marker_color=[SECTOR_COLORS[s] for s in df["sector"]],
         text=[f"{v:,.0f}" if pd.notna(v) else "" for v in df["profit_per_mu"]], textposition="outside",
         hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>"))
-    fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color="#A04040",
+    fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color=_P.reference,
                   annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"))
     base_layout(fig, _L(lang, "各板块每亩占地利润（元/亩）", "Profit per mu of land by sector (yuan/mu)"))
     fig.update_xaxes(type="category")
@@ -206,10 +200,10 @@ def progress_bars(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
               for s, m in zip(df["sector"], df["metric"])]
     share = [min(v, 1.5) * 100 if v is not None and pd.notna(v) else 0 for v in df["share"]]
     fig = go.Figure(go.Bar(x=share, y=labels, orientation="h",
-                           marker_color=["#2E7D5B" if s >= 100 else "#C9A227" for s in share],
+                           marker_color=[_P.good if s >= 100 else _P.short for s in share],
                            text=[f"{s:.0f}%" for s in share], textposition="auto",
                            hovertemplate="%{y}<br>%{x:.0f}%<extra></extra>"))
-    fig.add_vline(x=100, line_dash="dash", line_color="#555555")
+    fig.add_vline(x=100, line_dash="dash", line_color=_P.sectors["total"])
     base_layout(fig, _L(lang, "年度目标完成进度", "Progress against the year's targets"),
                 height=60 * len(df) + 120)
     fig.update_yaxes(type="category", autorange="reversed")
@@ -218,7 +212,7 @@ def progress_bars(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 
 
 def monthly_bar(df: pd.DataFrame, column: str, title: str, *, scale: float = 1.0,
-                color: str = "#3C78B4", value_format: str = ",.0f") -> go.Figure:
+                color: str = _P.sectors["greenhouse"], value_format: str = ",.0f") -> go.Figure:
     """One monthly figure as bars on a category month axis (e.g. harvest in tonnes)."""
     fig = go.Figure(go.Bar(x=df["month"], y=df[column] / scale, marker_color=color,
                            hovertemplate="%{x}<br>%{y:" + value_format + "}<extra></extra>"))

@@ -1,4 +1,4 @@
-"""Meeting material: chart PNGs (kaleido + Chromium) and the PPTX deck, from the KPI functions.
+"""Meeting material: stamped chart PNGs (kaleido + Chromium) and the PPTX deck.
 
 PNG rendering uses one persistent kaleido server per process, started on the first export
 (never at import: the pages and the test collection must not pay for a browser). Each
@@ -6,7 +6,12 @@ image then costs ~0.15–0.3 s. The server is one queue shared by every thread, 
 through a lock; a watchdog turns a dead or missing browser into a Chinese message instead
 of a hang.
 
-``python -m analytics pack --year 2022 --out 汇报.pptx`` builds the deck from the CLI.
+Every exported PNG carries a stamp band inside the image (period, filters, 数据截至, 来源,
+示例数据 where demo) and is named ``<主题>_<期间>_<数据截至>.png`` (:class:`Stamp`).
+
+The deck is :mod:`analytics.slides` drawn into PowerPoint: the same slides, boxes and theme as
+the 汇报 views, charts embedded at 2× their box. ``python -m analytics pack --year 2022 --out
+汇报.pptx [--lang en]`` builds it from the CLI.
 """
 
 from __future__ import annotations
@@ -22,20 +27,23 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import fmt, kpis, narrative
+from . import kpis, narrative, slides, theme
+from .slides import TOWNSHIP, as_of_label, source_label  # noqa: F401 - the pages' names for them
 
-TOWNSHIP = "济阳镇"
 # PowerPoint/WPS on the office's Windows machine has Microsoft YaHei; set it as the East
 # Asian font of every run so Chinese never falls back to a Latin face (or boxes).
-DECK_FONT = "Microsoft YaHei"
+DECK_FONT = theme.DECK_FONT
 PNG_FONT_FAMILY = "Noto Sans CJK SC"
 
 Progress = Callable[[float, str], None]
-#: size of the deck's chart images (layout px; ×2 for sharp slides)
-DECK_PNG = {"width": 760, "height": 440, "scale": 2.6}
+#: ``render(figure_dict, width, height, scale) -> PNG bytes``; the app passes a cached one
+Render = Callable[[dict, int, int, float], bytes]
+#: charts are embedded at twice the size of their box on the slide (sharp when projected)
+DECK_SCALE = 2
 
 
 class ExportUnavailable(RuntimeError):
@@ -167,14 +175,124 @@ def fig_to_png(fig: Any, *, width: int = 1200, height: int | None = None, scale:
         return _render(fig_dict, opts)
 
 
-def figs_to_zip(figs: dict[str, Any], *, progress: Progress | None = None) -> bytes:
-    """A ZIP with one PNG per figure, named after the chart."""
+def render_png(fig_dict: dict, width: int, height: int, scale: float) -> bytes:
+    """The plain :data:`Render`: :func:`fig_to_png` at that size."""
+    return fig_to_png(fig_dict, width=width, height=height, scale=scale)
+
+
+# --- the stamp of every exported image ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stamp:
+    """What an exported chart says about itself: period, filters, 数据截至, source, demo.
+
+    ``scope`` is the filters in words ("合作社：兴旺种鸭专业合作社"), plain text; empty for
+    the whole park.
+    """
+
+    period: kpis.Period
+    as_of: dict
+    demo: bool
+    lang: str = "zh"
+    scope: str = ""
+
+    def text(self) -> str:
+        """'2022年 ｜ 数据截至 2023年12月 ｜ 来源：示例数据（…） ｜ 济阳镇园区生产看板'."""
+        zh = self.lang == "zh"
+        parts = [self.period.label(self.lang)] + ([self.scope] if self.scope else [])
+        parts += [as_of_label(self.as_of, self.lang, upload=False),
+                  ("来源：" if zh else "Source: ") + source_label(self.demo, self.lang),
+                  f"{TOWNSHIP}园区生产看板" if zh else f"{slides.TOWNSHIP_EN} park dashboard"]
+        return " ｜ ".join(parts)
+
+    def file_name(self, topic: str, ext: str = "png") -> str:
+        """``<主题>_<期间>_<数据截至>.png``, safe on Windows."""
+        return safe_filename(slides.chart_file_stem(topic, self.period, self.as_of, self.lang)) + f".{ext}"
+
+
+@lru_cache(maxsize=8)
+def _stamp_font(size: int) -> Any:
+    """A CJK face for the stamp band (the one kaleido uses on Debian; YaHei on Windows)."""
+    from PIL import ImageFont
+
+    candidates: list[tuple[str, int]] = []
+    if shutil.which("fc-match"):
+        try:
+            # fontconfig's own tool from PATH, fixed arguments
+            query = ["fc-match", "-f", "%{file}|%{index}", "Noto Sans CJK SC:lang=zh-cn"]
+            out = subprocess.run(query, capture_output=True, text=True, timeout=10).stdout  # noqa: S603, S607
+            if "|" in out:
+                path, index = out.rsplit("|", 1)
+                candidates.append((path, int(index or 0)))
+        except (OSError, subprocess.SubprocessError, ValueError):
+            pass
+    candidates += [("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+                   ("C:/Windows/Fonts/msyh.ttc", 0), ("/System/Library/Fonts/PingFang.ttc", 0)]
+    for path, index in candidates:
+        if Path(path).exists():
+            try:
+                return ImageFont.truetype(path, size, index=index)
+            except OSError:
+                continue
+    raise ExportUnavailable("无法生成图片：本机缺少中文字体（fonts-noto-cjk），图中的中文会显示成方块。"
+                            "请让管理员运行 make system-deps。")
+
+
+#: the stamp band under an exported chart, in layout px (× the PNG's scale)
+STAMP_BAND, STAMP_FONT, STAMP_PAD = 30, 13, 12
+
+
+def stamp_png(png: bytes, stamp: Stamp, *, scale: float = 2, palette: theme.Palette = theme.LIGHT) -> bytes:
+    """The chart with a band below it carrying the stamp line; the 示例数据 mark in red.
+
+    The band is part of the image (it survives any copy and paste); a text wider than the
+    image is shortened in the middle, never cut at the end where 数据截至 and 来源 are.
+    """
+    from PIL import Image, ImageDraw
+
+    chart = Image.open(io.BytesIO(png)).convert("RGB")
+    w, h = chart.size
+    band = round(STAMP_BAND * scale)
+    out = Image.new("RGB", (w, h + band), palette.background)
+    out.paste(chart, (0, 0))
+    draw = ImageDraw.Draw(out)
+    draw.line([(0, h), (w, h)], fill=palette.rule, width=max(1, round(scale)))
+    font = _stamp_font(round(STAMP_FONT * scale))
+    pad = round(STAMP_PAD * scale)
+    text = stamp.text()
+    demo_mark = "示例数据" if stamp.demo else ""
+    room = w - 2 * pad - (font.getlength(demo_mark) + pad if demo_mark else 0)
+    while font.getlength(text) > room and len(text) > 8:
+        mid = len(text) // 2
+        text = text[: mid - 1] + "…" + text[mid + 1:]
+        text = text.replace("……", "…")
+    y = h + band // 2
+    draw.text((pad, y), text, font=font, fill=palette.muted, anchor="lm")
+    if demo_mark:
+        draw.text((w - pad, y), demo_mark, font=font, fill=palette.demo, anchor="rm")
+    buf = io.BytesIO()
+    out.save(buf, "PNG", optimize=False)
+    return buf.getvalue()
+
+
+def chart_png(fig: Any, stamp: Stamp, *, width: int = 1200, height: int | None = None, scale: float = 2) -> bytes:
+    """An exported chart: the figure rendered as PNG with the stamp band inside the image."""
+    return stamp_png(fig_to_png(fig, width=width, height=height, scale=scale), stamp, scale=scale)
+
+
+def figs_to_zip(figs: dict[str, Any], stamp: Stamp, *, progress: Progress | None = None,
+                stamps: dict[str, Stamp] | None = None) -> bytes:
+    """A ZIP with one stamped PNG per figure, each named ``<主题>_<期间>_<数据截至>.png``.
+
+    ``stamps`` gives a chart its own stamp (e.g. a chart over every year on a page of one year).
+    """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:  # PNGs are compressed already
         for i, (name, fig) in enumerate(figs.items()):
             if progress:
                 progress(i / max(len(figs), 1), name)
-            zf.writestr(f"{safe_filename(name)}.png", fig_to_png(fig))
+            own = (stamps or {}).get(name, stamp)
+            zf.writestr(own.file_name(name), chart_png(fig, own))
     if progress:
         progress(1.0, "")
     return buf.getvalue()
@@ -187,159 +305,28 @@ def safe_filename(name: str) -> str:
     return cleaned or "chart"
 
 
-# --- the figures of the meeting material --------------------------------------------------------
-
-@dataclass(frozen=True)
-class MeetingChart:
-    section: str  # duck / hog / greenhouse / per_mu
-    name: str     # file name and registry key
-    fig: Any
-
-
-SECTIONS = ("duck", "hog", "greenhouse", "per_mu")
-
-
-def meeting_figures(call: narrative.Call, period: kpis.Period, lang: str = "zh",
-                    sections: tuple[str, ...] = SECTIONS) -> list[MeetingChart]:
-    """The charts the presentation page and the deck show, from the KPI functions.
-
-    ``call`` is ``ui.common.q`` in the app or :func:`narrative.kpi_caller` elsewhere.
-    """
-    from . import charts
-
-    L = (lambda zh, en: zh) if lang == "zh" else (lambda zh, en: en)  # noqa: E731
-    out: list[MeetingChart] = []
-    for sector in ("duck", "hog"):
-        if sector not in sections:
-            continue
-        m = call("monthly", sector, period)
-        if m.empty:
-            continue
-        name = fmt.sector_name(sector, lang)
-        out.append(MeetingChart(sector, L(f"{name}_月末存栏", f"{name}_stock"),
-                                charts.stock_trend(m, sector, lang)))
-        title = L(f"{name}月度收入、成本与利润（万元）", f"{name}: monthly revenue, cost, profit")
-        out.append(MeetingChart(sector, L(f"{name}_月度收支", f"{name}_money"),
-                                charts.money_trend(m, title, lang)))
-    if "greenhouse" in sections:
-        crops = call("per_mu_by", "crop", period)
-        if not crops.empty:
-            title = L("各作物亩均产值与亩均效益（元/亩）", "Output value and profit per mu by crop")
-            out.append(MeetingChart("greenhouse", L("大棚_各作物亩均", "greenhouse_per_mu_by_crop"),
-                                    charts.per_mu_grouped(crops, title, lang)))
-            out.append(MeetingChart("greenhouse", L("大棚_亩产与参考", "greenhouse_yield_vs_reference"),
-                                    charts.crop_yield_vs_reference(crops, lang)))
-    if "per_mu" in sections:
-        cross = call("cross_sector_per_mu", period)
-        if not cross.empty:
-            out.append(MeetingChart("per_mu", L("各板块亩均对比", "per_mu_by_sector"),
-                                    charts.cross_sector(cross, lang)))
-    return out
-
-
-def for_slides(fig: Any) -> Any:
-    """A copy of a figure with type large enough for a half-slide picture."""
-    out = type(fig)(fig)
-    out.update_layout(font={"size": 16}, title={"font": {"size": 20}}, height=DECK_PNG["height"])
-    return out
-
-
-# --- 口径 and stamps shared by the page and the deck -------------------------------------------
-
-def source_label(demo: bool, lang: str = "zh") -> str:
-    if demo:
-        return "示例数据（演示程序生成，非真实统计）" if lang == "zh" else "示例数据 (demo data, not real)"
-    return "各合作社上报的月度报表" if lang == "zh" else "monthly reports uploaded by the cooperatives"
-
-
-def as_of_label(as_of: dict, lang: str = "zh") -> str:
-    """'数据截至 2023年12月（最近上传 2024-01-05 10:12）' from kpis.data_as_of."""
-    m, up = as_of.get("latest_month"), as_of.get("last_upload")
-    if lang == "zh":
-        text = f"数据截至 {int(m[:4])}年{int(m[5:])}月" if m else "数据截至 —（尚无数据）"
-        return text + (f"（最近上传 {up}）" if up else "")
-    text = f"Data as of {m}" if m else "Data as of — (no data yet)"
-    return text + (f" (last upload {up})" if up else "")
 
 
 # --- the deck ------------------------------------------------------------------------------------
 
-def sector_lines(facts: narrative.Facts, lang: str = "zh") -> dict[str, list[tuple[str, str]]]:
-    """Per sector the (label, value) lines of the deck and the presentation page.
-
-    Formatted with analytics.fmt, exactly as the dashboard pages show them.
-    """
-    k = facts.kpis
-    d, h, g, t = k["duck"], k["hog"], k["greenhouse"], k["total"]
-    zh = lang == "zh"
-
-    def lab(z: str, e: str) -> str:
-        return z if zh else e
-
-    def n(x: float, uz: str, ue: str) -> str:
-        return fmt.count(x, uz, ue, lang)
-
-    def yoy_line(sector: str, key: str) -> list[tuple[str, str]]:
-        change = narrative.yoy(facts, sector, key)
-        label = lab(f"{fmt.metric_name(key)}同比", f"{fmt.metric_name(key, 'en')} YoY")
-        return [(label, fmt.pct(change))] if change is not None else []
-
-    mu = lab(" 亩", " mu")
-    return {
-        "duck": [(lab("种鸭棚", "Sheds"), n(d["units"], "棚", " sheds")),
-                 (lab("存栏", "Stock"), n(d["stock"], "羽", " birds")),
-                 (lab("产蛋", "Eggs"), n(d["eggs"], "枚", " eggs")),
-                 (lab("销售收入", "Revenue"), fmt.money(d["revenue"], lang)),
-                 (lab("净利润", "Profit"), fmt.money(d["profit"], lang))] + yoy_line("duck", "profit")
-                + [(lab("带动就业", "Jobs"), n(d["jobs"], "人", " people"))],
-        "hog": [(lab("养猪户", "Farms"), n(h["units"], "户", " farms")),
-                (lab("存栏", "Stock"), n(h["stock"], "头", " head")),
-                (lab("能繁母猪", "Sows"), n(h["sows"], "头", " head")),
-                (lab("出栏", "Marketed"), n(h["sold_head"], "头", " head")),
-                (lab("利润", "Profit"), fmt.money(h["profit"], lang))] + yoy_line("hog", "profit")
-               + [(lab("带动就业", "Jobs"), n(h["jobs"], "人", " people"))],
-        "greenhouse": [(lab("大棚", "Plots"), n(g["units"], "个", " plots")),
-                       (lab("面积", "Area"), fmt.thousands(g["area_mu"], 1) + mu),
-                       (lab("销售收入", "Revenue"), fmt.money(g["revenue"], lang)),
-                       (lab("利润", "Profit"), fmt.money(g["profit"], lang)),
-                       (lab("亩均效益", "Profit per mu"), fmt.per_mu(g["profit_per_mu"], lang))]
-                      + yoy_line("greenhouse", "profit_per_mu")
-                      + [(lab("带动就业", "Jobs"), n(g["jobs"], "人", " people"))],
-        "total": [(lab("流转土地", "Land"), fmt.thousands(facts.land_mu, 1) + mu),
-                  (lab("养殖小区", "Breeding zones"), n(facts.zones, "个", "")),
-                  (lab("总收入", "Revenue"), fmt.money(t["revenue"], lang)),
-                  (lab("总利润", "Profit"), fmt.money(t["profit"], lang)),
-                  (lab("带动就业", "Jobs"), n(t["jobs"], "人", " people"))],
-    }
+def slide_figure(deck: slides.Deck, slide: slides.Slide, style: theme.Style | None = None) -> dict | None:
+    """The figure dict of a slide's chart, sized to its box and drawn in ``style``."""
+    if slide.chart is None:
+        return None
+    return theme.for_slide(deck.charts[slide.chart], slide.chart_box, style or theme.STYLES["light"])
 
 
-def per_mu_lines(cross: Any, lang: str = "zh") -> list[str]:
-    """One line per sector of kpis.cross_sector_per_mu, plus how land is counted."""
-    lines = []
-    for r in cross.itertuples():
-        name = fmt.sector_name(r.sector, lang)
-        if lang == "zh":
-            lines.append(f"{name}：每亩占地利润 {fmt.per_mu(r.profit_per_mu)}"
-                         f"（{fmt.thousands(r.land_mu, 1)} 亩，{r.units:,} 个单元）")
-        else:
-            lines.append(f"{name}: profit per mu of land {fmt.per_mu(r.profit_per_mu, 'en')} "
-                         f"({fmt.thousands(r.land_mu, 1)} mu, {r.units:,} units)")
-    lines.append("大棚按种植面积计；种鸭、生猪按填报了占地的棚舍/养殖户计。" if lang == "zh" else
-                 "Greenhouses on their area; ducks and hogs on the land of units that report it.")
-    return lines
-
-
-def _set_run(run: Any, size: float, *, bold: bool = False, color: tuple[int, int, int] | None = None) -> None:
+def _set_run(run: Any, size_px: float, *, bold: bool = False, color: str | None = None) -> None:
     from pptx.dml.color import RGBColor
     from pptx.oxml.ns import qn
     from pptx.util import Pt
 
     f = run.font
-    f.size = Pt(size)
+    f.size = Pt(size_px * theme.PT_PER_PX)
     f.bold = bold
     f.name = DECK_FONT  # a:latin
     if color:
-        f.color.rgb = RGBColor(*color)
+        f.color.rgb = RGBColor(*theme.rgb(color))
     rpr = run._r.get_or_add_rPr()
     for tag in ("a:ea", "a:cs"):
         el = rpr.find(qn(tag))
@@ -350,72 +337,83 @@ def _set_run(run: Any, size: float, *, bold: bool = False, color: tuple[int, int
         el.set("typeface", DECK_FONT)
 
 
-class _Deck:
-    """A 16:9 python-pptx presentation with the few shapes the deck needs."""
+@dataclass(frozen=True)
+class Line:
+    """One paragraph of a deck text box."""
 
-    W, H = 13.333, 7.5
-    DARK = (0x1F, 0x4E, 0x3D)
-    GREY = (0x66, 0x66, 0x66)
+    text: str
+    size: float  # design px
+    color: str
+    bold: bool = False
 
-    def __init__(self, footer: str) -> None:
+
+class _Pptx:
+    """A 16:9 python-pptx presentation drawn in the design px of :mod:`analytics.theme`."""
+
+    def __init__(self) -> None:
         from pptx import Presentation
-        from pptx.util import Emu, Inches
+        from pptx.util import Emu
 
         self.prs = Presentation()
-        self.prs.slide_width, self.prs.slide_height = Emu(12_192_000), Emu(6_858_000)  # 16:9, as PowerPoint
-        self.footer = footer
-        self.Inches = Inches
+        self.prs.slide_width = Emu(theme.SLIDE_W * theme.EMU_PER_PX)   # 12,192,000: PowerPoint's 16:9
+        self.prs.slide_height = Emu(theme.SLIDE_H * theme.EMU_PER_PX)  # 6,858,000
+        self.palette = theme.LIGHT
 
-    def text(self, slide: Any, x: float, y: float, w: float, h: float, lines: list[str] | str,
-             size: float = 18, *, bold: bool = False, color: tuple[int, int, int] | None = None,
-             center: bool = False) -> Any:
-        from pptx.enum.text import PP_ALIGN
+    @staticmethod
+    def emu(px: float) -> Any:
+        from pptx.util import Emu
 
-        inch = self.Inches
-        box = slide.shapes.add_textbox(inch(x), inch(y), inch(w), inch(h))
-        tf = box.text_frame
-        tf.word_wrap = True
-        for i, line in enumerate([lines] if isinstance(lines, str) else lines):
-            p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
-            if center:
-                p.alignment = PP_ALIGN.CENTER
-            run = p.add_run()
-            run.text = line
-            _set_run(run, size, bold=bold, color=color)
-        return box
+        return Emu(round(px * theme.EMU_PER_PX))
 
-    def slide(self, title: str | None = None) -> Any:
+    def slide(self) -> Any:
         s = self.prs.slides.add_slide(self.prs.slide_layouts[6])  # blank
-        if title:
-            self.text(s, 0.5, 0.3, self.W - 1, 0.8, title, 30, bold=True, color=self.DARK)
-        self.text(s, 0.5, self.H - 0.5, self.W - 1, 0.35, self.footer, 10, color=self.GREY)
+        fill = s.background.fill
+        fill.solid()
+        from pptx.dml.color import RGBColor
+
+        fill.fore_color.rgb = RGBColor(*theme.rgb(self.palette.background))
         return s
 
-    def cards(self, slide: Any, y: float, pairs: list[tuple[str, str]], per_row: int = 4) -> float:
-        """Label-over-value figures in rows of ``per_row``; returns the y below them."""
-        w = (self.W - 1.2) / per_row
-        for i, (label, value) in enumerate(pairs):
-            x, row_y = 0.6 + (i % per_row) * w, y + (i // per_row) * 0.8
-            self.text(slide, x, row_y, w, 0.3, label, 13, color=self.GREY)
-            self.text(slide, x, row_y + 0.26, w, 0.45, value, 20, bold=True, color=self.DARK)
-        return y + 0.8 * -(-len(pairs) // per_row)
+    def rect(self, slide: Any, box: theme.Box, color: str) -> Any:
+        from pptx.dml.color import RGBColor
+        from pptx.enum.shapes import MSO_SHAPE
 
-    def picture(self, slide: Any, png: bytes, x: float, y: float, w: float) -> None:
-        inch = self.Inches
-        slide.shapes.add_picture(io.BytesIO(png), inch(x), inch(y), width=inch(w))
+        shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, self.emu(box.x), self.emu(box.y),
+                                       self.emu(box.w), self.emu(box.h))
+        shape.fill.solid()
+        shape.fill.fore_color.rgb = RGBColor(*theme.rgb(color))
+        shape.line.fill.background()
+        shape.shadow.inherit = False
+        return shape
 
-    def table(self, slide: Any, x: float, y: float, w: float, rows: list[list[str]],
-              size: float = 16) -> None:
-        inch = self.Inches
-        shape = slide.shapes.add_table(len(rows), len(rows[0]), inch(x), inch(y), inch(w),
-                                       inch(0.5 * len(rows)))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                cell = shape.table.cell(r, c)
-                cell.text = ""
-                run = cell.text_frame.paragraphs[0].add_run()
-                run.text = value
-                _set_run(run, size, bold=(r == 0 or c == 0))
+    def text(self, slide: Any, box: theme.Box, lines: list[Line], *, align: str = "left",
+             line_height: float = theme.SLIDE_TYPE.line_height, gap: float = 0.0, name: str = "") -> Any:
+        """A text box exactly on ``box``: no insets, wrapping on, exact line spacing (as the views)."""
+        from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+        from pptx.util import Pt
+
+        shape = slide.shapes.add_textbox(self.emu(box.x), self.emu(box.y), self.emu(box.w), self.emu(box.h))
+        if name:
+            shape.name = name
+        tf = shape.text_frame
+        tf.word_wrap = True
+        tf.auto_size = MSO_AUTO_SIZE.NONE
+        tf.vertical_anchor = MSO_ANCHOR.TOP
+        tf.margin_left = tf.margin_right = tf.margin_top = tf.margin_bottom = 0
+        for i, line in enumerate(lines):
+            p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+            p.alignment = {"left": PP_ALIGN.LEFT, "right": PP_ALIGN.RIGHT, "center": PP_ALIGN.CENTER}[align]
+            p.line_spacing = Pt(line.size * theme.PT_PER_PX * line_height)
+            if gap and i < len(lines) - 1:
+                p.space_after = Pt(line.size * theme.PT_PER_PX * gap)
+            run = p.add_run()
+            run.text = line.text
+            _set_run(run, line.size, bold=line.bold, color=line.color)
+        return shape
+
+    def picture(self, slide: Any, box: theme.Box, png: bytes) -> Any:
+        return slide.shapes.add_picture(io.BytesIO(png), self.emu(box.x), self.emu(box.y),
+                                        self.emu(box.w), self.emu(box.h))
 
     def bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -423,7 +421,52 @@ class _Deck:
         return buf.getvalue()
 
 
+def _draw_cover(out: _Pptx, deck: slides.Deck, slide: slides.Slide) -> None:
+    p, t, b = out.palette, theme.SLIDE_TYPE, theme.BOXES
+    s = out.slide()
+    out.rect(s, b["cover_band"], p.accent)
+    title = f"{TOWNSHIP}{slide.title}" if deck.lang == "zh" else f"{slides.TOWNSHIP_EN} Township: {slide.title.lower()}"
+    out.text(s, b["cover_title"], [Line(title, t.cover, p.title, True)], align="center", line_height=1.2,
+             name="title")
+    out.text(s, b["cover_sub"], [Line(slides.cover_subtitle(deck), t.cover_sub, p.text)], align="center")
+    out.text(s, b["cover_date"], [Line(slides.cover_date(deck), t.cover_note, p.muted)], align="center")
+    out.text(s, b["cover_asof"], [Line(slides.cover_as_of(deck), t.figure_note, p.muted)], align="center",
+             name="stamp")
+    if deck.demo:
+        out.text(s, b["cover_demo"], [Line(slides.demo_note(deck), t.cover_note, p.demo, True)], align="center")
+
+
+def _draw_slide(out: _Pptx, deck: slides.Deck, slide: slides.Slide, png: bytes | None, problem: str) -> None:
+    p, t, b = out.palette, theme.SLIDE_TYPE, theme.BOXES
+    s = out.slide()
+    out.rect(s, b["bar"], p.accent)
+    out.text(s, b["title"], [Line(slide.title, t.title, p.title, True)], line_height=1.25, name="title")
+    out.text(s, b["kicker"], [Line(deck.kicker, t.kicker, p.muted)], align="right")
+    for i, fig in enumerate(slide.figures):
+        lines = [Line(fig.label, t.figure_label, p.muted), Line(fig.value, t.figure, p.figure, True)]
+        if fig.note:
+            lines.append(Line(fig.note, t.figure_note, p.up if fig.trend > 0 else p.down if fig.trend < 0 else p.muted))
+        out.text(s, slides.figure_box(i), lines, line_height=1.2, name=f"figure {i + 1}")
+    if slide.chart is not None and png is not None:
+        out.picture(s, slide.chart_box, png).name = f"chart {slide.key}"
+    elif slide.chart is not None or slide.chart_note:
+        note = problem if slide.chart is not None else slide.chart_note
+        out.text(s, slide.chart_box, [Line(note, t.list, p.muted)], align="center")
+    if slide.body:
+        box, size, _ = slides.body_layout(slide, t)
+        body = slide.body
+        if slide.key == "paragraph":
+            body = ("\u3000\u3000" + body[0],)  # the report's two-character indent
+        out.text(s, box, [Line(x, size, p.text) for x in body], gap=0.4, name="body")
+    out.rect(s, b["rule"], p.rule)
+    head, defs = deck.stamp(slide)
+    size = slides.stamp_size(deck, slide, t)
+    out.text(s, b["stamp"], [Line(head, size, p.muted), Line(defs, size, p.muted)], line_height=1.4, name="stamp")
+    out.text(s, b["page"], [Line(deck.page_label(slide), t.page, p.muted)], align="right", name="page number")
+
+
 def _memo(call: narrative.Call) -> narrative.Call:
+    """Each (function, arguments) computed once per deck, however often the slides ask."""
     seen: dict[tuple, Any] = {}
 
     def cached(fn_name: str, *args: Any) -> Any:
@@ -435,95 +478,39 @@ def _memo(call: narrative.Call) -> narrative.Call:
     return cached
 
 
-SECTION_TITLES = {"duck": "种鸭养殖", "hog": "生猪养殖", "greenhouse": "大棚种植", "per_mu": "亩均效益对比"}
+def build_deck(source: kpis.Cursor | narrative.Call, period: kpis.Period, *, demo: bool, lang: str = "zh",
+               exact: bool = False, progress: Progress | None = None, charts: bool = True,
+               today: date | None = None, render: Render | None = None) -> bytes:
+    """The meeting deck (PPTX bytes, 16:9) — the 汇报 views as slides.
 
-
-def build_deck(cur: kpis.Cursor, period: kpis.Period, *, demo: bool, progress: Progress | None = None,
-               charts: bool = True, today: date | None = None) -> bytes:
-    """The meeting deck (PPTX bytes, 16:9): title, KPIs, one slide per sector with its charts,
-    per-mu comparison, the report paragraph, 口径 and source.
-
-    ``progress(fraction, message)`` is called as it goes; ``charts=False`` leaves the images
-    out (for quick checks). Every figure comes from :mod:`analytics.kpis` via the same
-    :class:`narrative.Facts` as the paragraph.
+    ``source`` is a cursor (the CLI) or a ``call(fn_name, *args)`` into ``analytics.kpis``
+    (the page's cached ``ui.common.q``, so the deck reuses what the pages computed); either
+    way each KPI query runs at most once for the deck. ``render`` turns a figure dict into PNG
+    (the page passes its cached renderer, so charts already drawn for the views are reused).
+    ``exact`` writes the paragraph with exact figures (the page's 精确/概数 choice);
+    ``charts=False`` leaves the images out (quick checks). ``progress(fraction, message)``
+    is called as it goes. Raises ExportUnavailable / ExportError (Chinese) from rendering.
     """
     report = progress or (lambda f, m: None)
     report(0.0, "计算指标")
-    call = _memo(narrative.kpi_caller(cur))  # the slides ask for some figures twice
-    facts = narrative.gather(call, period)
-    as_of = kpis.data_as_of(cur)
-    plabel = period.label("zh")
-    footer = f"{TOWNSHIP} · {plabel} · {as_of_label(as_of)} · 来源：{source_label(demo)}"
-    deck = _Deck(footer)
-    lines = sector_lines(facts)
-    figs = meeting_figures(call, period) if charts else []
-    steps = len(figs) + 4
-    done = 0
-
-    def step(msg: str) -> None:
-        nonlocal done
-        done += 1
-        report(min(done / steps, 0.99), msg)
-
+    call = _memo(source if callable(source) else narrative.kpi_caller(source))
+    deck = slides.build(call, period, lang=lang, demo=demo, exact=exact, today=today)
+    render = render or render_png
+    with_charts = [s for s in deck.slides if s.chart is not None] if charts else []
+    steps = len(with_charts) + 2
     pngs: dict[str, bytes] = {}
-    for chart in figs:
-        step(f"生成图表：{chart.name}")
-        pngs[chart.name] = fig_to_png(for_slides(chart.fig), **DECK_PNG)
-
-    step("排版幻灯片")
-    today = today or date.today()
-    s = deck.slide()
-    deck.text(s, 0.8, 2.2, deck.W - 1.6, 1.2, f"{TOWNSHIP}园区生产情况汇报", 44, bold=True,
-              color=deck.DARK, center=True)
-    deck.text(s, 0.8, 3.5, deck.W - 1.6, 0.7, f"{plabel}（{period.label_from} 至 {period.label_to}）",
-              24, center=True)
-    deck.text(s, 0.8, 4.3, deck.W - 1.6, 0.6, f"{today.year}年{today.month}月{today.day}日", 20,
-              center=True, color=deck.GREY)
-    if demo:
-        deck.text(s, 0.8, 5.1, deck.W - 1.6, 0.6, "示例数据：本材料数字由演示程序生成，并非真实统计", 18,
-                  center=True, color=(0xB0, 0x30, 0x30))
-
-    s = deck.slide(f"主要指标 · {plabel}")
-    k = facts.kpis
-    rows = [["板块", "单元数", "存栏 / 面积", "利润", "利润同比", "带动就业"]]
-    for sector, unit_word in (("duck", "棚"), ("hog", "户"), ("greenhouse", "个")):
-        b = k[sector]
-        stock = fmt.count(b["stock"], fmt.STOCK_UNIT[sector][0]) if sector in fmt.STOCK_UNIT else \
-            f"{fmt.thousands(b['area_mu'], 1)} 亩"
-        rows.append([fmt.sector_name(sector), f"{b['units']:,} {unit_word}", stock, fmt.money(b["profit"]),
-                     fmt.pct(narrative.yoy(facts, sector, "profit")), f"{b['jobs']:,} 人"])
-    rows.append(["合计", "", "", fmt.money(k["total"]["profit"]), "", f"{k['total']['jobs']:,} 人"])
-    deck.table(s, 0.6, 1.4, deck.W - 1.2, rows, 18)
-    deck.text(s, 0.6, 4.5, deck.W - 1.2, 0.4, "全镇", 16, bold=True, color=deck.DARK)
-    deck.cards(s, 4.95, lines["total"], per_row=5)
-
-    for sector in ("duck", "hog", "greenhouse"):
-        step(f"排版：{SECTION_TITLES[sector]}")
-        s = deck.slide(f"{SECTION_TITLES[sector]} · {plabel}")
-        if not k[sector]["units"]:
-            deck.text(s, 0.6, 1.5, deck.W - 1.2, 1, "所选期间没有该板块的上报数据。", 20)
-            continue
-        below = deck.cards(s, 1.15, lines[sector])
-        mine = [c for c in figs if c.section == sector]
-        for i, chart in enumerate(mine[:2]):
-            deck.picture(s, pngs[chart.name], 0.5 + i * 6.2, below + 0.1, 6.1)
-
-    s = deck.slide(f"亩均效益对比 · {plabel}")
-    cross = call("cross_sector_per_mu", period)
-    deck.text(s, 0.6, 1.3, 5.0, 4.5, per_mu_lines(cross), 16)
-    for chart in (c for c in figs if c.section == "per_mu"):
-        deck.picture(s, pngs[chart.name], 5.8, 1.3, 7.0)
-
-    step("写入报告段落")
-    s = deck.slide("工作报告表述")
-    deck.text(s, 0.8, 1.4, deck.W - 1.6, 4.8, narrative.compose(facts), 22)
-
-    s = deck.slide("口径与数据来源")
-    defs = [f"{zh}：{text}" for zh, text, _ in narrative.DEFINITIONS.values()]
-    defs += [f"数据来源：{source_label(demo)}", as_of_label(as_of),
-             f"统计期间：{period.label_from} 至 {period.label_to}；范围：全镇（不受页面筛选影响）"]
-    deck.text(s, 0.6, 1.2, deck.W - 1.2, 5.6, defs, 15)
-
-    data = deck.bytes()
+    for i, slide in enumerate(with_charts):
+        report((i + 1) / steps, f"生成图表：{deck.chart_names[slide.key]}")
+        box = slide.chart_box
+        pngs[slide.key] = render(slide_figure(deck, slide), box.w, box.h, DECK_SCALE)
+    report((len(with_charts) + 1) / steps, "排版幻灯片")
+    out = _Pptx()
+    problem = "" if charts else "（图表未生成）"
+    for slide in deck.slides:
+        if slide.key == "cover":
+            _draw_cover(out, deck, slide)
+        else:
+            _draw_slide(out, deck, slide, pngs.get(slide.key), problem)
+    data = out.bytes()
     report(1.0, "完成")
     return data

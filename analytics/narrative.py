@@ -4,24 +4,29 @@ The seed report's sentence (全镇流转土地4500多亩，养殖小区5个，�
 净利润600余万元，带动200多人就业，…) is rebuilt for any period, in Chinese or English,
 rounded the report's way or with exact figures.
 
-Rounding rule of the report (余/多), :func:`report_number`:
+Rounding rule of the report (余/多), :func:`report_number` — one style, kept everywhere:
+the figure is cut down to its leading digits and 余/多 says "and some more" (390余万元, never
+近400万元, which would overstate).
 
 1. A missing figure (None/NaN) gives None: its clause is left out, never written as 0.
 2. The value is first rounded to a whole number N (the report has no fractions).
-3. Scale: N ≥ 1亿 (100,000,000) is written in 亿, N ≥ 100,000 in 万 (60余万羽, 600余万元);
+3. Keep as few leading digits of N as allowed, dropping the rest (truncate, never round up).
+   Keeping k digits is allowed when what is dropped is
+   a. at most 10% of N (:data:`MAX_UNDERSTATEMENT`): the report may understate, never by more
+      than a tenth (3,940,000 → 390余万元, not 300余万元; 245 → 240多人, not 200多人), and
+   b. at most half a unit of the last kept digit: 余 means "a little more", so a figure nearer
+      the next number up keeps another digit (99 → 99, not 90余; 9,888 → 9888, not 9000余).
+   If no cut is allowed the figure is written exactly. So most counts under 100 come out
+   exact (27 → 27个, 99 → 99人); 21 → 20余个 and 5,420 → 5000余元 are cut.
+4. If nothing non-zero was dropped the figure is exact and gets no 余/多 (100人, 10000头,
+   3,900,000.14 元 → 390万元: fen do not make a 余).
+5. Scale: N ≥ 1亿 (100,000,000) is written in 亿, N ≥ 100,000 in 万 (60余万羽, 600余万元);
    10,000–99,999 stay plain, like the report's "存栏生猪10000头".
-4. Keep the leading ``digits`` significant digits of N and drop the rest (truncate, never
-   round up: a report may understate, not overstate). ``digits`` is 1 for amounts — stock,
-   money, people, 亩均效益 (6,230,000 → 600余万元, 213 → 200多人, 5,420 → 5000余元) — and 2 for
-   counts of facilities and land (165 → 160余棚, 2,530 → 2500余个, 4,720 → 4700多亩).
-5. A leading digit 1 keeps one digit more, because truncating 1x to 1 loses up to half
-   (165 → 160余, 10,459 → 10000余, 19 → 10余 by rule 6; 1,900 → 1900多, not 1000多).
-6. At least one digit is dropped whenever N has two or more (24 → 20余个, 99 → 90余),
-   and a one-digit N is written exactly (5个).
-7. If nothing non-zero was dropped the figure is exact and gets no 余/多 (100人, 1000亩,
-   6,000,000 → 600万元, 10000头, 0头).
-8. 余/多 goes between the number and 万 (60余万羽), as the report writes it, and after 亿
-   (2亿余元); negative values keep their sign (the paragraph says 亏损 instead).
+6. 余/多 goes between the number and 万 (60余万羽), as the report writes it, and after 亿
+   (2.3亿余元); negative values keep their sign (the paragraph says 亏损 instead).
+
+The seed report's figures come out of this rule: 165 → 160余棚, 621,363 → 60余万羽,
+6,420,000 → 600余万元, 213 → 200多人, 2,530 → 2500余个, 5,420 → 5000余元, 4,520 → 4500多亩.
 
 ``exact=True`` writes the figures themselves: counts as whole numbers, money in 万元 with two
 decimals, per-mu in whole 元, land in 亩 with one decimal.
@@ -36,8 +41,8 @@ from typing import Any
 
 from . import contract, kpis
 
-#: how many leading digits each kind of figure keeps (rule 4)
-AMOUNT, FACILITY = 1, 2
+#: the most a report figure may understate the true one (rule 3a)
+MAX_UNDERSTATEMENT = 0.10
 
 WAN, YI = 10_000, 100_000_000
 
@@ -46,22 +51,28 @@ def _missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def truncate(x: float, digits: int = AMOUNT) -> tuple[int, bool]:
-    """The report's base figure of ``x`` and whether anything was dropped (rules 2, 4–7).
+def truncate(x: float) -> tuple[int, bool]:
+    """The report's base figure of ``x`` and whether anything was dropped (rules 2–4).
 
     >>> truncate(621_363)
     (600000, True)
-    >>> truncate(165, FACILITY)
-    (160, True)
+    >>> truncate(3_940_000)
+    (3900000, True)
+    >>> truncate(99)
+    (99, False)
     """
     n = abs(int(round(x)))
-    width = len(str(n))
-    keep = digits + (1 if str(n)[0] == "1" else 0)
-    keep = max(1, min(keep, width - 1)) if width > 1 else 1
-    step = 10 ** (width - keep)
-    base = n // step * step
     sign = -1 if x < 0 else 1
-    return sign * base, base != n
+    width = len(str(n))
+    for keep in range(1, width):
+        step = 10 ** (width - keep)
+        base = n // step * step
+        dropped = n - base
+        if dropped == 0:
+            return sign * base, False
+        if dropped <= MAX_UNDERSTATEMENT * n and 2 * dropped <= step:
+            return sign * base, True
+    return sign * n, False
 
 
 def _scale(n: int, wan: bool) -> tuple[int, str, str]:
@@ -78,8 +89,7 @@ def _mantissa(base: int, div: int) -> str:
     return f"{v:.0f}" if v == int(v) else f"{v:g}"
 
 
-def report_number(x: float | None, unit: str = "", *, digits: int = AMOUNT, more: str = "余",
-                  wan: bool = True) -> str | None:
+def report_number(x: float | None, unit: str = "", *, more: str = "余", wan: bool = True) -> str | None:
     """A figure the way the report writes it: 621,363 羽 → '60余万羽'.
 
     ``more`` is '余' or '多' (the report uses both: 200多人, 300余人); ``wan=False`` keeps
@@ -87,7 +97,7 @@ def report_number(x: float | None, unit: str = "", *, digits: int = AMOUNT, more
     """
     if _missing(x):
         return None
-    base, dropped = truncate(float(x), digits)
+    base, dropped = truncate(float(x))
     div, scale, _ = _scale(base, wan)
     m = _mantissa(base, div)
     tail = more if dropped else ""
@@ -96,11 +106,11 @@ def report_number(x: float | None, unit: str = "", *, digits: int = AMOUNT, more
     return f"{m}{tail}{scale}{unit}"
 
 
-def report_number_en(x: float | None, unit: str = "", *, digits: int = AMOUNT) -> str | None:
+def report_number_en(x: float | None, unit: str = "") -> str | None:
     """The English form of :func:`report_number`: 621,363 → 'over 600,000'."""
     if _missing(x):
         return None
-    base, dropped = truncate(float(x), digits)
+    base, dropped = truncate(float(x))
     a = abs(base)
     if a >= 1_000_000:
         text = f"{a / 1_000_000:g} million"
@@ -152,9 +162,17 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
               "breeding zones with duck or hog reports"),
     "yoy": ("同比", "与上年相同月份比较；上年无数据或为亏损时不列",
             "against the same months a year earlier; left out without a positive base"),
-    "rounding": ("余/多", "报告表述按首位有效数字截取，不向上取整（160余棚、60余万羽、600余万元）",
-                 "report figures keep the leading digits and truncate, never round up"),
+    "rounding": ("余/多", "报告表述截取前几位数字，不向上取整；少报不超过10%，舍去部分不超过末位的一半，"
+                         "否则多留一位（160余棚、60余万羽、600余万元、390余万元）",
+                 "report figures keep the leading digits and never round up; they understate by at most "
+                 "10% and drop at most half a unit of the last digit kept, else keep one digit more"),
 }
+
+
+#: the English names of DEFINITIONS' keys
+DEFINITION_NAMES_EN = {"units": "Units", "stock": "Stock", "profit": "Profit", "jobs": "Jobs",
+                       "profit_per_mu": "Profit per mu", "land": "Land", "zones": "Breeding zones",
+                       "yoy": "Year on year", "rounding": "Report figures"}
 
 
 # --- the facts one paragraph (and one deck) is written from ---------------------------------
@@ -201,10 +219,12 @@ def gather_from_cursor(cur: kpis.Cursor, period: kpis.Period) -> Facts:
 def yoy(facts: Facts, sector: str, key: str) -> float | None:
     """Year-on-year change of one figure, None where the previous period has no data.
 
+    ``sector`` is a sector key or ``'total'`` (the park's revenue, cost, profit, jobs).
+
     Only between two positive figures: a percentage between a loss and a profit (or two
     losses) reads backwards in a report sentence, so the paragraph leaves it out.
     """
-    if facts.previous is None or not facts.previous[sector].get("units"):
+    if facts.previous is None or (sector != "total" and not facts.previous[sector].get("units")):
         return None
     now, before = facts.kpis[sector].get(key), facts.previous[sector].get(key)
     if _missing(now) or _missing(before) or now <= 0 or before <= 0:
@@ -241,10 +261,10 @@ def _crops(facts: Facts) -> list[str]:
 
 
 def _zh(facts: Facts, exact: bool) -> str:
-    def n(x, unit="", *, digits=AMOUNT, more="余", kind="count", wan=True):
+    def n(x, unit="", *, more="余", kind="count", wan=True):
         if exact:
             return exact_number(x, unit, kind=kind)
-        return report_number(x, unit, digits=digits, more=more, wan=wan)
+        return report_number(x, unit, more=more, wan=wan)
 
     def profit(word: str, x: float) -> str:
         if x < 0:
@@ -254,14 +274,14 @@ def _zh(facts: Facts, exact: bool) -> str:
     k = facts.kpis
     head: list[str] = []
     if facts.land_mu:
-        land = n(facts.land_mu, "亩", digits=FACILITY, more="多", kind="land", wan=False)
+        land = n(facts.land_mu, "亩", more="多", kind="land", wan=False)
         head.append(f"全镇流转土地{land}")
     if facts.zones:
         head.append(f"养殖小区{facts.zones}个")
     parts: list[str] = []
     d = k["duck"]
     if d["units"]:
-        parts.append(f"养殖种鸭{n(d['units'], '棚', digits=FACILITY)}{n(d['stock'], '羽')}")
+        parts.append(f"养殖种鸭{n(d['units'], '棚')}{n(d['stock'], '羽')}")
         parts.append(profit("净利润", d["profit"]) + _yoy_zh(yoy(facts, "duck", "profit")))
         if d["jobs"]:
             parts.append(f"带动{n(d['jobs'], '人', more='多')}就业")
@@ -274,7 +294,7 @@ def _zh(facts: Facts, exact: bool) -> str:
             parts.append(f"带动{n(h['jobs'], '人', more='多')}就业")
     g = k["greenhouse"]
     if g["units"]:
-        types = [f"{name}{n(facts.gh_types[t], '个', digits=FACILITY)}"
+        types = [f"{name}{n(facts.gh_types[t], '个')}"
                  for t, name in (("温室", "温室大棚"), ("塑料大棚", "塑料大棚")) if facts.gh_types.get(t)]
         if types:
             parts.append("发展" + "、".join(types))
@@ -297,10 +317,10 @@ def _zh(facts: Facts, exact: bool) -> str:
 
 
 def _en(facts: Facts, exact: bool) -> str:
-    def n(x, unit="", *, digits=AMOUNT, kind="count"):
+    def n(x, unit="", *, kind="count"):
         if exact:
             return exact_number_en(x, unit, kind=kind)
-        return report_number_en(x, unit, digits=digits)
+        return report_number_en(x, unit)
 
     def money(x: float) -> str:
         return exact_number_en(x, kind="money") if exact else report_number_en(x, "yuan")
@@ -309,7 +329,7 @@ def _en(facts: Facts, exact: bool) -> str:
     sentences: list[str] = []
     head = []
     if facts.land_mu:
-        land = n(facts.land_mu, "mu", digits=FACILITY, kind="land")
+        land = n(facts.land_mu, "mu", kind="land")
         head.append(f"the park holds {land} of transferred land")
     if facts.zones:
         head.append(f"{facts.zones} breeding zones")
@@ -317,7 +337,7 @@ def _en(facts: Facts, exact: bool) -> str:
         sentences.append(" in ".join(head) if len(head) == 1 else f"{head[0]} and {head[1]}")
     d = k["duck"]
     if d["units"]:
-        s = (f"breeder ducks: {n(d['units'], 'sheds', digits=FACILITY)} with {n(d['stock'], 'birds')}, "
+        s = (f"breeder ducks: {n(d['units'], 'sheds')} with {n(d['stock'], 'birds')}, "
              f"net {'loss' if d['profit'] < 0 else 'profit'} of {money(abs(d['profit']))}"
              + _yoy_en(yoy(facts, "duck", "profit")))
         if d["jobs"]:
@@ -333,7 +353,7 @@ def _en(facts: Facts, exact: bool) -> str:
         sentences.append(s)
     g = k["greenhouse"]
     if g["units"]:
-        types = [f"{n(facts.gh_types[t], name, digits=FACILITY)}"
+        types = [f"{n(facts.gh_types[t], name)}"
                  for t, name in (("温室", "greenhouses"), ("塑料大棚", "plastic tunnels"))
                  if facts.gh_types.get(t)]
         s = "protected crops: " + (" and ".join(types) if types else f"{g['units']} plots")

@@ -73,4 +73,4 @@ else:
         "last_month": t("最近上报月份", "Last month reported"), "units": t("单元数", "Units")}),
         hide_index=True, width="stretch")
 
-page_downloads(t("总览", "overview"))  # PNG per chart and a ZIP, rendered on click
+page_downloads(t("总览", "overview"), period, filters)  # PNG per chart and a ZIP, rendered on click

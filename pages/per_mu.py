@@ -65,4 +65,5 @@ table = df.rename(columns={"group": name, "plots": t("大棚数", "Plots"), "are
 st.dataframe(table.style.format(precision=0, thousands=","), width="stretch", hide_index=True)
 st.caption(DEF + " " + fmt.sector_name("greenhouse", L))
 
-page_downloads(t("亩均对比", "per_mu"))  # PNG per chart and a ZIP, rendered on click
+page_downloads(t("亩均对比", "per_mu"), period, filters,
+               periods={f"亩均对比-按{GROUPS[by][0]}": group_period})  # PNG per chart and a ZIP, rendered on click

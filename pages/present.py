@@ -1,41 +1,26 @@
-"""汇报 Presentation view: 16:9 screens for slides, the report paragraph, the deck and PNGs.
+"""汇报 Presentation mode: the meeting deck as views, one screen each.
 
-No sidebar, no controls above the views; each view carries its title, period, 数据截至,
-source and 口径, so a screenshot goes into a slide without cropping. Period: ?year=2022 or
-?from=2023-01&to=2023-06, else the sidebar filter's choice, else the latest complete year.
-Figures are whole-park (the sidebar's cooperative/village filters do not apply), the same
-as ``python -m analytics kpis``.
+Each view is one slide of the deck (:mod:`analytics.slides`): 16:9, letterboxed into the
+window (1366×768, 1920×1080, full screen, a phone), never scrolled, with its title, at most three
+figures, one chart and the stamp line (period · 数据截至 · 来源 · 口径 · 示例数据) inside; its outer
+element has the class ``park-slide``. ← → (or PageUp/PageDown, or the buttons at the bottom
+right) step through the views; 大屏 switches to the dark wall-screen style; 全部 shows every view
+for printing (one per A4 landscape page). Below the view: the paragraph to copy with the
+精确/概数 choice (the deck uses it too), the deck and the chart PNGs.
+
+Link: ?year=2022 or ?from=2023-01&to=2023-06, &view=duck, &style=dark, &figures=exact. Without a
+period: the sidebar filter's choice, else the latest complete year. Figures are whole-park (the
+sidebar's cooperative/village filters do not apply), the same as ``python -m analytics kpis``.
 """
-
-import html
 
 import streamlit as st
 
-from analytics import export, fmt, kpis, narrative
+from analytics import kpis, slides, theme
 from analytics.text import md
-from ui.common import is_demo, lang, metric, no_data, q, show_chart, t
-from ui.export import deck_download, page_downloads
+from ui.common import LANG_KEY, is_demo, lang, no_data, q, t
+from ui.export import deck_download, page_downloads, slide_png
 
-PERIOD_KEY = "_present_period"
-
-st.html("""<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
-[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"] {display: none !important;}
-[data-testid="stMainBlockContainer"] {padding: 1rem 2rem 3rem 2rem; max-width: 100%;}
-[class*="st-key-pv_"] {aspect-ratio: 16 / 9; padding: 1.6rem 2.2rem 1rem 2.2rem; background: #fff;
-  border: 1px solid #d9e2dc; border-radius: 6px; margin-bottom: 2.5rem; justify-content: flex-start;}
-[class*="st-key-pv_"] > div:last-child {margin-top: auto;}
-[class*="st-key-pv_"] h1 {font-size: 2.4rem; padding: 0 0 .2rem 0; color: #1F4E3D;}
-[class*="st-key-pv_"] h3 {font-size: 1.6rem; color: #1F4E3D;}
-[class*="st-key-pv_"] [data-testid="stMetricValue"] {font-size: 2.3rem;}
-[class*="st-key-pv_"] [data-testid="stMetricLabel"] p {font-size: 1.15rem;}
-.st-key-pv_paragraph p.report {font-size: 1.75rem; line-height: 2.1; text-indent: 2em; color: #222;
-  margin: .6rem 0;}
-.pv-lines {font-size: 1.25rem; color: #222; line-height: 1.9;}
-.pv-lines b {color: #1F4E3D; font-weight: 600;}
-.pv-demo {color: #B03030; font-weight: 600;}
-.pv-stamp {font-size: .95rem; color: #555; border-top: 1px solid #d9e2dc; padding-top: .45rem;}
-</style>""")
+PERIOD_KEY, VIEW_KEY, STYLE_KEY, FIGURES_KEY = "_present_period", "_present_view", "_present_style", "_present_figures"
 
 
 def resolve_period() -> kpis.Period | None:
@@ -68,125 +53,125 @@ def resolve_period() -> kpis.Period | None:
     return period
 
 
+def _remember(key: str, param: str, default: str, allowed: tuple[str, ...]) -> str:
+    """A choice kept in the session and in the link (?view=…), the link winning on arrival."""
+    ss, qp = st.session_state, st.query_params
+    if key not in ss:
+        ss[key] = qp.get(param) if qp.get(param) in allowed else default
+    if ss[key] not in allowed:
+        ss[key] = default
+    return ss[key]
+
+
+def _set(key: str, param: str, value: str) -> None:
+    st.session_state[key] = value
+    st.query_params[param] = value
+
+
+def _switch_language() -> None:
+    new = "en" if lang() == "zh" else "zh"
+    st.session_state[LANG_KEY] = new
+    st.session_state["_lang_toggle"] = new == "en"  # the sidebar's switch, so it agrees
+
+
 period = resolve_period()
 if period is None:
     no_data()
     st.stop()
 L = lang()
-facts = narrative.gather(q, period)
-k = facts.kpis
-as_of = export.as_of_label(q("data_as_of"), L)
-source = export.source_label(is_demo(), L)
-plabel = period.label(L)
-if not any(k[s]["units"] for s in ("duck", "hog", "greenhouse")):
-    st.warning(t(f"{plabel}没有上报数据。可在链接里换一个期间，如 ?year={q('available_years')[-1]:d}。",
-                 f"No reports for {plabel}. Try another period, e.g. ?year={q('available_years')[-1]:d}."))
+figures = _remember(FIGURES_KEY, "figures", "report", ("report", "exact"))
+style = theme.style(_remember(STYLE_KEY, "style", "light", tuple(theme.STYLES)))
+deck = slides.build(q, period, lang=L, demo=is_demo(), exact=figures == "exact")
+keys = [s.key for s in deck.slides]
+view = _remember(VIEW_KEY, "view", keys[0], (*keys, "all"))
+at = keys.index(view) if view in keys else 0
+
+palette = style.palette
+st.html(f"""<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"] {{display: none !important;}}
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{background: {palette.letterbox};}}
+[data-testid="stMainBlockContainer"] {{padding: 0 !important; max-width: 100% !important;}}
+[data-testid="stMainBlockContainer"] .stElementContainer:has(> .stHtml > style:only-child) {{display: none;}}
+.park-slide {{margin-top: max(0px, calc((100vh - 56.25vw) / 2)) !important;}}
+.pv-all .park-slide {{margin-bottom: 2rem !important;}}
+.st-key-present_nav {{position: fixed; right: .8rem; bottom: .8rem; z-index: 999990; width: auto !important;
+  background: rgba(250, 250, 250, .92); border: 1px solid #ccd6d1; border-radius: .5rem; padding: .25rem .4rem;
+  opacity: 0; transition: opacity .2s; gap: .3rem; align-items: center;}}
+.st-key-present_nav:hover, .st-key-present_nav:focus-within {{opacity: 1;}}
+.st-key-present_nav p {{margin: 0; font-size: .85rem; color: #444; white-space: nowrap;}}
+.st-key-pv_prev2, .st-key-pv_next2 {{display: none !important;}}
+.st-key-present_material {{background: #fff; max-width: 1100px; margin: 2rem auto 3rem auto; padding: 1.5rem 2rem;
+  border-radius: .5rem; color: #222;}}
+@media print {{
+  .st-key-present_nav, .st-key-present_material {{display: none !important;}}
+  .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stMainBlockContainer"] {{
+    overflow: visible !important; height: auto !important; position: static !important; background: #fff !important;}}
+  .park-slide {{margin: 0 !important;}}
+}}
+{slides.css(style)}
+</style>""")  # text-safe: CSS from the theme's constants, no user text
 
 
-def stamp(*keys: str) -> None:
-    """数据截至, 来源 and the 口径 of the figures in the view, as its last line."""
-    defs = "；".join(f"{d[0]}：{d[1]}" if L == "zh" else f"{d[0]}: {d[2]}"
-                    for d in (narrative.DEFINITIONS[key] for key in keys))
-    src = f'<span class="pv-demo">{html.escape(source)}</span>' if is_demo() else html.escape(source)
-    st.html(f'<div class="pv-stamp">{html.escape(as_of)} ｜ {t("来源", "Source")}：{src}<br>'
-            f'{t("口径", "Definitions")}：{html.escape(defs)}</div>')
+def show(slide: slides.Slide) -> None:
+    png, problem = slide_png(deck, slide, style) if slide.chart is not None else (None, "")
+    st.html(slides.to_html(deck, slide, style, png, problem))  # text-safe: to_html escapes every text it places
 
 
-def view(key: str, title_zh: str, title_en: str):
-    box = st.container(key=f"pv_{key}")
-    box.title(f"{t(title_zh, title_en)} · {plabel}", anchor=False)  # text-safe: titles checked at view() calls
-    return box
+if view == "all":
+    with st.container(key="pv_all_views"):
+        st.html('<div class="pv-all"></div>')
+        for s in deck.slides:
+            show(s)
+else:
+    show(deck.slides[at])
 
+with st.container(key="present_nav", horizontal=True):
+    last = len(keys) - 1
+    if view == "all":
+        st.button(t("放映", "Slides"), key="pv_play", icon=":material/slideshow:",
+                  on_click=_set, args=(VIEW_KEY, "view", keys[0]))
+    else:
+        prev_key, next_key = keys[max(at - 1, 0)], keys[min(at + 1, last)]
+        st.button("‹", key="pv_prev", shortcut="Left", disabled=at == 0, help=t("上一屏 (←)", "Previous (←)"),
+                  on_click=_set, args=(VIEW_KEY, "view", prev_key))
+        st.markdown(f"{at + 1} / {len(keys)}")
+        st.button("›", key="pv_next", shortcut="Right", disabled=at == last, help=t("下一屏 (→)", "Next (→)"),
+                  on_click=_set, args=(VIEW_KEY, "view", next_key))
+        # presentation clickers send PageUp / PageDown
+        st.button("‹", key="pv_prev2", shortcut="PageUp", disabled=at == 0, on_click=_set,
+                  args=(VIEW_KEY, "view", prev_key))
+        st.button("›", key="pv_next2", shortcut="PageDown", disabled=at == last, on_click=_set,
+                  args=(VIEW_KEY, "view", next_key))
+        st.button(t("全部", "All"), key="pv_all", icon=":material/print:",
+                  help=t("显示全部页面，可打印（每页一屏，A4 横向）", "Every view, for printing (one per A4 landscape page)"),
+                  on_click=_set, args=(VIEW_KEY, "view", "all"))
+    dark = style.key == "dark"
+    st.button(t("标准", "Light") if dark else t("大屏", "Wall"), key="pv_style", icon=":material/contrast:",
+              help=t("大屏：深色背景、大号数字", "Wall screen: dark background, large figures"),
+              on_click=_set, args=(STYLE_KEY, "style", "light" if dark else "dark"))
+    st.button("EN" if L == "zh" else "中文", key="pv_lang", on_click=_switch_language)
 
-def big(fig, height: int = 470):
-    """Larger type and a fixed height so the charts fill a 16:9 view."""
-    fig.update_layout(height=height, font={"size": 15}, title={"font": {"size": 19}})
-    return fig
-
-
-def lines_html(pairs: list[tuple[str, str]]) -> None:
-    st.html('<div class="pv-lines">' + "　".join(f"<b>{html.escape(a)}</b> {html.escape(b)}"
-                                                for a, b in pairs) + "</div>")
-
-
-def sector_metrics(sector: str, rows: list[tuple[str, str, str, float | None]]) -> None:
-    st.subheader(fmt.sector_name(sector, L), anchor=False)
-    for zh, en, value, change in rows:
-        metric(t(zh, en), value, change)
-
-
-with view("kpis", f"{export.TOWNSHIP}园区生产情况", "Park production at a glance"):
-    d, h, g, tot = k["duck"], k["hog"], k["greenhouse"], k["total"]
-    c = st.columns(4, gap="large")
-    with c[0]:
-        sector_metrics("duck", [
-            ("种鸭棚数", "Duck sheds", f"{d['units']:,}", None),
-            ("种鸭存栏", "Duck stock", fmt.count(d["stock"], "羽", " birds", L), None),
-            ("种鸭净利润", "Duck profit", fmt.money(d["profit"], L), narrative.yoy(facts, "duck", "profit")),
-            ("种鸭带动就业", "Duck jobs", fmt.count(d["jobs"], "人", " people", L), None)])
-    with c[1]:
-        sector_metrics("hog", [
-            ("养猪户", "Hog farms", f"{h['units']:,}", None),
-            ("生猪存栏", "Hog stock", fmt.count(h["stock"], "头", " head", L), None),
-            ("生猪利润", "Hog profit", fmt.money(h["profit"], L), narrative.yoy(facts, "hog", "profit")),
-            ("生猪带动就业", "Hog jobs", fmt.count(h["jobs"], "人", " people", L), None)])
-    with c[2]:
-        sector_metrics("greenhouse", [
-            ("大棚数", "Greenhouses", f"{g['units']:,}", None),
-            ("种植面积", "Area", f"{fmt.thousands(g['area_mu'], 0)} {t('亩', 'mu')}", None),
-            ("亩均效益", "Profit per mu", fmt.per_mu(g["profit_per_mu"], L),
-             narrative.yoy(facts, "greenhouse", "profit_per_mu")),
-            ("大棚带动就业", "Greenhouse jobs", fmt.count(g["jobs"], "人", " people", L), None)])
-    with c[3]:
-        st.subheader(t("全镇", "Township"), anchor=False)
-        metric(t("流转土地", "Land"), f"{fmt.thousands(facts.land_mu, 0)} {t('亩', 'mu')}")
-        metric(t("养殖小区", "Breeding zones"), f"{facts.zones}")
-        metric(t("总利润", "Total profit"), fmt.money(tot["profit"], L))
-        metric(t("带动就业", "Jobs"), fmt.count(tot["jobs"], "人", " people", L))
-    stamp("units", "stock", "profit", "jobs", "profit_per_mu", "land")
-
-figs = export.meeting_figures(q, period, L)
-lines = export.sector_lines(facts, L)
-for section, zh, en, keys in (("duck", "种鸭养殖", "Breeder ducks", ("stock", "profit", "jobs")),
-                              ("hog", "生猪养殖", "Hogs", ("stock", "profit", "jobs")),
-                              ("greenhouse", "大棚种植", "Greenhouses", ("profit_per_mu", "jobs"))):
-    mine = [f for f in figs if f.section == section]
-    if not mine:
-        continue
-    with view(section, zh, en):
-        lines_html(lines[section])
-        for col, chart in zip(st.columns(len(mine)), mine):
-            with col:
-                show_chart(big(chart.fig), chart.name, "")
-        stamp(*keys)
-
-cross_figs = [f for f in figs if f.section == "per_mu"]
-if cross_figs:
-    with view("per_mu", "亩均效益对比", "Per-mu comparison"):
-        left, right = st.columns([2, 3], gap="large")
-        with left:
-            *figures, note = export.per_mu_lines(q("cross_sector_per_mu", period), L)
-            st.html('<div class="pv-lines">' + "<br>".join(html.escape(x) for x in figures)
-                    + f'<br><small style="color:#555">{html.escape(note)}</small></div>')
-        with right:
-            show_chart(big(cross_figs[0].fig, 540), cross_figs[0].name, "")
-        stamp("profit_per_mu", "land")
-
-with view("paragraph", "工作报告表述", "Report paragraph"):
-    text = narrative.compose(facts, lang=L)
-    st.html(f'<p class="report">{html.escape(text)}</p>')
-    stamp("rounding", "yoy", "land", "zones")
-
-st.divider()
-st.subheader(t("会后材料", "Material for the meeting"), anchor=False)
-exact = st.toggle(t("精确数字（不按“余/多”取整）", "Exact figures (no rounding)"), key="_present_exact")
-st.caption(t("复制下面的段落（右上角复制按钮）：", "Copy the paragraph (copy button at the top right):"))
-st.code(narrative.compose(facts, lang=L, exact=exact), language=None, wrap_lines=True)
-deck_download(period)
-page_downloads(t("汇报", "presentation"))
-st.caption(t(f"链接带上期间即可直接打开本页，例如 ?year={period.start.year} 或 "
-             f"?from={period.label_from}&to={period.label_to}",
-             f"Open this view for a period with ?year={period.start.year} or "
-             f"?from={period.label_from}&to={period.label_to}"))
-st.page_link("pages/overview.py", label=t("退出汇报视图，回到总览", "Leave the presentation view"),
-             icon=":material/arrow_back:")
+with st.container(key="present_material"):
+    st.subheader(t("会后材料", "Material for the meeting"), anchor="material")
+    st.caption(t("放映：← → 键翻页（翻页笔的 PageUp/PageDown 也可），鼠标移到右下角显示按钮；F11 全屏。每一屏都可直接截图。",
+                 "Slides: ← → (or a clicker's PageUp/PageDown) step through the views; the buttons appear at "
+                 "the bottom right under the mouse; F11 for full screen. Any view can be screenshot as it is."))
+    choices = {"report": t("概数（余/多）", "Report style"), "exact": t("精确数字", "Exact figures")}
+    st.segmented_control(t("报告段落与汇报 PPT 的数字", "Figures in the paragraph and the deck"), list(choices),
+                         key=FIGURES_KEY, format_func=choices.get,
+                         on_change=lambda: st.query_params.__setitem__("figures", st.session_state[FIGURES_KEY]
+                                                                       or "report"))
+    paragraph = next(s for s in deck.slides if s.key == "paragraph").body[0]
+    st.caption(t("复制下面的段落（右上角复制按钮）：", "Copy the paragraph (copy button at the top right):"))
+    st.code(paragraph, language=None, wrap_lines=True)
+    deck_download(period, exact=figures == "exact")
+    page_downloads(t("汇报", "presentation"), period,
+                   figs={deck.chart_names[key]: fig for key, fig in deck.charts.items()})
+    st.caption(t(f"链接带上期间即可直接打开本页，例如 ?year={period.start.year} 或 "
+                 f"?from={period.label_from}&to={period.label_to}；加 &view=duck 打开某一屏，&style=dark 为大屏样式。",
+                 f"Open this view for a period with ?year={period.start.year} or "
+                 f"?from={period.label_from}&to={period.label_to}; add &view=duck for one view, &style=dark for the "
+                 "wall-screen style."))
+    st.page_link("pages/overview.py", label=t("退出汇报视图，回到总览", "Leave the presentation view"),
+                 icon=":material/arrow_back:")

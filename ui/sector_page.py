@@ -111,4 +111,4 @@ def render(sector: str) -> None:
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     st.caption(cap + t("；口径：存栏取各单元期末值；收入、成本按月累加；就业取月用工峰值。",
                        "; stock is each unit's last value; revenue and cost summed; jobs = peak workers."))
-    page_downloads(zh)  # PNG per chart and a ZIP, rendered on click
+    page_downloads(zh, period, filters)  # PNG per chart and a ZIP, rendered on click
