@@ -1046,6 +1046,10 @@ def commit(store: Store, p: Parsed, actor: Actor | None) -> UploadResult:
         uid = cur.execute("SELECT nextval('upload_seq')").fetchall()[0][0]
         n_new, n_replaced = _write_records(cur, s, p.frame, uid)
         new_coops, n_units = _write_registry(cur, p, s, uid)
+        # Scale (issue 12): declare what this upload wrote, after records and registry, so
+        # the commit refreshes only its units' rollups and its (sector, cooperative, month)
+        # cache versions (analytics/db.py Store.records_changed).
+        store.records_changed(cur, s.key, uid)
         cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by, n_rows, n_new,
                                             n_replaced, months, status, stored_path)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?)""",
@@ -1138,6 +1142,9 @@ def undo(store: Store, upload_id: int, actor: Actor | None, *, lang: str = "zh")
                                        "又修改了同样的记录。请先撤销后来的上传。",
                                  f"Cannot undo upload {upload_id}: later {'; '.join(blockers)} changed the same "
                                  "records. Undo those first."))
+        # Scale (issue 12): declare what this undo removes, before removing it, so the commit
+        # refreshes only those units' rollups and cache versions (Store.records_changed).
+        store.records_changed(cur, s.key, upload_id)
         cols = ", ".join(contract.record_columns(s))
         n = cur.execute(f"DELETE FROM {s.table} WHERE upload_id = ?", [upload_id]).fetchall()[0][0]
         restored = cur.execute(f"""INSERT INTO {s.table} ({cols}, upload_id)

@@ -10,15 +10,31 @@
 - area_mu of a plot: the largest area it reported in the period, never summed over months.
 - per mu: yield / area, revenue / area, profit / area; livestock per-mu uses land_mu of the
   units that have one (numerator and denominator over the same units).
+- land (流转土地, ``total.land_mu``): greenhouse area plus the land_mu of livestock units.
 
 The dashboard pages, the report paragraph and the slides all call these functions.
+
+How it is computed (one definition, three layers, every layer SQL):
+1. a *chunk* is what one unit did over some months: sums of the flows, peak workers and
+   area, the stock (and crop, type) of its last month that reported one, with that month.
+   A record is a one-month chunk (:func:`_record_chunks`);
+2. chunks *merge* associatively (:func:`_merge`): sums add, peaks take the max, "last"
+   values take the one with the latest month. ``unit_year_<sector>`` is the merge of a
+   unit's record chunks per year, kept on write (:func:`rebuild_rollups`,
+   :func:`refresh_rollups`); a period's per-unit rows are the merge of its whole years'
+   rollup rows and of the records of its other months;
+3. every KPI is a sum, count or ratio over those per-unit rows.
+The same SQL runs on the DuckDB store, on a Parquet lake through DuckDB, and (transpiled by
+sqlglot) on Spark: see analytics/lake.py. So it avoids DuckDB-only syntax.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -90,22 +106,58 @@ class Period:
 
 @dataclass(frozen=True)
 class Filters:
-    """Sidebar filters; an empty tuple means 'all'."""
+    """Sidebar filters; an empty tuple means 'all'. A unit passes when it matches every
+    non-empty filter (its cooperative's town, its cooperative, its village, its zone)."""
 
     cooperatives: tuple[str, ...] = field(default_factory=tuple)
     villages: tuple[str, ...] = field(default_factory=tuple)
     zones: tuple[str, ...] = field(default_factory=tuple)
+    towns: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def by_unit_attribute(self) -> bool:
+        """Village or zone set: these are unit attributes, not cooperative ones."""
+        return bool(self.villages or self.zones)
 
 
-def _where(period: Period, filters: Filters, alias: str = "") -> tuple[str, list]:
-    p = f"{alias}." if alias else ""
-    clauses = [f"{p}month BETWEEN ? AND ?"]
-    params: list = [period.start, period.end]
-    for col, values in (("cooperative", filters.cooperatives), ("village", filters.villages),
-                        ("zone", filters.zones)):
+UNASSIGNED_TOWN = "未分配乡镇"  # cooperatives whose town is not registered yet
+
+
+def _in(expr: str, values: Sequence) -> tuple[str, list]:
+    return f"{expr} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def _unit_where(filters: Filters, u: str = "u", c: str = "c") -> tuple[list[str], list]:
+    """Filter clauses on a units row ``u`` joined to its cooperative ``c``."""
+    clauses, params = [], []
+    for expr, values in ((f"coalesce({c}.town, '{UNASSIGNED_TOWN}')", filters.towns),
+                         (f"{u}.cooperative", filters.cooperatives),
+                         (f"{u}.village", filters.villages), (f"{u}.zone", filters.zones)):
         if values:
-            clauses.append(f"{p}{col} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
+            sql, p = _in(expr, values)
+            clauses.append(sql)
+            params += p
+    return clauses, params
+
+
+def _record_where(sector: str, period: Period, filters: Filters, r: str = "r") -> tuple[str, list]:
+    """Clauses on a record table row ``r``: the period, and the filters as semi-joins
+    (cooperative directly; town through the cooperative; village and zone through the unit)."""
+    clauses, params = [f"{r}.month BETWEEN ? AND ?"], [period.start, period.end]
+    if filters.cooperatives:
+        sql, p = _in(f"{r}.cooperative", filters.cooperatives)
+        clauses.append(sql)
+        params += p
+    if filters.towns:
+        sql, p = _in(f"coalesce(t.town, '{UNASSIGNED_TOWN}')", filters.towns)
+        clauses.append(f"{r}.cooperative IN (SELECT t.name FROM cooperatives t WHERE {sql})")
+        params += p
+    if filters.by_unit_attribute:
+        unit_clauses, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones), "fu")
+        clauses.append(f"EXISTS (SELECT 1 FROM units fu WHERE fu.sector = '{sector}' "
+                       f"AND fu.cooperative = {r}.cooperative AND fu.unit = {r}.unit AND "
+                       + " AND ".join(unit_clauses) + ")")
+        params += p
     return " AND ".join(clauses), params
 
 
@@ -125,95 +177,300 @@ def _money(x: object) -> float:
     return round(_num(x), 2)
 
 
-# --- per-unit aggregation: the heart of every 口径 -------------------------------------
+# --- the per-unit step: chunks, merged --------------------------------------------------
 
-def _unit_agg_sql(sector: str) -> str:
-    """One row per unit for the period: the per-unit step of each definition."""
+@dataclass(frozen=True)
+class _Shape:
+    """Which columns of a sector's chunks are summed, peaked or taken from the last month."""
+
+    sums: tuple[str, ...]  # summed over months: flows (eggs, revenue, ...)
+    peaks: tuple[tuple[str, str], ...]  # (chunk column, record column): max over months
+    lasts: tuple[str, ...]  # value in the last month that reported one: stock, sows, crop, type
+    stock_months: bool  # sum of monthly stock (bird- or head-months) for the sector's ratios
+
+
+def _shape(sector: str) -> _Shape:
     s = contract.sector(sector)
-    sums = [c.key for c in s.measures if c.kind in (contract.COUNT, contract.MONEY, contract.WEIGHT)
-            and c.key not in ("stock", "sows", "workers")]
-    parts = [
-        "cooperative", "unit",
-        "any_value(village) AS village", "any_value(zone) AS zone",
-        "any_value(land_mu) AS land_mu",
-        "count(*) AS n_months",
-        "max(workers) AS jobs",
-    ]
-    parts += [f"sum({k}) AS {k}" for k in sums]
-    if sector in ("duck", "hog"):
-        parts.append("arg_max(stock, month) FILTER (WHERE stock IS NOT NULL) AS stock")
-    if sector == "hog":
-        parts.append("arg_max(sows, month) FILTER (WHERE sows IS NOT NULL) AS sows")
-    if sector == "greenhouse":
-        parts.append("max(area_mu) AS area_mu")
-        parts.append("coalesce(any_value(unit_gh_type), arg_max(gh_type, month)) AS gh_type")
-        parts.append("arg_max(crop, month) FILTER (WHERE crop IS NOT NULL) AS crop")
-    return ", ".join(parts)
+    keys = {c.key for c in s.measures}
+    sums = tuple(c.key for c in s.measures if c.kind in (contract.COUNT, contract.MONEY, contract.WEIGHT)
+                 and c.key not in ("stock", "sows", "workers"))
+    peaks = (("jobs", "workers"),) + ((("area_mu", "area_mu"),) if "area_mu" in keys else ())
+    lasts = tuple(k for k in ("stock", "sows", "crop", "gh_type") if k in keys)
+    return _Shape(sums, peaks, lasts, "stock" in keys)
 
 
-def unit_totals(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
-    """One row per unit with its per-unit figures for the period, profit and per-mu added."""
-    where, params = _where(period, filters)
-    df = cur.execute(
-        f"SELECT {_unit_agg_sql(sector)} FROM v_{sector} WHERE {where} GROUP BY cooperative, unit",
-        params).df()
-    if df.empty:
-        return df
-    df["profit"] = df["revenue"].fillna(0) - df["cost"].fillna(0)
-    land = df["area_mu"] if sector == "greenhouse" else df["land_mu"]
-    land = land.where(land > 0)
-    df["profit_per_mu"] = df["profit"] / land
-    df["output_value_per_mu"] = df["revenue"] / land
+def _chunk_columns(sector: str) -> list[str]:
+    """The columns every chunk has, in one order: records and rollup rows UNION ALL."""
+    sh = _shape(sector)
+    cols = ["unit_id", "year", "n_months", "last_month", *sh.sums, *(p for p, _ in sh.peaks)]
+    if sh.stock_months:
+        cols.append("stock_months")
+    for k in sh.lasts:
+        cols += [k, f"{k}_month"]
+    return cols
+
+
+def _record_chunks(sector: str, where: str = "") -> str:
+    """Each record as a one-month chunk, with its unit's integer id."""
+    s, sh = contract.sector(sector), _shape(sector)
+    cols = ["u.unit_id AS unit_id", "year(r.month) AS year", "1 AS n_months", "r.month AS last_month"]
+    cols += [f"r.{k} AS {k}" for k in sh.sums]
+    cols += [f"r.{src} AS {k}" for k, src in sh.peaks]
+    if sh.stock_months:
+        cols.append("r.stock AS stock_months")
+    for k in sh.lasts:
+        cols += [f"r.{k} AS {k}", f"CASE WHEN r.{k} IS NOT NULL THEN r.month END AS {k}_month"]
+    return (f"SELECT {', '.join(cols)} FROM {s.table} r JOIN units u ON u.sector = '{s.key}' "
+            f"AND u.cooperative = r.cooperative AND u.unit = r.unit" + (f" WHERE {where}" if where else ""))
+
+
+def _merge_aggregates(sector: str, keys: Sequence[str] = (), m: str = "m") -> list[str]:
+    """The merge of chunks: sums add, peaks take the max, last values the latest month's.
+
+    Associative, so merging months into years and years into a period gives the same
+    per-unit figures as merging the months directly (tests/test_rollups.py checks it).
+    A column named in ``keys`` is a grouping key and only its month is carried.
+    """
+    sh = _shape(sector)
+    out = [f"sum({m}.n_months) AS n_months", f"max({m}.last_month) AS last_month"]
+    out += [f"sum({m}.{k}) AS {k}" for k in sh.sums]
+    out += [f"max({m}.{k}) AS {k}" for k, _ in sh.peaks]
+    if sh.stock_months:
+        out.append(f"sum({m}.stock_months) AS stock_months")
+    for k in sh.lasts:
+        if k not in keys:
+            out.append(f"arg_max({m}.{k}, {m}.{k}_month) AS {k}")
+        out.append(f"max({m}.{k}_month) AS {k}_month")
+    return out
+
+
+def rollup_keys(sector: str) -> list[str]:
+    """Grain of ``unit_year_<sector>``: unit and year, and for plots also crop and type (a
+    plot's area per crop and per type is needed, not only per plot)."""
+    return ["unit_id", "year"] + (["crop", "gh_type"] if sector == "greenhouse" else [])
+
+
+def _rollup_select(sector: str, where: str = "") -> str:
+    keys = rollup_keys(sector)
+    aggs = _merge_aggregates(sector, keys)
+    by = ", ".join(f"m.{k}" for k in keys)
+    # Columns in chunk order, so rollup rows and record chunks UNION ALL by position.
+    named = {a.rsplit(" AS ", 1)[1]: a for a in aggs}
+    cols = [f"m.{c}" if c in keys else named[c] for c in _chunk_columns(sector)]
+    return f"SELECT {', '.join(cols)} FROM ({_record_chunks(sector, where)}) m GROUP BY {by}"
+
+
+def rollup_rebuild_sql(version: int) -> list[str]:
+    """Statements that (re)build every rollup from the records; ``version`` stamps coop_months."""
+    stmts = []
+    parts = []
+    for s in contract.SECTORS.values():
+        stmts.append(f"CREATE OR REPLACE TABLE unit_year_{s.key} AS {_rollup_select(s.key)} "
+                     "ORDER BY year, unit_id")
+        parts.append(f"SELECT '{s.key}' AS sector, cooperative, month, count(*) AS n_records "
+                     f"FROM {s.table} GROUP BY cooperative, month")
+    stmts.append(f"""CREATE OR REPLACE TABLE coop_months AS
+                     SELECT sector, cooperative, month, n_records, CAST({int(version)} AS BIGINT) AS version
+                     FROM ({' UNION ALL '.join(parts)}) ORDER BY month, sector, cooperative""")
+    return stmts
+
+
+def rebuild_rollups(cur: Cursor, version: int) -> None:
+    """Rebuild ``unit_year_*`` and ``coop_months`` from the records (demo load, unknown writes)."""
+    for sql in rollup_rebuild_sql(version):
+        cur.execute(sql).fetchall()
+
+
+class _Everything:
+    def __repr__(self) -> str:
+        return "EVERYTHING"
+
+
+EVERYTHING = _Everything()  # a write that may have changed any record
+
+
+@dataclass
+class Changes:
+    """What a write touched: record keys per sector, and whether unit attributes changed."""
+
+    keys: dict[str, pd.DataFrame] = field(default_factory=dict)
+    attributes: bool = False
+
+
+def capture_changes(cur: Cursor, sector: str, upload_id: int, previous: object = None) -> object:
+    """Read the keys (cooperative, unit, month, unit_id) of an upload's records now.
+
+    Also notes whether the upload replaced unit attributes (village, zone, land, type): those
+    change every period of the unit, so such a write is not scoped.
+    """
+    if previous is EVERYTHING:
+        return EVERYTHING
+    s = contract.sector(sector)
+    keys = cur.execute(f"""SELECT DISTINCT r.cooperative, r.unit, r.month, u.unit_id
+                           FROM {s.table} r LEFT JOIN units u ON u.sector = ? AND u.cooperative = r.cooperative
+                                                           AND u.unit = r.unit
+                           WHERE r.upload_id = ?""", [s.key, upload_id]).df()
+    attrs = cur.execute("SELECT count(*) FROM units_history WHERE replaced_by = ?", [upload_id]).fetchall()[0][0]
+    ch = previous if isinstance(previous, Changes) else Changes()
+    ch.keys[s.key] = pd.concat([ch.keys[s.key], keys]) if s.key in ch.keys else keys
+    ch.attributes = ch.attributes or bool(attrs)
+    return ch
+
+
+def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
+    """Recompute the rollups of the touched units and the touched (sector, cooperative, month)
+    rows of coop_months, stamped with ``version``. Returns whether the write stays scoped."""
+    for sector, keys in changes.keys.items():
+        s = contract.sector(sector)
+        k = keys.assign(month=pd.to_datetime(keys["month"]).dt.date)
+        cur.execute("SELECT 1").fetchall()  # register() needs no unfinished result on the cursor
+        cur.register("_chg", k)
+        try:
+            cur.execute(f"""DELETE FROM unit_year_{sector} WHERE unit_id IN (
+                              SELECT unit_id FROM _chg WHERE unit_id IS NOT NULL
+                              UNION SELECT u.unit_id FROM units u JOIN _chg c ON u.sector = '{sector}'
+                                AND u.cooperative = c.cooperative AND u.unit = c.unit)""").fetchall()
+            touched = ("(r.cooperative, r.unit) IN (SELECT cooperative, unit FROM _chg)")
+            cur.execute(f"INSERT INTO unit_year_{sector} {_rollup_select(sector, touched)}").fetchall()
+            cur.execute(f"""DELETE FROM coop_months WHERE sector = '{sector}'
+                            AND (cooperative, month) IN (SELECT cooperative, month FROM _chg)""").fetchall()
+            cur.execute(f"""INSERT INTO coop_months
+                            SELECT '{sector}', k.cooperative, k.month, count(r.unit), CAST(? AS BIGINT)
+                            FROM (SELECT DISTINCT cooperative, month FROM _chg) k
+                            LEFT JOIN {s.table} r ON r.cooperative = k.cooperative AND r.month = k.month
+                            GROUP BY k.cooperative, k.month""", [version]).fetchall()
+        finally:
+            cur.unregister("_chg")
+    # Rows of units an undo removed went with the ids read before the removal; the insert
+    # joins the units that remain, so no rollup row outlives its unit.
+    return not changes.attributes
+
+
+def _period_chunks(sector: str, period: Period) -> tuple[str, list]:
+    """The chunks of a period: rollup rows of its whole years, records of its other months."""
+    cols = ", ".join(_chunk_columns(sector))
+    y0 = period.start.year if period.start.month == 1 else period.start.year + 1
+    y1 = period.end.year if period.end.month == 12 else period.end.year - 1
+    parts: list[str] = []
+    params: list = []
+    if y0 <= y1:
+        parts.append(f"SELECT {cols} FROM unit_year_{sector} WHERE year BETWEEN ? AND ?")
+        params += [y0, y1]
+        ranges = []
+        if period.start < date(y0, 1, 1):
+            ranges.append((period.start, date(y0 - 1, 12, 1)))
+        if period.end > date(y1, 12, 1):
+            ranges.append((date(y1 + 1, 1, 1), period.end))
+    else:
+        ranges = [(period.start, period.end)]
+    for a, b in ranges:
+        parts.append(f"SELECT {cols} FROM ({_record_chunks(sector, 'r.month BETWEEN ? AND ?')}) rc")
+        params += [a, b]
+    return " UNION ALL ".join(parts), params
+
+
+def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[tuple[str, str]] = (),
+              where: str = "") -> tuple[str, list]:
+    """SQL for one row per unit (per unit and group with ``by``) over the period.
+
+    ``by``: (name, expression over chunk ``m``, unit ``u`` and cooperative ``c``) extra
+    grouping keys, e.g. ("crop", "m.crop"). Columns: the keys, unit_id, cooperative, unit,
+    town, village, zone, land_mu, gh_type (the unit's registered type, else its last
+    reported one), the merged measures, ``land`` (area for plots, land_mu for livestock),
+    profit and the per-mu ratios (NULL without land).
+    """
+    chunks, params = _period_chunks(sector, period)
+    clauses, fparams = _unit_where(filters)
+    if where:
+        clauses.append(where)
+    keys = [name for name, _ in by]
+    aggs = _merge_aggregates(sector, keys)
+    group = ", ".join(["m.unit_id"] + [expr for _, expr in by])
+    attrs = ["any_value(u.cooperative) AS cooperative", "any_value(u.unit) AS unit",
+             f"coalesce(any_value(c.town), '{UNASSIGNED_TOWN}') AS town",
+             "any_value(u.village) AS village", "any_value(u.zone) AS zone",
+             "any_value(u.land_mu) AS land_mu", "any_value(u.gh_type) AS unit_gh_type"]
+    select = [f"{expr} AS {name}" for name, expr in by] + ["m.unit_id AS unit_id"] + attrs + aggs
+    inner = (f"SELECT {', '.join(select)} "
+             f"FROM ({chunks}) m JOIN units u ON u.unit_id = m.unit_id "
+             f"LEFT JOIN cooperatives c ON c.name = u.cooperative"
+             + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + f" GROUP BY {group}")
+    sh = _shape(sector)
+    land = "p.area_mu" if sector == "greenhouse" else "p.land_mu"
+    gh_type = ("coalesce(p.unit_gh_type, p.gh_type)" if "gh_type" in sh.lasts and "gh_type" not in keys
+               else "p.unit_gh_type")
+    derived = [f"{gh_type} AS gh_type_shown", f"CASE WHEN {land} > 0 THEN {land} END AS land",
+               "coalesce(p.revenue, 0) - coalesce(p.cost, 0) AS profit"]
+    outer = (f"SELECT p.*, {', '.join(derived)} FROM ({inner}) p")
+    ratios = ["q.profit / q.land AS profit_per_mu", "q.revenue / q.land AS output_value_per_mu"]
     if sector == "greenhouse":
-        df["yield_kg_per_mu"] = df["yield_kg"] / land
-    return df
+        ratios.append("q.yield_kg / q.land AS yield_kg_per_mu")
+    return f"SELECT q.*, {', '.join(ratios)} FROM ({outer}) q", params + fparams
+
+
+# --- the KPI JSON -----------------------------------------------------------------------
+
+# Per-unit sums each sector's block needs (besides units, revenue, cost, jobs, land).
+_BLOCK_SUMS = {"duck": ("stock", "eggs"), "hog": ("stock", "sows", "sold_head"), "greenhouse": ("area_mu", "yield_kg")}
+
+
+def _sector_rows(cur: Cursor, sector: str, period: Period, filters: Filters,
+                 by_town: bool) -> tuple[dict, dict[str, dict]]:
+    """Sums over the per-unit rows: the whole selection and, with ``by_town``, per town."""
+    if sector not in _BLOCK_SUMS:
+        raise ValueError(f"未知板块“{sector}”")
+    pu, params = _per_unit(sector, period, filters)
+    sums = ["count(*) AS units", *(f"sum({k}) AS {k}" for k in _BLOCK_SUMS[sector]),
+            "sum(revenue) AS revenue", "sum(cost) AS cost", "sum(jobs) AS jobs", "sum(land) AS land_mu"]
+    names = ["units", *_BLOCK_SUMS[sector], "revenue", "cost", "jobs", "land_mu"]
+    total: dict = dict.fromkeys(names)
+    towns: dict[str, dict] = {}
+    if not by_town:
+        row = cur.execute(f"SELECT {', '.join(sums)} FROM ({pu}) x", params).fetchone()
+        return dict(zip(names, row, strict=True)), towns
+    rows = cur.execute(f"""SELECT grouping(town) AS g, town, {', '.join(sums)} FROM ({pu}) x
+                           GROUP BY GROUPING SETS ((), (town))""", params).fetchall()
+    for g, town, *values in rows:
+        d = dict(zip(names, values, strict=True))
+        if g:
+            total = d
+        else:
+            towns[town] = d
+    return total, towns
+
+
+def _block(sector: str, r: dict) -> dict:
+    """The sector's block of the KPI JSON from its sums (keys as DESIGN.md §5)."""
+    rev, cost = _num(r["revenue"]), _num(r["cost"])
+    base = {"units": _int(r["units"])}
+    if sector == "duck":
+        base |= {"stock": _int(r["stock"]), "eggs": _int(r["eggs"])}
+    elif sector == "hog":
+        base |= {"stock": _int(r["stock"]), "sows": _int(r["sows"]), "sold_head": _int(r["sold_head"])}
+    else:
+        area, yld = _num(r["area_mu"]), _num(r["yield_kg"])
+        base |= {"area_mu": round(area, 2), "yield_kg": round(yld, 2)}
+    base |= {"revenue": _money(rev), "cost": _money(cost), "profit": _money(rev - cost), "jobs": _int(r["jobs"])}
+    if sector == "greenhouse":
+        base |= {"yield_kg_per_mu": _ratio(yld, area), "output_value_per_mu": _ratio(rev, area),
+                 "profit_per_mu": _ratio(rev - cost, area)}
+    return base
 
 
 def sector_kpis(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> dict:
-    """The sector's block of the KPI JSON (DESIGN.md §5)."""
-    where, params = _where(period, filters)
-    agg = _unit_agg_sql(sector)
-    base = f"SELECT {agg} FROM v_{sector} WHERE {where} GROUP BY cooperative, unit"
-    if sector == "duck":
-        row = cur.execute(f"""SELECT count(*), sum(stock), sum(eggs), sum(revenue), sum(cost),
-                                     sum(jobs) FROM ({base})""", params).fetchone()
-        units, stock, eggs, rev, cost, jobs = row
-        return {"units": _int(units), "stock": _int(stock), "eggs": _int(eggs),
-                "revenue": _money(rev), "cost": _money(cost),
-                "profit": _money(_num(rev) - _num(cost)), "jobs": _int(jobs)}
-    if sector == "hog":
-        row = cur.execute(f"""SELECT count(*), sum(stock), sum(sows), sum(sold_head),
-                                     sum(revenue), sum(cost), sum(jobs) FROM ({base})""",
-                          params).fetchone()
-        units, stock, sows, sold, rev, cost, jobs = row
-        return {"units": _int(units), "stock": _int(stock), "sows": _int(sows),
-                "sold_head": _int(sold), "revenue": _money(rev), "cost": _money(cost),
-                "profit": _money(_num(rev) - _num(cost)), "jobs": _int(jobs)}
+    """The sector's block of the KPI JSON (DESIGN.md §5); plots also get ``by_crop``."""
+    total, _ = _sector_rows(cur, sector, period, filters, by_town=False)
+    out = _block(sector, total)
     if sector == "greenhouse":
-        row = cur.execute(f"""SELECT count(*), sum(area_mu), sum(yield_kg), sum(revenue),
-                                     sum(cost), sum(jobs) FROM ({base})""", params).fetchone()
-        units, area, yld, rev, cost, jobs = row
-        area, yld, rev, cost = _num(area), _num(yld), _num(rev), _num(cost)
-        return {"units": _int(units), "area_mu": round(area, 2), "yield_kg": round(yld, 2),
-                "revenue": _money(rev), "cost": _money(cost), "profit": _money(rev - cost),
-                "jobs": _int(jobs),
-                "yield_kg_per_mu": _ratio(yld, area),
-                "output_value_per_mu": _ratio(rev, area),
-                "profit_per_mu": _ratio(rev - cost, area),
-                "by_crop": by_crop(cur, period, filters)}
-    raise ValueError(f"未知板块“{sector}”")
+        out["by_crop"] = by_crop(cur, period, filters)
+    return out
 
 
 def by_crop(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
     """Per crop: a plot's area is its largest area while growing that crop."""
-    where, params = _where(period, filters)
-    rows = cur.execute(f"""
-        SELECT crop, sum(area) AS area, sum(y) AS yld, sum(rev) AS rev, sum(cost) AS cost
-        FROM (SELECT cooperative, unit, crop, max(area_mu) AS area, sum(yield_kg) AS y,
-                     sum(revenue) AS rev, sum(cost) AS cost
-              FROM v_greenhouse WHERE {where} AND crop IS NOT NULL
-              GROUP BY cooperative, unit, crop)
-        GROUP BY crop ORDER BY crop""", params).fetchall()
+    pu, params = _per_unit("greenhouse", period, filters, by=[("crop_key", "m.crop")], where="m.crop IS NOT NULL")
+    rows = cur.execute(f"""SELECT crop_key, sum(area_mu), sum(yield_kg), sum(revenue), sum(cost)
+                           FROM ({pu}) x GROUP BY crop_key ORDER BY crop_key""", params).fetchall()
     out = {}
     for crop, area, yld, rev, cost in rows:
         area, yld = _num(area), _num(yld)
@@ -223,57 +480,135 @@ def by_crop(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
 
 
 def park_kpis(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
-    """The whole KPI JSON of DESIGN.md §5 for a period."""
+    """The whole KPI JSON of DESIGN.md §5 for a period.
+
+    Besides the sector blocks and ``total`` (with ``land_mu``, the land of all reporting
+    units: greenhouse area + livestock land, 流转土地), ``by_town`` gives per town
+    {units, revenue, cost, profit, jobs, land_mu}; units of cooperatives without a town
+    are under 未分配乡镇.
+    """
     out: dict = {"period": {"from": period.label_from, "to": period.label_to}}
+    per_town: dict[str, dict] = {}
+    land = 0.0
     for s in contract.SECTOR_KEYS:
-        out[s] = sector_kpis(cur, s, period, filters)
+        total, towns = _sector_rows(cur, s, period, filters, by_town=True)
+        out[s] = _block(s, total)
+        land += _num(total["land_mu"])
+        for town, r in towns.items():
+            t = per_town.setdefault(town, {"units": 0, "revenue": 0.0, "cost": 0.0, "jobs": 0, "land_mu": 0.0})
+            t["units"] += _int(r["units"])
+            t["revenue"] += _num(r["revenue"])
+            t["cost"] += _num(r["cost"])
+            t["jobs"] += _int(r["jobs"])
+            t["land_mu"] += _num(r["land_mu"])
+    out["greenhouse"]["by_crop"] = by_crop(cur, period, filters)
     rev = sum(out[s]["revenue"] for s in contract.SECTOR_KEYS)
     cost = sum(out[s]["cost"] for s in contract.SECTOR_KEYS)
     out["total"] = {"revenue": _money(rev), "cost": _money(cost), "profit": _money(rev - cost),
-                    "jobs": sum(out[s]["jobs"] for s in contract.SECTOR_KEYS)}
+                    "jobs": sum(out[s]["jobs"] for s in contract.SECTOR_KEYS), "land_mu": round(land, 2)}
+    out["by_town"] = {town: {"units": t["units"], "revenue": _money(t["revenue"]), "cost": _money(t["cost"]),
+                             "profit": _money(t["revenue"] - t["cost"]), "jobs": t["jobs"],
+                             "land_mu": round(t["land_mu"], 2)}
+                      for town, t in sorted(per_town.items())}
     return out
 
 
 # --- extras the pages show, all from the same per-unit step ---------------------------
 
 def land_mu(cur: Cursor, period: Period, filters: Filters = Filters()) -> float:
-    """Land of all units that reported: greenhouse area (largest in period) + livestock land_mu."""
-    total = 0.0
-    for s in contract.SECTOR_KEYS:
-        df = unit_totals(cur, s, period, filters)
-        if df.empty:
-            continue
-        col = "area_mu" if s == "greenhouse" else "land_mu"
-        total += float(df[col].fillna(0).sum())
-    return round(total, 2)
+    """Land of all units that reported: greenhouse area (largest in period) + livestock land_mu.
+
+    The same figure as ``park_kpis(...)["total"]["land_mu"]``; pages take it from there.
+    """
+    return round(sum(_num(_sector_rows(cur, s, period, filters, by_town=False)[0]["land_mu"])
+                     for s in contract.SECTOR_KEYS), 2)
 
 
 def zones_count(cur: Cursor, period: Period, filters: Filters = Filters()) -> int:
     """Distinct breeding zones among livestock units that reported."""
-    where, params = _where(period, filters)
-    row = cur.execute(f"""SELECT count(DISTINCT zone) FROM (
-                            SELECT zone FROM v_duck WHERE {where}
-                            UNION ALL SELECT zone FROM v_hog WHERE {where})""",
-                      params + params).fetchone()
-    return int(row[0])
+    parts, params = [], []
+    for s in ("duck", "hog"):
+        pu, p = _per_unit(s, period, filters)
+        parts.append(f"SELECT zone FROM ({pu}) x{s}")
+        params += p
+    return int(cur.execute(f"SELECT count(DISTINCT zone) FROM ({' UNION ALL '.join(parts)}) z",
+                           params).fetchone()[0])
 
 
 def greenhouse_type_counts(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict[str, int]:
-    df = unit_totals(cur, "greenhouse", period, filters)
-    if df.empty:
-        return {}
-    return {str(k): int(v) for k, v in df.groupby("gh_type").size().items()}
+    """Plots per type (the unit's registered type, else its last reported one)."""
+    pu, params = _per_unit("greenhouse", period, filters)
+    rows = cur.execute(f"""SELECT gh_type_shown, count(*) FROM ({pu}) x WHERE gh_type_shown IS NOT NULL
+                           GROUP BY gh_type_shown ORDER BY 1""", params).fetchall()
+    return {str(k): int(v) for k, v in rows}
+
+
+# Per-unit columns, in the order of tables.UNIT_TABLE_COLUMNS plus what sorting needs.
+def _unit_columns(sector: str) -> list[str]:
+    sh = _shape(sector)
+    cols = ["cooperative", "unit", "town", "village", "zone", "n_months", "jobs", *sh.sums, "land_mu",
+            "profit", "profit_per_mu", "output_value_per_mu"]
+    if sector in ("duck", "hog"):
+        cols += [k for k in ("stock", "sows") if k in sh.lasts]
+    else:
+        cols += ["gh_type_shown AS gh_type", "crop", "area_mu", "yield_kg_per_mu"]
+    return cols
+
+
+SORTABLE = ("profit", "profit_per_mu", "revenue", "output_value_per_mu", "yield_kg_per_mu", "jobs", "stock")
+
+
+def unit_totals(cur: Cursor, sector: str, period: Period, filters: Filters = Filters(), *,
+                sort_by: str = "profit", descending: bool = True, offset: int = 0,
+                limit: int | None = None, with_value: bool = False) -> pd.DataFrame:
+    """Per-unit figures for the period, sorted (``sort_by``, ties by cooperative and unit).
+
+    ``limit``/``offset`` page through them in SQL, so a page never pulls 260,000 plots to
+    show 50; ``with_value`` keeps only units whose ``sort_by`` is known (per-mu needs land).
+    Columns: see :func:`_unit_columns` (profit in 元, per-mu in 元/亩 or 公斤/亩).
+    """
+    if sort_by not in SORTABLE:
+        raise ValueError(f"不能按“{sort_by}”排序")
+    pu, params = _per_unit(sector, period, filters)
+    order = "DESC" if descending else "ASC"
+    where = f" WHERE {sort_by} IS NOT NULL" if with_value else ""
+    page = ""
+    if limit is not None:
+        page = " LIMIT ? OFFSET ?"
+        params = params + [int(limit), int(offset)]
+    return cur.execute(f"""SELECT {', '.join(_unit_columns(sector))} FROM ({pu}) x{where}
+                           ORDER BY {sort_by} {order} NULLS LAST, cooperative, unit{page}""", params).df()
+
+
+def unit_histogram(cur: Cursor, sector: str, column: str, period: Period, filters: Filters = Filters(),
+                   bins: int = 40) -> pd.DataFrame:
+    """Histogram of a per-unit figure (e.g. profit_per_mu) in ``bins`` equal bins, in SQL.
+
+    Columns: x0, x1 (bin edges), units. Units without the figure are left out.
+    """
+    if column not in SORTABLE:
+        raise ValueError(f"不能按“{column}”分组")
+    pu, params = _per_unit(sector, period, filters)
+    return cur.execute(f"""
+        WITH v AS (SELECT {column} AS x FROM ({pu}) p WHERE {column} IS NOT NULL),
+             r AS (SELECT min(x) AS lo, max(x) AS hi FROM v),
+             b AS (SELECT least(CAST(floor((x - lo) / (CASE WHEN hi > lo THEN hi - lo ELSE 1 END) * ?) AS BIGINT),
+                                ? - 1) AS i FROM v, r)
+        SELECT lo + i * w AS x0, lo + (i + 1) * w AS x1, n AS units
+        FROM (SELECT i, count(*) AS n FROM b GROUP BY i) h, r,
+             (SELECT CASE WHEN hi > lo THEN (hi - lo) / ? ELSE 1 END AS w FROM r) ww
+        ORDER BY i""", params + [bins, bins, bins]).df()
 
 
 def monthly(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
     """Per month: stock (sum of that month's reports), flows summed, profit, workers."""
     s = contract.sector(sector)
-    where, params = _where(period, filters)
+    where, params = _record_where(sector, period, filters)
     cols = [c.key for c in s.measures if c.kind in (contract.COUNT, contract.MONEY,
                                                     contract.WEIGHT, contract.AREA)]
-    sel = ", ".join(f"sum({c}) AS {c}" for c in cols)
-    df = cur.execute(f"""SELECT strftime(month, '%Y-%m') AS month, count(*) AS units, {sel}
-                         FROM v_{sector} WHERE {where} GROUP BY month ORDER BY month""",
+    sel = ", ".join(f"sum(r.{c}) AS {c}" for c in cols)
+    df = cur.execute(f"""SELECT strftime(r.month, '%Y-%m') AS month, count(*) AS units, {sel}
+                         FROM {s.table} r WHERE {where} GROUP BY r.month ORDER BY r.month""",
                      params).df()
     df["profit"] = df["revenue"].fillna(0) - df["cost"].fillna(0)
     return df
@@ -291,10 +626,9 @@ def monthly_total(cur: Cursor, period: Period, filters: Filters = Filters()) -> 
     return pd.concat(frames, ignore_index=True)
 
 
-def sector_ratios(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> dict:
-    """The sector's own ratios: laying and mortality for ducks, 出栏 for hogs."""
-    k = sector_kpis(cur, sector, period, filters)
-    m = monthly(cur, sector, period, filters)
+def ratios(sector: str, k: dict, m: pd.DataFrame) -> dict:
+    """The sector's own ratios from its KPI block ``k`` and its :func:`monthly` frame ``m``:
+    laying and mortality for ducks, 出栏 for hogs, per mu for plots. No query."""
     if sector == "duck":
         bird_months = _num(m["stock"].sum()) if not m.empty else 0.0
         culled = _num(m["culled"].sum()) if not m.empty else 0.0
@@ -313,28 +647,33 @@ def sector_ratios(cur: Cursor, sector: str, period: Period, filters: Filters = F
             "profit_per_mu": k["profit_per_mu"]}
 
 
-PER_MU_GROUPS = ("crop", "gh_type", "cooperative", "village", "year")
+def sector_ratios(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> dict:
+    """:func:`ratios` with its inputs fetched (for the CLI and tests; pages pass theirs)."""
+    return ratios(sector, sector_kpis(cur, sector, period, filters), monthly(cur, sector, period, filters))
+
+
+PER_MU_GROUPS = ("crop", "gh_type", "cooperative", "village", "year", "town")
 
 
 def per_mu_by(cur: Cursor, by: str, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
-    """Greenhouse per-mu figures grouped by crop, type, cooperative, village or year.
+    """Greenhouse per-mu figures grouped by crop, type, cooperative, village, town or year.
 
     The per-plot step is the same as everywhere: a plot's area is its largest area in the
-    group (by year: in each year), yield, revenue and cost are sums.
+    group (by year: in each year; by crop: while growing it), yield, revenue and cost are sums.
     """
     if by not in PER_MU_GROUPS:
         raise ValueError(f"不支持的分组“{by}”")
-    where, params = _where(period, filters)
-    group = {"gh_type": "coalesce(unit_gh_type, gh_type)"}.get(by, by)
+    if by in ("crop", "year"):
+        pu, params = _per_unit("greenhouse", period, filters, by=[("grp", f"m.{by}")])
+    elif by == "gh_type":
+        pu, params = _per_unit("greenhouse", period, filters, by=[("grp", "coalesce(u.gh_type, m.gh_type)")])
+    else:
+        pu, params = _per_unit("greenhouse", period, filters)
+        pu = f"SELECT x.*, x.{by} AS grp FROM ({pu}) x"
     df = cur.execute(f"""
-        SELECT g AS "group", count(*) AS plots, sum(area) AS area_mu, sum(y) AS yield_kg,
-               sum(rev) AS revenue, sum(cost) AS cost
-        FROM (SELECT {group} AS g, cooperative, unit, max(area_mu) AS area, sum(yield_kg) AS y,
-                     sum(revenue) AS rev, sum(cost) AS cost
-              FROM v_greenhouse WHERE {where}
-              GROUP BY g, cooperative, unit)
-        WHERE g IS NOT NULL
-        GROUP BY g ORDER BY g""", params).df()
+        SELECT grp AS "group", count(*) AS plots, sum(area_mu) AS area_mu, sum(yield_kg) AS yield_kg,
+               sum(revenue) AS revenue, sum(cost) AS cost
+        FROM ({pu}) y WHERE grp IS NOT NULL GROUP BY grp ORDER BY grp""", params).df()
     df["group"] = df["group"].astype(str)
     df["profit"] = df["revenue"] - df["cost"]
     area = df["area_mu"].where(df["area_mu"] > 0)
@@ -348,16 +687,16 @@ def cross_sector_per_mu(cur: Cursor, period: Period, filters: Filters = Filters(
     """Profit and output value per mu of land: ducks and hogs on land_mu, greenhouses on area."""
     rows = []
     for s in contract.SECTOR_KEYS:
-        df = unit_totals(cur, s, period, filters)
-        if df.empty:
+        pu, params = _per_unit(s, period, filters)
+        n, any_units, land, profit, revenue = cur.execute(f"""
+            SELECT count(land), count(*), sum(land), sum(CASE WHEN land IS NOT NULL THEN profit END),
+                   sum(CASE WHEN land IS NOT NULL THEN coalesce(revenue, 0) END)
+            FROM ({pu}) x""", params).fetchone()
+        if not any_units:
             continue
-        land_col = "area_mu" if s == "greenhouse" else "land_mu"
-        with_land = df[df[land_col].fillna(0) > 0]
-        land = float(with_land[land_col].sum())
-        profit = float(with_land["profit"].sum())
-        revenue = float(with_land["revenue"].fillna(0).sum())
-        rows.append({"sector": s, "units": len(with_land), "land_mu": land, "profit": profit,
-                     "revenue": revenue, "profit_per_mu": profit / land if land else None,
+        land, profit, revenue = _num(land), _num(profit), _num(revenue)
+        rows.append({"sector": s, "units": int(n), "land_mu": land, "profit": profit, "revenue": revenue,
+                     "profit_per_mu": profit / land if land else None,
                      "output_value_per_mu": revenue / land if land else None})
     return pd.DataFrame(rows, columns=["sector", "units", "land_mu", "profit", "revenue",
                                        "profit_per_mu", "output_value_per_mu"])
@@ -370,13 +709,12 @@ def yoy(current: float | None, previous: float | None) -> float | None:
     return (current - previous) / abs(previous)
 
 
-# --- time, reporting status, targets ---------------------------------------------------
+# --- time, reporting status, targets: from coop_months, kept on write -------------------
 
 def available_months(cur: Cursor) -> list[str]:
-    rows = cur.execute("""SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM (
-                            SELECT month FROM duck_records UNION ALL
-                            SELECT month FROM hog_records UNION ALL
-                            SELECT month FROM greenhouse_records) ORDER BY m""").fetchall()
+    """Months with any record, 'YYYY-MM', ascending (from coop_months, not a scan)."""
+    rows = cur.execute("""SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM coop_months
+                          WHERE n_records > 0 ORDER BY m""").fetchall()
     return [r[0] for r in rows]
 
 
@@ -404,23 +742,50 @@ def data_as_of(cur: Cursor) -> dict:
 
 
 def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd.DataFrame:
-    """Cooperatives that reported in the 12 months before ``month`` but not in ``month``."""
+    """Cooperatives that reported in the 12 months before ``month`` but not in ``month``.
+
+    Columns: sector, cooperative, last_month, units (records in its last reported month).
+    Village and zone filters keep the cooperatives with a unit there.
+    """
     m = parse_month(month)
-    start = Period(m.replace(year=m.year - 1), m).start
-    frames = []
-    for s in contract.SECTOR_KEYS:
-        where, params = _where(Period(start, m), filters)
-        frames.append(cur.execute(f"""
-            SELECT '{s}' AS sector, cooperative, strftime(max(month), '%Y-%m') AS last_month,
-                   count(DISTINCT unit) AS units
-            FROM v_{s} WHERE {where}
-            GROUP BY cooperative HAVING max(month) < ?""", params + [m]).df())
-    df = pd.concat(frames, ignore_index=True)
-    return df.sort_values(["sector", "cooperative"]).reset_index(drop=True)
+    start = m.replace(year=m.year - 1)
+    clauses, params = [], [start, m]
+    if filters.cooperatives:
+        sql, p = _in("cm.cooperative", filters.cooperatives)
+        clauses.append(sql)
+        params += p
+    if filters.towns:
+        sql, p = _in(f"coalesce(t.town, '{UNASSIGNED_TOWN}')", filters.towns)
+        clauses.append(f"cm.cooperative IN (SELECT t.name FROM cooperatives t WHERE {sql})")
+        params += p
+    if filters.by_unit_attribute:
+        uc, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones), "fu")
+        clauses.append("EXISTS (SELECT 1 FROM units fu WHERE fu.sector = cm.sector "
+                       f"AND fu.cooperative = cm.cooperative AND {' AND '.join(uc)})")
+        params += p
+    extra = "".join(f" AND {c}" for c in clauses)
+    return cur.execute(f"""
+        SELECT sector, cooperative, strftime(max(month), '%Y-%m') AS last_month,
+               CAST(arg_max(n_records, month) AS BIGINT) AS units
+        FROM coop_months cm WHERE n_records > 0 AND month BETWEEN ? AND ?{extra}
+        GROUP BY sector, cooperative HAVING max(month) < ?
+        ORDER BY sector, cooperative""", params + [m]).df()
 
 
-def cooperatives(cur: Cursor) -> list[str]:
+def cooperatives(cur: Cursor, towns: Sequence[str] = ()) -> list[str]:
+    """Registered cooperatives (of the given towns), by name."""
+    if towns:
+        sql, p = _in(f"coalesce(town, '{UNASSIGNED_TOWN}')", towns)
+        return [r[0] for r in cur.execute(f"SELECT name FROM cooperatives WHERE {sql} ORDER BY name", p).fetchall()]
     return [r[0] for r in cur.execute("SELECT name FROM cooperatives ORDER BY name").fetchall()]
+
+
+def towns(cur: Cursor) -> list[str]:
+    """Registered towns (乡镇), and 未分配乡镇 when a cooperative has none."""
+    names = [r[0] for r in cur.execute("SELECT name FROM towns ORDER BY name").fetchall()]
+    if cur.execute("SELECT count(*) FROM cooperatives WHERE town IS NULL").fetchone()[0]:
+        names.append(UNASSIGNED_TOWN)
+    return names
 
 
 def villages(cur: Cursor) -> list[str]:
@@ -449,12 +814,60 @@ def targets(cur: Cursor, year: int) -> pd.DataFrame:
                        [year]).df()
 
 
-def target_progress(cur: Cursor, year: int, filters: Filters = Filters()) -> pd.DataFrame:
-    """Actual against the year's targets for each target set."""
-    t = targets(cur, year)
+def progress(t: pd.DataFrame, k: dict) -> pd.DataFrame:
+    """Actual against targets ``t`` (from :func:`targets`) with the year's KPI JSON ``k``."""
     if t.empty:
         return t.assign(actual=[], share=[])
-    k = park_kpis(cur, Period.year(year), filters)
+    t = t.copy()
     t["actual"] = [k.get(s, {}).get(m) for s, m in zip(t["sector"], t["metric"])]
     t["share"] = [(a / v if a is not None and v else None) for a, v in zip(t["actual"], t["value"])]
     return t
+
+
+def target_progress(cur: Cursor, year: int, filters: Filters = Filters()) -> pd.DataFrame:
+    """Actual against the year's targets for each target set (pages use :func:`progress`)."""
+    t = targets(cur, year)
+    return progress(t, park_kpis(cur, Period.year(year), filters)) if len(t) else progress(t, {})
+
+
+# --- scoped cache versions ---------------------------------------------------------------
+
+def _scope_of(fn_name: str, args: Sequence[Any]) -> tuple[tuple[str, ...], date | None, date | None, Filters]:
+    """Which sectors, months and filters a KPI function call reads (for cache keys)."""
+    sectors = tuple(a for a in args if isinstance(a, str) and a in contract.SECTORS) or contract.SECTOR_KEYS
+    filters = next((a for a in args if isinstance(a, Filters)), Filters())
+    period = next((a for a in args if isinstance(a, Period)), None)
+    if period is not None:
+        return sectors, period.start, period.end, filters
+    if fn_name == "missing_reports" and args:
+        m = parse_month(args[0])
+        return sectors, m.replace(year=m.year - 1), m, filters
+    if fn_name in ("targets", "target_progress") and args:
+        y = int(args[0])
+        return sectors, date(y, 1, 1), date(y, 12, 1), filters
+    return sectors, None, None, filters
+
+
+def scope_version(cur: Cursor, fn_name: str, args: Sequence[Any]) -> int:
+    """The latest write that touched what ``fn_name(cur, *args)`` reads: its sectors, its
+    months and, with a town or cooperative filter, those cooperatives. With
+    ``Store.figures_version`` it keys page caches, so an upload leaves other scopes warm.
+    Functions that read no period (month lists, registry lists) take every month."""
+    sectors, start, end, filters = _scope_of(fn_name, args)
+    clauses, params = [], []
+    sql, p = _in("sector", sectors)
+    clauses.append(sql)
+    params += p
+    if start is not None:
+        clauses.append("month BETWEEN ? AND ?")
+        params += [start, end]
+    if filters.cooperatives:
+        sql, p = _in("cooperative", filters.cooperatives)
+        clauses.append(sql)
+        params += p
+    if filters.towns:
+        sql, p = _in(f"coalesce(t.town, '{UNASSIGNED_TOWN}')", filters.towns)
+        clauses.append(f"cooperative IN (SELECT t.name FROM cooperatives t WHERE {sql})")
+        params += p
+    row = cur.execute(f"SELECT max(version) FROM coop_months WHERE {' AND '.join(clauses)}", params).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

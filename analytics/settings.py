@@ -30,6 +30,13 @@ SETTINGS: tuple[Setting, ...] = (
             "连续输错密码这么多次后锁定账号。"),
     Setting("PARK_LOGIN_LOCK_MINUTES", "15",
             "账号被锁定的分钟数；管理员重置密码或解锁可提前解除。"),
+    Setting("PARK_TOWN", "济阳镇",
+            "只有一个乡镇的数据库用的乡镇名称：建库时登记它，上传时新出现的合作社自动归入它。"),
+    Setting("PARK_LAKE", "",
+            "设为 Parquet 数据湖目录（python -m analytics export-parquet 导出）时，"
+            "看板只读地展示该数据湖，不打开数据库。"),
+    Setting("PARK_SPARK_MASTER", "local[2]",
+            "kpis --engine spark 使用的 Spark master，如 local[2] 或 spark://host:7077。"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
