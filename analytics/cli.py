@@ -64,9 +64,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"数据库 {s.path} 里已有上传的真实数据；示例数据会覆盖它们。确需覆盖请加 --force。",
                   file=sys.stderr)
             return 1
-        counts = demo.load(s, seed=args.seed)
+        counts = demo.load(s, seed=args.seed, towns=args.towns)
     total = sum(counts.values())
-    print(f"示例数据已写入 {s.path}：{total:,} 条月度记录（种鸭 {counts['duck']:,}，"
+    towns = f"{args.towns} 个乡镇，" if args.towns > 1 else ""
+    print(f"示例数据已写入 {s.path}：{towns}{total:,} 条月度记录（种鸭 {counts['duck']:,}，"
           f"生猪 {counts['hog']:,}，大棚 {counts['greenhouse']:,}），2021-01 至 2023-12。")
     return 0
 
@@ -353,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_arg(p)
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
     p.add_argument("--force", action="store_true", help="覆盖已有的上传数据")
+    p.add_argument("--towns", type=int, default=1, metavar="N",
+                   help="复制 N 个与示例园区相同的乡镇（1 即今天的园区；10 约 100 万条、100 约 1000 万条记录）")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("kpis", help="按口径计算指标")

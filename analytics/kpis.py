@@ -20,9 +20,10 @@ How it is computed (one definition, three layers, every layer SQL):
    A record is a one-month chunk (:func:`_record_chunks`);
 2. chunks *merge* associatively (:func:`_merge`): sums add, peaks take the max, "last"
    values take the one with the latest month. ``unit_year_<sector>`` is the merge of a
-   unit's record chunks per year, kept on write (:func:`rebuild_rollups`,
-   :func:`refresh_rollups`); a period's per-unit rows are the merge of its whole years'
-   rollup rows and of the records of its other months;
+   unit's record chunks per year (``unit_year_greenhouse_crop`` per year and crop) and
+   ``unit_month_<sector>`` the record chunks themselves, keyed by unit id; both are kept on
+   write (:func:`rebuild_rollups`, :func:`refresh_rollups`). A period's per-unit rows are
+   the merge of its whole years' rollup rows and of its other months' chunks;
 3. every KPI is a sum, count or ratio over those per-unit rows.
 The same SQL runs on the DuckDB store, on a Parquet lake through DuckDB, and (transpiled by
 sqlglot) on Spark: see analytics/lake.py. So it avoids DuckDB-only syntax.
@@ -244,29 +245,44 @@ def _merge_aggregates(sector: str, keys: Sequence[str] = (), m: str = "m") -> li
     return out
 
 
-def rollup_keys(sector: str) -> list[str]:
-    """Grain of ``unit_year_<sector>``: unit and year, and for plots also crop and type (a
-    plot's area per crop and per type is needed, not only per plot)."""
-    return ["unit_id", "year"] + (["crop", "gh_type"] if sector == "greenhouse" else [])
+@dataclass(frozen=True)
+class Rollup:
+    """A table of chunks kept on write: per unit and month, or merged per unit and year."""
+
+    name: str
+    sector: str
+    keys: tuple[str, ...] | None  # grain besides unit_id and year; None: one row per record
 
 
-def _rollup_select(sector: str, where: str = "") -> str:
-    keys = rollup_keys(sector)
-    aggs = _merge_aggregates(sector, keys)
+def rollups() -> list[Rollup]:
+    """Per unit and month (the records as chunks, with integer unit ids, in month order) and
+    per unit and year for every sector; plots also per unit, year and crop (by_crop and the
+    per-crop comparison need a plot's largest area while growing each crop)."""
+    out = [Rollup(f"unit_month_{s}", s, None) for s in contract.SECTOR_KEYS]
+    out += [Rollup(f"unit_year_{s}", s, ()) for s in contract.SECTOR_KEYS]
+    return out + [Rollup("unit_year_greenhouse_crop", "greenhouse", ("crop",))]
+
+
+def _rollup_select(r: Rollup, where: str = "") -> str:
+    if r.keys is None:
+        return f"SELECT {', '.join(_chunk_columns(r.sector))} FROM ({_record_chunks(r.sector, where)}) m"
+    keys = ["unit_id", "year", *r.keys]
+    aggs = _merge_aggregates(r.sector, keys)
     by = ", ".join(f"m.{k}" for k in keys)
     # Columns in chunk order, so rollup rows and record chunks UNION ALL by position.
     named = {a.rsplit(" AS ", 1)[1]: a for a in aggs}
-    cols = [f"m.{c}" if c in keys else named[c] for c in _chunk_columns(sector)]
-    return f"SELECT {', '.join(cols)} FROM ({_record_chunks(sector, where)}) m GROUP BY {by}"
+    cols = [f"m.{c}" if c in keys else named[c] for c in _chunk_columns(r.sector)]
+    return f"SELECT {', '.join(cols)} FROM ({_record_chunks(r.sector, where)}) m GROUP BY {by}"
 
 
 def rollup_rebuild_sql(version: int) -> list[str]:
     """Statements that (re)build every rollup from the records; ``version`` stamps coop_months."""
     stmts = []
     parts = []
+    for r in rollups():
+        order = "last_month, unit_id" if r.keys is None else "year, unit_id"
+        stmts.append(f"CREATE OR REPLACE TABLE {r.name} AS {_rollup_select(r)} ORDER BY {order}")
     for s in contract.SECTORS.values():
-        stmts.append(f"CREATE OR REPLACE TABLE unit_year_{s.key} AS {_rollup_select(s.key)} "
-                     "ORDER BY year, unit_id")
         parts.append(f"SELECT '{s.key}' AS sector, cooperative, month, count(*) AS n_records "
                      f"FROM {s.table} GROUP BY cooperative, month")
     stmts.append(f"""CREATE OR REPLACE TABLE coop_months AS
@@ -326,12 +342,15 @@ def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
         cur.execute("SELECT 1").fetchall()  # register() needs no unfinished result on the cursor
         cur.register("_chg", k)
         try:
-            cur.execute(f"""DELETE FROM unit_year_{sector} WHERE unit_id IN (
-                              SELECT unit_id FROM _chg WHERE unit_id IS NOT NULL
-                              UNION SELECT u.unit_id FROM units u JOIN _chg c ON u.sector = '{sector}'
-                                AND u.cooperative = c.cooperative AND u.unit = c.unit)""").fetchall()
-            touched = ("(r.cooperative, r.unit) IN (SELECT cooperative, unit FROM _chg)")
-            cur.execute(f"INSERT INTO unit_year_{sector} {_rollup_select(sector, touched)}").fetchall()
+            touched = "(r.cooperative, r.unit) IN (SELECT cooperative, unit FROM _chg)"
+            for r in rollups():
+                if r.sector != sector:
+                    continue
+                cur.execute(f"""DELETE FROM {r.name} WHERE unit_id IN (
+                                  SELECT unit_id FROM _chg WHERE unit_id IS NOT NULL
+                                  UNION SELECT u.unit_id FROM units u JOIN _chg c ON u.sector = '{sector}'
+                                    AND u.cooperative = c.cooperative AND u.unit = c.unit)""").fetchall()
+                cur.execute(f"INSERT INTO {r.name} {_rollup_select(r, touched)}").fetchall()
             cur.execute(f"""DELETE FROM coop_months WHERE sector = '{sector}'
                             AND (cooperative, month) IN (SELECT cooperative, month FROM _chg)""").fetchall()
             cur.execute(f"""INSERT INTO coop_months
@@ -346,15 +365,20 @@ def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
     return not changes.attributes
 
 
-def _period_chunks(sector: str, period: Period) -> tuple[str, list]:
-    """The chunks of a period: rollup rows of its whole years, records of its other months."""
+def _period_chunks(sector: str, period: Period, crop: bool = False) -> tuple[str, list, bool]:
+    """The chunks of a period: rollup rows of its whole years, records of its other months.
+
+    Returns (sql, params, whole): ``whole`` when every chunk is a rollup row (no months
+    outside whole years), so rows are already one per unit and year (and crop).
+    """
     cols = ", ".join(_chunk_columns(sector))
+    table = f"unit_year_{sector}" + ("_crop" if crop else "")
     y0 = period.start.year if period.start.month == 1 else period.start.year + 1
     y1 = period.end.year if period.end.month == 12 else period.end.year - 1
     parts: list[str] = []
     params: list = []
     if y0 <= y1:
-        parts.append(f"SELECT {cols} FROM unit_year_{sector} WHERE year BETWEEN ? AND ?")
+        parts.append(f"SELECT {cols} FROM {table} WHERE year BETWEEN ? AND ?")
         params += [y0, y1]
         ranges = []
         if period.start < date(y0, 1, 1):
@@ -364,44 +388,47 @@ def _period_chunks(sector: str, period: Period) -> tuple[str, list]:
     else:
         ranges = [(period.start, period.end)]
     for a, b in ranges:
-        parts.append(f"SELECT {cols} FROM ({_record_chunks(sector, 'r.month BETWEEN ? AND ?')}) rc")
+        parts.append(f"SELECT {cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?")
         params += [a, b]
-    return " UNION ALL ".join(parts), params
+    return " UNION ALL ".join(parts), params, not ranges
 
 
-def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[tuple[str, str]] = (),
-              where: str = "") -> tuple[str, list]:
-    """SQL for one row per unit (per unit and group with ``by``) over the period.
+def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] = ()) -> tuple[str, list]:
+    """SQL for one row per unit (per unit and ``by``: "crop" for plots, "year") over the
+    period, and its parameters.
 
-    ``by``: (name, expression over chunk ``m``, unit ``u`` and cooperative ``c``) extra
-    grouping keys, e.g. ("crop", "m.crop"). Columns: the keys, unit_id, cooperative, unit,
-    town, village, zone, land_mu, gh_type (the unit's registered type, else its last
-    reported one), the merged measures, ``land`` (area for plots, land_mu for livestock),
-    profit and the per-mu ratios (NULL without land).
+    Columns: the ``by`` keys, unit_id, the merged measures, the unit's cooperative, unit,
+    town (未分配乡镇 without one), village, zone, land_mu and registered type
+    (unit_gh_type), gh_type_shown (registered type, else the last reported one), ``land``
+    (area for plots, land_mu for livestock; NULL when not > 0), profit (元) and the per-mu
+    ratios (NULL without land). Chunks are merged first and the unit attributes joined to
+    the merged rows, one per unit: the join never sees the months. A period of whole years
+    read per year (one year, or ``by`` year) needs no merge: the rollup rows are the answer.
     """
-    chunks, params = _period_chunks(sector, period)
+    if not set(by) <= {"crop", "year"}:
+        raise ValueError(f"不支持的分组“{by}”")
+    chunks, params, whole = _period_chunks(sector, period, crop="crop" in by)
     clauses, fparams = _unit_where(filters)
-    if where:
-        clauses.append(where)
-    keys = [name for name, _ in by]
-    aggs = _merge_aggregates(sector, keys)
-    group = ", ".join(["m.unit_id"] + [expr for _, expr in by])
-    attrs = ["any_value(u.cooperative) AS cooperative", "any_value(u.unit) AS unit",
-             f"coalesce(any_value(c.town), '{UNASSIGNED_TOWN}') AS town",
-             "any_value(u.village) AS village", "any_value(u.zone) AS zone",
-             "any_value(u.land_mu) AS land_mu", "any_value(u.gh_type) AS unit_gh_type"]
-    select = [f"{expr} AS {name}" for name, expr in by] + ["m.unit_id AS unit_id"] + attrs + aggs
-    inner = (f"SELECT {', '.join(select)} "
-             f"FROM ({chunks}) m JOIN units u ON u.unit_id = m.unit_id "
-             f"LEFT JOIN cooperatives c ON c.name = u.cooperative"
-             + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + f" GROUP BY {group}")
-    sh = _shape(sector)
-    land = "p.area_mu" if sector == "greenhouse" else "p.land_mu"
-    gh_type = ("coalesce(p.unit_gh_type, p.gh_type)" if "gh_type" in sh.lasts and "gh_type" not in keys
-               else "p.unit_gh_type")
+    where = ""
+    if clauses:
+        where = (f" WHERE m.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
+                 f"ON c.name = u.cooperative WHERE u.sector = '{sector}' AND {' AND '.join(clauses)})")
+    keys = list(by)
+    if whole and ("year" in by or period.start.year == period.end.year):
+        merged = f"SELECT m.* FROM ({chunks}) m{where}"
+    else:
+        select = [f"m.{k} AS {k}" for k in keys] + ["m.unit_id AS unit_id"] + _merge_aggregates(sector, keys)
+        group = ", ".join(["m.unit_id"] + [f"m.{k}" for k in keys])
+        merged = f"SELECT {', '.join(select)} FROM ({chunks}) m{where} GROUP BY {group}"
+    attrs = ["u.cooperative AS cooperative", "u.unit AS unit", f"coalesce(c.town, '{UNASSIGNED_TOWN}') AS town",
+             "u.village AS village", "u.zone AS zone", "u.land_mu AS land_mu", "u.gh_type AS unit_gh_type"]
+    joined = (f"SELECT p.*, {', '.join(attrs)} FROM ({merged}) p JOIN units u ON u.unit_id = p.unit_id "
+              "LEFT JOIN cooperatives c ON c.name = u.cooperative")
+    land = "j.area_mu" if sector == "greenhouse" else "j.land_mu"
+    gh_type = "coalesce(j.unit_gh_type, j.gh_type)" if "gh_type" in _shape(sector).lasts else "j.unit_gh_type"
     derived = [f"{gh_type} AS gh_type_shown", f"CASE WHEN {land} > 0 THEN {land} END AS land",
-               "coalesce(p.revenue, 0) - coalesce(p.cost, 0) AS profit"]
-    outer = (f"SELECT p.*, {', '.join(derived)} FROM ({inner}) p")
+               "coalesce(j.revenue, 0) - coalesce(j.cost, 0) AS profit"]
+    outer = f"SELECT j.*, {', '.join(derived)} FROM ({joined}) j"
     ratios = ["q.profit / q.land AS profit_per_mu", "q.revenue / q.land AS output_value_per_mu"]
     if sector == "greenhouse":
         ratios.append("q.yield_kg / q.land AS yield_kg_per_mu")
@@ -468,9 +495,9 @@ def sector_kpis(cur: Cursor, sector: str, period: Period, filters: Filters = Fil
 
 def by_crop(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
     """Per crop: a plot's area is its largest area while growing that crop."""
-    pu, params = _per_unit("greenhouse", period, filters, by=[("crop_key", "m.crop")], where="m.crop IS NOT NULL")
-    rows = cur.execute(f"""SELECT crop_key, sum(area_mu), sum(yield_kg), sum(revenue), sum(cost)
-                           FROM ({pu}) x GROUP BY crop_key ORDER BY crop_key""", params).fetchall()
+    pu, params = _per_unit("greenhouse", period, filters, by=["crop"])
+    rows = cur.execute(f"""SELECT crop, sum(area_mu), sum(yield_kg), sum(revenue), sum(cost)
+                           FROM ({pu}) x WHERE crop IS NOT NULL GROUP BY crop ORDER BY crop""", params).fetchall()
     out = {}
     for crop, area, yld, rev, cost in rows:
         area, yld = _num(area), _num(yld)
@@ -660,16 +687,16 @@ def per_mu_by(cur: Cursor, by: str, period: Period, filters: Filters = Filters()
 
     The per-plot step is the same as everywhere: a plot's area is its largest area in the
     group (by year: in each year; by crop: while growing it), yield, revenue and cost are sums.
+    A plot's type is its registered one, else the last one it reported (as in the unit tables).
     """
     if by not in PER_MU_GROUPS:
         raise ValueError(f"不支持的分组“{by}”")
     if by in ("crop", "year"):
-        pu, params = _per_unit("greenhouse", period, filters, by=[("grp", f"m.{by}")])
-    elif by == "gh_type":
-        pu, params = _per_unit("greenhouse", period, filters, by=[("grp", "coalesce(u.gh_type, m.gh_type)")])
+        pu, params = _per_unit("greenhouse", period, filters, by=[by])
+        pu = f"SELECT x.*, x.{by} AS grp FROM ({pu}) x"
     else:
         pu, params = _per_unit("greenhouse", period, filters)
-        pu = f"SELECT x.*, x.{by} AS grp FROM ({pu}) x"
+        pu = f"SELECT x.*, x.{'gh_type_shown' if by == 'gh_type' else by} AS grp FROM ({pu}) x"
     df = cur.execute(f"""
         SELECT grp AS "group", count(*) AS plots, sum(area_mu) AS area_mu, sum(yield_kg) AS yield_kg,
                sum(revenue) AS revenue, sum(cost) AS cost

@@ -185,7 +185,8 @@ def gather(call: Call, period: kpis.Period) -> Facts:
     prev = call("park_kpis", prev_period) if prev_period.start.year >= 2000 else None
     if prev is not None and not any(prev[s]["units"] for s in contract.SECTOR_KEYS):
         prev = None
-    return Facts(period, k, prev, call("land_mu", period), call("zones_count", period),
+    # Land is in the KPI JSON (total.land_mu): not computed a second time.
+    return Facts(period, k, prev, k["total"]["land_mu"], call("zones_count", period),
                  call("greenhouse_type_counts", period))
 
 
