@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import auth, contract, demo, export, fmt, ingest, kpis, settings, templates
-from .db import SCHEMA_VERSION, Store, StoreError, backup, default_db_path
+from .db import SCHEMA_VERSION, Store, StoreError, add_town, assign_town, backup, default_db_path
 
 
 def add_db_arg(p: argparse.ArgumentParser) -> None:
@@ -89,13 +89,47 @@ def _print_table(k: dict) -> None:
 
 def cmd_kpis(args: argparse.Namespace) -> int:
     period = period_of(args)
-    with open_store(args, read_only=True) as s:
-        cur = s.cursor()
-        result = kpis.park_kpis(cur, period)
+    filters = kpis.Filters(towns=tuple(args.town or ()))
+    if args.lake:
+        from . import lake
+
+        result = lake.lake_kpis(args.lake, period, engine=args.engine, master=args.master, filters=filters)
+    elif args.engine != "duckdb":
+        raise ValueError("--engine spark 需要 --lake DIR（先用 export-parquet 导出数据湖）")
+    else:
+        with open_store(args, read_only=True) as s:
+            result = kpis.park_kpis(s.cursor(), period, filters)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_table(result)
+    return 0
+
+
+def cmd_export_parquet(args: argparse.Namespace) -> int:
+    from . import lake
+
+    with open_store(args, read_only=True) as s:
+        counts = lake.export_parquet(s.cursor(), args.out)
+    print(f"已导出数据湖 {args.out}：{sum(counts.values()):,} 条月度记录（按 板块/年份/乡镇 分区的 Parquet）。")
+    return 0
+
+
+def cmd_towns(args: argparse.Namespace) -> int:
+    if args.towns_command == "list":
+        with open_store(args, read_only=True) as s:
+            cur = s.cursor()
+            for town in kpis.towns(cur):
+                n = len(kpis.cooperatives(cur, (town,)))
+                print(f"{town}\t{n} 个合作社")
+        return 0
+    with open_store(args) as s:
+        if args.towns_command == "add":
+            add_town(s, args.name)
+            print(f"已登记乡镇 {args.name}。")
+        else:
+            assign_town(s, args.cooperative, args.town)
+            print(f"已把合作社 {args.cooperative} 归入 {args.town}。")
     return 0
 
 
@@ -362,7 +396,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_arg(p)
     add_period_args(p)
     p.add_argument("--json", action="store_true", help="输出 JSON（金额单位元，重量公斤）")
+    p.add_argument("--town", action="append", metavar="乡镇", help="只算这些乡镇（可重复）")
+    p.add_argument("--lake", type=Path, metavar="DIR", help="在 export-parquet 导出的数据湖上计算，而不是数据库")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="数据湖上用哪个引擎：duckdb（默认）或 spark（Apache Spark SQL，需要 Java 17）")
+    p.add_argument("--master", help="Spark master（默认 $PARK_SPARK_MASTER 或 local[2]），如 spark://host:7077")
     p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("export-parquet", help="把数据库导出为 Parquet 数据湖（按 板块/年份/乡镇 分区）")
+    add_db_arg(p)
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="输出目录（空目录或以前导出的数据湖）")
+    p.set_defaults(func=cmd_export_parquet)
+
+    p = sub.add_parser("towns", help="乡镇：列出、登记，把合作社归入乡镇")
+    ts = p.add_subparsers(dest="towns_command", required=True)
+    ts.add_parser("list", help="列出乡镇和各自的合作社数")
+    ts.add_parser("add", help="登记一个乡镇").add_argument("name")
+    a = ts.add_parser("assign", help="把合作社归入乡镇")
+    a.add_argument("cooperative")
+    a.add_argument("town")
+    for sp in ts.choices.values():
+        add_db_arg(sp)
+    p.set_defaults(func=cmd_towns)
 
     p = sub.add_parser("backup", help="备份数据库和已上传的原始文件")
     add_db_arg(p)

@@ -331,11 +331,11 @@ class Store:
         _assign_single_town(cur)
 
     def run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], retries: int = 3, *,
-                  figures: bool = True) -> T:
+                  figures: bool = True, records: bool = True) -> T:
         """Run ``fn(cursor)`` in a write transaction, retrying on a transaction conflict."""
         for attempt in range(retries):
             try:
-                with self.write(figures=figures) as cur:
+                with self.write(figures=figures, records=records) as cur:
                     return fn(cur)
             except duckdb.TransactionException:
                 if attempt == retries - 1:
@@ -384,6 +384,35 @@ def _assign_single_town(cur: duckdb.DuckDBPyConnection) -> None:
     """
     cur.execute("""UPDATE cooperatives SET town = (SELECT min(name) FROM towns)
                    WHERE town IS NULL AND (SELECT count(*) FROM towns) = 1""").fetchall()
+
+
+def add_town(store: Store, name: str) -> None:
+    """Register a town (乡镇). Raises ValueError (Chinese) for a blank or known name."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("乡镇名称不能为空")
+
+    def write(cur: duckdb.DuckDBPyConnection) -> None:
+        if cur.execute("SELECT count(*) FROM towns WHERE name = ?", [name]).fetchall()[0][0]:
+            raise ValueError(f"乡镇“{name}”已经登记过了")
+        cur.execute("INSERT INTO towns (name) VALUES (?)", [name]).fetchall()
+
+    store.run_write(write, records=False)
+
+
+def assign_town(store: Store, cooperative: str, town: str) -> None:
+    """Put a cooperative in a registered town; every period's town figures change with it.
+
+    Raises ValueError (Chinese) for an unknown cooperative or town.
+    """
+    def write(cur: duckdb.DuckDBPyConnection) -> None:
+        if not cur.execute("SELECT count(*) FROM towns WHERE name = ?", [town]).fetchall()[0][0]:
+            raise ValueError(f"没有登记乡镇“{town}”：请先运行 python -m analytics towns add {town}")
+        n = cur.execute("UPDATE cooperatives SET town = ? WHERE name = ?", [town, cooperative]).fetchall()[0][0]
+        if not n:
+            raise ValueError(f"没有合作社“{cooperative}”")
+
+    store.run_write(write, records=False)
 
 
 def set_meta(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
