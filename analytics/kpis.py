@@ -275,19 +275,40 @@ def _rollup_select(r: Rollup, where: str = "") -> str:
     return f"SELECT {', '.join(cols)} FROM ({_record_chunks(r.sector, where)}) m GROUP BY {by}"
 
 
+def _month_measures() -> list[str]:
+    """Every numeric measure of any sector: the monthly sums coop_months keeps (NULL where a
+    sector has no such column)."""
+    out: list[str] = []
+    for s in contract.SECTORS.values():
+        out += [c.key for c in s.measures if c.sql_type in ("BIGINT", "DOUBLE") and c.key not in out]
+    return out
+
+
+def _coop_months_select(sector: str, version: str, keys: str = "") -> str:
+    """Records, and the sums of each measure, per (cooperative, month) of a sector.
+
+    With ``keys`` (a relation of cooperative, month) every key gets a row, 0 records when
+    none are left, so its version survives an undo."""
+    s = contract.sector(sector)
+    mine = {c.key for c in s.measures}
+    sums = ", ".join(f"sum(r.{k}) AS {k}" if k in mine else f"CAST(NULL AS DOUBLE) AS {k}" for k in _month_measures())
+    if keys:
+        return (f"SELECT '{sector}' AS sector, k.cooperative, k.month, count(r.unit) AS n_records, {sums}, "
+                f"{version} AS version FROM {keys} k LEFT JOIN {s.table} r ON r.cooperative = k.cooperative "
+                "AND r.month = k.month GROUP BY k.cooperative, k.month")
+    return (f"SELECT '{sector}' AS sector, r.cooperative, r.month, count(*) AS n_records, {sums}, "
+            f"{version} AS version FROM {s.table} r GROUP BY r.cooperative, r.month")
+
+
 def rollup_rebuild_sql(version: int) -> list[str]:
     """Statements that (re)build every rollup from the records; ``version`` stamps coop_months."""
     stmts = []
-    parts = []
     for r in rollups():
         order = "last_month, unit_id" if r.keys is None else "year, unit_id"
         stmts.append(f"CREATE OR REPLACE TABLE {r.name} AS {_rollup_select(r)} ORDER BY {order}")
-    for s in contract.SECTORS.values():
-        parts.append(f"SELECT '{s.key}' AS sector, cooperative, month, count(*) AS n_records "
-                     f"FROM {s.table} GROUP BY cooperative, month")
+    parts = [_coop_months_select(s, f"CAST({int(version)} AS BIGINT)") for s in contract.SECTOR_KEYS]
     stmts.append(f"""CREATE OR REPLACE TABLE coop_months AS
-                     SELECT sector, cooperative, month, n_records, CAST({int(version)} AS BIGINT) AS version
-                     FROM ({' UNION ALL '.join(parts)}) ORDER BY month, sector, cooperative""")
+                     SELECT * FROM ({' UNION ALL '.join(parts)}) cm ORDER BY month, sector, cooperative""")
     return stmts
 
 
@@ -337,7 +358,6 @@ def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
     """Recompute the rollups of the touched units and the touched (sector, cooperative, month)
     rows of coop_months, stamped with ``version``. Returns whether the write stays scoped."""
     for sector, keys in changes.keys.items():
-        s = contract.sector(sector)
         k = keys.assign(month=pd.to_datetime(keys["month"]).dt.date)
         cur.execute("SELECT 1").fetchall()  # register() needs no unfinished result on the cursor
         cur.register("_chg", k)
@@ -353,11 +373,9 @@ def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
                 cur.execute(f"INSERT INTO {r.name} {_rollup_select(r, touched)}").fetchall()
             cur.execute(f"""DELETE FROM coop_months WHERE sector = '{sector}'
                             AND (cooperative, month) IN (SELECT cooperative, month FROM _chg)""").fetchall()
-            cur.execute(f"""INSERT INTO coop_months
-                            SELECT '{sector}', k.cooperative, k.month, count(r.unit), CAST(? AS BIGINT)
-                            FROM (SELECT DISTINCT cooperative, month FROM _chg) k
-                            LEFT JOIN {s.table} r ON r.cooperative = k.cooperative AND r.month = k.month
-                            GROUP BY k.cooperative, k.month""", [version]).fetchall()
+            keys = "(SELECT DISTINCT cooperative, month FROM _chg)"
+            cur.execute(f"INSERT INTO coop_months {_coop_months_select(sector, 'CAST(? AS BIGINT)', keys)}",
+                        [version]).fetchall()
         finally:
             cur.unregister("_chg")
     # Rows of units an undo removed went with the ids read before the removal; the insert
@@ -393,26 +411,35 @@ def _period_chunks(sector: str, period: Period, crop: bool = False) -> tuple[str
     return " UNION ALL ".join(parts), params, not ranges
 
 
-def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] = ()) -> tuple[str, list]:
+def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] = (), *,
+              attrs: bool = True, ids: tuple[str, list] | None = None) -> tuple[str, list]:
     """SQL for one row per unit (per unit and ``by``: "crop" for plots, "year") over the
     period, and its parameters.
 
-    Columns: the ``by`` keys, unit_id, the merged measures, the unit's cooperative, unit,
-    town (未分配乡镇 without one), village, zone, land_mu and registered type
-    (unit_gh_type), gh_type_shown (registered type, else the last reported one), ``land``
-    (area for plots, land_mu for livestock; NULL when not > 0), profit (元) and the per-mu
-    ratios (NULL without land). Chunks are merged first and the unit attributes joined to
-    the merged rows, one per unit: the join never sees the months. A period of whole years
-    read per year (one year, or ``by`` year) needs no merge: the rollup rows are the answer.
+    Columns: the ``by`` keys, unit_id, the merged measures, ``land`` (area for plots,
+    land_mu for livestock; NULL when not > 0), profit (元) and the per-mu ratios (NULL
+    without land); with ``attrs`` also the unit's cooperative, unit, town (未分配乡镇
+    without one), village, zone, land_mu, registered type (unit_gh_type) and gh_type_shown
+    (registered type, else the last reported one).
+
+    Chunks are merged first and the unit attributes joined to the merged rows, one per unit:
+    the join never sees the months, and sums over plots skip it (``attrs=False``; livestock
+    always joins for land_mu). A period of whole years read per year (one year, or ``by``
+    year) needs no merge: the rollup rows are the answer. Filters select unit ids first;
+    ``ids`` (sql, params) keeps only the unit ids it selects (a page of a ranking).
     """
     if not set(by) <= {"crop", "year"}:
         raise ValueError(f"不支持的分组“{by}”")
     chunks, params, whole = _period_chunks(sector, period, crop="crop" in by)
     clauses, fparams = _unit_where(filters)
-    where = ""
+    conds = []
     if clauses:
-        where = (f" WHERE m.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
-                 f"ON c.name = u.cooperative WHERE u.sector = '{sector}' AND {' AND '.join(clauses)})")
+        conds.append(f"m.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
+                     f"ON c.name = u.cooperative WHERE u.sector = '{sector}' AND {' AND '.join(clauses)})")
+    if ids is not None:
+        conds.append(f"m.unit_id IN ({ids[0]})")
+        fparams = fparams + ids[1]
+    where = f" WHERE {' AND '.join(conds)}" if conds else ""
     keys = list(by)
     if whole and ("year" in by or period.start.year == period.end.year):
         merged = f"SELECT m.* FROM ({chunks}) m{where}"
@@ -420,13 +447,21 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
         select = [f"m.{k} AS {k}" for k in keys] + ["m.unit_id AS unit_id"] + _merge_aggregates(sector, keys)
         group = ", ".join(["m.unit_id"] + [f"m.{k}" for k in keys])
         merged = f"SELECT {', '.join(select)} FROM ({chunks}) m{where} GROUP BY {group}"
-    attrs = ["u.cooperative AS cooperative", "u.unit AS unit", f"coalesce(c.town, '{UNASSIGNED_TOWN}') AS town",
-             "u.village AS village", "u.zone AS zone", "u.land_mu AS land_mu", "u.gh_type AS unit_gh_type"]
-    joined = (f"SELECT p.*, {', '.join(attrs)} FROM ({merged}) p JOIN units u ON u.unit_id = p.unit_id "
-              "LEFT JOIN cooperatives c ON c.name = u.cooperative")
+    has_type = "gh_type" in _shape(sector).lasts
+    if attrs or sector != "greenhouse":
+        cols = ["u.cooperative AS cooperative", "u.unit AS unit", "u.village AS village", "u.zone AS zone",
+                "u.land_mu AS land_mu", "u.gh_type AS unit_gh_type"]
+        town = ""
+        if attrs:
+            cols.append(f"coalesce(c.town, '{UNASSIGNED_TOWN}') AS town")
+            town = " LEFT JOIN cooperatives c ON c.name = u.cooperative"
+        joined = (f"SELECT p.*, {', '.join(cols)} FROM ({merged}) p JOIN units u "
+                  f"ON u.unit_id = p.unit_id{town}")
+        shown = "coalesce(j.unit_gh_type, j.gh_type)" if has_type else "j.unit_gh_type"
+    else:
+        joined, shown = merged, "j.gh_type"
     land = "j.area_mu" if sector == "greenhouse" else "j.land_mu"
-    gh_type = "coalesce(j.unit_gh_type, j.gh_type)" if "gh_type" in _shape(sector).lasts else "j.unit_gh_type"
-    derived = [f"{gh_type} AS gh_type_shown", f"CASE WHEN {land} > 0 THEN {land} END AS land",
+    derived = [f"{shown} AS gh_type_shown", f"CASE WHEN {land} > 0 THEN {land} END AS land",
                "coalesce(j.revenue, 0) - coalesce(j.cost, 0) AS profit"]
     outer = f"SELECT j.*, {', '.join(derived)} FROM ({joined}) j"
     ratios = ["q.profit / q.land AS profit_per_mu", "q.revenue / q.land AS output_value_per_mu"]
@@ -446,23 +481,22 @@ def _sector_rows(cur: Cursor, sector: str, period: Period, filters: Filters,
     """Sums over the per-unit rows: the whole selection and, with ``by_town``, per town."""
     if sector not in _BLOCK_SUMS:
         raise ValueError(f"未知板块“{sector}”")
-    pu, params = _per_unit(sector, period, filters)
     sums = ["count(*) AS units", *(f"sum({k}) AS {k}" for k in _BLOCK_SUMS[sector]),
             "sum(revenue) AS revenue", "sum(cost) AS cost", "sum(jobs) AS jobs", "sum(land) AS land_mu"]
     names = ["units", *_BLOCK_SUMS[sector], "revenue", "cost", "jobs", "land_mu"]
-    total: dict = dict.fromkeys(names)
+    pu, params = _per_unit(sector, period, filters, attrs=False)
+    row = cur.execute(f"SELECT {', '.join(sums)} FROM ({pu}) x", params).fetchall()[0]
+    total = dict(zip(names, row, strict=True))
     towns: dict[str, dict] = {}
-    if not by_town:
-        row = cur.execute(f"SELECT {', '.join(sums)} FROM ({pu}) x", params).fetchone()
-        return dict(zip(names, row, strict=True)), towns
-    rows = cur.execute(f"""SELECT grouping(town) AS g, town, {', '.join(sums)} FROM ({pu}) x
-                           GROUP BY GROUPING SETS ((), (town))""", params).fetchall()
-    for g, town, *values in rows:
-        d = dict(zip(names, values, strict=True))
-        if g:
-            total = d
-        else:
-            towns[town] = d
+    if by_town:
+        # A second, grouped pass rather than GROUPING SETS: the totals need no town (no join
+        # for plots), and a lean join to each unit's town is all the grouping needs.
+        sql = f"""SELECT coalesce(c.town, '{UNASSIGNED_TOWN}') AS town, {', '.join(sums)}
+                  FROM ({pu}) x JOIN units u ON u.unit_id = x.unit_id
+                  LEFT JOIN cooperatives c ON c.name = u.cooperative
+                  GROUP BY coalesce(c.town, '{UNASSIGNED_TOWN}')"""
+        for town, *values in cur.execute(sql, params).fetchall():
+            towns[town] = dict(zip(names, values, strict=True))
     return total, towns
 
 
@@ -495,7 +529,7 @@ def sector_kpis(cur: Cursor, sector: str, period: Period, filters: Filters = Fil
 
 def by_crop(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
     """Per crop: a plot's area is its largest area while growing that crop."""
-    pu, params = _per_unit("greenhouse", period, filters, by=["crop"])
+    pu, params = _per_unit("greenhouse", period, filters, by=["crop"], attrs=False)
     rows = cur.execute(f"""SELECT crop, sum(area_mu), sum(yield_kg), sum(revenue), sum(cost)
                            FROM ({pu}) x WHERE crop IS NOT NULL GROUP BY crop ORDER BY crop""", params).fetchall()
     out = {}
@@ -555,7 +589,7 @@ def zones_count(cur: Cursor, period: Period, filters: Filters = Filters()) -> in
     """Distinct breeding zones among livestock units that reported."""
     parts, params = [], []
     for s in ("duck", "hog"):
-        pu, p = _per_unit(s, period, filters)
+        pu, p = _per_unit(s, period, filters, attrs=False)  # livestock rows carry zone
         parts.append(f"SELECT zone FROM ({pu}) x{s}")
         params += p
     return int(cur.execute(f"SELECT count(DISTINCT zone) FROM ({' UNION ALL '.join(parts)}) z",
@@ -564,9 +598,11 @@ def zones_count(cur: Cursor, period: Period, filters: Filters = Filters()) -> in
 
 def greenhouse_type_counts(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict[str, int]:
     """Plots per type (the unit's registered type, else its last reported one)."""
-    pu, params = _per_unit("greenhouse", period, filters)
-    rows = cur.execute(f"""SELECT gh_type_shown, count(*) FROM ({pu}) x WHERE gh_type_shown IS NOT NULL
-                           GROUP BY gh_type_shown ORDER BY 1""", params).fetchall()
+    pu, params = _per_unit("greenhouse", period, filters, attrs=False)
+    rows = cur.execute(f"""SELECT coalesce(u.gh_type, x.gh_type) AS t, count(*)
+                           FROM ({pu}) x JOIN units u ON u.unit_id = x.unit_id
+                           WHERE coalesce(u.gh_type, x.gh_type) IS NOT NULL GROUP BY 1 ORDER BY 1""",
+                       params).fetchall()
     return {str(k): int(v) for k, v in rows}
 
 
@@ -588,23 +624,28 @@ SORTABLE = ("profit", "profit_per_mu", "revenue", "output_value_per_mu", "yield_
 def unit_totals(cur: Cursor, sector: str, period: Period, filters: Filters = Filters(), *,
                 sort_by: str = "profit", descending: bool = True, offset: int = 0,
                 limit: int | None = None, with_value: bool = False) -> pd.DataFrame:
-    """Per-unit figures for the period, sorted (``sort_by``, ties by cooperative and unit).
+    """Per-unit figures for the period, sorted by ``sort_by`` (ties by unit id, i.e. by
+    registration order).
 
     ``limit``/``offset`` page through them in SQL, so a page never pulls 260,000 plots to
-    show 50; ``with_value`` keeps only units whose ``sort_by`` is known (per-mu needs land).
+    show 50: the page is cut before the unit attributes are joined. ``with_value`` keeps only
+    units whose ``sort_by`` is known (per-mu needs land).
     Columns: see :func:`_unit_columns` (profit in 元, per-mu in 元/亩 or 公斤/亩).
     """
     if sort_by not in SORTABLE:
         raise ValueError(f"不能按“{sort_by}”排序")
-    pu, params = _per_unit(sector, period, filters)
-    order = "DESC" if descending else "ASC"
+    order = f"{sort_by} {'DESC' if descending else 'ASC'} NULLS LAST, unit_id"
     where = f" WHERE {sort_by} IS NOT NULL" if with_value else ""
+    pu, params = _per_unit(sector, period, filters, attrs=False)
     page = ""
     if limit is not None:
         page = " LIMIT ? OFFSET ?"
         params = params + [int(limit), int(offset)]
-    return cur.execute(f"""SELECT {', '.join(_unit_columns(sector))} FROM ({pu}) x{where}
-                           ORDER BY {sort_by} {order} NULLS LAST, cooperative, unit{page}""", params).df()
+    # The page's unit ids first (no attributes needed to rank), then their rows with attributes.
+    page_ids = (f"SELECT unit_id FROM ({pu}) x{where} ORDER BY {order}{page}", params)
+    full, fparams = _per_unit(sector, period, filters, ids=page_ids if limit is not None else None)
+    return cur.execute(f"""SELECT {', '.join(_unit_columns(sector))} FROM ({full}) y{where}
+                           ORDER BY {order}""", fparams).df()
 
 
 def unit_histogram(cur: Cursor, sector: str, column: str, period: Period, filters: Filters = Filters(),
@@ -615,7 +656,7 @@ def unit_histogram(cur: Cursor, sector: str, column: str, period: Period, filter
     """
     if column not in SORTABLE:
         raise ValueError(f"不能按“{column}”分组")
-    pu, params = _per_unit(sector, period, filters)
+    pu, params = _per_unit(sector, period, filters, attrs=False)
     return cur.execute(f"""
         WITH v AS (SELECT {column} AS x FROM ({pu}) p WHERE {column} IS NOT NULL),
              r AS (SELECT min(x) AS lo, max(x) AS hi FROM v),
@@ -627,16 +668,37 @@ def unit_histogram(cur: Cursor, sector: str, column: str, period: Period, filter
         ORDER BY i""", params + [bins, bins, bins]).df()
 
 
-def monthly(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
-    """Per month: stock (sum of that month's reports), flows summed, profit, workers."""
+def monthly(cur: Cursor, sector: str, period: Period, filters: Filters = Filters(), *,
+            source: str = "auto") -> pd.DataFrame:
+    """Per month: units reporting, stock (sum of that month's reports), flows summed, profit.
+
+    Sums per (cooperative, month) are kept in coop_months, so this reads a few thousand rows;
+    a village or zone filter (unit attributes) reads the records (``source="records"`` forces
+    it; both give the same sums, tests/test_rollups.py).
+    """
     s = contract.sector(sector)
-    where, params = _record_where(sector, period, filters)
     cols = [c.key for c in s.measures if c.kind in (contract.COUNT, contract.MONEY,
                                                     contract.WEIGHT, contract.AREA)]
-    sel = ", ".join(f"sum(r.{c}) AS {c}" for c in cols)
-    df = cur.execute(f"""SELECT strftime(r.month, '%Y-%m') AS month, count(*) AS units, {sel}
-                         FROM {s.table} r WHERE {where} GROUP BY r.month ORDER BY r.month""",
-                     params).df()
+    if source == "records" or filters.by_unit_attribute:
+        where, params = _record_where(sector, period, filters)
+        sel = ", ".join(f"sum(r.{c}) AS {c}" for c in cols)
+        sql = f"""SELECT strftime(r.month, '%Y-%m') AS month, count(*) AS units, {sel}
+                  FROM {s.table} r WHERE {where} GROUP BY r.month ORDER BY r.month"""
+    else:
+        clauses, params = ["r.sector = ?", "r.n_records > 0", "r.month BETWEEN ? AND ?"], [sector, period.start,
+                                                                                         period.end]
+        if filters.cooperatives:
+            sql_in, p = _in("r.cooperative", filters.cooperatives)
+            clauses.append(sql_in)
+            params += p
+        if filters.towns:
+            sql_in, p = _in(f"coalesce(t.town, '{UNASSIGNED_TOWN}')", filters.towns)
+            clauses.append(f"r.cooperative IN (SELECT t.name FROM cooperatives t WHERE {sql_in})")
+            params += p
+        sel = ", ".join(f"sum(r.{c}) AS {c}" for c in cols)
+        sql = f"""SELECT strftime(r.month, '%Y-%m') AS month, sum(r.n_records) AS units, {sel}
+                  FROM coop_months r WHERE {' AND '.join(clauses)} GROUP BY r.month ORDER BY r.month"""
+    df = cur.execute(sql, params).df()
     df["profit"] = df["revenue"].fillna(0) - df["cost"].fillna(0)
     return df
 
@@ -692,7 +754,7 @@ def per_mu_by(cur: Cursor, by: str, period: Period, filters: Filters = Filters()
     if by not in PER_MU_GROUPS:
         raise ValueError(f"不支持的分组“{by}”")
     if by in ("crop", "year"):
-        pu, params = _per_unit("greenhouse", period, filters, by=[by])
+        pu, params = _per_unit("greenhouse", period, filters, by=[by], attrs=False)
         pu = f"SELECT x.*, x.{by} AS grp FROM ({pu}) x"
     else:
         pu, params = _per_unit("greenhouse", period, filters)
@@ -714,7 +776,7 @@ def cross_sector_per_mu(cur: Cursor, period: Period, filters: Filters = Filters(
     """Profit and output value per mu of land: ducks and hogs on land_mu, greenhouses on area."""
     rows = []
     for s in contract.SECTOR_KEYS:
-        pu, params = _per_unit(s, period, filters)
+        pu, params = _per_unit(s, period, filters, attrs=False)
         n, any_units, land, profit, revenue = cur.execute(f"""
             SELECT count(land), count(*), sum(land), sum(CASE WHEN land IS NOT NULL THEN profit END),
                    sum(CASE WHEN land IS NOT NULL THEN coalesce(revenue, 0) END)

@@ -1,0 +1,61 @@
+"""Stores of N towns for the scale benchmarks, built once into bench/out/ and reused.
+
+``store_for(100)`` is the demo park copied into 100 towns (9,863,700 records), made by
+``python -m analytics demo --towns 100`` (the bulk path); a store is rebuilt when the code's
+schema version or the demo's seed changed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analytics import demo  # noqa: E402
+from analytics.db import SCHEMA_VERSION, Store  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+SIZES = {1: "100k", 10: "1M", 100: "10M"}
+
+
+def store_for(towns: int, *, quiet: bool = False) -> Path:
+    """Path of a store with ``towns`` copies of the demo park (built if missing or stale)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"park-{towns}.duckdb"
+    if path.exists():
+        with Store(path, read_only=True) as s:
+            fresh = (s.get_meta("demo_towns") == str(towns)
+                     and s.cursor().execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0]
+                     == SCHEMA_VERSION)
+        if fresh:
+            return path
+        path.unlink()
+    t = time.perf_counter()
+    with Store(path) as s:
+        counts = demo.load(s, towns=towns)
+    if not quiet:
+        print(f"built {path.name}: {sum(counts.values()):,} records in {time.perf_counter() - t:.1f} s "
+              f"(python -m analytics demo --towns {towns})", file=sys.stderr)
+    return path
+
+
+def bare_scan(cur, repeat: int = 5) -> float:
+    """One bare DuckDB aggregate over every record: count and sum of revenue, best of ``repeat``."""
+    sql = """SELECT count(*), sum(revenue) FROM (SELECT revenue FROM duck_records UNION ALL
+             SELECT revenue FROM hog_records UNION ALL SELECT revenue FROM greenhouse_records)"""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        cur.execute(sql).fetchall()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table (docs/performance.md takes them as printed)."""
+    out = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
