@@ -397,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_period_args(p)
     p.add_argument("--json", action="store_true", help="输出 JSON（金额单位元，重量公斤）")
     p.add_argument("--town", action="append", metavar="乡镇", help="只算这些乡镇（可重复）")
-    p.add_argument("--lake", type=Path, metavar="DIR", help="在 export-parquet 导出的数据湖上计算，而不是数据库")
+    p.add_argument("--lake", metavar="DIR", help="在 export-parquet 导出的数据湖上计算，而不是数据库"
+                   "（spark 引擎也可用 s3a://… 等集群能读的地址）")
     p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                    help="数据湖上用哪个引擎：duckdb（默认）或 spark（Apache Spark SQL，需要 Java 17）")
     p.add_argument("--master", help="Spark master（默认 $PARK_SPARK_MASTER 或 local[2]），如 spark://host:7077")

@@ -31,6 +31,7 @@ sqlglot) on Spark: see analytics/lake.py. So it avoids DuckDB-only syntax.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -141,18 +142,27 @@ def _unit_where(filters: Filters, u: str = "u", c: str = "c") -> tuple[list[str]
     return clauses, params
 
 
-def _record_where(sector: str, period: Period, filters: Filters, r: str = "r") -> tuple[str, list]:
-    """Clauses on a record table row ``r``: the period, and the filters as semi-joins
-    (cooperative directly; town through the cooperative; village and zone through the unit)."""
-    clauses, params = [f"{r}.month BETWEEN ? AND ?"], [period.start, period.end]
+def _cooperative_where(col: str, filters: Filters) -> tuple[list[str], list]:
+    """Clauses on a cooperative name column ``col`` for the cooperative and town filters."""
+    clauses, params = [], []
     if filters.cooperatives:
-        sql, p = _in(f"{r}.cooperative", filters.cooperatives)
+        sql, p = _in(col, filters.cooperatives)
         clauses.append(sql)
         params += p
     if filters.towns:
         sql, p = _in(f"coalesce(t.town, '{UNASSIGNED_TOWN}')", filters.towns)
-        clauses.append(f"{r}.cooperative IN (SELECT t.name FROM cooperatives t WHERE {sql})")
+        clauses.append(f"{col} IN (SELECT t.name FROM cooperatives t WHERE {sql})")
         params += p
+    return clauses, params
+
+
+def _record_where(sector: str, period: Period, filters: Filters, r: str = "r") -> tuple[str, list]:
+    """Clauses on a record table row ``r``: the period, and the filters as semi-joins
+    (cooperative directly; town through the cooperative; village and zone through the unit)."""
+    clauses, params = [f"{r}.month BETWEEN ? AND ?"], [period.start, period.end]
+    more, p = _cooperative_where(f"{r}.cooperative", filters)
+    clauses += more
+    params += p
     if filters.by_unit_attribute:
         unit_clauses, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones), "fu")
         clauses.append(f"EXISTS (SELECT 1 FROM units fu WHERE fu.sector = '{sector}' "
@@ -476,27 +486,30 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
 _BLOCK_SUMS = {"duck": ("stock", "eggs"), "hog": ("stock", "sows", "sold_head"), "greenhouse": ("area_mu", "yield_kg")}
 
 
-def _sector_rows(cur: Cursor, sector: str, period: Period, filters: Filters,
-                 by_town: bool) -> tuple[dict, dict[str, dict]]:
-    """Sums over the per-unit rows: the whole selection and, with ``by_town``, per town."""
+def _sector_rows(cur: Cursor, sector: str, period: Period, filters: Filters) -> tuple[dict, dict[str, dict]]:
+    """Sums over the per-unit rows per town, and the whole selection as the sum of its towns.
+
+    One grouped pass: the totals are added up from the towns (exactly for counts; money is
+    rounded to the 分 afterwards), so a sector page and the KPI JSON never disagree.
+    """
     if sector not in _BLOCK_SUMS:
         raise ValueError(f"未知板块“{sector}”")
     sums = ["count(*) AS units", *(f"sum({k}) AS {k}" for k in _BLOCK_SUMS[sector]),
             "sum(revenue) AS revenue", "sum(cost) AS cost", "sum(jobs) AS jobs", "sum(land) AS land_mu"]
     names = ["units", *_BLOCK_SUMS[sector], "revenue", "cost", "jobs", "land_mu"]
     pu, params = _per_unit(sector, period, filters, attrs=False)
-    row = cur.execute(f"SELECT {', '.join(sums)} FROM ({pu}) x", params).fetchall()[0]
-    total = dict(zip(names, row, strict=True))
-    towns: dict[str, dict] = {}
-    if by_town:
-        # A second, grouped pass rather than GROUPING SETS: the totals need no town (no join
-        # for plots), and a lean join to each unit's town is all the grouping needs.
-        sql = f"""SELECT coalesce(c.town, '{UNASSIGNED_TOWN}') AS town, {', '.join(sums)}
-                  FROM ({pu}) x JOIN units u ON u.unit_id = x.unit_id
-                  LEFT JOIN cooperatives c ON c.name = u.cooperative
-                  GROUP BY coalesce(c.town, '{UNASSIGNED_TOWN}')"""
-        for town, *values in cur.execute(sql, params).fetchall():
-            towns[town] = dict(zip(names, values, strict=True))
+    # A lean join to each unit's town: the per-unit rows need no other attribute here.
+    sql = f"""SELECT coalesce(c.town, '{UNASSIGNED_TOWN}') AS town, {', '.join(sums)}
+              FROM ({pu}) x JOIN units u ON u.unit_id = x.unit_id
+              LEFT JOIN cooperatives c ON c.name = u.cooperative
+              GROUP BY coalesce(c.town, '{UNASSIGNED_TOWN}') ORDER BY 1"""
+    towns = {town: dict(zip(names, values, strict=True)) for town, *values in cur.execute(sql, params).fetchall()}
+    total: dict = {}
+    for n in names:
+        values = [t[n] for t in towns.values() if t[n] is not None]
+        is_int = all(isinstance(v, int) for v in values)
+        total[n] = (sum(values) if is_int else math.fsum(float(v) for v in values)) if values else None
+    total["units"] = total["units"] or 0
     return total, towns
 
 
@@ -520,7 +533,7 @@ def _block(sector: str, r: dict) -> dict:
 
 def sector_kpis(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> dict:
     """The sector's block of the KPI JSON (DESIGN.md §5); plots also get ``by_crop``."""
-    total, _ = _sector_rows(cur, sector, period, filters, by_town=False)
+    total, _ = _sector_rows(cur, sector, period, filters)
     out = _block(sector, total)
     if sector == "greenhouse":
         out["by_crop"] = by_crop(cur, period, filters)
@@ -552,7 +565,7 @@ def park_kpis(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict
     per_town: dict[str, dict] = {}
     land = 0.0
     for s in contract.SECTOR_KEYS:
-        total, towns = _sector_rows(cur, s, period, filters, by_town=True)
+        total, towns = _sector_rows(cur, s, period, filters)
         out[s] = _block(s, total)
         land += _num(total["land_mu"])
         for town, r in towns.items():
@@ -581,7 +594,7 @@ def land_mu(cur: Cursor, period: Period, filters: Filters = Filters()) -> float:
 
     The same figure as ``park_kpis(...)["total"]["land_mu"]``; pages take it from there.
     """
-    return round(sum(_num(_sector_rows(cur, s, period, filters, by_town=False)[0]["land_mu"])
+    return round(sum(_num(_sector_rows(cur, s, period, filters)[0]["land_mu"])
                      for s in contract.SECTOR_KEYS), 2)
 
 
@@ -685,26 +698,33 @@ def monthly(cur: Cursor, sector: str, period: Period, filters: Filters = Filters
         sql = f"""SELECT strftime(r.month, '%Y-%m') AS month, count(*) AS units, {sel}
                   FROM {s.table} r WHERE {where} GROUP BY r.month ORDER BY r.month"""
     else:
-        clauses, params = ["r.sector = ?", "r.n_records > 0", "r.month BETWEEN ? AND ?"], [sector, period.start,
-                                                                                         period.end]
-        if filters.cooperatives:
-            sql_in, p = _in("r.cooperative", filters.cooperatives)
-            clauses.append(sql_in)
-            params += p
-        if filters.towns:
-            sql_in, p = _in(f"coalesce(t.town, '{UNASSIGNED_TOWN}')", filters.towns)
-            clauses.append(f"r.cooperative IN (SELECT t.name FROM cooperatives t WHERE {sql_in})")
-            params += p
+        where, params = _coop_months_where(period, filters)
         sel = ", ".join(f"sum(r.{c}) AS {c}" for c in cols)
         sql = f"""SELECT strftime(r.month, '%Y-%m') AS month, sum(r.n_records) AS units, {sel}
-                  FROM coop_months r WHERE {' AND '.join(clauses)} GROUP BY r.month ORDER BY r.month"""
+                  FROM coop_months r WHERE r.sector = ? AND {where} GROUP BY r.month ORDER BY r.month"""
+        params = [sector, *params]
     df = cur.execute(sql, params).df()
     df["profit"] = df["revenue"].fillna(0) - df["cost"].fillna(0)
     return df
 
 
+def _coop_months_where(period: Period, filters: Filters) -> tuple[str, list]:
+    """coop_months rows ``r`` of the period with records, for cooperative and town filters."""
+    more, p = _cooperative_where("r.cooperative", filters)
+    return " AND ".join(["r.n_records > 0", "r.month BETWEEN ? AND ?", *more]), [period.start, period.end, *p]
+
+
 def monthly_total(cur: Cursor, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
-    """Revenue, cost and profit per month and sector, long format."""
+    """Revenue, cost and profit per month and sector, long format (sectors in contract order)."""
+    if not filters.by_unit_attribute:  # one read of coop_months for the three sectors
+        where, params = _coop_months_where(period, filters)
+        df = cur.execute(f"""SELECT strftime(r.month, '%Y-%m') AS month, sum(r.revenue) AS revenue,
+                                    sum(r.cost) AS cost, r.sector AS sector
+                             FROM coop_months r WHERE {where} GROUP BY r.sector, r.month""", params).df()
+        order = {s: i for i, s in enumerate(contract.SECTOR_KEYS)}
+        df = df.sort_values(["sector", "month"], key=lambda c: c.map(order) if c.name == "sector" else c)
+        df.insert(3, "profit", df["revenue"].fillna(0) - df["cost"].fillna(0))
+        return df.reset_index(drop=True)
     frames = []
     for s in contract.SECTOR_KEYS:
         df = monthly(cur, s, period, filters)
@@ -838,15 +858,8 @@ def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd
     """
     m = parse_month(month)
     start = m.replace(year=m.year - 1)
-    clauses, params = [], [start, m]
-    if filters.cooperatives:
-        sql, p = _in("cm.cooperative", filters.cooperatives)
-        clauses.append(sql)
-        params += p
-    if filters.towns:
-        sql, p = _in(f"coalesce(t.town, '{UNASSIGNED_TOWN}')", filters.towns)
-        clauses.append(f"cm.cooperative IN (SELECT t.name FROM cooperatives t WHERE {sql})")
-        params += p
+    clauses, p = _cooperative_where("cm.cooperative", filters)
+    params = [start, m, *p]
     if filters.by_unit_attribute:
         uc, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones), "fu")
         clauses.append("EXISTS (SELECT 1 FROM units fu WHERE fu.sector = cm.sector "
@@ -950,13 +963,8 @@ def scope_version(cur: Cursor, fn_name: str, args: Sequence[Any]) -> int:
     if start is not None:
         clauses.append("month BETWEEN ? AND ?")
         params += [start, end]
-    if filters.cooperatives:
-        sql, p = _in("cooperative", filters.cooperatives)
-        clauses.append(sql)
-        params += p
-    if filters.towns:
-        sql, p = _in(f"coalesce(t.town, '{UNASSIGNED_TOWN}')", filters.towns)
-        clauses.append(f"cooperative IN (SELECT t.name FROM cooperatives t WHERE {sql})")
-        params += p
+    more, p = _cooperative_where("cooperative", filters)
+    clauses += more
+    params += p
     row = cur.execute(f"SELECT max(version) FROM coop_months WHERE {' AND '.join(clauses)}", params).fetchone()
     return int(row[0]) if row and row[0] is not None else 0

@@ -216,14 +216,22 @@ class SparkCursor:
         pass
 
 
-def attach_lake_spark(spark: Any, lake: Path) -> SparkCursor:
-    """Register the lake's tables and the rollup views in ``spark``; returns a cursor for kpis."""
-    manifest = _check(lake)
-    lake = Path(lake).resolve()
+def attach_lake_spark(spark: Any, lake: Path | str) -> SparkCursor:
+    """Register the lake's tables and the rollup views in ``spark``; returns a cursor for kpis.
+
+    ``lake`` is a local folder or a URI the cluster reads (``s3a://bucket/lake``, ``hdfs://…``):
+    then lake.json is read through Spark too.
+    """
+    if "://" in str(lake):
+        root = str(lake).rstrip("/")
+        manifest = json.loads(spark.read.text(f"{root}/{MANIFEST}", wholetext=True).first()[0])
+    else:
+        manifest = _check(Path(lake))
+        root = str(Path(lake).resolve())
     for s in contract.SECTORS.values():
         cols = ", ".join([*contract.record_columns(s), "upload_id"])
         if manifest["records"].get(s.key):
-            spark.read.parquet(str(lake / "records" / f"sector={s.key}")).createOrReplaceTempView(f"_{s.table}")
+            spark.read.parquet(f"{root}/records/sector={s.key}").createOrReplaceTempView(f"_{s.table}")
             spark.sql(f"CREATE OR REPLACE TEMP VIEW {s.table} AS SELECT {cols} FROM _{s.table}")
         else:
             types = ", ".join(f"CAST(NULL AS {_spark_type(c)}) AS {c.key}" for c in s.columns
@@ -231,7 +239,7 @@ def attach_lake_spark(spark: Any, lake: Path) -> SparkCursor:
             spark.sql(f"CREATE OR REPLACE TEMP VIEW {s.table} AS SELECT {types}, CAST(NULL AS BIGINT) AS upload_id "
                       "WHERE 1 = 0")
     for t in SMALL_TABLES:
-        spark.read.parquet(str(lake / f"{t}.parquet")).createOrReplaceTempView(t)
+        spark.read.parquet(f"{root}/{t}.parquet").createOrReplaceTempView(t)
     for sql in kpis.rollup_rebuild_sql(version=0):
         view = to_spark(sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE VIEW", 1))
         spark.sql(view.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
@@ -242,7 +250,7 @@ def _spark_type(c: contract.Column) -> str:
     return {"DATE": "DATE", "VARCHAR": "STRING", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE"}[c.sql_type]
 
 
-def lake_kpis(lake: Path, period: kpis.Period, *, engine: str = "duckdb", master: str | None = None,
+def lake_kpis(lake: Path | str, period: kpis.Period, *, engine: str = "duckdb", master: str | None = None,
               filters: kpis.Filters = kpis.Filters()) -> dict:
     """The KPI JSON of :func:`kpis.park_kpis` computed over a lake by DuckDB or Spark."""
     if engine == "duckdb":

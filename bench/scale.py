@@ -42,16 +42,21 @@ def store_for(towns: int, *, quiet: bool = False) -> Path:
     return path
 
 
-def bare_scan(cur, repeat: int = 5) -> float:
-    """One bare DuckDB aggregate over every record: count and sum of revenue, best of ``repeat``."""
-    sql = """SELECT count(*), sum(revenue) FROM (SELECT revenue FROM duck_records UNION ALL
-             SELECT revenue FROM hog_records UNION ALL SELECT revenue FROM greenhouse_records)"""
+def best_of(cur, sql: str, repeat: int = 5) -> float:
+    """Seconds of the fastest of ``repeat`` runs of a query (the machines here are noisy)."""
     best = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
         cur.execute(sql).fetchall()
         best = min(best, time.perf_counter() - t)
     return best
+
+
+def bare_scan(cur, repeat: int = 5) -> float:
+    """One bare DuckDB aggregate over every record: count and sum of revenue, best of ``repeat``."""
+    return best_of(cur, """SELECT count(*), sum(revenue) FROM (SELECT revenue FROM duck_records UNION ALL
+                           SELECT revenue FROM hog_records UNION ALL SELECT revenue FROM greenhouse_records)""",
+                   repeat)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

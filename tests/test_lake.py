@@ -105,3 +105,32 @@ def test_cli_towns(capsys, tmp_path, demo_db_file):
     code, text, _ = run_cli(capsys, "kpis", "--db", str(db), "--year", "2022", "--json", "--town", "回河镇")
     k = json.loads(text)
     assert list(k["by_town"]) == ["回河镇"] and k["hog"]["units"] == 0 and k["duck"]["units"] > 0
+
+
+def test_the_dashboard_serves_a_lake(two_town_lake, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest, app_test
+
+    from analytics import fmt
+
+    from .conftest import ROOT, NavigationPagesManager
+
+    db, out = two_town_lake
+    monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
+    monkeypatch.setenv("PARK_LAKE", str(out))
+    monkeypatch.setenv("PARK_DB", str(out / "no-database-here.duckdb"))
+    monkeypatch.setenv("PARK_PUBLIC_VIEW", "1")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.run()
+        assert not at.exception, at.exception
+        k = store_json(db, Period.year(2023))
+        assert {m.label: m.value for m in at.metric}["利润"] == fmt.money(k["total"]["profit"])
+        assert not (out / "no-database-here.duckdb").exists()  # the lake is read, no database is made
+        at.switch_page("pages/greenhouse.py").run()
+        assert not at.exception, at.exception
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()

@@ -172,3 +172,18 @@ def test_monthly_sums_kept_per_cooperative_equal_the_records(demo_store, sector,
     scanned = kpis.monthly(cur, sector, period, filters, source="records")
     pd.testing.assert_frame_equal(kept, scanned, check_dtype=False, check_exact=False, rtol=1e-12)
     assert len(kept) == (16 if len(scanned) else 0)
+
+
+def test_monthly_total_reads_coop_months_once_and_matches_each_sector(demo_store):
+    cur = demo_store.cursor()
+    period = Period.year(2022)
+    total = kpis.monthly_total(cur, period)
+    assert list(total.columns) == ["month", "revenue", "cost", "profit", "sector"]
+    assert total["sector"].unique().tolist() == list(contract.SECTOR_KEYS)
+    for s in contract.SECTOR_KEYS:
+        one = kpis.monthly(cur, s, period, source="records")
+        mine = total[total["sector"] == s].reset_index(drop=True)
+        assert mine["month"].tolist() == one["month"].tolist()
+        assert mine["profit"].to_numpy() == pytest.approx(one["profit"].to_numpy())
+    filtered = kpis.monthly_total(cur, period, Filters(villages=("李庄村",)))
+    assert set(filtered["sector"]) <= set(contract.SECTOR_KEYS) and len(filtered)
