@@ -164,7 +164,11 @@ def spark_session(master: str | None = None) -> Any:
     if shutil.which("java") is None:
         raise LakeError("Spark 需要 Java 17：请以 root 运行 bash scripts/system-deps.sh"
                         "（安装 openjdk-17-jre-headless）。")
-    return (SparkSession.builder.master(master or settings.get("PARK_SPARK_MASTER"))
+    master = master or settings.get("PARK_SPARK_MASTER")
+    builder = SparkSession.builder.master(master)
+    if master.startswith("local"):  # everything in this process: keep the driver on loopback
+        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+    return (builder
             .appName("park-kpis")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.ui.enabled", "false")
