@@ -1,4 +1,4 @@
-"""Every KPI of DESIGN.md §5, written once, in SQL over the staging views.
+"""Every KPI of DESIGN.md §5, written once, in SQL over the records and their rollups.
 
 口径 (definitions), for a period and any filter:
 - units: distinct units with at least one record in the period.
@@ -18,7 +18,7 @@ How it is computed (one definition, three layers, every layer SQL):
 1. a *chunk* is what one unit did over some months: sums of the flows, peak workers and
    area, the stock (and crop, type) of its last month that reported one, with that month.
    A record is a one-month chunk (:func:`_record_chunks`);
-2. chunks *merge* associatively (:func:`_merge`): sums add, peaks take the max, "last"
+2. chunks *merge* associatively (:func:`_merge_aggregates`): sums add, peaks take the max, "last"
    values take the one with the latest month. ``unit_year_<sector>`` is the merge of a
    unit's record chunks per year (``unit_year_greenhouse_crop`` per year and crop) and
    ``unit_month_<sector>`` the record chunks themselves, keyed by unit id; both are kept on
@@ -487,30 +487,57 @@ _BLOCK_SUMS = {"duck": ("stock", "eggs"), "hog": ("stock", "sows", "sold_head"),
 
 
 def _sector_rows(cur: Cursor, sector: str, period: Period, filters: Filters) -> tuple[dict, dict[str, dict]]:
-    """Sums over the per-unit rows per town, and the whole selection as the sum of its towns.
+    """Sums over the per-unit rows per town, and the whole selection as the sum of its towns."""
+    return _sector_rows_many(cur, sector, (period,), filters)[0]
 
-    One grouped pass: the totals are added up from the towns (exactly for counts; money is
-    rounded to the 分 afterwards), so a sector page and the KPI JSON never disagree.
+
+def _whole_years(periods: Sequence[Period]) -> list[int] | None:
+    """The years, when every period is one calendar year (read together, per year)."""
+    return [p.start.year for p in periods] if all(p.is_full_year for p in periods) else None
+
+
+def _sector_rows_many(cur: Cursor, sector: str, periods: Sequence[Period],
+                      filters: Filters) -> list[tuple[dict, dict[str, dict]]]:
+    """:func:`_sector_rows` for several periods; calendar years share one grouped pass.
+
+    One grouped pass per query: the totals are added up from the towns (exactly for counts;
+    money is rounded to the 分 afterwards), so a sector page and the KPI JSON never disagree.
     """
     if sector not in _BLOCK_SUMS:
         raise ValueError(f"未知板块“{sector}”")
     sums = ["count(*) AS units", *(f"sum({k}) AS {k}" for k in _BLOCK_SUMS[sector]),
             "sum(revenue) AS revenue", "sum(cost) AS cost", "sum(jobs) AS jobs", "sum(land) AS land_mu"]
     names = ["units", *_BLOCK_SUMS[sector], "revenue", "cost", "jobs", "land_mu"]
-    pu, params = _per_unit(sector, period, filters, attrs=False)
-    # A lean join to each unit's town: the per-unit rows need no other attribute here.
-    sql = f"""SELECT coalesce(c.town, '{UNASSIGNED_TOWN}') AS town, {', '.join(sums)}
-              FROM ({pu}) x JOIN units u ON u.unit_id = x.unit_id
-              LEFT JOIN cooperatives c ON c.name = u.cooperative
-              GROUP BY coalesce(c.town, '{UNASSIGNED_TOWN}') ORDER BY 1"""
-    towns = {town: dict(zip(names, values, strict=True)) for town, *values in cur.execute(sql, params).fetchall()}
-    total: dict = {}
-    for n in names:
-        values = [t[n] for t in towns.values() if t[n] is not None]
-        is_int = all(isinstance(v, int) for v in values)
-        total[n] = (sum(values) if is_int else math.fsum(float(v) for v in values)) if values else None
-    total["units"] = total["units"] or 0
-    return total, towns
+    town = f"coalesce(c.town, '{UNASSIGNED_TOWN}')"
+    years = _whole_years(periods)
+    if years and len(periods) > 1:
+        span = Period(date(min(years), 1, 1), date(max(years), 12, 1))
+        pu, params = _per_unit(sector, span, filters, by=["year"], attrs=False)
+        queries = [(f"{pu}", params, f"x.year IN ({', '.join('?' * len(years))})", years)]
+        key = "x.year"
+    else:
+        queries = [(*_per_unit(sector, p, filters, attrs=False), "", []) for p in periods]
+        key = "0"
+    rows: dict[object, dict[str, dict]] = {}
+    for i, (pu, params, where, wparams) in enumerate(queries):
+        # A lean join to each unit's town: the per-unit rows need no other attribute here.
+        sql = f"""SELECT {key if key != '0' else str(i)} AS k, {town} AS town, {', '.join(sums)}
+                  FROM ({pu}) x JOIN units u ON u.unit_id = x.unit_id
+                  LEFT JOIN cooperatives c ON c.name = u.cooperative
+                  {'WHERE ' + where if where else ''} GROUP BY {key if key != '0' else '1'}, {town} ORDER BY 2"""
+        for k, name, *values in cur.execute(sql, params + wparams).fetchall():
+            rows.setdefault(k, {})[name] = dict(zip(names, values, strict=True))
+    out = []
+    for i, p in enumerate(periods):
+        towns = rows.get(p.start.year if years and len(periods) > 1 else i, {})
+        total: dict = {}
+        for n in names:
+            values = [t[n] for t in towns.values() if t[n] is not None]
+            is_int = all(isinstance(v, int) for v in values)
+            total[n] = (sum(values) if is_int else math.fsum(float(v) for v in values)) if values else None
+        total["units"] = total["units"] or 0
+        out.append((total, towns))
+    return out
 
 
 def _block(sector: str, r: dict) -> dict:
@@ -542,14 +569,33 @@ def sector_kpis(cur: Cursor, sector: str, period: Period, filters: Filters = Fil
 
 def by_crop(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
     """Per crop: a plot's area is its largest area while growing that crop."""
-    pu, params = _per_unit("greenhouse", period, filters, by=["crop"], attrs=False)
-    rows = cur.execute(f"""SELECT crop, sum(area_mu), sum(yield_kg), sum(revenue), sum(cost)
-                           FROM ({pu}) x WHERE crop IS NOT NULL GROUP BY crop ORDER BY crop""", params).fetchall()
-    out = {}
-    for crop, area, yld, rev, cost in rows:
-        area, yld = _num(area), _num(yld)
-        out[crop] = {"area_mu": round(area, 2), "yield_kg": round(yld, 2), "revenue": _money(rev),
-                     "cost": _money(cost), "yield_kg_per_mu": _ratio(yld, area)}
+    return _by_crop_many(cur, (period,), filters)[0]
+
+
+def _by_crop_many(cur: Cursor, periods: Sequence[Period], filters: Filters) -> list[dict]:
+    years = _whole_years(periods)
+    if years and len(periods) > 1:
+        span = Period(date(min(years), 1, 1), date(max(years), 12, 1))
+        pu, params = _per_unit("greenhouse", span, filters, by=["crop", "year"], attrs=False)
+        found = cur.execute(f"""SELECT year, crop, sum(area_mu), sum(yield_kg), sum(revenue), sum(cost)
+                                FROM ({pu}) x WHERE crop IS NOT NULL GROUP BY year, crop ORDER BY crop""",
+                            params).fetchall()
+        groups = [[r[1:] for r in found if r[0] == y] for y in years]
+    else:
+        groups = []
+        for p in periods:
+            pu, params = _per_unit("greenhouse", p, filters, by=["crop"], attrs=False)
+            groups.append(cur.execute(f"""SELECT crop, sum(area_mu), sum(yield_kg), sum(revenue), sum(cost)
+                                          FROM ({pu}) x WHERE crop IS NOT NULL GROUP BY crop ORDER BY crop""",
+                                      params).fetchall())
+    out = []
+    for rows in groups:
+        d = {}
+        for crop, area, yld, rev, cost in rows:
+            area, yld = _num(area), _num(yld)
+            d[crop] = {"area_mu": round(area, 2), "yield_kg": round(yld, 2), "revenue": _money(rev),
+                       "cost": _money(cost), "yield_kg_per_mu": _ratio(yld, area)}
+        out.append(d)
     return out
 
 
@@ -561,11 +607,24 @@ def park_kpis(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict
     {units, revenue, cost, profit, jobs, land_mu}; units of cooperatives without a town
     are under 未分配乡镇.
     """
+    return park_kpis_many(cur, (period,), filters)[0]
+
+
+def park_kpis_many(cur: Cursor, periods: Sequence[Period], filters: Filters = Filters()) -> list[dict]:
+    """:func:`park_kpis` for several periods (this year and the year before, for 同比): calendar
+    years are read in one pass per sector, any other periods one by one. Same figures."""
+    periods = tuple(periods)
+    rows = {s: _sector_rows_many(cur, s, periods, filters) for s in contract.SECTOR_KEYS}
+    crops = _by_crop_many(cur, periods, filters)
+    return [_park_json(p, {s: rows[s][i] for s in contract.SECTOR_KEYS}, crops[i]) for i, p in enumerate(periods)]
+
+
+def _park_json(period: Period, rows: dict[str, tuple[dict, dict]], crops: dict) -> dict:
     out: dict = {"period": {"from": period.label_from, "to": period.label_to}}
     per_town: dict[str, dict] = {}
     land = 0.0
     for s in contract.SECTOR_KEYS:
-        total, towns = _sector_rows(cur, s, period, filters)
+        total, towns = rows[s]
         out[s] = _block(s, total)
         land += _num(total["land_mu"])
         for town, r in towns.items():
@@ -575,7 +634,7 @@ def park_kpis(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict
             t["cost"] += _num(r["cost"])
             t["jobs"] += _int(r["jobs"])
             t["land_mu"] += _num(r["land_mu"])
-    out["greenhouse"]["by_crop"] = by_crop(cur, period, filters)
+    out["greenhouse"]["by_crop"] = crops
     rev = sum(out[s]["revenue"] for s in contract.SECTOR_KEYS)
     cost = sum(out[s]["cost"] for s in contract.SECTOR_KEYS)
     out["total"] = {"revenue": _money(rev), "cost": _money(cost), "profit": _money(rev - cost),
@@ -938,9 +997,10 @@ def _scope_of(fn_name: str, args: Sequence[Any]) -> tuple[tuple[str, ...], date 
     """Which sectors, months and filters a KPI function call reads (for cache keys)."""
     sectors = tuple(a for a in args if isinstance(a, str) and a in contract.SECTORS) or contract.SECTOR_KEYS
     filters = next((a for a in args if isinstance(a, Filters)), Filters())
-    period = next((a for a in args if isinstance(a, Period)), None)
-    if period is not None:
-        return sectors, period.start, period.end, filters
+    periods = [a for a in args if isinstance(a, Period)]
+    periods += [p for a in args if isinstance(a, tuple) for p in a if isinstance(p, Period)]
+    if periods:
+        return sectors, min(p.start for p in periods), max(p.end for p in periods), filters
     if fn_name == "missing_reports" and args:
         m = parse_month(args[0])
         return sectors, m.replace(year=m.year - 1), m, filters

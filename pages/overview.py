@@ -9,9 +9,8 @@ from ui.export import page_downloads
 
 period, filters = page_start("园区总览", "Park overview")
 L = lang()
-k = q("park_kpis", period, filters)
 prev_period = period.previous_year()
-p = q("park_kpis", prev_period, filters)
+k, p = q("park_kpis_many", (period, prev_period), filters)  # one pass for both years
 land, prev_land = k["total"]["land_mu"], p["total"]["land_mu"]
 cap = filters_caption(period, filters)
 st.caption(cap + t(f"；同比基期：{prev_period.label('zh')}", f"; YoY base: {prev_period.label('en')}"))

@@ -111,3 +111,13 @@ def test_demo_towns_scale_every_figure_exactly(tmp_path, demo_db_file):
     for town in towns:
         assert k3["by_town"][town]["profit"] == pytest.approx(k1["total"]["profit"], abs=0.05)
         assert k3["by_town"][town]["land_mu"] == k1["total"]["land_mu"]
+
+
+def test_two_years_in_one_pass_give_each_years_json(demo_db_file):
+    with Store(demo_db_file, read_only=True) as s:
+        cur = s.cursor()
+        for periods in ((Period.year(2023), Period.year(2022)),
+                        (Period.months("2023-02", "2023-07"), Period.months("2022-02", "2022-07"))):
+            both = kpis.park_kpis_many(cur, periods, Filters(villages=("李庄村", "前营村")))
+            for p, k in zip(periods, both, strict=True):
+                assert k == kpis.park_kpis(cur, p, Filters(villages=("李庄村", "前营村")))
