@@ -267,7 +267,8 @@ class Store:
         and keeps the rollups and cache versions true (see the module docstring): scoped to
         what :meth:`records_changed` declared, else everything (rollups rebuilt, all page
         caches cold). ``records=False`` declares that no record was touched (targets, unit
-        attributes): caches go cold, the rollups are left alone. Account writes (logins)
+        attributes, a town assignment that keeps the rollups in step itself): caches go cold,
+        the rollups are left alone. Account writes (logins)
         pass ``figures=False`` and keep the caches warm.
         """
         if self.read_only:
@@ -318,17 +319,21 @@ class Store:
         ON CONFLICT (key) DO UPDATE
         SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)""")
         version = int(cur.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()[0][0])
+        # New cooperatives join the only town before the rollups (which carry towns) are built.
+        assigned = _assign_single_town(cur)
         changes = self._changes
+        rebuilt = False
         if changes is None and not records:
             scoped = False
         elif changes is None or changes is kpis.EVERYTHING:
             kpis.rebuild_rollups(cur, version)
-            scoped = False
+            scoped, rebuilt = False, True
         else:
             scoped = kpis.refresh_rollups(cur, changes, version)
+        if assigned and not rebuilt:
+            kpis.retown_rollups(cur, assigned)  # rows of units they had before this write
         if not scoped:
             set_meta(cur, "figures_version", str(version))
-        _assign_single_town(cur)
 
     def run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], retries: int = 3, *,
                   figures: bool = True, records: bool = True) -> T:
@@ -366,24 +371,30 @@ def _ensure_town(con: duckdb.DuckDBPyConnection) -> None:
 
     if con.execute("SELECT count(*) FROM towns").fetchone()[0]:
         return
+    from . import kpis
+
     con.execute("BEGIN")
     try:
         con.execute("INSERT INTO towns (name) VALUES (?) ON CONFLICT DO NOTHING", [settings.get("PARK_TOWN")])
-        _assign_single_town(con)
+        kpis.retown_rollups(con, _assign_single_town(con))  # rollups built by the migration
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
 
 
-def _assign_single_town(cur: duckdb.DuckDBPyConnection) -> None:
-    """Cooperatives without a town belong to the only town, when there is just one.
+def _assign_single_town(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Cooperatives without a town belong to the only town, when there is just one; returns
+    the cooperatives it assigned.
 
     With several towns a new cooperative stays unassigned (shown as 未分配乡镇) until the
     administrator assigns it (``python -m analytics towns assign``).
     """
-    cur.execute("""UPDATE cooperatives SET town = (SELECT min(name) FROM towns)
-                   WHERE town IS NULL AND (SELECT count(*) FROM towns) = 1""").fetchall()
+    names = [r[0] for r in cur.execute("""SELECT name FROM cooperatives WHERE town IS NULL
+                                          AND (SELECT count(*) FROM towns) = 1""").fetchall()]
+    if names:
+        cur.execute("UPDATE cooperatives SET town = (SELECT min(name) FROM towns) WHERE town IS NULL").fetchall()
+    return names
 
 
 def add_town(store: Store, name: str) -> None:
@@ -405,12 +416,15 @@ def assign_town(store: Store, cooperative: str, town: str) -> None:
 
     Raises ValueError (Chinese) for an unknown cooperative or town.
     """
+    from . import kpis
+
     def write(cur: duckdb.DuckDBPyConnection) -> None:
         if not cur.execute("SELECT count(*) FROM towns WHERE name = ?", [town]).fetchall()[0][0]:
             raise ValueError(f"没有登记乡镇“{town}”：请先运行 python -m analytics towns add {town}")
         n = cur.execute("UPDATE cooperatives SET town = ? WHERE name = ?", [town, cooperative]).fetchall()[0][0]
         if not n:
             raise ValueError(f"没有合作社“{cooperative}”")
+        kpis.retown_rollups(cur, [cooperative])  # the rollups carry each unit's town
 
     store.run_write(write, records=False)
 

@@ -213,7 +213,7 @@ def _shape(sector: str) -> _Shape:
 def _chunk_columns(sector: str) -> list[str]:
     """The columns every chunk has, in one order: records and rollup rows UNION ALL."""
     sh = _shape(sector)
-    cols = ["unit_id", "year", "n_months", "last_month", *sh.sums, *(p for p, _ in sh.peaks)]
+    cols = ["unit_id", "town", "year", "n_months", "last_month", *sh.sums, *(p for p, _ in sh.peaks)]
     if sh.stock_months:
         cols.append("stock_months")
     for k in sh.lasts:
@@ -222,17 +222,23 @@ def _chunk_columns(sector: str) -> list[str]:
 
 
 def _record_chunks(sector: str, where: str = "") -> str:
-    """Each record as a one-month chunk, with its unit's integer id."""
+    """Each record as a one-month chunk, with its unit's integer id and its cooperative's town
+    (kept in the rollups so that figures by town need no join; Store keeps them in step when a
+    cooperative's town changes: kpis.retown_rollups)."""
     s, sh = contract.sector(sector), _shape(sector)
-    cols = ["u.unit_id AS unit_id", "year(r.month) AS year", "1 AS n_months", "r.month AS last_month"]
+    cols = ["u.unit_id AS unit_id", f"coalesce(c.town, '{UNASSIGNED_TOWN}') AS town", "year(r.month) AS year",
+            "1 AS n_months", "r.month AS last_month"]
     cols += [f"r.{k} AS {k}" for k in sh.sums]
     cols += [f"r.{src} AS {k}" for k, src in sh.peaks]
     if sh.stock_months:
         cols.append("r.stock AS stock_months")
     for k in sh.lasts:
-        cols += [f"r.{k} AS {k}", f"CASE WHEN r.{k} IS NOT NULL THEN r.month END AS {k}_month"]
+        # A plot's type is its registered one (units.gh_type), else what it reported.
+        v = "coalesce(u.gh_type, r.gh_type)" if k == "gh_type" else f"r.{k}"
+        cols += [f"{v} AS {k}", f"CASE WHEN {v} IS NOT NULL THEN r.month END AS {k}_month"]
     return (f"SELECT {', '.join(cols)} FROM {s.table} r JOIN units u ON u.sector = '{s.key}' "
-            f"AND u.cooperative = r.cooperative AND u.unit = r.unit" + (f" WHERE {where}" if where else ""))
+            f"AND u.cooperative = r.cooperative AND u.unit = r.unit "
+            f"LEFT JOIN cooperatives c ON c.name = r.cooperative" + (f" WHERE {where}" if where else ""))
 
 
 def _merge_aggregates(sector: str, keys: Sequence[str] = (), m: str = "m") -> list[str]:
@@ -243,7 +249,8 @@ def _merge_aggregates(sector: str, keys: Sequence[str] = (), m: str = "m") -> li
     A column named in ``keys`` is a grouping key and only its month is carried.
     """
     sh = _shape(sector)
-    out = [f"sum({m}.n_months) AS n_months", f"max({m}.last_month) AS last_month"]
+    # A unit's town is one value (its cooperative's); any row's will do.
+    out = [f"any_value({m}.town) AS town", f"sum({m}.n_months) AS n_months", f"max({m}.last_month) AS last_month"]
     out += [f"sum({m}.{k}) AS {k}" for k in sh.sums]
     out += [f"max({m}.{k}) AS {k}" for k, _ in sh.peaks]
     if sh.stock_months:
@@ -393,6 +400,20 @@ def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
     return not changes.attributes
 
 
+def retown_rollups(cur: Cursor, cooperatives: Sequence[str]) -> None:
+    """Put the current town of these cooperatives into their units' rollup rows (after a
+    cooperative's town changed; Store and db.assign_town call it in the same write)."""
+    if not cooperatives:
+        return
+    sql, params = _in("u.cooperative", list(cooperatives))
+    for r in rollups():
+        cur.execute(f"""UPDATE {r.name} SET town = t.town FROM (
+                          SELECT u.unit_id, coalesce(c.town, '{UNASSIGNED_TOWN}') AS town
+                          FROM units u LEFT JOIN cooperatives c ON c.name = u.cooperative
+                          WHERE u.sector = '{r.sector}' AND {sql}) t
+                        WHERE {r.name}.unit_id = t.unit_id""", params).fetchall()
+
+
 def _period_chunks(sector: str, period: Period, crop: bool = False) -> tuple[str, list, bool]:
     """The chunks of a period: rollup rows of its whole years, records of its other months.
 
@@ -426,11 +447,11 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
     """SQL for one row per unit (per unit and ``by``: "crop" for plots, "year") over the
     period, and its parameters.
 
-    Columns: the ``by`` keys, unit_id, the merged measures, ``land`` (area for plots,
-    land_mu for livestock; NULL when not > 0), profit (元) and the per-mu ratios (NULL
-    without land); with ``attrs`` also the unit's cooperative, unit, town (未分配乡镇
-    without one), village, zone, land_mu, registered type (unit_gh_type) and gh_type_shown
-    (registered type, else the last reported one).
+    Columns: the ``by`` keys, unit_id, town (未分配乡镇 without one), the merged measures,
+    ``land`` (area for plots, land_mu for livestock; NULL when not > 0), profit (元) and the
+    per-mu ratios (NULL without land); with ``attrs`` also the unit's cooperative, unit,
+    village, zone, land_mu, registered type (unit_gh_type) and gh_type_shown (registered
+    type, else the last reported one).
 
     Chunks are merged first and the unit attributes joined to the merged rows, one per unit:
     the join never sees the months, and sums over plots skip it (``attrs=False``; livestock
@@ -461,12 +482,7 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
     if attrs or sector != "greenhouse":
         cols = ["u.cooperative AS cooperative", "u.unit AS unit", "u.village AS village", "u.zone AS zone",
                 "u.land_mu AS land_mu", "u.gh_type AS unit_gh_type"]
-        town = ""
-        if attrs:
-            cols.append(f"coalesce(c.town, '{UNASSIGNED_TOWN}') AS town")
-            town = " LEFT JOIN cooperatives c ON c.name = u.cooperative"
-        joined = (f"SELECT p.*, {', '.join(cols)} FROM ({merged}) p JOIN units u "
-                  f"ON u.unit_id = p.unit_id{town}")
+        joined = f"SELECT p.*, {', '.join(cols)} FROM ({merged}) p JOIN units u ON u.unit_id = p.unit_id"
         shown = "coalesce(j.unit_gh_type, j.gh_type)" if has_type else "j.unit_gh_type"
     else:
         joined, shown = merged, "j.gh_type"
@@ -508,7 +524,6 @@ def _sector_rows_many(cur: Cursor, sector: str, periods: Sequence[Period],
     sums = ["count(*) AS units", *(f"sum({k}) AS {k}" for k in _BLOCK_SUMS[sector]),
             "sum(revenue) AS revenue", "sum(cost) AS cost", "sum(jobs) AS jobs", "sum(land) AS land_mu"]
     names = ["units", *_BLOCK_SUMS[sector], "revenue", "cost", "jobs", "land_mu"]
-    town = f"coalesce(c.town, '{UNASSIGNED_TOWN}')"
     years = _whole_years(periods)
     if years and len(periods) > 1:
         span = Period(date(min(years), 1, 1), date(max(years), 12, 1))
@@ -520,11 +535,10 @@ def _sector_rows_many(cur: Cursor, sector: str, periods: Sequence[Period],
         key = "0"
     rows: dict[object, dict[str, dict]] = {}
     for i, (pu, params, where, wparams) in enumerate(queries):
-        # A lean join to each unit's town: the per-unit rows need no other attribute here.
-        sql = f"""SELECT {key if key != '0' else str(i)} AS k, {town} AS town, {', '.join(sums)}
-                  FROM ({pu}) x JOIN units u ON u.unit_id = x.unit_id
-                  LEFT JOIN cooperatives c ON c.name = u.cooperative
-                  {'WHERE ' + where if where else ''} GROUP BY {key if key != '0' else '1'}, {town} ORDER BY 2"""
+        # The rollup rows carry their town: grouping by it needs no join.
+        sql = f"""SELECT {key if key != '0' else str(i)} AS k, x.town AS town, {', '.join(sums)}
+                  FROM ({pu}) x {'WHERE ' + where if where else ''}
+                  GROUP BY {key if key != '0' else '1'}, x.town ORDER BY 2"""
         for k, name, *values in cur.execute(sql, params + wparams).fetchall():
             rows.setdefault(k, {})[name] = dict(zip(names, values, strict=True))
     out = []
@@ -671,10 +685,8 @@ def zones_count(cur: Cursor, period: Period, filters: Filters = Filters()) -> in
 def greenhouse_type_counts(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict[str, int]:
     """Plots per type (the unit's registered type, else its last reported one)."""
     pu, params = _per_unit("greenhouse", period, filters, attrs=False)
-    rows = cur.execute(f"""SELECT coalesce(u.gh_type, x.gh_type) AS t, count(*)
-                           FROM ({pu}) x JOIN units u ON u.unit_id = x.unit_id
-                           WHERE coalesce(u.gh_type, x.gh_type) IS NOT NULL GROUP BY 1 ORDER BY 1""",
-                       params).fetchall()
+    rows = cur.execute(f"""SELECT gh_type, count(*) FROM ({pu}) x WHERE gh_type IS NOT NULL
+                           GROUP BY gh_type ORDER BY 1""", params).fetchall()
     return {str(k): int(v) for k, v in rows}
 
 

@@ -2,11 +2,12 @@
 
 ``store_for(100)`` is the demo park copied into 100 towns (9,863,700 records), made by
 ``python -m analytics demo --towns 100`` (the bulk path); a store is rebuilt when the code's
-schema version or the demo's seed changed.
+schema or rollup definitions changed (a fingerprint kept in its meta table).
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -14,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics import demo  # noqa: E402
-from analytics.db import SCHEMA_VERSION, Store  # noqa: E402
+from analytics import demo, kpis  # noqa: E402
+from analytics.db import SCHEMA_VERSION, Store, set_meta  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SIZES = {1: "100k", 10: "1M", 100: "10M"}
@@ -25,17 +26,18 @@ def store_for(towns: int, *, quiet: bool = False) -> Path:
     """Path of a store with ``towns`` copies of the demo park (built if missing or stale)."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"park-{towns}.duckdb"
+    fingerprint = hashlib.sha256(f"{SCHEMA_VERSION} {towns} {kpis.rollup_rebuild_sql(0)}".encode()).hexdigest()
     if path.exists():
         with Store(path, read_only=True) as s:
-            fresh = (s.get_meta("demo_towns") == str(towns)
-                     and s.cursor().execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0]
-                     == SCHEMA_VERSION)
+            fresh = s.get_meta("bench_fingerprint") == fingerprint
         if fresh:
             return path
         path.unlink()
     t = time.perf_counter()
     with Store(path) as s:
         counts = demo.load(s, towns=towns)
+        with s.write(figures=False) as cur:
+            set_meta(cur, "bench_fingerprint", fingerprint)
     if not quiet:
         print(f"built {path.name}: {sum(counts.values()):,} records in {time.perf_counter() - t:.1f} s "
               f"(python -m analytics demo --towns {towns})", file=sys.stderr)

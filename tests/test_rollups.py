@@ -187,3 +187,12 @@ def test_monthly_total_reads_coop_months_once_and_matches_each_sector(demo_store
         assert mine["profit"].to_numpy() == pytest.approx(one["profit"].to_numpy())
     filtered = kpis.monthly_total(cur, period, Filters(villages=("李庄村",)))
     assert set(filtered["sector"]) <= set(contract.SECTOR_KEYS) and len(filtered)
+
+
+def test_a_new_cooperative_in_an_upload_joins_the_only_town_in_the_rollups(demo_store):
+    ingest.ingest(demo_store, duck_file([("2023-12", "新禽合作社", "N-1", 900)]), "new.csv", auth.SYSTEM, today=TODAY)
+    cur = demo_store.cursor()
+    k = kpis.park_kpis(cur, Period.year(2023))
+    assert list(k["by_town"]) == ["济阳镇"]
+    assert k["by_town"]["济阳镇"]["units"] == sum(k[s]["units"] for s in contract.SECTOR_KEYS)
+    assert_rollups_match_a_rebuild(demo_store)

@@ -121,3 +121,20 @@ def test_two_years_in_one_pass_give_each_years_json(demo_db_file):
             both = kpis.park_kpis_many(cur, periods, Filters(villages=("李庄村", "前营村")))
             for p, k in zip(periods, both, strict=True):
                 assert k == kpis.park_kpis(cur, p, Filters(villages=("李庄村", "前营村")))
+
+
+def test_an_older_database_upgrades_into_one_town(tmp_path, monkeypatch):
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in db.MIGRATIONS if m[0] <= 3])  # before towns
+    with Store(path) as s, s.write() as cur:
+        cur.execute("INSERT INTO cooperatives (name) VALUES ('A社')")
+        cur.execute("INSERT INTO units (sector, cooperative, unit, land_mu) VALUES ('duck', 'A社', 'D1', 2.0)")
+        cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock, revenue, cost, workers)
+                       VALUES ('2023-01-01', 'A社', 'D1', 7, 100, 40, 1)""")
+    monkeypatch.undo()
+    with Store(path) as s:
+        k = kpis.park_kpis(s.cursor(), Y)
+    # The rollups built by the upgrade carry the town the store then gets, not 未分配乡镇.
+    assert k["by_town"] == {"济阳镇": {"units": 1, "revenue": 100.0, "cost": 40.0, "profit": 60.0, "jobs": 1,
+                                      "land_mu": 2.0}}
+    assert k["duck"]["stock"] == 7
