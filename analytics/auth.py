@@ -440,7 +440,8 @@ def set_targets(store: Store, actor: Actor, year: int,
                 n += 1
         return n
 
-    return store.run_write(write)
+    # Targets touch no record: caches go cold, the per-unit rollups stay (issue 12).
+    return store.run_write(write, records=False)
 
 
 def set_target(store: Store, actor: Actor, year: int, sector: str, metric: str,
@@ -532,7 +533,8 @@ def update_units(store: Store, actor: Actor, edits: Iterable[Mapping[str, Any]])
                     cur.execute(f"INSERT INTO {table} VALUES (?) ON CONFLICT DO NOTHING", [fields[key]])
         return len(changes)
 
-    return store.run_write(write)
+    # Village, zone and land are joined to the rollups when read: no record changes (issue 12).
+    return store.run_write(write, records=False)
 
 
 def _cell(v: object) -> object:

@@ -196,3 +196,16 @@ def test_a_new_cooperative_in_an_upload_joins_the_only_town_in_the_rollups(demo_
     assert list(k["by_town"]) == ["济阳镇"]
     assert k["by_town"]["济阳镇"]["units"] == sum(k[s]["units"] for s in contract.SECTOR_KEYS)
     assert_rollups_match_a_rebuild(demo_store)
+
+
+def test_registry_corrections_show_at_once_without_rebuilding_the_rollups(demo_store):
+    cur = demo_store.cursor()
+    coop = "兴旺种鸭专业合作社"
+    before = kpis.park_kpis(cur, Period.year(2023))
+    old = cur.execute("SELECT land_mu FROM units WHERE cooperative = ? AND unit = 'D-001'", [coop]).fetchall()[0][0]
+    figures = demo_store.figures_version()
+    auth.update_unit(demo_store, auth.SYSTEM, "duck", coop, "D-001", land_mu=old + 10)
+    after = kpis.park_kpis(demo_store.cursor(), Period.year(2023))
+    assert after["total"]["land_mu"] == pytest.approx(before["total"]["land_mu"] + 10, abs=0.01)
+    assert demo_store.figures_version() > figures  # every cached page shows it
+    assert_rollups_match_a_rebuild(demo_store)
