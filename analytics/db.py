@@ -258,7 +258,6 @@ def _towns_and_rollups() -> list[str]:
 
 
 # Each migration is (version, statements). Never edit a released one: append a new one.
-# Numbers may have gaps on a branch; the lead orders them at merge.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
     (2, _views),
@@ -363,7 +362,7 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise DatabaseDamaged(damaged_message(path, reason(e))) from e
 
 
-def _check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_ours(con: duckdb.DuckDBPyConnection, path: Path, had_wal: bool) -> None:
     """Refuse a DuckDB file that holds tables but not ours (another program's database), and
     read the schema versions, which finds a truncated file before anything writes to it."""
     tables = {t for (t,) in con.execute(
@@ -375,9 +374,11 @@ def _check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if tables:
         con.execute("SELECT count(*), max(version) FROM schema_migrations").fetchall()
     # DuckDB reads a cut-off file without complaint until a query reaches a missing block, so
-    # compare the file with the size its own header declares (three 4 KiB headers + blocks).
-    _, _, block_size, total_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
-    if path.stat().st_size < 3 * 4096 + int(block_size) * int(total_blocks):
+    # check the file holds at least the blocks in use (three 4 KiB headers + used blocks; free
+    # blocks at the end may be truncated away by DuckDB itself). After a WAL replay (a crash)
+    # the blocks it added may not be on disk yet: no verdict then.
+    _, _, block_size, _, used_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
+    if not had_wal and path.stat().st_size < 3 * 4096 + int(block_size) * int(used_blocks):
         raise DatabaseDamaged(damaged_message(path, "文件不完整（可能复制或保存时被截断）"))
 
 
@@ -399,12 +400,13 @@ class Store:
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.read_only = read_only
+        had_wal = Path(f"{self.path}.wal").exists()
         self.con = _open(self.path, read_only)
         self._write_lock = threading.RLock()
         self._changes: object = None  # what the running write declared it changed
         try:
             try:
-                _check_ours(self.con, self.path)
+                _check_ours(self.con, self.path, had_wal)
             except duckdb.Error as e:  # damage found while reading the catalog
                 raise DatabaseDamaged(damaged_message(self.path, reason(e))) from e
             if not read_only:
