@@ -43,6 +43,14 @@ test: setup-dev system-deps
 lint: setup-dev
 	$(PY) -m ruff check .
 
-bench: setup-dev
+# Benchmarks print ratios measured in the same run (docs/performance.md). The scale ones build
+# stores of 1, 10 and 100 towns (100k, 1M, 10M records) once into bench/out/.
+bench: setup-dev system-deps
 	$(PY) bench/ingest.py
 	$(PY) bench/export.py
+	$(PY) bench/pages.py
+	$(PY) bench/notebook.py
+	$(PY) bench/order.py
+	$(PY) bench/serve.py
+	$(PY) bench/lake.py
+	$(PY) bench/export.py --db bench/out/park-100.duckdb --year 2023

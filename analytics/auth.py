@@ -564,7 +564,8 @@ def set_targets(store: Store, actor: Actor, year: int,
                 n += 1
         return n
 
-    return store.run_write(write)
+    # Targets touch no record: caches go cold, the per-unit rollups stay (issue 12).
+    return store.run_write(write, records=False)
 
 
 def set_target(store: Store, actor: Actor, year: int, sector: str, metric: str,
@@ -661,7 +662,8 @@ def update_units(store: Store, actor: Actor, edits: Iterable[Mapping[str, Any]])
                    "，".join(f"{UNIT_FIELD_NAMES[k]}={'—' if v is None else v}" for k, v in fields.items()))
         return len(changes)
 
-    return store.run_write(write)
+    # Village, zone and land are joined to the rollups when read: no record changes (issue 12).
+    return store.run_write(write, records=False)
 
 
 def _cell(v: object) -> object:

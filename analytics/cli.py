@@ -17,7 +17,17 @@ from pathlib import Path
 import pandas as pd
 
 from . import auth, backup, contract, demo, export, fmt, ingest, kpis, settings, templates
-from .db import SCHEMA_VERSION, DatabaseLocked, DuckDBError, Store, StoreError, default_db_path, read_error_message
+from .db import (
+    SCHEMA_VERSION,
+    DatabaseLocked,
+    DuckDBError,
+    Store,
+    StoreError,
+    add_town,
+    assign_town,
+    default_db_path,
+    read_error_message,
+)
 
 
 def add_db_arg(p: argparse.ArgumentParser) -> None:
@@ -86,9 +96,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"数据库 {s.path} 里已有上传的真实数据；示例数据会覆盖它们。确需覆盖请加 --force。",
                   file=sys.stderr)
             return 1
-        counts = demo.load(s, seed=args.seed)
+        counts = demo.load(s, seed=args.seed, towns=args.towns)
     total = sum(counts.values())
-    print(f"示例数据已写入 {s.path}：{total:,} 条月度记录（种鸭 {counts['duck']:,}，"
+    towns = f"{args.towns} 个乡镇，" if args.towns > 1 else ""
+    print(f"示例数据已写入 {s.path}：{towns}{total:,} 条月度记录（种鸭 {counts['duck']:,}，"
           f"生猪 {counts['hog']:,}，大棚 {counts['greenhouse']:,}），2021-01 至 2023-12。")
     return 0
 
@@ -110,13 +121,47 @@ def _print_table(k: dict) -> None:
 
 def cmd_kpis(args: argparse.Namespace) -> int:
     period = period_of(args)
-    with open_store(args, read_only=True) as s:
-        cur = s.cursor()
-        result = kpis.park_kpis(cur, period)
+    filters = kpis.Filters(towns=tuple(args.town or ()))
+    if args.lake:
+        from . import lake
+
+        result = lake.lake_kpis(args.lake, period, engine=args.engine, master=args.master, filters=filters)
+    elif args.engine != "duckdb":
+        raise ValueError("--engine spark 需要 --lake DIR（先用 export-parquet 导出数据湖）")
+    else:
+        with open_store(args, read_only=True) as s:
+            result = kpis.park_kpis(s.cursor(), period, filters)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_table(result)
+    return 0
+
+
+def cmd_export_parquet(args: argparse.Namespace) -> int:
+    from . import lake
+
+    with open_store(args, read_only=True) as s:
+        counts = lake.export_parquet(s.cursor(), args.out)
+    print(f"已导出数据湖 {args.out}：{sum(counts.values()):,} 条月度记录（按 板块/年份/乡镇 分区的 Parquet）。")
+    return 0
+
+
+def cmd_towns(args: argparse.Namespace) -> int:
+    if args.towns_command == "list":
+        with open_store(args, read_only=True) as s:
+            cur = s.cursor()
+            for town in kpis.towns(cur):
+                n = len(kpis.cooperatives(cur, (town,)))
+                print(f"{town}\t{n} 个合作社")
+        return 0
+    with open_store(args) as s:
+        if args.towns_command == "add":
+            add_town(s, args.name)
+            print(f"已登记乡镇 {args.name}。")
+        else:
+            assign_town(s, args.cooperative, args.town)
+            print(f"已把合作社 {args.cooperative} 归入 {args.town}。")
     return 0
 
 
@@ -441,13 +486,37 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_arg(p)
     p.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
     p.add_argument("--force", action="store_true", help="覆盖已有的上传数据")
+    p.add_argument("--towns", type=int, default=1, metavar="N",
+                   help="复制 N 个与示例园区相同的乡镇（1 即今天的园区；10 约 100 万条、100 约 1000 万条记录）")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("kpis", help="按口径计算指标")
     add_db_arg(p)
     add_period_args(p)
     p.add_argument("--json", action="store_true", help="输出 JSON（金额单位元，重量公斤）")
+    p.add_argument("--town", action="append", metavar="乡镇", help="只算这些乡镇（可重复）")
+    p.add_argument("--lake", metavar="DIR", help="在 export-parquet 导出的数据湖上计算，而不是数据库"
+                   "（spark 引擎也可用 s3a://… 等集群能读的地址）")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="数据湖上用哪个引擎：duckdb（默认）或 spark（Apache Spark SQL，需要 Java 17）")
+    p.add_argument("--master", help="Spark master（默认 $PARK_SPARK_MASTER 或 local[2]），如 spark://host:7077")
     p.set_defaults(func=cmd_kpis)
+
+    p = sub.add_parser("export-parquet", help="把数据库导出为 Parquet 数据湖（按 板块/年份/乡镇 分区）")
+    add_db_arg(p)
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="输出目录（空目录或以前导出的数据湖）")
+    p.set_defaults(func=cmd_export_parquet)
+
+    p = sub.add_parser("towns", help="乡镇：列出、登记，把合作社归入乡镇")
+    ts = p.add_subparsers(dest="towns_command", required=True)
+    ts.add_parser("list", help="列出乡镇和各自的合作社数")
+    ts.add_parser("add", help="登记一个乡镇").add_argument("name")
+    a = ts.add_parser("assign", help="把合作社归入乡镇")
+    a.add_argument("cooperative")
+    a.add_argument("town")
+    for sp in ts.choices.values():
+        add_db_arg(sp)
+    p.set_defaults(func=cmd_towns)
 
     p = sub.add_parser("backup", help="备份数据库和已上传的原始文件（看板停止时；运行中请用“管理”页）")
     add_db_arg(p)

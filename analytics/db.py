@@ -4,7 +4,14 @@ DuckDB lets one process hold the file read-write and no other process open it at
 the dashboard owns the file while it runs. Within the process there is one connection;
 every reader takes a ``cursor()`` and every write goes through :meth:`Store.write`, which
 serialises writers behind one lock, runs them in one transaction and bumps the data
-version that page caches are keyed on.
+version.
+
+Page caches are keyed on scoped versions, not on that one number: a write that declares
+which records it touched (:meth:`Store.records_changed`, called by an upload's commit and
+undo) bumps only the (sector, cooperative, month) rows of ``coop_months``, and refreshes the
+per-unit-per-year rollups (``unit_year_<sector>``) of the units it touched, so one
+cooperative's upload leaves every other page warm. Any other write that can change figures
+rebuilds the rollups and bumps ``figures_version``, which every cache key includes.
 """
 
 from __future__ import annotations
@@ -215,14 +222,49 @@ def _name_aliases() -> list[str]:
     ]
 
 
+def _towns_and_rollups() -> list[str]:
+    """Towns (乡镇) above cooperatives, integer unit ids, and the small tables kept on write.
+
+    - ``towns`` and ``cooperatives.town``: a cooperative belongs to one town. The store's
+      first town is registered right after migrating (``PARK_TOWN``, see ``_ensure_town``).
+    - ``units.unit_id``: an integer key, so rollups group and join on a number, not on
+      (sector, cooperative, unit) strings.
+    - ``coop_months``: records per (sector, cooperative, month) with the version of the
+      write that last touched them: the month and year lists, the reporting status and the
+      scoped cache versions come from it instead of scanning the records.
+    - ``unit_year_<sector>``: the per-unit step of every KPI rolled up per year (kpis.py).
+    The staging views gain ``unit_id`` and ``town``.
+    """
+    from . import kpis  # the rollups are KPI definitions; kpis imports nothing from here
+
+    stmts = [
+        """CREATE TABLE IF NOT EXISTS towns (
+             name VARCHAR PRIMARY KEY,
+             created_at TIMESTAMP DEFAULT current_timestamp)""",
+        "ALTER TABLE cooperatives ADD COLUMN town VARCHAR",
+        "CREATE SEQUENCE IF NOT EXISTS unit_id_seq START 1",
+        "ALTER TABLE units ADD COLUMN unit_id BIGINT DEFAULT nextval('unit_id_seq')",
+    ]
+    for s in contract.SECTORS.values():
+        stmts.append(f"""
+            CREATE OR REPLACE VIEW v_{s.key} AS
+            SELECT r.*, u.unit_id, u.village, u.zone, u.land_mu,
+                   u.gh_type AS unit_gh_type, year(r.month) AS year, c.town
+            FROM {s.table} r
+            JOIN units u ON u.sector = '{s.key}' AND u.cooperative = r.cooperative
+                        AND u.unit = r.unit
+            LEFT JOIN cooperatives c ON c.name = r.cooperative""")  # noqa: S608 — names from contract.py
+    return stmts + kpis.rollup_rebuild_sql(version=0)
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
-# Numbers may have gaps on a branch; the lead orders them at merge.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
     (2, _views),
     (3, _undo_tables),
     (4, _name_aliases),
     (5, _audit_and_login_tables),
+    (6, _towns_and_rollups),
     (7, _sessions),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -320,7 +362,7 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise DatabaseDamaged(damaged_message(path, reason(e))) from e
 
 
-def _check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_ours(con: duckdb.DuckDBPyConnection, path: Path, had_wal: bool) -> None:
     """Refuse a DuckDB file that holds tables but not ours (another program's database), and
     read the schema versions, which finds a truncated file before anything writes to it."""
     tables = {t for (t,) in con.execute(
@@ -331,6 +373,13 @@ def _check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             path, f"这是一个 DuckDB 数据库，但不是本看板的（其中的表：{shown}）"))
     if tables:
         con.execute("SELECT count(*), max(version) FROM schema_migrations").fetchall()
+    # DuckDB reads a cut-off file without complaint until a query reaches a missing block, so
+    # check the file holds at least the blocks in use (three 4 KiB headers + used blocks; free
+    # blocks at the end may be truncated away by DuckDB itself). After a WAL replay (a crash)
+    # the blocks it added may not be on disk yet: no verdict then.
+    _, _, block_size, _, used_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
+    if not had_wal and path.stat().st_size < 3 * 4096 + int(block_size) * int(used_blocks):
+        raise DatabaseDamaged(damaged_message(path, "文件不完整（可能复制或保存时被截断）"))
 
 
 # Errors that mean the file's bytes are wrong, as opposed to a mistake in our SQL.
@@ -351,11 +400,13 @@ class Store:
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.read_only = read_only
+        had_wal = Path(f"{self.path}.wal").exists()
         self.con = _open(self.path, read_only)
         self._write_lock = threading.RLock()
+        self._changes: object = None  # what the running write declared it changed
         try:
             try:
-                _check_ours(self.con, self.path)
+                _check_ours(self.con, self.path, had_wal)
             except duckdb.Error as e:  # damage found while reading the catalog
                 raise DatabaseDamaged(damaged_message(self.path, reason(e))) from e
             if not read_only:
@@ -363,6 +414,12 @@ class Store:
                     migrate(self.con)
                 except DAMAGE_ERRORS as e:
                     raise DatabaseDamaged(damaged_message(self.path, reason(e))) from e
+            # Rollups and towns exist from schema 6 on (tests also open older schemas).
+            self._rollups = bool(self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'coop_months'"
+            ).fetchall()[0][0])
+            if self._rollups and not read_only:
+                _ensure_town(self.con)
         except BaseException:
             self.con.close()
             raise
@@ -381,21 +438,28 @@ class Store:
         self.close()
 
     @contextmanager
-    def write(self, *, figures: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    def write(self, *, figures: bool = True, records: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write transaction under the writer lock.
 
-        A write that can change figures (``figures=True``) bumps the data version on commit,
-        which every page cache is keyed on; account writes (logins) pass False and keep the
-        caches warm.
+        A write that can change figures (``figures=True``) bumps the data version on commit
+        and keeps the rollups and cache versions true (see the module docstring): scoped to
+        what :meth:`records_changed` declared, else everything (rollups rebuilt, all page
+        caches cold). ``records=False`` declares that no record was touched (targets, unit
+        attributes, a town assignment that keeps the rollups in step itself): caches go cold,
+        the rollups are left alone. Account writes (logins)
+        pass ``figures=False`` and keep the caches warm.
         """
         if self.read_only:
             raise StoreError("数据库以只读方式打开，不能写入")
         with self._write_lock:
             cur = self.con.cursor()
             cur.execute("BEGIN TRANSACTION")
+            self._changes = None
             try:
                 yield cur
-                if figures:
+                if figures and self._rollups:
+                    self._after_figures_write(cur, records)
+                elif figures:
                     cur.execute("""
                     INSERT INTO meta VALUES ('data_version', '1')
                     ON CONFLICT (key) DO UPDATE
@@ -408,6 +472,7 @@ class Store:
                     pass  # the first error is the one to report, not "transaction aborted"
                 raise
             finally:
+                self._changes = None
                 cur.close()
 
     @contextmanager
@@ -416,13 +481,54 @@ class Store:
         with self._write_lock:
             yield
 
+    def records_changed(self, cur: duckdb.DuckDBPyConnection, sector: str | None = None,
+                        upload_id: int | None = None) -> None:
+        """Inside a write: declare the records this transaction writes or removes.
+
+        ``(sector, upload_id)``: the rows of that upload — call it once the upload's records
+        and registry entries are written (commit), or before they are removed (undo); the
+        keys are read at the call. No arguments: anything may have changed (demo load).
+        At commit the rollups of the touched units and the versions of the touched
+        (sector, cooperative, month) are refreshed, in the same transaction.
+        """
+        from . import kpis
+
+        if sector is None:
+            self._changes = kpis.EVERYTHING
+        else:
+            self._changes = kpis.capture_changes(cur, sector, int(upload_id), self._changes)
+
+    def _after_figures_write(self, cur: duckdb.DuckDBPyConnection, records: bool) -> None:
+        from . import kpis
+
+        cur.execute("""
+        INSERT INTO meta VALUES ('data_version', '1')
+        ON CONFLICT (key) DO UPDATE
+        SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)""")
+        version = int(cur.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()[0][0])
+        # New cooperatives join the only town before the rollups (which carry towns) are built.
+        assigned = _assign_single_town(cur)
+        changes = self._changes
+        rebuilt = False
+        if changes is None and not records:
+            scoped = False
+        elif changes is None or changes is kpis.EVERYTHING:
+            kpis.rebuild_rollups(cur, version)
+            scoped, rebuilt = False, True
+        else:
+            scoped = kpis.refresh_rollups(cur, changes, version)
+        if assigned and not rebuilt:
+            kpis.retown_rollups(cur, assigned)  # rows of units they had before this write
+        if not scoped:
+            set_meta(cur, "figures_version", str(version))
+
     def run_write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], retries: int = 3, *,
-                  figures: bool = True) -> T:
+                  figures: bool = True, records: bool = True) -> T:
         """Run ``fn(cursor)`` in a write transaction, retrying on a transaction conflict only
         (another writer got there first); any other error is raised at once, as it came."""
         for attempt in range(retries):
             try:
-                with self.write(figures=figures) as cur:
+                with self.write(figures=figures, records=records) as cur:
                     return fn(cur)
             except duckdb.TransactionException as e:
                 if attempt == retries - 1 or "conflict" not in str(e).lower():
@@ -435,12 +541,80 @@ class Store:
             "SELECT value FROM meta WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
 
+    def figures_version(self) -> int:
+        """Bumped by every write that may change any figure (not by scoped uploads)."""
+        return int(self.get_meta("figures_version", "0"))
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.cursor().execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else default
 
     def is_demo(self) -> bool:
         return self.get_meta("demo") == "1"
+
+
+def _ensure_town(con: duckdb.DuckDBPyConnection) -> None:
+    """A store has at least one town: a township database gets ``PARK_TOWN`` (济阳镇)."""
+    from . import settings
+
+    if con.execute("SELECT count(*) FROM towns").fetchone()[0]:
+        return
+    from . import kpis
+
+    con.execute("BEGIN")
+    try:
+        con.execute("INSERT INTO towns (name) VALUES (?) ON CONFLICT DO NOTHING", [settings.get("PARK_TOWN")])
+        kpis.retown_rollups(con, _assign_single_town(con))  # rollups built by the migration
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _assign_single_town(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Cooperatives without a town belong to the only town, when there is just one; returns
+    the cooperatives it assigned.
+
+    With several towns a new cooperative stays unassigned (shown as 未分配乡镇) until the
+    administrator assigns it (``python -m analytics towns assign``).
+    """
+    names = [r[0] for r in cur.execute("""SELECT name FROM cooperatives WHERE town IS NULL
+                                          AND (SELECT count(*) FROM towns) = 1""").fetchall()]
+    if names:
+        cur.execute("UPDATE cooperatives SET town = (SELECT min(name) FROM towns) WHERE town IS NULL").fetchall()
+    return names
+
+
+def add_town(store: Store, name: str) -> None:
+    """Register a town (乡镇). Raises ValueError (Chinese) for a blank or known name."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("乡镇名称不能为空")
+
+    def write(cur: duckdb.DuckDBPyConnection) -> None:
+        if cur.execute("SELECT count(*) FROM towns WHERE name = ?", [name]).fetchall()[0][0]:
+            raise ValueError(f"乡镇“{name}”已经登记过了")
+        cur.execute("INSERT INTO towns (name) VALUES (?)", [name]).fetchall()
+
+    store.run_write(write, records=False)
+
+
+def assign_town(store: Store, cooperative: str, town: str) -> None:
+    """Put a cooperative in a registered town; every period's town figures change with it.
+
+    Raises ValueError (Chinese) for an unknown cooperative or town.
+    """
+    from . import kpis
+
+    def write(cur: duckdb.DuckDBPyConnection) -> None:
+        if not cur.execute("SELECT count(*) FROM towns WHERE name = ?", [town]).fetchall()[0][0]:
+            raise ValueError(f"没有登记乡镇“{town}”：请先运行 python -m analytics towns add {town}")
+        n = cur.execute("UPDATE cooperatives SET town = ? WHERE name = ?", [town, cooperative]).fetchall()[0][0]
+        if not n:
+            raise ValueError(f"没有合作社“{cooperative}”")
+        kpis.retown_rollups(cur, [cooperative])  # the rollups carry each unit's town
+
+    store.run_write(write, records=False)
 
 
 def set_meta(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:

@@ -309,46 +309,89 @@ def build(seed: int = DEFAULT_SEED) -> DemoPark:
     return DemoPark(coops, units, {"duck": duck, "hog": hog, "greenhouse": gh}, targets)
 
 
-def load(store: Store, seed: int = DEFAULT_SEED) -> dict[str, int]:
-    """Replace everything in the store with the demo park, in one transaction."""
+# Towns of a scale demo: 济阳镇 first (today's park), then names made from two syllables.
+TOWN = "济阳镇"
+_TOWN_FIRST = "东西南北新安永福兴太仁崔孙曲垛回龙凤"
+_TOWN_SECOND = "河庄集店营湖桥寨堤风山泉"
+
+
+def town_names(n: int) -> list[str]:
+    """``n`` distinct town names, 济阳镇 first; deterministic."""
+    if not 1 <= n <= 1 + len(_TOWN_FIRST) * len(_TOWN_SECOND):
+        raise ValueError(f"乡镇个数应在 1 到 {1 + len(_TOWN_FIRST) * len(_TOWN_SECOND)} 之间，收到 {n}")
+    others = [a + b + "镇" for a in _TOWN_FIRST for b in _TOWN_SECOND]
+    return [TOWN, *others[: n - 1]]
+
+
+def _towns_frame(n: int) -> pd.DataFrame:
+    """Town name and the prefix its copy of the park puts before cooperative, village and
+    zone names ('' for 济阳镇, so one town is exactly today's park)."""
+    names = town_names(n)
+    return pd.DataFrame({"town": names, "prefix": ["" if t == TOWN else t.removesuffix("镇") for t in names]})
+
+
+def load(store: Store, seed: int = DEFAULT_SEED, towns: int = 1) -> dict[str, int]:
+    """Replace everything in the store with the demo park, in one transaction.
+
+    ``towns`` > 1 copies the park town by town (100 towns ≈ 10 million records): each copy
+    has its own cooperatives, villages and zones, so every KPI is exactly ``towns`` times
+    the park's. Rows go in through DuckDB's bulk path (the frames are scanned as Arrow and
+    replicated by a cross join), stored in month order, which the period queries read.
+    Returns the number of records per sector.
+    """
     park = build(seed)
+    town_frame = _towns_frame(towns)
 
     def fill(cur) -> dict[str, int]:
+        cur.register("tf", town_frame)
         for s in contract.SECTORS.values():
             cur.execute(f"DELETE FROM {s.table}")
             cur.execute(f"DELETE FROM {s.table}_history")
-        for t in ("units", "cooperatives", "villages", "zones", "targets", "uploads"):
+        for t in ("units", "units_history", "upload_names", "cooperatives", "villages", "zones", "targets",
+                  "uploads", "towns"):
             cur.execute(f"DELETE FROM {t}")
+        cur.execute("INSERT INTO towns (name) SELECT town FROM tf")
         coops = park.cooperatives  # noqa: F841 - read by DuckDB's replacement scan
-        cur.execute("INSERT INTO cooperatives (name, village) SELECT name, village FROM coops")
-        cur.execute("INSERT INTO villages SELECT DISTINCT village FROM coops")
+        cur.execute("""INSERT INTO cooperatives (name, village, town)
+                       SELECT t.prefix || c.name, t.prefix || c.village, t.town FROM coops c, tf t""")
         units = park.units  # noqa: F841
-        cur.execute("""INSERT INTO villages SELECT DISTINCT village FROM units
-                       WHERE village IS NOT NULL AND village NOT IN (SELECT name FROM villages)""")
-        cur.execute("INSERT INTO zones SELECT DISTINCT zone FROM units WHERE zone IS NOT NULL")
+        cur.execute("""INSERT INTO villages SELECT DISTINCT t.prefix || v FROM (
+                         SELECT village AS v FROM coops UNION SELECT village FROM units WHERE village IS NOT NULL
+                       ) x, tf t""")
+        cur.execute("INSERT INTO zones SELECT DISTINCT t.prefix || zone FROM units, tf t WHERE zone IS NOT NULL")
         counts = {}
         for key, rec in park.records.items():
             s = contract.sector(key)
+            n = len(rec) * towns
             cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by,
                                n_rows, n_new, n_replaced, months, status)
                            VALUES (nextval('upload_seq'), 'demo', ?, ?, 'demo', ?, ?, 0,
                                    '2021-01..2023-12', 'applied')""",
-                        [f"示例数据-{s.zh}.csv", key, len(rec), len(rec)])
+                        [f"示例数据-{s.zh}.csv", key, n, n])
             upload_id = cur.execute("SELECT currval('upload_seq')").fetchone()[0]
             cols = contract.record_columns(s)
-            frame = rec[cols].assign(upload_id=upload_id)  # noqa: F841
+            frame = rec[cols]  # noqa: F841
+            sel = ", ".join("t.prefix || f.cooperative" if c == "cooperative" else f"f.{c}" for c in cols)
             cur.execute(f"INSERT INTO {s.table} ({', '.join(cols)}, upload_id) "
-                        f"SELECT {', '.join(cols)}, upload_id FROM frame")
-            unit_rows = park.units[park.units["sector"] == key].assign(created_by_upload=upload_id)  # noqa: F841
+                        f"SELECT {sel}, ? FROM frame f, tf t ORDER BY f.month, t.town, f.cooperative, f.unit",
+                        [upload_id])
+            unit_rows = park.units[park.units["sector"] == key]  # noqa: F841
             cur.execute("""INSERT INTO units (sector, cooperative, unit, gh_type, village, zone,
                                               land_mu, created_by_upload)
-                           SELECT sector, cooperative, unit, gh_type, village, zone,
-                                  CAST(land_mu AS DOUBLE), created_by_upload FROM unit_rows""")
-            counts[key] = len(rec)
+                           SELECT u.sector, t.prefix || u.cooperative, u.unit, u.gh_type, t.prefix || u.village,
+                                  t.prefix || u.zone, CAST(u.land_mu AS DOUBLE), ? FROM unit_rows u, tf t""",
+                        [upload_id])
+            counts[key] = n
         target_rows = park.targets  # noqa: F841
-        cur.execute("INSERT INTO targets SELECT year, sector, metric, value FROM target_rows")
+        # The demo's targets are the park's; with more towns the totals scale with them.
+        cur.execute("""INSERT INTO targets SELECT year, sector, metric,
+                         CASE WHEN metric = 'profit_per_mu' THEN value ELSE value * ? END FROM target_rows""",
+                    [towns])
         set_meta(cur, "demo", "1")
         set_meta(cur, "demo_seed", str(seed))
+        set_meta(cur, "demo_towns", str(towns))
+        store.records_changed(cur)  # every record changed: the rollups are rebuilt at commit
+        cur.unregister("tf")
         return counts
 
     return store.run_write(fill)

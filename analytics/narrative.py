@@ -198,12 +198,15 @@ def gather(call: Call, period: kpis.Period) -> Facts:
     The pages pass their cached ``q``; the CLI and the deck use :func:`gather_from_cursor`.
     Both end in the same ``analytics.kpis`` functions.
     """
-    k = call("park_kpis", period)
     prev_period = period.previous_year()
-    prev = call("park_kpis", prev_period) if prev_period.start.year >= 2000 else None
+    if prev_period.start.year >= 2000:  # both years in one pass (kpis.park_kpis_many)
+        k, prev = call("park_kpis_many", (period, prev_period))
+    else:
+        k, prev = call("park_kpis", period), None
     if prev is not None and not any(prev[s]["units"] for s in contract.SECTOR_KEYS):
         prev = None
-    return Facts(period, k, prev, call("land_mu", period), call("zones_count", period),
+    # Land is in the KPI JSON (total.land_mu): not computed a second time.
+    return Facts(period, k, prev, k["total"]["land_mu"], call("zones_count", period),
                  call("greenhouse_type_counts", period))
 
 

@@ -56,6 +56,13 @@ SETTINGS: tuple[Setting, ...] = (
             "一个文件最多的行数（所有工作表合计）。"),
     Setting("PARK_UPLOAD_MAX_CELL_CHARS", "1000",
             "名称、作物等文字单元格的最大字数。"),
+    Setting("PARK_TOWN", "济阳镇",
+            "只有一个乡镇的数据库用的乡镇名称：建库时登记它，上传时新出现的合作社自动归入它。"),
+    Setting("PARK_LAKE", "",
+            "设为 Parquet 数据湖目录（python -m analytics export-parquet 导出）时，"
+            "看板只读地展示该数据湖，不打开数据库。"),
+    Setting("PARK_SPARK_MASTER", "local[2]",
+            "kpis --engine spark 使用的 Spark master，如 local[2] 或 spark://host:7077。"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

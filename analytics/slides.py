@@ -178,16 +178,6 @@ def _yoy_note(change: float | None, lang: str) -> tuple[str, int]:
     return label + fmt.pct(change), (1 if change > 0 else -1 if change < 0 else 0)
 
 
-def progress(targets: pd.DataFrame, k: dict) -> pd.DataFrame:
-    """Actual against the year's targets from the period's KPI JSON ``k`` (no second query)."""
-    t = targets.copy()
-    if t.empty:
-        return t.assign(actual=[], share=[])
-    t["actual"] = [k.get(s, {}).get(m) for s, m in zip(t["sector"], t["metric"])]
-    t["share"] = [(a / v if a is not None and v else None) for a, v in zip(t["actual"], t["value"])]
-    return t
-
-
 def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
           today: date | None = None) -> Deck:
     """The deck for ``period``: slides, headline figures and chart figures.
@@ -284,7 +274,7 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
                         "Targets are set per year; the chosen period is not a whole year.")
     else:
         year = period.start.year
-        prog = progress(call("targets", year), k)
+        prog = kpis.progress(call("targets", year), k)  # the same KPI JSON as every slide
         if prog.empty:
             target_note = t(f"{year}年尚未设定年度目标（管理员可在“管理”页设定）。",
                             f"No targets set for {year} (the admin sets them on the Admin page).")

@@ -2,17 +2,16 @@
 
 import streamlit as st
 
-from analytics import charts, fmt
+from analytics import charts, fmt, kpis
 from analytics.kpis import yoy
 from ui.common import filters_caption, lang, metric, page_start, q, show_chart, t
 from ui.export import page_downloads
 
 period, filters = page_start("园区总览", "Park overview")
 L = lang()
-k = q("park_kpis", period, filters)
 prev_period = period.previous_year()
-p = q("park_kpis", prev_period, filters)
-land, prev_land = q("land_mu", period, filters), q("land_mu", prev_period, filters)
+k, p = q("park_kpis_many", (period, prev_period), filters)  # one pass for both years
+land, prev_land = k["total"]["land_mu"], p["total"]["land_mu"]
 cap = filters_caption(period, filters)
 st.caption(cap + t(f"；同比基期：{prev_period.label('zh')}", f"; YoY base: {prev_period.label('en')}"))
 
@@ -53,8 +52,17 @@ rows = [{t("板块", "Sector"): fmt.sector_name(s, L), t("单元数", "Units"): 
         for s in ("duck", "hog", "greenhouse")]
 st.dataframe(rows, width="stretch", hide_index=True)
 
+if len(k["by_town"]) > 1:
+    st.subheader(t("各乡镇", "By town"))
+    towns = [{t("乡镇", "Town"): town, t("单元数", "Units"): b["units"],
+              t("销售收入", "Revenue"): fmt.money(b["revenue"], L), t("利润", "Profit"): fmt.money(b["profit"], L),
+              t("同比", "YoY"): fmt.pct(yoy(b["profit"], p["by_town"].get(town, {}).get("profit"))),
+              t("带动就业", "Jobs"): b["jobs"], t("占地(亩)", "Land (mu)"): fmt.thousands(b["land_mu"], 0)}
+             for town, b in sorted(k["by_town"].items(), key=lambda kv: -kv[1]["profit"])]
+    st.dataframe(towns, width="stretch", hide_index=True, height=min(38 + 35 * len(towns), 400))
+
 if period.is_full_year:
-    progress = q("target_progress", period.start.year, filters)
+    progress = kpis.progress(q("targets", period.start.year), k)  # the same KPIs as the cards
     if len(progress):
         show_chart(charts.progress_bars(progress, L), f"总览-{period.start.year}年目标进度",
                    cap + t("；目标由管理员在“管理”页设定。", "; targets are set by the admin."))

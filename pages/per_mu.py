@@ -43,19 +43,20 @@ with right:
                cap + t("；种鸭、生猪按占地（亩）计，只含填报了占地的单元；大棚按种植面积计。",
                        "; ducks and hogs per mu of land (units with land only); greenhouses per mu planted."))
 
-plots = q("unit_totals", "greenhouse", period, filters)
-show_chart(charts.distribution(plots["profit_per_mu"].dropna(), t("各大棚亩均效益分布", "Profit per mu across plots"),
-                               t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU,
-                               reference_label=t("5,000 元/亩", "5,000 yuan/mu")),
+bins = q("unit_histogram", "greenhouse", "profit_per_mu", period, filters)
+show_chart(charts.distribution_bins(bins, t("各大棚亩均效益分布", "Profit per mu across plots"),
+                                    t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU,
+                                    reference_label=t("5,000 元/亩", "5,000 yuan/mu")),
            "亩均对比-效益分布", cap + "；" + DEF)
 
 st.subheader(t("亩均效益最高和最低的大棚", "Top and bottom plots by profit per mu"))
-ranked = tables.unit_table(plots.dropna(subset=["profit_per_mu"]), "greenhouse", L, sort_by="profit_per_mu")
 top, bottom = st.columns(2)
-top.markdown(t("**前 10 名**", "**Top 10**"))
-top.dataframe(ranked.head(10), width="stretch")
-bottom.markdown(t("**后 10 名**", "**Bottom 10**"))
-bottom.dataframe(ranked.tail(10), width="stretch")
+for col, zh, en, descending in ((top, "**前 10 名**", "**Top 10**", True),
+                                (bottom, "**后 10 名**", "**Bottom 10**", False)):
+    rows = q("unit_totals", "greenhouse", period, filters, sort_by="profit_per_mu", descending=descending,
+             limit=10, with_value=True)
+    col.markdown(t(zh, en))  # text-safe: fixed labels from the tuple above
+    col.dataframe(tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu"), width="stretch")
 table = df.rename(columns={"group": name, "plots": t("大棚数", "Plots"), "area_mu": t("面积(亩)", "Area (mu)"),
                            "yield_kg": t("产量(公斤)", "Yield (kg)"), "revenue": t("收入(元)", "Revenue"),
                            "cost": t("成本(元)", "Cost"), "profit": t("利润(元)", "Profit"),

@@ -144,7 +144,8 @@ with st.container(key="present_nav", horizontal=True):
         st.button("›", key="pv_next2", shortcut="PageDown", disabled=at == last, on_click=_set,
                   args=(VIEW_KEY, "view", next_key))
         st.button(t("全部", "All"), key="pv_all", icon=":material/print:",
-                  help=t("显示全部页面，可打印（每页一屏，A4 横向）", "Every view, for printing (one per A4 landscape page)"),
+                  help=t("显示全部页面，可打印（每页一屏，A4 横向）",
+                         "Every view, for printing (one per A4 landscape page)"),
                   on_click=_set, args=(VIEW_KEY, "view", "all"))
     dark = style.key == "dark"
     st.button(t("标准", "Light") if dark else t("大屏", "Wall"), key="pv_style", icon=":material/contrast:",
@@ -154,7 +155,8 @@ with st.container(key="present_nav", horizontal=True):
 
 with st.container(key="present_material"):
     st.subheader(t("会后材料", "Material for the meeting"), anchor="material")
-    st.caption(t("放映：← → 键翻页（翻页笔的 PageUp/PageDown 也可），鼠标移到右下角显示按钮；F11 全屏。每一屏都可直接截图。",
+    st.caption(t("放映：← → 键翻页（翻页笔的 PageUp/PageDown 也可），鼠标移到右下角显示按钮；F11 全屏。"
+                 "每一屏都可直接截图。",
                  "Slides: ← → (or a clicker's PageUp/PageDown) step through the views; the buttons appear at "
                  "the bottom right under the mouse; F11 for full screen. Any view can be screenshot as it is."))
     choices = {"report": t("概数（余/多）", "Report style"), "exact": t("精确数字", "Exact figures")}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install Debian's chromium and Noto CJK fonts when missing: browser tests and PNG/PPTX
-# export need them. Never downloads a browser of its own.
+# export need them. Never downloads a browser of its own. Java 17 (openjdk-17-jre-headless)
+# runs Spark for `kpis --engine spark` and its test.
 # With --run (make run) it never stops the dashboard from starting: it names what is missing.
 set -euo pipefail
 for_run=0; [ "${1:-}" = "--run" ] && for_run=1
@@ -8,6 +9,9 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # grep reads all of fc-list (no -q): an early exit would SIGPIPE fc-list and, with pipefail, look like "missing".
 fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cjk)
+# Spark 4 needs Java 17 or newer; any java on PATH that reports 17+ will do.
+java_major=$( (java -version 2>&1 || true) | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+[ -n "$java_major" ] && [ "$java_major" -ge 17 ] || need+=(openjdk-17-jre-headless)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   if [ $for_run -eq 1 ]; then

@@ -26,9 +26,14 @@ def test_kpis_json_is_the_design_contract(capsys, demo_db_file):
     code, out, _ = run_cli(capsys, "kpis", "--db", str(demo_db_file), "--year", "2022", "--json")
     assert code == 0
     k = json.loads(out)
-    assert list(k) == ["period", "duck", "hog", "greenhouse", "total"]
+    assert list(k) == ["period", "duck", "hog", "greenhouse", "total", "by_town"]
     assert k["period"] == {"from": "2022-01", "to": "2022-12"}
-    assert list(k["total"]) == ["revenue", "cost", "profit", "jobs"]
+    assert list(k["total"]) == ["revenue", "cost", "profit", "jobs", "land_mu"]
+    # A township database is one town, and the town's figures are the totals.
+    assert list(k["by_town"]) == ["济阳镇"]
+    assert k["by_town"]["济阳镇"] == {"units": sum(k[s]["units"] for s in ("duck", "hog", "greenhouse")),
+                                     **{key: k["total"][key] for key in ("revenue", "cost", "profit", "jobs",
+                                                                         "land_mu")}}
     assert list(k["greenhouse"]["by_crop"]["山药"]) == ["area_mu", "yield_kg", "revenue", "cost",
                                                         "yield_kg_per_mu"]
     assert 600_000 <= k["duck"]["stock"] < 700_000

@@ -87,7 +87,9 @@ def test_greenhouse_area_is_largest_per_plot_never_summed_over_months(park):
 def test_park_totals_and_json_shape(park):
     k = kpis.park_kpis(park, Q1)
     assert k["period"] == {"from": "2023-01", "to": "2023-03"}
-    assert k["total"] == {"revenue": 154000.0, "cost": 108800.0, "profit": 45200.0, "jobs": 10}
+    # Land: greenhouse area 2.5 + 1.0, duck D1 2.0 (D2 has none), hog H1 5.0.
+    assert k["total"] == {"revenue": 154000.0, "cost": 108800.0, "profit": 45200.0, "jobs": 10,
+                          "land_mu": 10.5}
     assert set(k["duck"]) == {"units", "stock", "eggs", "revenue", "cost", "profit", "jobs"}
     assert set(k["hog"]) == {"units", "stock", "sows", "sold_head", "revenue", "cost", "profit", "jobs"}
     assert set(k["greenhouse"]) == {"units", "area_mu", "yield_kg", "revenue", "cost", "profit", "jobs",

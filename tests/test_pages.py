@@ -103,10 +103,28 @@ def test_sector_pages(app_db, sector):
     config = json.loads(at.get("plotly_chart")[0].proto.config)
     assert config["toImageButtonOptions"]["scale"] == 2
     assert config["toImageButtonOptions"]["filename"].startswith(fmt.sector_name(sector))
+    # One page of the ranking, paged in SQL; the caption counts every unit.
     table = at.dataframe[0].value
-    assert len(table) == k["units"]
-    assert table.iloc[0]["利润(元)"] >= table.iloc[-1]["利润(元)"]
+    assert len(table) == min(50, k["units"])
+    assert table["利润(元)"].is_monotonic_decreasing
+    assert f"共 {k['units']:,} 个单元" in " ".join(c.value for c in at.caption)
     assert [b.proto.label for b in at.get("download_button")][:2] == ["下载 CSV", "下载 Excel"]
+
+
+def test_unit_table_pages_through_every_unit_in_profit_order(app_db):
+    at = open_page("pages/greenhouse.py")
+    k = expected(app_db, "greenhouse")
+    first = at.dataframe[0].value
+    at.number_input(key="units_page_greenhouse").set_value(2).run()
+    second = at.dataframe[0].value
+    assert list(second.index) == list(range(51, 101))
+    assert first["利润(元)"].iloc[-1] >= second["利润(元)"].iloc[0]
+    last_page = -(-k["units"] // 50)
+    at.number_input(key="units_page_greenhouse").set_value(last_page).run()
+    assert at.dataframe[0].value.index[-1] == k["units"]
+    with Store(app_db) as s:
+        every = kpis.unit_totals(s.cursor(), "greenhouse", Period.year(2023))
+    assert second["棚号"].tolist() == every["unit"].iloc[50:100].tolist()
 
 
 def test_greenhouse_page_yield_per_crop_chart(app_db):

@@ -1,20 +1,26 @@
 """What every page shares: the store, the language, the sidebar filters, cached queries.
 
 Pages draw; they get numbers only through :func:`q`, which calls a function of
-``analytics.kpis`` and caches the answer under the store's data version, so a commit or an
-undo shows everywhere at once (no timer).
+``analytics.kpis`` and caches the answer under two versions: the store's figures version
+(bumped by writes that may change anything) and the scoped version of what the call reads
+(its sectors, months and towns; ``kpis.scope_version``). A commit or an undo shows
+everywhere at once (no timer), and an upload of one cooperative's duck sheet for one month
+leaves the hog page, the greenhouse page and other years warm.
+
+``PARK_LAKE=DIR`` serves a Parquet lake read-only instead of the database (analytics/lake.py).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from analytics import fmt, kpis
+from analytics import fmt, kpis, settings
 from analytics.db import Store, default_db_path
 from analytics.text import md
 
@@ -56,7 +62,7 @@ def t(zh: str, en: str) -> str:
 def _keep_widget_values() -> None:
     """Before a run in the other language, write every widget's value back under its key.
 
-    A radio, selectbox, multiselect, select slider or segmented control keeps its choice in
+    A radio, selectbox, multiselect, select_slider or segmented_control keeps its choice in
     the browser as the shown label (按年, 2022年); in the other language that label is not
     among the options and the widget comes back empty. Written back through session state,
     the value (the option key) is shown in the new language's label instead. Buttons, file
@@ -80,8 +86,15 @@ def language_switch() -> None:
 
 # --- store and cached queries -----------------------------------------------------------
 
+LAKE_PREFIX = "lake:"
+
+
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
+    if path.startswith(LAKE_PREFIX):
+        from analytics import lake
+
+        return lake.LakeStore(Path(path.removeprefix(LAKE_PREFIX)))
     return Store(Path(path))
 
 
@@ -89,25 +102,43 @@ def db_path() -> Path:
     return Path(os.environ.get("PARK_DB") or default_db_path())
 
 
+def _source() -> str:
+    lake_dir = settings.get("PARK_LAKE")
+    return LAKE_PREFIX + str(Path(lake_dir).resolve()) if lake_dir else str(db_path())
+
+
 def store() -> Store:
-    """The process's one connection to the database."""
-    return _store(str(db_path()))
+    """The process's one connection to the database (or to the lake, with PARK_LAKE)."""
+    return _store(_source())
+
+
+# Where q() adds up the time spent computing (not cached): bench/pages.py sets it to a list.
+QUERY_LOG: list | None = None
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(path: str, version: int, fn_name: str, args: tuple, kwargs: tuple) -> Any:
+def _cached(source: str, version: tuple, fn_name: str, args: tuple, kwargs: tuple) -> Any:
     fn = getattr(kpis, fn_name)
-    cur = _store(path).cursor()
+    cur = _store(source).cursor()
+    t = time.perf_counter()
     try:
         return fn(cur, *args, **dict(kwargs))
     finally:
         cur.close()
+        if QUERY_LOG is not None:
+            QUERY_LOG.append((fn_name, time.perf_counter() - t))
 
 
 def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``analytics.kpis.<fn_name>(cursor, *args)``, cached under the data version."""
+    """Call ``analytics.kpis.<fn_name>(cursor, *args, **kwargs)``, cached under the figures
+    version and the scoped version of what the call reads."""
     s = store()
-    return _cached(str(s.path), s.data_version(), fn_name, args, tuple(sorted(kwargs.items())))
+    cur = s.cursor()
+    try:
+        version = (s.figures_version(), kpis.scope_version(cur, fn_name, args))
+    finally:
+        cur.close()
+    return _cached(_source(), version, fn_name, args, tuple(sorted(kwargs.items())))
 
 
 # --- sidebar filters ------------------------------------------------------------------
@@ -133,18 +164,22 @@ def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
         start, end = sb.select_slider(t("月份区间", "Months"), options=months, key="f_range",
                                       value=(months[max(0, len(months) - 12)], months[-1]))
         period = kpis.Period.months(start, end)
-    coops = sb.multiselect(t("合作社", "Cooperative"), q("cooperatives"), key="f_coop",
+    all_towns = q("towns")
+    towns: list[str] = []
+    if len(all_towns) > 1:  # a township store has one town: no filter to show
+        towns = sb.multiselect(t("乡镇", "Town"), all_towns, key="f_town", placeholder=t("全部", "All"))
+    coops = sb.multiselect(t("合作社", "Cooperative"), q("cooperatives", tuple(towns)), key="f_coop",
                            placeholder=t("全部", "All"))
     villages = sb.multiselect(t("村", "Village"), q("villages"), key="f_village",
                               placeholder=t("全部", "All"))
     zones = sb.multiselect(t("小区", "Zone"), q("zones"), key="f_zone", placeholder=t("全部", "All"))
-    return period, kpis.Filters(tuple(coops), tuple(villages), tuple(zones))
+    return period, kpis.Filters(tuple(coops), tuple(villages), tuple(zones), tuple(towns))
 
 
 def filters_caption(period: kpis.Period, filters: kpis.Filters) -> str:
     """The period and filters in words, for every chart's caption; Markdown-safe (names escaped)."""
     parts = [t("期间：", "Period: ") + period.label(lang())]
-    for zh, en, values in (("合作社", "cooperative", filters.cooperatives),
+    for zh, en, values in (("乡镇", "town", filters.towns), ("合作社", "cooperative", filters.cooperatives),
                            ("村", "village", filters.villages), ("小区", "zone", filters.zones)):
         if values:
             parts.append(f"{t(zh, en)}：{'、'.join(md(v) for v in values)}" if lang() == "zh"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from analytics import charts, fmt, tables
+from analytics import charts, fmt, kpis, tables
 from analytics.kpis import yoy
 from ui.common import filters_caption, lang, metric, page_start, q, show_chart, t
 from ui.export import page_downloads
+
+PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled-table limit
 
 TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
 
@@ -68,9 +72,9 @@ def render(sector: str) -> None:
     if not k["units"]:
         st.info(t("所选期间和筛选条件下没有数据。", "No data for this period and filter."))
         return
-    _cards(sector, k, prev, q("sector_ratios", sector, period, filters))
-    cap = filters_caption(period, filters)
     m = q("monthly", sector, period, filters)
+    _cards(sector, k, prev, kpis.ratios(sector, k, m))
+    cap = filters_caption(period, filters)
     left, right = st.columns(2)
     with left:
         if sector == "greenhouse":
@@ -99,16 +103,39 @@ def render(sector: str) -> None:
                                                       "Output value and profit per mu by crop"), L),
                        "大棚-作物亩均产值", cap + t("；口径：亩均产值 = 收入 ÷ 面积；亩均效益 = 利润 ÷ 面积。",
                                "; output value per mu = revenue ÷ area; profit per mu = profit ÷ area."))
-    units = q("unit_totals", sector, period, filters)
     st.subheader(t("单元排名（按利润）", "Units ranked by profit"))
-    table = tables.unit_table(units, sector, L)
-    st.dataframe(table.style.format(tables.number_formats(table), na_rep="—"), width="stretch", height=360)
-    name = f"{zh}-单元排名-{period.label_from}_{period.label_to}"
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(t("下载 CSV", "Download CSV"), tables.to_csv_bytes(table), f"{name}.csv",
-                       "text/csv")
-    c2.download_button(t("下载 Excel", "Download Excel"), tables.to_xlsx_bytes(table, zh), f"{name}.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    unit_table(sector, period, filters, k["units"], zh)
     st.caption(cap + t("；口径：存栏取各单元期末值；收入、成本按月累加；就业取月用工峰值。",
                        "; stock is each unit's last value; revenue and cost summed; jobs = peak workers."))
     page_downloads(zh, period, filters)  # PNG per chart and a ZIP, rendered on click
+
+
+def _download(sector: str, period: kpis.Period, filters: kpis.Filters, L: str, kind: str, sheet: str) -> bytes:
+    """Every unit of the selection as CSV or Excel: built only when the button is clicked."""
+    table = tables.unit_table(q("unit_totals", sector, period, filters), sector, L)
+    return tables.to_csv_bytes(table) if kind == "csv" else tables.to_xlsx_bytes(table, sheet)
+
+
+def unit_table(sector: str, period: kpis.Period, filters: kpis.Filters, n_units: int, zh: str) -> None:
+    """Units ranked by profit, one page of PAGE_SIZE at a time (paged in SQL), and downloads
+    of all of them built on click."""
+    L = lang()
+    pages = max(1, -(-n_units // PAGE_SIZE))
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(t(f"页码（共 {pages:,} 页）", f"Page (of {pages:,})"), 1, pages, 1,
+                                   key=f"units_page_{sector}"))
+    rows = q("unit_totals", sector, period, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    table = tables.unit_table(rows, sector, L)
+    table.index = table.index + (page - 1) * PAGE_SIZE
+    st.dataframe(table.style.format(tables.number_formats(table), na_rep="—"), width="stretch", height=360)
+    first = (page - 1) * PAGE_SIZE + 1
+    st.caption(t(f"第 {first:,}–{first + len(table) - 1:,} 名，共 {n_units:,} 个单元",
+                 f"Ranks {first:,}–{first + len(table) - 1:,} of {n_units:,} units"))
+    name = f"{zh}-单元排名-{period.label_from}_{period.label_to}"
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(t("下载 CSV", "Download CSV"), partial(_download, sector, period, filters, L, "csv", zh),
+                       f"{name}.csv", "text/csv", on_click="ignore", key=f"units_csv_{sector}")
+    c2.download_button(t("下载 Excel", "Download Excel"), partial(_download, sector, period, filters, L, "xlsx", zh),
+                       f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       on_click="ignore", key=f"units_xlsx_{sector}")

@@ -538,6 +538,9 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
         n_new, n_replaced = _write_records(cur, s, p, frame, uid)
         new_coops, n_units = _write_registry(cur, s, frame, uid)
         _write_aliases(cur, res.new_aliases, uid)
+        # Declared once records and registry are written: the commit then refreshes only these
+        # units' rollups and these (sector, cooperative, month) cache versions.
+        store.records_changed(cur, s.key, uid)
         cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by, n_rows, n_new,
                                             n_replaced, months, status, stored_path)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?)""",
@@ -646,6 +649,8 @@ def undo(store: Store, upload_id: int, actor: Actor | None, *, lang: str = "zh")
                                  f"Cannot undo upload {upload_id}: later {'; '.join(blockers)} changed the same "
                                  "records. Undo those first."))
         cols = ", ".join(contract.record_columns(s))
+        # Declared before anything is removed, while the upload's keys can still be read.
+        store.records_changed(cur, s.key, upload_id)
         n = cur.execute(f"DELETE FROM {s.table} WHERE upload_id = ?", [upload_id]).fetchall()[0][0]
         restored = cur.execute(f"""INSERT INTO {s.table} ({cols}, upload_id)
                                    SELECT {cols}, upload_id FROM {s.table}_history WHERE replaced_by = ?""",

@@ -1,0 +1,109 @@
+"""Every page's data at 100k / 1M / 10M records against one bare scan, and the growth 1M → 10M.
+
+For each size (1, 10, 100 copies of the demo park; bench/scale.py), each dashboard page runs
+through Streamlit's AppTest with empty caches; the time spent inside the KPI functions it
+calls (ui.common.QUERY_LOG: the page's uncached data) is summed, best of ``--repeat`` runs,
+and divided by one bare DuckDB aggregate over every record of the same store, measured in
+the same run. The whole script run (data + drawing) is printed too.
+Aims (issue 12): data at 10M ≤ 10× the bare scan and < 1 s; growth 1M → 10M ≤ 10×.
+
+    .venv/bin/python bench/pages.py [--towns 1 10 100] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale import ROOT, SIZES, bare_scan, store_for, table  # noqa: E402
+
+PAGES = {"总览 overview": "pages/overview.py", "种鸭 duck": "pages/duck.py", "生猪 hog": "pages/hog.py",
+         "大棚 greenhouse": "pages/greenhouse.py", "亩均对比 per-mu": "pages/per_mu.py",
+         "汇报 presentation": "pages/present.py"}
+
+
+def measure(db: Path, repeat: int) -> tuple[float, dict[str, tuple[float, float, list]]]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest, app_test
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import NavigationPagesManager
+
+    import ui.common as common
+
+    app_test.PagesManager = NavigationPagesManager
+    os.environ["PARK_DB"] = str(db)
+    os.environ["PARK_PUBLIC_VIEW"] = "1"
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    out = {}
+    bare = None
+    for name, page in PAGES.items():
+        best_data, best_run, calls = float("inf"), float("inf"), []
+        for _ in range(repeat):
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+            at.run()
+            st.cache_data.clear()
+            common.QUERY_LOG = []
+            t = time.perf_counter()
+            at.switch_page(page).run()
+            run = time.perf_counter() - t
+            if at.exception:
+                raise RuntimeError(f"{page}: {at.exception}")
+            data = sum(s for _, s in common.QUERY_LOG)
+            if data < best_data:
+                best_data, calls = data, list(common.QUERY_LOG)
+            best_run = min(best_run, run)
+        out[name] = (best_data, best_run, calls)
+        if bare is None:  # the app's own connection: a second one to the same file is refused
+            bare = bare_scan(common.store().cursor())
+    common.QUERY_LOG = None
+    st.cache_resource.clear()
+    return bare, out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--towns", type=int, nargs="+", default=[1, 10, 100])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--calls", action="store_true", help="list each page's KPI calls at the largest size")
+    args = ap.parse_args()
+    results = {}
+    for towns in args.towns:
+        results[towns] = measure(store_for(towns), args.repeat)
+        print(f"{SIZES.get(towns, towns)}: bare scan {results[towns][0] * 1000:.1f} ms", file=sys.stderr)
+    sizes = args.towns
+    headers = ["page (data, no cache)"] + [f"{SIZES.get(n, n)} (× bare)" for n in sizes]
+    if 10 in sizes and 100 in sizes:
+        headers.append("growth 1M → 10M")
+    rows = []
+    for name in PAGES:
+        row = [name]
+        for n in sizes:
+            bare, pages = results[n]
+            data = pages[name][0]
+            row.append(f"{data * 1000:,.0f} ms (×{data / bare:.1f})")
+        if 10 in sizes and 100 in sizes:
+            row.append(f"×{results[100][1][name][0] / results[10][1][name][0]:.1f}")
+        rows.append(row)
+    rows.append(["bare scan (count, sum over every record)"] + [f"{results[n][0] * 1000:.1f} ms" for n in sizes]
+                + ([f"×{results[100][0] / results[10][0]:.1f}"] if 10 in sizes and 100 in sizes else []))
+    print(table(headers, rows))
+    print()
+    print(table(["page (whole script run: data + drawing)"] + [SIZES.get(n, str(n)) for n in sizes],
+                [[name] + [f"{results[n][1][name][1] * 1000:,.0f} ms" for n in sizes] for name in PAGES]))
+    if args.calls:
+        n = sizes[-1]
+        for name in PAGES:
+            print(f"\n{name} at {SIZES.get(n, n)}:")
+            for fn, s in results[n][1][name][2]:
+                print(f"  {fn:<26} {s * 1000:8.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
