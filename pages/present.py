@@ -135,7 +135,7 @@ with st.container(key="present_nav", horizontal=True):
         prev_key, next_key = keys[max(at - 1, 0)], keys[min(at + 1, last)]
         st.button("‹", key="pv_prev", shortcut="Left", disabled=at == 0, help=t("上一屏 (←)", "Previous (←)"),
                   on_click=_set, args=(VIEW_KEY, "view", prev_key))
-        st.markdown(f"{at + 1} / {len(keys)}")
+        st.markdown(f"{at + 1:d} / {len(keys):d}")
         st.button("›", key="pv_next", shortcut="Right", disabled=at == last, help=t("下一屏 (→)", "Next (→)"),
                   on_click=_set, args=(VIEW_KEY, "view", next_key))
         # presentation clickers send PageUp / PageDown

@@ -25,27 +25,28 @@ def test_ducks_160_odd_sheds_600k_birds_6m_profit_200_jobs(k2022):
     assert 160 <= d["units"] <= 169
     assert 600_000 <= d["stock"] <= 699_999
     assert 6_000_000 <= d["profit"] < 7_000_000
-    assert 200 <= d["jobs"] <= 299
+    assert 200 <= d["jobs"] <= 222  # 200多人 under the paragraph's 10% rule
 
 
 def test_hogs_55_farms_10000_head_20m_profit(k2022):
     h = k2022["kpis"]["hog"]
     assert h["units"] == 55
-    assert 10_000 <= h["stock"] <= 10_999
-    assert 20_000_000 <= h["profit"] < 30_000_000
+    assert h["stock"] == 10_000  # 存栏生猪10000头, exactly as the report
+    assert 20_000_000 <= h["profit"] <= 22_200_000  # 2000余万元
 
 
 def test_greenhouses_20_odd_and_2500_odd_5000_per_mu_300_jobs(k2022):
     g = k2022["kpis"]["greenhouse"]
-    assert 20 <= k2022["types"]["温室"] <= 29
+    assert 21 <= k2022["types"]["温室"] <= 22  # 20余个: more than 20, at most 10% more
     assert 2_500 <= k2022["types"]["塑料大棚"] <= 2_599
     assert set(g["by_crop"]) == {"无籽西瓜", "山药", "药材", "辣椒"}
     assert 5_000 <= g["profit_per_mu"] < 6_000
-    assert 300 <= g["jobs"] <= 399
+    assert 5_000 < g["profit_per_mu"] <= 5_500
+    assert 301 <= g["jobs"] <= 333
 
 
 def test_land_zones_villages_cooperatives(k2022):
-    assert 4_500 <= k2022["land"] < 5_000
+    assert 4_500 < k2022["land"] <= 4_550  # 4500多亩
     assert k2022["zones"] == 5
     assert len(k2022["villages"]) >= 5
     assert len(k2022["coops"]) >= 8
