@@ -358,7 +358,8 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
     with open_store(args, read_only=True) as s:
         try:
-            data = export.build_deck(s.cursor(), period, demo=s.is_demo(), progress=progress)
+            data = export.build_deck(s.cursor(), period, demo=s.is_demo(), lang=args.lang, exact=args.exact,
+                                     progress=progress)
         except (export.ExportUnavailable, export.ExportError) as e:
             print(f"错误：{e}", file=sys.stderr)
             return 1
@@ -370,10 +371,12 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 def _add_pack(subparsers: argparse._SubParsersAction) -> None:
 
-    p = subparsers.add_parser("pack", help="生成汇报 PPT（图表、指标、报告段落）")
+    p = subparsers.add_parser("pack", help="生成汇报 PPT（与汇报页相同的各屏：图表、指标、报告段落、口径）")
     add_db_arg(p)
     add_period_args(p)
     p.add_argument("--out", type=Path, required=True, help="输出的 .pptx 文件")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="幻灯片语言：zh 中文（默认）、en 英文")
+    p.add_argument("--exact", action="store_true", help="报告段落用精确数字（默认按“余/多”写概数）")
     p.set_defaults(func=cmd_pack)
 
 # --- command line --------------------------------------------------------------------------

@@ -425,9 +425,8 @@ def _draw_cover(out: _Pptx, deck: slides.Deck, slide: slides.Slide) -> None:
     p, t, b = out.palette, theme.SLIDE_TYPE, theme.BOXES
     s = out.slide()
     out.rect(s, b["cover_band"], p.accent)
-    title = f"{TOWNSHIP}{slide.title}" if deck.lang == "zh" else f"{slides.TOWNSHIP_EN} Township: {slide.title.lower()}"
-    out.text(s, b["cover_title"], [Line(title, t.cover, p.title, True)], align="center", line_height=1.2,
-             name="title")
+    out.text(s, b["cover_title"], [Line(slides.cover_title(deck), slides.cover_title_size(deck, t), p.title, True)],
+             align="center", line_height=1.2, name="title")
     out.text(s, b["cover_sub"], [Line(slides.cover_subtitle(deck), t.cover_sub, p.text)], align="center")
     out.text(s, b["cover_date"], [Line(slides.cover_date(deck), t.cover_note, p.muted)], align="center")
     out.text(s, b["cover_asof"], [Line(slides.cover_as_of(deck), t.figure_note, p.muted)], align="center",
@@ -443,9 +442,10 @@ def _draw_slide(out: _Pptx, deck: slides.Deck, slide: slides.Slide, png: bytes |
     out.text(s, b["title"], [Line(slide.title, t.title, p.title, True)], line_height=1.25, name="title")
     out.text(s, b["kicker"], [Line(deck.kicker, t.kicker, p.muted)], align="right")
     for i, fig in enumerate(slide.figures):
-        lines = [Line(fig.label, t.figure_label, p.muted), Line(fig.value, t.figure, p.figure, True)]
+        label, value, note = slides.figure_sizes(fig, t)
+        lines = [Line(fig.label, label, p.muted), Line(fig.value, value, p.figure, True)]
         if fig.note:
-            lines.append(Line(fig.note, t.figure_note, p.up if fig.trend > 0 else p.down if fig.trend < 0 else p.muted))
+            lines.append(Line(fig.note, note, p.up if fig.trend > 0 else p.down if fig.trend < 0 else p.muted))
         out.text(s, slides.figure_box(i), lines, line_height=1.2, name=f"figure {i + 1}")
     if slide.chart is not None and png is not None:
         out.picture(s, slide.chart_box, png).name = f"chart {slide.key}"

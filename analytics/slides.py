@@ -324,13 +324,12 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
 # --- text extent: how much room a text needs ---------------------------------------------------------
 
 def char_width(c: str) -> float:
-    """Advance width of a character in em, generous: CJK and full-width 1.0, Latin ~0.62."""
+    """Advance width of a character in em, generous (real faces are narrower, so text estimated
+    to fit does fit): CJK and full-width 1.0, any other character 0.62, a space 0.32."""
     if c == " ":
         return 0.32
     if unicodedata.east_asian_width(c) in ("W", "F"):
         return 1.0
-    if c in "il.,:;'|!":
-        return 0.32
     return 0.62
 
 
@@ -415,7 +414,8 @@ def css(st: theme.Style) -> str:
 .park-slide .pv-text p {{font-size: inherit;}}
 .park-slide .pv-title {{font-weight: 700; color: {p.title}; line-height: 1.25; white-space: nowrap;}}
 .park-slide .pv-kicker, .park-slide .pv-label {{color: {p.muted};}}
-.park-slide .pv-value {{font-weight: 700; color: {p.figure}; line-height: 1.15; white-space: nowrap;}}
+.park-slide .pv-label, .park-slide .pv-note {{line-height: 1.2; white-space: nowrap;}}
+.park-slide .pv-value {{font-weight: 700; color: {p.figure}; line-height: 1.2; white-space: nowrap;}}
 .park-slide .pv-note {{color: {p.muted};}}
 .park-slide .pv-up {{color: {p.up};}}
 .park-slide .pv-down {{color: {p.down};}}
@@ -446,15 +446,15 @@ def _figure_html(box: Box, fig: Headline, t: theme.TypeScale) -> str:
         return f'<div class="pv-text {cls}" style="font-size:{_em(size)}">{html.escape(text)}</div>'
 
     trend = "pv-up" if fig.trend > 0 else "pv-down" if fig.trend < 0 else ""
+    label, value, note = figure_sizes(fig, t)
     return (f'<div class="pv-box pv-figure" style="{_box_style(box)}">'
-            + line("pv-label", t.figure_label, fig.label) + line("pv-value", t.figure, fig.value)
-            + (line(f"pv-note {trend}", t.figure_note, fig.note) if fig.note else "") + "</div>")
+            + line("pv-label", label, fig.label) + line("pv-value", value, fig.value)
+            + (line(f"pv-note {trend}", note, fig.note) if fig.note else "") + "</div>")
 
 
 def _cover_html(deck: Deck, slide: Slide, t: theme.TypeScale) -> list[str]:
-    title = f"{TOWNSHIP}{slide.title}" if deck.lang == "zh" else f"{TOWNSHIP_EN} Township: {slide.title.lower()}"
     out = [f'<div class="pv-box pv-bar" style="{_box_style(BOXES["cover_band"])};border-radius:0"></div>',
-           _text(BOXES["cover_title"], title, t.cover, "pv-cover-title", align="center"),
+           _text(BOXES["cover_title"], cover_title(deck), cover_title_size(deck, t), "pv-cover-title", align="center"),
            _text(BOXES["cover_sub"], cover_subtitle(deck), t.cover_sub, "pv-sub", align="center"),
            _text(BOXES["cover_date"], cover_date(deck), t.cover_note, "pv-note", align="center"),
            _text(BOXES["cover_asof"], cover_as_of(deck), t.figure_note, "pv-note", align="center")]
@@ -513,6 +513,19 @@ def figure_box(i: int) -> Box:
     return Box(f.x + i * w, f.y, w - 24, f.h)
 
 
+def one_line(text: str, largest: int, width: float) -> int:
+    """The largest size ≤ ``largest`` (down to 60% of it) at which ``text`` stays on one line."""
+    smallest = max(8, int(largest * 0.6))
+    return next((size for size in range(largest, smallest - 1, -1) if line_count(text, size, width) == 1), smallest)
+
+
+def figure_sizes(fig: Headline, t: theme.TypeScale) -> tuple[int, int, int]:
+    """Font sizes of a headline figure's label, value and note, each kept to one line."""
+    w = figure_box(0).w
+    return (one_line(fig.label, t.figure_label, w), one_line(fig.value, t.figure, w),
+            one_line(fig.note, t.figure_note, w))
+
+
 def body_layout(slide: Slide, t: theme.TypeScale) -> tuple[Box, int, str]:
     """Box, font size (fitted) and CSS class of a text slide's body."""
     box = BOXES["body"]
@@ -530,6 +543,17 @@ def stamp_size(deck: Deck, slide: Slide, t: theme.TypeScale) -> int:
         if line_count(head, size, box.w) == 1 and line_count(defs, size, box.w) == 1:
             return size
     return 9
+
+
+def cover_title(deck: Deck) -> str:
+    return deck.t(f"{TOWNSHIP}园区生产情况汇报", f"{TOWNSHIP_EN} Park: Production Report")
+
+
+def cover_title_size(deck: Deck, t: theme.TypeScale) -> int:
+    """The cover title on one line: the type scale's size, smaller for a long title."""
+    box = BOXES["cover_title"]
+    return next((size for size in range(t.cover, t.title - 1, -1) if line_count(cover_title(deck), size, box.w) == 1),
+                t.title)
 
 
 def cover_subtitle(deck: Deck) -> str:
