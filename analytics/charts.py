@@ -11,6 +11,8 @@ where Plotly understands some HTML (``<a href>``, ``<b>``): they pass through
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -197,6 +199,8 @@ def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
         hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>"))
     fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color=_P.reference,
                   annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"))
+    # on a log axis an annotation's y is the log of the value (the line's shape takes the value)
+    fig.layout.annotations[-1].y = math.log10(POLICY_PROFIT_PER_MU)
     base_layout(fig, _L(lang, "各板块每亩占地利润（元/亩）", "Profit per mu of land by sector (yuan/mu)"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="log", title=_L(lang, "元/亩（对数坐标）", "yuan/mu (log scale)"))

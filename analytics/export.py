@@ -446,7 +446,7 @@ def _draw_slide(out: _Pptx, deck: slides.Deck, slide: slides.Slide, png: bytes |
         lines = [Line(fig.label, label, p.muted), Line(fig.value, value, p.figure, True)]
         if fig.note:
             lines.append(Line(fig.note, note, p.up if fig.trend > 0 else p.down if fig.trend < 0 else p.muted))
-        out.text(s, slides.figure_box(i), lines, line_height=1.2, name=f"figure {i + 1}")
+        out.text(s, slides.figure_box(i), lines, line_height=t.figure_line_height, name=f"figure {i + 1}")
     if slide.chart is not None and png is not None:
         out.picture(s, slide.chart_box, png).name = f"chart {slide.key}"
     elif slide.chart is not None or slide.chart_note:

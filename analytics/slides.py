@@ -414,8 +414,8 @@ def css(st: theme.Style) -> str:
 .park-slide .pv-text p {{font-size: inherit;}}
 .park-slide .pv-title {{font-weight: 700; color: {p.title}; line-height: 1.25; white-space: nowrap;}}
 .park-slide .pv-kicker, .park-slide .pv-label {{color: {p.muted};}}
-.park-slide .pv-label, .park-slide .pv-note {{line-height: 1.2; white-space: nowrap;}}
-.park-slide .pv-value {{font-weight: 700; color: {p.figure}; line-height: 1.2; white-space: nowrap;}}
+.park-slide .pv-label, .park-slide .pv-note {{line-height: {t.figure_line_height}; white-space: nowrap;}}
+.park-slide .pv-value {{font-weight: 700; color: {p.figure}; line-height: {t.figure_line_height}; white-space: nowrap;}}
 .park-slide .pv-note {{color: {p.muted};}}
 .park-slide .pv-up {{color: {p.up};}}
 .park-slide .pv-down {{color: {p.down};}}
@@ -435,8 +435,10 @@ def css(st: theme.Style) -> str:
 @media print {{
   @page {{size: A4 landscape; margin: 10mm;}}
   .park-slide {{width: 277mm !important; height: 155.8mm !important; font-size: 3.4625mm !important;
-    margin: 0 !important; break-after: page; page-break-after: always; break-inside: avoid;
+    margin: 0 !important; break-before: page; page-break-before: always; break-inside: avoid;
     -webkit-print-color-adjust: exact; print-color-adjust: exact;}}
+  /* a forced break before the first view would leave a blank first page */
+  .park-slide[data-slide="cover"] {{break-before: auto; page-break-before: auto;}}
 }}
 """
 

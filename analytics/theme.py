@@ -132,6 +132,7 @@ class TypeScale:
     page_chart: int = 13   # chart text on a dashboard page
     page_chart_title: int = 17
     line_height: float = 1.45
+    figure_line_height: float = 1.5  # label, value, note stacked: glyphs of CJK faces are ~1.45 em tall
 
 
 SLIDE_TYPE = TypeScale()
@@ -184,8 +185,8 @@ BOXES: dict[str, Box] = {
     "bar": Box(40, 34, 7, 44),          # accent bar left of the title
     "title": Box(56, 28, 860, 56),
     "kicker": Box(924, 40, 300, 32),    # 济阳镇 · 2022年, right-aligned
-    "figures": Box(56, 98, 1168, 124),  # up to three headline figures side by side
-    "chart": Box(56, 232, 1168, 416),   # below the figures, full content width
+    "figures": Box(56, 94, 1168, 142),  # up to three headline figures side by side
+    "chart": Box(56, 244, 1168, 404),   # below the figures, full content width
     "chart_tall": Box(56, 98, 1168, 550),  # a chart without figures
     "body": Box(56, 104, 1168, 544),    # text slides
     "rule": Box(56, 656, 1168, 1),
@@ -280,11 +281,23 @@ def for_slide(fig: Any, box: Box, st: Style | None = None) -> dict:
     return d
 
 
+def _array(values: Any) -> list:
+    """A trace's data as a list: Plotly ≥ 6 writes numeric arrays as ``{"dtype", "bdata"}``."""
+    if values is None:
+        return []
+    if isinstance(values, dict) and "bdata" in values:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
 def _log_ticks(traces: list[dict], letter: str) -> dict:
     """Ticks at 1-2-5 steps, written out (5,000 · 10,000 · 20,000), for a log axis: Plotly's own
     labels a log axis with bare digits (2, 5) between the powers of ten."""
-    values = [float(v) for tr in traces for v in (tr.get(letter) if tr.get(letter) is not None else [])
-              if isinstance(v, int | float) and v > 0]
+    values = [float(v) for tr in traces for v in _array(tr.get(letter)) if isinstance(v, int | float) and v > 0]
     if not values:
         return {}
     lo, hi = min(values), max(values)

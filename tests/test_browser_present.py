@@ -1,50 +1,152 @@
-"""The presentation view in real Chromium: no sidebar, 16:9 views, the paragraph, a chart PNG."""
+"""The presentation mode in real Chromium: every view one screen at 1366×768 and 1920×1080
+(wholly inside the viewport, 16:9, stamped with 数据截至, no two text boxes overlapping), the
+arrow keys, the 大屏 style, a phone, the print layout, and a stamped chart PNG."""
 
 from __future__ import annotations
 
 import io
+import re
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import ARTIFACTS, screenshot, wait_for_app
+from analytics import export
+
+from .conftest import ARTIFACTS, wait_for_app
 
 pytestmark = pytest.mark.browser
 
+KEYS = ["cover", "agenda", "overview", "duck", "hog", "greenhouse", "targets", "per_mu", "paragraph", "definitions"]
 
-def test_presentation_view_is_ready_for_slides(live_app, page):
-    page.goto(f"{live_app}/present?year=2022")
-    wait_for_app(page)
-    page.locator(".st-key-pv_paragraph").wait_for()
-    path = screenshot(page, "present_2022")
-    assert path.exists() and path.stat().st_size > 50_000
-
-    assert not page.locator('[data-testid="stSidebar"]').is_visible()
-    assert not page.locator('[data-testid="stHeader"]').is_visible()
-    report = page.locator(".st-key-pv_paragraph p.report")
-    assert report.is_visible()
-    text = report.inner_text()
-    assert text.startswith("2022年，全镇流转土地") and "其中养殖种鸭160余棚60余万羽，净利润600余万元" in text
-
-    # every view is a 16:9 frame stamped with period, 数据截至, source and 口径
-    for key in ("kpis", "duck", "hog", "greenhouse", "per_mu", "paragraph"):
-        view = page.locator(f".st-key-pv_{key}")
-        box = view.bounding_box()
-        assert box and abs(box["width"] / box["height"] - 16 / 9) < 0.01, (key, box)
-        stamp = view.locator(".pv-stamp").inner_text()
-        assert "数据截至 2023年12月" in stamp and "示例数据" in stamp and "口径" in stamp
-        assert "2022年" in view.locator("h1").inner_text()
-        view.screenshot(path=str(ARTIFACTS / f"present_2022_{key}.png"))
+# Each .pv-text's text extent (a Range over its contents: the glyphs, not the box).
+TEXT_BOXES = """slide => Array.from(slide.querySelectorAll('.pv-text')).map(el => {
+    const r = document.createRange(); r.selectNodeContents(el);
+    const b = r.getBoundingClientRect();
+    return {text: el.innerText.slice(0, 30), x: b.x, y: b.y, w: b.width, h: b.height};
+}).filter(b => b.w > 0 && b.h > 0)"""
 
 
-def test_chart_png_downloads_with_chinese_name(live_app, page):
+def check_view(page, width: int, height: int, key: str) -> dict:
+    slide = page.locator(".park-slide")
+    assert slide.count() == 1
+    assert slide.get_attribute("data-slide") == key
+    box = slide.bounding_box()
+    tol = 0.6
+    # wholly inside the viewport, 16:9, filling it in one direction (letterboxed in the other)
+    assert box["x"] >= -tol and box["y"] >= -tol, (key, box)
+    assert box["x"] + box["width"] <= width + tol and box["y"] + box["height"] <= height + tol, (key, box)
+    assert abs(box["width"] / box["height"] - 16 / 9) < 0.01, (key, box)
+    assert abs(box["width"] - width) < 1 or abs(box["height"] - height) < 1, (key, box)
+    assert "数据截至" in slide.inner_text()
+    texts = slide.evaluate(TEXT_BOXES)
+    assert len(texts) >= 3
+    for t in texts:  # every text inside the view
+        assert t["x"] >= box["x"] - tol and t["y"] >= box["y"] - tol, (key, t)
+        assert t["x"] + t["w"] <= box["x"] + box["width"] + tol, (key, t)
+        assert t["y"] + t["h"] <= box["y"] + box["height"] + tol, (key, t)
+    for i, a in enumerate(texts):  # no two text boxes overlap
+        for b in texts[i + 1:]:
+            apart = (a["x"] + a["w"] <= b["x"] + tol or b["x"] + b["w"] <= a["x"] + tol
+                     or a["y"] + a["h"] <= b["y"] + tol or b["y"] + b["h"] <= a["y"] + tol)
+            assert apart, (key, str(a), str(b))
+    if key not in ("cover", "agenda", "paragraph", "definitions"):
+        img = slide.locator(".pv-chart img")
+        assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") > 2000
+    return box
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
+def test_every_view_is_one_screen(live_app, browser, width, height):
+    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{live_app}/present?year=2022")
+        wait_for_app(page)
+        page.locator(".park-slide").wait_for()
+        ARTIFACTS.mkdir(exist_ok=True)
+        for i, key in enumerate(KEYS):
+            check_view(page, width, height, key)
+            # what an official's screen snip gets: the viewport, nothing cropped
+            page.screenshot(path=str(ARTIFACTS / f"present_{width}_{i + 1:02d}_{key}.png"))
+            page.keyboard.press("ArrowRight")
+            wait_for_app(page)
+            if key != KEYS[-1]:
+                page.wait_for_function(f"() => document.querySelector('.park-slide')?.dataset.slide === "
+                                       f"'{KEYS[i + 1]}'", timeout=30_000)
+        assert page.locator(".park-slide").get_attribute("data-slide") == KEYS[-1]  # stays at the last
+        page.keyboard.press("ArrowLeft")
+        wait_for_app(page)
+        page.wait_for_function("() => document.querySelector('.park-slide')?.dataset.slide === 'paragraph'")
+        report = page.locator(".park-slide .pv-paragraph").inner_text()
+        assert "其中养殖种鸭160余棚60余万羽，净利润600余万元" in report
+        assert "view=paragraph" in page.url  # the link reproduces the view
+    finally:
+        ctx.close()
+
+
+def test_wall_screen_style_and_a_phone(live_app, browser):
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{live_app}/present?year=2022&view=hog&style=dark")
+        wait_for_app(page)
+        page.locator(".park-slide").wait_for()
+        check_view(page, 1920, 1080, "hog")
+        shot = np.asarray(Image.open(io.BytesIO(page.locator(".park-slide").screenshot())).convert("L"))
+        assert shot.mean() < 80  # a dark screen
+        value = page.locator(".pv-value").first
+        assert float(value.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) > 80  # large figures
+        page.screenshot(path=str(ARTIFACTS / "present_1920_dark_hog.png"))
+    finally:
+        ctx.close()
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone, upright
+    page = ctx.new_page()
+    try:
+        page.goto(f"{live_app}/present?year=2022&view=duck")
+        wait_for_app(page)
+        page.locator(".park-slide").wait_for()
+        box = check_view(page, 390, 844, "duck")
+        assert abs(box["width"] - 390) < 1  # letterboxed top and bottom
+        page.screenshot(path=str(ARTIFACTS / "present_phone_duck.png"))
+    finally:
+        ctx.close()
+
+
+def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{live_app}/present?year=2022&view=all")
+        wait_for_app(page)
+        page.wait_for_function("() => document.querySelectorAll('.park-slide').length === 10")
+        page.wait_for_function("() => Array.from(document.querySelectorAll('.park-slide img')).every(i => i.complete)")
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        (ARTIFACTS / "present_print.pdf").write_bytes(pdf)
+        pages = re.findall(rb"/Type\s*/Page\b", pdf)
+        assert len(pages) == 10
+        boxes = {tuple(round(float(v)) for v in m) for m in
+                 re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)}
+        assert boxes == {(842, 595)}  # A4 landscape, in points
+        page.goto(f"{live_app}/present?year=2022&view=duck")  # Ctrl+P on one view: that view, one page
+        wait_for_app(page)
+        page.locator(".park-slide img").wait_for()
+        assert len(re.findall(rb"/Type\s*/Page\b", page.pdf(prefer_css_page_size=True))) == 1
+    finally:
+        ctx.close()
+
+
+def test_chart_png_is_stamped_and_named(live_app, page):
     """The PNG is rendered by the running app only when the button is clicked."""
     page.goto(f"{live_app}/present?year=2022")
     wait_for_app(page)
-    page.get_by_text("下载图表（PNG，含中文）").click()
+    page.get_by_text("下载图表（PNG，含期间与数据截至）").click()
     assert page.get_by_role("button", name="下载本页全部图表 (ZIP)").is_visible()
     with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="种鸭_月末存栏.png").click()
-    assert info.value.suggested_filename == "种鸭_月末存栏.png"
+        page.get_by_role("button", name="种鸭月度收支.png").click()
+    assert info.value.suggested_filename == "种鸭月度收支_2022年_数据截至2023年12月.png"
     png = Image.open(io.BytesIO(open(info.value.path(), "rb").read()))
-    assert png.format == "PNG" and png.size == (2400, 940)  # 1200 × 470 layout px at scale 2
+    band = 2 * export.STAMP_BAND
+    assert png.format == "PNG" and png.size == (2400, 760 + band)  # 1200 × 380 at 2×, and the stamp band
+    strip = np.asarray(png.convert("RGB"), dtype=int)[760 + 2:]
+    assert (strip.sum(axis=2) < 600).sum() > 3_000  # the stamp line is drawn
