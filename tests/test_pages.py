@@ -99,10 +99,11 @@ def test_sector_pages(app_db, sector):
     assert m["利润"] == fmt.money(k["profit"])
     assert m["带动就业"] == f"{k['jobs']} 人"
     assert len(at.get("plotly_chart")) >= 2
-    # The camera button saves a 2× PNG with a Chinese file name.
+    # No unstamped camera PNG: charts are exported by the page's stamped download buttons.
     config = json.loads(at.get("plotly_chart")[0].proto.config)
-    assert config["toImageButtonOptions"]["scale"] == 2
-    assert config["toImageButtonOptions"]["filename"].startswith(fmt.sector_name(sector))
+    assert "toImage" in config["modeBarButtonsToRemove"]
+    assert any(b.proto.label.startswith(fmt.sector_name(sector)) and b.proto.label.endswith(".png")
+               for b in at.get("download_button"))
     # One page of the ranking, paged in SQL; the caption counts every unit.
     table = at.dataframe[0].value
     assert len(table) == min(50, k["units"])

@@ -224,14 +224,13 @@ PAGE_FIGS = "_page_figs"
 
 
 def show_chart(fig: Any, name: str, caption: str) -> None:
-    """Draw a chart with its caption; the browser's camera button saves a 2× PNG named `name`.
+    """Draw a chart with its caption; the figure is remembered for the page's PNG downloads.
 
-    The figure is also remembered for the page's ZIP of all charts.
+    Plotly's own camera button is taken off: its PNG would carry no period, no 数据截至 and no
+    示例数据 mark. Every PNG comes from the page's download buttons (ui.export.page_downloads),
+    stamped inside the image and named ``<主题>_<期间>_<数据截至>.png``.
     """
-    st.plotly_chart(fig, width="stretch", config={
-        "displaylogo": False,
-        "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
-    })
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]})
     st.caption(caption)  # text-safe: captions checked at every show_chart call
     st.session_state.setdefault(PAGE_FIGS, {})[name] = fig
 
