@@ -345,6 +345,8 @@ class Line:
     size: float  # design px
     color: str
     bold: bool = False
+    mark: str = ""        # a part of the text drawn in mark_color, bold (the 示例数据 source)
+    mark_color: str = ""
 
 
 class _Pptx:
@@ -406,9 +408,16 @@ class _Pptx:
             p.line_spacing = Pt(line.size * theme.PT_PER_PX * line_height)
             if gap and i < len(lines) - 1:
                 p.space_after = Pt(line.size * theme.PT_PER_PX * gap)
-            run = p.add_run()
-            run.text = line.text
-            _set_run(run, line.size, bold=line.bold, color=line.color)
+            parts = [(line.text, line.color, line.bold)]
+            if line.mark and line.mark in line.text:
+                before, after = line.text.split(line.mark, 1)
+                parts = [(before, line.color, line.bold), (line.mark, line.mark_color, True),
+                         (after, line.color, line.bold)]
+            for text, color, bold in parts:
+                if text or len(parts) == 1:  # an empty line keeps its run (and its font size)
+                    run = p.add_run()
+                    run.text = text
+                    _set_run(run, line.size, bold=bold, color=color)
         return shape
 
     def picture(self, slide: Any, box: theme.Box, png: bytes) -> Any:
@@ -461,7 +470,9 @@ def _draw_slide(out: _Pptx, deck: slides.Deck, slide: slides.Slide, png: bytes |
     out.rect(s, b["rule"], p.rule)
     head, defs = deck.stamp(slide)
     size = slides.stamp_size(deck, slide, t)
-    out.text(s, b["stamp"], [Line(head, size, p.muted), Line(defs, size, p.muted)], line_height=1.4, name="stamp")
+    mark = slides.source_label(deck.demo, deck.lang) if deck.demo else ""
+    out.text(s, b["stamp"], [Line(head, size, p.muted, mark=mark, mark_color=p.demo), Line(defs, size, p.muted)],
+             line_height=1.4, name="stamp")
     out.text(s, b["page"], [Line(deck.page_label(slide), t.page, p.muted)], align="right", name="page number")
 
 

@@ -164,8 +164,8 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
             "against the same months a year earlier; left out without a positive base"),
     "rounding": ("余/多", "报告表述截取前几位数字，不向上取整；少报不超过10%，舍去部分不超过末位的一半，"
                          "否则多留一位（160余棚、60余万羽、600余万元、390余万元）",
-                 "report figures keep the leading digits and never round up; they understate by at most "
-                 "10% and drop at most half a unit of the last digit kept, else keep one digit more"),
+                 "leading digits kept, never rounded up: at most 10% under and at most half a unit of "
+                 "the last digit kept dropped, else one digit more"),
 }
 
 

@@ -91,9 +91,10 @@ def rgb(color: str) -> tuple[int, int, int]:
 
 
 def _roles(p: Palette) -> dict[str, str]:
-    out = {f"sector_{k}": v for k, v in p.sectors.items()}  # first: a sector keeps its sector colour
-    for name in ("text", "muted", "title", "accent", "rule", "grid", "demo", "reference", "revenue",
-                 "cost", "profit", "pale", "good", "short", "band", "band_line"):
+    # first the roles charts use (a light colour shared by two roles maps as the chart's role)
+    out = {f"sector_{k}": v for k, v in p.sectors.items()}
+    for name in ("revenue", "cost", "profit", "pale", "good", "short", "reference", "band", "band_line",
+                 "text", "muted", "title", "accent", "rule", "grid", "demo"):
         out[name] = getattr(p, name)
     out |= {f"series_{i}": v for i, v in enumerate(p.series)}
     return out

@@ -1,0 +1,151 @@
+"""The deck as data (analytics/slides.py) and the one theme: views and slides in the same boxes,
+escaped HTML, stamps on every view, text that fits, charts and views in the theme's colours."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import replace
+from datetime import date
+
+import plotly.graph_objects as go
+import pytest
+from pptx import Presentation
+
+from analytics import charts, export, kpis, narrative, slides, theme
+from analytics.theme import BOXES
+
+P2022 = kpis.Period.year(2022)
+
+
+@pytest.fixture(scope="module")
+def deck(demo_db_file):
+    from analytics.db import Store
+
+    with Store(demo_db_file, read_only=True) as s:
+        yield slides.build(narrative.kpi_caller(s.cursor()), P2022, demo=True, today=date(2024, 3, 5))
+
+
+def test_deck_structure(deck):
+    assert [s.key for s in deck.slides] == list(slides.ORDER)
+    assert [s.number for s in deck.slides] == list(range(1, 11))
+    for s in deck.slides:
+        assert len(s.figures) <= 3
+        if s.chart:
+            assert s.chart in deck.charts and deck.chart_names[s.chart]
+    assert {s.key for s in deck.slides if s.chart} == {"overview", "duck", "hog", "greenhouse", "targets", "per_mu"}
+
+
+def test_every_view_is_stamped_and_numbered(deck):
+    for s in deck.slides:
+        html = slides.to_html(deck, s, theme.STYLES["light"])
+        text = re.sub(r"<[^>]+>", "", html)
+        assert html.startswith('<div class="park-slide pv-light"')
+        assert "数据截至 2023年12月" in text and "示例数据" in text
+        if s.key != "cover":
+            assert f"{s.number} / 10" in text
+            head, _ = deck.stamp(s)
+            assert head.startswith("2022年 ｜ 数据截至 2023年12月") and "来源：示例数据" in head
+    # the demo mark stands out in the stamp
+    assert '<span class="pv-demo">示例数据（演示程序生成，非真实统计）</span>' in slides.to_html(
+        deck, deck.slides[3], theme.STYLES["light"])
+
+
+def test_views_escape_every_text(deck):
+    evil = '<img src=x onerror="alert(1)">'
+    slide = replace(deck.slides[3], title=evil, figures=(slides.Headline(evil, evil, evil),), body=(evil,))
+    html = slides.to_html(deck, slide, theme.STYLES["dark"], problem=evil)
+    assert "<img src=x" not in html and "onerror=\"" not in html
+    assert html.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") >= 4
+
+
+def test_views_and_slides_share_the_boxes(deck, demo_db_file):
+    """The title, the figures, the chart and the stamp sit in the same place on the screen and in
+    PowerPoint: the views in em (16 design px), the deck in EMU (9,525 per design px)."""
+    duck = next(s for s in deck.slides if s.key == "duck")
+    html = slides.to_html(deck, duck, theme.STYLES["light"], image=b"\x89PNG")
+    data = export.build_deck(lambda fn, *a: _call(demo_db_file, fn, *a), P2022, demo=True, charts=False)
+    pptx = Presentation(io.BytesIO(data)).slides[duck.number - 1]
+    shapes = {sh.name: sh for sh in pptx.shapes}
+    for name, box in (("title", BOXES["title"]), ("stamp", BOXES["stamp"]), ("page number", BOXES["page"]),
+                      ("figure 1", slides.figure_box(0)), ("figure 3", slides.figure_box(2))):
+        em = f"left:{box.x / 16:.4f}em;top:{box.y / 16:.4f}em;width:{box.w / 16:.4f}em;height:{box.h / 16:.4f}em"
+        assert em in html, name
+        sh = shapes[name]
+        assert (sh.left, sh.top, sh.width, sh.height) == tuple(v * theme.EMU_PER_PX for v in
+                                                                (box.x, box.y, box.w, box.h)), name
+    chart = duck.chart_box
+    assert f"left:{chart.x / 16:.4f}em;top:{chart.y / 16:.4f}em" in html
+    assert chart.w / theme.SLIDE_W > 0.9  # the full content width
+
+
+def _call(path, fn, *args):
+    from analytics.db import Store
+
+    with Store(path, read_only=True) as s:
+        return getattr(kpis, fn)(s.cursor(), *args)
+
+
+def test_text_is_sized_to_fit(deck):
+    t = theme.SLIDE_TYPE
+    paragraph = next(s for s in deck.slides if s.key == "paragraph")
+    box, size, _ = slides.body_layout(paragraph, t)
+    assert t.body_min <= size <= t.body
+    assert slides.text_height(("　　" + paragraph.body[0],), size, box.w) <= box.h
+    long = replace(paragraph, body=(paragraph.body[0] * 4,))
+    _, smaller, _ = slides.body_layout(long, t)
+    assert smaller < size
+    for s in deck.slides[1:]:
+        head, defs = deck.stamp(s)
+        size = slides.stamp_size(deck, s, t)
+        assert slides.line_count(head, size, BOXES["stamp"].w) == 1
+        assert slides.line_count(defs, size, BOXES["stamp"].w) == 1
+    # headline values stay on one line, shrinking if they must
+    wide = slides.Headline("Profit per mu of land", "17,604 yuan/mu")
+    _, value, _ = slides.figure_sizes(wide, t)
+    assert value < t.figure and slides.line_count(wide.value, value, slides.figure_box(0).w) == 1
+
+
+def test_line_count_wraps_cjk_by_character_and_latin_by_word():
+    assert slides.line_count("种鸭" * 10, 10, 100) == 2   # 20 characters of 10 px in 100 px
+    assert slides.line_count("种鸭" * 10, 10, 200) == 1
+    assert slides.line_count("alpha beta gamma", 10, 50) == 3  # words are not broken
+    assert slides.line_count("alpha beta gamma", 10, 60) == 2
+
+
+def test_one_theme_for_charts_views_and_deck():
+    assert charts.SECTOR_COLORS is theme.LIGHT.sectors and charts.FONT == theme.CHART_FONT
+    assert export.DECK_FONT == theme.DECK_FONT
+    css = slides.css(theme.STYLES["dark"])
+    assert theme.DARK.background in css and theme.DARK.figure in css and theme.CSS_FONT in css
+    # a chart built in the light palette comes out in the dark palette's colours, role by role
+    fig = charts.money_trend(
+        __import__("pandas").DataFrame({"month": ["2022-01", "2022-02"], "revenue": [1e6, 2e6],
+                                        "cost": [5e5, 9e5], "profit": [5e5, 1.1e6]}), "t")
+    d = theme.for_slide(fig, BOXES["chart"], theme.STYLES["dark"])
+    def colours(fig_dict):
+        return {(tr.get("marker") or {}).get("color") or (tr.get("line") or {}).get("color") for tr in fig_dict["data"]}
+
+    assert colours(d) == {theme.DARK.revenue, theme.DARK.cost, theme.DARK.profit}
+    assert d["layout"]["paper_bgcolor"] == theme.DARK.background
+    assert (d["layout"]["width"], d["layout"]["height"]) == (BOXES["chart"].w, BOXES["chart"].h)
+    assert d["layout"]["font"]["size"] == theme.SLIDE_TYPE.chart
+    light = theme.for_slide(fig, BOXES["chart"])
+    assert colours(light) == {theme.LIGHT.revenue, theme.LIGHT.cost, theme.LIGHT.profit}
+
+
+def test_log_axis_ticks_are_written_out():
+    fig = go.Figure(go.Bar(x=["a", "b"], y=[5_420, 60_323]))
+    fig.update_yaxes(type="log")
+    d = theme.for_slide(fig, BOXES["chart"])
+    assert d["layout"]["yaxis"]["ticktext"] == ["5,000", "10,000", "20,000", "50,000", "100,000"]
+
+
+def test_english_deck_is_english(demo_db_file):
+    from analytics.db import Store
+
+    with Store(demo_db_file, read_only=True) as s:
+        en = slides.build(narrative.kpi_caller(s.cursor()), P2022, lang="en", demo=True)
+    assert [s.title for s in en.slides][2:4] == ["Overview", "Breeder ducks"]
+    assert en.kicker == "Jiyang · 2022"
+    assert en.stamp(en.slides[3])[0].startswith("2022 ｜ Data as of 2023-12")
