@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -27,7 +28,22 @@ TEXT_BOXES = """slide => Array.from(slide.querySelectorAll('.pv-text')).map(el =
 }).filter(b => b.w > 0 && b.h > 0)"""
 
 
-def check_view(page, width: int, height: int, key: str) -> dict:
+@contextmanager
+def present(browser, live_app: str, width: int, height: int, query: str):
+    """A page of the size given, on /present?<query>, after its first view is drawn."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        page.goto(f"{live_app}/present?{query}")
+        wait_for_app(page)
+        page.locator(".park-slide").first.wait_for()
+        ARTIFACTS.mkdir(exist_ok=True)
+        yield page
+    finally:
+        ctx.close()
+
+
+def check_view(page, width: int, height: int, key: str, as_of: str = "数据截至") -> dict:
     slide = page.locator(".park-slide")
     assert slide.count() == 1
     assert slide.get_attribute("data-slide") == key
@@ -38,7 +54,7 @@ def check_view(page, width: int, height: int, key: str) -> dict:
     assert box["x"] + box["width"] <= width + tol and box["y"] + box["height"] <= height + tol, (key, box)
     assert abs(box["width"] / box["height"] - 16 / 9) < 0.01, (key, box)
     assert abs(box["width"] - width) < 1 or abs(box["height"] - height) < 1, (key, box)
-    assert "数据截至" in slide.inner_text()
+    assert as_of in slide.inner_text()
     texts = slide.evaluate(TEXT_BOXES)
     assert len(texts) >= 3
     for t in texts:  # every text inside the view
@@ -58,13 +74,7 @@ def check_view(page, width: int, height: int, key: str) -> dict:
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
 def test_every_view_is_one_screen(live_app, browser, width, height):
-    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    page = ctx.new_page()
-    try:
-        page.goto(f"{live_app}/present?year=2022")
-        wait_for_app(page)
-        page.locator(".park-slide").wait_for()
-        ARTIFACTS.mkdir(exist_ok=True)
+    with present(browser, live_app, width, height, "year=2022") as page:
         for i, key in enumerate(KEYS):
             check_view(page, width, height, key)
             # what an official's screen snip gets: the viewport, nothing cropped
@@ -81,44 +91,28 @@ def test_every_view_is_one_screen(live_app, browser, width, height):
         report = page.locator(".park-slide .pv-paragraph").inner_text()
         assert "其中养殖种鸭160余棚60余万羽，净利润600余万元" in report
         assert "view=paragraph" in page.url  # the link reproduces the view
-    finally:
-        ctx.close()
 
 
-def test_wall_screen_style_and_a_phone(live_app, browser):
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-    page = ctx.new_page()
-    try:
-        page.goto(f"{live_app}/present?year=2022&view=hog&style=dark")
-        wait_for_app(page)
-        page.locator(".park-slide").wait_for()
+def test_wall_screen_english_and_a_phone(live_app, browser):
+    with present(browser, live_app, 1920, 1080, "year=2022&view=hog&style=dark") as page:
         check_view(page, 1920, 1080, "hog")
         shot = np.asarray(Image.open(io.BytesIO(page.locator(".park-slide").screenshot())).convert("L"))
         assert shot.mean() < 80  # a dark screen
         value = page.locator(".pv-value").first
         assert float(value.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) > 80  # large figures
         page.screenshot(path=str(ARTIFACTS / "present_1920_dark_hog.png"))
-    finally:
-        ctx.close()
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone, upright
-    page = ctx.new_page()
-    try:
-        page.goto(f"{live_app}/present?year=2022&view=duck")
-        wait_for_app(page)
-        page.locator(".park-slide").wait_for()
+    for key in ("per_mu", "paragraph", "definitions"):  # English: longer words, the same boxes
+        with present(browser, live_app, 1366, 768, f"year=2022&view={key}&lang=en") as page:
+            check_view(page, 1366, 768, key, as_of="Data as of 2023-12")
+            page.screenshot(path=str(ARTIFACTS / f"present_1366_en_{key}.png"))
+    with present(browser, live_app, 390, 844, "year=2022&view=duck") as page:  # a phone, upright
         box = check_view(page, 390, 844, "duck")
         assert abs(box["width"] - 390) < 1  # letterboxed top and bottom
         page.screenshot(path=str(ARTIFACTS / "present_phone_duck.png"))
-    finally:
-        ctx.close()
 
 
 def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    page = ctx.new_page()
-    try:
-        page.goto(f"{live_app}/present?year=2022&view=all")
-        wait_for_app(page)
+    with present(browser, live_app, 1366, 768, "year=2022&view=all") as page:
         page.wait_for_function("() => document.querySelectorAll('.park-slide').length === 10")
         page.wait_for_function("() => Array.from(document.querySelectorAll('.park-slide img')).every(i => i.complete)")
         pdf = page.pdf(prefer_css_page_size=True, print_background=True)
@@ -132,8 +126,6 @@ def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):
         wait_for_app(page)
         page.locator(".park-slide img").wait_for()
         assert len(re.findall(rb"/Type\s*/Page\b", page.pdf(prefer_css_page_size=True))) == 1
-    finally:
-        ctx.close()
 
 
 def test_chart_png_is_stamped_and_named(live_app, page):
