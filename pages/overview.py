@@ -38,12 +38,14 @@ with c[5]:
 
 left, right = st.columns([3, 2])
 with left:
-    show_chart(charts.sector_profit_trend(q("monthly_total", period, filters), L), "总览-各板块月度利润",
+    show_chart(charts.sector_profit_trend(q("monthly_total", period, filters), L),
+               t("总览-各板块月度利润", "overview-monthly-profit-by-sector"),
                cap + t("；口径：利润 = 销售收入 − 成本，按月、按板块合计。",
                        "; profit = revenue − cost per month and sector."))
 with right:
     show_chart(charts.sector_split({s: k[s]["revenue"] for s in ("duck", "hog", "greenhouse")},
-                                   t("销售收入构成", "Revenue by sector"), L), "总览-收入构成",
+                                   t("销售收入构成", "Revenue by sector"), L),
+               t("总览-收入构成", "overview-revenue-by-sector"),
                cap + t("；口径：期间销售收入合计。", "; revenue summed over the period."))
 
 rows = [{t("板块", "Sector"): fmt.sector_name(s, L), t("单元数", "Units"): k[s]["units"],
@@ -64,7 +66,8 @@ if len(k["by_town"]) > 1:
 if period.is_full_year:
     progress = kpis.progress(q("targets", period.start.year), k)  # the same KPIs as the cards
     if len(progress):
-        show_chart(charts.progress_bars(progress, L), f"总览-{period.start.year}年目标进度",
+        show_chart(charts.progress_bars(progress, L),
+                   t(f"总览-{period.start.year}年目标进度", f"overview-targets-{period.start.year}"),
                    cap + t("；目标由管理员在“管理”页设定。", "; targets are set by the admin."))
 
 st.subheader(t("上报情况", "Reporting"))

@@ -196,6 +196,12 @@ def test_dashboard_pages_offer_their_own_charts_as_png(app_db):
     at.run()
     pngs = {b.proto.label for b in at.get("download_button") if b.proto.label.endswith(".png")}
     assert "总览-各板块月度利润.png" in pngs and not any(p.startswith("种鸭") for p in pngs)
+    # English names in the English UI (the file name adds period and data date, in English too)
+    at = open_present(lang="en")
+    at.switch_page("pages/duck.py")
+    at.run()
+    pngs = {b.proto.label for b in at.get("download_button") if b.proto.label.endswith(".png")}
+    assert pngs == {"Breeder ducks-stock.png", "Breeder ducks-revenue-cost-profit.png"}
 
 
 def test_period_without_data(app_db):

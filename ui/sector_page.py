@@ -80,28 +80,30 @@ def render(sector: str) -> None:
         if sector == "greenhouse":
             fig = charts.monthly_bar(m, "yield_kg", t("月度采收产量（吨）", "Monthly harvest (t)"),
                                      scale=1000)
-            show_chart(fig, f"{zh}-月度产量", cap + t("；口径：当月各棚采收产量之和。",
+            show_chart(fig, t(f"{zh}-月度产量", f"{en}-monthly-harvest"), cap + t("；口径：当月各棚采收产量之和。",
                                                     "; monthly harvest summed over plots."))
         else:
-            show_chart(charts.stock_trend(m, sector, L), f"{zh}-月末存栏",
+            show_chart(charts.stock_trend(m, sector, L), t(f"{zh}-月末存栏", f"{en}-stock"),
                        cap + t("；口径：当月各单元上报存栏之和（不跨月累加）。",
                                "; sum of the month's reported stock (never summed over months)."))
     with right:
         show_chart(charts.money_trend(m, t(f"{zh}月度收入、成本与利润（万元）",
                                            f"{en}: monthly revenue, cost, profit (10k yuan)"), L),
-                   f"{zh}-收入成本利润", cap + t("；口径：利润 = 销售收入 − 成本，按月合计。",
-                                            "; profit = revenue − cost, summed per month."))
+                   t(f"{zh}-收入成本利润", f"{en}-revenue-cost-profit"),
+                   cap + t("；口径：利润 = 销售收入 − 成本，按月合计。",
+                           "; profit = revenue − cost, summed per month."))
     if sector == "greenhouse":
         crops = q("per_mu_by", "crop", period, filters)
         left, right = st.columns(2)
         with left:
-            show_chart(charts.crop_yield_vs_reference(crops, L), "大棚-作物亩产",
+            show_chart(charts.crop_yield_vs_reference(crops, L), t("大棚-作物亩产", "greenhouses-yield-by-crop"),
                        cap + t("；口径：亩均产量 = 产量 ÷ 面积（每棚取最大面积）；阴影为参考区间。",
                                "; yield per mu = yield ÷ area (each plot's largest area); band = reference."))
         with right:
             show_chart(charts.per_mu_grouped(crops, t("各作物亩均产值与亩均效益（元/亩）",
                                                       "Output value and profit per mu by crop"), L),
-                       "大棚-作物亩均产值", cap + t("；口径：亩均产值 = 收入 ÷ 面积；亩均效益 = 利润 ÷ 面积。",
+                       t("大棚-作物亩均产值", "greenhouses-per-mu-by-crop"),
+                       cap + t("；口径：亩均产值 = 收入 ÷ 面积；亩均效益 = 利润 ÷ 面积。",
                                "; output value per mu = revenue ÷ area; profit per mu = profit ÷ area."))
     st.subheader(t("单元排名（按利润）", "Units ranked by profit"))
     unit_table(sector, period, filters, k["units"], zh)
