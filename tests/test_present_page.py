@@ -218,3 +218,15 @@ def test_each_view_is_text_safe_html(app_db, key):
     assert "<script" not in html and "onerror" not in html
     assert html.startswith('<div class="park-slide pv-light" data-slide="')
     assert slides.TOWNSHIP in text_of(html)
+
+
+def test_view_without_chromium_says_why_in_the_charts_place(app_db, monkeypatch):
+    monkeypatch.setattr(export, "png_problem", lambda: "无法生成图片：本机未找到 Chromium 浏览器。")
+    at = open_present(query={"year": "2022", "view": "duck"})
+    html = views(at)[0]
+    assert '<img src="data:' not in html
+    text = text_of(html)
+    assert "无法生成图片：本机未找到 Chromium 浏览器。" in text
+    k, _, _ = truth(app_db, Period.year(2022))
+    assert fmt.count(k["duck"]["stock"], "羽") in text  # the figures and the stamp are still there
+    assert "数据截至 2023年12月" in text
