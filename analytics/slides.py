@@ -395,9 +395,9 @@ def _box_style(b: Box) -> str:
     return f"left:{_em(b.x)};top:{_em(b.y)};width:{_em(b.w)};height:{_em(b.h)}"
 
 
-def _text(b: Box, text: str, size: int, cls: str, *, align: str = "left", extra: str = "") -> str:
+def _text(b: Box, text: str, size: int, cls: str, *, align: str = "left", tag: str = "div") -> str:
     return (f'<div class="pv-box" style="{_box_style(b)};text-align:{align}">'
-            f'<div class="pv-text {cls}" style="font-size:{_em(size)}{extra}">{html.escape(text)}</div></div>')
+            f'<{tag} class="pv-text {cls}" style="font-size:{_em(size)}">{html.escape(text)}</{tag}></div>')
 
 
 def css(st: theme.Style) -> str:
@@ -412,6 +412,8 @@ def css(st: theme.Style) -> str:
 .park-slide .pv-text, .park-slide .pv-text p {{margin: 0; white-space: pre-wrap; overflow-wrap: anywhere;
   font-family: inherit; line-height: inherit; color: inherit; letter-spacing: 0;}}
 .park-slide .pv-text p {{font-size: inherit;}}
+.park-slide h1.pv-text {{margin: 0 !important; padding: 0 !important; font-family: inherit !important;
+  scroll-margin: 0;}}
 .park-slide .pv-title {{font-weight: 700; color: {p.title}; line-height: 1.25; white-space: nowrap;}}
 .park-slide .pv-kicker, .park-slide .pv-label {{color: {p.muted};}}
 .park-slide .pv-label, .park-slide .pv-note {{line-height: {t.figure_line_height}; white-space: nowrap;}}
@@ -428,7 +430,7 @@ def css(st: theme.Style) -> str:
 .park-slide .pv-chart .pv-missing {{color: {p.muted}; border: 1px dashed {p.rule}; height: 100%;
   display: flex; align-items: center; justify-content: center; text-align: center; padding: 1em;
   box-sizing: border-box;}}
-.park-slide .pv-cover-title {{font-weight: 700; color: {p.title}; line-height: 1.2;}}
+.park-slide .pv-cover-title {{font-weight: 700; color: {p.title}; line-height: 1.2; white-space: nowrap;}}
 .park-slide .pv-body {{color: {p.text};}}
 .park-slide .pv-body p {{margin: 0 0 .4em 0;}}
 .park-slide .pv-paragraph p {{text-indent: 2em;}}
@@ -456,7 +458,8 @@ def _figure_html(box: Box, fig: Headline, t: theme.TypeScale) -> str:
 
 def _cover_html(deck: Deck, slide: Slide, t: theme.TypeScale) -> list[str]:
     out = [f'<div class="pv-box pv-bar" style="{_box_style(BOXES["cover_band"])};border-radius:0"></div>',
-           _text(BOXES["cover_title"], cover_title(deck), cover_title_size(deck, t), "pv-cover-title", align="center"),
+           _text(BOXES["cover_title"], cover_title(deck), cover_title_size(deck, t), "pv-cover-title",
+                 align="center", tag="h1"),
            _text(BOXES["cover_sub"], cover_subtitle(deck), t.cover_sub, "pv-sub", align="center"),
            _text(BOXES["cover_date"], cover_date(deck), t.cover_note, "pv-note", align="center"),
            _text(BOXES["cover_asof"], cover_as_of(deck), t.figure_note, "pv-note", align="center")]
@@ -476,7 +479,7 @@ def to_html(deck: Deck, slide: Slide, st: theme.Style, image: bytes | None = Non
         parts = _cover_html(deck, slide, t)
     else:
         parts = [f'<div class="pv-box pv-bar" style="{_box_style(BOXES["bar"])}"></div>',
-                 _text(BOXES["title"], slide.title, t.title, "pv-title"),
+                 _text(BOXES["title"], slide.title, t.title, "pv-title", tag="h1"),
                  _text(BOXES["kicker"], deck.kicker, t.kicker, "pv-kicker", align="right")]
         parts += [_figure_html(figure_box(i), fig, t) for i, fig in enumerate(slide.figures)]
         if slide.chart is not None and image is not None:
