@@ -257,6 +257,22 @@ def _towns_and_rollups() -> list[str]:
     return stmts + kpis.rollup_rebuild_sql(version=0)
 
 
+def _upload_cooperatives() -> list[str]:
+    """The cooperatives an upload wrote, kept on the upload itself: once a later correction
+    replaced all its rows, or it was undone, its records no longer say (the upload log needs it)."""
+    parts = " UNION ".join(
+        f"SELECT upload_id, cooperative FROM {s.table} WHERE upload_id IS NOT NULL "  # noqa: S608 — names from contract.py
+        f"UNION SELECT upload_id, cooperative FROM {s.table}_history "
+        f"UNION SELECT replaced_by, cooperative FROM {s.table}_history"
+        for s in contract.SECTORS.values())
+    return [
+        "ALTER TABLE uploads ADD COLUMN cooperatives VARCHAR",
+        f"""UPDATE uploads SET cooperatives = c.coops FROM (
+              SELECT upload_id, string_agg(DISTINCT cooperative, '、' ORDER BY cooperative) AS coops
+              FROM ({parts}) GROUP BY upload_id) c
+            WHERE uploads.upload_id = c.upload_id AND uploads.sha256 <> 'demo'""",  # noqa: S608 — names from contract.py
+    ]
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
@@ -266,6 +282,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (5, _audit_and_login_tables),
     (6, _towns_and_rollups),
     (7, _sessions),
+    (8, _upload_cooperatives),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -326,15 +343,15 @@ def reason(e: BaseException) -> str:
     return text
 
 
-def _hint(path: Path) -> str:
+def _hint(path: Path, *, in_use: bool = False) -> str:
     from . import backup  # backup builds on this module; only the message needs it
 
-    return backup.restore_hint(path)
+    return backup.restore_hint(path, in_use=in_use)
 
 
 def locked_message(path: Path) -> str:
     return (f"数据库 {path} 正被另一个程序（通常是正在运行的看板）占用。"
-            "请在看板的页面上操作，或先停止看板再使用命令行。\n" + _hint(path))
+            "请在看板的页面上操作，或先停止看板再使用命令行。\n" + _hint(path, in_use=True))
 
 
 def damaged_message(path: Path, why: str) -> str:
