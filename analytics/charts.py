@@ -52,22 +52,91 @@ def _month_axis(fig: go.Figure) -> None:
     fig.update_xaxes(type="category", tickangle=-45, nticks=18)
 
 
-def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh") -> go.Figure:
-    """Month-end stock: the sum of that month's reports."""
-    unit = fmt.STOCK_UNIT[sector][0] if lang == "zh" else ""
+def latest_incomplete(completeness: pd.DataFrame | None, months: pd.Series | None = None) -> dict | None:
+    """The last month of ``completeness`` (from ``kpis.month_completeness``) when it is not
+    complete and is among ``months`` (the chart's months); else None."""
+    if completeness is None or completeness.empty:
+        return None
+    last = completeness.iloc[-1]
+    if bool(last["complete"]) or (months is not None and last["month"] not in set(months)):
+        return None
+    return last.to_dict()
+
+
+def incomplete_note(sector: str, row: dict, lang: str = "zh", *, carried: bool = False) -> str:
+    """'2023-12：20 户（1 个合作社）尚未上报，…' — the note an incomplete month carries."""
+    n, coops = int(row["missing"]), int(row["missing_cooperatives"])
+    zh_unit, en_unit = fmt.UNIT_NOUNS[sector]
+    if lang == "zh":
+        what = f"{row['month']} 尚有 {n:,} {zh_unit}（{coops:,} 个合作社）未上报"
+        return what + ("，虚线点按其上月存栏计入" if carried else "，该月数字不全（浅色）")
+    what = f"{row['month']}: {n:,} {en_unit} ({coops:,} cooperative{'s' if coops != 1 else ''}) not reported yet"
+    return what + ("; dashed point carries their last month's stock" if carried else "; the month is incomplete (pale)")
+
+
+def _note(fig: go.Figure, text_: str) -> None:
+    """A note under the title, part of the figure, so the PNG and the deck carry it too."""
+    fig.add_annotation(text=text_, xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
+                       showarrow=False, font={"size": 12, "color": "#8A5A00"}, align="left")
+    fig.update_layout(margin={"t": 84})
+
+
+def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh", *,
+                completeness: pd.DataFrame | None = None) -> go.Figure:
+    """Month-end stock: the sum of that month's reports, in the unit the stock card uses
+    (万羽 from 100,000 in Chinese, thousands in English; ``fmt.count_scale``).
+
+    With ``completeness`` (``kpis.month_completeness`` of the same selection), a latest month
+    that is not complete is drawn as a dashed segment to a hollow point: the reports plus the
+    missing units' stock of the month before (what the stock card counts for them), with a
+    note naming how many units are missing.
+    """
+    divisor, unit = fmt.count_scale(df["stock"].max() if len(df) else 0, fmt.STOCK_UNIT[sector], lang)
+    gap = latest_incomplete(completeness, df["month"])
+    y = df["stock"] / divisor
+    hover = "%{x}<br>%{y:,." + ("1" if divisor > 1 else "0") + "f}" + unit + "<extra></extra>"
+    solid = df if gap is None else df[df["month"] != gap["month"]]
     fig = go.Figure(go.Scatter(
-        x=df["month"], y=df["stock"], mode="lines+markers", line={"color": SECTOR_COLORS[sector]},
-        name=_L(lang, "存栏", "Stock"),
-        hovertemplate="%{x}<br>%{y:,.0f}" + unit + "<extra></extra>"))
-    base_layout(fig, _L(lang, f"{fmt.sector_name(sector)}月末存栏（{unit}）",
-                        f"{fmt.sector_name(sector, 'en')}: stock at month end"))
+        x=solid["month"], y=y[solid.index], mode="lines+markers", line={"color": SECTOR_COLORS[sector]},
+        name=_L(lang, "存栏", "Stock"), hovertemplate=hover))
+    if gap is not None:
+        reported = float(df.loc[df["month"] == gap["month"], "stock"].iloc[0])
+        estimate = (reported + gap["missing_stock"]) / divisor
+        xs, ys = [*solid["month"].iloc[-1:], gap["month"]], [*y[solid.index].iloc[-1:], estimate]
+        fig.add_scatter(
+            x=xs, y=ys, mode="lines+markers", line={"color": SECTOR_COLORS[sector], "dash": "dash"},
+            marker={"symbol": ["circle"] * (len(xs) - 1) + ["circle-open"], "size": 10},
+            name=_L(lang, f"{gap['month']}（未报齐）", f"{gap['month']} (incomplete)"),
+            hovertemplate=hover)
+        _note(fig, incomplete_note(sector, gap, lang, carried=True))
+    base_layout(fig, _L(lang, f"{fmt.sector_name(sector)}月末存栏（{unit.strip()}）",
+                        f"{fmt.sector_name(sector, 'en')}: stock at month end ({unit.strip()})"))
+    if gap is not None:
+        fig.update_layout(margin={"t": 84})
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     _month_axis(fig)
     return fig
 
 
-def money_trend(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
-    """Monthly revenue and cost as bars, profit as a line, in 万元."""
+def _pale_last(fig: go.Figure, months: pd.Series, gap: dict | None) -> None:
+    """Bars of an incomplete latest month: pale and hatched, so the drop is not read as real."""
+    if gap is None:
+        return
+    pale = [m == gap["month"] for m in months]
+    for trace in fig.data:
+        if isinstance(trace, go.Bar) and list(trace.x) == list(months):
+            trace.marker.opacity = [0.35 if p else 1.0 for p in pale]
+            trace.marker.pattern = {"shape": ["/" if p else "" for p in pale], "solidity": 0.3}
+
+
+def money_trend(df: pd.DataFrame, title: str, lang: str = "zh", *, sector: str | None = None,
+                completeness: pd.DataFrame | None = None) -> go.Figure:
+    """Monthly revenue and cost as bars, profit as a line, in 万元.
+
+    With ``sector`` and its ``completeness``, an incomplete latest month is pale and hatched,
+    its profit point hollow, with the note naming how many units are missing.
+    """
+    gap = latest_incomplete(completeness, df["month"]) if sector else None
     fig = go.Figure()
     for col, zh, en, color in (("revenue", "销售收入", "Revenue", "#9DC3B0"),
                                ("cost", "成本", "Cost", "#E0B48F")):
@@ -75,25 +144,45 @@ def money_trend(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["profit"] / 10_000, name=_L(lang, "利润", "Profit"),
                     mode="lines+markers", line={"color": "#1F4E3D", "width": 2.5},
+                    marker={"symbol": ["circle-open" if gap is not None and m == gap["month"] else "circle"
+                                       for m in df["month"]], "size": 8},
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra></extra>")
+    _pale_last(fig, df["month"], gap)
     base_layout(fig, title)
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title=_L(lang, "万元", "10k yuan"), tickformat=",.0f")
+    fig.update_yaxes(title=_L(lang, "万元", "10k yuan"), tickformat=",.0f", rangemode="tozero")
     _month_axis(fig)
+    if gap is not None:
+        _note(fig, incomplete_note(sector, gap, lang))
     return fig
 
 
-def sector_profit_trend(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
-    """Monthly profit per sector, stacked; df from kpis.monthly_total."""
+def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
+                        completeness: dict[str, pd.DataFrame] | None = None) -> go.Figure:
+    """Monthly profit per sector, stacked; df from kpis.monthly_total.
+
+    ``completeness`` maps a sector to its ``kpis.month_completeness``: a sector whose latest
+    month is incomplete has that bar pale and hatched, and the note names its missing units.
+    """
     fig = go.Figure()
+    notes = []
     for sector, part in df.groupby("sector", sort=False):
         fig.add_bar(x=part["month"], y=part["profit"] / 10_000, name=fmt.sector_name(sector, lang),
                     marker_color=SECTOR_COLORS[sector],
                     hovertemplate="%{x}<br>%{y:,.1f}<extra>" + fmt.sector_name(sector, lang) + "</extra>")
+        gap = latest_incomplete((completeness or {}).get(sector), part["month"])
+        if gap is not None and gap["month"] == df["month"].max():
+            pale = [m == gap["month"] for m in part["month"]]
+            fig.data[-1].marker.opacity = [0.35 if p else 1.0 for p in pale]
+            fig.data[-1].marker.pattern = {"shape": ["/" if p else "" for p in pale], "solidity": 0.3}
+            notes.append(fmt.sector_name(sector, lang) + _L(lang, "：", ": ") + incomplete_note(sector, gap, lang))
     base_layout(fig, _L(lang, "各板块月度利润（万元）", "Monthly profit by sector (10k yuan)"))
     fig.update_layout(barmode="relative")
-    fig.update_yaxes(tickformat=",.0f")
+    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     _month_axis(fig)
+    if notes:
+        _note(fig, "<br>".join(notes))
+        fig.update_layout(margin={"t": 70 + 16 * len(notes)})
     return fig
 
 
@@ -119,7 +208,7 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = "#2
                            textposition="auto", hovertemplate="%{y}<br>%{x:" + value_format + "}<extra></extra>"))
     base_layout(fig, title, height=max(300, 36 * len(d) + 120))
     fig.update_yaxes(type="category")
-    fig.update_xaxes(tickformat=value_format)
+    fig.update_xaxes(tickformat=value_format, rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color="#A04040",
                       annotation_text=reference_label, annotation_position="top")
@@ -129,7 +218,8 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = "#2
 def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     """Yield per mu per crop with the reference band of DESIGN.md §6."""
     fig = go.Figure(go.Bar(
-        x=_labels(df["group"]), y=df["yield_kg_per_mu"], marker_color="#3C78B4",
+        x=_labels(pd.Series([fmt.crop_name(c, lang) for c in df["group"]], dtype=object)),
+        y=df["yield_kg_per_mu"], marker_color="#3C78B4",
         name=_L(lang, "亩均产量", "Yield per mu"),
         text=[f"{v:,.0f}" for v in df["yield_kg_per_mu"]], textposition="outside",
         hovertemplate="%{x}<br>%{y:,.0f} " + _L(lang, "公斤/亩", "kg/mu") + "<extra></extra>"))
@@ -159,7 +249,7 @@ def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     base_layout(fig, title)
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title=_L(lang, "元/亩", "yuan/mu"), tickformat=",.0f")
+    fig.update_yaxes(title=_L(lang, "元/亩", "yuan/mu"), tickformat=",.0f", rangemode="tozero")
     return fig
 
 
@@ -170,7 +260,7 @@ def distribution(values: pd.Series, title: str, x_title: str, *, reference: floa
                                  hovertemplate="%{x}<br>%{y}<extra></extra>"))
     base_layout(fig, title)
     fig.update_xaxes(title=x_title, tickformat=",.0f")
-    fig.update_yaxes(title="#")
+    fig.update_yaxes(title="#", rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color="#A04040",
                       annotation_text=reference_label)
@@ -187,7 +277,7 @@ def distribution_bins(bins: pd.DataFrame, title: str, x_title: str, *, reference
     base_layout(fig, title)
     fig.update_layout(bargap=0.02)
     fig.update_xaxes(title=x_title, tickformat=",.0f")
-    fig.update_yaxes(title="#")
+    fig.update_yaxes(title="#", rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color="#A04040",
                       annotation_text=reference_label)
@@ -205,7 +295,13 @@ def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
                   annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"))
     base_layout(fig, _L(lang, "各板块每亩占地利润（元/亩）", "Profit per mu of land by sector (yuan/mu)"))
     fig.update_xaxes(type="category")
-    fig.update_yaxes(type="log", title=_L(lang, "元/亩（对数坐标）", "yuan/mu (log scale)"))
+    # A linear axis from zero: magnitudes that differ a lot are read from the value labels,
+    # never from a log scale (where 5,690 looks like a sliver beside 17,794).
+    known = [float(v) for v in df["profit_per_mu"] if pd.notna(v)]
+    top, bottom = max([*known, POLICY_PROFIT_PER_MU]), min([*known, 0.0])
+    fig.update_yaxes(type="linear", rangemode="tozero", range=[bottom * 1.15, top * 1.15],
+                     title=_L(lang, "元/亩", "yuan/mu"), tickformat=",.0f")
+    fig.update_traces(cliponaxis=False)
     return fig
 
 
@@ -235,13 +331,19 @@ def progress_bars(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 
 
 def monthly_bar(df: pd.DataFrame, column: str, title: str, *, scale: float = 1.0,
-                color: str = "#3C78B4", value_format: str = ",.0f") -> go.Figure:
-    """One monthly figure as bars on a category month axis (e.g. harvest in tonnes)."""
+                color: str = "#3C78B4", value_format: str = ",.0f", sector: str | None = None,
+                completeness: pd.DataFrame | None = None, lang: str = "zh") -> go.Figure:
+    """One monthly figure as bars on a category month axis (e.g. harvest in tonnes); with
+    ``sector`` and its ``completeness`` an incomplete latest month is pale, with the note."""
     fig = go.Figure(go.Bar(x=df["month"], y=df[column] / scale, marker_color=color,
                            hovertemplate="%{x}<br>%{y:" + value_format + "}<extra></extra>"))
+    gap = latest_incomplete(completeness, df["month"]) if sector else None
+    _pale_last(fig, df["month"], gap)
     base_layout(fig, title)
     fig.update_yaxes(tickformat=value_format, rangemode="tozero")
     _month_axis(fig)
+    if gap is not None:
+        _note(fig, incomplete_note(sector, gap, lang))
     return fig
 
 

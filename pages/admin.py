@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from analytics import auth as core
-from analytics import backup, fmt, settings
+from analytics import backup, fmt, settings, tables
 from analytics.kpis import TARGET_METRICS, Period
 from analytics.text import md
 from ui import auth
-from ui.common import lang, q, store, t
+from ui.common import lang, q, store, t, tabs
 
 auth.require("admin")
 me = auth.actor()
@@ -34,9 +34,9 @@ def attempt(fn, *args, success: str, **kwargs) -> None:
         st.rerun()
 
 
-tab_users, tab_targets, tab_units, tab_backup, tab_audit = st.tabs([
-    t("用户", "Users"), t("年度目标", "Annual targets"), t("单元登记", "Unit registry"),
-    t("备份", "Backups"), t("操作记录", "Audit log")])
+tab_users, tab_targets, tab_units, tab_backup, tab_audit = tabs("admin_tab", {
+    "users": t("用户", "Users"), "targets": t("年度目标", "Annual targets"), "units": t("单元登记", "Unit registry"),
+    "backup": t("备份", "Backups"), "audit": t("操作记录", "Audit log")}).values()
 coops = q("cooperatives")
 
 with tab_users:
@@ -47,7 +47,8 @@ with tab_users:
         t("状态", "Status"): (t("已停用", "disabled") if a.disabled else
                             t(f"锁定至 {a.locked_until:%H:%M}", f"locked until {a.locked_until:%H:%M}")
                             if a.locked() else t("正常", "active")),
-        t("创建时间", "Created"): a.created_at} for a in accounts]), hide_index=True, width="stretch")
+        t("创建时间", "Created"): f"{a.created_at:%Y-%m-%d %H:%M}" if a.created_at else "—"} for a in accounts]),
+        hide_index=True, width="stretch")
     left, right = st.columns(2)
     with left, st.form("admin_add_user", clear_on_submit=True):
         st.subheader(t("新增用户", "Add a user"))
@@ -96,9 +97,9 @@ with tab_users:
                      "管理员在看板所在的电脑上登录不受限制。",
                      "Too many wrong passwords from these addresses (blank account: every account). "
                      "Other computers are not affected; an administrator on this machine never is."))
-        st.dataframe(locked.rename(columns={"address": t("地址", "Address"), "username": t("账号", "Account"),
-                                            "locked_until": t("暂停至", "Until")}),
-                     hide_index=True, width="stretch")
+        st.dataframe(tables.styled(locked.rename(columns={
+            "address": t("地址", "Address"), "username": t("账号", "Account"), "locked_until": t("暂停至", "Until")})),
+            hide_index=True, width="stretch")
         if st.button(t("全部解除", "Unlock all"), key="unlock_addresses"):
             attempt(core.unlock_addresses, success=t("已解除所有地址的登录暂停。", "All addresses unlocked."))
 
@@ -202,6 +203,6 @@ with tab_audit:
         st.caption(t("管理员的操作（用户、目标、单元登记、撤销上传、备份、恢复）及登录暂停，最新的在前，最多 200 条。",
                      "Administrator actions and login lockouts, newest first (at most 200)."))
         names = {k: t(*v) for k, v in core.AUDIT_ACTIONS.items()}
-        st.dataframe(log.assign(action=log["action"].map(names).fillna(log["action"])).rename(columns={
+        st.dataframe(tables.styled(log.assign(action=log["action"].map(names).fillna(log["action"])).rename(columns={
             "done_at": t("时间", "When"), "actor": t("操作人", "Who"), "action": t("操作", "Action"),
-            "target": t("对象", "Target"), "detail": t("内容", "Detail")}), hide_index=True, width="stretch")
+            "target": t("对象", "Target"), "detail": t("内容", "Detail")})), hide_index=True, width="stretch")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics import charts, fmt, tables
 from analytics.kpis import Period
-from ui.common import filters_caption, lang, page_start, q, show_chart, t
+from ui.common import filters_caption, lang, page_start, pinned_names, q, show_chart, t
 from ui.export import page_downloads
 
 period, filters = page_start("亩均对比", "Per-mu comparison")
@@ -27,6 +27,8 @@ if df.empty:
     st.info(t("所选期间和筛选条件下没有大棚数据。", "No greenhouse data for this period and filter."))
     st.stop()
 name = t(*GROUPS[by])
+if by in ("crop", "gh_type"):  # English names of crops and plot types in English
+    df = df.assign(group=[fmt.crop_name(g, L) for g in df["group"]])
 show_chart(charts.per_mu_grouped(df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
                                        f"By {name.lower()}: output value and profit per mu"), L),
            f"亩均对比-按{GROUPS[by][0]}", filters_caption(group_period, filters) + "；" + DEF)
@@ -56,14 +58,19 @@ for col, zh, en, descending in ((top, "**前 10 名**", "**Top 10**", True),
     rows = q("unit_totals", "greenhouse", period, filters, sort_by="profit_per_mu", descending=descending,
              limit=10, with_value=True)
     col.markdown(t(zh, en))  # text-safe: fixed labels from the tuple above
-    col.dataframe(tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu"), width="stretch")
-table = df.rename(columns={"group": name, "plots": t("大棚数", "Plots"), "area_mu": t("面积(亩)", "Area (mu)"),
-                           "yield_kg": t("产量(公斤)", "Yield (kg)"), "revenue": t("收入(元)", "Revenue"),
-                           "cost": t("成本(元)", "Cost"), "profit": t("利润(元)", "Profit"),
-                           "yield_kg_per_mu": t("亩均产量", "Yield/mu"),
-                           "output_value_per_mu": t("亩均产值", "Output/mu"),
-                           "profit_per_mu": t("亩均效益", "Profit/mu")})
-st.dataframe(table.style.format(precision=0, thousands=","), width="stretch", hide_index=True)
+    # Names and the ranking column first: half a 1366-pixel screen shows them without scrolling.
+    table = tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu",
+                              columns=("cooperative", "unit", "crop", "area_mu", "profit_per_mu"))
+    col.dataframe(tables.styled(table), width="stretch", column_config=pinned_names(table))
+table = df.assign(**{c: df[c] / 10_000 for c in ("revenue", "cost", "profit")}).rename(columns={
+    "group": name, "profit_per_mu": t("亩均效益(元/亩)", "Profit/mu (yuan)"), "plots": t("大棚数", "Plots"),
+    "area_mu": t("面积(亩)", "Area (mu)"), "yield_kg": t("产量(公斤)", "Yield (kg)"),
+    "revenue": t("收入(万元)", "Revenue (10k yuan)"), "cost": t("成本(万元)", "Cost (10k yuan)"),
+    "profit": t("利润(万元)", "Profit (10k yuan)"), "yield_kg_per_mu": t("亩均产量(公斤)", "Yield/mu (kg)"),
+    "output_value_per_mu": t("亩均产值(元/亩)", "Output/mu (yuan)")})
+first = [name, t("亩均效益(元/亩)", "Profit/mu (yuan)")]
+st.dataframe(tables.styled(table[first + [c for c in table.columns if c not in first]]), width="stretch",
+             hide_index=True)
 st.caption(DEF + " " + fmt.sector_name("greenhouse", L))
 
 page_downloads(t("亩均对比", "per_mu"))  # PNG per chart and a ZIP, rendered on click

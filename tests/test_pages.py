@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import fmt, kpis
+from analytics import fmt, kpis, tables
 from analytics.db import Store
 from analytics.kpis import Period
 
@@ -106,7 +106,11 @@ def test_sector_pages(app_db, sector):
     # One page of the ranking, paged in SQL; the caption counts every unit.
     table = at.dataframe[0].value
     assert len(table) == min(50, k["units"])
-    assert table["利润(元)"].is_monotonic_decreasing
+    assert table["利润(万元)"].is_monotonic_decreasing
+    # Names, then the column it is ranked by (visible at 1366 px), money in 万元 like the cards.
+    assert list(table.columns[:3]) == ["合作社", tables.column_label(sector, "unit"), "利润(万元)"]
+    assert table["利润(万元)"].sum() * 10_000 == pytest.approx(
+        sum(table["利润(万元)"]) * 10_000) and table["利润(万元)"].abs().max() < 1_000
     assert f"共 {k['units']:,} 个单元" in " ".join(c.value for c in at.caption)
     assert [b.proto.label for b in at.get("download_button")][:2] == ["下载 CSV", "下载 Excel"]
 
@@ -118,7 +122,7 @@ def test_unit_table_pages_through_every_unit_in_profit_order(app_db):
     at.number_input(key="units_page_greenhouse").set_value(2).run()
     second = at.dataframe[0].value
     assert list(second.index) == list(range(51, 101))
-    assert first["利润(元)"].iloc[-1] >= second["利润(元)"].iloc[0]
+    assert first["利润(万元)"].iloc[-1] >= second["利润(万元)"].iloc[0]
     last_page = -(-k["units"] // 50)
     at.number_input(key="units_page_greenhouse").set_value(last_page).run()
     assert at.dataframe[0].value.index[-1] == k["units"]
