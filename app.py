@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics.db import DuckDBError, read_error_message
 from ui import auth, maintenance
-from ui.common import PAGE_FIGS, db_path, language_switch, t
+from ui.common import PAGE_FIGS, carry_filters_in_links, db_path, language_switch, t
 
 st.set_page_config(page_title="园区生产看板", page_icon=":material/agriculture:", layout="wide")
 # Six KPI cards must fit a 1366-pixel office screen without "…": smaller metric values.
@@ -46,6 +46,7 @@ for key, path, zh, en, icon in PAGES:
                                  url_path=key, default=(key == "overview"), visibility="hidden"))
         pages.append(stand_ins[-1])
 page = st.navigation(pages)
+carry_filters_in_links(tuple("" if k == "overview" else k for k in auth.DASHBOARD_PAGES))
 auth.sidebar(login_wanted=page in stand_ins)
 # Each run starts with no registered charts, so a page's ZIP holds only its own.
 st.session_state[PAGE_FIGS] = {}

@@ -69,16 +69,17 @@ def incomplete_note(sector: str, row: dict, lang: str = "zh", *, carried: bool =
     zh_unit, en_unit = fmt.UNIT_NOUNS[sector]
     if lang == "zh":
         what = f"{row['month']} 尚有 {n:,} {zh_unit}（{coops:,} 个合作社）未上报"
-        return what + ("，虚线点按其上月存栏计入" if carried else "，该月数字不全（浅色）")
+        return what + ("<br>虚线点按其上月存栏计入" if carried else "<br>该月数字不全（浅色）")
     what = f"{row['month']}: {n:,} {en_unit} ({coops:,} cooperative{'s' if coops != 1 else ''}) not reported yet"
-    return what + ("; dashed point carries their last month's stock" if carried else "; the month is incomplete (pale)")
+    return what + ("<br>the dashed point carries their last month's stock" if carried
+                   else "<br>the month is incomplete (pale)")
 
 
 def _note(fig: go.Figure, text_: str) -> None:
     """A note under the title, part of the figure, so the PNG and the deck carry it too."""
     fig.add_annotation(text=text_, xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
                        showarrow=False, font={"size": 12, "color": "#8A5A00"}, align="left")
-    fig.update_layout(margin={"t": 84})
+    fig.update_layout(margin={"t": 100})
 
 
 def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh", *,
@@ -112,7 +113,7 @@ def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh", *,
     base_layout(fig, _L(lang, f"{fmt.sector_name(sector)}月末存栏（{unit.strip()}）",
                         f"{fmt.sector_name(sector, 'en')}: stock at month end ({unit.strip()})"))
     if gap is not None:
-        fig.update_layout(margin={"t": 84})
+        fig.update_layout(margin={"t": 100})
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     _month_axis(fig)
     return fig
@@ -182,7 +183,7 @@ def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
     _month_axis(fig)
     if notes:
         _note(fig, "<br>".join(notes))
-        fig.update_layout(margin={"t": 70 + 16 * len(notes)})
+        fig.update_layout(margin={"t": 70 + 32 * len(notes)})
     return fig
 
 

@@ -265,6 +265,45 @@ def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
     return period, kpis.Filters(tuple(coops), tuple(villages), tuple(zones), tuple(towns))
 
 
+# Streamlit's menu switches pages without the query string (only widgets bound to a parameter
+# keep theirs), and the run that writes the filters back would leave an entry without them in
+# the history: "back" would first land there. So a plain click on a menu entry or page link
+# of a page with filters is turned into what the back button does: the address with the
+# filters is pushed and Streamlit follows it, in one history entry. Other clicks (new tab,
+# other pages) are Streamlit's own.
+_CARRY_JS = """<script>
+(function () {
+  if (window.__parkCarryFilters) return;
+  window.__parkCarryFilters = true;
+  var KEYS = %s, PAGES = %s;
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest('[data-testid="stSidebarNav"] a, [data-testid="stPageLink"] a');
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    var to = new URL(a.href, window.location.href);
+    if (to.origin !== window.location.origin) return;
+    var path = to.pathname.split("/").filter(Boolean).pop() || "";
+    if (PAGES.indexOf(path) < 0) return;
+    var now = new URLSearchParams(window.location.search), carry = new URLSearchParams();
+    now.forEach(function (v, k) { if (KEYS.indexOf(k) >= 0) carry.append(k, v); });
+    var q = carry.toString();
+    e.preventDefault();
+    e.stopPropagation();
+    window.history.pushState({}, "", to.pathname + (q ? "?" + q : ""));
+    window.dispatchEvent(new PopStateEvent("popstate", {state: {}}));
+  }, true);
+})();
+</script>"""
+
+
+def carry_filters_in_links(pages: tuple[str, ...]) -> None:
+    """Keep the filters in the address when the menu opens another page with filters
+    (``pages``: their url paths, "" for the overview); see _CARRY_JS."""
+    import json
+
+    st.html(_CARRY_JS % (json.dumps(list(URL_KEYS)), json.dumps(list(pages))),
+            unsafe_allow_javascript=True)  # text-safe: constants and page keys, no user data
+
+
 def filters_caption(period: kpis.Period, filters: kpis.Filters) -> str:
     """The period and filters in words, for every chart's caption; Markdown-safe (names escaped)."""
     parts = [t("期间：", "Period: ") + period.label(lang())]
