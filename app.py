@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics.db import DuckDBError, read_error_message
 from ui import auth, maintenance
-from ui.common import PAGE_FIGS, carry_filters_in_links, db_path, language_switch, t
+from ui.common import PAGE_FIGS, carry_filters_in_links, db_path, language_css, language_switch, t
 
 st.set_page_config(page_title="园区生产看板", page_icon=":material/agriculture:", layout="wide")
 # Six KPI cards must fit a 1366-pixel office screen without "…": smaller metric values.
@@ -30,6 +30,7 @@ PAGES = [
 
 st.sidebar.markdown(f"### {t('园区生产看板', 'Park Production Dashboard')}")
 language_switch()
+language_css()
 maintenance.store_or_stop()  # a damaged, foreign or locked database: a message naming the backup
 maintenance.start_daily_backups()
 user = auth.current_user()

@@ -239,7 +239,8 @@ def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     """Output value and profit per mu side by side for each group; df from kpis.per_mu_by."""
     fig = go.Figure()
-    groups = _labels(df["group"])
+    # Crops and plot types in English get their English names (fmt.crop_name); others as typed.
+    groups = _labels(pd.Series([fmt.crop_name(g, lang) for g in df["group"]], dtype=object))
     fig.add_bar(x=groups, y=df["output_value_per_mu"], name=_L(lang, "亩均产值", "Output value per mu"),
                 marker_color="#9DC3B0", hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
     fig.add_bar(x=groups, y=df["profit_per_mu"], name=_L(lang, "亩均效益", "Profit per mu"),

@@ -101,7 +101,8 @@ def styled(df: pd.DataFrame, plain: tuple[str, ...] = ()) -> Any:
     """``df`` as the screen shows it: thousands separators (not in the ``plain`` columns, such
     as numbers that name something), a dash where nothing was reported (never ``None``)."""
     formats = {c: ("{:.0f}" if c in plain else f) for c, f in number_formats(df).items()}
-    return df.style.format(formats, na_rep="—")
+    # A dict of formats reaches only its columns: the dash for the text columns comes first.
+    return df.style.format(na_rep="—").format(formats, na_rep="—")
 
 
 def neutralised(df: pd.DataFrame) -> pd.DataFrame:

@@ -54,7 +54,7 @@ with tab_users:
         st.subheader(t("新增用户", "Add a user"))
         name = st.text_input(t("用户名", "Username"), key="add_name")
         role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index("viewer"),  # least power first
-                            format_func=auth.role_name, key="add_role")
+                            format_func=auth.role_name, key="add_role", placeholder=t("选择角色", "Choose a role"))
         coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops, index=None,
                             accept_new_options=True, key="add_coop",
                             placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))
@@ -65,11 +65,13 @@ with tab_users:
                     success=t(f"已添加用户 {name.strip()}。", f"User {name.strip()} added."))
     with right:
         st.subheader(t("修改用户", "Change a user"))
-        chosen = st.selectbox(t("用户", "User"), [a.username for a in accounts], key="edit_user")
+        chosen = st.selectbox(t("用户", "User"), [a.username for a in accounts], key="edit_user",
+                              placeholder=t("选择用户", "Choose a user"))
         a = next(x for x in accounts if x.username == chosen)
         with st.form("admin_edit_user"):
             new_role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index(a.role),
-                                    format_func=auth.role_name, key=f"edit_role_{chosen}")
+                                    format_func=auth.role_name, key=f"edit_role_{chosen}",
+                                    placeholder=t("选择角色", "Choose a role"))
             options = coops if a.cooperative in coops or not a.cooperative else [a.cooperative, *coops]
             new_coop = st.selectbox(t("合作社", "Cooperative"), options, accept_new_options=True,
                                     index=options.index(a.cooperative) if a.cooperative else None,
@@ -111,7 +113,7 @@ with tab_targets:
     years = q("available_years")
     options = sorted({*years, (years[-1] + 1) if years else 2024}, reverse=True)
     year = st.selectbox(t("年份", "Year"), options, index=options.index(years[-1]) if years else 0,
-                        key="target_year")
+                        key="target_year", placeholder=t("选择年份", "Choose a year"))
     current = {(r.sector, r.metric): r.value for r in q("targets", year).itertuples()}
     actual = q("park_kpis", Period.year(year)) if year in years else {}
     st.caption(t("总览页的进度条按这些目标计算。留空或填 0 表示不设该项目标。",
@@ -138,7 +140,8 @@ with tab_units:
     st.caption(t("上传时登记的鸭棚、养殖户、地块。可更正村、小区和占地（亩）；占地用于亩均对比。",
                  "Sheds, farms and plots registered by uploads. Correct village, zone and land (mu); "
                  "land is used for per-mu comparisons."))
-    coop = st.selectbox(t("合作社", "Cooperative"), coops, key="units_coop")
+    coop = st.selectbox(t("合作社", "Cooperative"), coops, key="units_coop",
+                        placeholder=t("选择合作社", "Choose a cooperative"))
     if coop:
         units = core.list_units(store().cursor(), coop)
         shown = units.assign(sector=[fmt.sector_name(s, L) for s in units["sector"]])

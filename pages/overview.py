@@ -41,12 +41,13 @@ left, right = st.columns([3, 2])
 with left:
     done = {s: q("month_completeness", s, period, filters) for s in contract.SECTOR_KEYS}
     show_chart(charts.sector_profit_trend(q("monthly_total", period, filters), L, completeness=done),
-               "总览-各板块月度利润",
+               t("总览-各板块月度利润", "overview-monthly-profit-by-sector"),
                cap + t("；口径：利润 = 销售收入 − 成本，按月、按板块合计。",
                        "; profit = revenue − cost per month and sector."))
 with right:
     show_chart(charts.sector_split({s: k[s]["revenue"] for s in ("duck", "hog", "greenhouse")},
-                                   t("销售收入构成", "Revenue by sector"), L), "总览-收入构成",
+                                   t("销售收入构成", "Revenue by sector"), L),
+               t("总览-收入构成", "overview-revenue-by-sector"),
                cap + t("；口径：期间销售收入合计。", "; revenue summed over the period."))
 
 rows = pd.DataFrame([{
@@ -77,7 +78,8 @@ if period.is_full_year:
                      "cooperative, village or zone filter (no target is set for that selection). "
                      "Clear those filters to see it."))
     elif len(progress):
-        show_chart(charts.progress_bars(progress, L), f"总览-{period.start.year}年目标进度",
+        show_chart(charts.progress_bars(progress, L),
+                   t(f"总览-{period.start.year}年目标进度", f"overview-{period.start.year}-targets"),
                    cap + t("；目标为全园区目标，由管理员在“管理”页设定。",
                            "; park-wide targets, set by the admin."))
 

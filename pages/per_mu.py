@@ -27,21 +27,20 @@ if df.empty:
     st.info(t("所选期间和筛选条件下没有大棚数据。", "No greenhouse data for this period and filter."))
     st.stop()
 name = t(*GROUPS[by])
-if by in ("crop", "gh_type"):  # English names of crops and plot types in English
-    df = df.assign(group=[fmt.crop_name(g, L) for g in df["group"]])
 show_chart(charts.per_mu_grouped(df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
                                        f"By {name.lower()}: output value and profit per mu"), L),
-           f"亩均对比-按{GROUPS[by][0]}", filters_caption(group_period, filters) + "；" + DEF)
+           t(f"亩均对比-按{GROUPS[by][0]}", f"per-mu-by-{by}"),
+           filters_caption(group_period, filters) + t("；", "; ") + DEF)
 
 left, right = st.columns(2)
 with left:
     crops = q("per_mu_by", "crop", period, filters)
-    show_chart(charts.crop_yield_vs_reference(crops, L), "亩均对比-作物亩产",
+    show_chart(charts.crop_yield_vs_reference(crops, L), t("亩均对比-作物亩产", "per-mu-yield-by-crop"),
                cap + t(f"；阴影为参考区间（{charts.reference_text()}）。",
                        "; bands: reference yields per crop (kg/mu)."))
 with right:
     cross = q("cross_sector_per_mu", period, filters)
-    show_chart(charts.cross_sector(cross, L), "亩均对比-跨板块",
+    show_chart(charts.cross_sector(cross, L), t("亩均对比-跨板块", "per-mu-across-sectors"),
                cap + t("；种鸭、生猪按占地（亩）计，只含填报了占地的单元；大棚按种植面积计。",
                        "; ducks and hogs per mu of land (units with land only); greenhouses per mu planted."))
 
@@ -49,7 +48,7 @@ bins = q("unit_histogram", "greenhouse", "profit_per_mu", period, filters)
 show_chart(charts.distribution_bins(bins, t("各大棚亩均效益分布", "Profit per mu across plots"),
                                     t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU,
                                     reference_label=t("5,000 元/亩", "5,000 yuan/mu")),
-           "亩均对比-效益分布", cap + "；" + DEF)
+           t("亩均对比-效益分布", "per-mu-profit-distribution"), cap + t("；", "; ") + DEF)
 
 st.subheader(t("亩均效益最高和最低的大棚", "Top and bottom plots by profit per mu"))
 top, bottom = st.columns(2)
@@ -62,7 +61,8 @@ for col, zh, en, descending in ((top, "**前 10 名**", "**Top 10**", True),
     table = tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu",
                               columns=("cooperative", "unit", "crop", "area_mu", "profit_per_mu"))
     col.dataframe(tables.styled(table), width="stretch", column_config=pinned_names(table))
-table = df.assign(**{c: df[c] / 10_000 for c in ("revenue", "cost", "profit")}).rename(columns={
+shown_groups = [fmt.crop_name(g, L) for g in df["group"]] if by in ("crop", "gh_type") else df["group"]
+table = df.assign(group=shown_groups, **{c: df[c] / 10_000 for c in ("revenue", "cost", "profit")}).rename(columns={
     "group": name, "profit_per_mu": t("亩均效益(元/亩)", "Profit/mu (yuan)"), "plots": t("大棚数", "Plots"),
     "area_mu": t("面积(亩)", "Area (mu)"), "yield_kg": t("产量(公斤)", "Yield (kg)"),
     "revenue": t("收入(万元)", "Revenue (10k yuan)"), "cost": t("成本(万元)", "Cost (10k yuan)"),

@@ -23,7 +23,8 @@ if actor.role == "manager":
 AUTO = "auto"
 SECTOR_LABELS = {AUTO: t("按表头自动判断", "Detect from headers"),
                  **{k: fmt.sector_name(k, L) for k in contract.SECTOR_KEYS}}
-sector = st.selectbox(t("板块", "Sector"), list(SECTOR_LABELS), key="up_sector", format_func=SECTOR_LABELS.get)
+sector = st.selectbox(t("板块", "Sector"), list(SECTOR_LABELS), key="up_sector", format_func=SECTOR_LABELS.get,
+                      placeholder=t("选择板块", "Choose a sector"))
 chosen = None if sector == AUTO else sector
 limits = settings.upload_limits()
 
@@ -49,7 +50,10 @@ with st.expander(t("下载模板与填写说明", "Templates and how to fill the
                               f"{contract.sector(key).zh}月报模板.xlsx", key=f"tpl_xlsx_{key}",
                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               on_click="ignore")
-            st.dataframe(templates.help_table(key, L), hide_index=True, width="stretch")
+            # The contract itself: the Chinese headers a sheet must have and their English aliases,
+            # in both languages (the language walk in tests/test_browser_daily.py skips it).
+            st.container(key=f"contract_help_{key}").dataframe(templates.help_table(key, L), hide_index=True,
+                                                               width="stretch")
 
 max_mb = max(1, round(limits["max_bytes"] / 1048576))
 uploader_texts("up_file", max_mb)

@@ -40,6 +40,8 @@ shown = log.assign(
     uploaded_at=log["uploaded_at"].dt.strftime("%Y-%m-%d %H:%M"),
     undone_at=log["undone_at"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
     undone_by=log["undone_by"].fillna(""),
+    months=log["months"].fillna("").str.replace("..", t(" 至 ", " to "), regex=False),
+    cooperatives=log["cooperatives"].fillna("").str.replace("、", t("、", ", "), regex=False),
 )[list(COLUMNS)].rename(columns=COLUMNS)
 st.dataframe(tables.styled(shown.head(SHOWN), plain=(COLUMNS["upload_id"],)), hide_index=True, width="stretch",
              column_config={COLUMNS["upload_id"]: st.column_config.Column(pinned=True),
@@ -87,6 +89,7 @@ if mine.empty:
 st.subheader(t("撤销上传", "Undo an upload"))
 labels = {int(r.upload_id): f"{r.upload_id} · {r.filename} · {r.uploaded_by} · {r.uploaded_at:%Y-%m-%d %H:%M}"
           for r in mine.itertuples()}
-uid = st.selectbox(t("选择要撤销的上传", "Upload to undo"), list(labels), format_func=labels.get, key="undo_pick")
+uid = st.selectbox(t("选择要撤销的上传", "Upload to undo"), list(labels), format_func=labels.get, key="undo_pick",
+                   placeholder=t("选择一次上传", "Choose an upload"))
 sure = st.checkbox(t("我确认要撤销这次上传", "I want to undo this upload"), key="undo_sure")
 st.button(t("撤销", "Undo"), icon=":material/undo:", disabled=not sure, key="undo_go", on_click=_undo, args=(uid,))

@@ -78,6 +78,20 @@ def _keep_widget_values() -> None:
             st.session_state[key] = value
 
 
+def language_css() -> None:
+    """Streamlit's own words that no option translates, drawn in Chinese by CSS: the skip link
+    (shown on keyboard focus) and the fullscreen button's tooltip on charts."""
+    if lang() != "zh":
+        return
+    tips = "".join(f'.js-plotly-plot .plotly .modebar-btn[data-title="{en}"]::after {{content: "{zh}" !important}}\n'
+                   for en, zh in (("Fullscreen", "全屏"), ("Close fullscreen", "退出全屏"),
+                                  ("Exit fullscreen", "退出全屏"), ("Enter fullscreen", "全屏")))
+    st.html(f"""<style>
+a[data-testid="stSkipToContent"] {{font-size: 0}}
+a[data-testid="stSkipToContent"]::after {{content: "跳到主要内容"; font-size: 1rem}}
+{tips}</style>""")  # text-safe: fixed CSS
+
+
 def language_switch() -> None:
     english = st.sidebar.toggle("English", value=lang() == "en", key="_lang_toggle",
                                 on_change=_keep_widget_values)
@@ -237,7 +251,7 @@ def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
     mode = sb.radio(t("期间", "Period"), list(modes), horizontal=True, key="f_mode", format_func=modes.get,
                     on_change=_remember, args=("f_mode", "mode"))
     if mode == "year":
-        year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year",
+        year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year", placeholder=t("选择年份", "Choose a year"),
                             format_func=(lambda y: f"{y}年") if lang() == "zh" else str,
                             on_change=_remember, args=("f_year", "year"))
         period = kpis.Period.year(year)

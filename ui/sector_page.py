@@ -81,29 +81,31 @@ def render(sector: str) -> None:
         if sector == "greenhouse":
             fig = charts.monthly_bar(m, "yield_kg", t("月度采收产量（吨）", "Monthly harvest (t)"),
                                      scale=1000, sector=sector, completeness=done, lang=L)
-            show_chart(fig, f"{zh}-月度产量", cap + t("；口径：当月各棚采收产量之和。",
+            show_chart(fig, t(f"{zh}-月度产量", "greenhouse-monthly-harvest"), cap + t("；口径：当月各棚采收产量之和。",
                                                     "; monthly harvest summed over plots."))
         else:
-            show_chart(charts.stock_trend(m, sector, L, completeness=done), f"{zh}-月末存栏",
+            show_chart(charts.stock_trend(m, sector, L, completeness=done), t(f"{zh}-月末存栏", f"{sector}-stock"),
                        cap + t("；口径：当月各单元上报存栏之和（不跨月累加）。",
                                "; sum of the month's reported stock (never summed over months)."))
     with right:
         show_chart(charts.money_trend(m, t(f"{zh}月度收入、成本与利润（万元）",
                                            f"{en}: monthly revenue, cost, profit (10k yuan)"), L,
                                       sector=sector, completeness=done),
-                   f"{zh}-收入成本利润", cap + t("；口径：利润 = 销售收入 − 成本，按月合计。",
-                                            "; profit = revenue − cost, summed per month."))
+                   t(f"{zh}-收入成本利润", f"{sector}-revenue-cost-profit"),
+                   cap + t("；口径：利润 = 销售收入 − 成本，按月合计。",
+                           "; profit = revenue − cost, summed per month."))
     if sector == "greenhouse":
         crops = q("per_mu_by", "crop", period, filters)
         left, right = st.columns(2)
         with left:
-            show_chart(charts.crop_yield_vs_reference(crops, L), "大棚-作物亩产",
+            show_chart(charts.crop_yield_vs_reference(crops, L), t("大棚-作物亩产", "greenhouse-yield-per-mu-by-crop"),
                        cap + t("；口径：亩均产量 = 产量 ÷ 面积（每棚取最大面积）；阴影为参考区间。",
                                "; yield per mu = yield ÷ area (each plot's largest area); band = reference."))
         with right:
             show_chart(charts.per_mu_grouped(crops, t("各作物亩均产值与亩均效益（元/亩）",
                                                       "Output value and profit per mu by crop"), L),
-                       "大棚-作物亩均产值", cap + t("；口径：亩均产值 = 收入 ÷ 面积；亩均效益 = 利润 ÷ 面积。",
+                       t("大棚-作物亩均产值", "greenhouse-per-mu-by-crop"),
+                       cap + t("；口径：亩均产值 = 收入 ÷ 面积；亩均效益 = 利润 ÷ 面积。",
                                "; output value per mu = revenue ÷ area; profit per mu = profit ÷ area."))
     st.subheader(t("单元排名（按利润）", "Units ranked by profit"))
     unit_table(sector, period, filters, k["units"], zh)
@@ -134,7 +136,7 @@ def unit_table(sector: str, period: kpis.Period, filters: kpis.Filters, n_units:
     first = (page - 1) * PAGE_SIZE + 1
     st.caption(t(f"第 {first:,}–{first + len(table) - 1:,} 名，共 {n_units:,} 个单元",
                  f"Ranks {first:,}–{first + len(table) - 1:,} of {n_units:,} units"))
-    name = f"{zh}-单元排名-{period.label_from}_{period.label_to}"
+    name = t(f"{zh}-单元排名", f"{sector}-units-ranked") + f"-{period.label_from}_{period.label_to}"
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("下载 CSV", "Download CSV"), partial(_download, sector, period, filters, L, "csv", zh),
                        f"{name}.csv", "text/csv", on_click="ignore", key=f"units_csv_{sector}")
