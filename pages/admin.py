@@ -198,6 +198,28 @@ with tab_backup:
     else:
         st.info(t("还没有备份。", "No backups yet."))
 
+# The audit log keeps what was recorded, in Chinese; in English its known words are translated
+# (roles, metrics, unit fields, the fixed phrases of analytics.auth and analytics.backup).
+AUDIT_WORDS_EN = sorted({
+    **{zh: en for zh, en in core.ROLE_NAMES.values()},
+    **{zh: en for zh, en in TARGET_METRICS.values()},
+    **{core.UNIT_FIELD_NAMES[k]: en for k, en in (("village", "village"), ("zone", "zone"),
+                                                   ("land_mu", "land (mu)"))},
+    "首次启动创建的管理员": "the first administrator, created at first start", "（所有账号）": "(every account)",
+    "本机": "this machine", "原文件另存为 ": "old files kept as ", " 项": " item(s)", "，至 ": ", until ",
+    "，": ", ", "；": "; ", "、": ", "}.items(), key=lambda kv: -len(kv[0]))
+
+
+def audit_detail(text: object) -> str:
+    if not isinstance(text, str) or not text:
+        return "—"
+    if L == "zh":
+        return text
+    for zh, en in AUDIT_WORDS_EN:
+        text = text.replace(zh, en)
+    return text
+
+
 with tab_audit:
     log = core.audit_log(store().cursor())
     if log.empty:
@@ -206,6 +228,8 @@ with tab_audit:
         st.caption(t("管理员的操作（用户、目标、单元登记、撤销上传、备份、恢复）及登录暂停，最新的在前，最多 200 条。",
                      "Administrator actions and login lockouts, newest first (at most 200)."))
         names = {k: t(*v) for k, v in core.AUDIT_ACTIONS.items()}
-        st.dataframe(tables.styled(log.assign(action=log["action"].map(names).fillna(log["action"])).rename(columns={
+        log = log.assign(action=log["action"].map(names).fillna(log["action"]), detail=log["detail"].map(audit_detail),
+                         done_at=log["done_at"].dt.strftime("%Y-%m-%d %H:%M"), target=log["target"].fillna("—"))
+        st.dataframe(tables.styled(log.rename(columns={
             "done_at": t("时间", "When"), "actor": t("操作人", "Who"), "action": t("操作", "Action"),
             "target": t("对象", "Target"), "detail": t("内容", "Detail")})), hide_index=True, width="stretch")
