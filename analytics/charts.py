@@ -63,16 +63,24 @@ def latest_incomplete(completeness: pd.DataFrame | None, months: pd.Series | Non
     return last.to_dict()
 
 
-def incomplete_note(sector: str, row: dict, lang: str = "zh", *, carried: bool = False) -> str:
-    """'2023-12：20 户（1 个合作社）尚未上报，…' — the note an incomplete month carries."""
+def _missing_units(sector: str, row: dict, lang: str) -> str:
+    """'20 户（1 个合作社）' / '20 farms (1 cooperative)'."""
     n, coops = int(row["missing"]), int(row["missing_cooperatives"])
     zh_unit, en_unit = fmt.UNIT_NOUNS[sector]
     if lang == "zh":
-        what = f"{row['month']} 尚有 {n:,} {zh_unit}（{coops:,} 个合作社）未上报"
-        return what + ("<br>虚线点按其上月存栏计入" if carried else "<br>该月数字不全（浅色）")
-    what = f"{row['month']}: {n:,} {en_unit} ({coops:,} cooperative{'s' if coops != 1 else ''}) not reported yet"
-    return what + ("<br>the dashed point carries their last month's stock" if carried
-                   else "<br>the month is incomplete (pale)")
+        return f"{n:,} {zh_unit}（{coops:,} 个合作社）"
+    return f"{n:,} {en_unit} ({coops:,} cooperative{'s' if coops != 1 else ''})"
+
+
+def incomplete_note(sector: str, row: dict, lang: str = "zh", *, carried: bool = False) -> str:
+    """The note an incomplete month carries, in short lines that fit a phone:
+    '2023-12 尚有 20 户（1 个合作社）未上报<br>虚线点按其上月存栏计入'."""
+    units = _missing_units(sector, row, lang)
+    if lang == "zh":
+        return f"{row['month']} 尚有 {units}未上报<br>" + (
+            "虚线点按其上月存栏计入" if carried else "该月数字不全（浅色）")
+    return (f"{row['month']}: {units} not reported yet<br>"
+            + ("dashed: their last month's stock carried" if carried else "pale: the month is incomplete"))
 
 
 def _note(fig: go.Figure, text_: str) -> None:
@@ -176,14 +184,17 @@ def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
             pale = [m == gap["month"] for m in part["month"]]
             fig.data[-1].marker.opacity = [0.35 if p else 1.0 for p in pale]
             fig.data[-1].marker.pattern = {"shape": ["/" if p else "" for p in pale], "solidity": 0.3}
-            notes.append(fmt.sector_name(sector, lang) + _L(lang, "：", ": ") + incomplete_note(sector, gap, lang))
+            notes.append((gap["month"], fmt.sector_name(sector, lang) + _L(lang, "：", ": ")
+                          + _missing_units(sector, gap, lang)))
     base_layout(fig, _L(lang, "各板块月度利润（万元）", "Monthly profit by sector (10k yuan)"))
     fig.update_layout(barmode="relative")
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     _month_axis(fig)
     if notes:
-        _note(fig, "<br>".join(notes))
-        fig.update_layout(margin={"t": 70 + 32 * len(notes)})
+        month = notes[0][0]
+        head = _L(lang, f"{month} 数字不全（浅色），尚未上报：", f"{month} is incomplete (pale); not reported yet:")
+        _note(fig, "<br>".join([head, *(n for _, n in notes)]))
+        fig.update_layout(margin={"t": 70 + 16 * (len(notes) + 1)})
     return fig
 
 

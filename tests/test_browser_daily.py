@@ -5,6 +5,7 @@ collapse, ranked tables that fit 1366 px, every label in one language, pages usa
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -103,10 +104,13 @@ def metric(page, label: str) -> str:
     return box.first.locator('[data-testid="stMetricValue"]').inner_text()
 
 
+MAIN_HEIGHT_JS = """() => document.querySelector('[data-testid="stMain"]').scrollHeight"""
+
+
 def full_screenshot(page, name: str) -> Path:
     """The whole page: the viewport is made as tall as the page's content for the shot."""
     size = page.viewport_size
-    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    height = page.evaluate(MAIN_HEIGHT_JS)
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 8000)})
     page.wait_for_timeout(800)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -457,3 +461,181 @@ def test_the_leak_finders_find_leaks():
         "None", "2021-01..2023-12", "Upload"]
     assert leaks_in_english("Profit 2023年; 甜园西瓜种植专业合作社; 无籽西瓜 (seedless watermelon); 西瓜", names) == [
         "西瓜 without (watermelon)", "年"]
+
+
+# --- 4. tables that fit 1366 px ----------------------------------------------------------------
+
+GRID_JS = """(el) => {
+  const s = el.querySelector('.dvn-scroller');
+  const cell = el.querySelector('table td[aria-selected="true"]');
+  const col = cell && cell.getAttribute('aria-colindex');
+  const head = col && el.querySelector(`table th[aria-colindex="${col}"]`);
+  return {scrolled: s.scrollLeft, wide: s.scrollWidth > s.clientWidth, header: head && head.textContent};
+}"""
+
+
+def ranked_column_in_view(page, table, steps: int) -> dict:
+    """Click the first row's first name cell, step ``steps`` cells right (to the column the table
+    is ranked by) and report whether the grid had to scroll sideways to show it."""
+    selected = table.locator('table td[aria-selected="true"]')
+    for _ in range(3):  # the page may still be drawing its charts: click again until a cell is chosen
+        table.scroll_into_view_if_needed()
+        page.wait_for_timeout(1_000)
+        box = table.bounding_box()
+        page.mouse.click(box["x"] + 70, box["y"] + 54)  # first row (below the header), past the row number
+        page.wait_for_timeout(500)
+        if selected.count():
+            break
+    for _ in range(steps):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(400)
+    return table.evaluate(GRID_JS)
+
+
+@pytest.mark.parametrize("path, nth, steps, ranked_by", [
+    ("hog?year=2023", 0, 2, "利润(万元)"),
+    ("duck?year=2023", 0, 2, "利润(万元)"),
+    ("greenhouse?year=2023", 0, 2, "利润(万元)"),
+    ("per_mu?year=2023", 0, 2, "亩均效益(元/亩)"),  # the top 10, half the screen wide
+    ("per_mu?year=2023", 1, 2, "亩均效益(元/亩)"),  # the bottom 10
+    ("?year=2023", 1, 1, "利润"),  # towns, ranked by profit
+    ("uploads", 0, 1, "状态"),  # 编号 and 文件 name an upload
+])
+def test_ranked_tables_show_names_and_the_ranking_column_at_1366(daily, office, path, nth, steps, ranked_by):
+    page = office.new_page()
+    if path == "uploads":
+        go(page, f"{daily[0]}/account")
+        log_in(page, "boss")
+    go(page, f"{daily[0]}/{path}")
+    table = page.locator('[data-testid="stDataFrame"]').nth(nth)
+    table.wait_for(timeout=30_000)
+    seen_ = ranked_column_in_view(page, table, steps)
+    assert seen_["header"] == ranked_by and seen_["scrolled"] == 0, seen_
+    box = table.bounding_box()
+    assert box["x"] + box["width"] <= 1366
+    if nth == 0:
+        full_screenshot(page, f"daily-1366-{path.split('?')[0] or 'overview'}")
+
+
+# --- 8. phones ---------------------------------------------------------------------------------
+
+# Every line of text on the page as a box (Range rects of its text nodes), and the texts of each
+# chart (title, note, legend, axis titles) as boxes, for overlap checks.
+BOXES_JS = r"""() => {
+  const lines = [];
+  const main = document.querySelector('[data-testid="stMain"]');
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  let n, id = 0;
+  while ((n = walker.nextNode())) {
+    id += 1;
+    const el = n.parentElement;
+    if (!n.textContent.trim() || el.closest('.js-plotly-plot, [data-testid="stDataFrame"], [translate="no"]')) continue;
+    const st = getComputedStyle(el);
+    if (!el.checkVisibility({contentVisibilityAuto: true, opacityProperty: true, visibilityProperty: true})
+        || parseFloat(st.fontSize) === 0) continue;
+    const r = document.createRange(); r.selectNodeContents(n);
+    for (const b of r.getClientRects()) if (b.width > 1 && b.height > 1)
+      lines.push({text: n.textContent.trim().slice(0, 30), x: b.left, y: b.top, w: b.width, h: b.height, id});
+  }
+  // Tick labels also say where they stand and how far they are turned (Plotly writes
+  // "translate(x,0) rotate(a,…)"): turned labels' boxes overlap while their letters do not.
+  const charts = [...document.querySelectorAll('.js-plotly-plot')].map(gd =>
+    [...gd.querySelectorAll('.gtitle, .annotation-text, .legendtext, .g-xtitle text, .g-ytitle text, '
+                            + '.xtick text, .ytick text')]
+      .map(t => { const b = t.getBoundingClientRect(), tr = t.getAttribute('transform') || '';
+                  const tick = t.closest('.xtick') ? 'x' : t.closest('.ytick') ? 'y' : null;
+                  const at = /translate\(([-\d.]+)/.exec(tr), turn = /rotate\(([-\d.]+)/.exec(tr);
+                  return {text: t.textContent.slice(0, 30), x: b.left, y: b.top, w: b.width, h: b.height, tick,
+                          at: at ? +at[1] : b.left, angle: turn ? +turn[1] : 0,
+                          size: parseFloat(getComputedStyle(t).fontSize)}; })
+      .filter(b => b.w > 1));
+  const metrics = [...main.querySelectorAll('[data-testid="stMetric"]')].map(m => m.getBoundingClientRect())
+    .map(b => ({x: b.left, y: b.top, w: b.width, h: b.height}));
+  const tables = [...main.querySelectorAll('[data-testid="stDataFrame"]')].map(t => {
+    const b = t.getBoundingClientRect(), s = t.querySelector('.dvn-scroller');
+    return {x: b.left, w: b.width, scrolls: s ? s.scrollWidth > s.clientWidth : false}; });
+  return {lines, charts, metrics, tables, page: document.documentElement.scrollWidth,
+          mainScroll: main.scrollWidth, mainWidth: main.clientWidth};
+}"""
+
+
+def overlaps(boxes: list[dict], slack: float = 2.0) -> list[tuple[str, str]]:
+    """Pairs of text boxes that overlap, each box taken as the middle 60 % of its height (where the
+    glyphs are: a line box's ascent may reach into the line above) and lines of one text node
+    never compared with each other."""
+    core = [{**b, "y": b["y"] + 0.2 * b["h"], "h": 0.6 * b["h"]} for b in boxes]
+    out = []
+    for i, a in enumerate(core):
+        for b in core[i + 1:]:
+            if a.get("id") is not None and a.get("id") == b.get("id"):
+                continue
+            if (min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"]) > slack
+                    and min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"]) > slack):
+                out.append((a["text"], b["text"]))
+    return out
+
+
+def chart_overlaps(texts: list[dict]) -> list[tuple[str, str]]:
+    """Overlapping texts of one chart. Two tick labels turned by the same angle overlap when the
+    distance between their parallel lines is under the font size; other pairs by their boxes."""
+    out = [(a, b) for a, b in overlaps(texts)
+           if not (dict_of(texts, a).get("tick") and dict_of(texts, b).get("tick")
+                   and (dict_of(texts, a)["angle"] or dict_of(texts, b)["angle"]))]
+    turned = sorted((t for t in texts if t.get("tick") == "x" and t["angle"]), key=lambda t: t["at"])
+    for a, b in zip(turned, turned[1:], strict=False):
+        if (b["at"] - a["at"]) * abs(math.sin(math.radians(a["angle"]))) < 0.9 * a["size"]:
+            out.append((a["text"], b["text"]))
+    return out
+
+
+def dict_of(texts: list[dict], text: str) -> dict:
+    return next(t for t in texts if t["text"] == text)
+
+
+@pytest.fixture
+def phone(browser):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=2,
+                              is_mobile=True, has_touch=True)
+    yield ctx
+    ctx.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", ["", "duck", "hog", "greenhouse", "upload"])
+def test_pages_are_usable_on_a_phone(daily, phone, path, lang):
+    page = phone.new_page()
+    if path == "upload":
+        page.set_viewport_size({"width": 1366, "height": 768})  # the sidebar's login form, then the phone
+        go(page, f"{daily[0]}/account")
+        log_in(page, "boss")
+        page.set_viewport_size({"width": 390, "height": 844})
+    if path == "upload":
+        go_logged_in(page, f"{daily[0]}/upload" + ("?lang=en" if lang == "en" else ""))
+    else:
+        go(page, f"{daily[0]}/{path}?year=2023" + ("&lang=en" if lang == "en" else ""))
+        page.locator('.js-plotly-plot').nth(1).wait_for(timeout=30_000)
+        page.wait_for_timeout(1_000)
+    shot = full_screenshot(page, f"daily-390-{lang}-{path or 'overview'}")
+    # Every element laid out at once (Streamlit draws charts only when they scroll into view).
+    page.set_viewport_size({"width": 390, "height": page.evaluate(MAIN_HEIGHT_JS)})
+    page.wait_for_timeout(800)
+    got = page.evaluate(BOXES_JS)
+    assert got["page"] <= 390 and got["mainScroll"] <= got["mainWidth"] + 1, "the page scrolls sideways"
+    assert not overlaps(got["lines"]), overlaps(got["lines"])
+    for chart in got["charts"]:
+        assert not chart_overlaps(chart), chart_overlaps(chart)
+        outside = [b for b in chart if b["x"] < -1 or b["x"] + b["w"] > 391]
+        assert not outside, outside
+    if got["metrics"]:  # cards wrap: each fits the screen, one under another
+        assert all(m["x"] >= 0 and m["x"] + m["w"] <= 390 for m in got["metrics"])
+        assert len({round(m["y"]) for m in got["metrics"]}) >= len(got["metrics"]) // 2
+    for t in got["tables"]:  # a wide table scrolls inside its own box
+        assert t["x"] >= 0 and t["x"] + t["w"] <= 390
+    assert shot.exists()
+
+
+def test_the_overlap_finder_finds_overlaps():
+    line = {"x": 0, "y": 0, "w": 100, "h": 20}
+    assert overlaps([{**line, "text": "a", "id": 1}, {**line, "x": 50, "text": "b", "id": 2}]) == [("a", "b")]
+    assert overlaps([{**line, "text": "a", "id": 1}, {**line, "y": 22, "text": "b", "id": 2}]) == []
+    assert overlaps([{**line, "text": "a", "id": 1}, {**line, "y": 15, "text": "a", "id": 1}]) == []

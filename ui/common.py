@@ -13,6 +13,7 @@ leaves the hog page, the greenhouse page and other years warm.
 from __future__ import annotations
 
 import os
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -431,12 +432,60 @@ PLOTLY_ZH = {"locale": "zh-CN", "locales": {"zh-CN": {"dictionary": {
               "date": "%Y-%m-%d"}}}}
 
 
+def _em(text: str) -> float:
+    """Width of ``text`` in em: a Chinese character is one, a Latin one a little over half."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.56 for ch in text)
+
+
+def wrap_title(text: str, limit: float = 20.0) -> str:
+    """Break a chart title into lines of at most ``limit`` em (a phone's chart is ~21 em wide at
+    the title's size), after a colon, comma or before a bracket; Plotly does not wrap titles."""
+    if "<br>" in text or _em(text) <= limit:
+        return text
+    lines, line = [], ""
+    for part in re.split(r"(?<=[:：,，、])\s*|\s(?=\()|(?=（)", text):
+        if line and _em(line + " " + part) > limit:
+            lines.append(line)
+            line = part
+        else:
+            line = f"{line} {part}".strip() if line and not line.endswith(("：", "，", "、")) else line + part
+    return "<br>".join([*lines, line])
+
+
+def for_screen(fig: Any) -> Any:
+    """A copy of ``fig`` laid out for any screen width: the title wrapped and set below the chart
+    toolbar (always shown on touch screens), the notes of analytics.charts under it."""
+    import plotly.graph_objects as go
+
+    screen = go.Figure(fig)
+    title = wrap_title(screen.layout.title.text or "")
+    notes = sum(a.text.count("<br>") + 1 for a in screen.layout.annotations
+                if a.yref == "paper" and (a.y or 0) >= 1 and a.yanchor == "bottom")
+    lines = title.count("<br>") + 1
+    top = 30 + 22 * (lines - 1) + 23 * lines + 16 * notes + 12
+    # Plotly anchors a title of several lines by its first line: the pad takes the others too.
+    screen.update_layout(title={"text": title, "y": 1, "yref": "container", "yanchor": "top",
+                                "pad": {"t": 30 + 22 * (lines - 1)}},
+                         margin={"t": max(top, (screen.layout.margin.t or 0))})
+    # Month labels: as many as the width holds (Plotly thins a category axis by its length when
+    # nticks is left to it) and turned only as far as needed, instead of every month at a fixed
+    # slant, which overlaps its neighbours and the legend on a phone. None: Plotly's own "auto".
+    screen.update_xaxes(tickangle=None, nticks=None, automargin=True)
+    if screen.layout.showlegend is not False and len(screen.data) > 1:
+        # The legend at the bottom of the chart's box, under the month labels however far
+        # they turn (Plotly places a paper-anchored legend by the plot's height, into them).
+        bottom = max(screen.layout.margin.b or 0, 118)
+        screen.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+                             margin={"b": bottom}, height=(screen.layout.height or 380) + bottom - 50)
+    return screen
+
+
 def show_chart(fig: Any, name: str, caption: str) -> None:
     """Draw a chart with its caption; the browser's camera button saves a 2× PNG named `name`.
 
-    The figure is also remembered for the page's ZIP of all charts.
+    The figure is also remembered for the page's ZIP of all charts (as built, for the PNG's size).
     """
-    st.plotly_chart(fig, width="stretch", config={
+    st.plotly_chart(for_screen(fig), width="stretch", config={
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
         **(PLOTLY_ZH if lang() == "zh" else {}),
