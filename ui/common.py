@@ -476,7 +476,7 @@ def for_screen(fig: Any) -> Any:
         # they turn (Plotly places a paper-anchored legend by the plot's height, into them).
         bottom = max(screen.layout.margin.b or 0, 118)
         screen.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
-                             margin={"b": bottom}, height=(screen.layout.height or 380) + bottom - 50)
+                             margin={"b": bottom})
     return screen
 
 
