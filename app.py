@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import streamlit as st
 
@@ -10,7 +11,10 @@ from analytics.db import DuckDBError, read_error_message
 from ui import auth, maintenance
 from ui.common import PAGE_FIGS, carry_filters_in_links, db_path, language_css, language_switch, t
 
-st.set_page_config(page_title="园区生产看板", page_icon=":material/agriculture:", layout="wide")
+# A local icon: a Material icon as favicon is fetched from fonts.gstatic.com, which an office
+# network may not reach (nothing is downloaded at run time).
+st.set_page_config(page_title="园区生产看板", page_icon=str(Path(__file__).parent / "ui" / "icon.png"),
+                   layout="wide")
 # Six KPI cards must fit a 1366-pixel office screen without "…": smaller metric values.
 st.html("<style>[data-testid='stMetricValue']{font-size:1.55rem}</style>")
 
@@ -28,8 +32,11 @@ PAGES = [
     ("account", "pages/account.py", "账户", "Account", ":material/manage_accounts:"),
 ]
 
-st.sidebar.markdown(f"### {t('园区生产看板', 'Park Production Dashboard')}")
+# The title sits above the language toggle but is written after it, so it is in the new
+# language on the very run the toggle changes it.
+title = st.sidebar.empty()
 language_switch()
+title.markdown(f"### {t('园区生产看板', 'Park Production Dashboard')}")
 language_css()
 maintenance.store_or_stop()  # a damaged, foreign or locked database: a message naming the backup
 maintenance.start_daily_backups()

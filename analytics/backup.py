@@ -26,6 +26,7 @@ import os
 import re
 import shlex
 import shutil
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,7 +41,11 @@ from .db import DEFAULT_DB, DUCKDB_CONFIG, SCHEMA_VERSION, DatabaseLocked, Store
 MANIFEST = "manifest.json"
 UPLOADS = "uploads"
 _FOLDER = re.compile(r"^park-(\d{8}-\d{6})$")
-RESTORE_COMMAND = "python -m analytics restore"
+# The interpreter the office should type: the project's own .venv when that is what runs us
+# (a bare `python` there lacks the packages), else the one running now.
+_VENV_PY = DEFAULT_DB.parent.parent / ".venv" / "bin" / "python"
+PYTHON = ".venv/bin/python" if Path(sys.prefix).resolve() == _VENV_PY.parent.parent.resolve() else "python"
+RESTORE_COMMAND = f"{PYTHON} -m analytics restore"
 
 
 class BackupError(StoreError):
@@ -74,16 +79,25 @@ class BackupInfo:
         return f"{self.path}（{self.created:%Y-%m-%d %H:%M}，{self.size / 1e6:,.1f} MB）"
 
 
-def _info(folder: Path) -> BackupInfo | None:
+def _info(folder: Path, *, any_name: bool = False) -> BackupInfo | None:
+    """A backup folder as the dashboard names it (park-YYYYMMDD-HHMMSS); with ``any_name`` also
+    one the office renamed or copied elsewhere (a USB stick), dated by its manifest."""
     m = _FOLDER.match(folder.name)
-    if not m or not folder.is_dir():
+    if not folder.is_dir() or not (m or any_name):
         return None
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = None
+    if m:
+        created = datetime.strptime(m.group(1), "%Y%m%d-%H%M%S")
+    else:
+        try:
+            created = datetime.fromisoformat((manifest or {})["made_at"])
+        except (KeyError, TypeError, ValueError):
+            created = datetime.fromtimestamp(folder.stat().st_mtime)
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    return BackupInfo(folder, datetime.strptime(m.group(1), "%Y%m%d-%H%M%S"), size, manifest)
+    return BackupInfo(folder, created, size, manifest)
 
 
 def list_backups(folder: Path | str) -> list[BackupInfo]:
@@ -107,9 +121,17 @@ def restore_command(backup_path: Path | str, db_path: Path | str) -> str:
     return f"{RESTORE_COMMAND} {shlex.quote(str(backup_path))}{db_arg}"
 
 
-def restore_hint(db_path: Path | str) -> str:
-    """Two lines for an error message: the newest backup and the command that restores it."""
+def restore_hint(db_path: Path | str, *, in_use: bool = False) -> str:
+    """Two lines for an error message: the newest backup and the command that restores it.
+
+    ``in_use``: the database is merely held by the running dashboard, not damaged; the lines
+    then say that nothing needs restoring."""
     b = newest(db_path)
+    if in_use:
+        if b is None:
+            return "数据库本身没有损坏，不需要恢复。"
+        return (f"数据库本身没有损坏，不需要恢复。最近的备份：{b.label()}"
+                f"（只有数据库损坏时才用 {restore_command(b.path, db_path)} 恢复）。")
     if b is None:
         return (f"没有找到备份（备份目录 {backup_dir(db_path)}）。请不要删除或覆盖这个文件，"
                 "先复制一份再请技术人员处理。")
@@ -316,7 +338,7 @@ def resolve(path: Path | str) -> BackupInfo:
     folder = p.parent if p.is_file() else p
     if not folder.is_dir():
         raise BackupError(f"找不到备份 {path}。")
-    info = _info(folder) or BackupInfo(folder, datetime.fromtimestamp(folder.stat().st_mtime), 0, None)
+    info = _info(folder, any_name=True)
     if info.manifest is None and (folder / MANIFEST).exists():
         raise BackupError(f"备份 {folder} 的清单 {MANIFEST} 无法读取，不能核对这个备份。")
     return info

@@ -257,8 +257,23 @@ def _towns_and_rollups() -> list[str]:
     return stmts + kpis.rollup_rebuild_sql(version=0)
 
 
+def _upload_cooperatives() -> list[str]:
+    """The cooperatives an upload wrote, kept on the upload itself: once a later correction
+    replaced all its rows, or it was undone, its records no longer say (the upload log needs it)."""
+    parts = " UNION ".join(
+        f"SELECT upload_id, cooperative FROM {s.table} WHERE upload_id IS NOT NULL "  # noqa: S608 — names from contract.py
+        f"UNION SELECT upload_id, cooperative FROM {s.table}_history "
+        f"UNION SELECT replaced_by, cooperative FROM {s.table}_history"
+        for s in contract.SECTORS.values())
+    return [
+        "ALTER TABLE uploads ADD COLUMN cooperatives VARCHAR",
+        f"""UPDATE uploads SET cooperatives = c.coops FROM (
+              SELECT upload_id, string_agg(DISTINCT cooperative, '、' ORDER BY cooperative) AS coops
+              FROM ({parts}) GROUP BY upload_id) c
+            WHERE uploads.upload_id = c.upload_id AND uploads.sha256 <> 'demo'""",  # noqa: S608 — names from contract.py
+    ]
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
-# Numbers may have gaps on a branch; the lead orders them at merge.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
     (2, _views),
@@ -267,6 +282,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (5, _audit_and_login_tables),
     (6, _towns_and_rollups),
     (7, _sessions),
+    (8, _upload_cooperatives),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -327,15 +343,15 @@ def reason(e: BaseException) -> str:
     return text
 
 
-def _hint(path: Path) -> str:
+def _hint(path: Path, *, in_use: bool = False) -> str:
     from . import backup  # backup builds on this module; only the message needs it
 
-    return backup.restore_hint(path)
+    return backup.restore_hint(path, in_use=in_use)
 
 
 def locked_message(path: Path) -> str:
     return (f"数据库 {path} 正被另一个程序（通常是正在运行的看板）占用。"
-            "请在看板的页面上操作，或先停止看板再使用命令行。\n" + _hint(path))
+            "请在看板的页面上操作，或先停止看板再使用命令行。\n" + _hint(path, in_use=True))
 
 
 def damaged_message(path: Path, why: str) -> str:
@@ -363,7 +379,7 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise DatabaseDamaged(damaged_message(path, reason(e))) from e
 
 
-def _check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_ours(con: duckdb.DuckDBPyConnection, path: Path, had_wal: bool) -> None:
     """Refuse a DuckDB file that holds tables but not ours (another program's database), and
     read the schema versions, which finds a truncated file before anything writes to it."""
     tables = {t for (t,) in con.execute(
@@ -375,9 +391,11 @@ def _check_ours(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if tables:
         con.execute("SELECT count(*), max(version) FROM schema_migrations").fetchall()
     # DuckDB reads a cut-off file without complaint until a query reaches a missing block, so
-    # compare the file with the size its own header declares (three 4 KiB headers + blocks).
-    _, _, block_size, total_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
-    if path.stat().st_size < 3 * 4096 + int(block_size) * int(total_blocks):
+    # check the file holds at least the blocks in use (three 4 KiB headers + used blocks; free
+    # blocks at the end may be truncated away by DuckDB itself). After a WAL replay (a crash)
+    # the blocks it added may not be on disk yet: no verdict then.
+    _, _, block_size, _, used_blocks, *_ = con.execute("PRAGMA database_size").fetchone()
+    if not had_wal and path.stat().st_size < 3 * 4096 + int(block_size) * int(used_blocks):
         raise DatabaseDamaged(damaged_message(path, "文件不完整（可能复制或保存时被截断）"))
 
 
@@ -399,12 +417,13 @@ class Store:
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.read_only = read_only
+        had_wal = Path(f"{self.path}.wal").exists()
         self.con = _open(self.path, read_only)
         self._write_lock = threading.RLock()
         self._changes: object = None  # what the running write declared it changed
         try:
             try:
-                _check_ours(self.con, self.path)
+                _check_ours(self.con, self.path, had_wal)
             except duckdb.Error as e:  # damage found while reading the catalog
                 raise DatabaseDamaged(damaged_message(self.path, reason(e))) from e
             if not read_only:

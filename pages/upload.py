@@ -179,7 +179,9 @@ shown.insert(0, t("状态", "Status"), status + shown["_new_unit"].map({True: t(
 shown.insert(0, t("行号", "Row"), shown["_row"])
 shown = shown.drop(columns=["_status", "_new_unit", "_new_coop", "_row"])
 shown = shown.drop(columns=[c.key for c in s.measures if c.key not in parsed.carried])  # not in the file
-shown = shown.astype(object).where(shown.notna(), "")  # not reported: blank, as in the sheet
+# Every cell as the office writes it (12,345; blank where not reported, as in the sheet), one
+# text type per column so the table needs no mixed-type fallback.
+shown = shown.astype(object).where(shown.notna(), None).map(lambda v: "" if v is None else ingest.display_value(v))
 shown = shown.rename(columns={col.key: (col.header if L == "zh" else col.en) for col in s.columns})
 st.markdown(t(f"**文件内容**（共 {pv.n_rows:,} 行" + ("，仅显示前 500 行" if pv.n_rows > 500 else "") + "）",
               f"**Rows** ({pv.n_rows:,}" + (", first 500 shown" if pv.n_rows > 500 else "") + ")"))

@@ -155,7 +155,7 @@ def test_backup_now_and_the_restore_command(at, app_db):
     (made,) = backup.list_backups(backup.backup_dir(app_db))
     assert made.manifest and made.manifest["made_by"] == "admin"
     assert any(made.path.name in s.value.replace("\\", "") for s in at.success)
-    assert f"python -m analytics restore {made.path} --db {app_db}" in [c.value for c in at.code]
+    assert f"{backup.PYTHON} -m analytics restore {made.path} --db {app_db}" in [c.value for c in at.code]
     # The 操作记录 tab lists it, with who did it.
     log = next(d.value for d in at.dataframe if "操作" in d.value.columns)
     assert (log.iloc[0]["操作人"], log.iloc[0]["操作"], log.iloc[0]["对象"]) == ("admin", "备份", made.path.name)

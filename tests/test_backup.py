@@ -92,7 +92,7 @@ def test_backup_of_a_running_store_and_paths_with_quotes(tmp_path, demo_db_file)
     assert backup.snapshot_of(info.path / path.name)["tables"]["villages"] == info.manifest["tables"]["villages"]
     # The message's command survives a shell: quotes in paths are quoted.
     command = backup.restore_command(info.path, path)
-    assert shlex.split(command) == ["python", "-m", "analytics", "restore", str(info.path), "--db", str(path)]
+    assert shlex.split(command) == [backup.PYTHON, "-m", "analytics", "restore", str(info.path), "--db", str(path)]
     result = backup.restore(info.path, path, now=T0 + timedelta(hours=1))
     assert result.db_path == path and len(result.set_aside) == 1
     with Store(path, read_only=True) as s:
@@ -251,6 +251,7 @@ def test_app_start_on_a_locked_store_shows_the_message(park, monkeypatch):
     assert not at.exception, at.exception
     shown = at.error[0].value.replace("\\", "")
     assert "正被另一个程序" in shown and str(info.path) in shown
+    assert "没有损坏，不需要恢复" in shown  # in use is not damaged: nobody is sent to restore
 
 
 def test_no_backup_yet_says_so(tmp_path, capsys):
@@ -297,6 +298,18 @@ def test_restore_moves_a_leftover_wal_aside(park, capsys):
     with pytest.raises(DatabaseDamaged, match=r"\.wal 日志文件与数据库不符"):
         Store(park)
 
+
+def test_a_backup_copied_elsewhere_under_another_name_restores(park, capsys, tmp_path):
+    """The office copies backups to a USB stick and names the folder as it likes."""
+    before = all_kpis(park)
+    info = make(park)
+    stick = tmp_path / "U盘" / "三月的备份"
+    shutil.copytree(info.path, stick)
+    with Store(park) as s, s.write() as cur:
+        cur.execute("DELETE FROM duck_records WHERE month >= '2023-07-01'")
+    code, out, err = run_cli(capsys, "restore", stick, "--db", park)
+    assert code == 0, err
+    assert "一致" in out and all_kpis(park) == before
 
 def untouched(park: Path):
     data = park.read_bytes()

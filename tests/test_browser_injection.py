@@ -213,6 +213,6 @@ def test_a_manager_with_a_hostile_name_sees_it_as_text(hostile_app, page):
     # Another cooperative's rows: the refusal names them, as text.
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "其他社.csv", "mimeType": "text/csv", "buffer": hostile.csv_bytes("duck")}])
-    page.get_by_text("只能上报").last.wait_for(timeout=30_000)
+    page.get_by_text("文件中含有其他合作社").last.wait_for(timeout=30_000)  # the caption says 只能上报 already
     shown = check(page, "manager-refused")
     assert hostile.COOPS["html_link"] in shown

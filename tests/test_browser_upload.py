@@ -12,6 +12,7 @@ from analytics.auth import SYSTEM
 from analytics.db import Store
 
 from .conftest import screenshot, start_app, wait_for_app
+from .test_browser_auth import log_in
 from .test_upload_page import correction
 
 pytestmark = pytest.mark.browser
@@ -49,12 +50,7 @@ def test_upload_through_the_page_changes_the_overview(upload_app, page):
     wait_for_app(page)
     assert metric(page, "利润") == before
 
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_text("登录", exact=True).first.click()
-    sidebar.get_by_label("用户名").fill("admin")
-    sidebar.get_by_label("密码").fill(PASSWORD)
-    sidebar.get_by_role("button", name="登录").click()
-    wait_for_app(page)
+    log_in(page, "admin", PASSWORD)
     nav = page.locator('[data-testid="stSidebarNav"]')
     nav.get_by_text("上传月报", exact=True).click()
     wait_for_app(page)

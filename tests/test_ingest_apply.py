@@ -58,6 +58,17 @@ def test_an_empty_cell_in_a_carried_column_still_means_not_reported(demo_store):
     assert after["cost"] == 100 and np.isnan(after["revenue"]) and after["stock"] == before["stock"]
 
 
+def test_the_upload_log_names_the_cooperatives_of_a_wholly_replaced_and_of_an_undone_upload(store):
+    first = ingest.ingest(store, f"月份,合作社,棚号,存栏(羽),成本(元)\n2023-12,{COOP},D-001,100,5\n".encode(), "a.csv",
+                          SYSTEM, sector="duck", today=TODAY)
+    second = ingest.ingest(store, f"月份,合作社,棚号,成本(元)\n2023-12,{COOP},D-001,7\n".encode(), "b.csv",
+                           SYSTEM, sector="duck", today=TODAY)  # replaces every row of the first
+    other = ingest.ingest(store, "月份,合作社,棚号,存栏(羽)\n2023-12,金羽种鸭合作社,J-1,3\n".encode(), "c.csv",
+                          SYSTEM, sector="duck", today=TODAY)
+    ingest.undo(store, other.upload_id, SYSTEM)
+    log = ingest.uploads_log(store.cursor()).set_index("upload_id")["cooperatives"].to_dict()
+    assert log == {first.upload_id: COOP, second.upload_id: COOP, other.upload_id: "金羽种鸭合作社"}
+
 def test_sheets_carrying_different_columns_change_their_own(demo_store):
     u1, u2 = [r[0] for r in demo_store.cursor().execute(
         "SELECT unit FROM units WHERE cooperative = ? AND sector = 'duck' ORDER BY unit LIMIT 2", [COOP]).fetchall()]

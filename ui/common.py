@@ -63,7 +63,7 @@ def t(zh: str, en: str) -> str:
 def _keep_widget_values() -> None:
     """Before a run in the other language, write every widget's value back under its key.
 
-    A radio, selectbox, multiselect, select slider or segmented control keeps its choice in
+    A radio, selectbox, multiselect, select_slider or segmented_control keeps its choice in
     the browser as the shown label (按年, 2022年); in the other language that label is not
     among the options and the widget comes back empty. Written back through session state,
     the value (the option key) is shown in the new language's label instead. Buttons, file

@@ -541,11 +541,12 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
         # Declared once records and registry are written: the commit then refreshes only these
         # units' rollups and these (sector, cooperative, month) cache versions.
         store.records_changed(cur, s.key, uid)
+        coops = "、".join(sorted(frame["cooperative"].unique()))
         cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by, n_rows, n_new,
-                                            n_replaced, months, status, stored_path)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?)""",
+                                            n_replaced, months, status, stored_path, cooperatives)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?)""",
                     [uid, p.sha256, p.filename, s.key, actor.username, len(frame), n_new, n_replaced,
-                     months, str(final)])
+                     months, str(final), coops])
         # The kept copy moves into place last, inside the transaction's lifetime: a kill before
         # this leaves only a staged file, a kill after it an unreferenced one; both are swept.
         if not final.exists():
@@ -679,15 +680,20 @@ def undo(store: Store, upload_id: int, actor: Actor | None, *, lang: str = "zh")
 
 
 def uploads_log(cur: Cursor) -> pd.DataFrame:
-    """Every upload, newest first, with the cooperatives it wrote."""
+    """Every upload, newest first, with the cooperatives it wrote ('、'-joined; '' if unknown).
+
+    Uploads keep their cooperatives since schema 8; the demo's uploads and older ones are
+    derived from the rows they wrote or replaced."""
     parts = []
     for s in contract.SECTORS.values():
         parts.append(f"SELECT upload_id, cooperative FROM {s.table} WHERE upload_id IS NOT NULL "
+                     f"UNION SELECT upload_id, cooperative FROM {s.table}_history "
                      f"UNION SELECT replaced_by, cooperative FROM {s.table}_history")
     df = cur.execute(f"""
         WITH c AS (SELECT upload_id, string_agg(DISTINCT cooperative, '、' ORDER BY cooperative) AS coops
                    FROM ({' UNION '.join(parts)}) GROUP BY upload_id)
-        SELECT u.upload_id, u.filename, u.sector, c.coops AS cooperatives, u.uploaded_by, u.uploaded_at,
+        SELECT u.upload_id, u.filename, u.sector, coalesce(u.cooperatives, c.coops, '') AS cooperatives,
+               u.uploaded_by, u.uploaded_at,
                u.n_rows, u.n_new, u.n_replaced, u.months, u.status, u.undone_by, u.undone_at,
                u.sha256
         FROM uploads u LEFT JOIN c USING (upload_id)

@@ -294,8 +294,12 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
                     readings.append(_issues(name, rows, mask & data, written, raw, reading))
             if (nums.cell_unit & data).any():
                 seen = "、".join(nums.units_seen)
-                notes.append(_m(lang, f"“{written}”列的单元格带单位（{seen}），已换算为 {col.unit}",
-                                f"“{written}” cells carry units ({seen}), converted to {col.unit}"))
+                if nums.units_seen == [col.unit]:  # the column's own unit: nothing was converted
+                    notes.append(_m(lang, f"“{written}”列的单元格带单位（{seen}），已去掉单位读取",
+                                    f"“{written}” cells carry their unit ({seen}), read without it"))
+                else:
+                    notes.append(_m(lang, f"“{written}”列的单元格带单位（{seen}），已换算为 {col.unit}",
+                                    f"“{written}” cells carry units ({seen}), converted to {col.unit}"))
             out[col.key] = num
         if m.factor not in (None, 1.0) and col.kind in NUMERIC:
             notes.append(_m(lang, f"“{written}”已按 {m.unit} 换算为 {col.unit}",
