@@ -69,7 +69,7 @@ def _missing_units(sector: str, row: dict, lang: str) -> str:
     zh_unit, en_unit = fmt.UNIT_NOUNS[sector]
     if lang == "zh":
         return f"{n:,} {zh_unit}（{coops:,} 个合作社）"
-    return f"{n:,} {en_unit} ({coops:,} cooperative{'s' if coops != 1 else ''})"
+    return f"{n:,} {en_unit if n != 1 else en_unit[:-1]} ({coops:,} cooperative{'s' if coops != 1 else ''})"
 
 
 def incomplete_note(sector: str, row: dict, lang: str = "zh", *, carried: bool = False) -> str:

@@ -178,3 +178,25 @@ def test_empty_database_shows_a_hint_not_an_error(monkeypatch, tmp_path):
     at = open_page()
     assert any("还没有数据" in i.value for i in at.info)
     st.cache_resource.clear()
+
+
+def test_filters_come_from_the_address_and_go_back_to_it(app_db):
+    """A link's ?year=…&coop=… sets the filters; a change is written back (the browser half,
+    pages and the back button, is in test_browser_daily.py)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.query_params["year"] = "2022"
+    at.query_params["coop"] = "丰华生猪养殖专业合作社"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="f_year").value == 2022
+    assert at.sidebar.multiselect(key="f_coop").value == ["丰华生猪养殖专业合作社"]
+    with Store(app_db) as s:
+        k = kpis.park_kpis(s.cursor(), Period.year(2022), kpis.Filters(cooperatives=("丰华生猪养殖专业合作社",)))
+    assert metrics(at)["生猪存栏"] == fmt.count(k["hog"]["stock"], "头")
+    assert at.markdown[0].value.endswith("**期间：2022年；合作社：丰华生猪养殖专业合作社**") or any(
+        "期间：2022年；合作社：丰华生猪养殖专业合作社" in m.value for m in at.markdown)
+    at.sidebar.radio(key="f_mode").set_value("range").run()
+    at.sidebar.select_slider(key="f_range").set_range("2023-03", "2023-06").run()
+    assert {k: at.query_params[k] for k in at.query_params} == {
+        "from": "2023-03", "to": "2023-06", "coop": "丰华生猪养殖专业合作社"}
