@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics.db import DuckDBError, read_error_message
 from ui import auth, maintenance
-from ui.common import PAGE_FIGS, db_path, language_switch, t
+from ui.common import PAGE_FIGS, carry_filters_in_links, db_path, language_css, language_switch, t
 
 # A local icon: a Material icon as favicon is fetched from fonts.gstatic.com, which an office
 # network may not reach (nothing is downloaded at run time).
@@ -37,6 +37,7 @@ PAGES = [
 title = st.sidebar.empty()
 language_switch()
 title.markdown(f"### {t('园区生产看板', 'Park Production Dashboard')}")
+language_css()
 maintenance.store_or_stop()  # a damaged, foreign or locked database: a message naming the backup
 maintenance.start_daily_backups()
 user = auth.current_user()
@@ -53,6 +54,7 @@ for key, path, zh, en, icon in PAGES:
                                  url_path=key, default=(key == "overview"), visibility="hidden"))
         pages.append(stand_ins[-1])
 page = st.navigation(pages)
+carry_filters_in_links(tuple("" if k == "overview" else k for k in auth.DASHBOARD_PAGES))
 auth.sidebar(login_wanted=page in stand_ins)
 # Each run starts with no registered charts, so a page's ZIP holds only its own.
 st.session_state[PAGE_FIGS] = {}

@@ -48,22 +48,100 @@ def _month_axis(fig: go.Figure) -> None:
     fig.update_xaxes(type="category", tickangle=-45, nticks=18)
 
 
-def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh") -> go.Figure:
-    """Month-end stock: the sum of that month's reports."""
-    unit = fmt.STOCK_UNIT[sector][0] if lang == "zh" else ""
+def latest_incomplete(completeness: pd.DataFrame | None, months: pd.Series | None = None) -> dict | None:
+    """The last month of ``completeness`` (from ``kpis.month_completeness``) when it is not
+    complete and is among ``months`` (the chart's months); else None."""
+    if completeness is None or completeness.empty:
+        return None
+    last = completeness.iloc[-1]
+    if bool(last["complete"]) or (months is not None and last["month"] not in set(months)):
+        return None
+    return last.to_dict()
+
+
+def _missing_units(sector: str, row: dict, lang: str) -> str:
+    """'20 户（1 个合作社）' / '20 farms (1 cooperative)'."""
+    n, coops = int(row["missing"]), int(row["missing_cooperatives"])
+    zh_unit, en_unit = fmt.UNIT_NOUNS[sector]
+    if lang == "zh":
+        return f"{n:,} {zh_unit}（{coops:,} 个合作社）"
+    return f"{n:,} {en_unit if n != 1 else en_unit[:-1]} ({coops:,} cooperative{'s' if coops != 1 else ''})"
+
+
+def incomplete_note(sector: str, row: dict, lang: str = "zh", *, carried: bool = False) -> str:
+    """The note an incomplete month carries, in short lines that fit a phone:
+    '2023-12 尚有 20 户（1 个合作社）未上报<br>虚线点按其上月存栏计入'."""
+    units = _missing_units(sector, row, lang)
+    if lang == "zh":
+        return f"{row['month']} 尚有 {units}未上报<br>" + (
+            "虚线点按其上月存栏计入" if carried else "该月数字不全（浅色）")
+    return (f"{row['month']}: {units} not reported yet<br>"
+            + ("dashed: their last month's stock carried" if carried else "pale: the month is incomplete"))
+
+
+def _note(fig: go.Figure, text_: str) -> None:
+    """A note under the title, part of the figure, so the PNG and the deck carry it too."""
+    fig.add_annotation(text=text_, xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
+                       showarrow=False, font={"size": 12, "color": _P.note}, align="left")
+    fig.update_layout(margin={"t": 100})
+
+
+def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh", *,
+                completeness: pd.DataFrame | None = None) -> go.Figure:
+    """Month-end stock: the sum of that month's reports, in the unit the stock card uses
+    (万羽 from 100,000 in Chinese, thousands in English; ``fmt.count_scale``).
+
+    With ``completeness`` (``kpis.month_completeness`` of the same selection), a latest month
+    that is not complete is drawn as a dashed segment to a hollow point: the reports plus the
+    missing units' stock of the month before (what the stock card counts for them), with a
+    note naming how many units are missing.
+    """
+    divisor, unit = fmt.count_scale(df["stock"].max() if len(df) else 0, fmt.STOCK_UNIT[sector], lang)
+    gap = latest_incomplete(completeness, df["month"])
+    y = df["stock"] / divisor
+    hover = "%{x}<br>%{y:,." + ("1" if divisor > 1 else "0") + "f}" + unit + "<extra></extra>"
+    solid = df if gap is None else df[df["month"] != gap["month"]]
     fig = go.Figure(go.Scatter(
-        x=df["month"], y=df["stock"], mode="lines+markers", line={"color": SECTOR_COLORS[sector]},
-        name=_L(lang, "存栏", "Stock"),
-        hovertemplate="%{x}<br>%{y:,.0f}" + unit + "<extra></extra>"))
-    base_layout(fig, _L(lang, f"{fmt.sector_name(sector)}月末存栏（{unit}）",
-                        f"{fmt.sector_name(sector, 'en')}: stock at month end"))
+        x=solid["month"], y=y[solid.index], mode="lines+markers", line={"color": SECTOR_COLORS[sector]},
+        name=_L(lang, "存栏", "Stock"), hovertemplate=hover))
+    if gap is not None:
+        reported = float(df.loc[df["month"] == gap["month"], "stock"].iloc[0])
+        estimate = (reported + gap["missing_stock"]) / divisor
+        xs, ys = [*solid["month"].iloc[-1:], gap["month"]], [*y[solid.index].iloc[-1:], estimate]
+        fig.add_scatter(
+            x=xs, y=ys, mode="lines+markers", line={"color": SECTOR_COLORS[sector], "dash": "dash"},
+            marker={"symbol": ["circle"] * (len(xs) - 1) + ["circle-open"], "size": 10},
+            name=_L(lang, f"{gap['month']}（未报齐）", f"{gap['month']} (incomplete)"),
+            hovertemplate=hover)
+        _note(fig, incomplete_note(sector, gap, lang, carried=True))
+    base_layout(fig, _L(lang, f"{fmt.sector_name(sector)}月末存栏（{unit.strip()}）",
+                        f"{fmt.sector_name(sector, 'en')}: stock at month end ({unit.strip()})"))
+    if gap is not None:
+        fig.update_layout(margin={"t": 100})
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     _month_axis(fig)
     return fig
 
 
-def money_trend(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
-    """Monthly revenue and cost as bars, profit as a line, in 万元."""
+def _pale_last(fig: go.Figure, months: pd.Series, gap: dict | None) -> None:
+    """Bars of an incomplete latest month: pale and hatched, so the drop is not read as real."""
+    if gap is None:
+        return
+    pale = [m == gap["month"] for m in months]
+    for trace in fig.data:
+        if isinstance(trace, go.Bar) and list(trace.x) == list(months):
+            trace.marker.opacity = [0.35 if p else 1.0 for p in pale]
+            trace.marker.pattern = {"shape": ["/" if p else "" for p in pale], "solidity": 0.3}
+
+
+def money_trend(df: pd.DataFrame, title: str, lang: str = "zh", *, sector: str | None = None,
+                completeness: pd.DataFrame | None = None) -> go.Figure:
+    """Monthly revenue and cost as bars, profit as a line, in 万元.
+
+    With ``sector`` and its ``completeness``, an incomplete latest month is pale and hatched,
+    its profit point hollow, with the note naming how many units are missing.
+    """
+    gap = latest_incomplete(completeness, df["month"]) if sector else None
     fig = go.Figure()
     for col, zh, en, color in (("revenue", "销售收入", "Revenue", _P.revenue),
                                ("cost", "成本", "Cost", _P.cost)):
@@ -71,25 +149,48 @@ def money_trend(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["profit"] / 10_000, name=_L(lang, "利润", "Profit"),
                     mode="lines+markers", line={"color": _P.profit, "width": 2.5},
+                    marker={"symbol": ["circle-open" if gap is not None and m == gap["month"] else "circle"
+                                       for m in df["month"]], "size": 8},
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra></extra>")
+    _pale_last(fig, df["month"], gap)
     base_layout(fig, title)
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title=_L(lang, "万元", "10k yuan"), tickformat=",.0f")
+    fig.update_yaxes(title=_L(lang, "万元", "10k yuan"), tickformat=",.0f", rangemode="tozero")
     _month_axis(fig)
+    if gap is not None:
+        _note(fig, incomplete_note(sector, gap, lang))
     return fig
 
 
-def sector_profit_trend(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
-    """Monthly profit per sector, stacked; df from kpis.monthly_total."""
+def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
+                        completeness: dict[str, pd.DataFrame] | None = None) -> go.Figure:
+    """Monthly profit per sector, stacked; df from kpis.monthly_total.
+
+    ``completeness`` maps a sector to its ``kpis.month_completeness``: a sector whose latest
+    month is incomplete has that bar pale and hatched, and the note names its missing units.
+    """
     fig = go.Figure()
+    notes = []
     for sector, part in df.groupby("sector", sort=False):
         fig.add_bar(x=part["month"], y=part["profit"] / 10_000, name=fmt.sector_name(sector, lang),
                     marker_color=SECTOR_COLORS[sector],
                     hovertemplate="%{x}<br>%{y:,.1f}<extra>" + fmt.sector_name(sector, lang) + "</extra>")
+        gap = latest_incomplete((completeness or {}).get(sector), part["month"])
+        if gap is not None and gap["month"] == df["month"].max():
+            pale = [m == gap["month"] for m in part["month"]]
+            fig.data[-1].marker.opacity = [0.35 if p else 1.0 for p in pale]
+            fig.data[-1].marker.pattern = {"shape": ["/" if p else "" for p in pale], "solidity": 0.3}
+            notes.append((gap["month"], fmt.sector_name(sector, lang) + _L(lang, "：", ": ")
+                          + _missing_units(sector, gap, lang)))
     base_layout(fig, _L(lang, "各板块月度利润（万元）", "Monthly profit by sector (10k yuan)"))
     fig.update_layout(barmode="relative")
-    fig.update_yaxes(tickformat=",.0f")
+    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     _month_axis(fig)
+    if notes:
+        month = notes[0][0]
+        head = _L(lang, f"{month} 数字不全（浅色），尚未上报：", f"{month} is incomplete (pale); not reported yet:")
+        _note(fig, "<br>".join([head, *(n for _, n in notes)]))
+        fig.update_layout(margin={"t": 70 + 16 * (len(notes) + 1)})
     return fig
 
 
@@ -115,7 +216,7 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = _P.
                            textposition="auto", hovertemplate="%{y}<br>%{x:" + value_format + "}<extra></extra>"))
     base_layout(fig, title, height=max(300, 36 * len(d) + 120))
     fig.update_yaxes(type="category")
-    fig.update_xaxes(tickformat=value_format)
+    fig.update_xaxes(tickformat=value_format, rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color=_P.reference,
                       annotation_text=reference_label, annotation_position="top")
@@ -125,7 +226,8 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = _P.
 def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     """Yield per mu per crop with the reference band of DESIGN.md §6."""
     fig = go.Figure(go.Bar(
-        x=_labels(df["group"]), y=df["yield_kg_per_mu"], marker_color=_P.sectors["greenhouse"],
+        x=_labels(pd.Series([fmt.crop_name(c, lang) for c in df["group"]], dtype=object)),
+        y=df["yield_kg_per_mu"], marker_color=_P.sectors["greenhouse"],
         name=_L(lang, "亩均产量", "Yield per mu"),
         text=[f"{v:,.0f}" for v in df["yield_kg_per_mu"]], textposition="outside",
         hovertemplate="%{x}<br>%{y:,.0f} " + _L(lang, "公斤/亩", "kg/mu") + "<extra></extra>"))
@@ -144,7 +246,8 @@ def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     """Output value and profit per mu side by side for each group; df from kpis.per_mu_by."""
     fig = go.Figure()
-    groups = _labels(df["group"])
+    # Crops and plot types in English get their English names (fmt.crop_name); others as typed.
+    groups = _labels(pd.Series([fmt.crop_name(g, lang) for g in df["group"]], dtype=object))
     fig.add_bar(x=groups, y=df["output_value_per_mu"], name=_L(lang, "亩均产值", "Output value per mu"),
                 marker_color=_P.pale, hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
     fig.add_bar(x=groups, y=df["profit_per_mu"], name=_L(lang, "亩均效益", "Profit per mu"),
@@ -155,7 +258,7 @@ def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     base_layout(fig, title)
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title=_L(lang, "元/亩", "yuan/mu"), tickformat=",.0f")
+    fig.update_yaxes(title=_L(lang, "元/亩", "yuan/mu"), tickformat=",.0f", rangemode="tozero")
     return fig
 
 
@@ -166,7 +269,7 @@ def distribution(values: pd.Series, title: str, x_title: str, *, reference: floa
                                  hovertemplate="%{x}<br>%{y}<extra></extra>"))
     base_layout(fig, title)
     fig.update_xaxes(title=x_title, tickformat=",.0f")
-    fig.update_yaxes(title="#")
+    fig.update_yaxes(title="#", rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color=_P.reference,
                       annotation_text=reference_label)
@@ -183,7 +286,7 @@ def distribution_bins(bins: pd.DataFrame, title: str, x_title: str, *, reference
     base_layout(fig, title)
     fig.update_layout(bargap=0.02)
     fig.update_xaxes(title=x_title, tickformat=",.0f")
-    fig.update_yaxes(title="#")
+    fig.update_yaxes(title="#", rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color=_P.reference,
                       annotation_text=reference_label)
@@ -203,7 +306,13 @@ def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     fig.layout.annotations[-1].y = math.log10(POLICY_PROFIT_PER_MU)
     base_layout(fig, _L(lang, "各板块每亩占地利润（元/亩）", "Profit per mu of land by sector (yuan/mu)"))
     fig.update_xaxes(type="category")
-    fig.update_yaxes(type="log", title=_L(lang, "元/亩（对数坐标）", "yuan/mu (log scale)"))
+    # A linear axis from zero: magnitudes that differ a lot are read from the value labels,
+    # never from a log scale (where 5,690 looks like a sliver beside 17,794).
+    known = [float(v) for v in df["profit_per_mu"] if pd.notna(v)]
+    top, bottom = max([*known, POLICY_PROFIT_PER_MU]), min([*known, 0.0])
+    fig.update_yaxes(type="linear", rangemode="tozero", range=[bottom * 1.15, top * 1.15],
+                     title=_L(lang, "元/亩", "yuan/mu"), tickformat=",.0f")
+    fig.update_traces(cliponaxis=False)
     return fig
 
 
@@ -233,13 +342,19 @@ def progress_bars(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 
 
 def monthly_bar(df: pd.DataFrame, column: str, title: str, *, scale: float = 1.0,
-                color: str = _P.sectors["greenhouse"], value_format: str = ",.0f") -> go.Figure:
-    """One monthly figure as bars on a category month axis (e.g. harvest in tonnes)."""
+                color: str = _P.sectors["greenhouse"], value_format: str = ",.0f", sector: str | None = None,
+                completeness: pd.DataFrame | None = None, lang: str = "zh") -> go.Figure:
+    """One monthly figure as bars on a category month axis (e.g. harvest in tonnes); with
+    ``sector`` and its ``completeness`` an incomplete latest month is pale, with the note."""
     fig = go.Figure(go.Bar(x=df["month"], y=df[column] / scale, marker_color=color,
                            hovertemplate="%{x}<br>%{y:" + value_format + "}<extra></extra>"))
+    gap = latest_incomplete(completeness, df["month"]) if sector else None
+    _pale_last(fig, df["month"], gap)
     base_layout(fig, title)
     fig.update_yaxes(tickformat=value_format, rangemode="tozero")
     _month_axis(fig)
+    if gap is not None:
+        _note(fig, incomplete_note(sector, gap, lang))
     return fig
 
 

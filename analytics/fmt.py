@@ -21,6 +21,14 @@ METRIC_NAMES = {
 }
 ENGLISH_UNITS = {"元": "yuan", "公斤": "kg", "亩": "mu"}
 STOCK_UNIT = {"duck": ("羽", " birds"), "hog": ("头", " head")}
+# What a sector's units are called in running text: "20 户未上报", "20 farms".
+UNIT_NOUNS = {"duck": ("个鸭棚", "sheds"), "hog": ("户", "farms"), "greenhouse": ("个大棚", "plots")}
+# English names of the crops and plot types the contract's help names (无籽西瓜 (seedless
+# watermelon) …): the English UI shows "无籽西瓜 (seedless watermelon)"; other crops keep their name.
+CROP_NAMES_EN = {"无籽西瓜": "seedless watermelon", "西瓜": "watermelon", "山药": "yam", "辣椒": "chili",
+                 "药材": "medicinal herbs"}
+GH_TYPE_NAMES_EN = {"温室": "greenhouse", "塑料大棚": "plastic tunnel"}
+COUNT_WAN = 100_000  # counts from here on are written in 万 (Chinese) or k (English)
 
 
 def _missing(x: object) -> bool:
@@ -62,12 +70,35 @@ def count(x: float | int | None, unit_zh: str = "", unit_en: str = "", lang: str
     if _missing(x):
         return "—"
     if lang == "zh":
-        if abs(x) >= 100_000:
+        if abs(x) >= COUNT_WAN:
             return f"{x / 10_000:,.1f} 万{unit_zh}"
         return f"{x:,.0f} {unit_zh}".rstrip()
-    if abs(x) >= 100_000:
+    if abs(x) >= COUNT_WAN:
         return f"{x / 1_000:,.0f}k{unit_en}"
     return f"{x:,.0f}{unit_en}"
+
+
+def count_scale(largest: float | None, unit: tuple[str, str], lang: str = "zh") -> tuple[float, str]:
+    """Divisor and unit for an axis of counts whose largest value is ``largest``, matching
+    :func:`count`: (10,000, '万羽') from 100,000 in Chinese, (1,000, 'k birds') in English,
+    else (1, '羽') / (1, ' birds'). ``unit`` is (Chinese unit, English unit with its space)."""
+    big = largest is not None and not _missing(largest) and abs(largest) >= COUNT_WAN
+    if lang == "zh":
+        return (10_000, f"万{unit[0]}") if big else (1, unit[0])
+    return (1_000, f"k{unit[1]}") if big else (1, unit[1])
+
+
+def crop_name(name: object, lang: str = "zh") -> str:
+    """A crop or plot type as the UI shows it: as typed in Chinese; in English with the
+    English name where one is known ("无籽西瓜 (seedless watermelon)", "greenhouse")."""
+    if _missing(name):
+        return "—"
+    s = str(name)
+    if lang == "zh":
+        return s
+    if s in GH_TYPE_NAMES_EN:
+        return GH_TYPE_NAMES_EN[s]
+    return f"{s} ({CROP_NAMES_EN[s]})" if s in CROP_NAMES_EN else s
 
 
 def per_mu(x: float | None, lang: str = "zh", unit: str = "元") -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, fmt, kpis, narrative, theme
+from . import charts, contract, fmt, kpis, narrative, theme
 from .theme import BOXES, Box
 
 TOWNSHIP = "济阳镇"
@@ -216,8 +216,10 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
     jobs_note, jobs_trend = _yoy_note(narrative.yoy(facts, "total", "jobs"), lang)
     land_note = t(f"养殖小区 {facts.zones} 个", f"{facts.zones} breeding zones")
     monthly_total = call("monthly_total", period)
+    # An incomplete latest month is drawn apart with its note, as on the pages (issue 9.3).
+    done = {s: call("month_completeness", s, period) for s in contract.SECTOR_KEYS}
     if not monthly_total.empty:
-        figs["overview"] = charts.sector_profit_trend(monthly_total, lang)
+        figs["overview"] = charts.sector_profit_trend(monthly_total, lang, completeness=done)
     add("overview", figures=(
         Headline(t("总利润", "Total profit"), fmt.money(tot["profit"], lang), note, trend),
         Headline(t("带动就业", "Jobs"), n(tot["jobs"], "人", " people"), jobs_note, jobs_trend),
@@ -232,7 +234,8 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
         if not m.empty:
             name = fmt.sector_name(sector, lang)
             figs[sector] = charts.money_trend(m, t(f"{name}月度收入、成本与利润（万元）",
-                                                 f"{name}: monthly revenue, cost and profit (10k yuan)"), lang)
+                                                 f"{name}: monthly revenue, cost and profit (10k yuan)"), lang,
+                                          sector=sector, completeness=done[sector])
         unit_zh, unit_en = fmt.STOCK_UNIT[sector]
         note, trend = _yoy_note(narrative.yoy(facts, sector, "profit"), lang)
         if sector == "duck":

@@ -8,6 +8,7 @@ are written as text, never as formulas.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pandas as pd
 
@@ -24,37 +25,84 @@ UNIT_TABLE_COLUMNS = {
 }
 
 
-def column_label(sector: str, key: str, lang: str = "zh") -> str:
-    """Header for a column: the contract's header when it is an upload column, else the KPI name."""
+NAME_COLUMNS = ("cooperative", "unit")  # what a row is: always the first columns
+MONEY_COLUMNS = ("revenue", "cost", "profit")
+TEXT_COLUMNS = ("cooperative", "unit", "village", "zone", "gh_type", "crop")
+# English headers (the contract's English names are upload aliases such as "sold_head").
+ENGLISH_HEADERS = {
+    "cooperative": "Cooperative", "unit": "Unit", "village": "Village", "zone": "Zone", "gh_type": "Type",
+    "crop": "Crop", "stock": "Stock", "eggs": "Eggs", "culled": "Culled", "sows": "Sows",
+    "sold_head": "Marketed (head)", "deaths": "Deaths", "area_mu": "Area (mu)", "yield_kg": "Yield (kg)",
+    "land_mu": "Land (mu)", "jobs": "Jobs", "yield_kg_per_mu": "Yield/mu (kg)",
+    "output_value_per_mu": "Output/mu (yuan)", "profit_per_mu": "Profit/mu (yuan)",
+}
+
+
+def column_label(sector: str, key: str, lang: str = "zh", *, wan: bool = False) -> str:
+    """Header for a column: the contract's header when it is an upload column, else the KPI
+    name; money in 万元 with ``wan`` (as the cards write it)."""
+    if key in MONEY_COLUMNS:
+        zh, en = fmt.METRIC_NAMES[key]
+        if wan:
+            return f"{zh}(万元)" if lang == "zh" else f"{en} (10k yuan)"
+        return f"{zh}(元)" if lang == "zh" else f"{en} (yuan)"
+    if lang != "zh":
+        return ENGLISH_HEADERS.get(key, fmt.metric_name(key, "en"))
     try:
-        col = contract.sector(sector).column(key)
-        return col.header if lang == "zh" else col.en
+        return contract.sector(sector).column(key).header
     except KeyError:
         name = fmt.metric_name(key, lang)
         if key == "jobs":
-            return f"{name}(人)" if lang == "zh" else name
-        if key in ("profit",):
-            return f"{name}(元)" if lang == "zh" else f"{name} (yuan)"
+            return f"{name}(人)"
         if key.endswith("_per_mu"):
-            unit = "公斤/亩" if key.startswith("yield") else "元/亩"
-            return f"{name}({unit})" if lang == "zh" else name
+            return f"{name}({'公斤/亩' if key.startswith('yield') else '元/亩'})"
         return name
 
 
-def unit_table(df: pd.DataFrame, sector: str, lang: str = "zh", sort_by: str = "profit") -> pd.DataFrame:
-    """Ranked per-unit table (from kpis.unit_totals) with display headers."""
-    cols = [c for c in UNIT_TABLE_COLUMNS[sector] if c in df.columns]
+def unit_table(df: pd.DataFrame, sector: str, lang: str = "zh", sort_by: str = "profit", *,
+               wan: bool = False, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Ranked per-unit table (from kpis.unit_totals) with display headers.
+
+    The names come first and the column it is ranked by right after them, so a 1366-pixel
+    screen shows both without scrolling sideways. ``wan``: money in 万元 (the screen; downloads
+    keep 元). ``columns`` picks fewer columns (keys, in UNIT_TABLE_COLUMNS order). Crops and
+    plot types get their English names in English (``fmt.crop_name``).
+    """
+    cols = [c for c in (columns or UNIT_TABLE_COLUMNS[sector]) if c in df.columns]
+    if sort_by in cols:
+        cols.remove(sort_by)
+        cols.insert(sum(c in cols for c in NAME_COLUMNS), sort_by)
     out = df.sort_values(sort_by, ascending=False)[cols].reset_index(drop=True)
     out.index = out.index + 1
-    return out.rename(columns={c: column_label(sector, c, lang) for c in cols})
+    if wan:
+        for c in MONEY_COLUMNS:
+            if c in out.columns:
+                out[c] = out[c] / 10_000
+    for c in ("gh_type", "crop"):
+        if c in out.columns and lang != "zh":
+            out[c] = out[c].map(lambda v: fmt.crop_name(v, lang) if isinstance(v, str) else v)
+    return out.rename(columns={c: column_label(sector, c, lang, wan=wan) for c in cols})
 
 
 def number_formats(df: pd.DataFrame) -> dict[str, str]:
-    """Display formats for a table's numeric columns: areas to 0.01 亩, everything else whole."""
+    """Display formats for a table's numeric columns, with thousands separators: areas to
+    0.01 亩, money in 万元 to 0.1, everything else whole."""
     def is_area(col: object) -> bool:
-        return str(col).endswith("(亩)") or str(col) in ("area_mu", "land_mu")
+        return str(col).endswith(("(亩)", "(mu)")) or str(col) in ("area_mu", "land_mu")
 
-    return {c: "{:,.2f}" if is_area(c) else "{:,.0f}" for c in df.select_dtypes("number").columns}
+    def is_wan(col: object) -> bool:
+        return str(col).endswith(("(万元)", "(10k yuan)"))
+
+    return {c: "{:,.2f}" if is_area(c) else "{:,.1f}" if is_wan(c) else "{:,.0f}"
+            for c in df.select_dtypes("number").columns}
+
+
+def styled(df: pd.DataFrame, plain: tuple[str, ...] = ()) -> Any:
+    """``df`` as the screen shows it: thousands separators (not in the ``plain`` columns, such
+    as numbers that name something), a dash where nothing was reported (never ``None``)."""
+    formats = {c: ("{:.0f}" if c in plain else f) for c, f in number_formats(df).items()}
+    # A dict of formats reaches only its columns: the dash for the text columns comes first.
+    return df.style.format(na_rep="—").format(formats, na_rep="—")
 
 
 def neutralised(df: pd.DataFrame) -> pd.DataFrame:

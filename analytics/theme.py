@@ -58,6 +58,7 @@ class Palette:
     short: str = ""   # target not reached yet
     band: str = ""    # reference band fill (rgba)
     band_line: str = ""
+    note: str = ""    # the note on an incomplete month
     series: tuple[str, ...] = ()
 
 
@@ -67,7 +68,7 @@ LIGHT = Palette(
     demo="#B03030", up="#2E7D5B", down="#B03030", reference="#A04040",
     sectors={"duck": "#2E7D5B", "hog": "#C06C3E", "greenhouse": "#3C78B4", "total": "#555555"},
     revenue="#9DC3B0", cost="#E0B48F", profit="#1F4E3D", pale="#9DC3B0", good="#2E7D5B",
-    short="#C9A227", band="rgba(46,125,91,0.12)", band_line="rgba(46,125,91,0.6)",
+    short="#C9A227", band="rgba(46,125,91,0.12)", band_line="rgba(46,125,91,0.6)", note="#8A5A00",
     series=("#2E7D5B", "#C06C3E", "#3C78B4", "#B8A040", "#7A5AA8", "#4A9A9A", "#A04060", "#707070"),
 )
 
@@ -77,7 +78,7 @@ DARK = Palette(
     demo="#FF7A6E", up="#5EE0C0", down="#FF7A6E", reference="#FF8A80",
     sectors={"duck": "#3FCB95", "hog": "#F2A45C", "greenhouse": "#5AA8F0", "total": "#B8C4CA"},
     revenue="#3E7F6A", cost="#9A6A45", profit="#5EE0C0", pale="#2F6F5C", good="#3FCB95",
-    short="#F2C14E", band="rgba(94,224,192,0.14)", band_line="rgba(94,224,192,0.7)",
+    short="#F2C14E", band="rgba(94,224,192,0.14)", band_line="rgba(94,224,192,0.7)", note="#F2C14E",
     series=("#3FCB95", "#F2A45C", "#5AA8F0", "#E2CF6A", "#B193E6", "#6CD3D3", "#E07C9C", "#B8C4CA"),
 )
 
@@ -93,7 +94,7 @@ def rgb(color: str) -> tuple[int, int, int]:
 def _roles(p: Palette) -> dict[str, str]:
     # first the roles charts use (a light colour shared by two roles maps as the chart's role)
     out = {f"sector_{k}": v for k, v in p.sectors.items()}
-    for name in ("revenue", "cost", "profit", "pale", "good", "short", "reference", "band", "band_line",
+    for name in ("revenue", "cost", "profit", "pale", "good", "short", "reference", "band", "band_line", "note",
                  "text", "muted", "title", "accent", "rule", "grid", "demo"):
         out[name] = getattr(p, name)
     out |= {f"series_{i}": v for i, v in enumerate(p.series)}

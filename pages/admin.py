@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from analytics import auth as core
-from analytics import backup, fmt, settings
+from analytics import backup, fmt, settings, tables
 from analytics.kpis import TARGET_METRICS, Period
 from analytics.text import md
 from ui import auth
-from ui.common import lang, q, store, t
+from ui.common import lang, q, store, t, tabs
 
 auth.require("admin")
 me = auth.actor()
@@ -34,9 +34,9 @@ def attempt(fn, *args, success: str, **kwargs) -> None:
         st.rerun()
 
 
-tab_users, tab_targets, tab_units, tab_backup, tab_audit = st.tabs([
-    t("用户", "Users"), t("年度目标", "Annual targets"), t("单元登记", "Unit registry"),
-    t("备份", "Backups"), t("操作记录", "Audit log")])
+tab_users, tab_targets, tab_units, tab_backup, tab_audit = tabs("admin_tab", {
+    "users": t("用户", "Users"), "targets": t("年度目标", "Annual targets"), "units": t("单元登记", "Unit registry"),
+    "backup": t("备份", "Backups"), "audit": t("操作记录", "Audit log")}).values()
 coops = q("cooperatives")
 
 with tab_users:
@@ -47,13 +47,14 @@ with tab_users:
         t("状态", "Status"): (t("已停用", "disabled") if a.disabled else
                             t(f"锁定至 {a.locked_until:%H:%M}", f"locked until {a.locked_until:%H:%M}")
                             if a.locked() else t("正常", "active")),
-        t("创建时间", "Created"): a.created_at} for a in accounts]), hide_index=True, width="stretch")
+        t("创建时间", "Created"): f"{a.created_at:%Y-%m-%d %H:%M}" if a.created_at else "—"} for a in accounts]),
+        hide_index=True, width="stretch")
     left, right = st.columns(2)
     with left, st.form("admin_add_user", clear_on_submit=True):
         st.subheader(t("新增用户", "Add a user"))
         name = st.text_input(t("用户名", "Username"), key="add_name")
         role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index("viewer"),  # least power first
-                            format_func=auth.role_name, key="add_role")
+                            format_func=auth.role_name, key="add_role", placeholder=t("选择角色", "Choose a role"))
         coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops, index=None,
                             accept_new_options=True, key="add_coop",
                             placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))
@@ -64,11 +65,13 @@ with tab_users:
                     success=t(f"已添加用户 {name.strip()}。", f"User {name.strip()} added."))
     with right:
         st.subheader(t("修改用户", "Change a user"))
-        chosen = st.selectbox(t("用户", "User"), [a.username for a in accounts], key="edit_user")
+        chosen = st.selectbox(t("用户", "User"), [a.username for a in accounts], key="edit_user",
+                              placeholder=t("选择用户", "Choose a user"))
         a = next(x for x in accounts if x.username == chosen)
         with st.form("admin_edit_user"):
             new_role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index(a.role),
-                                    format_func=auth.role_name, key=f"edit_role_{chosen}")
+                                    format_func=auth.role_name, key=f"edit_role_{chosen}",
+                                    placeholder=t("选择角色", "Choose a role"))
             options = coops if a.cooperative in coops or not a.cooperative else [a.cooperative, *coops]
             new_coop = st.selectbox(t("合作社", "Cooperative"), options, accept_new_options=True,
                                     index=options.index(a.cooperative) if a.cooperative else None,
@@ -96,9 +99,9 @@ with tab_users:
                      "管理员在看板所在的电脑上登录不受限制。",
                      "Too many wrong passwords from these addresses (blank account: every account). "
                      "Other computers are not affected; an administrator on this machine never is."))
-        st.dataframe(locked.rename(columns={"address": t("地址", "Address"), "username": t("账号", "Account"),
-                                            "locked_until": t("暂停至", "Until")}),
-                     hide_index=True, width="stretch")
+        st.dataframe(tables.styled(locked.rename(columns={
+            "address": t("地址", "Address"), "username": t("账号", "Account"), "locked_until": t("暂停至", "Until")})),
+            hide_index=True, width="stretch")
         if st.button(t("全部解除", "Unlock all"), key="unlock_addresses"):
             attempt(core.unlock_addresses, success=t("已解除所有地址的登录暂停。", "All addresses unlocked."))
 
@@ -110,7 +113,7 @@ with tab_targets:
     years = q("available_years")
     options = sorted({*years, (years[-1] + 1) if years else 2024}, reverse=True)
     year = st.selectbox(t("年份", "Year"), options, index=options.index(years[-1]) if years else 0,
-                        key="target_year")
+                        key="target_year", placeholder=t("选择年份", "Choose a year"))
     current = {(r.sector, r.metric): r.value for r in q("targets", year).itertuples()}
     actual = q("park_kpis", Period.year(year)) if year in years else {}
     st.caption(t("总览页的进度条按这些目标计算。留空或填 0 表示不设该项目标。",
@@ -137,7 +140,8 @@ with tab_units:
     st.caption(t("上传时登记的鸭棚、养殖户、地块。可更正村、小区和占地（亩）；占地用于亩均对比。",
                  "Sheds, farms and plots registered by uploads. Correct village, zone and land (mu); "
                  "land is used for per-mu comparisons."))
-    coop = st.selectbox(t("合作社", "Cooperative"), coops, key="units_coop")
+    coop = st.selectbox(t("合作社", "Cooperative"), coops, key="units_coop",
+                        placeholder=t("选择合作社", "Choose a cooperative"))
     if coop:
         units = core.list_units(store().cursor(), coop)
         shown = units.assign(sector=[fmt.sector_name(s, L) for s in units["sector"]])
@@ -194,6 +198,28 @@ with tab_backup:
     else:
         st.info(t("还没有备份。", "No backups yet."))
 
+# The audit log keeps what was recorded, in Chinese; in English its known words are translated
+# (roles, metrics, unit fields, the fixed phrases of analytics.auth and analytics.backup).
+AUDIT_WORDS_EN = sorted({
+    **{zh: en for zh, en in core.ROLE_NAMES.values()},
+    **{zh: en for zh, en in TARGET_METRICS.values()},
+    **{core.UNIT_FIELD_NAMES[k]: en for k, en in (("village", "village"), ("zone", "zone"),
+                                                   ("land_mu", "land (mu)"))},
+    "首次启动创建的管理员": "the first administrator, created at first start", "（所有账号）": "(every account)",
+    "本机": "this machine", "原文件另存为 ": "old files kept as ", " 项": " item(s)", "，至 ": ", until ",
+    "，": ", ", "；": "; ", "、": ", "}.items(), key=lambda kv: -len(kv[0]))
+
+
+def audit_detail(text: object) -> str:
+    if not isinstance(text, str) or not text:
+        return "—"
+    if L == "zh":
+        return text
+    for zh, en in AUDIT_WORDS_EN:
+        text = text.replace(zh, en)
+    return text
+
+
 with tab_audit:
     log = core.audit_log(store().cursor())
     if log.empty:
@@ -202,6 +228,8 @@ with tab_audit:
         st.caption(t("管理员的操作（用户、目标、单元登记、撤销上传、备份、恢复）及登录暂停，最新的在前，最多 200 条。",
                      "Administrator actions and login lockouts, newest first (at most 200)."))
         names = {k: t(*v) for k, v in core.AUDIT_ACTIONS.items()}
-        st.dataframe(log.assign(action=log["action"].map(names).fillna(log["action"])).rename(columns={
+        log = log.assign(action=log["action"].map(names).fillna(log["action"]), detail=log["detail"].map(audit_detail),
+                         done_at=log["done_at"].dt.strftime("%Y-%m-%d %H:%M"), target=log["target"].fillna("—"))
+        st.dataframe(tables.styled(log.rename(columns={
             "done_at": t("时间", "When"), "actor": t("操作人", "Who"), "action": t("操作", "Action"),
-            "target": t("对象", "Target"), "detail": t("内容", "Detail")}), hide_index=True, width="stretch")
+            "target": t("对象", "Target"), "detail": t("内容", "Detail")})), hide_index=True, width="stretch")

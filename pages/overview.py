@@ -1,8 +1,9 @@
 """总览 Overview: the park at a glance."""
 
+import pandas as pd
 import streamlit as st
 
-from analytics import charts, fmt, kpis
+from analytics import charts, contract, fmt, kpis, tables
 from analytics.kpis import yoy
 from ui.common import filters_caption, lang, metric, page_start, q, show_chart, t
 from ui.export import page_downloads
@@ -13,7 +14,7 @@ prev_period = period.previous_year()
 k, p = q("park_kpis_many", (period, prev_period), filters)  # one pass for both years
 land, prev_land = k["total"]["land_mu"], p["total"]["land_mu"]
 cap = filters_caption(period, filters)
-st.caption(cap + t(f"；同比基期：{prev_period.label('zh')}", f"; YoY base: {prev_period.label('en')}"))
+st.caption(t(f"同比基期：{prev_period.label('zh')}", f"Year-on-year base: {prev_period.label('en')}"))
 
 
 c = st.columns(6)
@@ -38,7 +39,8 @@ with c[5]:
 
 left, right = st.columns([3, 2])
 with left:
-    show_chart(charts.sector_profit_trend(q("monthly_total", period, filters), L),
+    done = {s: q("month_completeness", s, period, filters) for s in contract.SECTOR_KEYS}
+    show_chart(charts.sector_profit_trend(q("monthly_total", period, filters), L, completeness=done),
                t("总览-各板块月度利润", "overview-monthly-profit-by-sector"),
                cap + t("；口径：利润 = 销售收入 − 成本，按月、按板块合计。",
                        "; profit = revenue − cost per month and sector."))
@@ -48,27 +50,38 @@ with right:
                t("总览-收入构成", "overview-revenue-by-sector"),
                cap + t("；口径：期间销售收入合计。", "; revenue summed over the period."))
 
-rows = [{t("板块", "Sector"): fmt.sector_name(s, L), t("单元数", "Units"): k[s]["units"],
-         t("销售收入", "Revenue"): fmt.money(k[s]["revenue"], L), t("利润", "Profit"): fmt.money(k[s]["profit"], L),
-         t("同比", "YoY"): fmt.pct(yoy(k[s]["profit"], p[s]["profit"])), t("带动就业", "Jobs"): k[s]["jobs"]}
-        for s in ("duck", "hog", "greenhouse")]
-st.dataframe(rows, width="stretch", hide_index=True)
+rows = pd.DataFrame([{
+    t("板块", "Sector"): fmt.sector_name(s, L), t("单元数", "Units"): k[s]["units"],
+    t("销售收入", "Revenue"): fmt.money(k[s]["revenue"], L), t("利润", "Profit"): fmt.money(k[s]["profit"], L),
+    t("利润同比", "Profit YoY"): fmt.pct(yoy(k[s]["profit"], p[s]["profit"])),
+    t("带动就业(人)", "Jobs"): k[s]["jobs"]} for s in contract.SECTOR_KEYS])
+st.dataframe(tables.styled(rows), width="stretch", hide_index=True)
 
 if len(k["by_town"]) > 1:
     st.subheader(t("各乡镇", "By town"))
-    towns = [{t("乡镇", "Town"): town, t("单元数", "Units"): b["units"],
-              t("销售收入", "Revenue"): fmt.money(b["revenue"], L), t("利润", "Profit"): fmt.money(b["profit"], L),
-              t("同比", "YoY"): fmt.pct(yoy(b["profit"], p["by_town"].get(town, {}).get("profit"))),
-              t("带动就业", "Jobs"): b["jobs"], t("占地(亩)", "Land (mu)"): fmt.thousands(b["land_mu"], 0)}
-             for town, b in sorted(k["by_town"].items(), key=lambda kv: -kv[1]["profit"])]
-    st.dataframe(towns, width="stretch", hide_index=True, height=min(38 + 35 * len(towns), 400))
+    towns = pd.DataFrame([{
+        t("乡镇", "Town"): town, t("利润", "Profit"): fmt.money(b["profit"], L), t("单元数", "Units"): b["units"],
+        t("销售收入", "Revenue"): fmt.money(b["revenue"], L),
+        t("利润同比", "Profit YoY"): fmt.pct(yoy(b["profit"], p["by_town"].get(town, {}).get("profit"))),
+        t("带动就业(人)", "Jobs"): b["jobs"], t("占地(亩)", "Land (mu)"): b["land_mu"]}
+        for town, b in sorted(k["by_town"].items(), key=lambda kv: -kv[1]["profit"])])
+    towns.index = towns.index + 1
+    st.dataframe(tables.styled(towns), width="stretch", height=min(38 + 35 * len(towns), 400))
 
 if period.is_full_year:
     progress = kpis.progress(q("targets", period.start.year), k)  # the same KPIs as the cards
-    if len(progress):
+    if len(progress) and (filters.towns or filters.cooperatives or filters.villages or filters.zones):
+        # Targets are set for the whole park: a cooperative's figures against them mean nothing.
+        st.caption(t(f"{period.start.year}年目标是全园区的目标，选了乡镇、合作社、村或小区时不显示完成进度"
+                     "（管理员没有为所选范围设定目标）。清除这些筛选即可查看。",
+                     f"The {period.start.year} targets are park-wide: progress is not shown under a town, "
+                     "cooperative, village or zone filter (no target is set for that selection). "
+                     "Clear those filters to see it."))
+    elif len(progress):
         show_chart(charts.progress_bars(progress, L),
                    t(f"总览-{period.start.year}年目标进度", f"overview-targets-{period.start.year}"),
-                   cap + t("；目标由管理员在“管理”页设定。", "; targets are set by the admin."))
+                   cap + t("；目标为全园区目标，由管理员在“管理”页设定。",
+                           "; park-wide targets, set by the admin."))
 
 st.subheader(t("上报情况", "Reporting"))
 latest = q("data_as_of")["latest_month"]
@@ -79,9 +92,9 @@ if missing.empty:
 else:
     st.warning(t(f"以下合作社尚未上报 {latest} 月报：",  # text-safe: YYYY-MM made by kpis.data_as_of
                  f"Not yet reported for {latest}:"))
-    st.dataframe(missing.assign(sector=[fmt.sector_name(s, L) for s in missing["sector"]]).rename(columns={
-        "sector": t("板块", "Sector"), "cooperative": t("合作社", "Cooperative"),
-        "last_month": t("最近上报月份", "Last month reported"), "units": t("单元数", "Units")}),
+    st.dataframe(tables.styled(missing.assign(sector=[fmt.sector_name(s, L) for s in missing["sector"]]).rename(
+        columns={"sector": t("板块", "Sector"), "cooperative": t("合作社", "Cooperative"),
+                 "last_month": t("最近上报月份", "Last month reported"), "units": t("单元数", "Units")})),
         hide_index=True, width="stretch")
 
 page_downloads(t("总览", "overview"), period, filters)  # PNG per chart and a ZIP, rendered on click

@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics import charts, fmt, tables
 from analytics.kpis import Period
-from ui.common import filters_caption, lang, page_start, q, show_chart, t
+from ui.common import filters_caption, lang, page_start, pinned_names, q, show_chart, t
 from ui.export import page_downloads
 
 period, filters = page_start("亩均对比", "Per-mu comparison")
@@ -30,7 +30,7 @@ name = t(*GROUPS[by])
 by_name = t(f"亩均对比-按{GROUPS[by][0]}", f"per-mu-by-{GROUPS[by][1].lower()}")
 show_chart(charts.per_mu_grouped(df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
                                        f"By {name.lower()}: output value and profit per mu"), L),
-           by_name, filters_caption(group_period, filters) + "；" + DEF)
+           by_name, filters_caption(group_period, filters) + t("；", "; ") + DEF)
 
 left, right = st.columns(2)
 with left:
@@ -48,7 +48,7 @@ bins = q("unit_histogram", "greenhouse", "profit_per_mu", period, filters)
 show_chart(charts.distribution_bins(bins, t("各大棚亩均效益分布", "Profit per mu across plots"),
                                     t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU,
                                     reference_label=t("5,000 元/亩", "5,000 yuan/mu")),
-           t("亩均对比-效益分布", "per-mu-distribution"), cap + "；" + DEF)
+           t("亩均对比-效益分布", "per-mu-distribution"), cap + t("；", "; ") + DEF)
 
 st.subheader(t("亩均效益最高和最低的大棚", "Top and bottom plots by profit per mu"))
 top, bottom = st.columns(2)
@@ -57,14 +57,20 @@ for col, zh, en, descending in ((top, "**前 10 名**", "**Top 10**", True),
     rows = q("unit_totals", "greenhouse", period, filters, sort_by="profit_per_mu", descending=descending,
              limit=10, with_value=True)
     col.markdown(t(zh, en))  # text-safe: fixed labels from the tuple above
-    col.dataframe(tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu"), width="stretch")
-table = df.rename(columns={"group": name, "plots": t("大棚数", "Plots"), "area_mu": t("面积(亩)", "Area (mu)"),
-                           "yield_kg": t("产量(公斤)", "Yield (kg)"), "revenue": t("收入(元)", "Revenue"),
-                           "cost": t("成本(元)", "Cost"), "profit": t("利润(元)", "Profit"),
-                           "yield_kg_per_mu": t("亩均产量", "Yield/mu"),
-                           "output_value_per_mu": t("亩均产值", "Output/mu"),
-                           "profit_per_mu": t("亩均效益", "Profit/mu")})
-st.dataframe(table.style.format(precision=0, thousands=","), width="stretch", hide_index=True)
+    # Names and the ranking column first: half a 1366-pixel screen shows them without scrolling.
+    table = tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu",
+                              columns=("cooperative", "unit", "crop", "area_mu", "profit_per_mu"))
+    col.dataframe(tables.styled(table), width="stretch", column_config=pinned_names(table))
+shown_groups = [fmt.crop_name(g, L) for g in df["group"]] if by in ("crop", "gh_type") else df["group"]
+table = df.assign(group=shown_groups, **{c: df[c] / 10_000 for c in ("revenue", "cost", "profit")}).rename(columns={
+    "group": name, "profit_per_mu": t("亩均效益(元/亩)", "Profit/mu (yuan)"), "plots": t("大棚数", "Plots"),
+    "area_mu": t("面积(亩)", "Area (mu)"), "yield_kg": t("产量(公斤)", "Yield (kg)"),
+    "revenue": t("收入(万元)", "Revenue (10k yuan)"), "cost": t("成本(万元)", "Cost (10k yuan)"),
+    "profit": t("利润(万元)", "Profit (10k yuan)"), "yield_kg_per_mu": t("亩均产量(公斤)", "Yield/mu (kg)"),
+    "output_value_per_mu": t("亩均产值(元/亩)", "Output/mu (yuan)")})
+first = [name, t("亩均效益(元/亩)", "Profit/mu (yuan)")]
+st.dataframe(tables.styled(table[first + [c for c in table.columns if c not in first]]), width="stretch",
+             hide_index=True)
 st.caption(DEF + " " + fmt.sector_name("greenhouse", L))
 
 page_downloads(t("亩均对比", "per_mu"), period, filters,

@@ -9,7 +9,7 @@ from analytics import contract, fmt, ingest, settings, templates
 from analytics.auth import PermissionDenied, check_write
 from analytics.text import md
 from ui import auth
-from ui.common import lang, page_header, store, t
+from ui.common import lang, page_header, store, t, tabs, uploader_texts
 
 actor = auth.require("upload")  # stops the page for anyone not logged in as manager or admin
 page_header("上传月报", "Upload a monthly sheet")
@@ -23,7 +23,8 @@ if actor.role == "manager":
 AUTO = "auto"
 SECTOR_LABELS = {AUTO: t("按表头自动判断", "Detect from headers"),
                  **{k: fmt.sector_name(k, L) for k in contract.SECTOR_KEYS}}
-sector = st.selectbox(t("板块", "Sector"), list(SECTOR_LABELS), key="up_sector", format_func=SECTOR_LABELS.get)
+sector = st.selectbox(t("板块", "Sector"), list(SECTOR_LABELS), key="up_sector", format_func=SECTOR_LABELS.get,
+                      placeholder=t("选择板块", "Choose a sector"))
 chosen = None if sector == AUTO else sector
 limits = settings.upload_limits()
 
@@ -36,9 +37,9 @@ with st.expander(t("下载模板与填写说明", "Templates and how to fill the
                   "text) or Excel (.xlsx, .xlsm, .xls; every visible sheet, e.g. one per month). Title lines, "
                   "a units row, total rows and signature footers are handled; an empty cell, “—” or “/” means "
                   "“not reported”."))
-    for tab, key in zip(st.tabs([fmt.sector_name(k, L) for k in (contract.SECTOR_KEYS if chosen is None
-                                                                     else [chosen])]),
-                        contract.SECTOR_KEYS if chosen is None else [chosen], strict=True):
+    shown_sectors = contract.SECTOR_KEYS if chosen is None else (chosen,)
+    for key, tab in tabs(f"up_tpl_{'_'.join(shown_sectors)}",
+                         {k: fmt.sector_name(k, L) for k in shown_sectors}).items():
         with tab:
             a, b = st.columns(2)
             # Templates are built when clicked, not on every run of the page (~190 ms for all six).
@@ -49,10 +50,15 @@ with st.expander(t("下载模板与填写说明", "Templates and how to fill the
                               f"{contract.sector(key).zh}月报模板.xlsx", key=f"tpl_xlsx_{key}",
                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               on_click="ignore")
-            st.dataframe(templates.help_table(key, L), hide_index=True, width="stretch")
+            # The contract itself: the Chinese headers a sheet must have and their English aliases,
+            # in both languages (the language walk in tests/test_browser_daily.py skips it).
+            st.container(key=f"contract_help_{key}").dataframe(templates.help_table(key, L), hide_index=True,
+                                                               width="stretch")
 
+max_mb = max(1, round(limits["max_bytes"] / 1048576))
+uploader_texts("up_file", max_mb)
 up = st.file_uploader(t("选择月报文件", "Choose the monthly file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "xls"],
-                      key="up_file", max_upload_size=max(1, round(limits["max_bytes"] / 1048576)))
+                      key="up_file", max_upload_size=max_mb)
 if up is None:
     st.stop()
 

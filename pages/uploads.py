@@ -1,8 +1,10 @@
 """上报记录 Upload log: who uploaded what, when, how many rows, its status; undo."""
 
+from functools import partial
+
 import streamlit as st
 
-from analytics import fmt, ingest
+from analytics import fmt, ingest, tables
 from analytics.auth import PermissionDenied, may_write
 from analytics.text import md
 from ui import auth
@@ -25,18 +27,30 @@ if log.empty:
     st.stop()
 
 STATUS = {"applied": t("已导入", "applied"), "undone": t("已撤销", "undone")}
+# What an upload is and its status first: a 1366-pixel screen shows them without scrolling.
+COLUMNS = {"upload_id": t("编号", "No."), "filename": t("文件", "File"), "status": t("状态", "Status"),
+           "sector": t("板块", "Sector"), "cooperatives": t("合作社", "Cooperatives"), "months": t("月份", "Months"),
+           "uploaded_by": t("上传人", "By"), "uploaded_at": t("上传时间", "Uploaded at"), "n_rows": t("行数", "Rows"),
+           "n_new": t("新增", "New"), "n_replaced": t("替换", "Replaced"), "undone_by": t("撤销人", "Undone by"),
+           "undone_at": t("撤销时间", "Undone at")}
+SHOWN = 500  # newest uploads on screen; the CSV holds them all
 shown = log.assign(
     sector=[fmt.sector_name(s, L) for s in log["sector"]],
     status=log["status"].map(STATUS),
     uploaded_at=log["uploaded_at"].dt.strftime("%Y-%m-%d %H:%M"),
     undone_at=log["undone_at"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
-).drop(columns=["sha256"]).rename(columns={
-    "upload_id": t("编号", "No."), "filename": t("文件", "File"), "sector": t("板块", "Sector"),
-    "cooperatives": t("合作社", "Cooperatives"), "uploaded_by": t("上传人", "By"),
-    "uploaded_at": t("上传时间", "Uploaded at"), "n_rows": t("行数", "Rows"), "n_new": t("新增", "New"),
-    "n_replaced": t("替换", "Replaced"), "months": t("月份", "Months"), "status": t("状态", "Status"),
-    "undone_by": t("撤销人", "Undone by"), "undone_at": t("撤销时间", "Undone at")})
-st.dataframe(shown, hide_index=True, width="stretch")
+    undone_by=log["undone_by"].fillna(""),
+    months=log["months"].fillna("").str.replace("..", t(" 至 ", " to "), regex=False),
+    cooperatives=log["cooperatives"].fillna("").str.replace("、", t("、", ", "), regex=False),
+)[list(COLUMNS)].rename(columns=COLUMNS)
+st.dataframe(tables.styled(shown.head(SHOWN), plain=(COLUMNS["upload_id"],)), hide_index=True, width="stretch",
+             column_config={COLUMNS["upload_id"]: st.column_config.Column(pinned=True),
+                            COLUMNS["filename"]: st.column_config.TextColumn(width="medium", pinned=True)})
+if len(shown) > SHOWN:
+    st.caption(t(f"显示最近 {SHOWN:,} 次上传，共 {len(shown):,} 次；全部记录请下载 CSV。",
+                 f"The latest {SHOWN:,} of {len(shown):,} uploads; download the CSV for all."))
+st.download_button(t("下载上报记录 CSV", "Download the log (CSV)"), partial(tables.to_csv_bytes, shown),
+                   t("上报记录.csv", "upload-log.csv"), "text/csv", on_click="ignore", key="log_csv")
 st.caption(t("撤销一次上传会把它写入或替换的数值恢复为上传前的样子；原始文件始终保留。"
              "若之后的上传又改了同样的记录，须先撤销后来的那次。",
              "Undoing an upload restores the values from before it; the original file is always kept. "
@@ -75,6 +89,7 @@ if mine.empty:
 st.subheader(t("撤销上传", "Undo an upload"))
 labels = {int(r.upload_id): f"{r.upload_id} · {r.filename} · {r.uploaded_by} · {r.uploaded_at:%Y-%m-%d %H:%M}"
           for r in mine.itertuples()}
-uid = st.selectbox(t("选择要撤销的上传", "Upload to undo"), list(labels), format_func=labels.get, key="undo_pick")
+uid = st.selectbox(t("选择要撤销的上传", "Upload to undo"), list(labels), format_func=labels.get, key="undo_pick",
+                   placeholder=t("选择一次上传", "Choose an upload"))
 sure = st.checkbox(t("我确认要撤销这次上传", "I want to undo this upload"), key="undo_sure")
 st.button(t("撤销", "Undo"), icon=":material/undo:", disabled=not sure, key="undo_go", on_click=_undo, args=(uid,))

@@ -4,6 +4,7 @@ never meet Streamlit's English "Page not found"; the language switch keeps the f
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 
@@ -111,7 +112,7 @@ def heading(page, text: str) -> None:
 
 def nav(page, title: str, path: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.wait_for_url(f"**/{path}")
+    page.wait_for_url(re.compile(rf"/{path}(\?.*)?$"))  # dashboard pages carry the filters along
     wait_for_app(page)
 
 

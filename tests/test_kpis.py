@@ -185,3 +185,28 @@ def test_default_year_is_the_latest_complete_year(park, store):
 
 def test_default_year_of_an_empty_store(store):
     assert kpis.default_year(store.cursor()) is None
+
+
+def test_a_month_is_complete_when_every_unit_of_the_month_before_reported(park):
+    # Ducks: D1 reports Jan–Apr, D2 (Y社) Jan–Feb. January has no month before in the store
+    # (nothing expected); February: both reported in January and again; March: D2 reported in
+    # February (stock 40) but not in March; April: only D1 reported in March, and it reports.
+    c = kpis.month_completeness(park, "duck", Period.months("2023-01", "2023-04"))
+    assert c.to_dict("records") == [
+        {"month": "2023-01", "reported": 2, "expected": 0, "missing": 0, "missing_cooperatives": 0,
+         "missing_stock": 0, "complete": True},
+        {"month": "2023-02", "reported": 2, "expected": 2, "missing": 0, "missing_cooperatives": 0,
+         "missing_stock": 0, "complete": True},
+        {"month": "2023-03", "reported": 1, "expected": 2, "missing": 1, "missing_cooperatives": 1,
+         "missing_stock": 40, "complete": False},
+        {"month": "2023-04", "reported": 1, "expected": 1, "missing": 0, "missing_cooperatives": 0,
+         "missing_stock": 0, "complete": True}]
+    # The month before the period counts: February expects January's two units.
+    feb = kpis.month_completeness(park, "duck", Period.months("2023-02", "2023-03"))
+    assert list(feb["expected"]) == [2, 2] and list(feb["complete"]) == [True, False]
+    # Filters select the units: X社 alone reported every month it was expected to.
+    x = kpis.month_completeness(park, "duck", Q1, Filters(cooperatives=("X社",)))
+    assert list(x["complete"]) == [True, True, True] and list(x["expected"]) == [0, 1, 1]
+    # Plots have no stock: the missing stock is 0; both plots report every month of Q1.
+    g = kpis.month_completeness(park, "greenhouse", Q1)
+    assert list(g["reported"]) == [2, 2, 2] and g["complete"].all() and not g["missing_stock"].any()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import fmt, kpis
+from analytics import fmt, kpis, tables
 from analytics.db import Store
 from analytics.kpis import Period
 
@@ -107,7 +107,11 @@ def test_sector_pages(app_db, sector):
     # One page of the ranking, paged in SQL; the caption counts every unit.
     table = at.dataframe[0].value
     assert len(table) == min(50, k["units"])
-    assert table["利润(元)"].is_monotonic_decreasing
+    assert table["利润(万元)"].is_monotonic_decreasing
+    # Names, then the column it is ranked by (visible at 1366 px), money in 万元 like the cards.
+    assert list(table.columns[:3]) == ["合作社", tables.column_label(sector, "unit"), "利润(万元)"]
+    assert table["利润(万元)"].sum() * 10_000 == pytest.approx(
+        sum(table["利润(万元)"]) * 10_000) and table["利润(万元)"].abs().max() < 1_000
     assert f"共 {k['units']:,} 个单元" in " ".join(c.value for c in at.caption)
     assert [b.proto.label for b in at.get("download_button")][:2] == ["下载 CSV", "下载 Excel"]
 
@@ -119,7 +123,7 @@ def test_unit_table_pages_through_every_unit_in_profit_order(app_db):
     at.number_input(key="units_page_greenhouse").set_value(2).run()
     second = at.dataframe[0].value
     assert list(second.index) == list(range(51, 101))
-    assert first["利润(元)"].iloc[-1] >= second["利润(元)"].iloc[0]
+    assert first["利润(万元)"].iloc[-1] >= second["利润(万元)"].iloc[0]
     last_page = -(-k["units"] // 50)
     at.number_input(key="units_page_greenhouse").set_value(last_page).run()
     assert at.dataframe[0].value.index[-1] == k["units"]
@@ -175,3 +179,25 @@ def test_empty_database_shows_a_hint_not_an_error(monkeypatch, tmp_path):
     at = open_page()
     assert any("还没有数据" in i.value for i in at.info)
     st.cache_resource.clear()
+
+
+def test_filters_come_from_the_address_and_go_back_to_it(app_db):
+    """A link's ?year=…&coop=… sets the filters; a change is written back (the browser half,
+    pages and the back button, is in test_browser_daily.py)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.query_params["year"] = "2022"
+    at.query_params["coop"] = "丰华生猪养殖专业合作社"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="f_year").value == 2022
+    assert at.sidebar.multiselect(key="f_coop").value == ["丰华生猪养殖专业合作社"]
+    with Store(app_db) as s:
+        k = kpis.park_kpis(s.cursor(), Period.year(2022), kpis.Filters(cooperatives=("丰华生猪养殖专业合作社",)))
+    assert metrics(at)["生猪存栏"] == fmt.count(k["hog"]["stock"], "头")
+    assert at.markdown[0].value.endswith("**期间：2022年；合作社：丰华生猪养殖专业合作社**") or any(
+        "期间：2022年；合作社：丰华生猪养殖专业合作社" in m.value for m in at.markdown)
+    at.sidebar.radio(key="f_mode").set_value("range").run()
+    at.sidebar.select_slider(key="f_range").set_range("2023-03", "2023-06").run()
+    assert {k: at.query_params[k] for k in at.query_params} == {
+        "from": "2023-03", "to": "2023-06", "coop": "丰华生猪养殖专业合作社"}

@@ -13,6 +13,7 @@ leaves the hog page, the greenhouse page and other years warm.
 from __future__ import annotations
 
 import os
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from analytics import fmt, kpis, settings
+from analytics import fmt, kpis, settings, tables
 from analytics.db import Store, default_db_path
 from analytics.text import md
 
@@ -76,6 +77,20 @@ def _keep_widget_values() -> None:
         if isinstance(value, plain) or (isinstance(value, list | tuple) and value
                                         and all(isinstance(v, plain) and not isinstance(v, bool) for v in value)):
             st.session_state[key] = value
+
+
+def language_css() -> None:
+    """Streamlit's own words that no option translates, drawn in Chinese by CSS: the skip link
+    (shown on keyboard focus) and the fullscreen button's tooltip on charts."""
+    if lang() != "zh":
+        return
+    tips = "".join(f'.js-plotly-plot .plotly .modebar-btn[data-title="{en}"]::after {{content: "{zh}" !important}}\n'
+                   for en, zh in (("Fullscreen", "全屏"), ("Close fullscreen", "退出全屏"),
+                                  ("Exit fullscreen", "退出全屏"), ("Enter fullscreen", "全屏")))
+    st.html(f"""<style>
+a[data-testid="stSkipToContent"] {{font-size: 0}}
+a[data-testid="stSkipToContent"]::after {{content: "跳到主要内容"; font-size: 1rem}}
+{tips}</style>""")  # text-safe: fixed CSS
 
 
 def language_switch() -> None:
@@ -141,39 +156,167 @@ def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
     return _cached(_source(), version, fn_name, args, tuple(sorted(kwargs.items())))
 
 
-# --- sidebar filters ------------------------------------------------------------------
+# --- sidebar filters, shared by every page and kept in the address ---------------------
+
+# The filters in the query string, as a link reproduces them: ?year=2022&coop=…&coop=… or
+# ?from=2023-01&to=2023-06&village=…. Names are the data's own, so a link works in either language.
+URL_KEYS = ("year", "from", "to", "town", "coop", "village", "zone")
+LIST_KEYS = {"town": "f_town", "coop": "f_coop", "village": "f_village", "zone": "f_zone"}
+_F_STATE = "_f_state"  # the chosen filters: a page's widgets are its own, this outlives them
+_F_URL = "_f_url"      # the filter part of the address as this tab last wrote it
+
+
+def _url_filters() -> dict[str, list[str]]:
+    """The filter part of the address: {key: [values]} for the keys present."""
+    qp = st.query_params
+    return {k: qp.get_all(k) for k in URL_KEYS if qp.get_all(k)}
+
+
+def _to_url(state: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = ({"year": [str(state["year"])]} if state["mode"] == "year"
+                                 else {"from": [state["range"][0]], "to": [state["range"][1]]})
+    out.update({k: list(state[k]) for k in LIST_KEYS if state[k]})
+    return out
+
+
+def _from_url(url: dict[str, list[str]], years: list[int], months: list[str]) -> tuple[dict, list[str]]:
+    """Filters from an address, with what in it was not understood (left out, and said)."""
+    bad: list[str] = []
+    state: dict = {"mode": "year", "year": q("default_year"), "range": (months[max(0, len(months) - 12)], months[-1])}
+    if "year" in url:
+        y = url["year"][-1]
+        if y.isdigit() and int(y) in years:
+            state["year"] = int(y)
+        else:
+            bad.append(f"year={y}")
+    elif "from" in url or "to" in url:
+        a, b = url.get("from", [months[0]])[-1], url.get("to", [months[-1]])[-1]
+        if a in months and b in months:
+            state["mode"], state["range"] = "range", (min(a, b), max(a, b))
+        else:
+            bad.append(f"from={a}, to={b}")
+    known = {"town": q("towns"), "village": q("villages"), "zone": q("zones")}
+    for k in ("town", "village", "zone"):
+        state[k] = [v for v in url.get(k, []) if v in known[k]]
+        bad += [f"{k}={v}" for v in url.get(k, []) if v not in known[k]]
+    coops = q("cooperatives", tuple(state["town"]))
+    state["coop"] = [v for v in url.get("coop", []) if v in coops]
+    bad += [f"coop={v}" for v in url.get("coop", []) if v not in coops]
+    return state, bad
+
+
+def _remember(key: str, field_: str) -> None:
+    """A filter widget changed: keep its value for the other pages (runs before the page)."""
+    st.session_state[_F_STATE][field_] = st.session_state[key]
+
+
+def _month_label(m: str) -> str:
+    return f"{int(m[:4])}年{int(m[5:])}月" if lang() == "zh" else m
+
 
 def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
-    """Draw the shared filters; returns the chosen period and filters, or None with no data."""
+    """Draw the shared filters; returns the chosen period and filters, or None with no data.
+
+    The same choice holds on every page and is always written to the address
+    (:data:`URL_KEYS`), so a link, a bookmark or the back button gives the view back:
+    - a tab's first run, or an address carrying filters this tab did not write (a link opened
+      inside the app, back or forward to an earlier view): the address sets the filters;
+    - an address without filters (Streamlit drops the query string when the menu switches
+      pages; back or forward to the entry such a switch left behind): the choice is kept and
+      written back, so each such entry stands for the view it was left with;
+    - otherwise the choice kept in session state (the widgets' callbacks update it) holds, as
+      each page's widgets are new to it.
+    """
     years = q("available_years")
     if not years:
         return None
+    months = q("available_months")
+    ss = st.session_state
+    url = _url_filters()
+    if _F_STATE not in ss or (url and url != ss.get(_F_URL)):
+        ss[_F_STATE], bad = _from_url(url, years, months)
+        if bad:
+            st.warning(t("链接中的筛选条件无法识别，已忽略：", "Filters in the link not understood, ignored: ")
+                       + md("；".join(bad)), icon=":material/link_off:")
+    state = ss[_F_STATE]
+    all_towns = q("towns")
+    coop_options = q("cooperatives", tuple(state["town"]))
+    state["coop"] = [c for c in state["coop"] if c in coop_options]  # a town filter narrowed the list
+    for key, field_ in (("f_mode", "mode"), ("f_year", "year"), ("f_range", "range"),
+                        *((w, k) for k, w in LIST_KEYS.items())):
+        ss[key] = state[field_]
     sb = st.sidebar
     sb.subheader(t("筛选", "Filters"))
     # Labels are bound now, not looked up inside format_func: AppTest calls it outside a run.
     modes = {"year": t("按年", "Year"), "range": t("按月份区间", "Months")}
-    mode = sb.radio(t("期间", "Period"), list(modes), horizontal=True, key="f_mode", format_func=modes.get)
+    mode = sb.radio(t("期间", "Period"), list(modes), horizontal=True, key="f_mode", format_func=modes.get,
+                    on_change=_remember, args=("f_mode", "mode"))
     if mode == "year":
-        default = q("default_year")
-        year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year",
-                            index=years[::-1].index(default),
-                            format_func=(lambda y: f"{y}年") if lang() == "zh" else str)
+        year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year", placeholder=t("选择年份", "Choose a year"),
+                            format_func=(lambda y: f"{y}年") if lang() == "zh" else str,
+                            on_change=_remember, args=("f_year", "year"))
         period = kpis.Period.year(year)
     else:
-        months = q("available_months")
+        # The value (also in session state) makes it a range slider; without it, one month.
         start, end = sb.select_slider(t("月份区间", "Months"), options=months, key="f_range",
-                                      value=(months[max(0, len(months) - 12)], months[-1]))
+                                      value=state["range"], format_func=_month_label,
+                                      on_change=_remember, args=("f_range", "range"))
         period = kpis.Period.months(start, end)
-    all_towns = q("towns")
     towns: list[str] = []
     if len(all_towns) > 1:  # a township store has one town: no filter to show
-        towns = sb.multiselect(t("乡镇", "Town"), all_towns, key="f_town", placeholder=t("全部", "All"))
-    coops = sb.multiselect(t("合作社", "Cooperative"), q("cooperatives", tuple(towns)), key="f_coop",
-                           placeholder=t("全部", "All"))
+        towns = sb.multiselect(t("乡镇", "Town"), all_towns, key="f_town", placeholder=t("全部", "All"),
+                               on_change=_remember, args=("f_town", "town"))
+    coops = sb.multiselect(t("合作社", "Cooperative"), coop_options, key="f_coop",
+                           placeholder=t("全部", "All"), on_change=_remember, args=("f_coop", "coop"))
     villages = sb.multiselect(t("村", "Village"), q("villages"), key="f_village",
-                              placeholder=t("全部", "All"))
-    zones = sb.multiselect(t("小区", "Zone"), q("zones"), key="f_zone", placeholder=t("全部", "All"))
+                              placeholder=t("全部", "All"), on_change=_remember, args=("f_village", "village"))
+    zones = sb.multiselect(t("小区", "Zone"), q("zones"), key="f_zone", placeholder=t("全部", "All"),
+                           on_change=_remember, args=("f_zone", "zone"))
+    new = _to_url(state)
+    if new != url:  # one update: one history entry per view (replaced, not added, on back/forward)
+        others = {k: st.query_params.get_all(k) for k in st.query_params if k not in URL_KEYS}
+        st.query_params.from_dict({**others, **new})
+    ss[_F_URL] = new
     return period, kpis.Filters(tuple(coops), tuple(villages), tuple(zones), tuple(towns))
+
+
+# Streamlit's menu switches pages without the query string (only widgets bound to a parameter
+# keep theirs), and the run that writes the filters back would leave an entry without them in
+# the history: "back" would first land there. So a plain click on a menu entry or page link
+# of a page with filters is turned into what the back button does: the address with the
+# filters is pushed and Streamlit follows it, in one history entry. Other clicks (new tab,
+# other pages) are Streamlit's own.
+_CARRY_JS = """<script>
+(function () {
+  if (window.__parkCarryFilters) return;
+  window.__parkCarryFilters = true;
+  var KEYS = %s, PAGES = %s;
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest('[data-testid="stSidebarNav"] a, [data-testid="stPageLink"] a');
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    var to = new URL(a.href, window.location.href);
+    if (to.origin !== window.location.origin) return;
+    var path = to.pathname.split("/").filter(Boolean).pop() || "";
+    if (PAGES.indexOf(path) < 0) return;
+    var now = new URLSearchParams(window.location.search), carry = new URLSearchParams();
+    now.forEach(function (v, k) { if (KEYS.indexOf(k) >= 0) carry.append(k, v); });
+    var q = carry.toString();
+    e.preventDefault();
+    e.stopPropagation();
+    window.history.pushState({}, "", to.pathname + (q ? "?" + q : ""));
+    window.dispatchEvent(new PopStateEvent("popstate", {state: {}}));
+  }, true);
+})();
+</script>"""
+
+
+def carry_filters_in_links(pages: tuple[str, ...]) -> None:
+    """Keep the filters in the address when the menu opens another page with filters
+    (``pages``: their url paths, "" for the overview); see _CARRY_JS."""
+    import json
+
+    st.html(_CARRY_JS % (json.dumps(list(URL_KEYS)), json.dumps(list(pages))),
+            unsafe_allow_javascript=True)  # text-safe: constants and page keys, no user data
 
 
 def filters_caption(period: kpis.Period, filters: kpis.Filters) -> str:
@@ -187,6 +330,15 @@ def filters_caption(period: kpis.Period, filters: kpis.Filters) -> str:
     return t("；", "; ").join(parts)
 
 
+def filters_banner(period: kpis.Period, filters: kpis.Filters) -> None:
+    """The period and filters at the top of the page, where nobody can miss which year it is."""
+    scope = "" if any((filters.towns, filters.cooperatives, filters.villages, filters.zones)) else t(
+        "；范围：全园区", "; scope: the whole park")
+    st.markdown(f":material/filter_alt: **{filters_caption(period, filters)}**{scope}",
+                help=t("在左侧边栏更改期间和筛选；地址栏的链接可以收藏或发给别人，打开即是同样的视图。",
+                       "Change them in the sidebar; the address can be bookmarked or shared and opens this view."))
+
+
 # --- page furniture ------------------------------------------------------------------
 
 def is_demo() -> bool:
@@ -196,7 +348,7 @@ def is_demo() -> bool:
 def demo_badge() -> None:
     if is_demo():
         st.warning(t("示例数据：本页数字由演示程序生成，并非真实统计。",
-                     "示例数据 (demo data): these figures are generated, not real statistics."),
+                     "Demo data: these figures are generated, not real statistics."),
                    icon=":material/science:")
 
 
@@ -211,16 +363,121 @@ def no_data() -> None:
 
 
 def page_start(title_zh: str, title_en: str) -> tuple[kpis.Period, kpis.Filters]:
-    """Title, demo notice and the sidebar filters; stops the page with a hint when there is no data."""
-    page_header(title_zh, title_en)  # text-safe: titles checked at every page_start call
+    """Title, the period and filters in words, demo notice and the sidebar filters; stops the
+    page with a hint when there is no data."""
+    st.title(t(title_zh, title_en))  # text-safe: titles checked at every page_start call
     chosen = sidebar_filters()
     if chosen is None:
+        demo_badge()
         no_data()
         st.stop()
+    filters_banner(*chosen)
+    demo_badge()
     return chosen
 
 
+def tabs(key: str, labels: dict[str, str]) -> dict[str, Any]:
+    """``st.tabs`` that keep the open tab when the language switches: {tab key: container}.
+
+    A tab's state is its label, which the other language does not have; the open tab is
+    remembered by its key (``labels``: key → label in the current language) and given back
+    in the new language's label. Tabs rerun the page when switched, so the state is known.
+    """
+    ss, keep = st.session_state, f"_{key}_open"
+    shown = list(labels.values())
+    if ss.get(key) in shown:
+        ss[keep] = next(k for k, v in labels.items() if v == ss[key])
+    elif ss.get(keep) in labels:
+        ss[key] = labels[ss[keep]]
+    return dict(zip(labels, st.tabs(shown, key=key, on_change="rerun"), strict=True))
+
+
+def uploader_texts(key: str, max_mb: int) -> None:
+    """The file uploader's own texts ("Upload", "50MB per file • CSV, …") in the UI's language.
+
+    Streamlit offers no option for them: its texts are hidden and ours drawn in their place
+    by CSS, scoped to the uploader with this ``key``.
+    """
+    button = t("选择文件", "Choose a file")
+    note = t(f"拖放文件到这里，或点击“选择文件”；单个文件不超过 {max_mb:d} MB；CSV、TXT 或 Excel",
+             f"Drag a file here or choose one; up to {max_mb:d} MB; CSV, TXT or Excel")
+    box = f".st-key-{key} [data-testid='stFileUploaderDropzone']"
+    st.html(f"""<style>
+{box} button [data-testid='stMarkdownContainer'] {{display: none}}
+{box} button span[data-has-shortcut]::after {{content: "{button}"}}
+{box} [data-testid='stFileUploaderDropzoneInstructions'] > * {{display: none}}
+{box} [data-testid='stFileUploaderDropzoneInstructions']::after {{content: "{note}"; font-size: .875rem;
+  color: rgba(49, 51, 63, .6)}}
+</style>""")  # text-safe: fixed texts and a number, in CSS strings
+
+
 PAGE_FIGS = "_page_figs"
+
+# Plotly's toolbar in Chinese (plotly.js takes a locale's dictionary with the figure's config).
+PLOTLY_ZH = {"locale": "zh-CN", "locales": {"zh-CN": {"dictionary": {
+    "Download plot as a PNG": "下载为 PNG 图片", "Download plot as a png": "下载为 PNG 图片",
+    "Download plot": "下载图片", "Zoom": "缩放", "Pan": "平移", "Box Select": "框选", "Lasso Select": "套索选择",
+    "Zoom in": "放大", "Zoom out": "缩小", "Autoscale": "自动缩放", "Reset axes": "重置坐标轴",
+    "Reset": "重置", "Toggle Spike Lines": "显示/隐藏辅助线", "Show closest data on hover": "悬停显示最近的数据",
+    "Compare data on hover": "悬停比较数据", "Reset view": "重置视图", "Toggle show closest data on hover":
+    "悬停显示最近的数据", "Snapshot succeeded": "已保存图片", "Taking snapshot - this may take a few seconds":
+    "正在生成图片，请稍候", "Double-click to zoom back out": "双击恢复原始缩放",
+    "Click to enter Colorscale title": "点击输入色标标题", "Click to enter Component A title": "点击输入标题",
+    "Click to enter Plot title": "点击输入图表标题", "Click to enter X axis title": "点击输入横轴标题",
+    "Click to enter Y axis title": "点击输入纵轴标题", "trace": "系列", "Produced with Plotly.js": "由 Plotly.js 生成",
+}, "format": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["¥", ""],
+              "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+              "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+              "months": [f"{i}月" for i in range(1, 13)], "shortMonths": [f"{i}月" for i in range(1, 13)],
+              "date": "%Y-%m-%d"}}}}
+
+
+def _em(text: str) -> float:
+    """Width of ``text`` in em: a Chinese character is one, a Latin one a little over half."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.56 for ch in text)
+
+
+def wrap_title(text: str, limit: float = 20.0) -> str:
+    """Break a chart title into lines of at most ``limit`` em (a phone's chart is ~21 em wide at
+    the title's size), after a colon, comma or before a bracket; Plotly does not wrap titles."""
+    if "<br>" in text or _em(text) <= limit:
+        return text
+    lines, line = [], ""
+    for part in re.split(r"(?<=[:：,，、])\s*|\s(?=\()|(?=（)", text):
+        if line and _em(line + " " + part) > limit:
+            lines.append(line)
+            line = part
+        else:
+            line = f"{line} {part}".strip() if line and not line.endswith(("：", "，", "、")) else line + part
+    return "<br>".join([*lines, line])
+
+
+def for_screen(fig: Any) -> Any:
+    """A copy of ``fig`` laid out for any screen width: the title wrapped and set below the chart
+    toolbar (always shown on touch screens), the notes of analytics.charts under it."""
+    import plotly.graph_objects as go
+
+    screen = go.Figure(fig)
+    title = wrap_title(screen.layout.title.text or "")
+    notes = sum(a.text.count("<br>") + 1 for a in screen.layout.annotations
+                if a.yref == "paper" and (a.y or 0) >= 1 and a.yanchor == "bottom")
+    lines = title.count("<br>") + 1
+    top = 30 + 22 * (lines - 1) + 23 * lines + 16 * notes + 12
+    # Plotly anchors a title of several lines by its first line: the pad takes the others too.
+    screen.update_layout(title={"text": title, "y": 1, "yref": "container", "yanchor": "top",
+                                "pad": {"t": 30 + 22 * (lines - 1)}},
+                         margin={"t": max(top, (screen.layout.margin.t or 0))})
+    # Month labels: as many as the width holds (Plotly thins a category axis by its length when
+    # nticks is left to it) and turned only as far as needed, instead of every month at a fixed
+    # slant, which overlaps its neighbours and the legend on a phone. None: Plotly's own "auto".
+    screen.update_xaxes(tickangle=None, nticks=None, automargin=True)
+    if screen.layout.showlegend is not False and len(screen.data) > 1:
+        # The legend at the bottom of the chart's box, under the month labels however far
+        # they turn (Plotly places a paper-anchored legend by the plot's height, into them).
+        bottom = max(screen.layout.margin.b or 0, 118)
+        screen.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+                             margin={"b": bottom})
+    return screen
 
 
 def show_chart(fig: Any, name: str, caption: str) -> None:
@@ -228,11 +485,23 @@ def show_chart(fig: Any, name: str, caption: str) -> None:
 
     Plotly's own camera button is taken off: its PNG would carry no period, no 数据截至 and no
     示例数据 mark. Every PNG comes from the page's download buttons (ui.export.page_downloads),
-    stamped inside the image and named ``<主题>_<期间>_<数据截至>.png``.
+    stamped inside the image and named ``<主题>_<期间>_<数据截至>.png``; those are drawn from the
+    figure as built (for_screen only fits it to the browser's box).
     """
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage"]})
+    st.plotly_chart(for_screen(fig), width="stretch", config={
+        "displaylogo": False,
+        "modeBarButtonsToRemove": ["toImage"],
+        **(PLOTLY_ZH if lang() == "zh" else {}),
+    })
     st.caption(caption)  # text-safe: captions checked at every show_chart call
     st.session_state.setdefault(PAGE_FIGS, {})[name] = fig
+
+
+def pinned_names(table: Any) -> dict:
+    """column_config that keeps a ranked table's name columns in view when it scrolls sideways
+    (the ranking column follows them: tables.unit_table)."""
+    names = {tables.column_label(s, k, lang()) for s in ("duck", "hog", "greenhouse") for k in tables.NAME_COLUMNS}
+    return {c: st.column_config.Column(pinned=True) for c in table.columns if c in names}
 
 
 def metric(label: str, value: str, delta: float | None = None, help: str | None = None) -> None:

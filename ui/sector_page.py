@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics import charts, fmt, kpis, tables
 from analytics.kpis import yoy
-from ui.common import filters_caption, lang, metric, page_start, q, show_chart, t
+from ui.common import filters_caption, lang, metric, page_start, pinned_names, q, show_chart, t
 from ui.export import page_downloads
 
 PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled-table limit
@@ -73,22 +73,24 @@ def render(sector: str) -> None:
         st.info(t("所选期间和筛选条件下没有数据。", "No data for this period and filter."))
         return
     m = q("monthly", sector, period, filters)
+    done = q("month_completeness", sector, period, filters)  # the latest month drawn as what it is
     _cards(sector, k, prev, kpis.ratios(sector, k, m))
     cap = filters_caption(period, filters)
     left, right = st.columns(2)
     with left:
         if sector == "greenhouse":
             fig = charts.monthly_bar(m, "yield_kg", t("月度采收产量（吨）", "Monthly harvest (t)"),
-                                     scale=1000)
+                                     scale=1000, sector=sector, completeness=done, lang=L)
             show_chart(fig, t(f"{zh}-月度产量", f"{en}-monthly-harvest"), cap + t("；口径：当月各棚采收产量之和。",
                                                     "; monthly harvest summed over plots."))
         else:
-            show_chart(charts.stock_trend(m, sector, L), t(f"{zh}-月末存栏", f"{en}-stock"),
+            show_chart(charts.stock_trend(m, sector, L, completeness=done), t(f"{zh}-月末存栏", f"{en}-stock"),
                        cap + t("；口径：当月各单元上报存栏之和（不跨月累加）。",
                                "; sum of the month's reported stock (never summed over months)."))
     with right:
         show_chart(charts.money_trend(m, t(f"{zh}月度收入、成本与利润（万元）",
-                                           f"{en}: monthly revenue, cost, profit (10k yuan)"), L),
+                                           f"{en}: monthly revenue, cost, profit (10k yuan)"), L,
+                                      sector=sector, completeness=done),
                    t(f"{zh}-收入成本利润", f"{en}-revenue-cost-profit"),
                    cap + t("；口径：利润 = 销售收入 − 成本，按月合计。",
                            "; profit = revenue − cost, summed per month."))
@@ -128,13 +130,13 @@ def unit_table(sector: str, period: kpis.Period, filters: kpis.Filters, n_units:
         page = int(st.number_input(t(f"页码（共 {pages:,} 页）", f"Page (of {pages:,})"), 1, pages, 1,
                                    key=f"units_page_{sector}"))
     rows = q("unit_totals", sector, period, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    table = tables.unit_table(rows, sector, L)
+    table = tables.unit_table(rows, sector, L, wan=True)
     table.index = table.index + (page - 1) * PAGE_SIZE
-    st.dataframe(table.style.format(tables.number_formats(table), na_rep="—"), width="stretch", height=360)
+    st.dataframe(tables.styled(table), width="stretch", height=360, column_config=pinned_names(table))
     first = (page - 1) * PAGE_SIZE + 1
     st.caption(t(f"第 {first:,}–{first + len(table) - 1:,} 名，共 {n_units:,} 个单元",
                  f"Ranks {first:,}–{first + len(table) - 1:,} of {n_units:,} units"))
-    name = f"{zh}-单元排名-{period.label_from}_{period.label_to}"
+    name = t(f"{zh}-单元排名", f"{sector}-units-ranked") + f"-{period.label_from}_{period.label_to}"
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("下载 CSV", "Download CSV"), partial(_download, sector, period, filters, L, "csv", zh),
                        f"{name}.csv", "text/csv", on_click="ignore", key=f"units_csv_{sector}")
