@@ -865,18 +865,30 @@ def monthly_total(cur: Cursor, period: Period, filters: Filters = Filters()) -> 
     return pd.concat(frames, ignore_index=True)
 
 
+def _reported(m: pd.DataFrame, col: str) -> tuple[float, float]:
+    """(sum of ``col``, stock summed over the same months) over the months where ``col`` was reported."""
+    if m.empty or col not in m:
+        return 0.0, 0.0
+    has = m[col].notna()
+    return _num(m.loc[has, col].sum()), _num(m.loc[has, "stock"].sum())
+
+
 def ratios(sector: str, k: dict, m: pd.DataFrame) -> dict:
     """The sector's own ratios from its KPI block ``k`` and its :func:`monthly` frame ``m``:
-    laying and mortality for ducks, 出栏 for hogs, per mu for plots. No query."""
+    laying and mortality for ducks, 出栏 for hogs, per mu for plots. No query.
+
+    Mortality (‰ per month) = deaths (死淘 / 死亡) ÷ stock, both summed over the months in which
+    deaths were reported at all: a month with no figure is "not reported", not zero deaths, and
+    a period with none gives ``None`` (shown as —), never 0.00.
+    """
     if sector == "duck":
         bird_months = _num(m["stock"].sum()) if not m.empty else 0.0
-        culled = _num(m["culled"].sum()) if not m.empty else 0.0
+        culled, culled_months = _reported(m, "culled")
         return {"eggs_per_bird": _ratio(k["eggs"], bird_months / max(len(m), 1)),
-                "monthly_mortality_permille": _ratio(culled * 1000, bird_months),
+                "monthly_mortality_permille": _ratio(culled * 1000, culled_months),
                 "profit_per_shed": _ratio(k["profit"], k["units"])}
     if sector == "hog":
-        head_months = _num(m["stock"].sum()) if not m.empty else 0.0
-        deaths = _num(m["deaths"].sum()) if not m.empty else 0.0
+        deaths, head_months = _reported(m, "deaths")
         sold_kg = _num(m["sold_kg"].sum()) if not m.empty else 0.0
         return {"profit_per_head": _ratio(k["profit"], k["sold_head"]),
                 "avg_weight_kg": _ratio(sold_kg, k["sold_head"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analytics import kpis
@@ -210,3 +211,17 @@ def test_a_month_is_complete_when_every_unit_of_the_month_before_reported(park):
     # Plots have no stock: the missing stock is 0; both plots report every month of Q1.
     g = kpis.month_completeness(park, "greenhouse", Q1)
     assert list(g["reported"]) == [2, 2, 2] and g["complete"].all() and not g["missing_stock"].any()
+
+
+def test_mortality_counts_only_months_with_deaths_reported():
+    """No deaths reported is not zero deaths: — rather than 0.00, and months without the
+    figure are left out of the stock it is divided by."""
+    k = {"profit": 0.0, "sold_head": 0, "units": 1, "eggs": 0.0}
+    m = pd.DataFrame({"month": ["2023-01", "2023-02", "2023-03"], "stock": [200.0, 300.0, 500.0],
+                      "deaths": [None, None, None], "culled": [4.0, None, 6.0],
+                      "sold_kg": [0.0, 0.0, 0.0]})
+    assert kpis.ratios("hog", k, m)["monthly_mortality_permille"] is None
+    # Ducks: 4 + 6 culled over 200 + 500 bird-months (February's 300 has no figure) = 14.29 ‰.
+    assert kpis.ratios("duck", k, m)["monthly_mortality_permille"] == 14.29
+    m["deaths"] = [1.0, 2.0, 0.0]  # reported, and 0 in March: 3 over 1,000 head-months = 3.0 ‰
+    assert kpis.ratios("hog", k, m)["monthly_mortality_permille"] == 3.0
