@@ -244,6 +244,36 @@ def _check_role(role: str, cooperative: str | None) -> str | None:
     return coop if role == "manager" else None
 
 
+def _registered_cooperative(cur: Cursor, coop: str | None, new_cooperative: bool) -> str | None:
+    """The registered name a manager's cooperative stands for.
+
+    A registered name or an alias kept at upload gives the registered name. A new name that
+    reads like a registered one once 专业/养殖/合作社, spaces and brackets are dropped (the
+    upload's look-alike rule, ``ingest.identity.coop_key``) is refused unless the admin confirms
+    it is another cooperative (``new_cooperative``): a manager tied to a misspelt name could
+    upload nothing of their own and would start a second copy of the cooperative.
+    """
+    if coop is None:
+        return None
+    from .ingest.identity import coop_key  # ingest imports this module
+
+    if cur.execute("SELECT 1 FROM cooperatives WHERE name = ?", [coop]).fetchone():
+        return coop
+    alias = cur.execute("""SELECT min(name) FROM name_aliases WHERE kind = 'cooperative' AND alias = ?""",
+                        [coop]).fetchone()[0]
+    if alias:
+        return alias
+    if not new_cooperative:
+        key = coop_key(coop)
+        like = [n for (n,) in cur.execute("SELECT name FROM cooperatives ORDER BY name").fetchall()
+                if key and coop_key(n) == key]
+        if like:
+            raise AccountError(f"“{coop}”像是已登记的“{like[0]}”（去掉“专业”“养殖”“合作社”、空格、括号等字样后相同）。"
+                               "如是同一个合作社，请从列表中选择已登记的名称；确是另一个合作社，"
+                               "请勾选“确是新合作社”后再保存。")
+    return coop
+
+
 def _existing(cur: Cursor, username: str) -> Account:
     account = get_user(cur, username)
     if account is None:
@@ -256,16 +286,22 @@ def _active_admins(cur: Cursor) -> int:
 
 
 def create_user(store: Store, actor: Actor, username: str, password: str, role: str,
-                cooperative: str | None = None, display_name: str | None = None) -> Account:
-    """Add an account (admin only). A manager must name the cooperative they report for."""
+                cooperative: str | None = None, display_name: str | None = None, *,
+                new_cooperative: bool = False) -> Account:
+    """Add an account (admin only). A manager must name the cooperative they report for.
+
+    Raises :class:`AccountError` (in Chinese) for a bad name, role or password, an existing
+    user, or a cooperative that looks like a registered one (unless ``new_cooperative``).
+    """
     require_admin(actor, "添加用户")
     name = _clean_username(username)
-    coop = _check_role(role, cooperative)
+    checked = _check_role(role, cooperative)
     password_hash = hash_password(password)
 
     def insert(cur: Cursor) -> Account:
         if get_user(cur, name) is not None:
             raise AccountError(f"用户 {name} 已存在。")
+        coop = _registered_cooperative(cur, checked, new_cooperative)
         cur.execute("""INSERT INTO users (username, display_name, role, cooperative, password_hash)
                        VALUES (?, ?, ?, ?, ?)""",
                     [name, (display_name or "").strip() or None, role, coop, password_hash])
@@ -345,10 +381,11 @@ def unlock_addresses(store: Store, actor: Actor) -> int:
 
 
 def assign_cooperative(store: Store, actor: Actor, username: str, cooperative: str | None,
-                       role: str | None = None) -> Account:
+                       role: str | None = None, *, new_cooperative: bool = False) -> Account:
     """Set a user's cooperative (and optionally role); admin only.
 
-    A manager must keep a cooperative; the last active administrator keeps the admin role.
+    A manager must keep a cooperative; the last active administrator keeps the admin role; a
+    cooperative that looks like a registered one is refused unless ``new_cooperative``.
     """
     require_admin(actor, "分配合作社或角色")
 
@@ -356,6 +393,8 @@ def assign_cooperative(store: Store, actor: Actor, username: str, cooperative: s
         account = _existing(cur, username)
         new_role = role or account.role
         coop = _check_role(new_role, cooperative)
+        if coop != account.cooperative:
+            coop = _registered_cooperative(cur, coop, new_cooperative)
         if (account.role == "admin" and new_role != "admin" and not account.disabled
                 and _active_admins(cur) <= 1):
             raise AccountError(f"{username} 是唯一可用的管理员，不能改为其他角色。")

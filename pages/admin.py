@@ -22,13 +22,16 @@ if done := st.session_state.pop("_admin_done", None):
     st.success(md(done))
 
 
-def attempt(fn, *args, success: str, **kwargs) -> None:
-    """Run an analytics edit; on success rerun with a message, on refusal show why."""
+def attempt(fn, *args, success: str, clear: tuple[str, ...] = (), **kwargs) -> None:
+    """Run an analytics edit; on success empty the ``clear`` widgets and rerun with a message,
+    on refusal show why and keep what was typed, so it can be corrected rather than retyped."""
     try:
         fn(store(), me, *args, **kwargs)
     except (core.AccountError, core.PermissionDenied) as e:
         st.error(md(e))
     else:
+        for key in clear:
+            st.session_state.pop(key, None)
         st.session_state["_admin_done"] = success
         st.session_state["_admin_units_v"] = st.session_state.get("_admin_units_v", 0) + 1
         st.rerun()
@@ -38,6 +41,11 @@ tab_users, tab_targets, tab_units, tab_backup, tab_audit = tabs("admin_tab", {
     "users": t("用户", "Users"), "targets": t("年度目标", "Annual targets"), "units": t("单元登记", "Unit registry"),
     "backup": t("备份", "Backups"), "audit": t("操作记录", "Audit log")}).values()
 coops = q("cooperatives")
+NEW_COOP = t("确是新合作社（名称与已登记的相近时勾选）",
+             "A new cooperative (tick when the name is like a registered one)")
+NEW_COOP_HELP = t("输入的名称去掉“专业”“养殖”“合作社”、空格、括号后与已登记的合作社相同时，系统会先提醒，"
+                  "以免同一个合作社登记成两个。", "A name that matches a registered one once generic words, "
+                  "spaces and brackets are dropped is refused first, so one cooperative is not registered twice.")
 
 with tab_users:
     accounts = core.list_users(store().cursor())
@@ -50,7 +58,7 @@ with tab_users:
         t("创建时间", "Created"): f"{a.created_at:%Y-%m-%d %H:%M}" if a.created_at else "—"} for a in accounts]),
         hide_index=True, width="stretch")
     left, right = st.columns(2)
-    with left, st.form("admin_add_user", clear_on_submit=True):
+    with left, st.form("admin_add_user"):
         st.subheader(t("新增用户", "Add a user"))
         name = st.text_input(t("用户名", "Username"), key="add_name")
         role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index("viewer"),  # least power first
@@ -58,10 +66,12 @@ with tab_users:
         coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops, index=None,
                             accept_new_options=True, key="add_coop",
                             placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))
+        new_coop = st.checkbox(NEW_COOP, key="add_new_coop", help=NEW_COOP_HELP)
         pw = st.text_input(t("初始密码（至少 8 位）", "Initial password (8+ characters)"), type="password",
                            key="add_pw")
         if st.form_submit_button(t("添加", "Add"), type="primary"):
-            attempt(core.create_user, name, pw, role, coop,
+            attempt(core.create_user, name, pw, role, coop, new_cooperative=new_coop,
+                    clear=("add_name", "add_role", "add_coop", "add_new_coop", "add_pw"),
                     success=t(f"已添加用户 {name.strip()}。", f"User {name.strip()} added."))
     with right:
         st.subheader(t("修改用户", "Change a user"))
@@ -77,8 +87,9 @@ with tab_users:
                                     index=options.index(a.cooperative) if a.cooperative else None,
                                     key=f"edit_coop_{chosen}",
                                     placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))
+            really_new = st.checkbox(NEW_COOP, key=f"edit_new_coop_{chosen}", help=NEW_COOP_HELP)
             if st.form_submit_button(t("保存角色和合作社", "Save role and cooperative")):
-                attempt(core.assign_cooperative, chosen, new_coop, new_role,
+                attempt(core.assign_cooperative, chosen, new_coop, new_role, new_cooperative=really_new,
                         success=t(f"已更新 {chosen} 的角色和合作社。", f"{chosen} updated."))
         with st.form("admin_reset_pw", clear_on_submit=True):
             new_pw = st.text_input(t("新密码（同时解除锁定）", "New password (also unlocks)"),

@@ -87,11 +87,11 @@ st.subheader(t("上报情况", "Reporting"))
 latest = q("data_as_of")["latest_month"]
 missing = q("missing_reports", latest, filters)
 if missing.empty:
-    st.success(t(f"所有合作社都已上报 {latest} 月报。",  # text-safe: YYYY-MM made by kpis.data_as_of
-                 f"Every cooperative has reported {latest}."))
+    st.success(t(f"近 12 个月上报过的合作社都已上报 {latest} 月报。",  # text-safe: YYYY-MM from kpis.data_as_of
+                 f"Every cooperative that reported in the last 12 months has reported {latest}."))
 else:
-    st.warning(t(f"以下合作社尚未上报 {latest} 月报：",  # text-safe: YYYY-MM made by kpis.data_as_of
-                 f"Not yet reported for {latest}:"))
+    st.warning(t(f"以下合作社近 12 个月上报过，尚未上报 {latest} 月报：",  # text-safe: YYYY-MM from kpis.data_as_of
+                 f"Reported in the last 12 months, not yet for {latest}:"))
     st.dataframe(tables.styled(missing.assign(sector=[fmt.sector_name(s, L) for s in missing["sector"]]).rename(
         columns={"sector": t("板块", "Sector"), "cooperative": t("合作社", "Cooperative"),
                  "last_month": t("最近上报月份", "Last month reported"), "units": t("单元数", "Units")})),

@@ -60,6 +60,31 @@ def test_add_manager_without_cooperative_is_refused(at):
     assert account("zhao") is None
 
 
+def test_the_new_cooperative_tick_reaches_the_look_alike_check(at, monkeypatch):
+    """The refusal itself is tested in test_auth (AppTest cannot type a new option into a
+    selectbox); here: the page shows the refusal and passes the tick on."""
+    seen = []
+    real = auth.create_user
+
+    def create_user(*args, new_cooperative=False, **kw):
+        seen.append(new_cooperative)
+        if not new_cooperative:
+            raise auth.AccountError("“金羽（种鸭）合作社”像是已登记的“金羽种鸭专业合作社”")
+        return real(*args, new_cooperative=new_cooperative, **kw)
+
+    monkeypatch.setattr(auth, "create_user", create_user)
+    at.text_input(key="add_name").input("zhao")
+    at.selectbox(key="add_role").set_value("manager")
+    at.selectbox(key="add_coop").set_value("金羽种鸭专业合作社")
+    at.text_input(key="add_pw").input("zhao-password")
+    click(at, "添加")
+    assert any("像是已登记的“金羽种鸭专业合作社”" in e.value for e in at.error) and account("zhao") is None
+    at.checkbox(key="add_new_coop").check()
+    click(at, "添加")
+    assert seen == [False, True], seen
+    assert "已添加用户 zhao。" in [s.value for s in at.success], [e.value for e in at.error]
+
+
 def test_reset_password_disable_and_enable(at):
     at.selectbox(key="edit_user").set_value("wang").run()
     at.text_input(key="reset_pw").input("brand-new-pass")

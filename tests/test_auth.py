@@ -366,6 +366,25 @@ def test_last_admin_cannot_be_disabled_or_demoted(store):
     assert auth.get_user(store.cursor(), "boss").disabled
 
 
+def test_a_manager_on_a_look_alike_cooperative_is_refused_until_confirmed(store):
+    cur = store.cursor()
+    cur.execute("INSERT INTO cooperatives (name) VALUES ('丰华生猪养殖专业合作社')")
+    cur.execute("""INSERT INTO name_aliases (kind, sector, cooperative, alias, name)
+                   VALUES ('cooperative', 'hog', '丰华生猪养殖专业合作社', '丰华猪场', '丰华生猪养殖专业合作社')""")
+    with pytest.raises(auth.AccountError, match="“丰华（生猪）合作社”像是已登记的“丰华生猪养殖专业合作社”.*确是新合作社"):
+        add(store, "zhou", coop="丰华（生猪）合作社")
+    assert users_table(store) == []
+    # an alias kept at upload stands for the registered name; a confirmed new one is kept as typed
+    assert add(store, "zhou", coop="丰华猪场").cooperative == "丰华生猪养殖专业合作社"
+    a = auth.create_user(store, SYSTEM, "wu", PW, "manager", "丰华 生猪合作社", new_cooperative=True)
+    assert a.cooperative == "丰华 生猪合作社"
+    with pytest.raises(auth.AccountError, match="像是已登记的"):
+        auth.assign_cooperative(store, SYSTEM, "zhou", "丰华生猪专业合作社")
+    assert auth.get_user(cur, "zhou").cooperative == "丰华生猪养殖专业合作社"
+    # an unrelated new cooperative needs no confirmation
+    assert auth.assign_cooperative(store, SYSTEM, "zhou", "青禾种植专业合作社").cooperative == "青禾种植专业合作社"
+
+
 def test_assign_cooperative_moves_a_manager(store):
     add(store, "wang")
     a = auth.assign_cooperative(store, SYSTEM, "wang", "金羽种鸭专业合作社")
