@@ -41,6 +41,7 @@ tab_users, tab_targets, tab_units, tab_backup, tab_audit = tabs("admin_tab", {
     "users": t("用户", "Users"), "targets": t("年度目标", "Annual targets"), "units": t("单元登记", "Unit registry"),
     "backup": t("备份", "Backups"), "audit": t("操作记录", "Audit log")}).values()
 coops = q("cooperatives")
+NEW_NAME = t("或输入新合作社名称（列表中没有时）", "Or type a new cooperative's name (when not listed)")
 NEW_COOP = t("确是新合作社（名称与已登记的相近时勾选）",
              "A new cooperative (tick when the name is like a registered one)")
 NEW_COOP_HELP = t("输入的名称去掉“专业”“养殖”“合作社”、空格、括号后与已登记的合作社相同时，系统会先提醒，"
@@ -63,15 +64,17 @@ with tab_users:
         name = st.text_input(t("用户名", "Username"), key="add_name")
         role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index("viewer"),  # least power first
                             format_func=auth.role_name, key="add_role", placeholder=t("选择角色", "Choose a role"))
+        # A text box for a new name rather than the selectbox's own "Add: …" entry (English, and
+        # easy to mistake for choosing a registered one).
         coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops, index=None,
-                            accept_new_options=True, key="add_coop",
-                            placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))
+                            key="add_coop", placeholder=t("选择已登记的合作社", "Choose a registered one"))
+        typed = st.text_input(NEW_NAME, key="add_coop_new")
         new_coop = st.checkbox(NEW_COOP, key="add_new_coop", help=NEW_COOP_HELP)
         pw = st.text_input(t("初始密码（至少 8 位）", "Initial password (8+ characters)"), type="password",
                            key="add_pw")
         if st.form_submit_button(t("添加", "Add"), type="primary"):
-            attempt(core.create_user, name, pw, role, coop, new_cooperative=new_coop,
-                    clear=("add_name", "add_role", "add_coop", "add_new_coop", "add_pw"),
+            attempt(core.create_user, name, pw, role, typed.strip() or coop, new_cooperative=new_coop,
+                    clear=("add_name", "add_role", "add_coop", "add_coop_new", "add_new_coop", "add_pw"),
                     success=t(f"已添加用户 {name.strip()}。", f"User {name.strip()} added."))
     with right:
         st.subheader(t("修改用户", "Change a user"))
@@ -83,13 +86,15 @@ with tab_users:
                                     format_func=auth.role_name, key=f"edit_role_{chosen}",
                                     placeholder=t("选择角色", "Choose a role"))
             options = coops if a.cooperative in coops or not a.cooperative else [a.cooperative, *coops]
-            new_coop = st.selectbox(t("合作社", "Cooperative"), options, accept_new_options=True,
+            new_coop = st.selectbox(t("合作社", "Cooperative"), options,
                                     index=options.index(a.cooperative) if a.cooperative else None,
                                     key=f"edit_coop_{chosen}",
-                                    placeholder=t("选择，或输入新合作社名称", "Choose or type a new one"))
+                                    placeholder=t("选择已登记的合作社", "Choose a registered one"))
+            typed = st.text_input(NEW_NAME, key=f"edit_coop_new_{chosen}")
             really_new = st.checkbox(NEW_COOP, key=f"edit_new_coop_{chosen}", help=NEW_COOP_HELP)
             if st.form_submit_button(t("保存角色和合作社", "Save role and cooperative")):
-                attempt(core.assign_cooperative, chosen, new_coop, new_role, new_cooperative=really_new,
+                attempt(core.assign_cooperative, chosen, typed.strip() or new_coop, new_role,
+                        new_cooperative=really_new,
                         success=t(f"已更新 {chosen} 的角色和合作社。", f"{chosen} updated."))
         with st.form("admin_reset_pw", clear_on_submit=True):
             new_pw = st.text_input(t("新密码（同时解除锁定）", "New password (also unlocks)"),

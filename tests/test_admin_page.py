@@ -60,29 +60,22 @@ def test_add_manager_without_cooperative_is_refused(at):
     assert account("zhao") is None
 
 
-def test_the_new_cooperative_tick_reaches_the_look_alike_check(at, monkeypatch):
-    """The refusal itself is tested in test_auth (AppTest cannot type a new option into a
-    selectbox); here: the page shows the refusal and passes the tick on."""
-    seen = []
-    real = auth.create_user
-
-    def create_user(*args, new_cooperative=False, **kw):
-        seen.append(new_cooperative)
-        if not new_cooperative:
-            raise auth.AccountError("“金羽（种鸭）合作社”像是已登记的“金羽种鸭专业合作社”")
-        return real(*args, new_cooperative=new_cooperative, **kw)
-
-    monkeypatch.setattr(auth, "create_user", create_user)
+def test_a_look_alike_cooperative_needs_the_new_cooperative_tick(at):
     at.text_input(key="add_name").input("zhao")
     at.selectbox(key="add_role").set_value("manager")
-    at.selectbox(key="add_coop").set_value("金羽种鸭专业合作社")
+    at.text_input(key="add_coop_new").input("金羽（种鸭）合作社")  # the demo has 金羽种鸭专业合作社
     at.text_input(key="add_pw").input("zhao-password")
     click(at, "添加")
-    assert any("像是已登记的“金羽种鸭专业合作社”" in e.value for e in at.error) and account("zhao") is None
+    assert [e.value for e in at.error] == [
+        "“金羽（种鸭）合作社”像是已登记的“金羽种鸭专业合作社”（去掉“专业”“养殖”“合作社”、空格、括号等字样后相同）。"
+        "如是同一个合作社，请从列表中选择已登记的名称；确是另一个合作社，请勾选“确是新合作社”后再保存。"]
+    assert account("zhao") is None
+    assert at.text_input(key="add_name").value == "zhao"  # kept to correct, not retyped
     at.checkbox(key="add_new_coop").check()
     click(at, "添加")
-    assert seen == [False, True], seen
-    assert "已添加用户 zhao。" in [s.value for s in at.success], [e.value for e in at.error]
+    assert "已添加用户 zhao。" in [s.value for s in at.success]
+    assert account("zhao").cooperative == "金羽（种鸭）合作社"
+    assert at.text_input(key="add_name").value == ""  # emptied for the next user
 
 
 def test_reset_password_disable_and_enable(at):
