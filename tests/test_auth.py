@@ -371,7 +371,8 @@ def test_a_manager_on_a_look_alike_cooperative_is_refused_until_confirmed(store)
     cur.execute("INSERT INTO cooperatives (name) VALUES ('丰华生猪养殖专业合作社')")
     cur.execute("""INSERT INTO name_aliases (kind, sector, cooperative, alias, name)
                    VALUES ('cooperative', 'hog', '丰华生猪养殖专业合作社', '丰华猪场', '丰华生猪养殖专业合作社')""")
-    with pytest.raises(auth.AccountError, match="“丰华（生猪）合作社”像是已登记的“丰华生猪养殖专业合作社”.*确是新合作社"):
+    refused = "“丰华（生猪）合作社”像是已登记的“丰华生猪养殖专业合作社”.*确是新合作社"
+    with pytest.raises(auth.AccountError, match=refused):
         add(store, "zhou", coop="丰华（生猪）合作社")
     assert users_table(store) == []
     # an alias kept at upload stands for the registered name; a confirmed new one is kept as typed
