@@ -195,6 +195,7 @@ class Stamp:
     demo: bool
     lang: str = "zh"
     scope: str = ""
+    place: str = TOWNSHIP  # slides.place_name(): the town, or '3个乡镇'
 
     def text(self) -> str:
         """'2022年 ｜ 数据截至 2023年12月 ｜ 来源：示例数据（…） ｜ 济阳镇园区生产看板'."""
@@ -202,7 +203,7 @@ class Stamp:
         parts = [self.period.label(self.lang)] + ([self.scope] if self.scope else [])
         parts += [as_of_label(self.as_of, self.lang, upload=False),
                   ("来源：" if zh else "Source: ") + source_label(self.demo, self.lang),
-                  f"{TOWNSHIP}园区生产看板" if zh else f"{slides.TOWNSHIP_EN} park dashboard"]
+                  f"{self.place}园区生产看板" if zh else f"{self.place} park dashboard"]
         return " ｜ ".join(parts)
 
     def file_name(self, topic: str, ext: str = "png") -> str:

@@ -25,11 +25,25 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, contract, fmt, kpis, narrative, theme
+from . import charts, contract, fmt, kpis, narrative, settings, theme
 from .theme import BOXES, Box
 
 TOWNSHIP = "济阳镇"
 TOWNSHIP_EN = "Jiyang"
+#: English names of towns the README and demo use (any other keeps its Chinese name in English)
+TOWN_NAMES_EN = {TOWNSHIP: TOWNSHIP_EN}
+
+
+def place_name(towns: list[str] | tuple[str, ...], lang: str = "zh") -> str:
+    """Whose material it is: the store's one town ('济阳镇'), or '3个乡镇' for a county store.
+
+    ``towns`` is :func:`kpis.towns`; cooperatives not yet given a town do not count as one.
+    With no town registered, the ``PARK_TOWN`` setting names it.
+    """
+    real = [x for x in towns if x != kpis.UNASSIGNED_TOWN] or [settings.get("PARK_TOWN")]
+    if len(real) == 1:
+        return real[0] if lang == "zh" else TOWN_NAMES_EN.get(real[0], real[0])
+    return f"{len(real)}个乡镇" if lang == "zh" else f"{len(real)} towns"
 
 Call = Callable[..., Any]
 
@@ -110,6 +124,7 @@ class Deck:
     slides: tuple[Slide, ...]
     charts: dict[str, Any] = field(default_factory=dict)       # slide key → plotly Figure
     chart_names: dict[str, str] = field(default_factory=dict)  # slide key → file topic
+    place: str = TOWNSHIP  # place_name(): the town, or '3个乡镇'
 
     def t(self, zh: str, en: str) -> str:
         return zh if self.lang == "zh" else en
@@ -120,7 +135,7 @@ class Deck:
 
     @property
     def kicker(self) -> str:
-        return f"{self.t(TOWNSHIP, TOWNSHIP_EN)} · {self.period_label}"
+        return f"{self.place} · {self.period_label}"
 
     def stamp(self, slide: Slide) -> tuple[str, str]:
         """The stamp line of a slide, in two lines: where the figures come from, and their 口径."""
@@ -198,6 +213,10 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
     as_of = call("data_as_of")
     figs: dict[str, Any] = {}
     slides: list[Slide] = []
+    towns = call("towns")
+    place = place_name(towns, lang)
+    several = place != place_name(towns[:1], lang)
+    whole_zh, whole_en = (f"全部{place}", f"all {place}") if several else ("全镇", "the whole township")
 
     def add(key: str, **kw: Any) -> None:
         slides.append(Slide(key, t(*TOPICS[key]), len(slides) + 1, **kw))
@@ -312,16 +331,16 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
     defs = [f"{name}：{text_zh}" if zh else f"{narrative.DEFINITION_NAMES_EN[key]}: {text_en}"
             for key, (name, text_zh, text_en) in narrative.DEFINITIONS.items()]
     defs += [t("数据来源：", "Source: ") + source_label(demo, lang), as_of_label(as_of, lang),
-             t(f"统计期间：{period.label_from} 至 {period.label_to}；范围：全镇（不受页面筛选影响）",
+             t(f"统计期间：{period.label_from} 至 {period.label_to}；范围：{whole_zh}（不受页面筛选影响）",
                f"Period: {period.label_from} to {period.label_to}; "
-               "scope: the whole township (page filters do not apply)")]
+               f"scope: {whole_en} (page filters do not apply)")]
     add("definitions", body=tuple(defs))
 
     # the agenda lists the slides after it
     agenda = tuple(f"{s.number:02d}　{s.title}" for s in slides[2:])
     slides[1] = Slide("agenda", t(*TOPICS["agenda"]), 2, body=agenda)
     names = {key: t(*CHART_NAMES[key]) for key in figs}
-    return Deck(lang, period, demo, exact, today, as_of, tuple(slides), figs, names)
+    return Deck(lang, period, demo, exact, today, as_of, tuple(slides), figs, names, place)
 
 
 # --- text extent: how much room a text needs ---------------------------------------------------------
@@ -554,7 +573,7 @@ def stamp_size(deck: Deck, slide: Slide, t: theme.TypeScale) -> int:
 
 
 def cover_title(deck: Deck) -> str:
-    return deck.t(f"{TOWNSHIP}园区生产情况汇报", f"{TOWNSHIP_EN} Park: Production Report")
+    return deck.t(f"{deck.place}园区生产情况汇报", f"{deck.place} Park: Production Report")
 
 
 def cover_title_size(deck: Deck, t: theme.TypeScale) -> int:

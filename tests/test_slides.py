@@ -149,3 +149,24 @@ def test_english_deck_is_english(demo_db_file):
     assert [s.title for s in en.slides][2:4] == ["Overview", "Breeder ducks"]
     assert en.kicker == "Jiyang · 2022"
     assert en.stamp(en.slides[3])[0].startswith("2022 ｜ Data as of 2023-12")
+
+
+def test_the_place_is_the_stores_town_or_its_number_of_towns(deck, demo_db_file):
+    assert slides.place_name(["济阳镇"]) == "济阳镇" and slides.place_name(["济阳镇"], "en") == "Jiyang"
+    assert slides.place_name(["甲镇", kpis.UNASSIGNED_TOWN]) == "甲镇"
+    assert slides.place_name(["甲镇", "乙镇", "丙镇"]) == "3个乡镇"
+    assert slides.place_name(["甲镇", "乙镇"], "en") == "2 towns"
+    assert deck.place == "济阳镇" and slides.cover_title(deck) == "济阳镇园区生产情况汇报"
+    from analytics.db import Store
+
+    with Store(demo_db_file, read_only=True) as s:
+        real = narrative.kpi_caller(s.cursor())
+
+        def county(name, *args):  # the same store, seen as a county of three towns
+            return ["甲镇", "乙镇", "丙镇"] if name == "towns" else real(name, *args)
+
+        three = slides.build(county, P2022, demo=True, today=date(2024, 3, 5))
+    assert slides.cover_title(three) == "3个乡镇园区生产情况汇报"
+    assert three.kicker == "3个乡镇 · 2022年"
+    assert "范围：全部3个乡镇（不受页面筛选影响）" in three.slides[-1].body[-1]
+    assert export.Stamp(P2022, three.as_of, True, place=three.place).text().endswith("3个乡镇园区生产看板")

@@ -74,7 +74,8 @@ def scope_words(filters: kpis.Filters | None) -> str:
 
 def stamp_for(period: kpis.Period, filters: kpis.Filters | None = None) -> export.Stamp:
     """The stamp of this page's exports: period, filters, 数据截至, source, demo."""
-    return export.Stamp(period, q("data_as_of"), is_demo(), lang(), scope_words(filters))
+    return export.Stamp(period, q("data_as_of"), is_demo(), lang(), scope_words(filters),
+                        slides.place_name(q("towns"), lang()))
 
 
 def page_downloads(page: str, period: kpis.Period, filters: kpis.Filters | None = None,
@@ -147,7 +148,7 @@ def deck_download(period: kpis.Period, *, exact: bool = False) -> None:
         cached = (key, data)
         st.session_state[_DECK] = cached
     if cached and cached[0] == key:
-        name = t(f"{slides.TOWNSHIP}园区汇报_{period.label('zh').replace('—', '-')}.pptx",
+        name = t(f"{slides.place_name(q('towns'))}园区汇报_{period.label('zh').replace('—', '-')}.pptx",
                  f"park-report_{period.label_from}_{period.label_to}.pptx")
         st.download_button(t("下载汇报 PPT", "Download the deck (PPTX)"), data=cached[1],
                            file_name=export.safe_filename(name),
