@@ -25,13 +25,13 @@ UNIT_TABLE_COLUMNS = {
 }
 
 
-NAME_COLUMNS = ("cooperative", "unit")  # what a row is: always the first columns
+NAME_COLUMNS = ("town", "cooperative", "unit")  # what a row is: always the first columns
 MONEY_COLUMNS = ("revenue", "cost", "profit")
-TEXT_COLUMNS = ("cooperative", "unit", "village", "zone", "gh_type", "crop")
+TEXT_COLUMNS = ("town", "cooperative", "unit", "village", "zone", "gh_type", "crop")
 # English headers (the contract's English names are upload aliases such as "sold_head").
 ENGLISH_HEADERS = {
-    "cooperative": "Cooperative", "unit": "Unit", "village": "Village", "zone": "Zone", "gh_type": "Type",
-    "crop": "Crop", "stock": "Stock", "eggs": "Eggs", "culled": "Culled", "sows": "Sows",
+    "town": "Town", "cooperative": "Cooperative", "unit": "Unit", "village": "Village", "zone": "Zone",
+    "gh_type": "Type", "crop": "Crop", "stock": "Stock", "eggs": "Eggs", "culled": "Culled", "sows": "Sows",
     "sold_head": "Marketed (head)", "deaths": "Deaths", "area_mu": "Area (mu)", "yield_kg": "Yield (kg)",
     "land_mu": "Land (mu)", "jobs": "Jobs", "yield_kg_per_mu": "Yield/mu (kg)",
     "output_value_per_mu": "Output/mu (yuan)", "profit_per_mu": "Profit/mu (yuan)",
@@ -48,6 +48,8 @@ def column_label(sector: str, key: str, lang: str = "zh", *, wan: bool = False) 
         return f"{zh}(元)" if lang == "zh" else f"{en} (yuan)"
     if lang != "zh":
         return ENGLISH_HEADERS.get(key, fmt.metric_name(key, "en"))
+    if key == "town":
+        return "乡镇"
     try:
         return contract.sector(sector).column(key).header
     except KeyError:
@@ -60,15 +62,18 @@ def column_label(sector: str, key: str, lang: str = "zh", *, wan: bool = False) 
 
 
 def unit_table(df: pd.DataFrame, sector: str, lang: str = "zh", sort_by: str = "profit", *,
-               wan: bool = False, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+               wan: bool = False, columns: tuple[str, ...] | None = None, town: bool = False) -> pd.DataFrame:
     """Ranked per-unit table (from kpis.unit_totals) with display headers.
 
     The names come first and the column it is ranked by right after them, so a 1366-pixel
     screen shows both without scrolling sideways. ``wan``: money in 万元 (the screen; downloads
     keep 元). ``columns`` picks fewer columns (keys, in UNIT_TABLE_COLUMNS order). Crops and
-    plot types get their English names in English (``fmt.crop_name``).
+    plot types get their English names in English (``fmt.crop_name``). ``town`` puts the
+    town (乡镇) first, for a store of several towns.
     """
     cols = [c for c in (columns or UNIT_TABLE_COLUMNS[sector]) if c in df.columns]
+    if town and "town" in df.columns and "town" not in cols:
+        cols.insert(0, "town")
     if sort_by in cols:
         cols.remove(sort_by)
         cols.insert(sum(c in cols for c in NAME_COLUMNS), sort_by)

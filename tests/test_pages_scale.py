@@ -69,6 +69,7 @@ def test_every_page_renders_at_a_million_records(million_app):
             assert len(towns) == 10
         if page == "pages/greenhouse.py":
             assert len(at.dataframe[0].value) == 50  # one page of 26,370 plots, not all of them
+            assert at.dataframe[0].value.columns[0] == "乡镇"  # several towns: which one a plot is in
             assert f"共 {k['greenhouse']['units']:,} 个单元" in " ".join(c.value for c in at.caption)
 
 
@@ -82,6 +83,8 @@ def test_town_filter_appears_with_several_towns_and_narrows_the_figures(million_
     one = kpis.sector_kpis(common.store().cursor(), "hog", Period.year(2023), Filters(towns=(town,)))
     assert {m.label: m.value for m in at.metric}["存栏"] == fmt.count(one["stock"], "头")
     assert f"乡镇：{town}" in " ".join(c.value for c in at.caption)
+    units = at.dataframe[0].value
+    assert units.columns[0] == "乡镇" and set(units["乡镇"]) == {town}
     # The cooperative list follows the chosen town.
     assert all(c.startswith(town.removesuffix("镇")) for c in at.sidebar.multiselect(key="f_coop").options)
 
@@ -92,3 +95,5 @@ def test_a_township_store_shows_no_town_filter(app_db):
     assert not at.exception
     assert "f_town" not in [w.key for w in at.sidebar.multiselect]
     assert not any("乡镇" in d.value.columns for d in at.dataframe)
+    at.switch_page("pages/hog.py").run()
+    assert not at.exception and at.dataframe[0].value.columns[0] != "乡镇"  # one town: no column for it

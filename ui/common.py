@@ -345,6 +345,11 @@ def is_demo() -> bool:
     return store().is_demo()
 
 
+def several_towns() -> bool:
+    """A county store (more than one town): unit tables then say which town a unit is in."""
+    return len([x for x in q("towns") if x != kpis.UNASSIGNED_TOWN]) > 1
+
+
 def demo_badge() -> None:
     if is_demo():
         st.warning(t("示例数据：本页数字由演示程序生成，并非真实统计。",

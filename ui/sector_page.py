@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics import charts, fmt, kpis, tables
 from analytics.kpis import yoy
-from ui.common import filters_caption, lang, metric, page_start, pinned_names, q, show_chart, t
+from ui.common import filters_caption, lang, metric, page_start, pinned_names, q, several_towns, show_chart, t
 from ui.export import page_downloads
 
 PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled-table limit
@@ -116,7 +116,7 @@ def render(sector: str) -> None:
 
 def _download(sector: str, period: kpis.Period, filters: kpis.Filters, L: str, kind: str, sheet: str) -> bytes:
     """Every unit of the selection as CSV or Excel: built only when the button is clicked."""
-    table = tables.unit_table(q("unit_totals", sector, period, filters), sector, L)
+    table = tables.unit_table(q("unit_totals", sector, period, filters), sector, L, town=several_towns())
     return tables.to_csv_bytes(table) if kind == "csv" else tables.to_xlsx_bytes(table, sheet)
 
 
@@ -130,7 +130,7 @@ def unit_table(sector: str, period: kpis.Period, filters: kpis.Filters, n_units:
         page = int(st.number_input(t(f"页码（共 {pages:,} 页）", f"Page (of {pages:,})"), 1, pages, 1,
                                    key=f"units_page_{sector}"))
     rows = q("unit_totals", sector, period, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    table = tables.unit_table(rows, sector, L, wan=True)
+    table = tables.unit_table(rows, sector, L, wan=True, town=several_towns())
     table.index = table.index + (page - 1) * PAGE_SIZE
     st.dataframe(tables.styled(table), width="stretch", height=360, column_config=pinned_names(table))
     first = (page - 1) * PAGE_SIZE + 1
