@@ -92,7 +92,8 @@ st.html(f"""<style>
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"] {{display: none !important;}}
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{background: {palette.letterbox};}}
 [data-testid="stMainBlockContainer"] {{padding: 0 !important; max-width: 100% !important;}}
-[data-testid="stMainBlockContainer"] .stElementContainer:has(> .stHtml > style:only-child) {{display: none;}}
+[data-testid="stMainBlockContainer"] .stElementContainer:has(> .stHtml > style:only-child),
+[data-testid="stMainBlockContainer"] .stElementContainer:has(> .stHtml > script:only-child) {{display: none;}}
 .park-slide {{margin-top: max(0px, calc((100vh - 56.25vw) / 2)) !important;}}
 .pv-all .park-slide {{margin-bottom: 2rem !important;}}
 .st-key-present_nav {{position: fixed; right: .8rem; bottom: .8rem; z-index: 999990; width: auto !important;
