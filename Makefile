@@ -38,7 +38,7 @@ demo-db: setup
 
 test: setup-dev system-deps
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 lint: setup-dev
 	$(PY) -m ruff check .
