@@ -106,7 +106,14 @@ def styled(df: pd.DataFrame, plain: tuple[str, ...] = ()) -> Any:
     """``df`` as the screen shows it: thousands separators (not in the ``plain`` columns, such
     as numbers that name something), a dash where nothing was reported (never ``None``)."""
     formats = {c: ("{:.0f}" if c in plain else f) for c, f in number_formats(df).items()}
-    # A dict of formats reaches only its columns: the dash for the text columns comes first.
+    # Text columns get the dash in the data itself: a column with nothing in it reaches the
+    # browser as Arrow's null type, which Streamlit draws as "None" whatever the Styler says.
+    text = df.select_dtypes(include=["object", "string"]).columns
+    if len(text):
+        df = df.copy()
+        for c in text:
+            df[c] = df[c].astype(object).where(df[c].notna(), "—")
+    # A dict of formats reaches only its columns: the dash for the other columns comes first.
     return df.style.format(na_rep="—").format(formats, na_rep="—")
 
 

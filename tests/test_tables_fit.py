@@ -107,3 +107,12 @@ def test_styled_tables_write_a_dash_for_nothing_and_separate_thousands():
                        "编号": [1234, 5]})
     out = tables.styled(df, plain=("编号",)).to_html()
     assert "1,234.6" in out and "12,345" in out and ">—<" in out and "None" not in out and ">1234<" in out
+
+
+def test_a_text_column_with_nothing_in_it_carries_the_dash_to_the_browser():
+    """All-None text reaches Arrow as the null type, which Streamlit draws as "None" whatever
+    the Styler says: the dash goes into the data the browser gets."""
+    df = pd.DataFrame({"棚号": ["G-0101", "G-0102"], "村": [None, None], "利润(万元)": [0.53, None]})
+    shown = tables.styled(df)
+    assert list(shown.data["村"]) == ["—", "—"] and list(shown.data["棚号"]) == ["G-0101", "G-0102"]
+    assert df["村"].isna().all()  # the caller's frame (and so the downloads) keep their blanks
