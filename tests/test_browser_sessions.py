@@ -283,3 +283,30 @@ def test_language_switch_keeps_the_filters(live_app, context):
     page.get_by_role("heading", name="种鸭").wait_for(timeout=30_000)
     assert radio() == [False, True], "the Period radio kept 'Months'"
     assert COOP in chosen_coops()
+
+
+def test_the_chosen_language_survives_a_reload_and_a_new_tab(live_app, context):
+    page = context.new_page()
+    go(page, f"{live_app}/duck?year=2022")
+    sidebar(page).get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=30_000)
+    deadline = time.time() + 15  # the page writes the cookie; the browser has it within a moment
+    while not any(c["name"] == "park_lang" for c in context.cookies()) and time.time() < deadline:
+        page.wait_for_timeout(200)
+    cookie = next(c for c in context.cookies() if c["name"] == "park_lang")
+    assert cookie["value"] == "en" and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    page.reload()
+    page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=30_000)
+    other = context.new_page()
+    other.goto(f"{live_app}/hog")
+    other.get_by_role("heading", name="Hogs").wait_for(timeout=30_000)
+    # back to Chinese: the cookie follows, and so does the next reload
+    sidebar(other).get_by_text("English", exact=True).click()
+    other.get_by_role("heading", name="生猪").wait_for(timeout=30_000)
+    deadline = time.time() + 15
+    while next(c for c in context.cookies() if c["name"] == "park_lang")["value"] != "zh" and time.time() < deadline:
+        other.wait_for_timeout(200)
+    other.reload()
+    other.get_by_role("heading", name="生猪").wait_for(timeout=30_000)
+    wait_for_app(other)
+    assert other.get_by_role("heading", name="Hogs").count() == 0

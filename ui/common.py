@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +48,21 @@ _leave_legacy_multipage_mode()
 
 # --- language ----------------------------------------------------------------------------
 
+LANG_COOKIE = "park_lang"
+_LANG_WRITTEN = "_lang_cookie_written"
+
+
+def _sent_lang() -> str | None:
+    value = st.context.cookies.get(LANG_COOKIE)
+    return value if value in ("zh", "en") else None  # AppTest's context is a mock
+
+
 def lang() -> str:
-    """'zh' (default) or 'en'."""
+    """'zh' (default) or 'en': the address's ``?lang=`` first, else the language this browser
+    chose last (a cookie, so a reload, a new tab or a bookmark keeps it)."""
     if LANG_KEY not in st.session_state:
-        st.session_state[LANG_KEY] = "en" if st.query_params.get("lang") == "en" else "zh"
+        asked = st.query_params.get("lang")
+        st.session_state[LANG_KEY] = asked if asked in ("zh", "en") else _sent_lang() or "zh"
     return st.session_state[LANG_KEY]
 
 
@@ -97,6 +108,24 @@ def language_switch() -> None:
     english = st.sidebar.toggle("English", value=lang() == "en", key="_lang_toggle",
                                 on_change=_keep_widget_values)
     st.session_state[LANG_KEY] = "en" if english else "zh"
+    _remember_language()
+
+
+def _remember_language() -> None:
+    """Keep the chosen language in a cookie (SameSite=Strict, a year), written by
+    extra-streamlit-components' CookieManager as the login's is. Streamlit reads cookies once per
+    connection, so after a switch the element is drawn on every run until the next reload
+    reports the cookie back (a write the browser missed is made again); it is invisible."""
+    ss, now = st.session_state, st.session_state[LANG_KEY]
+    if ss.get(_LANG_WRITTEN) is None and now == (_sent_lang() or "zh"):
+        return
+    import extra_streamlit_components as stx  # only loaded when the cookie has to change
+
+    with st.sidebar:
+        stx.CookieManager(key="lang_cookie_all").set(
+            LANG_COOKIE, now, key="lang_cookie_set", path="/", same_site="strict", max_age=365 * 24 * 3600,
+            expires_at=datetime.now(UTC) + timedelta(days=365))
+    ss[_LANG_WRITTEN] = now
 
 
 # --- store and cached queries -----------------------------------------------------------
