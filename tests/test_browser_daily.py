@@ -642,3 +642,37 @@ def test_the_overlap_finder_finds_overlaps():
     assert overlaps([{**line, "text": "a", "id": 1}, {**line, "x": 50, "text": "b", "id": 2}]) == [("a", "b")]
     assert overlaps([{**line, "text": "a", "id": 1}, {**line, "y": 22, "text": "b", "id": 2}]) == []
     assert overlaps([{**line, "text": "a", "id": 1}, {**line, "y": 15, "text": "a", "id": 1}]) == []
+
+
+def test_streamlits_own_widget_words_are_chinese(daily, office):
+    """The multiselect's "Select all" / "No results" and the table toolbar's tooltips are
+    Streamlit's fixed texts, which no option translates (ui.common.STREAMLIT_ZH)."""
+    page = office.new_page()
+    go(page, f"{daily[0]}/hog?year=2023")
+    sb = page.locator('[data-testid="stSidebar"]')
+    page.locator('.js-plotly-plot').first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    options = page.get_by_role("option")
+    for _ in range(3):  # a run still drawing may close the list again: open it until it stays
+        sb.get_by_role("combobox", name="合作社").click()
+        try:
+            options.first.wait_for(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - retried
+            page.keyboard.press("Escape")
+    page.get_by_text("全选", exact=True).wait_for(timeout=10_000)
+    assert page.get_by_text("Select all", exact=True).count() == 0
+    sb.get_by_role("combobox", name="合作社").fill("不存在的合作社")
+    page.get_by_text("无匹配项", exact=True).wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.scroll_into_view_if_needed()
+    table.hover()
+    button = page.locator('[data-testid="stElementToolbar"] button').first
+    button.wait_for(timeout=10_000)
+    labels = [b.get_attribute("aria-label") for b in page.locator('[data-testid="stElementToolbar"] button').all()]
+    assert "下载 CSV" in labels and "搜索" in labels and not {"Download as CSV", "Search"} & set(labels), labels
+    button.hover()
+    page.wait_for_timeout(800)
+    text = page.evaluate("document.body.innerText")
+    assert not any(w in text for w in ("Download as CSV", "Show/hide columns", "Select all")), text[-400:]

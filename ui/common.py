@@ -90,18 +90,84 @@ def _keep_widget_values() -> None:
             st.session_state[key] = value
 
 
+# Streamlit's own fixed words in its widgets (multiselect, selectbox, dataframe toolbar and
+# column menu), which no option translates; taken from Streamlit 1.67's frontend, exact texts.
+STREAMLIT_ZH = {
+    "Select all": "全选", "No results": "无匹配项", "No options to select.": "没有可选项",
+    "No options to select": "没有可选项", "Clear all": "全部清除", "Clear value": "清除", "Open": "展开",
+    "Selected values": "已选", "Download as CSV": "下载 CSV", "Search": "搜索", "Close Search": "关闭搜索",
+    "Next Result": "下一个", "Previous Result": "上一个", "Show/hide columns": "显示/隐藏列",
+    "Fullscreen": "全屏", "Close fullscreen": "退出全屏", "Clear selection": "清除选择",
+    "Sort ascending": "升序排列", "Sort descending": "降序排列", "Pin column": "固定列", "Unpin column": "取消固定",
+    "Hide column": "隐藏列", "Autosize": "自动列宽", "Format": "格式", "Statistics": "统计",
+    "Copy column name": "复制列名", "Dataframe column menu": "列菜单", "Based on sample": "基于样本",
+    "No data": "无数据", "No content": "无内容", "Automatic": "自动", "Localized": "本地格式", "Plain": "原样",
+    "Compact": "紧凑", "Percent": "百分比", "Scientific": "科学计数", "Accounting": "会计格式",
+}
+
+# Swaps those words for Chinese as Streamlit draws them (texts, tooltips, aria-labels), while
+# the page is Chinese: language_css marks it with a CSS variable that English pages lack.
+_ZH_WORDS_JS = """<script>
+(function () {
+  if (window.__parkZhWords) return;
+  window.__parkZhWords = true;
+  var ZH = %s;
+  function chinese() {
+    return getComputedStyle(document.documentElement).getPropertyValue("--park-lang").trim() === "zh";
+  }
+  function swap(root) {
+    if (!chinese()) return;
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT), n;
+    while ((n = walker.nextNode())) {
+      var key = n.nodeValue.trim();
+      if (key && ZH.hasOwnProperty(key)) n.nodeValue = n.nodeValue.replace(key, ZH[key]);
+    }
+    var els = root.querySelectorAll ? root.querySelectorAll("[aria-label],[title],[placeholder]") : [];
+    for (var i = 0; i < els.length; i++) {
+      ["aria-label", "title", "placeholder"].forEach(function (a) {
+        var v = els[i].getAttribute(a);
+        if (v && ZH.hasOwnProperty(v)) els[i].setAttribute(a, ZH[v]);
+      });
+    }
+  }
+  new MutationObserver(function (records) {
+    records.forEach(function (r) {
+      if (r.type === "characterData") { swap(r.target.parentNode || document.body); return; }
+      r.addedNodes.forEach(function (node) {
+        if (node.nodeType === 1) swap(node);
+        else if (node.nodeType === 3 && node.parentNode) swap(node.parentNode);
+      });
+      if (r.type === "attributes") swap(r.target.parentNode || r.target);
+    });
+  }).observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true,
+                             attributeFilter: ["aria-label", "title", "placeholder"]});
+  swap(document.body);
+})();
+</script>"""
+
+
 def language_css() -> None:
-    """Streamlit's own words that no option translates, drawn in Chinese by CSS: the skip link
-    (shown on keyboard focus) and the fullscreen button's tooltip on charts."""
+    """Streamlit's own words that no option translates, in Chinese: the skip link (shown on
+    keyboard focus) and the charts' fullscreen tooltip by CSS, the widgets' fixed words
+    (STREAMLIT_ZH) by a small script. In either language: the boxes Streamlit draws around
+    elements that only hold a style or a script take no room (they would push pages down)."""
+    empty = ("[data-testid=\"stMain\"] .stElementContainer:has(> .stHtml > style:only-child),\n"
+             "[data-testid=\"stMain\"] .stElementContainer:has(> .stHtml > script:only-child) {display: none}\n")
     if lang() != "zh":
+        st.html(f"<style>{empty}</style>")  # text-safe: fixed CSS
         return
+    import json
+
     tips = "".join(f'.js-plotly-plot .plotly .modebar-btn[data-title="{en}"]::after {{content: "{zh}" !important}}\n'
                    for en, zh in (("Fullscreen", "全屏"), ("Close fullscreen", "退出全屏"),
                                   ("Exit fullscreen", "退出全屏"), ("Enter fullscreen", "全屏")))
     st.html(f"""<style>
+{empty}:root {{--park-lang: zh}}
 a[data-testid="stSkipToContent"] {{font-size: 0}}
 a[data-testid="stSkipToContent"]::after {{content: "跳到主要内容"; font-size: 1rem}}
 {tips}</style>""")  # text-safe: fixed CSS
+    st.html(_ZH_WORDS_JS % json.dumps(STREAMLIT_ZH, ensure_ascii=False),
+            unsafe_allow_javascript=True)  # text-safe: constants only
 
 
 def language_switch() -> None:
