@@ -361,3 +361,15 @@ def monthly_bar(df: pd.DataFrame, column: str, title: str, *, scale: float = 1.0
 def reference_text() -> str:
     """The reference yields in words: 无籽西瓜3,000–5,000、…公斤/亩."""
     return "、".join(f"{crop}{lo:,}–{hi:,}" for crop, (lo, hi) in CROP_REFERENCE_KG_PER_MU.items()) + "公斤/亩"
+
+
+def legend_below(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` with its legend at the bottom of the figure's box, under the month
+    labels however far they turn (Plotly places a paper-anchored legend by the plot's height,
+    into them): for the screen and for the exported PNG alike."""
+    out = go.Figure(fig)
+    out.update_xaxes(automargin=True)
+    if out.layout.showlegend is not False and len(out.data) > 1:
+        out.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+                          margin={"b": max(out.layout.margin.b or 0, 118)})
+    return out

@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import kpis, narrative, slides, theme
+from . import charts, kpis, narrative, slides, theme
 from .slides import TOWNSHIP, as_of_label, source_label  # noqa: F401 - the pages' names for them
 
 # PowerPoint/WPS on the office's Windows machine has Microsoft YaHei; set it as the East
@@ -277,7 +277,10 @@ def stamp_png(png: bytes, stamp: Stamp, *, scale: float = 2, palette: theme.Pale
 
 
 def chart_png(fig: Any, stamp: Stamp, *, width: int = 1200, height: int | None = None, scale: float = 2) -> bytes:
-    """An exported chart: the figure rendered as PNG with the stamp band inside the image."""
+    """An exported chart: the figure rendered as PNG with the stamp band inside the image; the
+    legend under the month labels (``charts.legend_below``), as on the screen."""
+    if hasattr(fig, "to_dict"):
+        fig = charts.legend_below(fig)
     return stamp_png(fig_to_png(fig, width=width, height=height, scale=scale), stamp, scale=scale)
 
 

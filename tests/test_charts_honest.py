@@ -70,3 +70,24 @@ def test_every_bar_axis_is_linear_and_starts_at_zero(build):
     horizontal = any(isinstance(t, go.Bar) and t.orientation == "h" for t in fig.data)
     axis = fig.layout.xaxis if horizontal else fig.layout.yaxis
     assert axis.type in (None, "linear", "-") and axis.rangemode == "tozero"
+
+
+def test_exported_pngs_put_the_legend_under_the_month_labels(monkeypatch):
+    """A paper-anchored legend lands on turned month labels in the PNG: the export moves it to
+    the bottom of the image's box, as the screen does."""
+    from analytics import export, kpis
+
+    fig = charts.stock_trend(DUCK, "duck", "zh", completeness=LATE)  # two traces: a legend
+    seen = {}
+
+    def fake_png(f, **kw):
+        seen["layout"] = f.layout
+        return b""
+
+    monkeypatch.setattr(export, "fig_to_png", fake_png)
+    monkeypatch.setattr(export, "stamp_png", lambda png, stamp, scale: png)
+    export.chart_png(fig, export.Stamp(kpis.Period.year(2023), {}, False))
+    legend = seen["layout"].legend
+    assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")
+    assert seen["layout"].margin.b >= 118 and seen["layout"].xaxis.automargin
+    assert fig.layout.legend.yref != "container"  # the page's figure itself is left as built

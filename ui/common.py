@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from analytics import fmt, kpis, settings, tables
+from analytics import charts, fmt, kpis, settings, tables
 from analytics.db import Store, default_db_path
 from analytics.text import md
 
@@ -570,14 +570,8 @@ def for_screen(fig: Any) -> Any:
     # Month labels: as many as the width holds (Plotly thins a category axis by its length when
     # nticks is left to it) and turned only as far as needed, instead of every month at a fixed
     # slant, which overlaps its neighbours and the legend on a phone. None: Plotly's own "auto".
-    screen.update_xaxes(tickangle=None, nticks=None, automargin=True)
-    if screen.layout.showlegend is not False and len(screen.data) > 1:
-        # The legend at the bottom of the chart's box, under the month labels however far
-        # they turn (Plotly places a paper-anchored legend by the plot's height, into them).
-        bottom = max(screen.layout.margin.b or 0, 118)
-        screen.update_layout(legend={"yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
-                             margin={"b": bottom})
-    return screen
+    screen.update_xaxes(tickangle=None, nticks=None)
+    return charts.legend_below(screen)
 
 
 def show_chart(fig: Any, name: str, caption: str) -> None:
