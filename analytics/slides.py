@@ -614,4 +614,5 @@ def chart_file_stem(topic: str, period: kpis.Period, as_of: dict, lang: str = "z
     else:
         label = str(period.start.year) if period.is_full_year else f"{period.label_from}-to-{period.label_to}"
         upto = f"data-as-of-{m}" if m else "no-data"
+        topic = "-".join(topic.split())  # 'Breeder ducks-stock' → 'Breeder-ducks-stock': no spaces in names
     return f"{topic}_{label}_{upto}"

@@ -62,14 +62,16 @@ def column_label(sector: str, key: str, lang: str = "zh", *, wan: bool = False) 
 
 
 def unit_table(df: pd.DataFrame, sector: str, lang: str = "zh", sort_by: str = "profit", *,
-               wan: bool = False, columns: tuple[str, ...] | None = None, town: bool = False) -> pd.DataFrame:
+               wan: bool = False, columns: tuple[str, ...] | None = None, town: bool = False,
+               ascending: bool = False) -> pd.DataFrame:
     """Ranked per-unit table (from kpis.unit_totals) with display headers.
 
     The names come first and the column it is ranked by right after them, so a 1366-pixel
     screen shows both without scrolling sideways. ``wan``: money in 万元 (the screen; downloads
     keep 元). ``columns`` picks fewer columns (keys, in UNIT_TABLE_COLUMNS order). Crops and
     plot types get their English names in English (``fmt.crop_name``). ``town`` puts the
-    town (乡镇) first, for a store of several towns.
+    town (乡镇) first, for a store of several towns. ``ascending``: the lowest first (a 后 10 名
+    table, whose row 1 is the last).
     """
     cols = [c for c in (columns or UNIT_TABLE_COLUMNS[sector]) if c in df.columns]
     if town and "town" in df.columns and "town" not in cols:
@@ -77,7 +79,7 @@ def unit_table(df: pd.DataFrame, sector: str, lang: str = "zh", sort_by: str = "
     if sort_by in cols:
         cols.remove(sort_by)
         cols.insert(sum(c in cols for c in NAME_COLUMNS), sort_by)
-    out = df.sort_values(sort_by, ascending=False)[cols].reset_index(drop=True)
+    out = df.sort_values(sort_by, ascending=ascending)[cols].reset_index(drop=True)
     out.index = out.index + 1
     if wan:
         for c in MONEY_COLUMNS:

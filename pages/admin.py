@@ -205,7 +205,7 @@ with tab_backup:
             t("时间", "Made at"): b.created, t("文件夹", "Folder"): b.path.name,
             t("大小（MB）", "Size (MB)"): round(b.size / 1e6, 1),
             t("表", "Tables"): len((b.manifest or {}).get("tables", {})),
-            t("年份", "Years"): "、".join((b.manifest or {}).get("kpis", {})) or "—",
+            t("年份", "Years"): t("、", ", ").join((b.manifest or {}).get("kpis", {})) or "—",
             t("清单", "Manifest"): t("有", "yes") if b.manifest else t("无", "no")} for b in backups]),
             hide_index=True, width="stretch")
         st.markdown(t("**恢复**：先停止看板，再在命令行运行（原数据库文件会改名保留）：",

@@ -52,13 +52,13 @@ show_chart(charts.distribution_bins(bins, t("各大棚亩均效益分布", "Prof
 
 st.subheader(t("亩均效益最高和最低的大棚", "Top and bottom plots by profit per mu"))
 top, bottom = st.columns(2)
-for col, zh, en, descending in ((top, "**前 10 名**", "**Top 10**", True),
-                                (bottom, "**后 10 名**", "**Bottom 10**", False)):
+LOWEST = ("**后 10 名**（第 1 行为最低）", "**Bottom 10** (row 1 is the lowest)")
+for col, zh, en, descending in ((top, "**前 10 名**", "**Top 10**", True), (bottom, *LOWEST, False)):
     rows = q("unit_totals", "greenhouse", period, filters, sort_by="profit_per_mu", descending=descending,
              limit=10, with_value=True)
     col.markdown(t(zh, en))  # text-safe: fixed labels from the tuple above
     # Names and the ranking column first: half a 1366-pixel screen shows them without scrolling.
-    table = tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu",
+    table = tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu", ascending=not descending,
                               columns=("cooperative", "unit", "crop", "area_mu", "profit_per_mu"))
     col.dataframe(tables.styled(table), width="stretch", column_config=pinned_names(table))
 shown_groups = [fmt.crop_name(g, L) for g in df["group"]] if by in ("crop", "gh_type") else df["group"]
@@ -69,6 +69,8 @@ table = df.assign(group=shown_groups, **{c: df[c] / 10_000 for c in ("revenue", 
     "profit": t("利润(万元)", "Profit (10k yuan)"), "yield_kg_per_mu": t("亩均产量(公斤)", "Yield/mu (kg)"),
     "output_value_per_mu": t("亩均产值(元/亩)", "Output/mu (yuan)")})
 first = [name, t("亩均效益(元/亩)", "Profit/mu (yuan)")]
+if by != "year":  # ranked by the column it leads with; years stay in order
+    table = table.sort_values(first[1], ascending=False, na_position="last")
 st.dataframe(tables.styled(table[first + [c for c in table.columns if c not in first]]), width="stretch",
              hide_index=True)
 st.caption(DEF + " " + fmt.sector_name("greenhouse", L))

@@ -152,6 +152,13 @@ def test_per_mu_page(app_db):
         assert v == pytest.approx(df.loc[crop, "profit_per_mu"])
     assert set(crops) == set(k["by_crop"])
     assert len(at.get("plotly_chart")) == 4
+    # the tables: top 10 highest first, bottom 10 lowest first, the by-crop table by 亩均效益
+    top, bottom = (d.value for d in at.dataframe[:2])
+    assert list(top["亩均效益(元/亩)"]) == sorted(top["亩均效益(元/亩)"], reverse=True)
+    assert list(bottom["亩均效益(元/亩)"]) == sorted(bottom["亩均效益(元/亩)"])
+    assert bottom["亩均效益(元/亩)"].iloc[0] < top["亩均效益(元/亩)"].iloc[-1]
+    by_crop = at.dataframe[2].value
+    assert list(by_crop["亩均效益(元/亩)"]) == sorted(by_crop["亩均效益(元/亩)"], reverse=True)
 
 
 def test_per_mu_by_year_compares_every_year(app_db):

@@ -170,3 +170,10 @@ def test_the_place_is_the_stores_town_or_its_number_of_towns(deck, demo_db_file)
     assert three.kicker == "3个乡镇 · 2022年"
     assert "范围：全部3个乡镇（不受页面筛选影响）" in three.slides[-1].body[-1]
     assert export.Stamp(P2022, three.as_of, True, place=three.place).text().endswith("3个乡镇园区生产看板")
+
+
+def test_png_names_carry_topic_period_and_data_date_without_spaces():
+    as_of = {"latest_month": "2023-12"}
+    assert slides.chart_file_stem("种鸭-月末存栏", P2022, as_of) == "种鸭-月末存栏_2022年_数据截至2023年12月"
+    assert (slides.chart_file_stem("Breeder ducks-stock", P2022, as_of, "en")
+            == "Breeder-ducks-stock_2022_data-as-of-2023-12")

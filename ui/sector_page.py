@@ -126,17 +126,21 @@ def unit_table(sector: str, period: kpis.Period, filters: kpis.Filters, n_units:
     L = lang()
     pages = max(1, -(-n_units // PAGE_SIZE))
     page = 1
+    # The page number goes under the table: above it, the table's toolbar covers its − + buttons.
+    slot = st.container()
     if pages > 1:
         page = int(st.number_input(t(f"页码（共 {pages:,} 页）", f"Page (of {pages:,})"), 1, pages, 1,
                                    key=f"units_page_{sector}"))
     rows = q("unit_totals", sector, period, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     table = tables.unit_table(rows, sector, L, wan=True, town=several_towns())
     table.index = table.index + (page - 1) * PAGE_SIZE
-    st.dataframe(tables.styled(table), width="stretch", height=360, column_config=pinned_names(table))
+    slot.dataframe(tables.styled(table), width="stretch", height=360, column_config=pinned_names(table))
     first = (page - 1) * PAGE_SIZE + 1
     st.caption(t(f"第 {first:,}–{first + len(table) - 1:,} 名，共 {n_units:,} 个单元",
                  f"Ranks {first:,}–{first + len(table) - 1:,} of {n_units:,} units"))
-    name = t(f"{zh}-单元排名", f"{sector}-units-ranked") + f"-{period.label_from}_{period.label_to}"
+    label = (period.label("zh").replace("—", "-") if L == "zh" else str(period.start.year) if period.is_full_year
+             else f"{period.label_from}-to-{period.label_to}")
+    name = t(f"{zh}-单元排名_{label}", f"{sector}-units-ranked_{label}")
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("下载 CSV", "Download CSV"), partial(_download, sector, period, filters, L, "csv", zh),
                        f"{name}.csv", "text/csv", on_click="ignore", key=f"units_csv_{sector}")
