@@ -11,8 +11,6 @@ where Plotly understands some HTML (``<a href>``, ``<b>``): they pass through
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -22,6 +20,9 @@ from . import fmt, text, theme
 # and the deck; builders use the light palette's roles, the dark style recolours by role.
 FONT = theme.CHART_FONT
 _P = theme.LIGHT
+# Axis ticks with separators and only the digits they need: 0 · 0.5 · 1 · 1.5 on a small axis
+# (",.0f" would print 0 · 1 · 1 · 2), 10,000 · 20,000 on a large one.
+TICKS = ",~r"
 SECTOR_COLORS = _P.sectors
 PALETTE = list(_P.series)
 
@@ -118,7 +119,7 @@ def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh", *,
                         f"{fmt.sector_name(sector, 'en')}: stock at month end ({unit.strip()})"))
     if gap is not None:
         fig.update_layout(margin={"t": 100})
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(tickformat=TICKS, rangemode="tozero")
     _month_axis(fig)
     return fig
 
@@ -155,7 +156,7 @@ def money_trend(df: pd.DataFrame, title: str, lang: str = "zh", *, sector: str |
     _pale_last(fig, df["month"], gap)
     base_layout(fig, title)
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title=_L(lang, "万元", "10k yuan"), tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(title=_L(lang, "万元", "10k yuan"), tickformat=TICKS, rangemode="tozero")
     _month_axis(fig)
     if gap is not None:
         _note(fig, incomplete_note(sector, gap, lang))
@@ -184,7 +185,7 @@ def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
                           + _missing_units(sector, gap, lang)))
     base_layout(fig, _L(lang, "各板块月度利润（万元）", "Monthly profit by sector (10k yuan)"))
     fig.update_layout(barmode="relative")
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(tickformat=TICKS, rangemode="tozero")
     _month_axis(fig)
     if notes:
         month = notes[0][0]
@@ -239,7 +240,7 @@ def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
                           line={"color": _P.band_line, "dash": "dot"}, layer="below")
     base_layout(fig, _L(lang, "各作物亩均产量与参考区间（公斤/亩）", "Yield per mu by crop vs reference (kg/mu)"))
     fig.update_xaxes(type="category")
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(tickformat=TICKS, rangemode="tozero")
     return fig
 
 
@@ -258,7 +259,7 @@ def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     base_layout(fig, title)
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title=_L(lang, "元/亩", "yuan/mu"), tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(title=_L(lang, "元/亩", "yuan/mu"), tickformat=TICKS, rangemode="tozero")
     return fig
 
 
@@ -268,7 +269,7 @@ def distribution(values: pd.Series, title: str, x_title: str, *, reference: floa
     fig = go.Figure(go.Histogram(x=values, nbinsx=40, marker_color=_P.sectors["greenhouse"],
                                  hovertemplate="%{x}<br>%{y}<extra></extra>"))
     base_layout(fig, title)
-    fig.update_xaxes(title=x_title, tickformat=",.0f")
+    fig.update_xaxes(title=x_title, tickformat=TICKS)
     fig.update_yaxes(title="#", rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color=_P.reference,
@@ -285,7 +286,7 @@ def distribution_bins(bins: pd.DataFrame, title: str, x_title: str, *, reference
                            hovertemplate="%{customdata[0]:,.0f}–%{customdata[1]:,.0f}<br>%{y:,}<extra></extra>"))
     base_layout(fig, title)
     fig.update_layout(bargap=0.02)
-    fig.update_xaxes(title=x_title, tickformat=",.0f")
+    fig.update_xaxes(title=x_title, tickformat=TICKS)
     fig.update_yaxes(title="#", rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color=_P.reference,
@@ -302,8 +303,11 @@ def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
         hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>"))
     fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color=_P.reference,
                   annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"))
-    # on a log axis an annotation's y is the log of the value (the line's shape takes the value)
-    fig.layout.annotations[-1].y = math.log10(POLICY_PROFIT_PER_MU)
+    # The line's label as a key above the plot, in the line's colour: beside the line it met
+    # the bars' value labels (a sector near 5,000 元/亩 has its label right there).
+    fig.layout.annotations[-1].update(text="┄ " + fig.layout.annotations[-1].text, x=1, xref="paper",
+                                      xanchor="right", y=1.02, yref="paper", yanchor="bottom",
+                                      font={"color": _P.reference})
     base_layout(fig, _L(lang, "各板块每亩占地利润（元/亩）", "Profit per mu of land by sector (yuan/mu)"))
     fig.update_xaxes(type="category")
     # A linear axis from zero: magnitudes that differ a lot are read from the value labels,
@@ -311,7 +315,7 @@ def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     known = [float(v) for v in df["profit_per_mu"] if pd.notna(v)]
     top, bottom = max([*known, POLICY_PROFIT_PER_MU]), min([*known, 0.0])
     fig.update_yaxes(type="linear", rangemode="tozero", range=[bottom * 1.15, top * 1.15],
-                     title=_L(lang, "元/亩", "yuan/mu"), tickformat=",.0f")
+                     title=_L(lang, "元/亩", "yuan/mu"), tickformat=TICKS)
     fig.update_traces(cliponaxis=False)
     return fig
 
