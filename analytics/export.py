@@ -261,7 +261,7 @@ def stamp_png(png: bytes, stamp: Stamp, *, scale: float = 2, palette: theme.Pale
     font = _stamp_font(round(STAMP_FONT * scale))
     pad = round(STAMP_PAD * scale)
     text = stamp.text()
-    demo_mark = "示例数据" if stamp.demo else ""
+    demo_mark = ("示例数据" if stamp.lang == "zh" else "DEMO DATA") if stamp.demo else ""
     room = w - 2 * pad - (font.getlength(demo_mark) + pad if demo_mark else 0)
     while font.getlength(text) > room and len(text) > 8:
         mid = len(text) // 2

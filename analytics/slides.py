@@ -52,7 +52,7 @@ Call = Callable[..., Any]
 
 def source_label(demo: bool, lang: str = "zh") -> str:
     if demo:
-        return "示例数据（演示程序生成，非真实统计）" if lang == "zh" else "示例数据 (demo data, not real)"
+        return "示例数据（演示程序生成，非真实统计）" if lang == "zh" else "DEMO DATA (generated, not real statistics)"
     return "各合作社上报的月度报表" if lang == "zh" else "monthly reports uploaded by the cooperatives"
 
 
@@ -602,7 +602,7 @@ def cover_as_of(deck: Deck) -> str:
 
 def demo_note(deck: Deck) -> str:
     return deck.t("示例数据：本材料数字由演示程序生成，并非真实统计",
-                  "示例数据 — demo data: these figures are generated, not real statistics")
+                  "DEMO DATA: these figures are generated, not real statistics")
 
 
 def chart_file_stem(topic: str, period: kpis.Period, as_of: dict, lang: str = "zh") -> str:
