@@ -671,7 +671,7 @@ def test_streamlits_own_widget_words_are_chinese(daily, office):
     button = page.locator('[data-testid="stElementToolbar"] button').first
     button.wait_for(timeout=10_000)
     labels = [b.get_attribute("aria-label") for b in page.locator('[data-testid="stElementToolbar"] button').all()]
-    assert "下载 CSV" in labels and "搜索" in labels and not {"Download as CSV", "Search"} & set(labels), labels
+    assert "下载为 CSV" in labels and "搜索" in labels and not {"Download as CSV", "Search"} & set(labels), labels
     button.hover()
     page.wait_for_timeout(800)
     text = page.evaluate("document.body.innerText")

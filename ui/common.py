@@ -12,6 +12,7 @@ leaves the hog page, the greenhouse page and other years warm.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -91,19 +92,9 @@ def _keep_widget_values() -> None:
 
 
 # Streamlit's own fixed words in its widgets (multiselect, selectbox, dataframe toolbar and
-# column menu), which no option translates; taken from Streamlit 1.67's frontend, exact texts.
-STREAMLIT_ZH = {
-    "Select all": "全选", "No results": "无匹配项", "No options to select.": "没有可选项",
-    "No options to select": "没有可选项", "Clear all": "全部清除", "Clear value": "清除", "Open": "展开",
-    "Selected values": "已选", "Download as CSV": "下载 CSV", "Search": "搜索", "Close Search": "关闭搜索",
-    "Next Result": "下一个", "Previous Result": "上一个", "Show/hide columns": "显示/隐藏列",
-    "Fullscreen": "全屏", "Close fullscreen": "退出全屏", "Clear selection": "清除选择",
-    "Sort ascending": "升序排列", "Sort descending": "降序排列", "Pin column": "固定列", "Unpin column": "取消固定",
-    "Hide column": "隐藏列", "Autosize": "自动列宽", "Format": "格式", "Statistics": "统计",
-    "Copy column name": "复制列名", "Dataframe column menu": "列菜单", "Based on sample": "基于样本",
-    "No data": "无数据", "No content": "无内容", "Automatic": "自动", "Localized": "本地格式", "Plain": "原样",
-    "Compact": "紧凑", "Percent": "百分比", "Scientific": "科学计数", "Accounting": "会计格式",
-}
+# column menu), which no option translates: a locale file of the exact texts of Streamlit
+# 1.67's frontend and their Chinese.
+STREAMLIT_ZH: dict[str, str] = json.loads((Path(__file__).with_name("streamlit_zh.json")).read_text("utf-8"))
 
 # Swaps those words for Chinese as Streamlit draws them (texts, tooltips, aria-labels), while
 # the page is Chinese: language_css marks it with a CSS variable that English pages lack.
@@ -156,7 +147,6 @@ def language_css() -> None:
     if lang() != "zh":
         st.html(f"<style>{empty}</style>")  # text-safe: fixed CSS
         return
-    import json
 
     tips = "".join(f'.js-plotly-plot .plotly .modebar-btn[data-title="{en}"]::after {{content: "{zh}" !important}}\n'
                    for en, zh in (("Fullscreen", "全屏"), ("Close fullscreen", "退出全屏"),
@@ -408,8 +398,6 @@ _CARRY_JS = """<script>
 def carry_filters_in_links(pages: tuple[str, ...]) -> None:
     """Keep the filters in the address when the menu opens another page with filters
     (``pages``: their url paths, "" for the overview); see _CARRY_JS."""
-    import json
-
     st.html(_CARRY_JS % (json.dumps(list(URL_KEYS)), json.dumps(list(pages))),
             unsafe_allow_javascript=True)  # text-safe: constants and page keys, no user data
 
