@@ -16,7 +16,7 @@ import json
 import os
 import re
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -168,19 +168,16 @@ def language_switch() -> None:
 
 
 def _remember_language() -> None:
-    """Keep the chosen language in a cookie (SameSite=Strict, a year), written by
-    extra-streamlit-components' CookieManager as the login's is. Streamlit reads cookies once per
-    connection, so after a switch the element is drawn on every run until the next reload
-    reports the cookie back (a write the browser missed is made again); it is invisible."""
+    """Keep the chosen language in a cookie (SameSite=Strict, Path=/, a year). A preference, not
+    a credential: one line of script writes it, where the login's CookieManager would report
+    back and rerun the page, which raced the next menu click. Streamlit reads cookies once per
+    connection, so after a switch the line is drawn on every run until a reload reports the
+    cookie back; the element takes no room (language_css)."""
     ss, now = st.session_state, st.session_state[LANG_KEY]
     if ss.get(_LANG_WRITTEN) is None and now == (_sent_lang() or "zh"):
         return
-    import extra_streamlit_components as stx  # only loaded when the cookie has to change
-
-    with st.sidebar:
-        stx.CookieManager(key="lang_cookie_all").set(
-            LANG_COOKIE, now, key="lang_cookie_set", path="/", same_site="strict", max_age=365 * 24 * 3600,
-            expires_at=datetime.now(UTC) + timedelta(days=365))
+    st.html(f"<script>document.cookie = '{LANG_COOKIE}={now}; path=/; max-age={365 * 24 * 3600}; "
+            "samesite=strict';</script>", unsafe_allow_javascript=True)  # text-safe: 'zh' or 'en'
     ss[_LANG_WRITTEN] = now
 
 
