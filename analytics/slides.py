@@ -34,13 +34,18 @@ TOWNSHIP_EN = "Jiyang"
 TOWN_NAMES_EN = {TOWNSHIP: TOWNSHIP_EN}
 
 
+def real_towns(towns: list[str] | tuple[str, ...]) -> list[str]:
+    """:func:`kpis.towns` without 未分配乡镇 (cooperatives not yet given a town are not a town)."""
+    return [x for x in towns if x != kpis.UNASSIGNED_TOWN]
+
+
 def place_name(towns: list[str] | tuple[str, ...], lang: str = "zh") -> str:
     """Whose material it is: the store's one town ('济阳镇'), or '3个乡镇' for a county store.
 
     ``towns`` is :func:`kpis.towns`; cooperatives not yet given a town do not count as one.
     With no town registered, the ``PARK_TOWN`` setting names it.
     """
-    real = [x for x in towns if x != kpis.UNASSIGNED_TOWN] or [settings.get("PARK_TOWN")]
+    real = real_towns(towns) or [settings.get("PARK_TOWN")]
     if len(real) == 1:
         return real[0] if lang == "zh" else TOWN_NAMES_EN.get(real[0], real[0])
     return f"{len(real)}个乡镇" if lang == "zh" else f"{len(real)} towns"
@@ -215,7 +220,7 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
     slides: list[Slide] = []
     towns = call("towns")
     place = place_name(towns, lang)
-    several = place != place_name(towns[:1], lang)
+    several = len(real_towns(towns)) > 1
     whole_zh, whole_en = (f"全部{place}", f"all {place}") if several else ("全镇", "the whole township")
 
     def add(key: str, **kw: Any) -> None:
@@ -605,14 +610,19 @@ def demo_note(deck: Deck) -> str:
                   "DEMO DATA: these figures are generated, not real statistics")
 
 
+def file_period(period: kpis.Period, lang: str = "zh") -> str:
+    """The period in a file name: '2022年', '2023年1月-2023年6月'; '2022', '2023-01-to-2023-06'."""
+    if lang == "zh":
+        return period.label("zh").replace("—", "-")
+    return str(period.start.year) if period.is_full_year else f"{period.label_from}-to-{period.label_to}"
+
+
 def chart_file_stem(topic: str, period: kpis.Period, as_of: dict, lang: str = "zh") -> str:
     """``<主题>_<期间>_<数据截至>``: '种鸭月度收支_2022年_数据截至2023年12月'."""
     m = as_of.get("latest_month")
     if lang == "zh":
-        label = period.label("zh").replace("—", "-")
         upto = f"数据截至{int(m[:4])}年{int(m[5:])}月" if m else "尚无数据"
     else:
-        label = str(period.start.year) if period.is_full_year else f"{period.label_from}-to-{period.label_to}"
         upto = f"data-as-of-{m}" if m else "no-data"
         topic = "-".join(topic.split())  # 'Breeder ducks-stock' → 'Breeder-ducks-stock': no spaces in names
-    return f"{topic}_{label}_{upto}"
+    return f"{topic}_{file_period(period, lang)}_{upto}"

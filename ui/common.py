@@ -22,7 +22,7 @@ from typing import Any
 
 import streamlit as st
 
-from analytics import charts, fmt, kpis, settings, tables
+from analytics import charts, fmt, kpis, settings, slides, tables
 from analytics.db import Store, default_db_path
 from analytics.text import md
 
@@ -427,7 +427,7 @@ def is_demo() -> bool:
 
 def several_towns() -> bool:
     """A county store (more than one town): unit tables then say which town a unit is in."""
-    return len([x for x in q("towns") if x != kpis.UNASSIGNED_TOWN]) > 1
+    return len(slides.real_towns(q("towns"))) > 1
 
 
 def demo_badge() -> None:
@@ -539,10 +539,9 @@ def wrap_title(text: str, limit: float = 20.0) -> str:
 
 def for_screen(fig: Any) -> Any:
     """A copy of ``fig`` laid out for any screen width: the title wrapped and set below the chart
-    toolbar (always shown on touch screens), the notes of analytics.charts under it."""
-    import plotly.graph_objects as go
-
-    screen = go.Figure(fig)
+    toolbar (always shown on touch screens), the notes of analytics.charts under it, the legend
+    under the month labels (charts.legend_below, which makes the copy)."""
+    screen = charts.legend_below(fig)
     title = wrap_title(screen.layout.title.text or "")
     notes = sum(a.text.count("<br>") + 1 for a in screen.layout.annotations
                 if a.yref == "paper" and (a.y or 0) >= 1 and a.yanchor == "bottom")
@@ -556,7 +555,7 @@ def for_screen(fig: Any) -> Any:
     # nticks is left to it) and turned only as far as needed, instead of every month at a fixed
     # slant, which overlaps its neighbours and the legend on a phone. None: Plotly's own "auto".
     screen.update_xaxes(tickangle=None, nticks=None)
-    return charts.legend_below(screen)
+    return screen
 
 
 def show_chart(fig: Any, name: str, caption: str) -> None:

@@ -148,7 +148,7 @@ def deck_download(period: kpis.Period, *, exact: bool = False) -> None:
         cached = (key, data)
         st.session_state[_DECK] = cached
     if cached and cached[0] == key:
-        name = t(f"{slides.place_name(q('towns'))}园区汇报_{period.label('zh').replace('—', '-')}.pptx",
+        name = t(f"{slides.place_name(q('towns'))}园区汇报_{slides.file_period(period)}.pptx",
                  f"park-report_{period.label_from}_{period.label_to}.pptx")
         st.download_button(t("下载汇报 PPT", "Download the deck (PPTX)"), data=cached[1],
                            file_name=export.safe_filename(name),

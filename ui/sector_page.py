@@ -6,7 +6,7 @@ from functools import partial
 
 import streamlit as st
 
-from analytics import charts, fmt, kpis, tables
+from analytics import charts, fmt, kpis, slides, tables
 from analytics.kpis import yoy
 from ui.common import filters_caption, lang, metric, page_start, pinned_names, q, several_towns, show_chart, t
 from ui.export import page_downloads
@@ -138,8 +138,7 @@ def unit_table(sector: str, period: kpis.Period, filters: kpis.Filters, n_units:
     first = (page - 1) * PAGE_SIZE + 1
     st.caption(t(f"第 {first:,}–{first + len(table) - 1:,} 名，共 {n_units:,} 个单元",
                  f"Ranks {first:,}–{first + len(table) - 1:,} of {n_units:,} units"))
-    label = (period.label("zh").replace("—", "-") if L == "zh" else str(period.start.year) if period.is_full_year
-             else f"{period.label_from}-to-{period.label_to}")
+    label = slides.file_period(period, L)
     name = t(f"{zh}-单元排名_{label}", f"{sector}-units-ranked_{label}")
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("下载 CSV", "Download CSV"), partial(_download, sector, period, filters, L, "csv", zh),
