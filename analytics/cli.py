@@ -224,6 +224,29 @@ def _name_choices(args: argparse.Namespace, p: ingest.Parsed) -> ingest.NameChoi
     return choices
 
 
+def _column_choices(args: argparse.Namespace) -> ingest.ColumnChoices:
+    """--column 表头=列 and --ignore-column 表头."""
+    mapped = {}
+    for item in args.column or []:
+        head, sep, col = item.rpartition("=")
+        if not sep or not head.strip() or not col.strip():
+            raise ValueError(f"--column 应写成 表头=列（如 本月出栏(头)=出栏），而不是“{item}”")
+        mapped[head.strip()] = col.strip()
+    return ingest.ColumnChoices(mapped, set(args.ignore_column or []))
+
+
+def _print_columns(p: ingest.Parsed, name: str) -> None:
+    """Every column of the file and what it became (only when some column is not read as itself)."""
+    cols = p.columns
+    if not len(cols) or (cols["status"] == "mapped").all():
+        return
+    print(f"  {name}：各列读作：")
+    multi = cols["sheet"].nunique() > 1
+    for r in cols.itertuples(index=False):
+        where = f"工作表“{r.sheet}” " if multi and r.sheet else ""
+        print(f"    {where}“{r.column}” → {r.became}")
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     paths = [Path(f) for f in args.files]
     missing = [str(f) for f in paths if not f.is_file()]
@@ -238,6 +261,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         store = open_store(args, create=not dry, read_only=dry)
         if not dry:
             ingest.sweep_uploads(store)  # what a killed upload may have left
+    try:
+        columns = _column_choices(args)
+    except ValueError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
     failed = 0
     try:
         for f in paths:
@@ -246,7 +274,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"✗ {f}：文件有 {f.stat().st_size / 1048576:,.1f} MB，超过上限 {limit / 1048576:,.0f} MB"
                       "（设置 PARK_UPLOAD_MAX_MB）。请拆成几个文件。", file=sys.stderr)
                 continue
-            p = ingest.parse(f.read_bytes(), f.name, args.sector)
+            p = ingest.parse(f.read_bytes(), f.name, args.sector, columns=columns)
             if not p.ok:
                 failed += 1
                 print(f"✗ {f}：{p.summary()}", file=sys.stderr)
@@ -255,6 +283,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 continue
             for note in p.layout_notes() + p.notes:
                 print(f"  {f.name}：{note}")
+            _print_columns(p, f.name)
             if len(p.readings):
                 print(f"  {f.name}：{len(p.readings)} 个占位符按约定读取（—、/、- 为未上报；无、会计格式的 - 为 0）：")
                 _print_issues(p.readings, file=sys.stdout, limit=10)
@@ -332,6 +361,10 @@ def _add_ingest(subparsers: argparse._SubParsersAction) -> None:
                    help="确认文件中与已登记名称相像的合作社/单元确是新的，登记为新名称")
     p.add_argument("--map", action="append", metavar="名称=已登记名称",
                    help="把文件中的合作社或单元名称对应到已登记的名称（可多次给出；会记住供下月使用）")
+    p.add_argument("--column", action="append", metavar="表头=列",
+                   help="把读不懂的一列对应到模板的列，如 --column \"本月出栏(头)=出栏\"（可多次给出）")
+    p.add_argument("--ignore-column", action="append", metavar="表头",
+                   help="明确忽略读不懂的一列（可多次给出）")
     p.set_defaults(func=cmd_ingest)
 
     p = subparsers.add_parser("template", help="生成上传模板（.csv 或 .xlsx）")

@@ -38,13 +38,15 @@ from .common import (
                     display_value,
 )
 from .identity import NameChoices, coop_key, unit_key
-from .layout import Layout, match_header
+from .layout import NUMERIC as NUMERIC_KINDS
+from .layout import ColumnChoices, Layout, match_header
 from .normalise import parse_month_text
 from .read import ENCODING_NAMES
 from .validate import Parsed, SheetReport, parse
 
 __all__ = [
-    "ENCODING_NAMES", "ISSUE_COLUMNS", "ISSUE_LABELS", "AlreadyApplied", "CommitFailed", "IngestError", "Layout",
+    "ENCODING_NAMES", "ISSUE_COLUMNS", "ColumnChoices", "ISSUE_LABELS", "AlreadyApplied", "CommitFailed",
+    "IngestError", "Layout", "NUMERIC_KINDS",
     "NameChoices", "Parsed", "Preview", "Rejected", "SheetReport", "SimilarNames", "UndoRefused", "UploadResult",
     "already_message", "commit", "coop_key", "display_value", "find_applied", "ingest", "match_header", "parse",
     "parse_month_text", "preview", "sweep_uploads", "undo", "unit_key", "upload_cooperatives", "upload_dir",

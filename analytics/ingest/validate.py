@@ -9,6 +9,8 @@ file is read right or refused whole, never accepted with a wrong number.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,6 +26,7 @@ from .common import CONTROL_RE, ISSUE_COLUMNS, IngestError, _m, cell_text, empty
 from .layout import NUMERIC, Layout, NoHeader
 
 ROUND = {MONEY: 2, WEIGHT: 3, AREA: 4}
+ACCOUNT_COLUMNS = ["sheet", "index", "column", "status", "became", "key"]
 KEYS = ["month", "cooperative", "unit"]
 _FATAL = (KeyboardInterrupt, SystemExit)
 
@@ -113,6 +116,8 @@ class Parsed:
     warnings: pd.DataFrame = field(default_factory=empty_issues)
     readings: pd.DataFrame = field(default_factory=empty_issues)  # —, /, 无, ' - ' and how they were read
     notes: list[str] = field(default_factory=list)
+    # Every file column and what it became (sheet, index, column, status, became, key).
+    columns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACCOUNT_COLUMNS))
     sheets: list[SheetReport] = field(default_factory=list)
     # Measure columns the file carries: a re-upload replaces only these (True: every row; a
     # bool array: the rows of the sheets that carry it).
@@ -203,10 +208,6 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     if lay.problems:
         errors.append(pd.DataFrame([{**p, "sheet": name} for p in lay.problems], columns=ISSUE_COLUMNS))
     hrow = lay.header_rows[0] + 1
-    if lay.ignored:
-        warnings.append(pd.DataFrame([{"sheet": name, "row": hrow, "column": CONTROL_RE.sub("", c), "value": "",
-                                       "reason": _m(lang, "未识别的列，已忽略", "unknown column, ignored")}
-                                      for c in lay.ignored], columns=ISSUE_COLUMNS))
     text_cols = {i for i, m in lay.columns.items() if m.column.kind in (MONTH, TEXT, CHOICE)}
     start = lay.data_start
     body, rows, extra = read.body_frame(sheet, start, lay.ncols, text_cols, lang)
@@ -222,6 +223,7 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     if kinds.after_footer_data.any():
         errors.append(_issues(name, rows, kinds.after_footer_data, "", [""] * len(rows),
                               _reason(lang, "after_footer", footer=lay.footer)))
+    errors += _account_issues(lay, body, kinds.data, name, hrow, lang, warnings)
     keep = kinds.data | kinds.total
     body, rows = body[keep].reset_index(drop=True), rows[keep]
     is_total = kinds.total[keep]
@@ -322,6 +324,93 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     return _Part(report, frame, rows[data], errors, warnings, readings, notes, carried)
 
 
+_NUMBERISH = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[^\d]{0,4}$")
+
+
+def _holds_numbers(col: pd.Series) -> bool:
+    """Whether a body column holds figures (180, 6.4万元, ￥85,000.00), not only text."""
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return bool(col.notna().any())
+    for u in pd.unique(col.dropna()):
+        if isinstance(u, bool):
+            continue
+        if isinstance(u, (int, float, np.integer, np.floating)):
+            return True
+        t = re.sub(r"[\s,¥$'′]", "", unicodedata.normalize("NFKC", str(u)))
+        if _NUMBERISH.match(t):
+            return True
+    return False
+
+
+def _account_issues(lay: Layout, body: pd.DataFrame, data: np.ndarray, name: str, hrow: int, lang: str,
+                    warnings: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Columns not understood: refused when they hold figures and their header names a contract
+    column (本月出栏 beside 出栏 would otherwise be dropped silently), listed otherwise."""
+    errors, listed = [], []
+    for a in lay.accounts:
+        if a.status not in (lay_mod.SUSPECT, lay_mod.UNKNOWN) or a.index >= body.shape[1]:
+            continue
+        col = body[f"c{a.index}"][data] if len(data) == len(body) else body[f"c{a.index}"]
+        numeric = _holds_numbers(col)
+        written = CONTROL_RE.sub("", a.written) or f"#{a.index + 1}"
+        if a.status == lay_mod.SUSPECT and numeric:
+            c = a.column
+            errors.append(pd.DataFrame([{
+                "sheet": name, "row": hrow, "column": written, "value": "",
+                "reason": _m(lang, f"这一列没有读取：列名里有“{c.zh}”，它可能就是“{c.header}”，也可能是别的数"
+                                   "（如累计数、分项数）。请指定它对应哪一列或忽略它：页面上逐列选择；命令行用 "
+                                   f"--column \"{written}={c.zh}\" 或 --ignore-column \"{written}\"",
+                             f"column not read: its header contains “{c.en}”; it may be “{c.header}” or another "
+                             "figure (a cumulative or a breakdown). Map it or ignore it: on the page per column; "
+                             f"on the command line --column \"{written}={c.key}\" or --ignore-column \"{written}\"")}],
+                columns=ISSUE_COLUMNS))
+        elif a.written and (numeric or a.status == lay_mod.UNKNOWN or a.status == lay_mod.SUSPECT):
+            if col.notna().any() or a.status == lay_mod.UNKNOWN:
+                listed.append({"sheet": name, "row": hrow, "column": written, "value": "",
+                               "reason": _m(lang, "未识别的列，已忽略", "unknown column, ignored")})
+    if listed:
+        warnings.append(pd.DataFrame(listed, columns=ISSUE_COLUMNS))
+    return errors
+
+
+def column_accounts(lay: Layout, lang: str) -> list[dict]:
+    """Per file column what it became, for the preview: 表头 → 读作."""
+    out = []
+    for a in lay.accounts:
+        if a.status == lay_mod.BLANK:
+            continue
+        c = a.column
+        if a.status in (lay_mod.MAPPED, lay_mod.USER_MAPPED) and a.index in lay.columns:
+            m = lay.columns[a.index]
+            became = c.header if lang == "zh" else c.en
+            if m.factor not in (None, 1.0) and c.unit:
+                became += _m(lang, f"（{m.unit}→{c.unit}，×{m.factor:g}）", f" ({m.unit}→{c.unit}, ×{m.factor:g})")
+            if a.note == "本月":
+                became += _m(lang, "（本月数）", " (this month)")
+            if a.status == lay_mod.USER_MAPPED:
+                became += _m(lang, "（按您的指定）", " (as you chose)")
+        elif a.status in (lay_mod.MAPPED, lay_mod.USER_MAPPED):
+            became = _m(lang, "有问题，见问题表", "a problem, see the problems")
+        elif a.status == lay_mod.QUALIFIED:
+            of = f"{c.zh}的" if c is not None and lang == "zh" else (f"{c.en}, " if c is not None else "")
+            became = _m(lang, f"{of}{a.note}，不导入", f"{of}{a.note}: not imported")
+        elif a.status == lay_mod.BREAKDOWN:
+            of = c.zh if c is not None else ""
+            became = _m(lang, f"{of}的分项（{a.note}），不导入", f"a breakdown of {c.en if c else ''} ({a.note}): "
+                                                          "not imported")
+        elif a.status == lay_mod.SEQUENCE:
+            became = _m(lang, "序号，不导入", "row number: not imported")
+        elif a.status == lay_mod.USER_IGNORED:
+            became = _m(lang, "按您的指定忽略", "ignored as you chose")
+        elif a.status == lay_mod.SUSPECT:
+            became = _m(lang, f"未识别（可能是{c.header}）", f"not understood (perhaps {c.en})")
+        else:
+            became = _m(lang, "未识别，不导入", "not understood: not imported")
+        out.append({"sheet": lay.sheet, "index": a.index, "column": CONTROL_RE.sub("", a.written) or f"#{a.index + 1}",
+                    "status": a.status, "became": became, "key": c.key if c is not None else None})
+    return out
+
+
 def _total_checks(name: str, out: pd.DataFrame, rows: np.ndarray, is_total: np.ndarray, is_sub: np.ndarray,
                   lay: Layout, s: Sector, lang: str) -> list[pd.DataFrame]:
     """A total row holding numbers against the rows it totals: a 小计 the rows since the last
@@ -364,7 +453,8 @@ _CHOICE_ALIASES = {norm(k): v for k, v in contract.GH_TYPE_ALIASES.items()}
 # --- the whole file -------------------------------------------------------------------------------
 
 def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = "zh",
-          today: date | None = None, limits: dict[str, int] | None = None) -> Parsed:
+          today: date | None = None, limits: dict[str, int] | None = None,
+          columns: lay_mod.ColumnChoices | None = None) -> Parsed:
     """Read and check a file against the contract; never touches the database, never raises.
 
     ``sector`` None means detect it from the headers; ``limits`` defaults to the settings
@@ -375,7 +465,7 @@ def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = 
     filename = CONTROL_RE.sub("", Path(str(filename)).name)[:200] or "upload"
     p = Parsed(filename, data, hashlib.sha256(data).hexdigest(), lang)
     try:
-        return _parse(p, sector, today or date.today(), limits or settings.upload_limits())
+        return _parse(p, sector, today or date.today(), limits or settings.upload_limits(), columns)
     except IngestError as e:
         return _fail(p, str(e))
     except _FATAL:
@@ -392,7 +482,8 @@ def _fail(p: Parsed, msg: str) -> Parsed:
     return p
 
 
-def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int]) -> Parsed:
+def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int],
+           choices: lay_mod.ColumnChoices | None = None) -> Parsed:
     lang = p.lang
     if sector is not None and sector not in contract.SECTORS:
         raise IngestError(_m(lang, f"未知板块“{sector}”，应为 种鸭(duck)、生猪(hog)、大棚(greenhouse) 之一",
@@ -407,7 +498,7 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int]) -
     single = len(book.sheets) == 1
     for sheet in book.sheets:
         try:
-            lay = lay_mod.find_layout(sheet, sector, lang)
+            lay = lay_mod.find_layout(sheet, sector, lang, choices)
         except NoHeader as e:
             if single:
                 raise
@@ -437,6 +528,8 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int]) -
             part.report.taken, part.report.reason = False, _m(lang, "表头下面没有数据", "no rows under the header")
         parts.append(part)
     first = parts[0]
+    p.columns = pd.DataFrame([a for part in parts for a in column_accounts(part.report.layout, lang)],
+                             columns=ACCOUNT_COLUMNS)
     p.header_row = first.report.layout.header_rows[0] + 1
     p.headers = {m.column.key: m.written for m in first.report.layout.columns.values()}
     for part in parts[1:]:
