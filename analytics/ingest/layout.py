@@ -262,6 +262,9 @@ def interpret(sector_key: str, cell: object) -> Account:
     if m:
         return Account(BREAKDOWN, probable_column(sector_key, h), note=h[m.end():])
     col = probable_column(sector_key, h)
+    m = _UNIT_IN_HEADER.match(h)
+    if col is not None and m and _any_unit(m.group(2)) and unit_factor(col, m.group(2)) is None:
+        return Account(UNKNOWN)  # 饲料费(元): money, so not 饲料(公斤) whatever its name holds
     return Account(SUSPECT, col) if col is not None else Account(UNKNOWN)
 
 
@@ -616,6 +619,13 @@ def is_total_text(v: str) -> bool:
     return bool(TOTAL_RE.search(norm(v).rstrip(":：")))
 
 
+def _is_period(v: str) -> bool:
+    """A total word in the month column counts only when it is not a period (全年合计 is one)."""
+    from .normalise import is_period_text
+
+    return is_total_text(v) and not is_period_text(v)
+
+
 def is_footer_text(v: str) -> bool:
     return bool(FOOTER_RE.match(norm(v)))
 
@@ -645,10 +655,13 @@ def classify(lay: Layout, body: pd.DataFrame, rows: np.ndarray) -> RowKinds:
             empty &= blank(body[f"c{i}"])
     total = np.zeros(n, dtype=bool)
     sub = np.zeros(n, dtype=bool)
+    month_col = keys.get("month")
     for i in total_cols:
         if i < body.shape[1]:
             col = body[f"c{i}"]
-            total |= _per_unique(col, is_total_text)
+            # 1—9月累计 in the month column is a period where a month belongs, refused as such,
+            # not a total row to skip.
+            total |= _per_unique(col, _is_period if i == month_col else is_total_text)
             sub |= _per_unique(col, lambda v: "小计" in norm(v))
     footer = np.zeros(n, dtype=bool)
     for i in range(body.shape[1]):

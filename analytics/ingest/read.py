@@ -522,6 +522,12 @@ def _a1(row: int, col: int) -> str:
 
 # --- the body as columns ------------------------------------------------------------------------
 
+# Numbers pyarrow would read wrong or not at all: 3.200 (3.2, or 3,200 in a European export) and
+# 2,5 (a decimal comma). Such a file keeps every cell as written, for the column to decide.
+_LOCALE_HAZARD = re.compile(rb"(?:^|[;\t|,\"'])\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+\s*(?=[;\t|,\"\r\n]|$)", re.M)
+_DECIMAL_COMMA = re.compile(rb"\d,\d")
+
+
 def body_frame(sheet: Sheet, start: int, ncols: int, text_cols: set[int], lang: str
                ) -> tuple[pd.DataFrame, np.ndarray, list[dict]]:
     """Rows from ``start`` (0-based) as columns c0..c{ncols-1}, their spreadsheet row numbers,
@@ -531,6 +537,9 @@ def body_frame(sheet: Sheet, start: int, ncols: int, text_cols: set[int], lang: 
     if sheet.rows is not None:
         return _rows_frame(sheet.rows[start:], names, start + 1)
     bad: list = []
+    text = sheet.text or b""
+    if _LOCALE_HAZARD.search(text) or (sheet.delimiter != "," and _DECIMAL_COMMA.search(text)):
+        text_cols = set(range(ncols))  # 3.200 or 2,5: kept as written, the column decides what '.' means
     try:
         tbl = pacsv.read_csv(
             io.BytesIO(sheet.text or b""),

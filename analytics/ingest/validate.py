@@ -37,6 +37,10 @@ _REASONS = {
     "ambiguous": ("这一格是数字 2023.1，Excel 会把 2023.10 也存成 2023.1，分不清 1 月还是 10 月；"
                   "请写成 2023-01 或 2023-10", "a number like 2023.1 cannot tell January from October "
                   "(Excel stores 2023.10 as 2023.1); write 2023-01 or 2023-10"),
+    "period": ("这一格是一段时期（几个月的累计、一个季度、半年或全年），不是一个月份：月报每行只能是一个月的数。"
+               "请按月分行填写（如 2026-09 只填 9 月的本月数），累计数不要填在月份列",
+               "a period (months added up, a quarter, a half or a whole year), not a month: each row must be one "
+               "month's figures; write one row per month (2026-09 for September alone)"),
     "early": ("月份早于 2000 年", "month before 2000"),
     "future": ("月份在未来，还不能上报", "month in the future"),
     "number": ("不是数字", "not a number"),
@@ -233,6 +237,7 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     out = pd.DataFrame(index=body.index)
     used = {m.column.key: (i, m) for i, m in lay.columns.items()}
     carried = {c.key for c in s.measures if c.key in used}
+    rewrite = _decimal_styles(lay, body, rows, name, lang, errors)
     for col in s.columns:
         if col.key not in used:
             out[col.key] = pd.Series(np.nan if col.kind in NUMERIC else None, index=body.index,
@@ -241,6 +246,8 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
         i, m = used[col.key]
         raw = body[f"c{i}"]
         written = m.written
+        if i in rewrite:  # the column's decimal point decided from all its cells
+            raw = normalise.with_decimal(raw, rewrite[i])
 
         def add(mask: np.ndarray, reason: str, written: str = written, raw: pd.Series = raw) -> None:
             mask = mask & data
@@ -253,8 +260,9 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
             add(normalise.too_long(raw, limits["max_cell_chars"]), _reason(lang, "too_long",
                                                                            limit=limits["max_cell_chars"]))
         if col.kind == MONTH:
-            month, bad, early, future, ambiguous = normalise.months(raw, today)
+            month, bad, early, future, ambiguous, period = normalise.months(raw, today)
             add(bad, _reason(lang, "month"))
+            add(period, _reason(lang, "period"))
             add(ambiguous, _reason(lang, "ambiguous"))
             add(early, _reason(lang, "early"))
             add(future, _reason(lang, "future"))
@@ -408,6 +416,44 @@ def column_accounts(lay: Layout, lang: str) -> list[dict]:
             became = _m(lang, "未识别，不导入", "not understood: not imported")
         out.append({"sheet": lay.sheet, "index": a.index, "column": CONTROL_RE.sub("", a.written) or f"#{a.index + 1}",
                     "status": a.status, "became": became, "key": c.key if c is not None else None})
+    return out
+
+
+def _decimal_styles(lay: Layout, body: pd.DataFrame, rows: np.ndarray, name: str, lang: str,
+                    errors: list[pd.DataFrame]) -> dict[int, bool]:
+    """Per numeric column written as text, whether ',' is its decimal point (a European export:
+    2,5 · 1.234,5 · 3.200 = 3,200): decided from all the column's cells, else from the other
+    columns of the sheet when they agree. A column that mixes both, or whose 3.200 cannot be
+    told from 3.2, is refused naming its cells. Returns {column index: euro?} to rewrite."""
+    kinds = {i: normalise.separator_kinds(body[f"c{i}"]) for i, m in lay.columns.items()
+             if m.column.kind in NUMERIC and not pd.api.types.is_numeric_dtype(body[f"c{i}"].dtype)}
+    euro_cols = {i for i, k in kinds.items() if (k == normalise.EURO).any()}
+    anglo_cols = {i for i, k in kinds.items() if (k == normalise.ANGLO).any()}
+    sheet_style = True if euro_cols and not anglo_cols else False if anglo_cols and not euro_cols else None
+    out: dict[int, bool] = {}
+    raw_of = {i: body[f"c{i}"] for i in kinds}
+    for i, k in kinds.items():
+        written = lay.columns[i].written
+        if i in euro_cols and i in anglo_cols:
+            mask = (k == normalise.EURO) | (k == normalise.ANGLO)
+            errors.append(_issues(name, rows, mask, written, raw_of[i], _m(
+                lang, "这一列的数字有的用“.”作小数点，有的用“,”作小数点（如 3.25 和 2,5），分不清千位分隔符和小数点；"
+                      "请统一写成不带千位分隔符、用“.”作小数点的数字后再上传",
+                "this column writes decimals both with '.' and with ',' (3.25 and 2,5): decimal point and "
+                "thousands separator cannot be told apart; write plain numbers with '.' as the decimal point")))
+            continue
+        style = True if i in euro_cols else False if i in anglo_cols else sheet_style
+        if style is None and (k == normalise.AMB_DOT).any():
+            mask = k == normalise.AMB_DOT
+            cells = "、".join(dict.fromkeys(cell_text(v) for v in raw_of[i][mask]))
+            errors.append(_issues(name, rows, mask, written, raw_of[i], _m(
+                lang, f"分不清“.”是小数点还是千位分隔符：{cells[:60]} 可能是带三位小数的数，"
+                      "也可能是按欧洲习惯写的千位数（3.200 = 3,200）；请写成不带分隔符的数字（如 3200 或 3.2）后再上传",
+                f"cannot tell whether '.' is the decimal point or a thousands separator ({cells[:60]}: 3.2 or "
+                "3,200?); write plain numbers (3200 or 3.2)")))
+            continue
+        if style or (k == normalise.AMB_COMMA).any() or (k == normalise.ANGLO).any():
+            out[i] = bool(style)
     return out
 
 
