@@ -30,11 +30,12 @@ limits = settings.upload_limits()
 
 with st.expander(t("下载模板与填写说明", "Templates and how to fill them in"), icon=":material/download:"):
     st.markdown(t("一个文件 = 一个板块，可含一个或多个合作社、一个或多个月份。"
-                  "支持 CSV/TXT（UTF-8、GBK 或 Excel 的“Unicode 文本”）和 Excel（.xlsx、.xlsm、.xls，"
-                  "读取每一张可见的工作表，如每月一张）。表头上方可以有标题行，下方可以有单位行；"
+                  "支持 CSV/TXT（UTF-8、GBK 或 Excel 的“Unicode 文本”）、Excel（.xlsx、.xlsm、.xls）"
+                  "和 WPS/LibreOffice 的 .ods"
+                  "（读取每一张可见的工作表，如每月一张）。表头上方可以有标题行，下方可以有单位行；"
                   "合计行、签名栏会自动跳过；空单元格和“—”“/”表示“未上报”，不是 0。",
                   "One file = one sector, any cooperatives and months. CSV/TXT (UTF-8, GBK or Excel's Unicode "
-                  "text) or Excel (.xlsx, .xlsm, .xls; every visible sheet, e.g. one per month). Title lines, "
+                  "text), Excel (.xlsx, .xlsm, .xls) or .ods (every visible sheet, e.g. one per month). Title lines, "
                   "a units row, total rows and signature footers are handled; an empty cell, “—” or “/” means "
                   "“not reported”."))
     shown_sectors = contract.SECTOR_KEYS if chosen is None else (chosen,)

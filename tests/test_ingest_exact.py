@@ -13,8 +13,9 @@ from analytics.auth import SYSTEM
 from .test_ingest import DUCK_HEADER, GOOD_ROW, TODAY, dump
 from .test_ingest_layouts import csv_bytes, xls_bytes, xlsx_bytes
 
-PERIODS = ["2026.1-9", "2026.01-09", "1-9月", "1—9月", "1—9月累计", "2026年1-9月", "2026年1月-9月", "2026.01-2026.09",
-           "202601-202609", "2026年第三季度", "第三季度", "2026Q3", "三季度", "上半年", "2026年上半年", "下半年", "全年",
+PERIODS = ["2026.1-9", "2026.01-09", "1-9月", "1—9月", "1—9月累计", "2026年1-9月", "2026年1月-9月",
+           "2026.01-2026.09", "202601-202609", "2026年第三季度", "第三季度", "2026Q3", "三季度", "上半年",
+           "2026年上半年", "下半年", "全年",
            "2026年全年", "2026年", "2026", "2026年度", "本年累计", "1至9月"]
 
 
@@ -98,7 +99,8 @@ def test_dot_or_comma_undecidable_is_refused_naming_the_cells(delim, demo_store)
     p = ingest.parse(gh([row(2, "3.200", 19200, 6000), row(3, "4.800", 12000, 5400, "G-2")], delim), "f.csv",
                      today=TODAY)
     assert not p.ok
-    assert p.errors[["row", "column", "value"]].values.tolist() == [[2, "产量(公斤)", "3.200"], [3, "产量(公斤)", "4.800"]]
+    assert p.errors[["row", "column", "value"]].values.tolist() == [[2, "产量(公斤)", "3.200"],
+                                                                   [3, "产量(公斤)", "4.800"]]
     assert "分不清“.”是小数点还是千位分隔符：3.200、4.800" in p.errors.iloc[0]["reason"]
     with pytest.raises(ingest.Rejected):
         ingest.commit(demo_store, p, SYSTEM)

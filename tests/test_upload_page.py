@@ -254,3 +254,15 @@ def test_any_file_type_reaches_our_reader_and_its_chinese_message(app_db):
     at.file_uploader[0].upload("报表.pdf", b"%PDF-1.4 fake", "application/pdf").run()
     assert not at.exception, at.exception
     assert "这是 PDF 文件，不是表格" in at.error[0].value
+
+
+def test_an_ods_workbook_is_accepted_and_previewed(app_db):
+    from .ods import ods_bytes
+    from .test_ingest_noise import FOUR, HOG_H
+
+    at = app("pages/upload.py", ADMIN)
+    at.file_uploader[0].upload("生猪.ods", ods_bytes({"9月": [HOG_H, *FOUR]}),
+                               "application/vnd.oasis.opendocument.spreadsheet").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert metric_value(at, "行数") == "4"
+    assert r"编码 OpenDocument \(\.ods\)" in " ".join(c.value for c in at.caption)  # as escaped Markdown

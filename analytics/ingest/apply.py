@@ -33,7 +33,7 @@ from .validate import KEYS, Parsed, month_labels
 Cursor = duckdb.DuckDBPyConnection
 UPLOAD_DIR = "uploads"
 STAGING = ".staging"
-_KEPT_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|txt|tsv|xlsx|xlsm|xls)$")
+_KEPT_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|txt|tsv|xlsx|xlsm|xls|ods)$")
 
 
 @dataclass

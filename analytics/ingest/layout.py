@@ -62,6 +62,9 @@ class Layout:
     totals: list[int] = field(default_factory=list)
     footer: int | None = None
     empty: int = 0
+    repeated: list[int] = field(default_factory=list)  # header rows repeated mid-sheet (printing)
+    page_titles: list[int] = field(default_factory=list)
+    header_tokens: dict[int, set[str]] = field(default_factory=dict)  # per mapped column, its header words
 
     @property
     def data_start(self) -> int:
@@ -83,6 +86,13 @@ class Layout:
         if self.totals:
             rows = "、".join(str(r) for r in self.totals[:10]) + ("等" if len(self.totals) > 10 else "")
             parts.append(_m(lang, f"已跳过合计行第{rows}行", f"total row(s) {rows} skipped"))
+        if self.repeated:
+            rows = "、".join(str(r) for r in self.repeated[:10]) + ("等" if len(self.repeated) > 10 else "")
+            parts.append(_m(lang, f"第{rows}行是重复的表头（分页打印），已跳过",
+                            f"repeated header row(s) {rows} (printed pages) skipped"))
+        if self.page_titles:
+            rows = "、".join(str(r) for r in self.page_titles[:10])
+            parts.append(_m(lang, f"第{rows}行是分页标题，已跳过", f"page title row(s) {rows} skipped"))
         if self.footer is not None:
             parts.append(_m(lang, f"表尾（签名栏）从第{self.footer}行起，未读取",
                             f"footer from row {self.footer} not read"))
@@ -544,6 +554,9 @@ def _finish(sheet: Sheet, head: list[list], key: str, accounts: dict[int, Accoun
             lay.code_row = r
         else:
             break
+    above = [*rows, *(r for r in (lay.units_row, lay.code_row) if r is not None)]
+    for i in lay.columns:
+        lay.header_tokens[i] = {norm(head[r][i]) for r in above if i < len(head[r]) and _s(head[r][i])}
     return lay
 
 
@@ -678,10 +691,44 @@ def classify(lay: Layout, body: pd.DataFrame, rows: np.ndarray) -> RowKinds:
         for i in key_cols:
             filled &= ~blank(body[f"c{i}"])
         below_data = after & ~footer & ~total & filled
-    data = ~empty & ~total & ~after
-    lay.totals = [int(r) for r in rows[total & ~after]]
+    repeated, titles = _repeated_headers(lay, body)
+    repeated &= ~after
+    titles &= ~after & ~repeated
+    data = ~empty & ~total & ~after & ~repeated & ~titles
+    lay.totals = [int(r) for r in rows[total & ~after & ~repeated]]
+    lay.repeated = [int(r) for r in rows[repeated]]
+    lay.page_titles = [int(r) for r in rows[titles]]
     lay.empty = int((empty & ~after).sum())
-    return RowKinds(data, total & ~after, sub & ~after, below_data)
+    return RowKinds(data, total & ~after & ~repeated, sub & ~after & ~repeated, below_data & ~repeated & ~titles)
+
+
+PAGE_RE = re.compile(r"第\d+页|共\d+页|续表|续页|\(续\)|（续）")
+
+
+def _repeated_headers(lay: Layout, body: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows repeating the header (a sheet laid out for printing repeats it on every page, with
+    its units row), and the page titles above them (one cell, or 第2页 / 续表): skipped, named."""
+    n = len(body)
+    hits = np.zeros(n, dtype=np.int64)
+    for i, tokens in lay.header_tokens.items():
+        if i < body.shape[1] and tokens:
+            hits += _per_unique(body[f"c{i}"], lambda v, t=tokens: norm(v) in t).astype(np.int64)
+    need = max(2, (len(lay.header_tokens) + 1) // 2)
+    repeated = hits >= need
+    filled = np.zeros(n, dtype=np.int64)
+    page = np.zeros(n, dtype=bool)
+    for i in range(body.shape[1]):
+        filled += (~blank(body[f"c{i}"])).astype(np.int64)
+        page |= _per_unique(body[f"c{i}"], lambda v: bool(PAGE_RE.search(norm(v))))
+    for j in np.flatnonzero(repeated[:-1] if n else repeated):  # its second row or units row
+        k = j + 1
+        while k < n and not repeated[k] and filled[k] and hits[k] == filled[k]:
+            repeated[k] = True
+            k += 1
+    above = np.zeros(n, dtype=bool)
+    above[:-1] = repeated[1:]
+    titles = (above & (filled == 1)) | (page & (filled <= 2))
+    return repeated, titles
 
 
 def fill_merged_down(lay: Layout, sheet: Sheet, body: pd.DataFrame, start: int, lang: str) -> list[dict]:

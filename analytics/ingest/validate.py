@@ -133,7 +133,7 @@ class Parsed:
 
     @property
     def ext(self) -> str:
-        if self.encoding in ("xlsx", "xls"):
+        if self.encoding in ("xlsx", "xls", "ods"):
             suffix = Path(self.filename).suffix.lower()
             return suffix if suffix in (".xlsx", ".xlsm") and self.encoding == "xlsx" else f".{self.encoding}"
         suffix = Path(self.filename).suffix.lower()
