@@ -500,7 +500,36 @@ _CHOICE_ALIASES = {norm(k): v for k, v in contract.GH_TYPE_ALIASES.items()}
 
 def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = "zh",
           today: date | None = None, limits: dict[str, int] | None = None,
-          columns: lay_mod.ColumnChoices | None = None) -> Parsed:
+          columns: lay_mod.ColumnChoices | None = None, isolate: bool | None = None) -> Parsed:
+    """Read and check a file against the contract, in a child process with memory and time
+    limits (:mod:`.isolate`); never touches the database, never raises.
+
+    ``sector`` None means detect it from the headers; ``limits`` defaults to the settings
+    (:func:`analytics.settings.upload_limits`); ``columns`` carries the uploader's decisions on
+    columns not understood. The result's ``errors`` lists every problem (sheet, row, column,
+    value, reason); when it is empty ``frame`` holds the rows in canonical columns and units
+    (money 元, weight 公斤, area 亩), ``rows`` their spreadsheet row numbers. A reader that
+    crashes, aborts or runs out of memory or time in the child is a refusal
+    ("文件无法读取（读取程序异常退出）").
+    """
+    from . import isolate as iso
+
+    today = today or date.today()
+    limits = limits or settings.upload_limits()
+    if not (iso.enabled() if isolate is None else isolate):
+        return parse_here(data, filename, sector, lang=lang, today=today, limits=limits, columns=columns)
+    try:
+        p = iso.run(data, filename, sector, lang=lang, today=today, limits=limits, columns=columns)
+    except iso.ChildFailed as e:
+        name = CONTROL_RE.sub("", Path(str(filename)).name)[:200] or "upload"
+        return _fail(Parsed(name, data, hashlib.sha256(data).hexdigest(), lang), str(e))
+    p.data = data
+    return p
+
+
+def parse_here(data: bytes, filename: str, sector: str | None = None, *, lang: str = "zh",
+               today: date | None = None, limits: dict[str, int] | None = None,
+               columns: lay_mod.ColumnChoices | None = None) -> Parsed:
     """Read and check a file against the contract; never touches the database, never raises.
 
     ``sector`` None means detect it from the headers; ``limits`` defaults to the settings
@@ -517,6 +546,10 @@ def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = 
     except _FATAL:
         raise
     except BaseException as e:  # noqa: BLE001 - whatever the bytes, a refusal and never a traceback
+        if isinstance(e, MemoryError) or re.search(r"memory|alloc|resource temporarily", str(e), re.I):
+            return _fail(p, _m(lang, "文件无法读取：读取时超出了内存上限（文件过大，或范围记录写得过大），未导入。"
+                                     "请删掉多余的内容、或拆成几个文件后再上传。",
+                               "The file cannot be read within the memory limit; split it or remove unused content."))
         return _fail(p, _m(lang, f"无法读取这个文件（{type(e).__name__}）。请用 Excel 或 WPS 打开并重新保存后再上传；"
                                  "如仍不行，请把文件发给管理员。",
                            f"Cannot read this file ({type(e).__name__}); open and save it again in Excel or WPS."))
