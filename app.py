@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.db import DuckDBError, read_error_message
+from analytics.store.db import DuckDBError, read_error_message
 from ui import auth, maintenance
 from ui.common import PAGE_FIGS, carry_filters_in_links, db_path, language_css, language_switch, t
 

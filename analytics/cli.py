@@ -16,8 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import auth, backup, contract, demo, export, fmt, ingest, kpis, settings, templates
-from .db import (
+from . import contract, fmt, ingest, settings
+from .access import auth
+from .figures import kpis
+from .ingest import templates
+from .meeting import export
+from .store import backup, demo
+from .store.db import (
     SCHEMA_VERSION,
     DatabaseLocked,
     DuckDBError,
@@ -123,7 +128,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     period = period_of(args)
     filters = kpis.Filters(towns=tuple(args.town or ()))
     if args.lake:
-        from . import lake
+        from .store import lake
 
         result = lake.lake_kpis(args.lake, period, engine=args.engine, master=args.master, filters=filters)
     elif args.engine != "duckdb":
@@ -139,7 +144,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def cmd_export_parquet(args: argparse.Namespace) -> int:
-    from . import lake
+    from .store import lake
 
     with open_store(args, read_only=True) as s:
         counts = lake.export_parquet(s.cursor(), args.out)

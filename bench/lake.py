@@ -20,8 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import OUT, SIZES, store_for, table  # noqa: E402
 
-from analytics import kpis, lake  # noqa: E402
-from analytics.db import Store  # noqa: E402
+from analytics.figures import kpis  # noqa: E402
+from analytics.store import lake
+from analytics.store.db import Store  # noqa: E402
 
 
 def size_mb(path: Path) -> float:

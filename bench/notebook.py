@@ -24,8 +24,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import SIZES, store_for, table  # noqa: E402
 
-from analytics import kpis  # noqa: E402
-from analytics.db import Store  # noqa: E402
+from analytics.figures import kpis  # noqa: E402
+from analytics.store.db import Store  # noqa: E402
 
 
 def notebook_load(cur) -> dict[str, pd.DataFrame]:

@@ -21,7 +21,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import SIZES, best_of, store_for, table  # noqa: E402
 
-from analytics import kpis  # noqa: E402
+from analytics.figures import kpis  # noqa: E402
 
 
 def main() -> int:

@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics import demo, kpis  # noqa: E402
-from analytics.db import SCHEMA_VERSION, Store, set_meta  # noqa: E402
+from analytics.figures import kpis  # noqa: E402
+from analytics.store import demo  # noqa: E402
+from analytics.store.db import SCHEMA_VERSION, Store, set_meta  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SIZES = {1: "100k", 10: "1M", 100: "10M"}

@@ -4,8 +4,8 @@ from datetime import datetime
 
 import streamlit as st
 
-from analytics import auth as core
 from analytics import settings
+from analytics.access import auth as core
 from analytics.text import md
 from ui import auth
 from ui.common import store, t

@@ -1,15 +1,17 @@
 """管理 Admin: accounts, annual targets, the unit registry, backups and the audit log. Administrators only.
 
-Every change goes through analytics.auth (or analytics.backup), which checks the acting user again
+Every change goes through analytics.access.auth (or analytics.store.backup), which checks the acting user again
 and writes the audit row in the same transaction.
 """
 
 import pandas as pd
 import streamlit as st
 
-from analytics import auth as core
-from analytics import backup, fmt, settings, tables
-from analytics.kpis import TARGET_METRICS, Period
+from analytics import fmt, settings
+from analytics.access import auth as core
+from analytics.figures import tables
+from analytics.figures.kpis import TARGET_METRICS, Period
+from analytics.store import backup
 from analytics.text import md
 from ui import auth
 from ui.common import lang, q, store, t, tabs
@@ -215,7 +217,7 @@ with tab_backup:
         st.info(t("还没有备份。", "No backups yet."))
 
 # The audit log keeps what was recorded, in Chinese; in English its known words are translated
-# (roles, metrics, unit fields, the fixed phrases of analytics.auth and analytics.backup).
+# (roles, metrics, unit fields, the fixed phrases of analytics.access.auth and analytics.store.backup).
 AUDIT_WORDS_EN = sorted({
     **{zh: en for zh, en in core.ROLE_NAMES.values()},
     **{zh: en for zh, en in TARGET_METRICS.values()},

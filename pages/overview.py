@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from analytics import charts, contract, fmt, kpis, tables
-from analytics.kpis import yoy
+from analytics import contract, fmt
+from analytics.figures import kpis, tables
+from analytics.figures.kpis import yoy
+from analytics.meeting import charts
 from ui.common import filters_caption, lang, metric, page_start, q, show_chart, t
 from ui.export import page_downloads
 

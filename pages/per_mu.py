@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from analytics import charts, fmt, tables
-from analytics.kpis import Period
+from analytics import fmt
+from analytics.figures import tables
+from analytics.figures.kpis import Period
+from analytics.meeting import charts
 from ui.common import filters_caption, lang, page_start, pinned_names, q, show_chart, t
 from ui.export import page_downloads
 

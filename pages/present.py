@@ -1,6 +1,6 @@
 """汇报 Presentation mode: the meeting deck as views, one screen each.
 
-Each view is one slide of the deck (:mod:`analytics.slides`): 16:9, letterboxed into the
+Each view is one slide of the deck (:mod:`analytics.meeting.slides`): 16:9, letterboxed into the
 window (1366×768, 1920×1080, full screen, a phone), never scrolled, with its title, at most three
 figures, one chart and the stamp line (period · 数据截至 · 来源 · 口径 · 示例数据) inside; its outer
 element has the class ``park-slide``. ← → (or PageUp/PageDown, or the buttons at the bottom
@@ -15,7 +15,8 @@ sidebar's cooperative/village filters do not apply), the same as ``python -m ana
 
 import streamlit as st
 
-from analytics import kpis, slides, theme
+from analytics.figures import kpis
+from analytics.meeting import slides, theme
 from analytics.text import md
 from ui.common import LANG_KEY, is_demo, lang, no_data, q, t
 from ui.export import deck_download, page_downloads, slide_png

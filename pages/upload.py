@@ -5,8 +5,9 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from analytics import contract, fmt, ingest, settings, templates
-from analytics.auth import PermissionDenied, check_write
+from analytics import contract, fmt, ingest, settings
+from analytics.access.auth import PermissionDenied, check_write
+from analytics.ingest import templates
 from analytics.text import md
 from ui import auth
 from ui.common import lang, page_header, store, t, tabs, uploader_texts

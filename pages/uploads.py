@@ -4,8 +4,9 @@ from functools import partial
 
 import streamlit as st
 
-from analytics import fmt, ingest, tables
-from analytics.auth import PermissionDenied, may_write
+from analytics import fmt, ingest
+from analytics.access.auth import PermissionDenied, may_write
+from analytics.figures import tables
 from analytics.text import md
 from ui import auth
 from ui.common import lang, page_header, store, t

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 
-from analytics import demo
-from analytics.db import Store
+from analytics.store import demo
+from analytics.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

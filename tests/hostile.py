@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics import auth, ingest
-from analytics.db import Store
+from analytics import ingest
+from analytics.access import auth
+from analytics.store.db import Store
 
 EVIL = "evil.example"  # every link a hostile name carries points here
 COOPS = {

@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth
+from analytics.access import auth
+from tests.conftest import ROOT
+from tests.test_auth_ui import ADMIN_PW, COOP, PW, app_env, logged_in_as, login, reachable  # noqa: F401
 from ui.auth import User
-
-from .conftest import ROOT
-from .test_auth_ui import ADMIN_PW, COOP, PW, app_env, logged_in_as, login, reachable  # noqa: F401
 
 WANG = User("wang", "manager", COOP)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import auth, kpis
+from analytics.access import auth
+from analytics.figures import kpis
+from tests.test_auth_ui import ADMIN_PW, COOP, PW, app, app_env, login  # noqa: F401 - app_env is a fixture
 from ui import common
-
-from .test_auth_ui import ADMIN_PW, COOP, PW, app, app_env, login  # noqa: F401 - app_env is a fixture
 
 
 @pytest.fixture
@@ -150,9 +150,8 @@ def test_unit_registry_corrections(at):
 def test_admin_page_in_english():
     from streamlit.testing.v1 import AppTest
 
+    from tests.conftest import ROOT
     from ui.auth import User
-
-    from .conftest import ROOT
 
     at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60)
     at.session_state["lang"] = "en"
@@ -165,7 +164,7 @@ def test_admin_page_in_english():
 
 
 def test_backup_now_and_the_restore_command(at, app_db):
-    from analytics import backup
+    from analytics.store import backup
 
     assert not backup.list_backups(backup.backup_dir(app_db))
     at.button(key="backup_now").click().run()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from analytics import auth, ingest
+from analytics import ingest
+from analytics.access import auth
 
 
 def land(store, unit: str) -> float | None:

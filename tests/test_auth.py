@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import auth, kpis, settings
+from analytics import settings
 from analytics.__main__ import main
-from analytics.auth import SYSTEM, Actor, PermissionDenied
+from analytics.access import auth
+from analytics.access.auth import SYSTEM, Actor, PermissionDenied
+from analytics.figures import kpis
 
 PW = "Geheim-密码-2023"
 MANAGER = Actor("wang", "manager", "兴旺种鸭专业合作社")
@@ -566,7 +568,7 @@ def test_users_cli(tmp_path, monkeypatch, capsys):
                                                    "--db", db], "another-pass\n")
     assert code == 0 and "another-pass" not in out + err
     run_cli(monkeypatch, capsys, ["users", "enable", "wang", "--db", db])
-    from analytics.db import Store
+    from analytics.store.db import Store
 
     with Store(db) as s:
         assert auth.authenticate(s, "wang", "another-pass") == MANAGER
@@ -606,7 +608,7 @@ def test_login_upgrades_an_outdated_hash(store, monkeypatch):
 
 
 def test_readme_lists_every_setting():
-    from .conftest import ROOT
+    from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [s.name for s in settings.SETTINGS if f"| `{s.name}` |" not in readme] == []

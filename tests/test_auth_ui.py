@@ -13,11 +13,10 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth
-from analytics.db import Store
+from analytics.access import auth
+from analytics.store.db import Store
+from tests.conftest import ROOT
 from ui.auth import User
-
-from .conftest import ROOT
 
 PW = "pass-for-tests"
 ADMIN_PW = "admin-pass-for-tests"

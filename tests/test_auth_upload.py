@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from analytics import ingest
-from analytics.auth import SYSTEM, Actor, PermissionDenied
+from analytics.access.auth import SYSTEM, Actor, PermissionDenied
+from tests.conftest import ROOT
+from tests.test_auth_ui import COOP, app, app_env  # noqa: F401 - app_env is a fixture
 from ui import common
 from ui.auth import User
-
-from .conftest import ROOT
-from .test_auth_ui import COOP, app, app_env  # noqa: F401 - app_env is a fixture
 
 SAMPLE = ROOT / "data" / "samples" / "duck_2024-01.csv"
 OTHER = "金羽种鸭专业合作社"

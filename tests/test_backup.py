@@ -14,11 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import auth, backup, kpis
 from analytics.__main__ import main
-from analytics.db import DatabaseDamaged, DatabaseLocked, Store
-
-from .conftest import ROOT
+from analytics.access import auth
+from analytics.figures import kpis
+from analytics.store import backup
+from analytics.store.db import DatabaseDamaged, DatabaseLocked, Store
+from tests.conftest import ROOT
 
 T0 = datetime(2024, 3, 1, 2, 0, 0)
 
@@ -265,7 +266,7 @@ def test_no_backup_yet_says_so(tmp_path, capsys):
 
 def crash_with_pending_wal(path: Path) -> None:
     """An upload committed into the WAL, then the process killed before any checkpoint."""
-    code = ("import os,sys; from analytics.db import Store; from analytics import ingest, auth\n"
+    code = ("import os,sys; from analytics.store.db import Store; from analytics import ingest; from analytics.access import auth\n"
             "s = Store(sys.argv[1])\n"
             "s.cursor().execute('PRAGMA disable_checkpoint_on_shutdown')\n"
             "csv = '月份,合作社,棚号,存栏(羽)\\n2024-01,崩溃合作社,X1,99999\\n'.encode()\n"

@@ -7,10 +7,9 @@ import shutil
 
 import pytest
 
-from analytics import auth
-from analytics.db import Store
-
-from .conftest import ROOT, screenshot, start_app, wait_for_app
+from analytics.access import auth
+from analytics.store.db import Store
+from tests.conftest import ROOT, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 

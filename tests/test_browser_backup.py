@@ -10,10 +10,11 @@ import sys
 
 import pytest
 
-from analytics import backup, fmt, kpis
-from analytics.db import Store
-
-from .conftest import ROOT, screenshot, start_app, wait_for_app
+from analytics import fmt
+from analytics.figures import kpis
+from analytics.store import backup
+from analytics.store.db import Store
+from tests.conftest import ROOT, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 

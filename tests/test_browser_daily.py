@@ -13,12 +13,14 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from analytics import auth, db, fmt, kpis
-from analytics.db import Store
-from analytics.kpis import Filters, Period
-
-from .conftest import ARTIFACTS, start_app, wait_for_app
-from .test_browser_sessions import go, log_in, sidebar
+from analytics import fmt
+from analytics.access import auth
+from analytics.figures import kpis
+from analytics.figures.kpis import Filters, Period
+from analytics.store import db
+from analytics.store.db import Store
+from tests.conftest import ARTIFACTS, start_app, wait_for_app
+from tests.test_browser_sessions import go, log_in, sidebar
 
 pytestmark = pytest.mark.browser
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analytics import auth, text
-from analytics.db import Store
-
-from . import hostile
-from .conftest import screenshot, start_app, wait_for_app
+from analytics import text
+from analytics.access import auth
+from analytics.store.db import Store
+from tests import hostile
+from tests.conftest import screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 

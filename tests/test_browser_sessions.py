@@ -10,10 +10,9 @@ import time
 
 import pytest
 
-from analytics import auth
-from analytics.db import Store
-
-from .conftest import screenshot, start_app, wait_for_app
+from analytics.access import auth
+from analytics.store.db import Store
+from tests.conftest import screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 

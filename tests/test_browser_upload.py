@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from analytics import fmt, ingest, kpis
-from analytics.auth import SYSTEM
-from analytics.db import Store
-
-from .conftest import screenshot, start_app, wait_for_app
-from .test_browser_auth import log_in
-from .test_upload_page import correction
+from analytics import fmt, ingest
+from analytics.access.auth import SYSTEM
+from analytics.figures import kpis
+from analytics.store.db import Store
+from tests.conftest import screenshot, start_app, wait_for_app
+from tests.test_browser_auth import log_in
+from tests.test_upload_page import correction
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser-admin-pass"

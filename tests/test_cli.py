@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from analytics import db
 from analytics.__main__ import main
-from analytics.db import Store
+from analytics.store import db
+from analytics.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,7 +151,7 @@ def test_backup_is_a_complete_copy(capsys, demo_store, tmp_path):
 
 def test_account_writes_keep_page_caches(store):
     """Logins and account changes do not touch figures, so they leave the data version alone."""
-    from analytics import auth
+    from analytics.access import auth
 
     before = store.data_version()
     auth.create_user(store, auth.SYSTEM, "li", "password-123", "viewer")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from analytics import demo, kpis
-from analytics.kpis import Period
+from analytics.figures import kpis
+from analytics.figures.kpis import Period
+from analytics.store import demo
 
 
 @pytest.fixture(scope="module")
 def k2022(demo_db_file):
-    from analytics.db import Store
+    from analytics.store.db import Store
 
     with Store(demo_db_file) as s:
         cur = s.cursor()

@@ -24,9 +24,11 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pptx.util import Emu
 
-from analytics import export, fmt, kpis, narrative, slides, theme
+from analytics import fmt
 from analytics.__main__ import main
-from analytics.db import Store
+from analytics.figures import kpis
+from analytics.meeting import export, narrative, slides, theme
+from analytics.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 P2022 = kpis.Period.year(2022)
@@ -211,7 +213,7 @@ def test_missing_fonts_is_a_clear_message(monkeypatch):
 
 
 def test_importing_the_export_layer_starts_no_browser():
-    code = ("import analytics.export, ui.export, kaleido;"
+    code = ("import analytics.meeting.export, ui.export, kaleido;"
             "print(kaleido._global_server.is_running())")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
@@ -275,7 +277,7 @@ def test_topic_slides_have_at_most_three_headline_figures(full_deck):
         assert all(f.top + f.height <= p.top for f in figs for p in pics)
 
 
-# Estimated text extent (independent of analytics.slides): CJK and full-width characters one em,
+# Estimated text extent (independent of analytics.meeting.slides): CJK and full-width characters one em,
 # Latin 0.62 em, space 0.3 em; words do not break; line height as set on the paragraph.
 def _advance(c: str) -> float:
     if unicodedata.east_asian_width(c) in ("W", "F"):

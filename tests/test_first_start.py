@@ -11,11 +11,10 @@ import subprocess
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import auth
 from analytics.__main__ import main
-from analytics.db import Store
-
-from .conftest import ROOT
+from analytics.access import auth
+from analytics.store.db import Store
+from tests.conftest import ROOT
 
 RESET = ".venv/bin/python -m analytics users set-password admin"
 

@@ -10,9 +10,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analytics import contract, ingest, kpis, templates
-from analytics.auth import SYSTEM, Actor, PermissionDenied
-from analytics.db import Store
+from analytics import contract, ingest
+from analytics.access.auth import SYSTEM, Actor, PermissionDenied
+from analytics.figures import kpis
+from analytics.ingest import templates
+from analytics.store.db import Store
 
 TODAY = date(2026, 11, 28)
 DUCK_HEADER = "月份,合作社,棚号,存栏(羽),产蛋(枚),死淘(羽),饲料(公斤),销售收入(元),成本(元),用工(人)"

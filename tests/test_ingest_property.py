@@ -14,10 +14,11 @@ import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import contract, ingest, kpis
-from analytics.auth import SYSTEM
+from analytics import contract, ingest
+from analytics.access.auth import SYSTEM
 from analytics.contract import AREA, CHOICE, COUNT, MONEY, TEXT, WEIGHT
-from analytics.db import Store
+from analytics.figures import kpis
+from analytics.store.db import Store
 
 TODAY = date(2026, 11, 28)
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics import kpis
-from analytics.kpis import Filters, Period
+from analytics.figures import kpis
+from analytics.figures.kpis import Filters, Period
 
 Q1 = Period.months("2023-01", "2023-03")
 
@@ -166,7 +166,7 @@ def test_yoy():
 def test_table_number_formats_keep_area_decimals():
     import pandas as pd
 
-    from analytics import tables
+    from analytics.figures import tables
 
     df = pd.DataFrame({"面积(亩)": [1.5], "亩均效益(元/亩)": [2.0], "利润(元)": [4.0], "合作社": ["A"]})
     assert tables.number_formats(df) == {"面积(亩)": "{:,.2f}", "亩均效益(元/亩)": "{:,.0f}", "利润(元)": "{:,.0f}"}

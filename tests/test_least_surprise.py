@@ -4,12 +4,12 @@ values (the browser half of that is in test_browser_sessions.py)."""
 
 from __future__ import annotations
 
-from analytics import auth, ingest
-from analytics.db import Store
+from analytics import ingest
+from analytics.access import auth
+from analytics.store.db import Store
 from analytics.text import md
-
-from .test_ingest import DUCK_HEADER
-from .test_upload_page import ADMIN, COOP, MANAGER, app, app_env  # noqa: F401
+from tests.test_ingest import DUCK_HEADER
+from tests.test_upload_page import ADMIN, COOP, MANAGER, app, app_env  # noqa: F401
 
 
 def test_new_user_defaults_to_the_office_viewer(app_db):

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics import kpis, narrative
-from analytics.narrative import report_number, report_number_en, truncate
+from analytics.figures import kpis
+from analytics.meeting import narrative
+from analytics.meeting.narrative import report_number, report_number_en, truncate
 
 
 @pytest.mark.parametrize(("value", "unit", "more", "expected"), [

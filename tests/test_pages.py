@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import fmt, kpis, tables
-from analytics.db import Store
-from analytics.kpis import Period
-
-from .conftest import ROOT
+from analytics import fmt
+from analytics.figures import kpis, tables
+from analytics.figures.kpis import Period
+from analytics.store.db import Store
+from tests.conftest import ROOT
 
 
 def open_page(page: str | None = None, lang: str = "zh") -> AppTest:

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth, demo, fmt, kpis
-from analytics.db import Store
-from analytics.kpis import Filters, Period
-
-from .conftest import ROOT, NavigationPagesManager
+from analytics import fmt
+from analytics.access import auth
+from analytics.figures import kpis
+from analytics.figures.kpis import Filters, Period
+from analytics.store import demo
+from analytics.store.db import Store
+from tests.conftest import ROOT, NavigationPagesManager
 
 PAGES = ["pages/overview.py", "pages/duck.py", "pages/hog.py", "pages/greenhouse.py", "pages/per_mu.py",
          "pages/present.py", "pages/upload.py", "pages/uploads.py", "pages/admin.py"]

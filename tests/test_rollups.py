@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import auth, contract, ingest, kpis
-from analytics.kpis import Filters, Period
-
-from .test_ingest import TODAY
+from analytics import contract, ingest
+from analytics.access import auth
+from analytics.figures import kpis
+from analytics.figures.kpis import Filters, Period
+from tests.test_ingest import TODAY
 
 PERIODS = [Period.year(2022), Period.months("2022-03", "2022-08"), Period.months("2021-07", "2023-02"),
            Period.months("2021-01", "2023-12"), Period.months("2023-12", "2023-12")]

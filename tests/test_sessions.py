@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import auth, settings
-from analytics.auth import SYSTEM, Actor, SessionEnded
+from analytics import settings
+from analytics.access import auth
+from analytics.access.auth import SYSTEM, Actor, SessionEnded
 
 PW = "Sitzung-密码-2024"
 COOP = "兴旺种鸭专业合作社"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from analytics import db, demo, kpis
-from analytics.db import Store
-from analytics.kpis import Filters, Period
+from analytics.figures import kpis
+from analytics.figures.kpis import Filters, Period
+from analytics.store import db, demo
+from analytics.store.db import Store
 
 Y = Period.year(2023)
 

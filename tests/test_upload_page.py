@@ -6,12 +6,13 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth, fmt, ingest, kpis
-from analytics.db import Store
+from analytics import fmt, ingest
+from analytics.access import auth
+from analytics.figures import kpis
+from analytics.store.db import Store
+from tests.conftest import ROOT
+from tests.test_ingest import DUCK_HEADER, dump
 from ui.auth import User
-
-from .conftest import ROOT
-from .test_ingest import DUCK_HEADER, dump
 
 COOP = "兴旺种鸭专业合作社"
 ADMIN = User("boss", "admin")

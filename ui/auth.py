@@ -1,6 +1,6 @@
 """Login state for the UI: the sidebar login form, logout, the session cookie, which pages a role opens.
 
-The rules live in ``analytics.auth``: writes check the acting user there, and a login is a
+The rules live in ``analytics.access.auth``: writes check the acting user there, and a login is a
 server-side session stored there as the hash of a random token. This module keeps the token
 for this browser tab, puts it in a cookie (SameSite=Strict, Path=/) so that a reload, a new
 tab, a bookmark or a typed address stays logged in, and shows the menu that fits.
@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from analytics import auth as core
 from analytics import settings
+from analytics.access import auth as core
 from analytics.text import md
 from ui import common
 from ui.common import t
@@ -143,7 +143,7 @@ def client_address() -> str | None:
 
 
 def actor() -> core.Actor | None:
-    """The logged-in user as ``analytics.auth.Actor`` for writes, or None when nobody is."""
+    """The logged-in user as ``analytics.access.auth.Actor`` for writes, or None when nobody is."""
     u = current_user()
     return None if u.role == "public" else u
 

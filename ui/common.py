@@ -1,13 +1,13 @@
 """What every page shares: the store, the language, the sidebar filters, cached queries.
 
 Pages draw; they get numbers only through :func:`q`, which calls a function of
-``analytics.kpis`` and caches the answer under two versions: the store's figures version
+``analytics.figures.kpis`` and caches the answer under two versions: the store's figures version
 (bumped by writes that may change anything) and the scoped version of what the call reads
 (its sectors, months and towns; ``kpis.scope_version``). A commit or an undo shows
 everywhere at once (no timer), and an upload of one cooperative's duck sheet for one month
 leaves the hog page, the greenhouse page and other years warm.
 
-``PARK_LAKE=DIR`` serves a Parquet lake read-only instead of the database (analytics/lake.py).
+``PARK_LAKE=DIR`` serves a Parquet lake read-only instead of the database (analytics/store/lake.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from typing import Any
 
 import streamlit as st
 
-from analytics import charts, fmt, kpis, settings, slides, tables
-from analytics.db import Store, default_db_path
+from analytics import fmt, settings
+from analytics.figures import kpis, tables
+from analytics.meeting import charts, slides
+from analytics.store.db import Store, default_db_path
 from analytics.text import md
 
 LANG_KEY = "lang"
@@ -189,7 +191,7 @@ LAKE_PREFIX = "lake:"
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
     if path.startswith(LAKE_PREFIX):
-        from analytics import lake
+        from analytics.store import lake
 
         return lake.LakeStore(Path(path.removeprefix(LAKE_PREFIX)))
     return Store(Path(path))
@@ -227,7 +229,7 @@ def _cached(source: str, version: tuple, fn_name: str, args: tuple, kwargs: tupl
 
 
 def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``analytics.kpis.<fn_name>(cursor, *args, **kwargs)``, cached under the figures
+    """Call ``analytics.figures.kpis.<fn_name>(cursor, *args, **kwargs)``, cached under the figures
     version and the scoped version of what the call reads."""
     s = store()
     cur = s.cursor()
@@ -539,7 +541,7 @@ def wrap_title(text: str, limit: float = 20.0) -> str:
 
 def for_screen(fig: Any) -> Any:
     """A copy of ``fig`` laid out for any screen width: the title wrapped and set below the chart
-    toolbar (always shown on touch screens), the notes of analytics.charts under it, the legend
+    toolbar (always shown on touch screens), the notes of analytics.meeting.charts under it, the legend
     under the month labels (charts.legend_below, which makes the copy)."""
     screen = charts.legend_below(fig)
     title = wrap_title(screen.layout.title.text or "")

@@ -16,7 +16,8 @@ from typing import Any
 import plotly.io as pio
 import streamlit as st
 
-from analytics import export, kpis, slides, theme
+from analytics.figures import kpis
+from analytics.meeting import export, slides, theme
 from analytics.text import md
 from ui.common import PAGE_FIGS, is_demo, lang, q, store, t
 
@@ -31,7 +32,7 @@ def _png(fig_json: str, width: int, height: int, scale: float) -> bytes:
 
 
 def render_png(fig_dict: dict, width: int, height: int, scale: float) -> bytes:
-    """:data:`analytics.export.Render` with a cache: the same figure is rendered once per process."""
+    """:data:`analytics.meeting.export.Render` with a cache: the same figure is rendered once per process."""
     return _png(pio.to_json(fig_dict, validate=False), width, height, scale)
 
 

@@ -7,15 +7,16 @@ import sys
 
 import streamlit as st
 
-from analytics import backup, settings
-from analytics.db import StoreError
+from analytics import settings
+from analytics.store import backup
+from analytics.store.db import StoreError
 from analytics.text import md
 from ui import common
 
 
 def store_or_stop() -> None:
     """Open the database; if it is damaged, foreign or locked, say so (naming the newest backup
-    and the restore command, from ``analytics.db``) as the only page, and stop."""
+    and the restore command, from ``analytics.store.db``) as the only page, and stop."""
     try:
         common.store()
     except StoreError as e:

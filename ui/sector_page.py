@@ -6,8 +6,10 @@ from functools import partial
 
 import streamlit as st
 
-from analytics import charts, fmt, kpis, slides, tables
-from analytics.kpis import yoy
+from analytics import fmt
+from analytics.figures import kpis, tables
+from analytics.figures.kpis import yoy
+from analytics.meeting import charts, slides
 from ui.common import filters_caption, lang, metric, page_start, pinned_names, q, several_towns, show_chart, t
 from ui.export import page_downloads
 

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .. import contract
-from ..auth import Actor, check_write
+from ..access.auth import Actor, check_write
 from ..contract import Sector
-from ..db import Store
+from ..store.db import Store
 from . import identity
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
 from .identity import NameChoices, _unregister

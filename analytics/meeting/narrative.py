@@ -39,7 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import contract, kpis
+from .. import contract
+from ..figures import kpis
 
 #: the most a report figure may understate the true one (rule 3a)
 MAX_UNDERSTATEMENT = 0.10
@@ -196,7 +197,7 @@ def gather(call: Call, period: kpis.Period) -> Facts:
     """Fetch the facts through ``call(fn_name, *args)`` — ``ui.common.q`` in the app.
 
     The pages pass their cached ``q``; the CLI and the deck use :func:`gather_from_cursor`.
-    Both end in the same ``analytics.kpis`` functions.
+    Both end in the same ``analytics.figures.kpis`` functions.
     """
     prev_period = period.previous_year()
     if prev_period.start.year >= 2000:  # both years in one pass (kpis.park_kpis_many)

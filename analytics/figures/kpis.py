@@ -26,7 +26,7 @@ How it is computed (one definition, three layers, every layer SQL):
    the merge of its whole years' rollup rows and of its other months' chunks;
 3. every KPI is a sum, count or ratio over those per-unit rows.
 The same SQL runs on the DuckDB store, on a Parquet lake through DuckDB, and (transpiled by
-sqlglot) on Spark: see analytics/lake.py. So it avoids DuckDB-only syntax.
+sqlglot) on Spark: see analytics/store/lake.py. So it avoids DuckDB-only syntax.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import contract
+from .. import contract
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -799,7 +799,7 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
     The filters select units as everywhere (town, cooperative, village, zone).
 
     Charts draw the latest month distinctly when it is not complete
-    (``analytics.charts``, ``completeness=``): stock carried from those units' last report,
+    (``analytics.meeting.charts``, ``completeness=``): stock carried from those units' last report,
     which is also what the stock card counts for them.
     """
     s = contract.sector(sector)

@@ -2,8 +2,8 @@
 
 One :class:`Deck` per (period, language, 精确/概数 choice) is built from the KPI functions by
 :func:`build`; the 汇报 page draws its slides as HTML views (:func:`to_html`) and
-:func:`analytics.export.build_deck` draws the same slides into PowerPoint, in the same boxes
-(:data:`analytics.theme.BOXES`), so a view and its slide show the same figures in the same
+:func:`analytics.meeting.export.build_deck` draws the same slides into PowerPoint, in the same boxes
+(:data:`analytics.meeting.theme.BOXES`), so a view and its slide show the same figures in the same
 places. Every figure comes from :func:`narrative.gather` and the chart queries, each asked
 once, through the caller's ``call`` — the pages' cached ``ui.common.q`` in the app.
 
@@ -25,7 +25,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, contract, fmt, kpis, narrative, settings, theme
+from .. import contract, fmt, settings
+from ..figures import kpis
+from . import charts, narrative, theme
 from .theme import BOXES, Box
 
 TOWNSHIP = "济阳镇"
@@ -202,7 +204,7 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
           today: date | None = None) -> Deck:
     """The deck for ``period``: slides, headline figures and chart figures.
 
-    ``call(fn_name, *args)`` reaches ``analytics.kpis`` — ``ui.common.q`` on a page,
+    ``call(fn_name, *args)`` reaches ``analytics.figures.kpis`` — ``ui.common.q`` on a page,
     :func:`narrative.kpi_caller` elsewhere; each (function, arguments) is asked once.
     ``exact`` writes the paragraph with exact figures instead of 余/多 (the page's choice).
     """

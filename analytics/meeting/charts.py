@@ -14,9 +14,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import fmt, text, theme
+from .. import fmt, text
+from . import theme
 
-# Colours and fonts come from the one theme (analytics/theme.py) shared with the 汇报 views
+# Colours and fonts come from the one theme (analytics/meeting/theme.py) shared with the 汇报 views
 # and the deck; builders use the light palette's roles, the dark style recolours by role.
 FONT = theme.CHART_FONT
 _P = theme.LIGHT
@@ -328,7 +329,7 @@ def year_compare(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
 
 def progress_bars(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     """Actual as a share of the year's target per target (kpis.target_progress)."""
-    from .kpis import TARGET_METRICS
+    from ..figures.kpis import TARGET_METRICS
 
     labels = [TARGET_METRICS.get((s, m), (m, m))[0 if lang == "zh" else 1]
               for s, m in zip(df["sector"], df["metric"])]

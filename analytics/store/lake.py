@@ -9,7 +9,7 @@ A lake is a folder (local, or object storage mounted or reachable by the engine)
 Records are Hive-partitioned (sector / year / town) and stored in month order within each
 file, so an engine reads only the partitions a period and a town filter name.
 
-The KPIs over a lake are not a second copy: :mod:`analytics.kpis` is SQL written in the
+The KPIs over a lake are not a second copy: :mod:`analytics.figures.kpis` is SQL written in the
 subset DuckDB and Spark share, and it runs unchanged over tables of the same names —
 DuckDB over the Parquet folder (:func:`open_lake`), or Spark SQL after sqlglot transpiles
 each statement from DuckDB's dialect to Spark's (:class:`SparkCursor`). The rollups
@@ -33,7 +33,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import contract, kpis
+from .. import contract
+from ..figures import kpis
 from .db import MIGRATIONS, Store, StoreError, migrate
 
 MANIFEST = "lake.json"
@@ -149,7 +150,7 @@ class LakeStore(Store):
 
 def spark_session(master: str | None = None) -> Any:
     """A SparkSession on ``master`` (default PARK_SPARK_MASTER, local[2]); needs Java 17."""
-    from . import settings
+    from .. import settings
 
     try:
         from pyspark.sql import SparkSession
@@ -181,14 +182,14 @@ def quiet(spark: Any) -> Any:
 
 
 def to_spark(sql: str) -> str:
-    """One statement of analytics.kpis, from DuckDB's dialect to Spark SQL (sqlglot)."""
+    """One statement of analytics.figures.kpis, from DuckDB's dialect to Spark SQL (sqlglot)."""
     import sqlglot
 
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
 
 
 class SparkCursor:
-    """Just enough of a DuckDB cursor for analytics.kpis: ``execute(sql, params)`` then
+    """Just enough of a DuckDB cursor for analytics.figures.kpis: ``execute(sql, params)`` then
     ``fetchall`` / ``fetchone`` / ``df``. Rows are collected (not ``toPandas``, which does not
     work with pandas 3)."""
 

@@ -35,8 +35,8 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import contract, settings
-from .db import Store
+from .. import contract, settings
+from ..store.db import Store
 
 ROLES = ("admin", "viewer", "manager")
 ROLE_NAMES = {"admin": ("管理员", "Administrator"), "viewer": ("农业办（只读）", "Office (read-only)"),
@@ -255,7 +255,7 @@ def _registered_cooperative(cur: Cursor, coop: str | None, new_cooperative: bool
     """
     if coop is None:
         return None
-    from .ingest.identity import coop_key  # ingest imports this module
+    from ..ingest.identity import coop_key  # ingest imports this module
 
     if cur.execute("SELECT 1 FROM cooperatives WHERE name = ?", [coop]).fetchone():
         return coop
@@ -562,7 +562,7 @@ def ensure_admin(store: Store, out: IO[str] | None = None) -> str | None:
 # --- annual targets ------------------------------------------------------------------------
 
 def _target_metrics() -> dict[tuple[str, str], tuple[str, str]]:
-    from . import kpis  # kpis is heavy and nothing in it needs auth
+    from ..figures import kpis  # kpis is heavy and nothing in it needs auth
 
     return kpis.TARGET_METRICS
 

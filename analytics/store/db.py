@@ -26,9 +26,9 @@ from typing import TypeVar
 
 import duckdb
 
-from . import contract
+from .. import contract
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB = ROOT / "data" / "park.duckdb"
 
 T = TypeVar("T")
@@ -189,7 +189,7 @@ def _audit_and_login_tables() -> list[str]:
 
 
 def _sessions() -> list[str]:
-    """Logins that last across reloads and tabs (analytics.auth sessions): the browser keeps a
+    """Logins that last across reloads and tabs (analytics.access.auth sessions): the browser keeps a
     random token in a cookie; only its SHA-256 is stored, so a copy of the database opens
     no session. An ended session keeps its row (with when and why) until it would have run
     out, so its token is refused with the reason. No foreign key to users: resuming a
@@ -235,7 +235,7 @@ def _towns_and_rollups() -> list[str]:
     - ``unit_year_<sector>``: the per-unit step of every KPI rolled up per year (kpis.py).
     The staging views gain ``unit_id`` and ``town``.
     """
-    from . import kpis  # the rollups are KPI definitions; kpis imports nothing from here
+    from ..figures import kpis  # the rollups are KPI definitions; kpis imports nothing from here
 
     stmts = [
         """CREATE TABLE IF NOT EXISTS towns (
@@ -508,7 +508,7 @@ class Store:
         At commit the rollups of the touched units and the versions of the touched
         (sector, cooperative, month) are refreshed, in the same transaction.
         """
-        from . import kpis
+        from ..figures import kpis
 
         if sector is None:
             self._changes = kpis.EVERYTHING
@@ -516,7 +516,7 @@ class Store:
             self._changes = kpis.capture_changes(cur, sector, int(upload_id), self._changes)
 
     def _after_figures_write(self, cur: duckdb.DuckDBPyConnection, records: bool) -> None:
-        from . import kpis
+        from ..figures import kpis
 
         cur.execute("""
         INSERT INTO meta VALUES ('data_version', '1')
@@ -572,11 +572,11 @@ class Store:
 
 def _ensure_town(con: duckdb.DuckDBPyConnection) -> None:
     """A store has at least one town: a township database gets ``PARK_TOWN`` (济阳镇)."""
-    from . import settings
+    from .. import settings
 
     if con.execute("SELECT count(*) FROM towns").fetchone()[0]:
         return
-    from . import kpis
+    from ..figures import kpis
 
     con.execute("BEGIN")
     try:
@@ -621,7 +621,7 @@ def assign_town(store: Store, cooperative: str, town: str) -> None:
 
     Raises ValueError (Chinese) for an unknown cooperative or town.
     """
-    from . import kpis
+    from ..figures import kpis
 
     def write(cur: duckdb.DuckDBPyConnection) -> None:
         if not cur.execute("SELECT count(*) FROM towns WHERE name = ?", [town]).fetchall()[0][0]:

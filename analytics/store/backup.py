@@ -35,7 +35,8 @@ from pathlib import Path
 
 import duckdb
 
-from . import auth, settings
+from .. import settings
+from ..access import auth
 from .db import DEFAULT_DB, DUCKDB_CONFIG, SCHEMA_VERSION, DatabaseLocked, Store, StoreError, locked_message
 
 MANIFEST = "manifest.json"
@@ -155,7 +156,7 @@ def _ident(name: str) -> str:
 
 def snapshot(cur: duckdb.DuckDBPyConnection) -> dict:
     """Row counts of every table and the KPI JSON of every year with data: what a backup holds."""
-    from . import kpis  # heavy; only backups and restores need it
+    from ..figures import kpis  # heavy; only backups and restores need it
 
     counts = {t: cur.execute(f"SELECT count(*) FROM {_ident(t)}").fetchone()[0]  # noqa: S608 - catalog names, quoted
               for t in _table_names(cur)}
