@@ -24,19 +24,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.figures import kpis
+from analytics import scope
 from analytics.meeting import export, narrative, slides
 from analytics.store import demo  # noqa: E402
 from analytics.store.db import Store  # noqa: E402
 
 
-def deck_figures(cur, period: kpis.Period) -> list[tuple[dict, int, int]]:
+def deck_figures(cur, period: scope.Period) -> list[tuple[dict, int, int]]:
     """The figure dicts the deck renders, with their box sizes (what bare kaleido gets)."""
     deck = slides.build(narrative.kpi_caller(cur), period, demo=True)
     return [(export.slide_figure(deck, s), s.chart_box.w, s.chart_box.h) for s in deck.slides if s.chart]
 
 
-def measure(path: Path, period: kpis.Period, repeat: int) -> tuple[float, float, int, int]:
+def measure(path: Path, period: scope.Period, repeat: int) -> tuple[float, float, int, int]:
     import kaleido
 
     with Store(path, read_only=True) as s:
@@ -68,7 +68,7 @@ def main() -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 1
-    period = kpis.Period.year(args.year)
+    period = scope.Period.year(args.year)
     with tempfile.TemporaryDirectory() as tmp:
         stores: list[tuple[str, Path]] = []
         if args.db:

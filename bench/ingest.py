@@ -29,7 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics import contract, ingest  # noqa: E402
-from analytics.access.auth import SYSTEM  # noqa: E402
+from analytics.access.permissions import SYSTEM  # noqa: E402
 from analytics.store import demo
 from analytics.store.db import Store  # noqa: E402
 

@@ -15,16 +15,18 @@ sidebar's cooperative/village filters do not apply), the same as ``python -m ana
 
 import streamlit as st
 
-from analytics.figures import kpis
+from analytics import scope
 from analytics.meeting import slides, theme
 from analytics.text import md
-from ui.common import LANG_KEY, is_demo, lang, no_data, q, t
+from ui.cache import q
 from ui.export import deck_download, page_downloads, slide_png
+from ui.scaffold import is_demo, no_data
+from ui.state import LANG_KEY, lang, t
 
 PERIOD_KEY, VIEW_KEY, STYLE_KEY, FIGURES_KEY = "_present_period", "_present_view", "_present_style", "_present_figures"
 
 
-def resolve_period() -> kpis.Period | None:
+def resolve_period() -> scope.Period | None:
     """Query params, then the sidebar's session value, then the latest complete year."""
     years = q("available_years")
     if not years:
@@ -32,9 +34,9 @@ def resolve_period() -> kpis.Period | None:
     qp = st.query_params
     try:
         if qp.get("year"):
-            period = kpis.Period.year(int(qp["year"]))
+            period = scope.Period.year(int(qp["year"]))
         elif qp.get("from") and qp.get("to"):
-            period = kpis.Period.months(qp["from"], qp["to"])
+            period = scope.Period.months(qp["from"], qp["to"])
         else:
             period = None
     except ValueError as e:
@@ -43,13 +45,13 @@ def resolve_period() -> kpis.Period | None:
         period = None
     ss = st.session_state
     if period is None and ss.get("f_mode") == "range" and ss.get("f_range"):
-        period = kpis.Period.months(*ss["f_range"])
+        period = scope.Period.months(*ss["f_range"])
     elif period is None and ss.get("f_mode", "year") == "year" and ss.get("f_year"):
-        period = kpis.Period.year(ss["f_year"])
+        period = scope.Period.year(ss["f_year"])
     # the sidebar's widget values vanish after the first run without the sidebar: keep ours
     period = period or ss.get(PERIOD_KEY)
     if period is None:
-        period = kpis.Period.year(q("default_year"))
+        period = scope.Period.year(q("default_year"))
     ss[PERIOD_KEY] = period
     return period
 

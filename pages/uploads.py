@@ -5,11 +5,13 @@ from functools import partial
 import streamlit as st
 
 from analytics import fmt, ingest
-from analytics.access.auth import PermissionDenied, may_write
+from analytics.access.permissions import PermissionDenied, may_write
 from analytics.figures import tables
 from analytics.text import md
 from ui import auth
-from ui.common import lang, page_header, store, t
+from ui.cache import store
+from ui.scaffold import page_header
+from ui.state import lang, t
 
 _UNDONE = "_undo_result"
 

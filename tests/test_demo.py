@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.figures import kpis
-from analytics.figures.kpis import Period
+from analytics.figures import kpis, lists
+from analytics.scope import Period
 from analytics.store import demo
 
 
@@ -18,7 +18,7 @@ def k2022(demo_db_file):
         p = Period.year(2022)
         yield {"kpis": kpis.park_kpis(cur, p), "land": kpis.land_mu(cur, p),
                "zones": kpis.zones_count(cur, p), "types": kpis.greenhouse_type_counts(cur, p),
-               "coops": kpis.cooperatives(cur), "villages": kpis.villages(cur)}
+               "coops": lists.cooperatives(cur), "villages": lists.villages(cur)}
 
 
 def test_ducks_160_odd_sheds_600k_birds_6m_profit_200_jobs(k2022):

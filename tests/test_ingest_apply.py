@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from analytics import ingest
-from analytics.access.auth import SYSTEM, Actor
+from analytics.access.permissions import SYSTEM, Actor
 from analytics.store.db import Store
 from tests.test_ingest import DUCK_HEADER, GOOD_ROW, TODAY, dump, dump_data
 from tests.test_ingest_cli import run

@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 
 from analytics import ingest
-from analytics.access.auth import SYSTEM, PermissionDenied
+from analytics.access.permissions import SYSTEM, PermissionDenied
 from analytics.store.db import Store
 from tests.test_ingest import dump
 from tests.test_ingest_layouts import HOG_H, xls_bytes, xlsx_bytes

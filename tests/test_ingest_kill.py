@@ -38,7 +38,7 @@ def _file(i: int) -> bytes:
 
 
 def _ingest(db: str, data: bytes, name: str) -> None:
-    from analytics.access.auth import SYSTEM
+    from analytics.access.permissions import SYSTEM
 
     with Store(db) as store:
         ingest.sweep_uploads(store)  # as the CLI does first

@@ -14,8 +14,8 @@ import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import contract, ingest
-from analytics.access.auth import SYSTEM
+from analytics import contract, ingest, scope
+from analytics.access.permissions import SYSTEM
 from analytics.contract import AREA, CHOICE, COUNT, MONEY, TEXT, WEIGHT
 from analytics.figures import kpis
 from analytics.store.db import Store
@@ -120,7 +120,7 @@ def kpis_after(folder: Path, name: str, data: bytes) -> tuple[dict, int]:
     with Store(folder / f"{name}.duckdb") as s:
         res = ingest.ingest(s, data, name, SYSTEM, today=TODAY)
         cur = s.cursor()
-        return kpis.park_kpis(cur, kpis.Period.months(MONTHS[0], MONTHS[-1])), res.n_rows
+        return kpis.park_kpis(cur, scope.Period.months(MONTHS[0], MONTHS[-1])), res.n_rows
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics.figures import kpis
-from analytics.figures.kpis import Filters, Period
+from analytics.figures import kpis, lists
+from analytics.scope import Filters, Period
 from analytics.store import demo, lake
 from analytics.store.db import Store
 from tests.test_cli import run_cli
@@ -67,7 +67,7 @@ def test_the_dashboards_lake_store_is_read_only(two_town_lake):
     db, out = two_town_lake
     s = lake.LakeStore(out)
     assert kpis.park_kpis(s.cursor(), PERIODS[0]) == store_json(db, PERIODS[0])
-    assert kpis.available_months(s.cursor())[-1] == "2023-12" and s.is_demo()
+    assert lists.available_months(s.cursor())[-1] == "2023-12" and s.is_demo()
     with pytest.raises(lake.StoreError, match="只读"):
         with s.write():
             pass

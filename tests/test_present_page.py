@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import fmt
 from analytics.figures import kpis
-from analytics.figures.kpis import Period
 from analytics.meeting import export, narrative, slides
+from analytics.scope import Period
 from analytics.store.db import Store
 from tests.conftest import ROOT
 

@@ -12,11 +12,11 @@ import plotly.graph_objects as go
 import pytest
 from pptx import Presentation
 
-from analytics.figures import kpis
+from analytics import figures, scope
 from analytics.meeting import charts, export, narrative, slides, theme
 from analytics.meeting.theme import BOXES
 
-P2022 = kpis.Period.year(2022)
+P2022 = scope.Period.year(2022)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def _call(path, fn, *args):
     from analytics.store.db import Store
 
     with Store(path, read_only=True) as s:
-        return getattr(kpis, fn)(s.cursor(), *args)
+        return getattr(figures, fn)(s.cursor(), *args)
 
 
 def test_text_is_sized_to_fit(deck):
@@ -154,7 +154,7 @@ def test_english_deck_is_english(demo_db_file):
 
 def test_the_place_is_the_stores_town_or_its_number_of_towns(deck, demo_db_file):
     assert slides.place_name(["济阳镇"]) == "济阳镇" and slides.place_name(["济阳镇"], "en") == "Jiyang"
-    assert slides.place_name(["甲镇", kpis.UNASSIGNED_TOWN]) == "甲镇"
+    assert slides.place_name(["甲镇", scope.UNASSIGNED_TOWN]) == "甲镇"
     assert slides.place_name(["甲镇", "乙镇", "丙镇"]) == "3个乡镇"
     assert slides.place_name(["甲镇", "乙镇"], "en") == "2 towns"
     assert deck.place == "济阳镇" and slides.cover_title(deck) == "济阳镇园区生产情况汇报"
