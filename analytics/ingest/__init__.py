@@ -5,9 +5,11 @@
 - :mod:`.normalise` — cell values → the contract's values (units, months, placeholders);
 - :mod:`.validate` — :func:`parse`: the whole file checked, no database;
 - :mod:`.identity` — look-alike names and the alias table;
-- :mod:`.apply` — :func:`preview`, :func:`commit`, :func:`undo`, the upload log.
+- :mod:`.apply` — :func:`preview`, :func:`commit`, :func:`undo`, the upload log;
+- :mod:`.templates` — the blank upload templates, from the same column spec.
 
-Pages, the CLI and tests use this package's names: ``ingest.parse(...)``, ``ingest.commit(...)``.
+May import the ground floor, figures, access (the acting user's write check) and the store (the single
+writer); never meeting, the CLI or ui. Pages, the CLI and tests use this package's names: ``ingest.parse(...)``, ``ingest.commit(...)``.
 """
 
 from .apply import (
