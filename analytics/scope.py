@@ -12,8 +12,6 @@ from datetime import date
 import duckdb
 
 Cursor = duckdb.DuckDBPyConnection
-
-
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 

@@ -155,4 +155,5 @@ def test_the_checker_sees_a_circle_and_an_upward_import():
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_a_long_file_says_why_it_is_one_piece(path):
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    assert "one piece" in doc.lower(), f"{path.name} is over ~500 lines: split it or say in its docstring why it is one piece"
+    assert "one piece" in doc.lower(), (
+        f"{path.name} is over ~500 lines: split it, or say in its docstring why it is one piece")

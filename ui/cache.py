@@ -26,8 +26,6 @@ from analytics.store.files import default_db_path
 
 # Where q() adds up the time spent computing (not cached): bench/pages.py sets it to a list.
 QUERY_LOG: list | None = None
-
-
 LAKE_PREFIX = "lake:"
 
 

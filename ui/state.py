@@ -17,8 +17,6 @@ from ui.cache import q
 LANG_KEY = "lang"
 
 
-
-
 # --- language ----------------------------------------------------------------------------
 
 LANG_COOKIE = "park_lang"

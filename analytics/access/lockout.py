@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # the store sits above access and hands itself in; no import 
     from ..store.db import Store
 
 
-
 class LoginFailed(Exception):
     """Login refused; the message is Chinese and safe to show (it never says which part was wrong)."""
 

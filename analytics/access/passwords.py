@@ -11,11 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from .permissions import AccountError
 
 MIN_PASSWORD = 8
-
-
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-
-
 _dummy_hash: str | None = None
 
 

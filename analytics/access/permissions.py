@@ -9,16 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
+from ..scope import Cursor  # noqa: F401 - the access modules' name for it
 
 ROLES = ("admin", "viewer", "manager")
-
-
 ROLE_NAMES = {"admin": ("管理员", "Administrator"), "viewer": ("农业办（只读）", "Office (read-only)"),
               "manager": ("合作社管理员", "Cooperative manager")}
-
-
-Cursor = duckdb.DuckDBPyConnection
 
 
 class PermissionDenied(PermissionError):

@@ -18,8 +18,6 @@ if TYPE_CHECKING:  # the store sits above access and hands itself in; no import 
 
 
 SESSION_TOKEN_BYTES = 32
-
-
 END_REASONS = ("logout", "password", "disabled", "role", "idle", "expired", "revoked")
 
 

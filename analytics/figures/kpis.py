@@ -17,12 +17,12 @@ The dashboard pages, the report paragraph and the slides all call these function
 How it is computed (one definition, three layers, every layer SQL):
 1. a *chunk* is what one unit did over some months: sums of the flows, peak workers and
    area, the stock (and crop, type) of its last month that reported one, with that month.
-   A record is a one-month chunk (:func:`_record_chunks`);
-2. chunks *merge* associatively (:func:`_merge_aggregates`): sums add, peaks take the max, "last"
+   A record is a one-month chunk (:func:`.rollups._record_chunks`);
+2. chunks *merge* associatively (:func:`.rollups._merge_aggregates`): sums add, peaks take the max, "last"
    values take the one with the latest month. ``unit_year_<sector>`` is the merge of a
    unit's record chunks per year (``unit_year_greenhouse_crop`` per year and crop) and
    ``unit_month_<sector>`` the record chunks themselves, keyed by unit id; both are kept on
-   write (:func:`rebuild_rollups`, :func:`refresh_rollups`). A period's per-unit rows are
+   write (:mod:`.rollups`: ``rebuild_rollups``, ``refresh_rollups``). A period's per-unit rows are
    the merge of its whole years' rollup rows and of its other months' chunks;
 3. every KPI is a sum, count or ratio over those per-unit rows.
 The same SQL runs on the DuckDB store, on a Parquet lake through DuckDB, and (transpiled by

@@ -9,7 +9,9 @@
 - :mod:`.templates` — the blank upload templates, from the same column spec.
 
 May import the ground floor, figures, access (the acting user's write check) and the store (the single
-writer); never meeting, the CLI or ui. Pages, the CLI and tests use this package's names: ``ingest.parse(...)``, ``ingest.commit(...)``.
+writer); never meeting, the CLI or ui.
+
+Pages, the CLI and tests use this package's names: ``ingest.parse(...)``, ``ingest.commit(...)``.
 """
 
 from .apply import (

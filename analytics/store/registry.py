@@ -71,11 +71,7 @@ def set_target(store: Store, actor: Actor, year: int, sector: str, metric: str,
 
 
 _KEEP: Any = object()  # "leave this attribute as it is"
-
-
 UNIT_FIELDS = ("village", "zone", "land_mu")
-
-
 UNIT_FIELD_NAMES = {"village": "村", "zone": "小区", "land_mu": "占地（亩）"}
 
 
