@@ -7,10 +7,9 @@ import shutil
 
 import pytest
 
-from analytics import auth
-from analytics.db import Store
-
-from .conftest import ROOT, screenshot, start_app, wait_for_app
+from analytics.access import accounts, permissions
+from analytics.store.db import Store
+from tests.conftest import ROOT, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +25,8 @@ def auth_app(tmp_path, demo_db_file):
     path = tmp_path / "auth.duckdb"
     shutil.copy(demo_db_file, path)
     with Store(path) as s:
-        auth.create_user(s, auth.SYSTEM, "wang", PW, "manager", COOP)
-        auth.create_user(s, auth.SYSTEM, "li", PW, "viewer")
+        accounts.create_user(s, permissions.SYSTEM, "wang", PW, "manager", COOP)
+        accounts.create_user(s, permissions.SYSTEM, "li", PW, "viewer")
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": ADMIN_PW})
     yield url, path, proc
     if proc.poll() is None:

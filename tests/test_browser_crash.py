@@ -8,9 +8,9 @@ import urllib.request
 
 import pytest
 
-from .conftest import start_app, wait_for_app
-from .test_browser_auth import log_in
-from .test_ingest_isolation import ABORTED, crashing_xls
+from tests.conftest import start_app, wait_for_app
+from tests.test_browser_auth import log_in
+from tests.test_ingest_isolation import ABORTED, crashing_xls
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser-admin-pass"

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analytics import export
-
-from .conftest import ARTIFACTS, wait_for_app
+from analytics.meeting import export
+from tests.conftest import ARTIFACTS, wait_for_app
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import screenshot, wait_for_app
+from tests.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 

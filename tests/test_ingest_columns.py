@@ -13,11 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics import contract, ingest
-from analytics.auth import SYSTEM
-
-from .test_ingest import dump
-from .test_ingest_layouts import HOG_H, HOG_ROWS, csv_bytes, parse, xls_bytes, xlsx_bytes
-from .test_ingest_property import COOPS, MONTHS, kpis_after, sheets
+from analytics.access.permissions import SYSTEM
+from tests.test_ingest import dump
+from tests.test_ingest_layouts import HOG_H, HOG_ROWS, csv_bytes, parse, xls_bytes, xlsx_bytes
+from tests.test_ingest_property import COOPS, MONTHS, kpis_after, sheets
 
 PLAIN = {"stock": 275, "sows": 27, "sold_head": 42, "revenue": 91000.0, "cost": 83500.0}
 
@@ -177,7 +176,7 @@ def test_a_numeric_column_naming_a_contract_column_is_refused_until_decided(head
 
 
 def p_today():
-    from .test_ingest import TODAY
+    from tests.test_ingest import TODAY
     return TODAY
 
 
@@ -254,7 +253,7 @@ def test_this_month_prefix_changes_nothing_and_a_named_unknown_column_is_refused
                                             if col.unit else f"{col.zh}{word}"]))
         numbers = data.draw(st.lists(st.integers(0, 10_000), min_size=len(df), max_size=len(df)))
         bad = _with_extra(sector, df, header, numbers)
-        from analytics.db import Store
+        from analytics.store.db import Store
         with Store(folder / "c.duckdb") as store:
             p = ingest.parse(bad, "c.csv", today=p_today())
             assert not p.ok and header in p.errors["column"].tolist()

@@ -8,10 +8,9 @@ from datetime import datetime
 import pytest
 
 from analytics import ingest
-from analytics.auth import SYSTEM
-
-from .test_ingest import DUCK_HEADER, GOOD_ROW, TODAY, dump
-from .test_ingest_layouts import csv_bytes, xls_bytes, xlsx_bytes
+from analytics.access.permissions import SYSTEM
+from tests.test_ingest import DUCK_HEADER, GOOD_ROW, TODAY, dump
+from tests.test_ingest_layouts import csv_bytes, xls_bytes, xlsx_bytes
 
 PERIODS = ["2026.1-9", "2026.01-09", "1-9月", "1—9月", "1—9月累计", "2026年1-9月", "2026年1月-9月",
            "2026.01-2026.09", "202601-202609", "2026年第三季度", "第三季度", "2026Q3", "三季度", "上半年",

@@ -15,10 +15,9 @@ from pathlib import Path
 import xlwt
 
 from analytics import ingest
-from analytics.db import Store
-
-from .conftest import ROOT
-from .test_ingest import TODAY, dump
+from analytics.store.db import Store
+from tests.conftest import ROOT
+from tests.test_ingest import TODAY, dump
 
 HOG = [["月份", "合作社", "养殖户", "存栏(头)", "销售收入(元)"],
        ["2026-09", "青禾生猪养殖专业合作社", "赵一农", 180, 64000]]

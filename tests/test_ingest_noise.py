@@ -13,10 +13,9 @@ import xlwt
 from openpyxl.styles import Border, Side
 
 from analytics import ingest
-
-from .ods import ods_bytes
-from .test_ingest import TODAY
-from .test_ingest_layouts import HOG_H, csv_bytes, xls_bytes, xlsx_bytes
+from tests.ods import ods_bytes
+from tests.test_ingest import TODAY
+from tests.test_ingest_layouts import HOG_H, csv_bytes, xls_bytes, xlsx_bytes
 
 FOUR = [["2026-09", "青禾生猪养殖专业合作社", "赵一农", 180, 18, 30, 64000, 58000, 2],
         ["2026-09", "青禾生猪养殖专业合作社", "钱二牧", 95, 9, 12, 27000, 25500, 1],

@@ -24,7 +24,10 @@ import signal
 import threading
 from datetime import date
 
+from .. import settings
+from . import validate
 from .common import _m
+from .layout import ColumnChoices
 
 _LOCK = threading.Lock()
 _CTX: mp.context.BaseContext | None = None
@@ -71,8 +74,6 @@ def _child(conn, args: tuple, kwargs: dict, extra_bytes: int) -> None:
     limit = _vm_size() + extra_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # an abort leaves no core file behind
-    from . import validate
-
     p = validate.parse_here(*args, **kwargs)
     p.data = b""
     conn.send_bytes(pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL))
@@ -125,3 +126,30 @@ def run(data: bytes, filename: str, sector: str | None, *, lang: str, today: dat
                                "请用 Excel 或 WPS 打开并另存为 .xlsx 后再上传。",
                          "The file cannot be read (the reader stopped abnormally); not imported. It may be damaged "
                          "or too large; save it as .xlsx in Excel or WPS and try again."))
+
+
+def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = "zh",
+          today: date | None = None, limits: dict[str, int] | None = None,
+          columns: ColumnChoices | None = None, isolate: bool | None = None) -> validate.Parsed:
+    """Read and check a file against the contract, in a child process with memory and time
+    limits (:mod:`.isolate`); never touches the database, never raises.
+
+    ``sector`` None means detect it from the headers; ``limits`` defaults to the settings
+    (:func:`analytics.settings.upload_limits`); ``columns`` carries the uploader's decisions on
+    columns not understood. The result's ``errors`` lists every problem (sheet, row, column,
+    value, reason); when it is empty ``frame`` holds the rows in canonical columns and units
+    (money 元, weight 公斤, area 亩), ``rows`` their spreadsheet row numbers. A reader that
+    crashes, aborts or runs out of memory or time in the child is a refusal
+    ("文件无法读取（读取程序异常退出）").
+    """
+    today = today or date.today()
+    limits = limits or settings.upload_limits()
+    if not (enabled() if isolate is None else isolate):
+        return validate.parse_here(data, filename, sector, lang=lang, today=today, limits=limits, columns=columns)
+    try:
+        p = run(data, filename, sector, lang=lang, today=today, limits=limits, columns=columns)
+    except ChildFailed as e:
+        name = validate.clean_filename(filename)
+        return validate.refusal(name, data, lang, str(e))
+    p.data = data
+    return p

@@ -1,6 +1,10 @@
 """Finding the table in a sheet: header rows, a units row, a column-code row, then which body
 rows are data and which are totals, footers or empty (frictionless-py's Dialect is the model:
 the layout is a value the preview can show, "表头第3–4行，单位行第5行，已跳过合计行第12行").
+
+One piece: what a header cell means (a contract column, a qualifier, a breakdown, nothing
+known) decides which row is the header and which body rows repeat it, so the column account
+and the row kinds are read from the same tables here.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import pandas as pd
 from .. import contract
 from ..contract import AREA, CHOICE, COUNT, MONEY, MONTH, TEXT, WEIGHT, Column
 from .common import IngestError, _m, norm
+from .periods import is_period_text
 from .read import HEAD_ROWS, Sheet
 
 NUMERIC = (COUNT, MONEY, WEIGHT, AREA)
@@ -634,8 +639,6 @@ def is_total_text(v: str) -> bool:
 
 def _is_period(v: str) -> bool:
     """A total word in the month column counts only when it is not a period (全年合计 is one)."""
-    from .normalise import is_period_text
-
     return is_total_text(v) and not is_period_text(v)
 
 

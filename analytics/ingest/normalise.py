@@ -19,6 +19,7 @@ from .. import contract
 from ..contract import COUNT, Column
 from .common import CONTROL_RE
 from .layout import PLACEHOLDERS, blank
+from .periods import _MONTH_RES, is_period_text
 
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's (1900) date serials
 SERIAL_2000 = (date(2000, 1, 1) - EXCEL_EPOCH).days
@@ -78,34 +79,6 @@ def too_long(s: pd.Series, limit: int) -> np.ndarray:
 
 
 # --- months -------------------------------------------------------------------------------------
-
-_MONTH_RES = (
-    re.compile(r"^(\d{4})[-/.年](\d{1,2})月?份?$"),
-    re.compile(r"^(\d{4})(\d{2})$"),
-    # A day only where it really follows the month: the same separator twice, or 年…月…日.
-    re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ t].*)?$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(?:[ t].*)?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{2})年(\d{1,2})月份?$"),  # 26年6月: this century
-)
-# A period longer than a month, written where a month belongs: 2026.1-9, 1—9月累计, 2026年第三季度,
-# 上半年, 全年, 2026年 alone. Checked before the month forms: 2026.1-9 must never be 9 January.
-_RANGE = r"[-—–~～至到]"
-PERIOD_RES = (
-    re.compile(rf"^(\d{{4}}[-/.年]?)?\d{{1,2}}月?{_RANGE}(\d{{4}}[-/.年]?)?\d{{1,2}}月?份?(累计|合计|止)?$"),
-    re.compile(rf"^\d{{6}}{_RANGE}\d{{6}}$"),
-    re.compile(r"累计|季度|[一二三四1-4]季|q[1-4]|上半年|下半年|半年|全年|年度|年报|前\d+个?月|1至\d+月"),
-    re.compile(r"^\d{4}年?$"),
-)
-
-
-def is_period_text(text: str) -> bool:
-    """A cell naming a period longer than a month (a range, a quarter, a half, a year)."""
-    t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).lower().lstrip("'"))
-    if _MONTH_RES[2].match(t) or _MONTH_RES[3].match(t):
-        return False  # 2026-09-30, 2026/9/1: a day, the same separator twice
-    return any(rx.search(t) for rx in PERIOD_RES)
-
 
 def parse_month_text(text: str) -> tuple[int, int] | None:
     """'2023年6月' → (2023, 6); any format of DESIGN.md §4 and the field's (2026年6月份, 26年6月);

@@ -1,9 +1,14 @@
-"""A file checked against the contract, without touching the database: :func:`parse`.
+"""A file checked against the contract, without touching the database: :func:`parse_here`
+(run in a child process by :func:`.isolate.parse`).
 
 read (bytes → sheets) → layout (where the table is, which rows are data) → normalise (values)
 → the checks of DESIGN.md §4, sheet by sheet, then across sheets (the same key twice). The
 result lists every problem with its sheet, row, column, value and reason; the rule is that a
 file is read right or refused whole, never accepted with a wrong number.
+
+One piece: every check of a sheet (values, periods, decimal points, columns not understood,
+totals) writes into the same problem list with the same row numbers, and the file-wide checks
+need all of them together.
 """
 
 from __future__ import annotations
@@ -498,35 +503,6 @@ _CHOICE_ALIASES = {norm(k): v for k, v in contract.GH_TYPE_ALIASES.items()}
 
 # --- the whole file -------------------------------------------------------------------------------
 
-def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = "zh",
-          today: date | None = None, limits: dict[str, int] | None = None,
-          columns: lay_mod.ColumnChoices | None = None, isolate: bool | None = None) -> Parsed:
-    """Read and check a file against the contract, in a child process with memory and time
-    limits (:mod:`.isolate`); never touches the database, never raises.
-
-    ``sector`` None means detect it from the headers; ``limits`` defaults to the settings
-    (:func:`analytics.settings.upload_limits`); ``columns`` carries the uploader's decisions on
-    columns not understood. The result's ``errors`` lists every problem (sheet, row, column,
-    value, reason); when it is empty ``frame`` holds the rows in canonical columns and units
-    (money 元, weight 公斤, area 亩), ``rows`` their spreadsheet row numbers. A reader that
-    crashes, aborts or runs out of memory or time in the child is a refusal
-    ("文件无法读取（读取程序异常退出）").
-    """
-    from . import isolate as iso
-
-    today = today or date.today()
-    limits = limits or settings.upload_limits()
-    if not (iso.enabled() if isolate is None else isolate):
-        return parse_here(data, filename, sector, lang=lang, today=today, limits=limits, columns=columns)
-    try:
-        p = iso.run(data, filename, sector, lang=lang, today=today, limits=limits, columns=columns)
-    except iso.ChildFailed as e:
-        name = CONTROL_RE.sub("", Path(str(filename)).name)[:200] or "upload"
-        return _fail(Parsed(name, data, hashlib.sha256(data).hexdigest(), lang), str(e))
-    p.data = data
-    return p
-
-
 def parse_here(data: bytes, filename: str, sector: str | None = None, *, lang: str = "zh",
                today: date | None = None, limits: dict[str, int] | None = None,
                columns: lay_mod.ColumnChoices | None = None) -> Parsed:
@@ -537,8 +513,7 @@ def parse_here(data: bytes, filename: str, sector: str | None = None, *, lang: s
     (sheet, row, column, value, reason); when it is empty ``frame`` holds the rows in canonical
     columns and units (money 元, weight 公斤, area 亩), ``rows`` their spreadsheet row numbers.
     """
-    filename = CONTROL_RE.sub("", Path(str(filename)).name)[:200] or "upload"
-    p = Parsed(filename, data, hashlib.sha256(data).hexdigest(), lang)
+    p = Parsed(clean_filename(filename), data, hashlib.sha256(data).hexdigest(), lang)
     try:
         return _parse(p, sector, today or date.today(), limits or settings.upload_limits(), columns)
     except IngestError as e:
@@ -553,6 +528,16 @@ def parse_here(data: bytes, filename: str, sector: str | None = None, *, lang: s
         return _fail(p, _m(lang, f"无法读取这个文件（{type(e).__name__}）。请用 Excel 或 WPS 打开并重新保存后再上传；"
                                  "如仍不行，请把文件发给管理员。",
                            f"Cannot read this file ({type(e).__name__}); open and save it again in Excel or WPS."))
+
+
+def clean_filename(filename: object) -> str:
+    """The file's name as kept and shown: no folders, no control characters, at most 200 characters."""
+    return CONTROL_RE.sub("", Path(str(filename)).name)[:200] or "upload"
+
+
+def refusal(filename: object, data: bytes, lang: str, message: str) -> Parsed:
+    """A Parsed that refuses the whole file with one message."""
+    return _fail(Parsed(clean_filename(filename), data, hashlib.sha256(data).hexdigest(), lang), message)
 
 
 def _fail(p: Parsed, msg: str) -> Parsed:
