@@ -128,8 +128,25 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
+        yield _Ceilinged(b)
         b.close()
+
+
+class _Ceilinged:
+    """The browser, whose every new context waits up to :data:`APP_CEILING_MS` for an element,
+    a navigation or a click (Playwright's own default is 30 s, too short on a loaded machine)."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **kwargs):
+        ctx = self._browser.new_context(**kwargs)
+        ctx.set_default_timeout(APP_CEILING_MS)
+        ctx.set_default_navigation_timeout(APP_CEILING_MS)
+        return ctx
 
 
 @pytest.fixture(scope="session")
@@ -157,6 +174,35 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 def wait_for_app(page, timeout: float = APP_CEILING_MS) -> None:
     """Wait until the script run finished (Streamlit's own e2e idiom): the app is idle."""
     page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def settle(page) -> None:
+    """The app idle, then two animation frames: the browser has laid out what the run drew
+    (after a click, a key or a viewport change)."""
+    wait_for_app(page)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+# Plotly draws a chart after the run, and Streamlit only those scrolled into view.
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+  .filter(c => { const r = c.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })
+  .every(c => c.querySelector('.main-svg'))"""
+
+
+def charts_drawn(page) -> None:
+    """Idle, and every chart in view drawn by Plotly."""
+    wait_for_app(page)
+    page.wait_for_function(_CHARTS_DRAWN, timeout=APP_CEILING_MS)
+    settle(page)
+
+
+def wait_until(page, condition, ceiling: float = START_CEILING) -> bool:
+    """Poll ``condition()`` (e.g. the browser's cookie jar, which has no event to wait on) until
+    it holds or the ceiling passes; the page's event loop runs between polls. Returns the result."""
+    deadline = time.monotonic() + ceiling
+    while not (ok := condition()) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return bool(ok)
 
 
 def screenshot(page, name: str) -> Path:
