@@ -7,9 +7,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.db import DuckDBError, read_error_message
+from analytics.store.db import DuckDBError, read_error_message
 from ui import auth, maintenance
-from ui.common import PAGE_FIGS, carry_filters_in_links, db_path, language_css, language_switch, t
+from ui.cache import db_path
+from ui.display import PAGE_FIGS
+from ui.state import carry_filters_in_links, language_css, language_switch, t
 
 # A local icon: a Material icon as favicon is fetched from fonts.gstatic.com, which an office
 # network may not reach (nothing is downloaded at run time).

@@ -3,6 +3,8 @@
 Nothing here computes: every subcommand is a few lines over ``analytics.*`` (sqlite-utils'
 cli.py is the model), and no library module imports this one.
 Exit codes: 0 ok, 1 the operation failed (e.g. a file was rejected), 2 usage error.
+
+One piece: each subcommand's arguments sit beside its thin call, so ``--help`` and the code read together.
 """
 
 from __future__ import annotations
@@ -16,18 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import auth, backup, contract, demo, export, fmt, ingest, kpis, settings, templates
-from .db import (
-    SCHEMA_VERSION,
-    DatabaseLocked,
-    DuckDBError,
-    Store,
-    StoreError,
-    add_town,
-    assign_town,
-    default_db_path,
-    read_error_message,
-)
+from . import contract, fmt, ingest, scope, settings
+from .access import accounts, permissions
+from .figures import kpis, lists
+from .ingest import templates
+from .meeting import export
+from .store import backup, demo, files
+from .store.db import DatabaseLocked, DuckDBError, Store, StoreError, add_town, assign_town, read_error_message
+from .store.files import default_db_path
+from .store.schema import SCHEMA_VERSION
 
 
 def add_db_arg(p: argparse.ArgumentParser) -> None:
@@ -44,14 +43,14 @@ def open_store(args: argparse.Namespace, *, create: bool = False, read_only: boo
     return Store(db_of(args), create=create, read_only=read_only)
 
 
-def period_of(args: argparse.Namespace) -> kpis.Period:
+def period_of(args: argparse.Namespace) -> scope.Period:
     """--year Y, or --from YYYY-MM --to YYYY-MM; ValueError with a Chinese message otherwise."""
     if args.year is not None and (args.from_ or args.to):
         raise ValueError("--year 与 --from/--to 只能二选一")
     if args.year is not None:
-        return kpis.Period.year(args.year)
+        return scope.Period.year(args.year)
     if args.from_ and args.to:
-        return kpis.Period.months(args.from_, args.to)
+        return scope.Period.months(args.from_, args.to)
     raise ValueError("请给出期间：--year 2023，或 --from 2023-01 --to 2023-06")
 
 
@@ -73,11 +72,11 @@ def cmd_first_start(args: argparse.Namespace) -> int:
     note = io.StringIO()
     try:
         with open_store(args, create=True) as s:
-            created = auth.ensure_admin(s, out=note)
-    except auth.AccountError as e:
+            created = accounts.ensure_admin(s, out=note)
+    except permissions.AccountError as e:
         print(f"错误：{e}", file=sys.stderr)
         return 1
-    reset = f".venv/bin/python -m analytics users set-password {auth.ADMIN_USERNAME}"
+    reset = f".venv/bin/python -m analytics users set-password {accounts.ADMIN_USERNAME}"
     if not created:
         print(f"管理员账号已存在。忘记密码：先停止看板（Ctrl+C），再运行 {reset}")
         return 0
@@ -121,9 +120,9 @@ def _print_table(k: dict) -> None:
 
 def cmd_kpis(args: argparse.Namespace) -> int:
     period = period_of(args)
-    filters = kpis.Filters(towns=tuple(args.town or ()))
+    filters = scope.Filters(towns=tuple(args.town or ()))
     if args.lake:
-        from . import lake
+        from .store import lake
 
         result = lake.lake_kpis(args.lake, period, engine=args.engine, master=args.master, filters=filters)
     elif args.engine != "duckdb":
@@ -139,7 +138,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def cmd_export_parquet(args: argparse.Namespace) -> int:
-    from . import lake
+    from .store import lake
 
     with open_store(args, read_only=True) as s:
         counts = lake.export_parquet(s.cursor(), args.out)
@@ -151,8 +150,8 @@ def cmd_towns(args: argparse.Namespace) -> int:
     if args.towns_command == "list":
         with open_store(args, read_only=True) as s:
             cur = s.cursor()
-            for town in kpis.towns(cur):
-                n = len(kpis.cooperatives(cur, (town,)))
+            for town in lists.towns(cur):
+                n = len(lists.cooperatives(cur, (town,)))
                 print(f"{town}\t{n} 个合作社")
         return 0
     with open_store(args) as s:
@@ -171,8 +170,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         store = open_store(args)
     except DatabaseLocked:
         # The dashboard holds the file; it makes its own backups and one on request.
-        b = backup.newest(db)
-        last = f"看板最近一次备份：{b.label()}。" if b else f"备份目录 {backup.backup_dir(db)} 中还没有备份。"
+        b = files.newest(db)
+        last = f"看板最近一次备份：{b.label()}。" if b else f"备份目录 {files.backup_dir(db)} 中还没有备份。"
         print(f"看板正在运行，命令行打不开数据库 {db}，所以不能在这里备份。\n{last}\n"
               "要立即备份：以管理员身份登录看板，打开“管理”页的“备份”标签，点“立即备份”。", file=sys.stderr)
         return 1
@@ -180,7 +179,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         info = backup.make_backup(store, args.out)
     m = info.manifest or {}
     print(f"已备份到 {info.path}：{len(m.get('tables', {}))} 张表、{len(m.get('kpis', {}))} 个年份的指标记入清单 "
-          f"{backup.MANIFEST}。\n恢复：先停止看板，再运行 {backup.restore_command(info.path, db)}")
+          f"{files.MANIFEST}。\n恢复：先停止看板，再运行 {files.restore_command(info.path, db)}")
     return 0
 
 
@@ -279,13 +278,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                           f"{pv.n_new:,}，替换 {pv.n_replaced:,}，新单元 {len(pv.new_units)}）；试运行，未写入。")
                 continue
             try:
-                res = ingest.commit(store, p, auth.SYSTEM, names=choices)
+                res = ingest.commit(store, p, permissions.SYSTEM, names=choices)
             except ingest.Rejected as e:
                 failed += 1
                 print(f"✗ {f}：{e}", file=sys.stderr)
                 _print_issues(e.errors)
                 continue
-            except (ingest.IngestError, auth.PermissionDenied) as e:
+            except (ingest.IngestError, permissions.PermissionDenied) as e:
                 failed += 1
                 print(f"✗ {f}：{e}", file=sys.stderr)
                 continue
@@ -313,8 +312,8 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
     with open_store(args) as store:
         try:
-            r = ingest.undo(store, args.upload_id, auth.SYSTEM)
-        except (ingest.UndoRefused, auth.PermissionDenied) as e:
+            r = ingest.undo(store, args.upload_id, permissions.SYSTEM)
+        except (ingest.UndoRefused, permissions.PermissionDenied) as e:
             print(f"错误：{e}", file=sys.stderr)
             return 1
     print(f"已撤销编号 {r['upload_id']}（{r['filename']}）：移除 {r['removed']:,} 条，恢复 {r['restored']:,} 条原值。")
@@ -386,16 +385,16 @@ def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise auth.AccountError("没有终端可以输入密码：请加 --password-stdin，从标准输入传入密码。")
+        raise permissions.AccountError("没有终端可以输入密码：请加 --password-stdin，从标准输入传入密码。")
     import getpass
 
     first = getpass.getpass("新密码：")
     if getpass.getpass("再输入一次：") != first:
-        raise auth.AccountError("两次输入的密码不一致。")
+        raise permissions.AccountError("两次输入的密码不一致。")
     return first
 
 
-def _status(a: auth.Account) -> str:
+def _status(a: accounts.Account) -> str:
     if a.disabled:
         return "已停用"
     if a.locked():
@@ -407,34 +406,34 @@ def cmd_users(args: argparse.Namespace) -> int:
     try:
         if args.users_command == "list":
             with open_store(args, read_only=True) as s:
-                accounts = auth.list_users(s.cursor())
-            if not accounts:
+                users = accounts.list_users(s.cursor())
+            if not users:
                 print("还没有用户。看板首次启动时会创建管理员 admin。")
                 return 0
             print("用户名\t角色\t合作社\t状态")
-            for a in accounts:
-                print(f"{a.username}\t{auth.ROLE_NAMES[a.role][0]}\t{a.cooperative or '—'}\t{_status(a)}")
+            for a in users:
+                print(f"{a.username}\t{permissions.ROLE_NAMES[a.role][0]}\t{a.cooperative or '—'}\t{_status(a)}")
             return 0
         with open_store(args, create=args.users_command == "add") as s:
             if args.users_command == "add":
-                a = auth.create_user(s, auth.SYSTEM, args.name, _read_password(args), args.role,
+                a = accounts.create_user(s, permissions.SYSTEM, args.name, _read_password(args), args.role,
                                 args.cooperative, args.display_name)
                 coop = f"，合作社：{a.cooperative}" if a.cooperative else ""
-                print(f"已添加用户 {a.username}（{auth.ROLE_NAMES[a.role][0]}{coop}）。")
-                if a.cooperative and a.cooperative not in kpis.cooperatives(s.cursor()):
+                print(f"已添加用户 {a.username}（{permissions.ROLE_NAMES[a.role][0]}{coop}）。")
+                if a.cooperative and a.cooperative not in lists.cooperatives(s.cursor()):
                     print(f"注意：数据库里还没有合作社“{a.cooperative}”，请确认名称与上报文件一致。",
                           file=sys.stderr)
             elif args.users_command in ("disable", "enable"):
-                auth.disable_user(s, auth.SYSTEM, args.name, disabled=args.users_command == "disable")
+                accounts.disable_user(s, permissions.SYSTEM, args.name, disabled=args.users_command == "disable")
                 print(f"已{'停用' if args.users_command == 'disable' else '启用'}用户 {args.name}。")
             elif args.users_command == "set-password":
-                auth.set_password(s, auth.SYSTEM, args.name, _read_password(args))
+                accounts.set_password(s, permissions.SYSTEM, args.name, _read_password(args))
                 print(f"已为 {args.name} 设置新密码（锁定已解除）。")
             elif args.users_command == "unlock":
-                auth.unlock_user(s, auth.SYSTEM, args.name)
+                accounts.unlock_user(s, permissions.SYSTEM, args.name)
                 print(f"已解锁用户 {args.name}。")
         return 0
-    except (auth.AccountError, auth.PermissionDenied) as e:
+    except (permissions.AccountError, permissions.PermissionDenied) as e:
         print(f"错误：{e}", file=sys.stderr)
         return 1
 
@@ -454,7 +453,7 @@ def _add_users(subparsers: argparse._SubParsersAction) -> None:
     us = p.add_subparsers(dest="users_command", required=True)
     a = us.add_parser("add", help="添加用户")
     a.add_argument("name")
-    a.add_argument("--role", required=True, choices=auth.ROLES,
+    a.add_argument("--role", required=True, choices=permissions.ROLES,
                    help="admin 管理员；viewer 农业办（只读）；manager 合作社（只能上报本社）")
     a.add_argument("--cooperative", help="合作社名称（manager 必填）")
     a.add_argument("--display-name", help="显示名称")

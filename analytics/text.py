@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 # C0 controls except tab/newline/CR (shown as a space), DEL, C1 controls, and the bidi
 # overrides/isolates that can make a name read backwards on screen.
@@ -83,3 +84,29 @@ def cell(value: object) -> object:
         return value
     s = _CONTROL.sub(_picture, value)
     return "'" + s if s.startswith(FORMULA_LEAD) else s
+
+
+# The keys names are compared by, so a name written another way is recognised (used by the
+# upload's look-alike rule in ingest.identity and by the admin's account edits in access).
+GENERIC_COOP_WORDS = ("有限责任公司", "有限公司", "股份", "专业", "养殖", "种植", "合作社", "联合社", "农民", "公司",
+                      "农业", "生产")
+
+
+GENERIC_UNIT_WORDS = ("养殖户", "号", "户")
+_PUNCT = re.compile(r"[\s()\[\]{}<>《》“”\"'‘’·•.,，、_\-—/\\:：;；#]")
+
+
+def coop_key(name: str) -> str:
+    """'青禾生猪养殖专业合作社' and '青禾（生猪）合作社' → '青禾生猪'."""
+    t = _PUNCT.sub("", unicodedata.normalize("NFKC", name).lower())
+    for w in GENERIC_COOP_WORDS:
+        t = t.replace(w, "")
+    return t
+
+
+def unit_key(name: str) -> str:
+    """'D-001', 'D001', 'd 1号' → 'd1'."""
+    t = _PUNCT.sub("", unicodedata.normalize("NFKC", name).lower())
+    for w in GENERIC_UNIT_WORDS:
+        t = t.replace(w, "")
+    return re.sub(r"(?<!\d)0+(?=\d)", "", t)

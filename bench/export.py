@@ -2,7 +2,7 @@
 
 For each store (the demo park, ~99k records, and a 10-town copy of it, ~1M records, built in
 a temporary directory unless --db is given), in one run:
-- baseline: the deck's chart figures (analytics.slides + export.slide_figure: the same dicts,
+- baseline: the deck's chart figures (analytics.meeting.slides + export.slide_figure: the same dicts,
   the same box sizes at 2×), each rendered by a bare ``kaleido.calc_fig_sync`` on the same
   already-running kaleido server;
 - ours: ``export.build_deck`` for the same period from a cold start — every KPI query of the
@@ -24,17 +24,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics import demo, export, kpis, narrative, slides  # noqa: E402
-from analytics.db import Store  # noqa: E402
+from analytics import scope
+from analytics.meeting import export, narrative, slides
+from analytics.store import demo  # noqa: E402
+from analytics.store.db import Store  # noqa: E402
 
 
-def deck_figures(cur, period: kpis.Period) -> list[tuple[dict, int, int]]:
+def deck_figures(cur, period: scope.Period) -> list[tuple[dict, int, int]]:
     """The figure dicts the deck renders, with their box sizes (what bare kaleido gets)."""
     deck = slides.build(narrative.kpi_caller(cur), period, demo=True)
     return [(export.slide_figure(deck, s), s.chart_box.w, s.chart_box.h) for s in deck.slides if s.chart]
 
 
-def measure(path: Path, period: kpis.Period, repeat: int) -> tuple[float, float, int, int]:
+def measure(path: Path, period: scope.Period, repeat: int) -> tuple[float, float, int, int]:
     import kaleido
 
     with Store(path, read_only=True) as s:
@@ -66,7 +68,7 @@ def main() -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 1
-    period = kpis.Period.year(args.year)
+    period = scope.Period.year(args.year)
     with tempfile.TemporaryDirectory() as tmp:
         stores: list[tuple[str, Path]] = []
         if args.db:

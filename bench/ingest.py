@@ -28,9 +28,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics import contract, demo, ingest  # noqa: E402
-from analytics.auth import SYSTEM  # noqa: E402
-from analytics.db import Store  # noqa: E402
+from analytics import contract, ingest  # noqa: E402
+from analytics.access.permissions import SYSTEM  # noqa: E402
+from analytics.store import demo
+from analytics.store.db import Store  # noqa: E402
 
 TODAY = date(2026, 11, 28)
 

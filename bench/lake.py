@@ -20,8 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import OUT, SIZES, store_for, table  # noqa: E402
 
-from analytics import kpis, lake  # noqa: E402
-from analytics.db import Store  # noqa: E402
+from analytics import scope
+from analytics.figures import kpis  # noqa: E402
+from analytics.store import lake
+from analytics.store.db import Store  # noqa: E402
 
 
 def size_mb(path: Path) -> float:
@@ -42,7 +44,7 @@ def main() -> int:
     args = ap.parse_args()
     db = store_for(args.towns)
     out = OUT / f"lake-{args.towns}"
-    period = kpis.Period.year(args.year)
+    period = scope.Period.year(args.year)
     with Store(db, read_only=True) as s:
         if out.exists():
             shutil.rmtree(out)

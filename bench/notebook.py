@@ -24,8 +24,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import SIZES, store_for, table  # noqa: E402
 
-from analytics import kpis  # noqa: E402
-from analytics.db import Store  # noqa: E402
+from analytics import scope
+from analytics.figures import kpis  # noqa: E402
+from analytics.store.db import Store  # noqa: E402
 
 
 def notebook_load(cur) -> dict[str, pd.DataFrame]:
@@ -64,7 +65,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     db = store_for(args.towns)
-    period = kpis.Period.year(args.year)
+    period = scope.Period.year(args.year)
     with Store(db, read_only=True) as s:
         cur = s.cursor()
         loaded, t_load = best(lambda: notebook_load(cur), args.repeat)

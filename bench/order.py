@@ -21,7 +21,9 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import SIZES, best_of, store_for, table  # noqa: E402
 
-from analytics import kpis  # noqa: E402
+from analytics.figures import (
+    rollups,
+)
 
 
 def main() -> int:
@@ -32,7 +34,7 @@ def main() -> int:
     db = store_for(args.towns)
     con = duckdb.connect()
     con.execute("ATTACH ? AS p (READ_ONLY)", [str(db)])
-    merge = ", ".join(kpis._merge_aggregates("greenhouse"))
+    merge = ", ".join(rollups._merge_aggregates("greenhouse"))
     queries = {
         "monthly sums, one year (records)": """SELECT month, count(*), sum(revenue), sum(cost), sum(yield_kg)
             FROM {rec} WHERE month BETWEEN '2023-01-01' AND '2023-12-01' GROUP BY month""",

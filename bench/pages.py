@@ -2,7 +2,7 @@
 
 For each size (1, 10, 100 copies of the demo park; bench/scale.py), each dashboard page runs
 through Streamlit's AppTest with empty caches; the time spent inside the KPI functions it
-calls (ui.common.QUERY_LOG: the page's uncached data) is summed, best of ``--repeat`` runs,
+calls (ui.cache.QUERY_LOG: the page's uncached data) is summed, best of ``--repeat`` runs,
 and divided by one bare DuckDB aggregate over every record of the same store, measured in
 the same run. The whole script run (data + drawing) is printed too.
 Aims (issue 12): data at 10M ≤ 10× the bare scan and < 1 s; growth 1M → 10M ≤ 10×.
@@ -33,7 +33,7 @@ def measure(db: Path, repeat: int) -> tuple[float, dict[str, tuple[float, float,
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import NavigationPagesManager
 
-    import ui.common as common
+    from ui import cache
 
     app_test.PagesManager = NavigationPagesManager
     os.environ["PARK_DB"] = str(db)
@@ -48,20 +48,20 @@ def measure(db: Path, repeat: int) -> tuple[float, dict[str, tuple[float, float,
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
             at.run()
             st.cache_data.clear()
-            common.QUERY_LOG = []
+            cache.QUERY_LOG = []
             t = time.perf_counter()
             at.switch_page(page).run()
             run = time.perf_counter() - t
             if at.exception:
                 raise RuntimeError(f"{page}: {at.exception}")
-            data = sum(s for _, s in common.QUERY_LOG)
+            data = sum(s for _, s in cache.QUERY_LOG)
             if data < best_data:
-                best_data, calls = data, list(common.QUERY_LOG)
+                best_data, calls = data, list(cache.QUERY_LOG)
             best_run = min(best_run, run)
         out[name] = (best_data, best_run, calls)
         if bare is None:  # the app's own connection: a second one to the same file is refused
-            bare = bare_scan(common.store().cursor())
-    common.QUERY_LOG = None
+            bare = bare_scan(cache.store().cursor())
+    cache.QUERY_LOG = None
     st.cache_resource.clear()
     return bare, out
 

@@ -15,8 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics import demo, kpis  # noqa: E402
-from analytics.db import SCHEMA_VERSION, Store, set_meta  # noqa: E402
+from analytics.figures import rollups  # noqa: E402
+from analytics.store import demo  # noqa: E402
+from analytics.store.db import Store, set_meta  # noqa: E402
+from analytics.store.schema import SCHEMA_VERSION  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SIZES = {1: "100k", 10: "1M", 100: "10M"}
@@ -26,7 +28,7 @@ def store_for(towns: int, *, quiet: bool = False) -> Path:
     """Path of a store with ``towns`` copies of the demo park (built if missing or stale)."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"park-{towns}.duckdb"
-    fingerprint = hashlib.sha256(f"{SCHEMA_VERSION} {towns} {kpis.rollup_rebuild_sql(0)}".encode()).hexdigest()
+    fingerprint = hashlib.sha256(f"{SCHEMA_VERSION} {towns} {rollups.rollup_rebuild_sql(0)}".encode()).hexdigest()
     if path.exists():
         with Store(path, read_only=True) as s:
             fresh = s.get_meta("bench_fingerprint") == fingerprint

@@ -4,11 +4,12 @@ from datetime import datetime
 
 import streamlit as st
 
-from analytics import auth as core
 from analytics import settings
+from analytics.access import lockout, passwords, permissions
 from analytics.text import md
 from ui import auth
-from ui.common import store, t
+from ui.cache import store
+from ui.state import t
 
 _CHANGED = "_account_password_changed"
 
@@ -37,7 +38,8 @@ st.caption(t(f"登录在本浏览器中保持（刷新、新标签页、书签�
 st.subheader(t("修改密码", "Change password"))
 with st.form("account_password", clear_on_submit=True):
     current = st.text_input(t("当前密码", "Current password"), type="password", key="acct_current")
-    new = st.text_input(t(f"新密码（至少 {core.MIN_PASSWORD} 位）", f"New password ({core.MIN_PASSWORD}+ characters)"),
+    new = st.text_input(t(f"新密码（至少 {passwords.MIN_PASSWORD} 位）",
+                          f"New password ({passwords.MIN_PASSWORD}+ characters)"),
                         type="password", key="acct_new")
     again = st.text_input(t("再输入一次新密码", "New password again"), type="password", key="acct_again")
     submitted = st.form_submit_button(t("修改密码", "Change password"), type="primary")
@@ -46,8 +48,8 @@ if submitted:
         st.error(t("两次输入的新密码不一致，密码未修改。", "The two new passwords differ; nothing was changed."))
     else:
         try:
-            core.change_own_password(store(), user, current, new, address=auth.client_address())
-        except (core.LoginFailed, core.AccountError) as e:
+            lockout.change_own_password(store(), user, current, new, address=auth.client_address())
+        except (lockout.LoginFailed, permissions.AccountError) as e:
             st.error(md(e), icon=":material/block:")
         else:
             auth.renew_session(user)

@@ -1,18 +1,23 @@
 """管理 Admin: accounts, annual targets, the unit registry, backups and the audit log. Administrators only.
 
-Every change goes through analytics.auth (or analytics.backup), which checks the acting user again
+Every change goes through analytics.access (or analytics.store.backup), which checks the acting user again
 and writes the audit row in the same transaction.
 """
 
 import pandas as pd
 import streamlit as st
 
-from analytics import auth as core
-from analytics import backup, fmt, settings, tables
-from analytics.kpis import TARGET_METRICS, Period
+from analytics import fmt, settings
+from analytics.access import accounts, audit, lockout, permissions
+from analytics.figures import tables
+from analytics.figures.annual_targets import TARGET_METRICS
+from analytics.scope import Period
+from analytics.store import backup, files, registry
 from analytics.text import md
 from ui import auth
-from ui.common import lang, q, store, t, tabs
+from ui.cache import q, store
+from ui.scaffold import tabs
+from ui.state import lang, t
 
 auth.require("admin")
 me = auth.actor()
@@ -27,7 +32,7 @@ def attempt(fn, *args, success: str, clear: tuple[str, ...] = (), **kwargs) -> N
     on refusal show why and keep what was typed, so it can be corrected rather than retyped."""
     try:
         fn(store(), me, *args, **kwargs)
-    except (core.AccountError, core.PermissionDenied) as e:
+    except (permissions.AccountError, permissions.PermissionDenied) as e:
         st.error(md(e))
     else:
         for key in clear:
@@ -49,20 +54,21 @@ NEW_COOP_HELP = t("输入的名称去掉“专业”“养殖”“合作社”�
                   "spaces and brackets are dropped is refused first, so one cooperative is not registered twice.")
 
 with tab_users:
-    accounts = core.list_users(store().cursor())
+    users = accounts.list_users(store().cursor())
     st.dataframe(pd.DataFrame([{
         t("用户名", "Username"): a.username, t("角色", "Role"): auth.role_name(a.role),
         t("合作社", "Cooperative"): a.cooperative or "—",
         t("状态", "Status"): (t("已停用", "disabled") if a.disabled else
                             t(f"锁定至 {a.locked_until:%H:%M}", f"locked until {a.locked_until:%H:%M}")
                             if a.locked() else t("正常", "active")),
-        t("创建时间", "Created"): f"{a.created_at:%Y-%m-%d %H:%M}" if a.created_at else "—"} for a in accounts]),
+        t("创建时间", "Created"): f"{a.created_at:%Y-%m-%d %H:%M}" if a.created_at else "—"} for a in users]),
         hide_index=True, width="stretch")
     left, right = st.columns(2)
     with left, st.form("admin_add_user"):
         st.subheader(t("新增用户", "Add a user"))
         name = st.text_input(t("用户名", "Username"), key="add_name")
-        role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index("viewer"),  # least power first
+        role = st.selectbox(t("角色", "Role"), permissions.ROLES,
+                            index=permissions.ROLES.index("viewer"),  # least power first
                             format_func=auth.role_name, key="add_role", placeholder=t("选择角色", "Choose a role"))
         # A text box for a new name rather than the selectbox's own "Add: …" entry (English, and
         # easy to mistake for choosing a registered one).
@@ -73,16 +79,16 @@ with tab_users:
         pw = st.text_input(t("初始密码（至少 8 位）", "Initial password (8+ characters)"), type="password",
                            key="add_pw")
         if st.form_submit_button(t("添加", "Add"), type="primary"):
-            attempt(core.create_user, name, pw, role, typed.strip() or coop, new_cooperative=new_coop,
+            attempt(accounts.create_user, name, pw, role, typed.strip() or coop, new_cooperative=new_coop,
                     clear=("add_name", "add_role", "add_coop", "add_coop_new", "add_new_coop", "add_pw"),
                     success=t(f"已添加用户 {name.strip()}。", f"User {name.strip()} added."))
     with right:
         st.subheader(t("修改用户", "Change a user"))
-        chosen = st.selectbox(t("用户", "User"), [a.username for a in accounts], key="edit_user",
+        chosen = st.selectbox(t("用户", "User"), [a.username for a in users], key="edit_user",
                               placeholder=t("选择用户", "Choose a user"))
-        a = next(x for x in accounts if x.username == chosen)
+        a = next(x for x in users if x.username == chosen)
         with st.form("admin_edit_user"):
-            new_role = st.selectbox(t("角色", "Role"), core.ROLES, index=core.ROLES.index(a.role),
+            new_role = st.selectbox(t("角色", "Role"), permissions.ROLES, index=permissions.ROLES.index(a.role),
                                     format_func=auth.role_name, key=f"edit_role_{chosen}",
                                     placeholder=t("选择角色", "Choose a role"))
             options = coops if a.cooperative in coops or not a.cooperative else [a.cooperative, *coops]
@@ -93,22 +99,22 @@ with tab_users:
             typed = st.text_input(NEW_NAME, key=f"edit_coop_new_{chosen}")
             really_new = st.checkbox(NEW_COOP, key=f"edit_new_coop_{chosen}", help=NEW_COOP_HELP)
             if st.form_submit_button(t("保存角色和合作社", "Save role and cooperative")):
-                attempt(core.assign_cooperative, chosen, typed.strip() or new_coop, new_role,
+                attempt(accounts.assign_cooperative, chosen, typed.strip() or new_coop, new_role,
                         new_cooperative=really_new,
                         success=t(f"已更新 {chosen} 的角色和合作社。", f"{chosen} updated."))
         with st.form("admin_reset_pw", clear_on_submit=True):
             new_pw = st.text_input(t("新密码（同时解除锁定）", "New password (also unlocks)"),
                                    type="password", key="reset_pw")
             if st.form_submit_button(t("重置密码", "Reset password")):
-                attempt(core.set_password, chosen, new_pw,
+                attempt(accounts.set_password, chosen, new_pw,
                         success=t(f"已为 {chosen} 设置新密码。", f"New password set for {chosen}."))
         c1, c2 = st.columns(2)
         if c1.button(t("启用", "Enable") if a.disabled else t("停用", "Disable"), key="toggle_user"):
-            attempt(core.disable_user, chosen, disabled=not a.disabled,
+            attempt(accounts.disable_user, chosen, disabled=not a.disabled,
                     success=t(f"已{'启用' if a.disabled else '停用'} {chosen}。", f"{chosen} updated."))
         if c2.button(t("解除锁定", "Unlock"), key="unlock_user", disabled=not a.locked()):
-            attempt(core.unlock_user, chosen, success=t(f"已解锁 {chosen}。", f"{chosen} unlocked."))
-    locked = core.locked_addresses(store().cursor())
+            attempt(accounts.unlock_user, chosen, success=t(f"已解锁 {chosen}。", f"{chosen} unlocked."))
+    locked = lockout.locked_addresses(store().cursor())
     if len(locked):
         st.subheader(t("暂停登录的地址", "Addresses locked out"))
         st.caption(t("从这些地址连续输错密码，暂时不能登录（空账号表示所有账号）。其他电脑不受影响；"
@@ -119,7 +125,7 @@ with tab_users:
             "address": t("地址", "Address"), "username": t("账号", "Account"), "locked_until": t("暂停至", "Until")})),
             hide_index=True, width="stretch")
         if st.button(t("全部解除", "Unlock all"), key="unlock_addresses"):
-            attempt(core.unlock_addresses, success=t("已解除所有地址的登录暂停。", "All addresses unlocked."))
+            attempt(lockout.unlock_addresses, success=t("已解除所有地址的登录暂停。", "All addresses unlocked."))
 
 # Money targets are entered in 万元, as the office writes them; stored in 元 like every figure.
 UNITS = {"stock": None, "profit": ("万元", "10k yuan", 10_000), "profit_per_mu": ("元/亩", "yuan/mu", 1),
@@ -148,7 +154,7 @@ with tab_targets:
                        f"Actual {year}: {fmt.thousands(now / factor if now is not None else None)}")),
                 factor)
         if st.form_submit_button(t("保存目标", "Save targets"), type="primary"):
-            attempt(core.set_targets, year,
+            attempt(registry.set_targets, year,
                     {k: v * f if v else None for k, (v, f) in values.items()},
                     success=t(f"已保存 {year} 年目标。", f"Targets for {year} saved."))
 
@@ -159,7 +165,7 @@ with tab_units:
     coop = st.selectbox(t("合作社", "Cooperative"), coops, key="units_coop",
                         placeholder=t("选择合作社", "Choose a cooperative"))
     if coop:
-        units = core.list_units(store().cursor(), coop)
+        units = registry.list_units(store().cursor(), coop)
         shown = units.assign(sector=[fmt.sector_name(s, L) for s in units["sector"]])
         edited = st.data_editor(
             shown, hide_index=True, width="stretch", num_rows="fixed",
@@ -173,17 +179,17 @@ with tab_units:
                 "zone": st.column_config.TextColumn(t("小区", "Zone")),
                 "land_mu": st.column_config.NumberColumn(t("占地（亩）", "Land (mu)"), min_value=0.0,
                                                          format="%.2f")})
-        edits = core.unit_edits(units, edited)
+        edits = registry.unit_edits(units, edited)
         st.caption(t(f"共 {len(units)} 个单元，已修改 {len(edits)} 个。",
                      f"{len(units)} units, {len(edits)} changed."))
         if st.button(t("保存更正", "Save corrections"), type="primary", disabled=not edits, key="save_units"):
-            attempt(core.update_units, edits,
+            attempt(registry.update_units, edits,
                     success=t(f"已更正 {len(edits)} 个单元。", f"{len(edits)} units corrected."))
     elif not coops:
         st.info(t("还没有合作社。上传月报后，这里会列出登记的单元。", "No cooperatives yet."))
 
 with tab_backup:
-    folder = backup.backup_dir(store().path)
+    folder = files.backup_dir(store().path)
     keep = settings.backup_keep_days()
     st.caption(t(f"备份目录：{md(folder)}。"
                  + (f"看板每天自动备份一次，保留 {keep:d} 天（PARK_BACKUP_KEEP_DAYS）。" if keep else
@@ -194,12 +200,12 @@ with tab_backup:
         try:
             with st.spinner(t("正在备份……", "Backing up…")):
                 made = backup.make_backup(store(), actor=me)
-        except (backup.BackupError, core.PermissionDenied) as e:
+        except (backup.BackupError, permissions.PermissionDenied) as e:
             st.error(md(e))
         else:
             st.session_state["_admin_done"] = t(f"已备份到 {made.path}。", f"Backed up to {made.path}.")
             st.rerun()
-    backups = backup.list_backups(folder)
+    backups = files.list_backups(folder)
     if backups:
         st.dataframe(pd.DataFrame([{
             t("时间", "Made at"): b.created, t("文件夹", "Folder"): b.path.name,
@@ -210,16 +216,16 @@ with tab_backup:
             hide_index=True, width="stretch")
         st.markdown(t("**恢复**：先停止看板，再在命令行运行（原数据库文件会改名保留）：",
                       "**Restore**: stop the dashboard, then run (the current file is kept, renamed):"))
-        st.code(backup.restore_command(backups[0].path, store().path), language="bash")
+        st.code(files.restore_command(backups[0].path, store().path), language="bash")
     else:
         st.info(t("还没有备份。", "No backups yet."))
 
 # The audit log keeps what was recorded, in Chinese; in English its known words are translated
-# (roles, metrics, unit fields, the fixed phrases of analytics.auth and analytics.backup).
+# (roles, metrics, unit fields, the fixed phrases of analytics.access and analytics.store.backup).
 AUDIT_WORDS_EN = sorted({
-    **{zh: en for zh, en in core.ROLE_NAMES.values()},
+    **{zh: en for zh, en in permissions.ROLE_NAMES.values()},
     **{zh: en for zh, en in TARGET_METRICS.values()},
-    **{core.UNIT_FIELD_NAMES[k]: en for k, en in (("village", "village"), ("zone", "zone"),
+    **{registry.UNIT_FIELD_NAMES[k]: en for k, en in (("village", "village"), ("zone", "zone"),
                                                    ("land_mu", "land (mu)"))},
     "首次启动创建的管理员": "the first administrator, created at first start", "（所有账号）": "(every account)",
     "本机": "this machine", "原文件另存为 ": "old files kept as ", " 项": " item(s)", "，至 ": ", until ",
@@ -237,13 +243,13 @@ def audit_detail(text: object) -> str:
 
 
 with tab_audit:
-    log = core.audit_log(store().cursor())
+    log = audit.audit_log(store().cursor())
     if log.empty:
         st.info(t("还没有操作记录。", "Nothing recorded yet."))
     else:
         st.caption(t("管理员的操作（用户、目标、单元登记、撤销上传、备份、恢复）及登录暂停，最新的在前，最多 200 条。",
                      "Administrator actions and login lockouts, newest first (at most 200)."))
-        names = {k: t(*v) for k, v in core.AUDIT_ACTIONS.items()}
+        names = {k: t(*v) for k, v in audit.AUDIT_ACTIONS.items()}
         log = log.assign(action=log["action"].map(names).fillna(log["action"]), detail=log["detail"].map(audit_detail),
                          done_at=log["done_at"].dt.strftime("%Y-%m-%d %H:%M"), target=log["target"].fillna("—"))
         st.dataframe(tables.styled(log.rename(columns={

@@ -3,10 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from analytics import charts, contract, fmt, kpis, tables
-from analytics.kpis import yoy
-from ui.common import filters_caption, lang, metric, page_start, q, show_chart, t
+from analytics import contract, fmt
+from analytics.figures import annual_targets, tables
+from analytics.figures.kpis import yoy
+from analytics.meeting import charts
+from ui.cache import q
+from ui.display import show_chart
 from ui.export import page_downloads
+from ui.scaffold import metric, page_start
+from ui.state import filters_caption, lang, t
 
 period, filters = page_start("园区总览", "Park overview")
 L = lang()
@@ -69,7 +74,7 @@ if len(k["by_town"]) > 1:
     st.dataframe(tables.styled(towns), width="stretch", height=min(38 + 35 * len(towns), 400))
 
 if period.is_full_year:
-    progress = kpis.progress(q("targets", period.start.year), k)  # the same KPIs as the cards
+    progress = annual_targets.progress(q("targets", period.start.year), k)  # the same KPIs as the cards
     if len(progress) and (filters.towns or filters.cooperatives or filters.villages or filters.zones):
         # Targets are set for the whole park: a cooperative's figures against them mean nothing.
         st.caption(t(f"{period.start.year}年目标是全园区的目标，选了乡镇、合作社、村或小区时不显示完成进度"
@@ -87,10 +92,10 @@ st.subheader(t("上报情况", "Reporting"))
 latest = q("data_as_of")["latest_month"]
 missing = q("missing_reports", latest, filters)
 if missing.empty:
-    st.success(t(f"近 12 个月上报过的合作社都已上报 {latest} 月报。",  # text-safe: YYYY-MM from kpis.data_as_of
+    st.success(t(f"近 12 个月上报过的合作社都已上报 {latest} 月报。",  # text-safe: YYYY-MM from lists.data_as_of
                  f"Every cooperative that reported in the last 12 months has reported {latest}."))
 else:
-    st.warning(t(f"以下合作社近 12 个月上报过，尚未上报 {latest} 月报：",  # text-safe: YYYY-MM from kpis.data_as_of
+    st.warning(t(f"以下合作社近 12 个月上报过，尚未上报 {latest} 月报：",  # text-safe: YYYY-MM from lists.data_as_of
                  f"Reported in the last 12 months, not yet for {latest}:"))
     st.dataframe(tables.styled(missing.assign(sector=[fmt.sector_name(s, L) for s in missing["sector"]]).rename(
         columns={"sector": t("板块", "Sector"), "cooperative": t("合作社", "Cooperative"),

@@ -2,10 +2,15 @@
 
 import streamlit as st
 
-from analytics import charts, fmt, tables
-from analytics.kpis import Period
-from ui.common import filters_caption, lang, page_start, pinned_names, q, show_chart, t
+from analytics import fmt
+from analytics.figures import tables
+from analytics.meeting import charts
+from analytics.scope import Period
+from ui.cache import q
+from ui.display import show_chart
 from ui.export import page_downloads
+from ui.scaffold import page_start, pinned_names
+from ui.state import filters_caption, lang, t
 
 period, filters = page_start("亩均对比", "Per-mu comparison")
 L = lang()

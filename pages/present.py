@@ -1,6 +1,6 @@
 """汇报 Presentation mode: the meeting deck as views, one screen each.
 
-Each view is one slide of the deck (:mod:`analytics.slides`): 16:9, letterboxed into the
+Each view is one slide of the deck (:mod:`analytics.meeting.slides`): 16:9, letterboxed into the
 window (1366×768, 1920×1080, full screen, a phone), never scrolled, with its title, at most three
 figures, one chart and the stamp line (period · 数据截至 · 来源 · 口径 · 示例数据) inside; its outer
 element has the class ``park-slide``. ← → (or PageUp/PageDown, or the buttons at the bottom
@@ -15,15 +15,18 @@ sidebar's cooperative/village filters do not apply), the same as ``python -m ana
 
 import streamlit as st
 
-from analytics import kpis, slides, theme
+from analytics import scope
+from analytics.meeting import slides, theme
 from analytics.text import md
-from ui.common import LANG_KEY, is_demo, lang, no_data, q, t
+from ui.cache import q
 from ui.export import deck_download, page_downloads, slide_png
+from ui.scaffold import is_demo, no_data
+from ui.state import LANG_KEY, lang, t
 
 PERIOD_KEY, VIEW_KEY, STYLE_KEY, FIGURES_KEY = "_present_period", "_present_view", "_present_style", "_present_figures"
 
 
-def resolve_period() -> kpis.Period | None:
+def resolve_period() -> scope.Period | None:
     """Query params, then the sidebar's session value, then the latest complete year."""
     years = q("available_years")
     if not years:
@@ -31,9 +34,9 @@ def resolve_period() -> kpis.Period | None:
     qp = st.query_params
     try:
         if qp.get("year"):
-            period = kpis.Period.year(int(qp["year"]))
+            period = scope.Period.year(int(qp["year"]))
         elif qp.get("from") and qp.get("to"):
-            period = kpis.Period.months(qp["from"], qp["to"])
+            period = scope.Period.months(qp["from"], qp["to"])
         else:
             period = None
     except ValueError as e:
@@ -42,13 +45,13 @@ def resolve_period() -> kpis.Period | None:
         period = None
     ss = st.session_state
     if period is None and ss.get("f_mode") == "range" and ss.get("f_range"):
-        period = kpis.Period.months(*ss["f_range"])
+        period = scope.Period.months(*ss["f_range"])
     elif period is None and ss.get("f_mode", "year") == "year" and ss.get("f_year"):
-        period = kpis.Period.year(ss["f_year"])
+        period = scope.Period.year(ss["f_year"])
     # the sidebar's widget values vanish after the first run without the sidebar: keep ours
     period = period or ss.get(PERIOD_KEY)
     if period is None:
-        period = kpis.Period.year(q("default_year"))
+        period = scope.Period.year(q("default_year"))
     ss[PERIOD_KEY] = period
     return period
 

@@ -5,11 +5,14 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from analytics import contract, fmt, ingest, settings, templates
-from analytics.auth import PermissionDenied, check_write
+from analytics import contract, fmt, ingest, settings
+from analytics.access.permissions import PermissionDenied, check_write
+from analytics.ingest import templates
 from analytics.text import md
 from ui import auth
-from ui.common import lang, page_header, store, t, tabs, uploader_texts
+from ui.cache import store
+from ui.scaffold import page_header, tabs, uploader_texts
+from ui.state import lang, t
 
 actor = auth.require("upload")  # stops the page for anyone not logged in as manager or admin
 page_header("上传月报", "Upload a monthly sheet")

@@ -4,11 +4,14 @@ from functools import partial
 
 import streamlit as st
 
-from analytics import fmt, ingest, tables
-from analytics.auth import PermissionDenied, may_write
+from analytics import fmt, ingest
+from analytics.access.permissions import PermissionDenied, may_write
+from analytics.figures import tables
 from analytics.text import md
 from ui import auth
-from ui.common import lang, page_header, store, t
+from ui.cache import store
+from ui.scaffold import page_header
+from ui.state import lang, t
 
 _UNDONE = "_undo_result"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 
-from analytics import demo, serve
-from analytics.db import Store
+from analytics import serve
+from analytics.store import demo
+from analytics.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -68,7 +69,7 @@ def app_db(monkeypatch, tmp_path: Path, demo_db_file: Path):
     """Point the Streamlit app at a private copy of the demo park, with empty caches.
 
     Returns the database path; open it with Store only after the AppTest is done, or
-    through ui.common.store() (same process, same connection).
+    through ui.cache.store() (same process, same connection).
     """
     import streamlit as st
     from streamlit.testing.v1 import app_test

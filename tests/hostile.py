@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics import auth, ingest
-from analytics.db import Store
+from analytics import ingest
+from analytics.access import permissions
+from analytics.store.db import Store
 
 EVIL = "evil.example"  # every link a hostile name carries points here
 COOPS = {
@@ -64,7 +65,7 @@ def build(path: Path, demo_db_file: Path) -> Path:
     with Store(path) as s:
         for sector in ("duck", "hog", "greenhouse"):
             name = FILENAME if sector == "duck" else f"{sector}.csv"
-            r = ingest.ingest(s, csv_bytes(sector), name, auth.SYSTEM, sector=sector)
+            r = ingest.ingest(s, csv_bytes(sector), name, permissions.SYSTEM, sector=sector)
             assert r.n_rows == (len(COOPS) + 1) * len(MONTHS), r
         # An older store may hold a NUL in a name: the rename a repair script would do.
         victim = _RENAMED

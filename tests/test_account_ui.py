@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth
+from analytics.access import accounts, lockout, permissions
+from analytics.access import sessions as access_sessions
+from tests.conftest import ROOT
+from tests.test_auth_ui import ADMIN_PW, COOP, PW, app_env, logged_in_as, login, reachable  # noqa: F401
 from ui.auth import User
-
-from .conftest import ROOT
-from .test_auth_ui import ADMIN_PW, COOP, PW, app_env, logged_in_as, login, reachable  # noqa: F401
 
 WANG = User("wang", "manager", COOP)
 
@@ -36,16 +36,16 @@ def notices(at: AppTest) -> str:
     return " ".join(str(e.value) for e in at.sidebar.info)
 
 
-def sessions() -> list[auth.Session]:
-    from ui import common
+def sessions() -> list[access_sessions.Session]:
+    from ui import cache
 
-    return auth.list_sessions(common.store().cursor())
+    return access_sessions.list_sessions(cache.store().cursor())
 
 
 def sql(statement: str, params: list) -> None:
-    from ui import common
+    from ui import cache
 
-    common.store().run_write(lambda c: c.execute(statement, params), figures=False)
+    cache.store().run_write(lambda c: c.execute(statement, params), figures=False)
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -54,7 +54,7 @@ def test_login_opens_a_session_that_a_new_tab_resumes():
     at = login(app(), "wang", PW)
     token = at.session_state["auth_token"]
     assert [(s.username, s.token_hash, s.ended_why) for s in sessions()] == [
-        ("wang", auth.token_hash(token), None)]
+        ("wang", access_sessions.token_hash(token), None)]
     tab = app(token)
     assert logged_in_as(tab) == WANG and reachable(tab, "pages/upload.py")
     assert [t.value for t in tab.title] == ["上传月报"]
@@ -87,15 +87,16 @@ def test_absolute_lifetime_ends_an_active_session(monkeypatch):
 
 
 @pytest.mark.parametrize("change, notice", [
-    (lambda s: auth.set_password(s, auth.SYSTEM, "wang", "reset-by-admin"), "密码已更改，请用新密码重新登录"),
-    (lambda s: auth.assign_cooperative(s, auth.SYSTEM, "wang", None, role="viewer"), "账号的角色已更改"),
-    (lambda s: auth.disable_user(s, auth.SYSTEM, "wang"), "此账号已停用"),
+    (lambda s: accounts.set_password(s, permissions.SYSTEM, "wang", "reset-by-admin"),
+     "密码已更改，请用新密码重新登录"),
+    (lambda s: accounts.assign_cooperative(s, permissions.SYSTEM, "wang", None, role="viewer"), "账号的角色已更改"),
+    (lambda s: accounts.disable_user(s, permissions.SYSTEM, "wang"), "此账号已停用"),
 ])
 def test_admin_changes_end_the_users_sessions_at_the_next_click(change, notice):
-    from ui import common
+    from ui import cache
 
     at = login(app(), "wang", PW)
-    change(common.store())
+    change(cache.store())
     at.run()
     assert logged_in_as(at) is None
     assert notice in notices(at)
@@ -137,9 +138,9 @@ def test_change_own_password_keeps_this_tab_and_ends_the_others():
     assert "两次输入的新密码不一致" in at.error[0].value
     change_password(at, PW, "short", "short")
     assert "至少需要 8 个字符" in at.error[0].value
-    from ui import common
+    from ui import cache
 
-    assert auth.authenticate(common.store(), "wang", PW) == WANG  # nothing changed so far
+    assert lockout.authenticate(cache.store(), "wang", PW) == WANG  # nothing changed so far
     assert all(s.ended_why is None for s in sessions())
 
     change_password(at, PW, "brand-new-pass", "brand-new-pass")
@@ -149,6 +150,6 @@ def test_change_own_password_keeps_this_tab_and_ends_the_others():
     assert sorted(s.ended_why or "open" for s in sessions()) == ["open", "password", "password"]
     elsewhere.run()
     assert logged_in_as(elsewhere) is None and "密码已更改" in notices(elsewhere)
-    assert auth.authenticate(common.store(), "wang", "brand-new-pass") == WANG
+    assert lockout.authenticate(cache.store(), "wang", "brand-new-pass") == WANG
     at.run()  # the standing line survives the reruns that write the new cookie
     assert "密码已于" in at.success[0].value

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import auth, kpis
-from ui import common
-
-from .test_auth_ui import ADMIN_PW, COOP, PW, app, app_env, login  # noqa: F401 - app_env is a fixture
+from analytics.access import accounts, lockout
+from analytics.figures import annual_targets
+from analytics.store import registry
+from tests.test_auth_ui import ADMIN_PW, COOP, PW, app, app_env, login  # noqa: F401 - app_env is a fixture
+from ui import cache
 
 
 @pytest.fixture
@@ -20,8 +21,8 @@ def at():
     return a
 
 
-def account(name: str) -> auth.Account | None:
-    return auth.get_user(common.store().cursor(), name)
+def account(name: str) -> accounts.Account | None:
+    return accounts.get_user(cache.store().cursor(), name)
 
 
 def click(at, label: str) -> None:
@@ -46,7 +47,7 @@ def test_add_manager(at):
     assert "已添加用户 zhao。" in [s.value for s in at.success]
     a = account("zhao")
     assert (a.role, a.cooperative, a.disabled) == ("manager", "金羽种鸭专业合作社", False)
-    h = common.store().cursor().execute("SELECT password_hash FROM users WHERE username = 'zhao'").fetchone()[0]
+    h = cache.store().cursor().execute("SELECT password_hash FROM users WHERE username = 'zhao'").fetchone()[0]
     assert "zhao-password" not in h and PasswordHasher().verify(h, "zhao-password")
     assert "zhao" in list(at.dataframe[0].value["用户名"])
 
@@ -83,11 +84,11 @@ def test_reset_password_disable_and_enable(at):
     at.text_input(key="reset_pw").input("brand-new-pass")
     click(at, "重置密码")
     assert "已为 wang 设置新密码。" in [s.value for s in at.success]
-    assert auth.authenticate(common.store(), "wang", "brand-new-pass").cooperative == COOP
+    assert lockout.authenticate(cache.store(), "wang", "brand-new-pass").cooperative == COOP
     click(at, "停用")
     assert account("wang").disabled
-    with pytest.raises(auth.LoginFailed, match="已停用"):
-        auth.authenticate(common.store(), "wang", "brand-new-pass")
+    with pytest.raises(lockout.LoginFailed, match="已停用"):
+        lockout.authenticate(cache.store(), "wang", "brand-new-pass")
     assert at.selectbox(key="edit_user").value == "wang"
     click(at, "启用")
     assert not account("wang").disabled
@@ -102,8 +103,8 @@ def test_last_admin_cannot_disable_themself(at):
 
 def test_assign_cooperative_and_unlock(at):
     for _ in range(5):
-        with pytest.raises(auth.LoginFailed):
-            auth.authenticate(common.store(), "wang", "wrong", sleep=lambda s: None)
+        with pytest.raises(lockout.LoginFailed):
+            lockout.authenticate(cache.store(), "wang", "wrong", sleep=lambda s: None)
     at.run()
     assert at.dataframe[0].value.set_index("用户名").loc["wang", "状态"].startswith("锁定至")
     at.selectbox(key="edit_user").set_value("wang").run()
@@ -111,7 +112,7 @@ def test_assign_cooperative_and_unlock(at):
     click(at, "保存角色和合作社")
     assert account("wang").cooperative == "金羽种鸭专业合作社"
     click(at, "解除锁定")
-    assert auth.authenticate(common.store(), "wang", PW).cooperative == "金羽种鸭专业合作社"
+    assert lockout.authenticate(cache.store(), "wang", PW).cooperative == "金羽种鸭专业合作社"
 
 
 def test_targets_saved_in_canonical_units(at):
@@ -122,7 +123,7 @@ def test_targets_saved_in_canonical_units(at):
     at.number_input(key="target_total_jobs_2023").set_value(0)  # 0: no target
     click(at, "保存目标")
     assert "已保存 2023 年目标。" in [s.value for s in at.success]
-    t = kpis.targets(common.store().cursor(), 2023).set_index(["sector", "metric"])["value"]
+    t = annual_targets.targets(cache.store().cursor(), 2023).set_index(["sector", "metric"])["value"]
     assert t[("duck", "stock")] == 800_000
     assert t[("hog", "profit")] == 25_000_000
     assert t[("duck", "profit")] == 7_000_000  # untouched
@@ -141,7 +142,7 @@ def test_unit_registry_corrections(at):
     assert any("已修改 2 个" in c.value for c in at.caption)
     click(at, "保存更正")
     assert "已更正 2 个单元。" in [s.value for s in at.success]
-    after = auth.list_units(common.store().cursor(), COOP).set_index("unit")
+    after = registry.list_units(cache.store().cursor(), COOP).set_index("unit")
     assert after.loc[first, "land_mu"] == 9.5 and after.loc[second, "village"] == "新村"
     # The saved edits are not applied a second time on the fresh table.
     assert any("已修改 0 个" in c.value for c in at.caption)
@@ -150,9 +151,8 @@ def test_unit_registry_corrections(at):
 def test_admin_page_in_english():
     from streamlit.testing.v1 import AppTest
 
+    from tests.conftest import ROOT
     from ui.auth import User
-
-    from .conftest import ROOT
 
     at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60)
     at.session_state["lang"] = "en"
@@ -165,15 +165,15 @@ def test_admin_page_in_english():
 
 
 def test_backup_now_and_the_restore_command(at, app_db):
-    from analytics import backup
+    from analytics.store import files
 
-    assert not backup.list_backups(backup.backup_dir(app_db))
+    assert not files.list_backups(files.backup_dir(app_db))
     at.button(key="backup_now").click().run()
     assert not at.exception, at.exception
-    (made,) = backup.list_backups(backup.backup_dir(app_db))
+    (made,) = files.list_backups(files.backup_dir(app_db))
     assert made.manifest and made.manifest["made_by"] == "admin"
     assert any(made.path.name in s.value.replace("\\", "") for s in at.success)
-    assert f"{backup.PYTHON} -m analytics restore {made.path} --db {app_db}" in [c.value for c in at.code]
+    assert f"{files.PYTHON} -m analytics restore {made.path} --db {app_db}" in [c.value for c in at.code]
     # The 操作记录 tab lists it, with who did it.
     log = next(d.value for d in at.dataframe if "操作" in d.value.columns)
     assert (log.iloc[0]["操作人"], log.iloc[0]["操作"], log.iloc[0]["对象"]) == ("admin", "备份", made.path.name)
@@ -193,13 +193,13 @@ def test_locked_addresses_are_listed_and_lifted(at):
     from datetime import datetime
 
     for i in range(5):
-        with pytest.raises(auth.LoginFailed):
-            auth.authenticate(common.store(), "wang", f"wrong-{i}", address="10.0.0.7", now=datetime.now())
+        with pytest.raises(lockout.LoginFailed):
+            lockout.authenticate(cache.store(), "wang", f"wrong-{i}", address="10.0.0.7", now=datetime.now())
     at.run()
     assert [s.value for s in at.subheader if s.value == "暂停登录的地址"]
     locked = next(d.value for d in at.dataframe if "地址" in d.value.columns)
     assert list(zip(locked["地址"], locked["账号"])) == [("10.0.0.7", "wang")]
     at.button(key="unlock_addresses").click().run()
     assert not at.exception, at.exception
-    assert auth.locked_addresses(common.store().cursor()).empty
+    assert lockout.locked_addresses(cache.store().cursor()).empty
     assert not [s for s in at.subheader if s.value == "暂停登录的地址"]

@@ -10,9 +10,13 @@ import pandas as pd
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import auth, kpis, settings
+from analytics import scope, settings
 from analytics.__main__ import main
-from analytics.auth import SYSTEM, Actor, PermissionDenied
+from analytics.access import accounts, lockout, passwords, permissions
+from analytics.access import audit as access_audit
+from analytics.access.permissions import SYSTEM, Actor, PermissionDenied
+from analytics.figures import annual_targets, kpis, lists
+from analytics.store import registry
 
 PW = "Geheim-密码-2023"
 MANAGER = Actor("wang", "manager", "兴旺种鸭专业合作社")
@@ -24,13 +28,13 @@ NO_WAIT = {"sleep": lambda s: None}
 @pytest.fixture(autouse=True)
 def fast_hashes(monkeypatch):
     """Cheap argon2 parameters: the rules under test do not depend on the cost."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(auth, "_dummy_hash", None)
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "_dummy_hash", None)
 
 
 def add(store, name: str, role: str = "manager", coop: str | None = "兴旺种鸭专业合作社",
-        password: str = PW) -> auth.Account:
-    return auth.create_user(store, SYSTEM, name, password, role, coop)
+        password: str = PW) -> accounts.Account:
+    return accounts.create_user(store, SYSTEM, name, password, role, coop)
 
 
 def users_table(store) -> list[tuple]:
@@ -40,7 +44,7 @@ def users_table(store) -> list[tuple]:
 # --- hashes ------------------------------------------------------------------------------
 
 def test_hash_in_database_verifies_and_holds_no_plaintext(store, monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher())  # the production parameters
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher())  # the production parameters
     add(store, "wang")
     add(store, "zhang", "viewer", None)  # same password: the salt must make the hashes differ
     rows = store.cursor().execute("SELECT username, password_hash FROM users ORDER BY 1").fetchall()
@@ -57,7 +61,7 @@ def test_hash_in_database_verifies_and_holds_no_plaintext(store, monkeypatch):
 
 
 def test_short_password_refused_and_nothing_written(store):
-    with pytest.raises(auth.AccountError, match="至少需要 8 个字符"):
+    with pytest.raises(permissions.AccountError, match="至少需要 8 个字符"):
         add(store, "wang", password="1234567")
     assert users_table(store) == []
 
@@ -70,16 +74,16 @@ def test_short_password_refused_and_nothing_written(store):
     ("wang", "manager", "  ", "必须指定所属合作社"),
 ])
 def test_create_user_validation(store, name, role, coop, message):
-    with pytest.raises(auth.AccountError, match=message):
-        auth.create_user(store, SYSTEM, name, PW, role, coop)
+    with pytest.raises(permissions.AccountError, match=message):
+        accounts.create_user(store, SYSTEM, name, PW, role, coop)
     assert users_table(store) == []
 
 
 def test_duplicate_user_refused(store):
     add(store, "wang")
-    with pytest.raises(auth.AccountError, match="已存在"):
+    with pytest.raises(permissions.AccountError, match="已存在"):
         add(store, "wang", "viewer", None)
-    assert [a.role for a in auth.list_users(store.cursor())] == ["manager"]
+    assert [a.role for a in accounts.list_users(store.cursor())] == ["manager"]
 
 
 def test_only_managers_keep_a_cooperative(store):
@@ -91,44 +95,44 @@ def test_only_managers_keep_a_cooperative(store):
 def test_only_admin_manages_users(store, actor):
     add(store, "zhao")
     with pytest.raises(PermissionDenied, match="只有管理员"):
-        auth.create_user(store, actor, "evil", PW, "admin")
+        accounts.create_user(store, actor, "evil", PW, "admin")
     with pytest.raises(PermissionDenied):
-        auth.disable_user(store, actor, "zhao")
+        accounts.disable_user(store, actor, "zhao")
     with pytest.raises(PermissionDenied):
-        auth.assign_cooperative(store, actor, "zhao", "别的合作社")
+        accounts.assign_cooperative(store, actor, "zhao", "别的合作社")
     with pytest.raises(PermissionDenied):
-        auth.unlock_user(store, actor, "zhao")
+        accounts.unlock_user(store, actor, "zhao")
     if actor is not None:
         with pytest.raises(PermissionDenied, match="重置其他用户的密码"):
-            auth.set_password(store, actor, "zhao", "new-password-1")
-    assert [(a.username, a.cooperative, a.disabled) for a in auth.list_users(store.cursor())] == [
+            accounts.set_password(store, actor, "zhao", "new-password-1")
+    assert [(a.username, a.cooperative, a.disabled) for a in accounts.list_users(store.cursor())] == [
         ("zhao", "兴旺种鸭专业合作社", False)]
-    assert auth.authenticate(store, "zhao", PW).username == "zhao"
+    assert lockout.authenticate(store, "zhao", PW).username == "zhao"
 
 
 def test_user_may_change_own_password(store):
     add(store, "wang")
-    auth.set_password(store, MANAGER, "wang", "new-password-1")
-    assert auth.authenticate(store, "wang", "new-password-1") == MANAGER
+    accounts.set_password(store, MANAGER, "wang", "new-password-1")
+    assert lockout.authenticate(store, "wang", "new-password-1") == MANAGER
 
 
 # --- login -------------------------------------------------------------------------------
 
 def test_authenticate_returns_the_actor(store):
     add(store, "wang")
-    assert auth.authenticate(store, "wang", PW) == MANAGER
-    assert auth.authenticate(store, " wang ", PW) == MANAGER  # a stray space in the form
+    assert lockout.authenticate(store, "wang", PW) == MANAGER
+    assert lockout.authenticate(store, " wang ", PW) == MANAGER  # a stray space in the form
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(store):
     add(store, "wang")
-    with pytest.raises(auth.LoginFailed) as wrong:
-        auth.authenticate(store, "wang", "nope", sleep=lambda s: None)
-    with pytest.raises(auth.LoginFailed) as unknown:
-        auth.authenticate(store, "nobody", PW, sleep=lambda s: None)
+    with pytest.raises(lockout.LoginFailed) as wrong:
+        lockout.authenticate(store, "wang", "nope", sleep=lambda s: None)
+    with pytest.raises(lockout.LoginFailed) as unknown:
+        lockout.authenticate(store, "nobody", PW, sleep=lambda s: None)
     assert str(wrong.value) == str(unknown.value) == "用户名或密码错误。"
-    with pytest.raises(auth.LoginFailed):
-        auth.authenticate(store, "wang", "", sleep=lambda s: None)
+    with pytest.raises(lockout.LoginFailed):
+        lockout.authenticate(store, "wang", "", sleep=lambda s: None)
 
 
 def test_wrong_passwords_slow_down_then_lock(store):
@@ -136,22 +140,22 @@ def test_wrong_passwords_slow_down_then_lock(store):
     slept: list[float] = []
     t0 = datetime(2024, 3, 1, 9, 0)
     for i in range(4):
-        with pytest.raises(auth.LoginFailed) as e:
-            auth.authenticate(store, "wang", f"guess-{i}", address=IP1, now=t0, sleep=slept.append)
-        assert not isinstance(e.value, auth.AccountLocked)
+        with pytest.raises(lockout.LoginFailed) as e:
+            lockout.authenticate(store, "wang", f"guess-{i}", address=IP1, now=t0, sleep=slept.append)
+        assert not isinstance(e.value, lockout.AccountLocked)
     assert slept == [0.0, 1.0, 2.0, 4.0]
     assert "再错 1 次将暂停从这里登录" in str(e.value)
-    with pytest.raises(auth.AccountLocked, match=f"账号 wang 从地址 {IP1} 连续输错密码.*请于 09:15 后再试") as e:
-        auth.authenticate(store, "wang", "guess-5", address=IP1, now=t0, sleep=slept.append)
+    with pytest.raises(lockout.AccountLocked, match=f"账号 wang 从地址 {IP1} 连续输错密码.*请于 09:15 后再试") as e:
+        lockout.authenticate(store, "wang", "guess-5", address=IP1, now=t0, sleep=slept.append)
     assert e.value.until == t0 + timedelta(minutes=15)
-    account = auth.get_user(store.cursor(), "wang")
+    account = accounts.get_user(store.cursor(), "wang")
     assert account.locked(t0) and account.locked_until == t0 + timedelta(minutes=15)
     # While locked even the right password is refused, and without waiting on the hash.
-    with pytest.raises(auth.AccountLocked, match="请于 09:15 后再试"):
-        auth.authenticate(store, "wang", PW, address=IP1, now=t0 + timedelta(minutes=14), sleep=slept.append)
+    with pytest.raises(lockout.AccountLocked, match="请于 09:15 后再试"):
+        lockout.authenticate(store, "wang", PW, address=IP1, now=t0 + timedelta(minutes=14), sleep=slept.append)
     # After the lock: the right password works and the counters are cleared.
-    assert auth.authenticate(store, "wang", PW, address=IP1, now=t0 + timedelta(minutes=16)) == MANAGER
-    account = auth.get_user(store.cursor(), "wang")
+    assert lockout.authenticate(store, "wang", PW, address=IP1, now=t0 + timedelta(minutes=16)) == MANAGER
+    account = accounts.get_user(store.cursor(), "wang")
     assert account.failed_logins == 0
     assert store.cursor().execute("SELECT count(*) FROM login_failures WHERE address = ?", [IP1]).fetchone()[0] == 0
 
@@ -160,8 +164,8 @@ def fail(store, name: str, n: int, address: str | None, now: datetime) -> BaseEx
     """``n`` wrong passwords; the last exception."""
     for i in range(n):
         try:
-            auth.authenticate(store, name, f"wrong-{i}", address=address, now=now, **NO_WAIT)
-        except auth.LoginFailed as e:
+            lockout.authenticate(store, name, f"wrong-{i}", address=address, now=now, **NO_WAIT)
+        except lockout.LoginFailed as e:
             last = e
     return last
 
@@ -170,12 +174,12 @@ def test_a_stranger_cannot_lock_the_admin_out(store):
     """Lockout counts per account *and address*: the stranger's PC is locked, not the account."""
     add(store, "boss", role="admin", coop=None)
     t0 = datetime(2024, 3, 1, 9, 0)
-    assert isinstance(fail(store, "boss", 5, IP1, t0), auth.AccountLocked)
-    with pytest.raises(auth.AccountLocked, match=f"从地址 {IP1}"):
-        auth.authenticate(store, "boss", PW, address=IP1, now=t0)  # the stranger's PC stays locked
+    assert isinstance(fail(store, "boss", 5, IP1, t0), lockout.AccountLocked)
+    with pytest.raises(lockout.AccountLocked, match=f"从地址 {IP1}"):
+        lockout.authenticate(store, "boss", PW, address=IP1, now=t0)  # the stranger's PC stays locked
     # The admin at another PC, and at the machine itself, logs in at once.
-    assert auth.authenticate(store, "boss", PW, address=IP2, now=t0).role == "admin"
-    assert auth.authenticate(store, "boss", PW, address=None, now=t0).role == "admin"
+    assert lockout.authenticate(store, "boss", PW, address=IP2, now=t0).role == "admin"
+    assert lockout.authenticate(store, "boss", PW, address=None, now=t0).role == "admin"
     rows = store.cursor().execute("""SELECT username, address, failures, locked_until FROM login_failures
                                      ORDER BY username, address""").fetchall()
     assert rows == [("", IP1, 5, None), ("boss", IP1, 0, t0 + timedelta(minutes=15))]
@@ -189,12 +193,12 @@ def test_one_address_trying_many_names_is_locked_for_all(store, monkeypatch):
     fail(store, "wang", 2, IP1, t0)
     fail(store, "zhao", 2, IP1, t0)
     fail(store, "nobody", 1, IP1, t0)  # unknown names count the same way
-    with pytest.raises(auth.AccountLocked, match=f"从地址 {IP1} 登录失败的次数过多"):
-        auth.authenticate(store, "qian", "wrong", address=IP1, now=t0, **NO_WAIT)
-    with pytest.raises(auth.AccountLocked, match="已暂停从这里登录"):
-        auth.authenticate(store, "qian", PW, address=IP1, now=t0)
-    assert auth.authenticate(store, "qian", PW, address=IP2, now=t0) == Actor("qian", "manager", MANAGER.cooperative)
-    assert auth.authenticate(store, "qian", PW, address=IP1, now=t0 + timedelta(minutes=16)).username == "qian"
+    with pytest.raises(lockout.AccountLocked, match=f"从地址 {IP1} 登录失败的次数过多"):
+        lockout.authenticate(store, "qian", "wrong", address=IP1, now=t0, **NO_WAIT)
+    with pytest.raises(lockout.AccountLocked, match="已暂停从这里登录"):
+        lockout.authenticate(store, "qian", PW, address=IP1, now=t0)
+    assert lockout.authenticate(store, "qian", PW, address=IP2, now=t0) == Actor("qian", "manager", MANAGER.cooperative)
+    assert lockout.authenticate(store, "qian", PW, address=IP1, now=t0 + timedelta(minutes=16)).username == "qian"
 
 
 def test_unknown_names_lock_like_known_ones(store):
@@ -202,7 +206,7 @@ def test_unknown_names_lock_like_known_ones(store):
     add(store, "wang")
     t0 = datetime(2024, 3, 1, 9, 0)
     known, unknown = fail(store, "wang", 5, IP1, t0), fail(store, "ghost", 5, IP2, t0)
-    assert type(known) is type(unknown) is auth.AccountLocked
+    assert type(known) is type(unknown) is lockout.AccountLocked
     assert str(known).replace("wang", "X").replace(IP1, "A") == str(unknown).replace("ghost", "X").replace(IP2, "A")
 
 
@@ -212,36 +216,36 @@ def test_admin_on_the_machine_itself_is_never_locked_out(store, monkeypatch):
     t0 = datetime(2024, 3, 1, 9, 0)
     slept: list[float] = []
     for i in range(8):  # far past every limit, from localhost (no address)
-        with pytest.raises(auth.LoginFailed) as e:
-            auth.authenticate(store, "boss", f"wrong-{i}", address=None, now=t0, sleep=slept.append)
-        assert not isinstance(e.value, auth.AccountLocked)
+        with pytest.raises(lockout.LoginFailed) as e:
+            lockout.authenticate(store, "boss", f"wrong-{i}", address=None, now=t0, sleep=slept.append)
+        assert not isinstance(e.value, lockout.AccountLocked)
     assert slept[-1] == 8.0  # still slowed down
-    assert auth.authenticate(store, "boss", PW, address=None, now=t0).role == "admin"
+    assert lockout.authenticate(store, "boss", PW, address=None, now=t0).role == "admin"
     # Not for other roles, and not when the setting is off (a reverse proxy on this machine).
-    assert isinstance(fail(store, "wang", 5, None, t0), auth.AccountLocked)
+    assert isinstance(fail(store, "wang", 5, None, t0), lockout.AccountLocked)
     monkeypatch.setenv("PARK_LOGIN_LOCAL_ADMIN", "0")
-    assert isinstance(fail(store, "boss", 5, None, t0), auth.AccountLocked)
-    with pytest.raises(auth.AccountLocked, match="从本机"):
-        auth.authenticate(store, "boss", PW, address=None, now=t0)
+    assert isinstance(fail(store, "boss", 5, None, t0), lockout.AccountLocked)
+    with pytest.raises(lockout.AccountLocked, match="从本机"):
+        lockout.authenticate(store, "boss", PW, address=None, now=t0)
 
 
 def test_admin_lifts_address_locks(store):
     add(store, "wang")
     t0 = datetime.now()
     fail(store, "wang", 5, IP1, t0)
-    locked = auth.locked_addresses(store.cursor(), t0)
+    locked = lockout.locked_addresses(store.cursor(), t0)
     assert list(zip(locked["address"], locked["username"])) == [(IP1, "wang")]
     with pytest.raises(PermissionDenied):
-        auth.unlock_addresses(store, MANAGER)
-    assert auth.unlock_addresses(store, SYSTEM) == 1
-    assert auth.locked_addresses(store.cursor(), t0).empty
-    assert auth.authenticate(store, "wang", PW, address=IP1).username == "wang"
+        lockout.unlock_addresses(store, MANAGER)
+    assert lockout.unlock_addresses(store, SYSTEM) == 1
+    assert lockout.locked_addresses(store.cursor(), t0).empty
+    assert lockout.authenticate(store, "wang", PW, address=IP1).username == "wang"
 
 
 # --- audit ---------------------------------------------------------------------------------
 
 def audit(store) -> list[tuple]:
-    df = auth.audit_log(store.cursor())
+    df = access_audit.audit_log(store.cursor())
     rows = zip(df["actor"], df["action"], df["target"], df["detail"])
     return [tuple(None if pd.isna(v) else v for v in r) for r in rows][::-1]  # oldest first
 
@@ -250,13 +254,13 @@ def test_admin_actions_are_audited_with_who_and_when(store):
     boss = Actor("boss", "admin")
     before = datetime.now().replace(microsecond=0) - timedelta(seconds=1)
     add(store, "boss", role="admin", coop=None)
-    auth.create_user(store, boss, "wang", PW, "manager", "兴旺种鸭专业合作社")
-    auth.set_password(store, boss, "wang", "new-password-1")
-    auth.disable_user(store, boss, "wang")
-    auth.disable_user(store, boss, "wang", disabled=False)
-    auth.assign_cooperative(store, boss, "wang", "金羽种鸭专业合作社")
-    auth.unlock_user(store, boss, "wang")
-    auth.set_targets(store, boss, 2023, {("duck", "stock"): 700_000, ("hog", "profit"): None})
+    accounts.create_user(store, boss, "wang", PW, "manager", "兴旺种鸭专业合作社")
+    accounts.set_password(store, boss, "wang", "new-password-1")
+    accounts.disable_user(store, boss, "wang")
+    accounts.disable_user(store, boss, "wang", disabled=False)
+    accounts.assign_cooperative(store, boss, "wang", "金羽种鸭专业合作社")
+    accounts.unlock_user(store, boss, "wang")
+    registry.set_targets(store, boss, 2023, {("duck", "stock"): 700_000, ("hog", "profit"): None})
     assert audit(store) == [
         ("system", "create_user", "boss", "管理员"),
         ("boss", "create_user", "wang", "合作社管理员，兴旺种鸭专业合作社"),
@@ -267,7 +271,7 @@ def test_admin_actions_are_audited_with_who_and_when(store):
         ("boss", "unlock_user", "wang", None),
         ("boss", "set_targets", "2023", "种鸭存栏=700,000；生猪利润=—"),
     ]
-    when = auth.audit_log(store.cursor())["done_at"]
+    when = access_audit.audit_log(store.cursor())["done_at"]
     assert (when >= before).all() and (when <= datetime.now()).all()
 
 
@@ -275,9 +279,9 @@ def test_refused_actions_leave_no_audit_row(store):
     add(store, "wang")
     n = len(audit(store))
     with pytest.raises(PermissionDenied):
-        auth.create_user(store, MANAGER, "zhao", PW, "viewer")
-    with pytest.raises(auth.AccountError):
-        auth.disable_user(store, SYSTEM, "nobody")
+        accounts.create_user(store, MANAGER, "zhao", PW, "viewer")
+    with pytest.raises(permissions.AccountError):
+        accounts.disable_user(store, SYSTEM, "nobody")
     assert len(audit(store)) == n
 
 
@@ -285,8 +289,8 @@ def test_unit_edits_undo_and_lockouts_are_audited(demo_store):
     from analytics import ingest
 
     coop = "兴旺种鸭专业合作社"
-    unit = auth.list_units(demo_store.cursor(), coop, "duck")["unit"].iloc[0]
-    auth.update_unit(demo_store, SYSTEM, "duck", coop, unit, land_mu=12.5, village="新村")
+    unit = registry.list_units(demo_store.cursor(), coop, "duck")["unit"].iloc[0]
+    registry.update_unit(demo_store, SYSTEM, "duck", coop, unit, land_mu=12.5, village="新村")
     csv = f"月份,合作社,棚号,存栏(羽)\n2024-01,{coop},{unit},4000\n".encode()
     r = ingest.ingest(demo_store, csv, "duck.csv", Actor("admin", "admin"))
     ingest.undo(demo_store, r.upload_id, Actor("admin", "admin"))
@@ -298,21 +302,21 @@ def test_unit_edits_undo_and_lockouts_are_audited(demo_store):
 
 
 def test_control_characters_are_refused_in_names(store):
-    with pytest.raises(auth.AccountError, match="控制字符"):
+    with pytest.raises(permissions.AccountError, match="控制字符"):
         add(store, "wa\x00ng")
-    with pytest.raises(auth.AccountError, match="控制字符"):
+    with pytest.raises(permissions.AccountError, match="控制字符"):
         add(store, "wang", coop="兴旺\x00合作社")
-    assert auth.list_users(store.cursor()) == []
+    assert accounts.list_users(store.cursor()) == []
 
 
 def test_success_clears_the_failure_count(store):
     add(store, "wang")
     for _ in range(3):
-        with pytest.raises(auth.LoginFailed):
-            auth.authenticate(store, "wang", "bad", sleep=lambda s: None)
-    assert auth.get_user(store.cursor(), "wang").failed_logins == 3
-    auth.authenticate(store, "wang", PW)
-    assert auth.get_user(store.cursor(), "wang").failed_logins == 0
+        with pytest.raises(lockout.LoginFailed):
+            lockout.authenticate(store, "wang", "bad", sleep=lambda s: None)
+    assert accounts.get_user(store.cursor(), "wang").failed_logins == 3
+    lockout.authenticate(store, "wang", PW)
+    assert accounts.get_user(store.cursor(), "wang").failed_logins == 0
 
 
 def test_lockout_limits_are_settings(store, monkeypatch):
@@ -320,10 +324,10 @@ def test_lockout_limits_are_settings(store, monkeypatch):
     monkeypatch.setenv("PARK_LOGIN_LOCK_MINUTES", "60")
     add(store, "wang")
     t0 = datetime(2024, 3, 1, 9, 0)
-    with pytest.raises(auth.LoginFailed):
-        auth.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
-    with pytest.raises(auth.AccountLocked) as e:
-        auth.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
+    with pytest.raises(lockout.LoginFailed):
+        lockout.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
+    with pytest.raises(lockout.AccountLocked) as e:
+        lockout.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
     assert e.value.until == datetime(2024, 3, 1, 10, 0)
 
 
@@ -331,39 +335,39 @@ def test_admin_reset_or_unlock_lifts_the_lock(store):
     add(store, "wang")
     t0 = datetime.now()
     for _ in range(5):
-        with pytest.raises(auth.LoginFailed):
-            auth.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
-    with pytest.raises(auth.AccountLocked):
-        auth.authenticate(store, "wang", PW)
-    auth.unlock_user(store, SYSTEM, "wang")
-    assert auth.authenticate(store, "wang", PW) == MANAGER
+        with pytest.raises(lockout.LoginFailed):
+            lockout.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
+    with pytest.raises(lockout.AccountLocked):
+        lockout.authenticate(store, "wang", PW)
+    accounts.unlock_user(store, SYSTEM, "wang")
+    assert lockout.authenticate(store, "wang", PW) == MANAGER
     for _ in range(5):
-        with pytest.raises(auth.LoginFailed):
-            auth.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
-    auth.set_password(store, SYSTEM, "wang", "fresh-password")
-    assert auth.authenticate(store, "wang", "fresh-password") == MANAGER
-    with pytest.raises(auth.LoginFailed):
-        auth.authenticate(store, "wang", PW, sleep=lambda s: None)
+        with pytest.raises(lockout.LoginFailed):
+            lockout.authenticate(store, "wang", "bad", now=t0, sleep=lambda s: None)
+    accounts.set_password(store, SYSTEM, "wang", "fresh-password")
+    assert lockout.authenticate(store, "wang", "fresh-password") == MANAGER
+    with pytest.raises(lockout.LoginFailed):
+        lockout.authenticate(store, "wang", PW, sleep=lambda s: None)
 
 
 def test_disabled_user_cannot_log_in(store):
     add(store, "wang")
-    auth.disable_user(store, SYSTEM, "wang")
-    with pytest.raises(auth.LoginFailed, match="已停用"):
-        auth.authenticate(store, "wang", PW)
-    auth.disable_user(store, SYSTEM, "wang", disabled=False)
-    assert auth.authenticate(store, "wang", PW) == MANAGER
+    accounts.disable_user(store, SYSTEM, "wang")
+    with pytest.raises(lockout.LoginFailed, match="已停用"):
+        lockout.authenticate(store, "wang", PW)
+    accounts.disable_user(store, SYSTEM, "wang", disabled=False)
+    assert lockout.authenticate(store, "wang", PW) == MANAGER
 
 
 def test_last_admin_cannot_be_disabled_or_demoted(store):
     add(store, "boss", "admin", None)
-    with pytest.raises(auth.AccountError, match="唯一可用的管理员"):
-        auth.disable_user(store, SYSTEM, "boss")
-    with pytest.raises(auth.AccountError, match="唯一可用的管理员"):
-        auth.assign_cooperative(store, SYSTEM, "boss", "兴旺种鸭专业合作社", role="manager")
+    with pytest.raises(permissions.AccountError, match="唯一可用的管理员"):
+        accounts.disable_user(store, SYSTEM, "boss")
+    with pytest.raises(permissions.AccountError, match="唯一可用的管理员"):
+        accounts.assign_cooperative(store, SYSTEM, "boss", "兴旺种鸭专业合作社", role="manager")
     add(store, "boss2", "admin", None)
-    auth.disable_user(store, SYSTEM, "boss")
-    assert auth.get_user(store.cursor(), "boss").disabled
+    accounts.disable_user(store, SYSTEM, "boss")
+    assert accounts.get_user(store.cursor(), "boss").disabled
 
 
 def test_a_manager_on_a_look_alike_cooperative_is_refused_until_confirmed(store):
@@ -372,95 +376,95 @@ def test_a_manager_on_a_look_alike_cooperative_is_refused_until_confirmed(store)
     cur.execute("""INSERT INTO name_aliases (kind, sector, cooperative, alias, name)
                    VALUES ('cooperative', 'hog', '丰华生猪养殖专业合作社', '丰华猪场', '丰华生猪养殖专业合作社')""")
     refused = "“丰华（生猪）合作社”像是已登记的“丰华生猪养殖专业合作社”.*确是新合作社"
-    with pytest.raises(auth.AccountError, match=refused):
+    with pytest.raises(permissions.AccountError, match=refused):
         add(store, "zhou", coop="丰华（生猪）合作社")
     assert users_table(store) == []
     # an alias kept at upload stands for the registered name; a confirmed new one is kept as typed
     assert add(store, "zhou", coop="丰华猪场").cooperative == "丰华生猪养殖专业合作社"
-    a = auth.create_user(store, SYSTEM, "wu", PW, "manager", "丰华 生猪合作社", new_cooperative=True)
+    a = accounts.create_user(store, SYSTEM, "wu", PW, "manager", "丰华 生猪合作社", new_cooperative=True)
     assert a.cooperative == "丰华 生猪合作社"
-    with pytest.raises(auth.AccountError, match="像是已登记的"):
-        auth.assign_cooperative(store, SYSTEM, "zhou", "丰华生猪专业合作社")
-    assert auth.get_user(cur, "zhou").cooperative == "丰华生猪养殖专业合作社"
+    with pytest.raises(permissions.AccountError, match="像是已登记的"):
+        accounts.assign_cooperative(store, SYSTEM, "zhou", "丰华生猪专业合作社")
+    assert accounts.get_user(cur, "zhou").cooperative == "丰华生猪养殖专业合作社"
     # an unrelated new cooperative needs no confirmation
-    assert auth.assign_cooperative(store, SYSTEM, "zhou", "青禾种植专业合作社").cooperative == "青禾种植专业合作社"
+    assert accounts.assign_cooperative(store, SYSTEM, "zhou", "青禾种植专业合作社").cooperative == "青禾种植专业合作社"
 
 
 def test_assign_cooperative_moves_a_manager(store):
     add(store, "wang")
-    a = auth.assign_cooperative(store, SYSTEM, "wang", "金羽种鸭专业合作社")
+    a = accounts.assign_cooperative(store, SYSTEM, "wang", "金羽种鸭专业合作社")
     assert a.cooperative == "金羽种鸭专业合作社"
-    assert auth.authenticate(store, "wang", PW).cooperative == "金羽种鸭专业合作社"
-    a = auth.assign_cooperative(store, SYSTEM, "wang", None, role="viewer")
+    assert lockout.authenticate(store, "wang", PW).cooperative == "金羽种鸭专业合作社"
+    a = accounts.assign_cooperative(store, SYSTEM, "wang", None, role="viewer")
     assert (a.role, a.cooperative) == ("viewer", None)
-    with pytest.raises(auth.AccountError, match="必须指定所属合作社"):
-        auth.assign_cooperative(store, SYSTEM, "wang", "", role="manager")
+    with pytest.raises(permissions.AccountError, match="必须指定所属合作社"):
+        accounts.assign_cooperative(store, SYSTEM, "wang", "", role="manager")
 
 
 # --- first start -------------------------------------------------------------------------
 
 def test_ensure_admin_uses_the_password_setting(store, monkeypatch, capsys):
     monkeypatch.setenv("PARK_ADMIN_PASSWORD", "office-admin-pw")
-    assert auth.ensure_admin(store) == "admin"
+    assert accounts.ensure_admin(store) == "admin"
     err = capsys.readouterr().err
     assert "已创建管理员账号 admin" in err and "office-admin-pw" not in err
-    assert auth.authenticate(store, "admin", "office-admin-pw") == Actor("admin", "admin", None)
-    assert auth.ensure_admin(store) is None
+    assert lockout.authenticate(store, "admin", "office-admin-pw") == Actor("admin", "admin", None)
+    assert accounts.ensure_admin(store) is None
     assert capsys.readouterr().err == ""
 
 
 def test_ensure_admin_prints_a_random_password_once(store, monkeypatch, capsys):
     monkeypatch.delenv("PARK_ADMIN_PASSWORD", raising=False)
-    assert auth.ensure_admin(store) == "admin"
+    assert accounts.ensure_admin(store) == "admin"
     err = capsys.readouterr().err
     password = re.search(r"初始密码：(\S+)", err).group(1)
     assert len(password) >= 12
-    assert auth.authenticate(store, "admin", password).role == "admin"
-    assert auth.ensure_admin(store) is None
+    assert lockout.authenticate(store, "admin", password).role == "admin"
+    assert accounts.ensure_admin(store) is None
     assert password not in capsys.readouterr().err
-    assert [a.username for a in auth.list_users(store.cursor())] == ["admin"]
+    assert [a.username for a in accounts.list_users(store.cursor())] == ["admin"]
 
 
 def test_ensure_admin_refuses_a_short_password_setting(store, monkeypatch):
     monkeypatch.setenv("PARK_ADMIN_PASSWORD", "123")
-    with pytest.raises(auth.AccountError, match="PARK_ADMIN_PASSWORD 不可用"):
-        auth.ensure_admin(store)
+    with pytest.raises(permissions.AccountError, match="PARK_ADMIN_PASSWORD 不可用"):
+        accounts.ensure_admin(store)
     assert users_table(store) == []
 
 
 def test_ensure_admin_leaves_existing_admins_alone(store, monkeypatch, capsys):
     add(store, "boss", "admin", None)
     monkeypatch.setenv("PARK_ADMIN_PASSWORD", "office-admin-pw")
-    assert auth.ensure_admin(store) is None
-    assert [a.username for a in auth.list_users(store.cursor())] == ["boss"]
+    assert accounts.ensure_admin(store) is None
+    assert [a.username for a in accounts.list_users(store.cursor())] == ["boss"]
 
 
 # --- who may write -----------------------------------------------------------------------
 
 def test_check_write():
-    auth.check_write(MANAGER, ["兴旺种鸭专业合作社"])
-    auth.check_write(SYSTEM, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"])
+    permissions.check_write(MANAGER, ["兴旺种鸭专业合作社"])
+    permissions.check_write(SYSTEM, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"])
     with pytest.raises(PermissionDenied, match="只能上报“兴旺种鸭专业合作社”的数据.*金羽种鸭专业合作社.*未写入"):
-        auth.check_write(MANAGER, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"])
+        permissions.check_write(MANAGER, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"])
     with pytest.raises(PermissionDenied, match="只能撤销“兴旺种鸭专业合作社”的上传.*金羽种鸭专业合作社.*未撤销"):
-        auth.check_write(MANAGER, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"], action="undo")
+        permissions.check_write(MANAGER, ["兴旺种鸭专业合作社", "金羽种鸭专业合作社"], action="undo")
     with pytest.raises(PermissionDenied, match="只读账号"):
-        auth.check_write(VIEWER, ["兴旺种鸭专业合作社"])
+        permissions.check_write(VIEWER, ["兴旺种鸭专业合作社"])
     with pytest.raises(PermissionDenied, match="请先登录"):
-        auth.check_write(None, [])
+        permissions.check_write(None, [])
 
 
 # --- targets and units -------------------------------------------------------------------
 
 def test_admin_sets_targets_and_the_overview_reads_them(demo_store):
-    auth.set_targets(demo_store, SYSTEM, 2023, {("duck", "stock"): 800_000, ("hog", "profit"): None})
-    auth.set_target(demo_store, SYSTEM, 2024, "total", "jobs", 900)
-    t = kpis.target_progress(demo_store.cursor(), 2023).set_index(["sector", "metric"])
+    registry.set_targets(demo_store, SYSTEM, 2023, {("duck", "stock"): 800_000, ("hog", "profit"): None})
+    registry.set_target(demo_store, SYSTEM, 2024, "total", "jobs", 900)
+    t = annual_targets.target_progress(demo_store.cursor(), 2023).set_index(["sector", "metric"])
     assert t.loc[("duck", "stock"), "value"] == 800_000
     assert ("hog", "profit") not in t.index
-    actual = kpis.park_kpis(demo_store.cursor(), kpis.Period.year(2023))["duck"]["stock"]
+    actual = kpis.park_kpis(demo_store.cursor(), scope.Period.year(2023))["duck"]["stock"]
     assert t.loc[("duck", "stock"), "share"] == pytest.approx(actual / 800_000)
-    assert kpis.targets(demo_store.cursor(), 2024).values.tolist() == [["total", "jobs", 900.0]]
+    assert annual_targets.targets(demo_store.cursor(), 2024).values.tolist() == [["total", "jobs", 900.0]]
 
 
 @pytest.mark.parametrize("values, message", [
@@ -469,54 +473,54 @@ def test_admin_sets_targets_and_the_overview_reads_them(demo_store):
     ({("duck", "stock"): float("inf")}, "不小于 0"),
 ])
 def test_bad_targets_refused(demo_store, values, message):
-    before = kpis.targets(demo_store.cursor(), 2023).values.tolist()
-    with pytest.raises(auth.AccountError, match=message):
-        auth.set_targets(demo_store, SYSTEM, 2023, {("hog", "stock"): 1, **values})
-    assert kpis.targets(demo_store.cursor(), 2023).values.tolist() == before
+    before = annual_targets.targets(demo_store.cursor(), 2023).values.tolist()
+    with pytest.raises(permissions.AccountError, match=message):
+        registry.set_targets(demo_store, SYSTEM, 2023, {("hog", "stock"): 1, **values})
+    assert annual_targets.targets(demo_store.cursor(), 2023).values.tolist() == before
 
 
 @pytest.mark.parametrize("actor", [MANAGER, VIEWER])
 def test_only_admin_edits_targets_and_units(demo_store, actor):
-    before = kpis.targets(demo_store.cursor(), 2023).values.tolist()
-    units = auth.list_units(demo_store.cursor())
+    before = annual_targets.targets(demo_store.cursor(), 2023).values.tolist()
+    units = registry.list_units(demo_store.cursor())
     with pytest.raises(PermissionDenied, match="只有管理员可以修改年度目标"):
-        auth.set_target(demo_store, actor, 2023, "duck", "stock", 1)
+        registry.set_target(demo_store, actor, 2023, "duck", "stock", 1)
     u = units.iloc[0]
     with pytest.raises(PermissionDenied, match="只有管理员可以修改单元登记"):
-        auth.update_unit(demo_store, actor, u.sector, u.cooperative, u.unit, land_mu=99)
-    assert kpis.targets(demo_store.cursor(), 2023).values.tolist() == before
-    assert auth.list_units(demo_store.cursor()).equals(units)
+        registry.update_unit(demo_store, actor, u.sector, u.cooperative, u.unit, land_mu=99)
+    assert annual_targets.targets(demo_store.cursor(), 2023).values.tolist() == before
+    assert registry.list_units(demo_store.cursor()).equals(units)
 
 
 def test_admin_corrects_units(demo_store):
     coop = "兴旺种鸭专业合作社"
-    units = auth.list_units(demo_store.cursor(), coop)
+    units = registry.list_units(demo_store.cursor(), coop)
     assert set(units["cooperative"]) == {coop} and set(units["sector"]) == {"duck"}
     u1, u2 = units["unit"].iloc[0], units["unit"].iloc[1]
-    land_before = kpis.land_mu(demo_store.cursor(), kpis.Period.year(2023))
+    land_before = kpis.land_mu(demo_store.cursor(), scope.Period.year(2023))
     old_land = units.set_index("unit").loc[u1, "land_mu"]
-    auth.update_unit(demo_store, SYSTEM, "duck", coop, u1, land_mu="12.5", village="新村")
-    auth.update_unit(demo_store, SYSTEM, "duck", coop, u2, zone="  ")
-    after = auth.list_units(demo_store.cursor(), coop).set_index("unit")
+    registry.update_unit(demo_store, SYSTEM, "duck", coop, u1, land_mu="12.5", village="新村")
+    registry.update_unit(demo_store, SYSTEM, "duck", coop, u2, zone="  ")
+    after = registry.list_units(demo_store.cursor(), coop).set_index("unit")
     assert after.loc[u1, "land_mu"] == 12.5 and after.loc[u1, "village"] == "新村"
     assert pd.isna(after.loc[u2, "zone"])
     assert after.loc[u2, "village"] == units.set_index("unit").loc[u2, "village"]  # untouched
-    assert "新村" in kpis.villages(demo_store.cursor())
-    land_after = kpis.land_mu(demo_store.cursor(), kpis.Period.year(2023))
+    assert "新村" in lists.villages(demo_store.cursor())
+    land_after = kpis.land_mu(demo_store.cursor(), scope.Period.year(2023))
     assert land_after == pytest.approx(land_before - old_land + 12.5)
 
 
 def test_unit_edits_are_all_or_nothing(demo_store):
-    units = auth.list_units(demo_store.cursor(), "兴旺种鸭专业合作社")
+    units = registry.list_units(demo_store.cursor(), "兴旺种鸭专业合作社")
     good = {"sector": "duck", "cooperative": "兴旺种鸭专业合作社", "unit": units["unit"].iloc[0],
             "land_mu": 99}
-    with pytest.raises(auth.AccountError, match="找不到单元"):
-        auth.update_units(demo_store, SYSTEM, [good, {**good, "unit": "不存在"}])
-    with pytest.raises(auth.AccountError, match="不小于 0"):
-        auth.update_units(demo_store, SYSTEM, [good, {**good, "land_mu": -3}])
-    with pytest.raises(auth.AccountError, match="不是数字"):
-        auth.update_units(demo_store, SYSTEM, [{**good, "land_mu": "三亩"}])
-    assert auth.list_units(demo_store.cursor(), "兴旺种鸭专业合作社").equals(units)
+    with pytest.raises(permissions.AccountError, match="找不到单元"):
+        registry.update_units(demo_store, SYSTEM, [good, {**good, "unit": "不存在"}])
+    with pytest.raises(permissions.AccountError, match="不小于 0"):
+        registry.update_units(demo_store, SYSTEM, [good, {**good, "land_mu": -3}])
+    with pytest.raises(permissions.AccountError, match="不是数字"):
+        registry.update_units(demo_store, SYSTEM, [{**good, "land_mu": "三亩"}])
+    assert registry.list_units(demo_store.cursor(), "兴旺种鸭专业合作社").equals(units)
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -579,10 +583,10 @@ def test_users_cli(tmp_path, monkeypatch, capsys):
                                                    "--db", db], "another-pass\n")
     assert code == 0 and "another-pass" not in out + err
     run_cli(monkeypatch, capsys, ["users", "enable", "wang", "--db", db])
-    from analytics.db import Store
+    from analytics.store.db import Store
 
     with Store(db) as s:
-        assert auth.authenticate(s, "wang", "another-pass") == MANAGER
+        assert lockout.authenticate(s, "wang", "another-pass") == MANAGER
 
 
 def test_users_cli_errors(tmp_path, monkeypatch, capsys):
@@ -611,15 +615,15 @@ def test_settings_cli_hides_the_password(monkeypatch, capsys):
 def test_login_upgrades_an_outdated_hash(store, monkeypatch):
     add(store, "wang")  # hashed with the cheap test parameters
     old = store.cursor().execute("SELECT password_hash FROM users").fetchone()[0]
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher())
-    assert auth.authenticate(store, "wang", PW) == MANAGER
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher())
+    assert lockout.authenticate(store, "wang", PW) == MANAGER
     new = store.cursor().execute("SELECT password_hash FROM users").fetchone()[0]
     assert new != old and not PasswordHasher().check_needs_rehash(new)
     assert PasswordHasher().verify(new, PW)
 
 
 def test_readme_lists_every_setting():
-    from .conftest import ROOT
+    from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [s.name for s in settings.SETTINGS if f"| `{s.name}` |" not in readme] == []

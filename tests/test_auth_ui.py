@@ -13,11 +13,10 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth
-from analytics.db import Store
+from analytics.access import accounts, lockout, passwords, permissions, sessions
+from analytics.store.db import Store
+from tests.conftest import ROOT
 from ui.auth import User
-
-from .conftest import ROOT
 
 PW = "pass-for-tests"
 ADMIN_PW = "admin-pass-for-tests"
@@ -28,13 +27,13 @@ DASHBOARD = ["pages/overview.py", "pages/duck.py", "pages/hog.py", "pages/greenh
 
 @pytest.fixture(autouse=True)
 def app_env(monkeypatch, app_db):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(auth, "_dummy_hash", None)
-    monkeypatch.setattr(auth, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "_dummy_hash", None)
+    monkeypatch.setattr(lockout, "_sleep", lambda seconds: None)
     monkeypatch.setenv("PARK_ADMIN_PASSWORD", ADMIN_PW)
     with Store(app_db) as s:
-        auth.create_user(s, auth.SYSTEM, "wang", PW, "manager", COOP)
-        auth.create_user(s, auth.SYSTEM, "li", PW, "viewer")
+        accounts.create_user(s, permissions.SYSTEM, "wang", PW, "manager", COOP)
+        accounts.create_user(s, permissions.SYSTEM, "li", PW, "viewer")
     return app_db
 
 
@@ -170,13 +169,13 @@ def test_logout():
 
 def _session_seen(minutes_ago: float | None = None) -> datetime:
     """The logged-in session's last_seen in the database; with ``minutes_ago``, set it back first."""
-    from ui import common
+    from ui import cache
 
-    s = common.store()
+    s = cache.store()
     if minutes_ago is not None:
         s.run_write(lambda c: c.execute("UPDATE sessions SET last_seen = ?",
                                         [datetime.now() - timedelta(minutes=minutes_ago)]), figures=False)
-    return auth.list_sessions(s.cursor())[0].last_seen
+    return sessions.list_sessions(s.cursor())[0].last_seen
 
 
 def test_idle_session_ends(monkeypatch):
@@ -194,20 +193,20 @@ def test_idle_session_ends(monkeypatch):
 
 
 def test_disabled_account_is_logged_out_at_the_next_click():
-    from ui import common
+    from ui import cache
 
     at = login(app(), "wang", PW)
-    auth.disable_user(common.store(), auth.SYSTEM, "wang")
+    accounts.disable_user(cache.store(), permissions.SYSTEM, "wang")
     at.run()
     assert logged_in_as(at) is None
     assert "此账号已停用" in sidebar_text(at)
 
 
 def test_role_change_applies_at_the_next_click():
-    from ui import common
+    from ui import cache
 
     at = login(app(), "wang", PW)
-    auth.assign_cooperative(common.store(), auth.SYSTEM, "wang", "金羽种鸭专业合作社")
+    accounts.assign_cooperative(cache.store(), permissions.SYSTEM, "wang", "金羽种鸭专业合作社")
     at.run()
     assert logged_in_as(at) == User("wang", "manager", "金羽种鸭专业合作社")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from analytics import ingest
-from analytics.auth import SYSTEM, Actor, PermissionDenied
-from ui import common
+from analytics.access.permissions import SYSTEM, Actor, PermissionDenied
+from tests.conftest import ROOT
+from tests.test_auth_ui import COOP, app, app_env  # noqa: F401 - app_env is a fixture
+from ui import cache
 from ui.auth import User
-
-from .conftest import ROOT
-from .test_auth_ui import COOP, app, app_env  # noqa: F401 - app_env is a fixture
 
 SAMPLE = ROOT / "data" / "samples" / "duck_2024-01.csv"
 OTHER = "金羽种鸭专业合作社"
@@ -99,7 +98,7 @@ def upload(at, name: str, data: bytes):
 
 def test_upload_page_refuses_another_cooperatives_rows():
     at = app("pages/upload.py", user=User("wang", "manager", COOP))
-    store = common.store()
+    store = cache.store()
     before = snapshot(store)
     upload(at, "mixed.csv", mixed_file())
     errors = [e.value for e in at.error]
@@ -110,7 +109,7 @@ def test_upload_page_refuses_another_cooperatives_rows():
 
 def test_upload_page_applies_the_managers_own_file():
     at = upload(app("pages/upload.py", user=User("wang", "manager", COOP)), "duck_2024-01.csv", own_file())
-    store = common.store()
+    store = cache.store()
     next(b for b in at.button if b.key == "up_confirm").click()
     at.run()
     assert not at.exception, at.exception

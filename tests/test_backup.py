@@ -14,11 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import auth, backup, kpis
+from analytics import scope
 from analytics.__main__ import main
-from analytics.db import DatabaseDamaged, DatabaseLocked, Store
-
-from .conftest import ROOT
+from analytics.access import audit, permissions
+from analytics.figures import kpis, lists
+from analytics.store import backup, files
+from analytics.store.db import DatabaseDamaged, DatabaseLocked, Store
+from tests.conftest import ROOT
 
 T0 = datetime(2024, 3, 1, 2, 0, 0)
 
@@ -32,7 +34,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 def all_kpis(path: Path) -> dict:
     with Store(path, read_only=True) as s:
         cur = s.cursor()
-        return {y: kpis.park_kpis(cur, kpis.Period.year(y)) for y in kpis.available_years(cur)}
+        return {y: kpis.park_kpis(cur, scope.Period.year(y)) for y in lists.available_years(cur)}
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def park(tmp_path, demo_db_file) -> Path:
     return path
 
 
-def make(path: Path, now: datetime = T0) -> backup.BackupInfo:
+def make(path: Path, now: datetime = T0) -> files.BackupInfo:
     with Store(path) as s:
         return backup.make_backup(s, now=now)
 
@@ -73,9 +75,9 @@ def test_backup_holds_the_database_uploads_and_a_manifest_from_the_copy(park):
     with Store(park, read_only=True) as s:
         assert m["tables"]["duck_records"] == s.cursor().execute("SELECT count(*) FROM duck_records").fetchone()[0]
         # The backup is in the audit log of the store it copies, and in the copy itself.
-        assert auth.audit_log(s.cursor())["action"].tolist()[0] == "backup"
+        assert audit.audit_log(s.cursor())["action"].tolist()[0] == "backup"
     assert m["tables"]["audit_log"] == 1
-    assert backup.newest(park) == info
+    assert files.newest(park) == info
 
 
 def test_backup_of_a_running_store_and_paths_with_quotes(tmp_path, demo_db_file):
@@ -91,8 +93,8 @@ def test_backup_of_a_running_store_and_paths_with_quotes(tmp_path, demo_db_file)
         assert (info.path / path.name).is_file()
     assert backup.snapshot_of(info.path / path.name)["tables"]["villages"] == info.manifest["tables"]["villages"]
     # The message's command survives a shell: quotes in paths are quoted.
-    command = backup.restore_command(info.path, path)
-    assert shlex.split(command) == [backup.PYTHON, "-m", "analytics", "restore", str(info.path), "--db", str(path)]
+    command = files.restore_command(info.path, path)
+    assert shlex.split(command) == [files.PYTHON, "-m", "analytics", "restore", str(info.path), "--db", str(path)]
     result = backup.restore(info.path, path, now=T0 + timedelta(hours=1))
     assert result.db_path == path and len(result.set_aside) == 1
     with Store(path, read_only=True) as s:
@@ -100,8 +102,8 @@ def test_backup_of_a_running_store_and_paths_with_quotes(tmp_path, demo_db_file)
 
 
 def test_only_an_admin_may_back_up(park):
-    with Store(park) as s, pytest.raises(auth.PermissionDenied, match="备份"):
-        backup.make_backup(s, actor=auth.Actor("wang", "manager", "兴旺种鸭专业合作社"))
+    with Store(park) as s, pytest.raises(permissions.PermissionDenied, match="备份"):
+        backup.make_backup(s, actor=permissions.Actor("wang", "manager", "兴旺种鸭专业合作社"))
     assert not (park.parent / "backups").exists()
 
 
@@ -112,7 +114,7 @@ def test_daily_backup_once_a_day_kept_n_days(park, monkeypatch):
         made = [backup.daily(s, now=d) for d in days]
         assert all(made)
         assert backup.daily(s, now=days[-1] + timedelta(hours=5)) is None  # one a day
-        left = [b.created for b in backup.list_backups(backup.backup_dir(park))]
+        left = [b.created for b in files.list_backups(files.backup_dir(park))]
         assert left == [days[5], days[4], days[3], days[2]]  # 3 days back from the newest, and the newest
         monkeypatch.setenv("PARK_BACKUP_KEEP_DAYS", "0")
         assert backup.daily(s, now=days[-1] + timedelta(days=1)) is None
@@ -156,7 +158,7 @@ def test_cli_backup_while_the_dashboard_runs_names_its_newest_backup(park):
 def test_cli_backup_then_restore_command(park, capsys):
     code, out, _ = run_cli(capsys, "backup", "--db", park)
     assert code == 0
-    folder = backup.newest(park).path
+    folder = files.newest(park).path
     assert f"python -m analytics restore {folder} --db {park}" in out
 
 
@@ -265,11 +267,12 @@ def test_no_backup_yet_says_so(tmp_path, capsys):
 
 def crash_with_pending_wal(path: Path) -> None:
     """An upload committed into the WAL, then the process killed before any checkpoint."""
-    code = ("import os,sys; from analytics.db import Store; from analytics import ingest, auth\n"
+    code = ("import os,sys; from analytics.store.db import Store; from analytics import ingest\n"
+            "from analytics.access import permissions\n"
             "s = Store(sys.argv[1])\n"
             "s.cursor().execute('PRAGMA disable_checkpoint_on_shutdown')\n"
             "csv = '月份,合作社,棚号,存栏(羽)\\n2024-01,崩溃合作社,X1,99999\\n'.encode()\n"
-            "ingest.ingest(s, csv, 'crash.csv', auth.SYSTEM)\n"
+            "ingest.ingest(s, csv, 'crash.csv', permissions.SYSTEM)\n"
             "os._exit(0)\n")
     r = subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True,
                        timeout=120)
@@ -290,7 +293,7 @@ def test_restore_moves_a_leftover_wal_aside(park, capsys):
     assert aside.read_bytes() == wal
     assert all_kpis(park) == before
     with Store(park) as s:
-        assert "崩溃合作社" not in kpis.cooperatives(s.cursor())
+        assert "崩溃合作社" not in lists.cooperatives(s.cursor())
     # What the README used to say (copy the file back, leave the WAL) is what goes wrong: DuckDB
     # replays the WAL (backup + the crashed upload) or, for a backup file, refuses to open.
     shutil.copy(aside, f"{park}.wal")
@@ -375,7 +378,7 @@ def test_restore_puts_back_missing_upload_files_and_is_audited(park):
     result = backup.restore(info.path / "manifest.json", park)  # the manifest names its folder too
     assert result.uploads_copied == 1 and (park.parent / "uploads" / "abc.csv").read_bytes() == b"raw"
     with Store(park, read_only=True) as s:
-        log = auth.audit_log(s.cursor())
+        log = audit.audit_log(s.cursor())
     assert log["action"].tolist()[:2] == ["restore", "backup"]
 
 

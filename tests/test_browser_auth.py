@@ -7,11 +7,10 @@ import shutil
 
 import pytest
 
-from analytics import auth
-from analytics.db import Store
-
-from .conftest import APP_CEILING_MS as CEILING
-from .conftest import ROOT, screenshot, start_app, wait_for_app
+from analytics.access import accounts, permissions
+from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import ROOT, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +26,8 @@ def auth_app(tmp_path, demo_db_file):
     path = tmp_path / "auth.duckdb"
     shutil.copy(demo_db_file, path)
     with Store(path) as s:
-        auth.create_user(s, auth.SYSTEM, "wang", PW, "manager", COOP)
-        auth.create_user(s, auth.SYSTEM, "li", PW, "viewer")
+        accounts.create_user(s, permissions.SYSTEM, "wang", PW, "manager", COOP)
+        accounts.create_user(s, permissions.SYSTEM, "li", PW, "viewer")
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": ADMIN_PW})
     yield url, path, proc
     if proc.poll() is None:

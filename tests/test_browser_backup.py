@@ -10,11 +10,12 @@ import sys
 
 import pytest
 
-from analytics import backup, fmt, kpis
-from analytics.db import Store
-
-from .conftest import APP_CEILING_MS as CEILING
-from .conftest import ROOT, screenshot, start_app, wait_for_app
+from analytics import fmt, scope
+from analytics.figures import kpis
+from analytics.store import backup
+from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import ROOT, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +30,7 @@ def test_damaged_store_then_restore(tmp_path, demo_db_file, browser):
     path.parent.mkdir()
     shutil.copy(demo_db_file, path)
     with Store(path) as s:
-        expected = fmt.money(kpis.park_kpis(s.cursor(), kpis.Period.year(2023))["total"]["profit"], "zh")
+        expected = fmt.money(kpis.park_kpis(s.cursor(), scope.Period.year(2023))["total"]["profit"], "zh")
         made = backup.make_backup(s)
     os.truncate(path, path.stat().st_size // 3)  # a copy cut short, a full disk …
 

@@ -13,13 +13,15 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from analytics import auth, db, fmt, kpis
-from analytics.db import Store
-from analytics.kpis import Filters, Period
-
-from .conftest import APP_CEILING_MS as CEILING
-from .conftest import ARTIFACTS, charts_drawn, settle, start_app, wait_for_app, wait_until
-from .test_browser_sessions import go, log_in, sidebar
+from analytics import fmt
+from analytics.access import accounts, permissions
+from analytics.figures import completeness, kpis
+from analytics.scope import Filters, Period
+from analytics.store import db
+from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import ARTIFACTS, charts_drawn, settle, start_app, wait_for_app, wait_until
+from tests.test_browser_sessions import go, log_in, sidebar
 
 pytestmark = pytest.mark.browser
 
@@ -47,12 +49,12 @@ def daily(tmp_path_factory, demo_db_file):
     path = tmp_path_factory.mktemp("daily") / "daily.duckdb"
     shutil.copy(demo_db_file, path)
     with Store(path) as s:
-        auth.create_user(s, auth.SYSTEM, "boss", PW, "admin", None)
+        accounts.create_user(s, permissions.SYSTEM, "boss", PW, "admin", None)
         db.add_town(s, TOWN2)
         db.assign_town(s, TOWN2_COOP, TOWN2)
         cur = s.cursor()
         truth = {v: kpis.sector_kpis(cur, *v) for v in VIEWS}
-        done = {"hog": kpis.month_completeness(cur, "hog", Period.year(2023)),
+        done = {"hog": completeness.month_completeness(cur, "hog", Period.year(2023)),
                 "names": names_in_store(cur)}
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": "browser-admin-pass"})
     yield url, truth, done
@@ -89,7 +91,7 @@ TEXT_JS = """(el) => { const c = el.cloneNode(true);
 
 
 def banner(page) -> str:
-    """The period and filters stated at the top of the page (ui.common.filters_banner)."""
+    """The period and filters stated at the top of the page (ui.state.filters_banner)."""
     el = page.locator('[data-testid="stMain"] [data-testid="stMarkdownContainer"]').filter(
         has_text=re.compile("期间：|Period: ")).first
     return el.evaluate(TEXT_JS).strip()
@@ -235,7 +237,7 @@ def late_park(tmp_path_factory) -> tuple[Path, str]:
                     cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock, eggs, revenue,
                                    cost, workers) VALUES (?, ?, ?, ?, ?, ?, ?, 2)""",
                                 [f"2023-{m:02d}-01", coop, unit, stock, stock * 20, stock * 3.0, stock * 2.0])
-        done = kpis.month_completeness(s.cursor(), "duck", Period.year(2023))
+        done = completeness.month_completeness(s.cursor(), "duck", Period.year(2023))
     proc, url = start_app(path)
     yield done, url
     proc.terminate()
@@ -656,7 +658,7 @@ def test_the_overlap_finder_finds_overlaps():
 
 def test_streamlits_own_widget_words_are_chinese(daily, office):
     """The multiselect's "Select all" / "No results" and the table toolbar's tooltips are
-    Streamlit's fixed texts, which no option translates (ui.common.STREAMLIT_ZH)."""
+    Streamlit's fixed texts, which no option translates (ui.state.STREAMLIT_ZH)."""
     page = office.new_page()
     go(page, f"{daily[0]}/hog?year=2023")
     sb = page.locator('[data-testid="stSidebar"]')

@@ -10,12 +10,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analytics import auth, text
-from analytics.db import Store
-
-from . import hostile
-from .conftest import APP_CEILING_MS as CEILING
-from .conftest import screenshot, start_app, wait_for_app
+from analytics import text
+from analytics.access import accounts, permissions
+from analytics.store.db import Store
+from tests import hostile
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ FIND_INJECTIONS = """() => {
 def hostile_app(tmp_path_factory, demo_db_file):
     path = hostile.build(tmp_path_factory.mktemp("hostile") / "hostile.duckdb", demo_db_file)
     with Store(path) as s:
-        auth.create_user(s, auth.SYSTEM, EVIL_USER, PW, "manager", MANAGER_COOP)
+        accounts.create_user(s, permissions.SYSTEM, EVIL_USER, PW, "manager", MANAGER_COOP)
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": ADMIN_PW})
     yield url, path
     proc.terminate()

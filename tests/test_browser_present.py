@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analytics import export
-
-from .conftest import APP_CEILING_MS as CEILING
-from .conftest import ARTIFACTS, wait_for_app
+from analytics.meeting import export
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import ARTIFACTS, wait_for_app
 
 pytestmark = pytest.mark.browser
 

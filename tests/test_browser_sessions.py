@@ -10,11 +10,10 @@ import time
 
 import pytest
 
-from analytics import auth
-from analytics.db import Store
-
-from .conftest import APP_CEILING_MS as CEILING
-from .conftest import START_CEILING, screenshot, start_app, wait_for_app, wait_until
+from analytics.access import accounts, permissions
+from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import START_CEILING, screenshot, start_app, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +28,7 @@ def _app(tmp_path_factory, demo_db_file, name: str, env: dict[str, str] | None =
     shutil.copy(demo_db_file, path)
     with Store(path) as s:
         for user, role, coop in (("wang", "manager", COOP), ("li", "viewer", None), ("zhang", "manager", COOP)):
-            auth.create_user(s, auth.SYSTEM, user, PW, role, coop)
+            accounts.create_user(s, permissions.SYSTEM, user, PW, role, coop)
     return start_app(path, {"PARK_ADMIN_PASSWORD": "browser-admin-pass", **(env or {})})
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import APP_CEILING_MS as CEILING
-from .conftest import screenshot, wait_for_app
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from analytics import fmt, ingest, kpis
-from analytics.auth import SYSTEM
-from analytics.db import Store
-
-from .conftest import APP_CEILING_MS as CEILING
-from .conftest import screenshot, start_app, wait_for_app
-from .test_browser_auth import log_in
-from .test_upload_page import correction
+from analytics import fmt, ingest, scope
+from analytics.access.permissions import SYSTEM
+from analytics.figures import kpis
+from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import screenshot, start_app, wait_for_app
+from tests.test_browser_auth import log_in
+from tests.test_upload_page import correction
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser-admin-pass"
@@ -35,9 +35,9 @@ def upload_app(tmp_path, demo_db_file):
     twin.parent.mkdir()
     shutil.copy(demo_db_file, twin)
     with Store(twin) as s:
-        before = fmt.money(kpis.park_kpis(s.cursor(), kpis.Period.year(2023))["total"]["profit"], "zh")
+        before = fmt.money(kpis.park_kpis(s.cursor(), scope.Period.year(2023))["total"]["profit"], "zh")
         ingest.ingest(s, data, "12月更正.csv", SYSTEM)
-        after = fmt.money(kpis.park_kpis(s.cursor(), kpis.Period.year(2023))["total"]["profit"], "zh")
+        after = fmt.money(kpis.park_kpis(s.cursor(), scope.Period.year(2023))["total"]["profit"], "zh")
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": PASSWORD})
     yield url, data, before, after
     proc.terminate()

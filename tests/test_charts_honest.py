@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from analytics import charts
+from analytics.meeting import charts
 
 MONTHS = ["2023-04", "2023-05", "2023-06"]
 # June: 1 shed of 1 cooperative missing, with 90,000 birds in May.
@@ -75,7 +75,8 @@ def test_every_bar_axis_is_linear_and_starts_at_zero(build):
 def test_exported_pngs_put_the_legend_under_the_month_labels(monkeypatch):
     """A paper-anchored legend lands on turned month labels in the PNG: the export moves it to
     the bottom of the image's box, as the screen does."""
-    from analytics import export, kpis
+    from analytics import scope
+    from analytics.meeting import export
 
     fig = charts.stock_trend(DUCK, "duck", "zh", completeness=LATE)  # two traces: a legend
     seen = {}
@@ -86,7 +87,7 @@ def test_exported_pngs_put_the_legend_under_the_month_labels(monkeypatch):
 
     monkeypatch.setattr(export, "fig_to_png", fake_png)
     monkeypatch.setattr(export, "stamp_png", lambda png, stamp, scale: png)
-    export.chart_png(fig, export.Stamp(kpis.Period.year(2023), {}, False))
+    export.chart_png(fig, export.Stamp(scope.Period.year(2023), {}, False))
     legend = seen["layout"].legend
     assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")
     assert seen["layout"].margin.b >= 118 and seen["layout"].xaxis.automargin

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from analytics import db
 from analytics.__main__ import main
-from analytics.db import Store
+from analytics.store import schema
+from analytics.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,7 +104,7 @@ def test_locked_database_gets_a_clear_message(tmp_path, demo_db_file):
 
 def test_migrations_upgrade_an_old_file_without_losing_data(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
-    monkeypatch.setattr(db, "MIGRATIONS", db.MIGRATIONS[:1])  # a file from schema version 1
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])  # a file from schema version 1
     with Store(path) as s, s.write() as cur:
         cur.execute("INSERT INTO units (sector, cooperative, unit) VALUES ('duck', 'A社', 'D1')")
         cur.execute("INSERT INTO duck_records (month, cooperative, unit, stock) VALUES ('2023-01-01','A社','D1',7)")
@@ -112,7 +112,7 @@ def test_migrations_upgrade_an_old_file_without_losing_data(tmp_path, monkeypatc
     with Store(path) as s:
         cur = s.cursor()
         versions = [v for (v,) in cur.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
-        assert versions == [v for v, _ in db.MIGRATIONS]
+        assert versions == [v for v, _ in schema.MIGRATIONS]
         assert cur.execute("SELECT stock FROM v_duck").fetchone()[0] == 7
 
 
@@ -151,12 +151,13 @@ def test_backup_is_a_complete_copy(capsys, demo_store, tmp_path):
 
 def test_account_writes_keep_page_caches(store):
     """Logins and account changes do not touch figures, so they leave the data version alone."""
-    from analytics import auth
+    from analytics.access import accounts, lockout, permissions
+    from analytics.store import registry
 
     before = store.data_version()
-    auth.create_user(store, auth.SYSTEM, "li", "password-123", "viewer")
-    with pytest.raises(auth.LoginFailed):
-        auth.authenticate(store, "li", "wrong-password", sleep=lambda s: None)
+    accounts.create_user(store, permissions.SYSTEM, "li", "password-123", "viewer")
+    with pytest.raises(lockout.LoginFailed):
+        lockout.authenticate(store, "li", "wrong-password", sleep=lambda s: None)
     assert store.data_version() == before
-    auth.set_target(store, auth.SYSTEM, 2023, "duck", "stock", 700_000)
+    registry.set_target(store, permissions.SYSTEM, 2023, "duck", "stock", 700_000)
     assert store.data_version() == before + 1

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from analytics import demo, kpis
-from analytics.kpis import Period
+from analytics.figures import kpis, lists
+from analytics.scope import Period
+from analytics.store import demo
 
 
 @pytest.fixture(scope="module")
 def k2022(demo_db_file):
-    from analytics.db import Store
+    from analytics.store.db import Store
 
     with Store(demo_db_file) as s:
         cur = s.cursor()
         p = Period.year(2022)
         yield {"kpis": kpis.park_kpis(cur, p), "land": kpis.land_mu(cur, p),
                "zones": kpis.zones_count(cur, p), "types": kpis.greenhouse_type_counts(cur, p),
-               "coops": kpis.cooperatives(cur), "villages": kpis.villages(cur)}
+               "coops": lists.cooperatives(cur), "villages": lists.villages(cur)}
 
 
 def test_ducks_160_odd_sheds_600k_birds_6m_profit_200_jobs(k2022):

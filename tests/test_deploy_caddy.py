@@ -16,10 +16,9 @@ import urllib.request
 
 import pytest
 
-from analytics import auth
-from analytics.db import Store
-
-from .conftest import APP_CEILING_MS, ROOT, START_CEILING, _free_port, start_app, wait_for_app
+from analytics.access import accounts, permissions
+from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS, ROOT, START_CEILING, _free_port, start_app, wait_for_app
 
 DEPLOY = ROOT / "deploy"
 CADDY = shutil.which("caddy")
@@ -50,8 +49,8 @@ def proxied(tmp_path, demo_db_file):
     db = tmp_path / "park.duckdb"
     shutil.copy(demo_db_file, db)
     with Store(db) as s:
-        auth.create_user(s, auth.SYSTEM, "li", PW, "viewer")
-        auth.create_user(s, auth.SYSTEM, "zhao", PW, "viewer")
+        accounts.create_user(s, permissions.SYSTEM, "li", PW, "viewer")
+        accounts.create_user(s, permissions.SYSTEM, "zhao", PW, "viewer")
     # One wrong password locks (li, that address): the lock message names the address counted.
     app, direct = start_app(db, {"PARK_TRUSTED_PROXY": "127.0.0.1", "PARK_LOGIN_LOCAL_ADMIN": "0",
                                  "PARK_UPLOAD_MAX_MB": "1", "PARK_LOGIN_MAX_FAILURES": "1"})

@@ -24,12 +24,13 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from pptx.util import Emu
 
-from analytics import export, fmt, kpis, narrative, slides, theme
+from analytics import figures, fmt, scope
 from analytics.__main__ import main
-from analytics.db import Store
+from analytics.meeting import export, narrative, slides, theme
+from analytics.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-P2022 = kpis.Period.year(2022)
+P2022 = scope.Period.year(2022)
 TITLES = ["济阳镇园区生产情况汇报", "目录", "总体情况", "种鸭养殖", "生猪养殖", "大棚种植", "年度目标完成情况",
           "亩均效益对比", "工作报告表述", "口径与数据来源"]
 TITLES_EN = ["Jiyang Park: Production Report", "Contents", "Overview", "Breeder ducks", "Hogs", "Greenhouses",
@@ -154,7 +155,7 @@ def _tesseract_chi_sim() -> bool:
 
 @pytest.mark.skipif(not _tesseract_chi_sim(), reason="tesseract-ocr-chi-sim is not installed")
 def test_stamp_band_reads_the_period_by_ocr(tmp_path):
-    _, stamped, _ = _stamped(kpis.Period.months("2023-01", "2023-06"))
+    _, stamped, _ = _stamped(scope.Period.months("2023-01", "2023-06"))
     band = stamped[600:, :]
     img = Image.fromarray(band.astype("uint8")).resize((band.shape[1] * 2, band.shape[0] * 2))
     path = tmp_path / "band.png"
@@ -168,10 +169,10 @@ def test_stamp_band_reads_the_period_by_ocr(tmp_path):
 
 @pytest.mark.parametrize(("topic", "period", "lang", "name"), [
     ("种鸭月度收支", P2022, "zh", "种鸭月度收支_2022年_数据截至2023年12月.png"),
-    ("总览-各板块月度利润", kpis.Period.months("2023-01", "2023-06"), "zh",
+    ("总览-各板块月度利润", scope.Period.months("2023-01", "2023-06"), "zh",
      "总览-各板块月度利润_2023年1月-2023年6月_数据截至2023年12月.png"),
     ("ducks-monthly-money", P2022, "en", "ducks-monthly-money_2022_data-as-of-2023-12.png"),
-    ("per:mu/sector", kpis.Period.months("2023-01", "2023-06"), "en",
+    ("per:mu/sector", scope.Period.months("2023-01", "2023-06"), "en",
      "per_mu_sector_2023-01-to-2023-06_data-as-of-2023-12.png"),
 ])
 def test_png_file_names_say_topic_period_and_data_date(topic, period, lang, name):
@@ -182,7 +183,7 @@ def test_zip_of_a_page_is_stamped_and_named(tmp_path):
     figs = {"种鸭/存栏": go.Figure(go.Bar(x=["一月"], y=[1])), "生猪 利润": go.Figure(go.Bar(x=["二月"], y=[2]))}
     seen = []
     stamp = export.Stamp(P2022, AS_OF, True)
-    other = export.Stamp(kpis.Period.months("2021-01", "2023-12"), AS_OF, True)
+    other = export.Stamp(scope.Period.months("2021-01", "2023-12"), AS_OF, True)
     data = export.figs_to_zip(figs, stamp, progress=lambda f, m: seen.append(m), stamps={"生猪 利润": other})
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.namelist() == ["种鸭_存栏_2022年_数据截至2023年12月.png",
@@ -211,7 +212,7 @@ def test_missing_fonts_is_a_clear_message(monkeypatch):
 
 
 def test_importing_the_export_layer_starts_no_browser():
-    code = ("import analytics.export, ui.export, kaleido;"
+    code = ("import analytics.meeting.export, ui.export, kaleido;"
             "print(kaleido._global_server.is_running())")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
@@ -275,7 +276,7 @@ def test_topic_slides_have_at_most_three_headline_figures(full_deck):
         assert all(f.top + f.height <= p.top for f in figs for p in pics)
 
 
-# Estimated text extent (independent of analytics.slides): CJK and full-width characters one em,
+# Estimated text extent (independent of analytics.meeting.slides): CJK and full-width characters one em,
 # Latin 0.62 em, space 0.3 em; words do not break; line height as set on the paragraph.
 def _advance(c: str) -> float:
     if unicodedata.east_asian_width(c) in ("W", "F"):
@@ -382,7 +383,7 @@ def test_pack_cli(demo_path, tmp_path, capsys):
     assert "济阳镇 · 2023年1月—2023年6月" in texts[3]
     assert "年度目标按全年设定" in texts[6]  # a half year is not compared with the year's targets
     with Store(demo_path, read_only=True) as s:
-        exact = narrative.paragraph(s.cursor(), kpis.Period.months("2023-01", "2023-06"), exact=True)
+        exact = narrative.paragraph(s.cursor(), scope.Period.months("2023-01", "2023-06"), exact=True)
     assert exact in texts[8]  # --exact: the paragraph as the page's 精确 choice writes it
     assert main(["pack", "--db", str(demo_path), "--year", "2022", "--out", str(tmp_path / "x.ppt")]) == 2
 
@@ -396,7 +397,7 @@ def test_no_kpi_is_computed_twice_for_one_deck(demo_path):
 
         def call(fn_name, *args):
             seen[(fn_name, *args)] += 1
-            return getattr(kpis, fn_name)(cur, *args)
+            return getattr(figures, fn_name)(cur, *args)
 
         export.build_deck(call, P2022, demo=True, charts=False)
     assert seen and max(seen.values()) == 1, [k for k, n in seen.items() if n > 1]

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from analytics.__main__ import main
-from analytics.db import Store
-
-from .conftest import ROOT
+from analytics.store.db import Store
+from tests.conftest import ROOT
 
 CASES_DIR = Path(__file__).resolve().parent / "data" / "field_cases"
 CASES = json.loads((CASES_DIR / "expected.json").read_text(encoding="utf-8"))["cases"]

@@ -11,18 +11,17 @@ import subprocess
 import pytest
 from argon2 import PasswordHasher
 
-from analytics import auth
 from analytics.__main__ import main
-from analytics.db import Store
-
-from .conftest import ROOT
+from analytics.access import accounts, lockout, passwords
+from analytics.store.db import Store
+from tests.conftest import ROOT
 
 RESET = ".venv/bin/python -m analytics users set-password admin"
 
 
 @pytest.fixture(autouse=True)
 def fast_hashes(monkeypatch):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def test_first_start_frames_a_random_password_once(tmp_path, monkeypatch, capsys):
@@ -37,7 +36,7 @@ def test_first_start_frames_a_random_password_once(tmp_path, monkeypatch, capsys
     password = re.search(r"初始密码：(\S+)", block).group(1)
     assert len(password) >= 12 and RESET in block and "先停止看板" in block
     with Store(db) as s:
-        assert auth.authenticate(s, "admin", password).role == "admin"
+        assert lockout.authenticate(s, "admin", password).role == "admin"
     # Second start: the password is not shown again; how to reset it is.
     assert main(["first-start", "--db", str(db)]) == 0
     out = capsys.readouterr().out
@@ -58,7 +57,7 @@ def test_first_start_refuses_a_short_password_setting(tmp_path, monkeypatch, cap
     assert main(["first-start", "--db", str(db)]) == 1
     assert "PARK_ADMIN_PASSWORD 不可用" in capsys.readouterr().err
     with Store(db) as s:
-        assert auth.list_users(s.cursor()) == []
+        assert accounts.list_users(s.cursor()) == []
 
 
 def test_make_run_order_install_then_deps_then_banner_then_dashboard():

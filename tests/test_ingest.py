@@ -10,9 +10,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analytics import contract, ingest, kpis, templates
-from analytics.auth import SYSTEM, Actor, PermissionDenied
-from analytics.db import Store
+from analytics import contract, ingest, scope
+from analytics.access.permissions import SYSTEM, Actor, PermissionDenied
+from analytics.figures import kpis
+from analytics.ingest import templates
+from analytics.store.db import Store
 
 TODAY = date(2026, 11, 28)
 DUCK_HEADER = "月份,合作社,棚号,存栏(羽),产蛋(枚),死淘(羽),饲料(公斤),销售收入(元),成本(元),用工(人)"
@@ -502,7 +504,7 @@ def test_samples_apply_cleanly_on_the_demo(name, demo_store):
                                                     "“成本（万元）”已按 万元 换算为 元"]
     if name.startswith("greenhouse"):
         assert res.n_new_units == 2 and p.encoding == "xlsx"
-    k = kpis.park_kpis(demo_store.cursor(), kpis.Period.months("2024-01", "2024-01"))
+    k = kpis.park_kpis(demo_store.cursor(), scope.Period.months("2024-01", "2024-01"))
     assert k[p.sector]["units"] == res.n_rows
 
 

@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 
 from analytics import ingest
-from analytics.auth import SYSTEM, Actor
-from analytics.db import Store
-
-from .test_ingest import DUCK_HEADER, GOOD_ROW, TODAY, dump, dump_data
-from .test_ingest_cli import run
-from .test_ingest_layouts import HOG_H, HOG_ROWS, csv_bytes, xlsx_bytes
+from analytics.access.permissions import SYSTEM, Actor
+from analytics.store.db import Store
+from tests.test_ingest import DUCK_HEADER, GOOD_ROW, TODAY, dump, dump_data
+from tests.test_ingest_cli import run
+from tests.test_ingest_layouts import HOG_H, HOG_ROWS, csv_bytes, xlsx_bytes
 
 COOP = "兴旺种鸭专业合作社"
 

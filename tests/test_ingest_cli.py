@@ -8,10 +8,9 @@ import sys
 import pytest
 
 from analytics.__main__ import main
-from analytics.db import Store
-
-from .conftest import ROOT
-from .test_ingest import DUCK_HEADER, GOOD_ROW, dump
+from analytics.store.db import Store
+from tests.conftest import ROOT
+from tests.test_ingest import DUCK_HEADER, GOOD_ROW, dump
 
 SAMPLES = ROOT / "data" / "samples"
 

@@ -16,11 +16,10 @@ from datetime import date
 import pytest
 
 from analytics import ingest
-from analytics.auth import SYSTEM, PermissionDenied
-from analytics.db import Store
-
-from .test_ingest import dump
-from .test_ingest_layouts import HOG_H, xls_bytes, xlsx_bytes
+from analytics.access.permissions import SYSTEM, PermissionDenied
+from analytics.store.db import Store
+from tests.test_ingest import dump
+from tests.test_ingest_layouts import HOG_H, xls_bytes, xlsx_bytes
 
 SEED = 20261129
 CASES_PER_FORMAT = 130  # × 4 formats = 520

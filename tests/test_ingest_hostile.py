@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
-from .hostile_files import wide_csv, zip_bomb
+from tests.conftest import ROOT
+from tests.hostile_files import wide_csv, zip_bomb
 
 MEASURE = r"""
 import json, re, sys, time

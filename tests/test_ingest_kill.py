@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import contract, ingest
-from analytics.db import Store
+from analytics.store.db import Store
 
 KILLS = 20
 ROWS = 5_000
@@ -38,7 +38,7 @@ def _file(i: int) -> bytes:
 
 
 def _ingest(db: str, data: bytes, name: str) -> None:
-    from analytics.auth import SYSTEM
+    from analytics.access.permissions import SYSTEM
 
     with Store(db) as store:
         ingest.sweep_uploads(store)  # as the CLI does first
@@ -75,7 +75,7 @@ def _check(db: Path) -> None:
 
 def test_sigkill_loop_leaves_no_half_upload_and_no_orphan(tmp_path):
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["analytics.ingest", "analytics.db", "pandas", "duckdb", "pyarrow.csv"])
+    ctx.set_forkserver_preload(["analytics.ingest", "analytics.store.db", "pandas", "duckdb", "pyarrow.csv"])
     db = tmp_path / "kill.duckdb"
     Store(db).close()
     rnd = random.Random(11)

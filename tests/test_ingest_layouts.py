@@ -12,8 +12,7 @@ import pytest
 import xlwt
 
 from analytics import ingest
-
-from .test_ingest import TODAY
+from tests.test_ingest import TODAY
 
 HOG_H = ["月份", "合作社", "养殖户", "存栏(头)", "能繁母猪(头)", "出栏(头)", "销售收入(元)", "成本(元)", "用工(人)"]
 HOG_ROWS = [["2026-09", "青禾生猪养殖专业合作社", "赵一农", 180, 18, 30, 64000, 58000, 2],

@@ -14,10 +14,11 @@ import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import contract, ingest, kpis
-from analytics.auth import SYSTEM
+from analytics import contract, ingest, scope
+from analytics.access.permissions import SYSTEM
 from analytics.contract import AREA, CHOICE, COUNT, MONEY, TEXT, WEIGHT
-from analytics.db import Store
+from analytics.figures import kpis
+from analytics.store.db import Store
 
 TODAY = date(2026, 11, 28)
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]
@@ -119,7 +120,7 @@ def kpis_after(folder: Path, name: str, data: bytes) -> tuple[dict, int]:
     with Store(folder / f"{name}.duckdb") as s:
         res = ingest.ingest(s, data, name, SYSTEM, today=TODAY)
         cur = s.cursor()
-        return kpis.park_kpis(cur, kpis.Period.months(MONTHS[0], MONTHS[-1])), res.n_rows
+        return kpis.park_kpis(cur, scope.Period.months(MONTHS[0], MONTHS[-1])), res.n_rows
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics import kpis
-from analytics.kpis import Filters, Period
+from analytics.figures import completeness, kpis, lists, per_mu
+from analytics.scope import Filters, Period
 
 Q1 = Period.months("2023-01", "2023-03")
 
@@ -114,7 +114,7 @@ def test_empty_period_gives_zeros_not_errors(park):
 def test_land_and_cross_sector_per_mu(park):
     # Greenhouse area 3.5 + duck D1 land 2.0 (D2 has none) + hog land 5.0.
     assert kpis.land_mu(park, Q1) == 10.5
-    cross = kpis.cross_sector_per_mu(park, Q1).set_index("sector")
+    cross = per_mu.cross_sector_per_mu(park, Q1).set_index("sector")
     # Ducks: only D1 has land; its profit is 3000 − 2100 = 900 on 2 亩.
     assert cross.loc["duck", "profit_per_mu"] == pytest.approx(450.0)
     assert cross.loc["hog", "profit_per_mu"] == pytest.approx(28000 / 5)
@@ -122,7 +122,7 @@ def test_land_and_cross_sector_per_mu(park):
 
 
 def test_per_mu_by_type(park):
-    df = kpis.per_mu_by(park, "gh_type", Q1).set_index("group")
+    df = per_mu.per_mu_by(park, "gh_type", Q1).set_index("group")
     assert df.loc["温室", "yield_kg_per_mu"] == pytest.approx(5000 / 2.5)
     assert df.loc["塑料大棚", "profit_per_mu"] == pytest.approx(8500 / 1.0)
 
@@ -131,7 +131,7 @@ def test_monthly_and_missing_reports(park):
     m = kpis.monthly(park, "duck", Q1)
     assert m["month"].tolist() == ["2023-01", "2023-02", "2023-03"]
     assert m["stock"].tolist() == [150, 130, 80]
-    missing = kpis.missing_reports(park, "2023-03")
+    missing = completeness.missing_reports(park, "2023-03")
     # Y社 (ducks) and Z社 (hogs) last reported in February.
     assert sorted(missing["cooperative"]) == ["Y社", "Z社"]
 
@@ -166,33 +166,33 @@ def test_yoy():
 def test_table_number_formats_keep_area_decimals():
     import pandas as pd
 
-    from analytics import tables
+    from analytics.figures import tables
 
     df = pd.DataFrame({"面积(亩)": [1.5], "亩均效益(元/亩)": [2.0], "利润(元)": [4.0], "合作社": ["A"]})
     assert tables.number_formats(df) == {"面积(亩)": "{:,.2f}", "亩均效益(元/亩)": "{:,.0f}", "利润(元)": "{:,.0f}"}
 
 
 def test_default_year_is_the_latest_complete_year(park, store):
-    assert kpis.default_year(park) == 2023  # a single year counts even without December
+    assert lists.default_year(park) == 2023  # a single year counts even without December
     with store.write() as cur:
         cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock)
                        VALUES ('2022-12-01', 'X社', 'D1', 1)""")
-    assert kpis.default_year(store.cursor()) == 2022  # 2023 stops in April
+    assert lists.default_year(store.cursor()) == 2022  # 2023 stops in April
     with store.write() as cur:
         cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock)
                        VALUES ('2023-12-01', 'X社', 'D1', 1)""")
-    assert kpis.default_year(store.cursor()) == 2023
+    assert lists.default_year(store.cursor()) == 2023
 
 
 def test_default_year_of_an_empty_store(store):
-    assert kpis.default_year(store.cursor()) is None
+    assert lists.default_year(store.cursor()) is None
 
 
 def test_a_month_is_complete_when_every_unit_of_the_month_before_reported(park):
     # Ducks: D1 reports Jan–Apr, D2 (Y社) Jan–Feb. January has no month before in the store
     # (nothing expected); February: both reported in January and again; March: D2 reported in
     # February (stock 40) but not in March; April: only D1 reported in March, and it reports.
-    c = kpis.month_completeness(park, "duck", Period.months("2023-01", "2023-04"))
+    c = completeness.month_completeness(park, "duck", Period.months("2023-01", "2023-04"))
     assert c.to_dict("records") == [
         {"month": "2023-01", "reported": 2, "expected": 0, "missing": 0, "missing_cooperatives": 0,
          "missing_stock": 0, "complete": True},
@@ -203,13 +203,13 @@ def test_a_month_is_complete_when_every_unit_of_the_month_before_reported(park):
         {"month": "2023-04", "reported": 1, "expected": 1, "missing": 0, "missing_cooperatives": 0,
          "missing_stock": 0, "complete": True}]
     # The month before the period counts: February expects January's two units.
-    feb = kpis.month_completeness(park, "duck", Period.months("2023-02", "2023-03"))
+    feb = completeness.month_completeness(park, "duck", Period.months("2023-02", "2023-03"))
     assert list(feb["expected"]) == [2, 2] and list(feb["complete"]) == [True, False]
     # Filters select the units: X社 alone reported every month it was expected to.
-    x = kpis.month_completeness(park, "duck", Q1, Filters(cooperatives=("X社",)))
+    x = completeness.month_completeness(park, "duck", Q1, Filters(cooperatives=("X社",)))
     assert list(x["complete"]) == [True, True, True] and list(x["expected"]) == [0, 1, 1]
     # Plots have no stock: the missing stock is 0; both plots report every month of Q1.
-    g = kpis.month_completeness(park, "greenhouse", Q1)
+    g = completeness.month_completeness(park, "greenhouse", Q1)
     assert list(g["reported"]) == [2, 2, 2] and g["complete"].all() and not g["missing_stock"].any()
 
 

@@ -1,5 +1,5 @@
 """The Parquet lake: the same KPI JSON from the store, from the lake with DuckDB, and from the
-lake with Spark (local mode, one session), all from the one SQL of analytics/kpis.py."""
+lake with Spark (local mode, one session), all from the one SQL of analytics/figures/kpis.py."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from analytics import demo, kpis, lake
-from analytics.db import Store
-from analytics.kpis import Filters, Period
-
-from .test_cli import run_cli
+from analytics.figures import kpis, lists
+from analytics.scope import Filters, Period
+from analytics.store import demo, lake
+from analytics.store.db import Store
+from tests.test_cli import run_cli
 
 PERIODS = [Period.year(2022), Period.months("2022-07", "2023-03")]
 
@@ -67,7 +67,7 @@ def test_the_dashboards_lake_store_is_read_only(two_town_lake):
     db, out = two_town_lake
     s = lake.LakeStore(out)
     assert kpis.park_kpis(s.cursor(), PERIODS[0]) == store_json(db, PERIODS[0])
-    assert kpis.available_months(s.cursor())[-1] == "2023-12" and s.is_demo()
+    assert lists.available_months(s.cursor())[-1] == "2023-12" and s.is_demo()
     with pytest.raises(lake.StoreError, match="只读"):
         with s.write():
             pass
@@ -112,8 +112,7 @@ def test_the_dashboard_serves_a_lake(two_town_lake, monkeypatch):
     from streamlit.testing.v1 import AppTest, app_test
 
     from analytics import fmt
-
-    from .conftest import ROOT, NavigationPagesManager
+    from tests.conftest import ROOT, NavigationPagesManager
 
     db, out = two_town_lake
     monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)

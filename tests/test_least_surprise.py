@@ -4,12 +4,12 @@ values (the browser half of that is in test_browser_sessions.py)."""
 
 from __future__ import annotations
 
-from analytics import auth, ingest
-from analytics.db import Store
+from analytics import ingest
+from analytics.access import accounts, permissions
+from analytics.store.db import Store
 from analytics.text import md
-
-from .test_ingest import DUCK_HEADER
-from .test_upload_page import ADMIN, COOP, MANAGER, app, app_env  # noqa: F401
+from tests.test_ingest import DUCK_HEADER
+from tests.test_upload_page import ADMIN, COOP, MANAGER, app, app_env  # noqa: F401
 
 
 def test_new_user_defaults_to_the_office_viewer(app_db):
@@ -21,9 +21,9 @@ def test_new_user_defaults_to_the_office_viewer(app_db):
     next(b for b in at.button if b.form_id == "admin_add_user").click()
     at.run()
     assert not at.exception, at.exception
-    from ui import common
+    from ui import cache
 
-    assert auth.get_user(common.store().cursor(), "zhao").role == "viewer"
+    assert accounts.get_user(cache.store().cursor(), "zhao").role == "viewer"
     assert at.selectbox(key="add_role").value == "viewer"  # and again for the next one
 
 
@@ -33,8 +33,8 @@ def _month(month: str, revenue: float) -> bytes:
 
 def test_an_undone_upload_leaves_the_undo_list_at_once(app_db):
     with Store(app_db) as s:
-        first = ingest.ingest(s, _month("2024-01", 85_000), "一月.csv", auth.SYSTEM)
-        second = ingest.ingest(s, _month("2024-02", 86_000), "二月.csv", auth.SYSTEM)
+        first = ingest.ingest(s, _month("2024-01", 85_000), "一月.csv", permissions.SYSTEM)
+        second = ingest.ingest(s, _month("2024-02", 86_000), "二月.csv", permissions.SYSTEM)
     at = app("pages/uploads.py", ADMIN)
     assert [o.split(" · ")[0] for o in at.selectbox(key="undo_pick").options] == [
         str(second.upload_id), str(first.upload_id)]
@@ -52,9 +52,9 @@ def test_an_undone_upload_leaves_the_undo_list_at_once(app_db):
     at.button(key="undo_go").click().run()
     assert f"已撤销编号 {first.upload_id}（{md('一月.csv')}）" in at.success[0].value
     assert not [b for b in at.button if b.key == "undo_go"]  # nothing left to undo: no list at all
-    from ui import common
+    from ui import cache
 
-    cur = common.store().cursor()
+    cur = cache.store().cursor()
     assert cur.execute("SELECT count(*) FROM duck_records WHERE year(month) = 2024").fetchone()[0] == 0
 
 

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics import kpis, narrative
-from analytics.narrative import report_number, report_number_en, truncate
+from analytics import scope
+from analytics.meeting import narrative
+from analytics.meeting.narrative import report_number, report_number_en, truncate
 
 
 @pytest.mark.parametrize(("value", "unit", "more", "expected"), [
@@ -99,7 +100,7 @@ def cur(demo_store):
 
 def test_paragraph_2022_reads_like_the_seed_report(cur):
     """Every figure of the report's production paragraph comes out of the rule (DESIGN.md §1)."""
-    text = narrative.paragraph(cur, kpis.Period.year(2022))
+    text = narrative.paragraph(cur, scope.Period.year(2022))
     assert text.startswith("2022年，全镇流转土地4500多亩，养殖小区5个，"
                            "其中养殖种鸭160余棚60余万羽，净利润600余万元")
     for piece in ("带动200多人就业", "发展养猪户55户", "存栏生猪10000头", "利润2000余万元",
@@ -116,33 +117,33 @@ def test_paragraph_2022_reads_like_the_seed_report(cur):
 
 
 def test_paragraph_year_on_year_only_with_a_previous_year(cur):
-    assert "同比" not in narrative.paragraph(cur, kpis.Period.year(2021))  # demo starts in 2021
-    text = narrative.paragraph(cur, kpis.Period.year(2022))
+    assert "同比" not in narrative.paragraph(cur, scope.Period.year(2021))  # demo starts in 2021
+    text = narrative.paragraph(cur, scope.Period.year(2022))
     assert "净利润600余万元（同比增长19.3%）" in text
     # the hog trough: 390万元 exactly (3,900,000.09 元), 81.7% below 2022's 2,130万元
-    assert "利润390万元（同比下降81.7%）" in narrative.paragraph(cur, kpis.Period.year(2023))
+    assert "利润390万元（同比下降81.7%）" in narrative.paragraph(cur, scope.Period.year(2023))
 
 
 def test_paragraph_exact_figures(cur):
-    text = narrative.paragraph(cur, kpis.Period.year(2022), exact=True)
+    text = narrative.paragraph(cur, scope.Period.year(2022), exact=True)
     assert "养殖种鸭165棚618043羽，净利润642.00万元" in text
     assert "存栏生猪10000头" in text and "亩均效益5420元" in text and "4520.0亩" in text
 
 
 def test_paragraph_english(cur):
-    text = narrative.paragraph(cur, kpis.Period.year(2022), lang="en")
+    text = narrative.paragraph(cur, scope.Period.year(2022), lang="en")
     assert text.startswith("In 2022, ")
     assert "over 160 sheds with over 600,000 birds" in text
     assert "seedless watermelon" in text and "余" not in text
 
 
 def test_paragraph_without_data(cur):
-    assert narrative.paragraph(cur, kpis.Period.year(2030)) == "2030年，所选期间暂无上报数据。"
-    assert "no reports" in narrative.paragraph(cur, kpis.Period.year(2030), lang="en")
+    assert narrative.paragraph(cur, scope.Period.year(2030)) == "2030年，所选期间暂无上报数据。"
+    assert "no reports" in narrative.paragraph(cur, scope.Period.year(2030), lang="en")
 
 
 def _facts(cur, **drop) -> narrative.Facts:
-    f = narrative.gather_from_cursor(cur, kpis.Period.year(2022))
+    f = narrative.gather_from_cursor(cur, scope.Period.year(2022))
     k = dict(f.kpis)
     for sector in drop:
         k[sector] = {key: (0 if key != "by_crop" else {}) for key in k[sector]} | {"profit_per_mu": None}

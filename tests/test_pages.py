@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import fmt, kpis, tables
-from analytics.db import Store
-from analytics.kpis import Period
-
-from .conftest import ROOT
+from analytics import fmt, scope
+from analytics.figures import kpis, per_mu, tables
+from analytics.scope import Period
+from analytics.store.db import Store
+from tests.conftest import ROOT
 
 
 def open_page(page: str | None = None, lang: str = "zh") -> AppTest:
@@ -86,7 +86,7 @@ def test_cooperative_filter(app_db):
     at.sidebar.multiselect(key="f_coop").set_value(["丰华生猪养殖专业合作社"]).run()
     with Store(app_db) as s:
         k = kpis.sector_kpis(s.cursor(), "hog", Period.year(2023),
-                             kpis.Filters(cooperatives=("丰华生猪养殖专业合作社",)))
+                             scope.Filters(cooperatives=("丰华生猪养殖专业合作社",)))
     assert metrics(at)["存栏"] == fmt.count(k["stock"], "头")
     assert "合作社：丰华生猪养殖专业合作社" in " ".join(c.value for c in at.caption)
 
@@ -147,7 +147,7 @@ def test_per_mu_page(app_db):
     crops = spec["data"][1]["x"]
     profit_per_mu = fig_arrays(at.get("plotly_chart")[0].proto.spec)[1]
     with Store(app_db) as s:
-        df = kpis.per_mu_by(s.cursor(), "crop", Period.year(2023)).set_index("group")
+        df = per_mu.per_mu_by(s.cursor(), "crop", Period.year(2023)).set_index("group")
     for crop, v in zip(crops, profit_per_mu):
         assert v == pytest.approx(df.loc[crop, "profit_per_mu"])
     assert set(crops) == set(k["by_crop"])
@@ -200,7 +200,7 @@ def test_filters_come_from_the_address_and_go_back_to_it(app_db):
     assert at.sidebar.selectbox(key="f_year").value == 2022
     assert at.sidebar.multiselect(key="f_coop").value == ["丰华生猪养殖专业合作社"]
     with Store(app_db) as s:
-        k = kpis.park_kpis(s.cursor(), Period.year(2022), kpis.Filters(cooperatives=("丰华生猪养殖专业合作社",)))
+        k = kpis.park_kpis(s.cursor(), Period.year(2022), scope.Filters(cooperatives=("丰华生猪养殖专业合作社",)))
     assert metrics(at)["生猪存栏"] == fmt.count(k["hog"]["stock"], "头")
     assert at.markdown[0].value.endswith("**期间：2022年；合作社：丰华生猪养殖专业合作社**") or any(
         "期间：2022年；合作社：丰华生猪养殖专业合作社" in m.value for m in at.markdown)

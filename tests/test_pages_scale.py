@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth, demo, fmt, kpis
-from analytics.db import Store
-from analytics.kpis import Filters, Period
-
-from .conftest import ROOT, NavigationPagesManager
+from analytics import fmt
+from analytics.access import permissions
+from analytics.figures import kpis
+from analytics.scope import Filters, Period
+from analytics.store import demo
+from analytics.store.db import Store
+from tests.conftest import ROOT, NavigationPagesManager
 
 PAGES = ["pages/overview.py", "pages/duck.py", "pages/hog.py", "pages/greenhouse.py", "pages/per_mu.py",
          "pages/present.py", "pages/upload.py", "pages/uploads.py", "pages/admin.py"]
@@ -48,7 +50,7 @@ def million_app(monkeypatch, tmp_path, million_db):
 
 def open_as_admin(page: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["auth_user"] = auth.Actor("admin", "admin")
+    at.session_state["auth_user"] = permissions.Actor("admin", "admin")
     at.session_state["lang"] = "zh"
     at.run()
     at.switch_page(page).run()
@@ -78,9 +80,9 @@ def test_town_filter_appears_with_several_towns_and_narrows_the_figures(million_
     town = demo.town_names(10)[3]
     at.sidebar.multiselect(key="f_town").set_value([town]).run()
     assert not at.exception, at.exception
-    from ui import common  # the app's own connection: DuckDB allows one per file and process
+    from ui import cache
 
-    one = kpis.sector_kpis(common.store().cursor(), "hog", Period.year(2023), Filters(towns=(town,)))
+    one = kpis.sector_kpis(cache.store().cursor(), "hog", Period.year(2023), Filters(towns=(town,)))
     assert {m.label: m.value for m in at.metric}["存栏"] == fmt.count(one["stock"], "头")
     assert f"乡镇：{town}" in " ".join(c.value for c in at.caption)
     units = at.dataframe[0].value

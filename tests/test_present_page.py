@@ -11,11 +11,12 @@ import pytest
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
-from analytics import export, fmt, kpis, narrative, slides
-from analytics.db import Store
-from analytics.kpis import Period
-
-from .conftest import ROOT
+from analytics import fmt
+from analytics.figures import kpis
+from analytics.meeting import export, narrative, slides
+from analytics.scope import Period
+from analytics.store.db import Store
+from tests.conftest import ROOT
 
 PAGE = "pages/present.py"
 KEYS = ["cover", "agenda", "overview", "duck", "hog", "greenhouse", "targets", "per_mu", "paragraph", "definitions"]
@@ -212,7 +213,7 @@ def test_period_without_data(app_db):
 
 @pytest.mark.parametrize("key", KEYS)
 def test_each_view_is_text_safe_html(app_db, key):
-    """A view's HTML is built by analytics.slides.to_html, which escapes every text it places."""
+    """A view's HTML is built by analytics.meeting.slides.to_html, which escapes every text it places."""
     at = open_present(query={"year": "2022", "view": key})
     html = views(at)[0]
     assert "<script" not in html and "onerror" not in html

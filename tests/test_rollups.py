@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import auth, contract, ingest, kpis
-from analytics.kpis import Filters, Period
-
-from .test_ingest import TODAY
+from analytics import contract, ingest
+from analytics.access import permissions
+from analytics.figures import completeness, kpis, lists, rollups
+from analytics.scope import Filters, Period
+from analytics.store import registry
+from tests.test_ingest import TODAY
 
 PERIODS = [Period.year(2022), Period.months("2022-03", "2022-08"), Period.months("2021-07", "2023-02"),
            Period.months("2021-01", "2023-12"), Period.months("2023-12", "2023-12")]
@@ -96,7 +98,7 @@ def test_an_upload_refreshes_its_units_and_only_its_scope(demo_store):
     d001 = kpis.unit_totals(cur, "duck", Period.year(2023)).set_index("unit").loc["D-001"]
     # D-001 re-reported for 2023-12 with 5,000 birds (a correction), and a new shed.
     res = ingest.ingest(demo_store, duck_file([("2023-12", coop, "D-001", 5000), ("2023-12", coop, "D-NEW", 1000)]),
-                        "fix.csv", auth.SYSTEM, today=TODAY)
+                        "fix.csv", permissions.SYSTEM, today=TODAY)
     cur = demo_store.cursor()
     after = kpis.sector_kpis(cur, "duck", Period.year(2023))
     assert after["units"] == before["units"] + 1
@@ -112,7 +114,7 @@ def test_an_upload_refreshes_its_units_and_only_its_scope(demo_store):
         ("months", "available_months", ()))}
     assert moved == {"duck_2023": True, "duck_2023_12": True, "hog_2023": False, "all_2022": False, "months": True}
     # Undo puts the figures back exactly, and the rollups agree with a full rebuild.
-    ingest.undo(demo_store, res.upload_id, auth.SYSTEM)
+    ingest.undo(demo_store, res.upload_id, permissions.SYSTEM)
     assert kpis.sector_kpis(demo_store.cursor(), "duck", Period.year(2023)) == before
     assert_rollups_match_a_rebuild(demo_store)
 
@@ -125,7 +127,7 @@ def d001_dec(cur, coop: str, col: str) -> float:
 
 def assert_rollups_match_a_rebuild(store) -> None:
     cur = store.cursor()
-    kept = {r.table: cur.execute(f"SELECT * FROM {r.table} ORDER BY ALL").df() for r in kpis.rollups()}
+    kept = {r.table: cur.execute(f"SELECT * FROM {r.table} ORDER BY ALL").df() for r in rollups.rollups()}
     with store.write() as w:  # an undeclared write rebuilds everything
         w.execute("SELECT 1")
     cur = store.cursor()
@@ -142,7 +144,7 @@ def test_unit_attributes_changed_by_an_upload_make_every_cache_cold(demo_store):
                                        [coop]).fetchall()[0][0]
     text = duck_file([("2023-12", coop, shed, 3000)]).decode().replace("用工(人)\n", "用工(人),占地(亩)\n", 1)
     text = text.replace(",2\n", ",2,9.5\n")
-    ingest.ingest(demo_store, text.encode(), "land.csv", auth.SYSTEM, today=TODAY)
+    ingest.ingest(demo_store, text.encode(), "land.csv", permissions.SYSTEM, today=TODAY)
     # The shed's land changed for every period (2021's per-mu figures too): not a scoped write.
     assert demo_store.figures_version() > figures
     assert_rollups_match_a_rebuild(demo_store)
@@ -150,11 +152,11 @@ def test_unit_attributes_changed_by_an_upload_make_every_cache_cold(demo_store):
 
 def test_month_list_and_reporting_status_come_from_coop_months(demo_store):
     cur = demo_store.cursor()
-    months = kpis.available_months(cur)
+    months = lists.available_months(cur)
     scanned = sorted({m for s in contract.SECTORS.values() for (m,) in cur.execute(
         f"SELECT DISTINCT strftime(month, '%Y-%m') FROM {s.table}").fetchall()})
     assert months == scanned
-    missing = kpis.missing_reports(cur, "2023-12")
+    missing = completeness.missing_reports(cur, "2023-12")
     assert sorted(missing["cooperative"]) == ["众兴养猪专业合作社", "本草药材种植专业合作社"]
     units_nov = cur.execute("""SELECT count(*) FROM hog_records WHERE cooperative = '众兴养猪专业合作社'
                                AND month = '2023-11-01'""").fetchall()[0][0]
@@ -190,7 +192,8 @@ def test_monthly_total_reads_coop_months_once_and_matches_each_sector(demo_store
 
 
 def test_a_new_cooperative_in_an_upload_joins_the_only_town_in_the_rollups(demo_store):
-    ingest.ingest(demo_store, duck_file([("2023-12", "新禽合作社", "N-1", 900)]), "new.csv", auth.SYSTEM, today=TODAY)
+    ingest.ingest(demo_store, duck_file([("2023-12", "新禽合作社", "N-1", 900)]), "new.csv", permissions.SYSTEM,
+                  today=TODAY)
     cur = demo_store.cursor()
     k = kpis.park_kpis(cur, Period.year(2023))
     assert list(k["by_town"]) == ["济阳镇"]
@@ -204,7 +207,7 @@ def test_registry_corrections_show_at_once_without_rebuilding_the_rollups(demo_s
     before = kpis.park_kpis(cur, Period.year(2023))
     old = cur.execute("SELECT land_mu FROM units WHERE cooperative = ? AND unit = 'D-001'", [coop]).fetchall()[0][0]
     figures = demo_store.figures_version()
-    auth.update_unit(demo_store, auth.SYSTEM, "duck", coop, "D-001", land_mu=old + 10)
+    registry.update_unit(demo_store, permissions.SYSTEM, "duck", coop, "D-001", land_mu=old + 10)
     after = kpis.park_kpis(demo_store.cursor(), Period.year(2023))
     assert after["total"]["land_mu"] == pytest.approx(before["total"]["land_mu"] + 10, abs=0.01)
     assert demo_store.figures_version() > figures  # every cached page shows it

@@ -1,4 +1,4 @@
-"""The deck as data (analytics/slides.py) and the one theme: views and slides in the same boxes,
+"""The deck as data (analytics/meeting/slides.py) and the one theme: views and slides in the same boxes,
 escaped HTML, stamps on every view, text that fits, charts and views in the theme's colours."""
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ import plotly.graph_objects as go
 import pytest
 from pptx import Presentation
 
-from analytics import charts, export, kpis, narrative, slides, theme
-from analytics.theme import BOXES
+from analytics import figures, scope
+from analytics.meeting import charts, export, narrative, slides, theme
+from analytics.meeting.theme import BOXES
 
-P2022 = kpis.Period.year(2022)
+P2022 = scope.Period.year(2022)
 
 
 @pytest.fixture(scope="module")
 def deck(demo_db_file):
-    from analytics.db import Store
+    from analytics.store.db import Store
 
     with Store(demo_db_file, read_only=True) as s:
         yield slides.build(narrative.kpi_caller(s.cursor()), P2022, demo=True, today=date(2024, 3, 5))
@@ -80,10 +81,10 @@ def test_views_and_slides_share_the_boxes(deck, demo_db_file):
 
 
 def _call(path, fn, *args):
-    from analytics.db import Store
+    from analytics.store.db import Store
 
     with Store(path, read_only=True) as s:
-        return getattr(kpis, fn)(s.cursor(), *args)
+        return getattr(figures, fn)(s.cursor(), *args)
 
 
 def test_text_is_sized_to_fit(deck):
@@ -142,7 +143,7 @@ def test_log_axis_ticks_are_written_out():
 
 
 def test_english_deck_is_english(demo_db_file):
-    from analytics.db import Store
+    from analytics.store.db import Store
 
     with Store(demo_db_file, read_only=True) as s:
         en = slides.build(narrative.kpi_caller(s.cursor()), P2022, lang="en", demo=True)
@@ -153,11 +154,11 @@ def test_english_deck_is_english(demo_db_file):
 
 def test_the_place_is_the_stores_town_or_its_number_of_towns(deck, demo_db_file):
     assert slides.place_name(["济阳镇"]) == "济阳镇" and slides.place_name(["济阳镇"], "en") == "Jiyang"
-    assert slides.place_name(["甲镇", kpis.UNASSIGNED_TOWN]) == "甲镇"
+    assert slides.place_name(["甲镇", scope.UNASSIGNED_TOWN]) == "甲镇"
     assert slides.place_name(["甲镇", "乙镇", "丙镇"]) == "3个乡镇"
     assert slides.place_name(["甲镇", "乙镇"], "en") == "2 towns"
     assert deck.place == "济阳镇" and slides.cover_title(deck) == "济阳镇园区生产情况汇报"
-    from analytics.db import Store
+    from analytics.store.db import Store
 
     with Store(demo_db_file, read_only=True) as s:
         real = narrative.kpi_caller(s.cursor())

@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analytics import fmt, tables
-from analytics.db import Store
-
-from .test_upload_page import ADMIN, app, app_env  # noqa: F401 (app_env: the accounts)
+from analytics import fmt
+from analytics.figures import tables
+from analytics.store.db import Store
+from tests.test_upload_page import ADMIN, app, app_env  # noqa: F401 (app_env: the accounts)
 
 PAGES = ["pages/overview.py", "pages/duck.py", "pages/hog.py", "pages/greenhouse.py", "pages/per_mu.py",
          "pages/uploads.py", "pages/admin.py"]

@@ -9,7 +9,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analytics import charts, tables, text
+from analytics import text
+from analytics.figures import tables
+from analytics.meeting import charts
 
 # What a cooperative could type as a name (issue 11): Markdown, HTML, a formula, SQL, NUL.
 HOSTILE = {

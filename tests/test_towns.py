@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from analytics import db, demo, kpis
-from analytics.db import Store
-from analytics.kpis import Filters, Period
+from analytics.figures import kpis, lists
+from analytics.scope import Filters, Period
+from analytics.store import db, demo, schema
+from analytics.store.db import Store
 
 Y = Period.year(2023)
 
@@ -38,7 +39,7 @@ def two_towns(store):
 
 def test_a_township_store_is_one_town_and_new_cooperatives_join_it(store):
     cur = store.cursor()
-    assert kpis.towns(cur) == ["济阳镇"]
+    assert lists.towns(cur) == ["济阳镇"]
     with store.write() as w:
         w.execute("INSERT INTO cooperatives (name) VALUES ('新社')")
     # With one town, a cooperative registered without one (an upload's new cooperative) joins it.
@@ -48,7 +49,7 @@ def test_a_township_store_is_one_town_and_new_cooperatives_join_it(store):
 def test_the_first_town_comes_from_the_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("PARK_TOWN", "回河镇")
     with Store(tmp_path / "p.duckdb") as s:
-        assert kpis.towns(s.cursor()) == ["回河镇"]
+        assert lists.towns(s.cursor()) == ["回河镇"]
 
 
 def test_by_town_and_land_in_the_kpi_json(two_towns):
@@ -73,8 +74,8 @@ def test_town_filter(two_towns):
     assert (k["duck"]["units"], k["duck"]["stock"], k["hog"]["units"]) == (1, 90, 0)
     assert k["greenhouse"]["area_mu"] == 2.5 and list(k["by_town"]) == ["济阳镇"]
     assert kpis.sector_kpis(cur, "duck", Y, Filters(towns=("未分配乡镇",)))["stock"] == 10
-    assert kpis.cooperatives(cur, ("乙镇",)) == ["B社"]
-    assert kpis.towns(cur) == ["乙镇", "济阳镇", "未分配乡镇"]
+    assert lists.cooperatives(cur, ("乙镇",)) == ["B社"]
+    assert lists.towns(cur) == ["乙镇", "济阳镇", "未分配乡镇"]
     m = kpis.monthly(cur, "duck", Y, Filters(towns=("济阳镇",)))
     assert m["revenue"].tolist() == [1000, 1000]
 
@@ -95,7 +96,7 @@ def test_demo_towns_scale_every_figure_exactly(tmp_path, demo_db_file):
     with Store(tmp_path / "three.duckdb") as s:
         counts = demo.load(s, towns=3)
         k3 = kpis.park_kpis(s.cursor(), Period.year(2022))
-        towns = kpis.towns(s.cursor())
+        towns = lists.towns(s.cursor())
     with Store(demo_db_file, read_only=True) as s:
         k1 = kpis.park_kpis(s.cursor(), Period.year(2022))
         one = sum(s.cursor().execute(f"SELECT count(*) FROM {t}_records").fetchall()[0][0]
@@ -125,7 +126,7 @@ def test_two_years_in_one_pass_give_each_years_json(demo_db_file):
 
 def test_an_older_database_upgrades_into_one_town(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
-    monkeypatch.setattr(db, "MIGRATIONS", [m for m in db.MIGRATIONS if m[0] <= 3])  # before towns
+    monkeypatch.setattr(schema, "MIGRATIONS", [m for m in schema.MIGRATIONS if m[0] <= 3])  # before towns
     with Store(path) as s, s.write() as cur:
         cur.execute("INSERT INTO cooperatives (name) VALUES ('A社')")
         cur.execute("INSERT INTO units (sector, cooperative, unit, land_mu) VALUES ('duck', 'A社', 'D1', 2.0)")

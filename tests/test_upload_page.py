@@ -6,12 +6,13 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth, fmt, ingest, kpis
-from analytics.db import Store
+from analytics import fmt, ingest, scope
+from analytics.access import accounts, passwords, permissions
+from analytics.figures import kpis
+from analytics.store.db import Store
+from tests.conftest import ROOT
+from tests.test_ingest import DUCK_HEADER, dump
 from ui.auth import User
-
-from .conftest import ROOT
-from .test_ingest import DUCK_HEADER, dump
 
 COOP = "兴旺种鸭专业合作社"
 ADMIN = User("boss", "admin")
@@ -20,11 +21,11 @@ MANAGER = User("wang", "manager", COOP)
 
 @pytest.fixture(autouse=True)
 def app_env(monkeypatch, app_db):
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     monkeypatch.setenv("PARK_ADMIN_PASSWORD", "admin-pass-for-tests")
     with Store(app_db) as s:
-        auth.create_user(s, auth.SYSTEM, "boss", "pass-for-tests", "admin")
-        auth.create_user(s, auth.SYSTEM, "wang", "pass-for-tests", "manager", COOP)
+        accounts.create_user(s, permissions.SYSTEM, "boss", "pass-for-tests", "admin")
+        accounts.create_user(s, permissions.SYSTEM, "wang", "pass-for-tests", "manager", COOP)
     return app_db
 
 
@@ -50,9 +51,9 @@ def table_with(at: AppTest, column: str):
 
 
 def store():
-    from ui import common
+    from ui import cache
 
-    return common.store()
+    return cache.store()
 
 
 def correction(app_db) -> tuple[bytes, float]:
@@ -86,7 +87,7 @@ def test_upload_preview_confirm_and_the_overview_changes(app_db):
     assert "已导入" in at.success[0].value and "替换 20 条" in at.success[0].value
 
     at.switch_page("pages/overview.py").run()
-    k = kpis.park_kpis(store().cursor(), kpis.Period.year(2023))
+    k = kpis.park_kpis(store().cursor(), scope.Period.year(2023))
     assert metric_value(at, "利润") == fmt.money(k["total"]["profit"], "zh") != profit_before
     log = ingest.uploads_log(store().cursor())
     assert log.loc[0, ["filename", "uploaded_by", "n_replaced", "status"]].tolist() == [
@@ -138,7 +139,7 @@ def test_upload_log_lists_and_undo_restores(app_db):
     data, _ = correction(app_db)
     with Store(app_db) as s:
         before = {k: v for k, v in dump(s).items() if k not in ("uploads", "meta")}
-        res = ingest.ingest(s, data, "12月更正.csv", auth.Actor("wang", "manager", COOP))
+        res = ingest.ingest(s, data, "12月更正.csv", permissions.Actor("wang", "manager", COOP))
     at = app("pages/uploads.py", MANAGER)
     log = at.dataframe[0].value
     assert log.iloc[0][["编号", "文件", "上传人", "行数", "状态"]].tolist() == [
@@ -155,8 +156,8 @@ def test_upload_log_lists_and_undo_restores(app_db):
 def test_viewer_sees_the_log_but_cannot_undo(app_db):
     data, _ = correction(app_db)
     with Store(app_db) as s:
-        auth.create_user(s, auth.SYSTEM, "li", "pass-for-tests", "viewer")
-        ingest.ingest(s, data, "12月更正.csv", auth.SYSTEM)
+        accounts.create_user(s, permissions.SYSTEM, "li", "pass-for-tests", "viewer")
+        ingest.ingest(s, data, "12月更正.csv", permissions.SYSTEM)
     at = app("pages/uploads.py", User("li", "viewer"))
     assert table_with(at, "文件")["文件"].tolist()[0] == "12月更正.csv"
     assert not [b for b in at.button if b.key == "undo_go"]
@@ -166,8 +167,8 @@ def test_manager_is_offered_only_own_uploads(app_db):
     data, _ = correction(app_db)
     other = f"{DUCK_HEADER}\n2024-01,金羽种鸭专业合作社,D-002,3900,60000,18,24000,85000,70000,2\n".encode()
     with Store(app_db) as s:
-        mine = ingest.ingest(s, data, "mine.csv", auth.SYSTEM)
-        ingest.ingest(s, other, "other.csv", auth.SYSTEM)
+        mine = ingest.ingest(s, data, "mine.csv", permissions.SYSTEM)
+        ingest.ingest(s, other, "other.csv", permissions.SYSTEM)
     at = app("pages/uploads.py", MANAGER)
     options = at.selectbox(key="undo_pick").options
     assert len(options) == 1 and options[0].startswith(f"{mine.upload_id} · mine.csv · system · ")

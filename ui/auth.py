@@ -1,6 +1,6 @@
 """Login state for the UI: the sidebar login form, logout, the session cookie, which pages a role opens.
 
-The rules live in ``analytics.auth``: writes check the acting user there, and a login is a
+The rules live in ``analytics.access``: writes check the acting user there, and a login is a
 server-side session stored there as the hash of a random token. This module keeps the token
 for this browser tab, puts it in a cookie (SameSite=Strict, Path=/) so that a reload, a new
 tab, a bookmark or a typed address stays logged in, and shows the menu that fits.
@@ -25,11 +25,11 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from analytics import auth as core
 from analytics import settings
+from analytics.access import accounts, lockout, permissions, sessions
 from analytics.text import md
-from ui import common
-from ui.common import t
+from ui import cache
+from ui.state import t
 
 SESSION_USER = "auth_user"
 SESSION_TOKEN = "auth_token"  # noqa: S105 — a session_state key, not a secret
@@ -51,12 +51,12 @@ ROLE_PAGES = {
 
 
 # The session keeps the same Actor the writes take; "public" is the role of nobody logged in.
-User = core.Actor
+User = permissions.Actor
 PUBLIC = User("public", "public")
 
 
 def role_name(role: str) -> str:
-    zh, en = core.ROLE_NAMES.get(role, ("访客", "Guest"))
+    zh, en = permissions.ROLE_NAMES.get(role, ("访客", "Guest"))
     return t(zh, en)
 
 
@@ -79,7 +79,7 @@ def _logout(notice: str | None = None, *, end: bool = True) -> None:
     browser's cookie deleted."""
     token = st.session_state.pop(SESSION_TOKEN, None)
     if token and end:
-        core.end_session(common.store(), token)
+        sessions.end_session(cache.store(), token)
     st.session_state.pop(SESSION_USER, None)
     st.session_state.pop(_COOKIE_EXPIRES, None)
     st.session_state[_COOKIE_FORGET] = True
@@ -87,9 +87,9 @@ def _logout(notice: str | None = None, *, end: bool = True) -> None:
         st.session_state[_NOTICE] = notice
 
 
-def _login(a: core.Actor) -> None:
+def _login(a: permissions.Actor) -> None:
     """Open a server-side session for ``a``; its token goes into the cookie on the next run."""
-    st.session_state[SESSION_TOKEN] = core.create_session(common.store(), a)
+    st.session_state[SESSION_TOKEN] = sessions.create_session(cache.store(), a)
     st.session_state[SESSION_USER] = a
     st.session_state[_COOKIE_EXPIRES] = (datetime.now(UTC)
                                          + timedelta(hours=settings.session_max_hours()))
@@ -97,7 +97,7 @@ def _login(a: core.Actor) -> None:
     st.session_state.pop(_NOTICE, None)
 
 
-def renew_session(a: core.Actor) -> None:
+def renew_session(a: permissions.Actor) -> None:
     """After the user's own password change (which ended all their sessions): a new session
     for this tab, so it stays logged in while every other copy of the old cookie is refused."""
     _login(a)
@@ -125,8 +125,8 @@ def current_user() -> User:
         token = _browser_token()
     if token:
         try:
-            user = core.resume_session(common.store(), token)
-        except core.SessionEnded as e:
+            user = sessions.resume_session(cache.store(), token)
+        except sessions.SessionEnded as e:
             _logout(_ended_notice(e.reason), end=False)
             return PUBLIC
         st.session_state[SESSION_TOKEN] = token
@@ -165,8 +165,8 @@ def _header(name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def actor() -> core.Actor | None:
-    """The logged-in user as ``analytics.auth.Actor`` for writes, or None when nobody is."""
+def actor() -> permissions.Actor | None:
+    """The logged-in user as ``analytics.access.permissions.Actor`` for writes, or None when nobody is."""
     u = current_user()
     return None if u.role == "public" else u
 
@@ -174,14 +174,14 @@ def actor() -> core.Actor | None:
 @st.cache_resource(show_spinner=False)
 def _ensure_admin(db_path: str) -> str | None:
     # Once per process and database: creates `admin` on first start (password printed on the console).
-    return core.ensure_admin(common.store())
+    return accounts.ensure_admin(cache.store())
 
 
 def _refresh(user: User) -> User:
     """A login without a session (the test seam) follows the account: disabled or removed ends it."""
-    cur = common.store().cursor()
+    cur = cache.store().cursor()
     try:
-        account = core.get_user(cur, user.username)
+        account = accounts.get_user(cur, user.username)
     finally:
         cur.close()
     if account is None or account.disabled:
@@ -235,8 +235,8 @@ def sidebar(*, login_wanted: bool = False) -> User:
     """
     sb = st.sidebar
     try:
-        _ensure_admin(str(common.db_path()))
-    except core.AccountError as e:
+        _ensure_admin(str(cache.db_path()))
+    except permissions.AccountError as e:
         sb.error(md(e))
     user = current_user()
     if user.role != "public" and SESSION_TOKEN not in st.session_state:
@@ -261,8 +261,8 @@ def sidebar(*, login_wanted: bool = False) -> User:
             submitted = st.form_submit_button(t("登录", "Log in"), type="primary", width="stretch")
         if submitted:
             try:
-                _login(core.authenticate(common.store(), username, password, address=client_address()))
-            except core.LoginFailed as e:
+                _login(lockout.authenticate(cache.store(), username, password, address=client_address()))
+            except lockout.LoginFailed as e:
                 st.error(md(e))
             else:
                 st.rerun()

@@ -16,9 +16,13 @@ from typing import Any
 import plotly.io as pio
 import streamlit as st
 
-from analytics import export, kpis, slides, theme
+from analytics import scope
+from analytics.meeting import export, slides, theme
 from analytics.text import md
-from ui.common import PAGE_FIGS, is_demo, lang, q, store, t
+from ui.cache import q, store
+from ui.display import PAGE_FIGS
+from ui.scaffold import is_demo
+from ui.state import lang, t
 
 _DECK = "_deck_bytes"
 
@@ -31,7 +35,7 @@ def _png(fig_json: str, width: int, height: int, scale: float) -> bytes:
 
 
 def render_png(fig_dict: dict, width: int, height: int, scale: float) -> bytes:
-    """:data:`analytics.export.Render` with a cache: the same figure is rendered once per process."""
+    """:data:`analytics.meeting.export.Render` with a cache: the same figure is rendered once per process."""
     return _png(pio.to_json(fig_dict, validate=False), width, height, scale)
 
 
@@ -59,7 +63,7 @@ def page_figures() -> dict[str, Any]:
     return st.session_state.pop(PAGE_FIGS, {}) or {}
 
 
-def scope_words(filters: kpis.Filters | None) -> str:
+def scope_words(filters: scope.Filters | None) -> str:
     """The filters in plain words for a stamp ("合作社：甲、乙；村：前营村"); '' for the whole park."""
     if filters is None:
         return ""
@@ -72,14 +76,14 @@ def scope_words(filters: kpis.Filters | None) -> str:
     return t("；", "; ").join(parts)
 
 
-def stamp_for(period: kpis.Period, filters: kpis.Filters | None = None) -> export.Stamp:
+def stamp_for(period: scope.Period, filters: scope.Filters | None = None) -> export.Stamp:
     """The stamp of this page's exports: period, filters, 数据截至, source, demo."""
     return export.Stamp(period, q("data_as_of"), is_demo(), lang(), scope_words(filters),
                         slides.place_name(q("towns"), lang()))
 
 
-def page_downloads(page: str, period: kpis.Period, filters: kpis.Filters | None = None,
-                   figs: dict[str, Any] | None = None, periods: dict[str, kpis.Period] | None = None) -> None:
+def page_downloads(page: str, period: scope.Period, filters: scope.Filters | None = None,
+                   figs: dict[str, Any] | None = None, periods: dict[str, scope.Period] | None = None) -> None:
     """Per-chart PNG buttons and "下载本页全部图表 (ZIP)" for the charts of this page.
 
     Call it last on a page. ``page`` names the ZIP (e.g. "总览"); each PNG carries the stamp
@@ -115,7 +119,7 @@ def page_downloads(page: str, period: kpis.Period, filters: kpis.Filters | None 
 
 # --- the deck -------------------------------------------------------------------------------------
 
-def deck_download(period: kpis.Period, *, exact: bool = False) -> None:
+def deck_download(period: scope.Period, *, exact: bool = False) -> None:
     """"生成汇报 PPT" with a progress bar, then the download button for the deck.
 
     The deck is written in the page's language, with the page's 精确/概数 choice, from the

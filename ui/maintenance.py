@@ -7,17 +7,18 @@ import sys
 
 import streamlit as st
 
-from analytics import backup, settings
-from analytics.db import StoreError
+from analytics import settings
+from analytics.store import backup
+from analytics.store.db import StoreError
 from analytics.text import md
-from ui import common
+from ui import cache
 
 
 def store_or_stop() -> None:
     """Open the database; if it is damaged, foreign or locked, say so (naming the newest backup
-    and the restore command, from ``analytics.db``) as the only page, and stop."""
+    and the restore command, from ``analytics.store.db``) as the only page, and stop."""
     try:
-        common.store()
+        cache.store()
     except StoreError as e:
         message = str(e)
 
@@ -43,9 +44,9 @@ def _daily(db_path: str) -> backup.DailyBackups | None:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    return backup.DailyBackups(common.store(), log=log).start()
+    return backup.DailyBackups(cache.store(), log=log).start()
 
 
 def start_daily_backups() -> None:
     """Once per process and database: the thread that makes the day's backup (PARK_BACKUP_KEEP_DAYS)."""
-    _daily(str(common.db_path()))
+    _daily(str(cache.db_path()))

@@ -6,10 +6,15 @@ from functools import partial
 
 import streamlit as st
 
-from analytics import charts, fmt, kpis, slides, tables
-from analytics.kpis import yoy
-from ui.common import filters_caption, lang, metric, page_start, pinned_names, q, several_towns, show_chart, t
+from analytics import fmt, scope
+from analytics.figures import kpis, tables
+from analytics.figures.kpis import yoy
+from analytics.meeting import charts, slides
+from ui.cache import q
+from ui.display import show_chart
 from ui.export import page_downloads
+from ui.scaffold import metric, page_start, pinned_names, several_towns
+from ui.state import filters_caption, lang, t
 
 PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled-table limit
 
@@ -114,13 +119,13 @@ def render(sector: str) -> None:
     page_downloads(zh, period, filters)  # PNG per chart and a ZIP, rendered on click
 
 
-def _download(sector: str, period: kpis.Period, filters: kpis.Filters, L: str, kind: str, sheet: str) -> bytes:
+def _download(sector: str, period: scope.Period, filters: scope.Filters, L: str, kind: str, sheet: str) -> bytes:
     """Every unit of the selection as CSV or Excel: built only when the button is clicked."""
     table = tables.unit_table(q("unit_totals", sector, period, filters), sector, L, town=several_towns())
     return tables.to_csv_bytes(table) if kind == "csv" else tables.to_xlsx_bytes(table, sheet)
 
 
-def unit_table(sector: str, period: kpis.Period, filters: kpis.Filters, n_units: int, zh: str) -> None:
+def unit_table(sector: str, period: scope.Period, filters: scope.Filters, n_units: int, zh: str) -> None:
     """Units ranked by profit, one page of PAGE_SIZE at a time (paged in SQL), and downloads
     of all of them built on click."""
     L = lang()

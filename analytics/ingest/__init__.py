@@ -5,37 +5,41 @@
 - :mod:`.normalise` — cell values → the contract's values (units, months, placeholders);
 - :mod:`.validate` — :func:`parse`: the whole file checked, no database;
 - :mod:`.identity` — look-alike names and the alias table;
-- :mod:`.apply` — :func:`preview`, :func:`commit`, :func:`undo`, the upload log.
+- :mod:`.apply` — :func:`preview`, :func:`commit`, :func:`undo`, the upload log;
+- :mod:`.templates` — the blank upload templates, from the same column spec.
+
+May import the ground floor, figures, access (the acting user's write check) and the store (the single
+writer); never meeting, the CLI or ui.
 
 Pages, the CLI and tests use this package's names: ``ingest.parse(...)``, ``ingest.commit(...)``.
 """
 
 from .apply import (
-                    Preview,
-                    UploadResult,
-                    already_message,
-                    commit,
-                    find_applied,
-                    ingest,
-                    preview,
-                    sweep_uploads,
-                    undo,
-                    upload_cooperatives,
-                    upload_dir,
-                    upload_info,
-                    uploads_log,
-                    yield_reference,
+    Preview,
+    UploadResult,
+    already_message,
+    commit,
+    find_applied,
+    ingest,
+    preview,
+    sweep_uploads,
+    undo,
+    upload_cooperatives,
+    upload_dir,
+    upload_info,
+    uploads_log,
+    yield_reference,
 )
 from .common import (
-                    ISSUE_COLUMNS,
-                    ISSUE_LABELS,
-                    AlreadyApplied,
-                    CommitFailed,
-                    IngestError,
-                    Rejected,
-                    SimilarNames,
-                    UndoRefused,
-                    display_value,
+    ISSUE_COLUMNS,
+    ISSUE_LABELS,
+    AlreadyApplied,
+    CommitFailed,
+    IngestError,
+    Rejected,
+    SimilarNames,
+    UndoRefused,
+    display_value,
 )
 from .identity import NameChoices, coop_key, unit_key
 from .layout import Layout, match_header

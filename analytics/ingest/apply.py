@@ -7,6 +7,9 @@ correction sheet with 成本 alone keeps every other stored value), replaced val
 upload's log row, and the raw bytes under ``<db folder>/uploads/<sha256><ext>``, moved into
 place inside the transaction's lifetime. :func:`undo` puts back exactly what an upload changed.
 A file left by a killed upload is swept by the next commit (:func:`sweep_uploads`).
+
+One piece: preview, commit, undo and the log share one rule of what an upload changed and how it
+is taken back; parted, the undo would drift from the commit.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .. import contract
-from ..auth import Actor, check_write
+from ..access.permissions import Actor, check_write
 from ..contract import Sector
-from ..db import Store
+from ..store.db import Store
 from . import identity
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
 from .identity import NameChoices, _unregister

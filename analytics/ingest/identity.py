@@ -8,36 +8,14 @@ flagged, never silently merged or silently added. The admin maps it to the regis
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 
+from ..text import coop_key, unit_key
+
 Cursor = duckdb.DuckDBPyConnection
-
-GENERIC_COOP_WORDS = ("有限责任公司", "有限公司", "股份", "专业", "养殖", "种植", "合作社", "联合社", "农民", "公司",
-                      "农业", "生产")
-GENERIC_UNIT_WORDS = ("养殖户", "号", "户")
-_PUNCT = re.compile(r"[\s()\[\]{}<>《》“”\"'‘’·•.,，、_\-—/\\:：;；#]")
-
-
-def coop_key(name: str) -> str:
-    """'青禾生猪养殖专业合作社' and '青禾（生猪）合作社' → '青禾生猪'."""
-    t = _PUNCT.sub("", unicodedata.normalize("NFKC", name).lower())
-    for w in GENERIC_COOP_WORDS:
-        t = t.replace(w, "")
-    return t
-
-
-def unit_key(name: str) -> str:
-    """'D-001', 'D001', 'd 1号' → 'd1'."""
-    t = _PUNCT.sub("", unicodedata.normalize("NFKC", name).lower())
-    for w in GENERIC_UNIT_WORDS:
-        t = t.replace(w, "")
-    return re.sub(r"(?<!\d)0+(?=\d)", "", t)
-
 
 @dataclass
 class NameChoices:

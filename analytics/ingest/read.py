@@ -9,6 +9,8 @@ Every stage is guarded: whatever the bytes, :func:`read` returns a Book or raise
 (settings ``PARK_UPLOAD_*``) are checked before the expensive work: the file's size first,
 an XLSX's zip directory before anything is inflated, the extent of every sheet before its
 cells are materialised, the width and length of a text file before it is split into cells.
+
+One piece: every file format's reader and the limits they share (size, width, length) are one layer.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from analytics import contract, demo  # noqa: E402
+from analytics import contract  # noqa: E402
+from analytics.store import demo  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -23,121 +23,24 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import shlex
 import shutil
-import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from . import auth, settings
-from .db import DEFAULT_DB, DUCKDB_CONFIG, SCHEMA_VERSION, DatabaseLocked, Store, StoreError, locked_message
-
-MANIFEST = "manifest.json"
-UPLOADS = "uploads"
-_FOLDER = re.compile(r"^park-(\d{8}-\d{6})$")
-# The interpreter the office should type: the project's own .venv when that is what runs us
-# (a bare `python` there lacks the packages), else the one running now.
-_VENV_PY = DEFAULT_DB.parent.parent / ".venv" / "bin" / "python"
-PYTHON = ".venv/bin/python" if Path(sys.prefix).resolve() == _VENV_PY.parent.parent.resolve() else "python"
-RESTORE_COMMAND = f"{PYTHON} -m analytics restore"
+from .. import settings
+from ..access import audit, permissions
+from .db import DUCKDB_CONFIG, DatabaseLocked, Store, StoreError, locked_message
+from .files import MANIFEST, UPLOADS, BackupInfo, _info, backup_dir, list_backups
+from .schema import SCHEMA_VERSION
 
 
 class BackupError(StoreError):
     """A backup that cannot be made, or cannot be trusted to restore; Chinese message."""
-
-
-def backup_dir(db_path: Path | str) -> Path:
-    """``PARK_BACKUP_DIR`` if set, else ``backups/`` beside the database file."""
-    configured = settings.get("PARK_BACKUP_DIR")
-    return Path(configured) if configured else Path(db_path).parent / "backups"
-
-
-@dataclass(frozen=True)
-class BackupInfo:
-    """One backup folder as listed: when it was made, its size, its manifest (None if unreadable)."""
-
-    path: Path
-    created: datetime
-    size: int
-    manifest: dict | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def db_file(self) -> Path | None:
-        name = (self.manifest or {}).get("db_file")
-        if name and (self.path / name).is_file():
-            return self.path / name
-        found = sorted(self.path.glob("*.duckdb"))
-        return found[0] if len(found) == 1 else None
-
-    def label(self) -> str:
-        return f"{self.path}（{self.created:%Y-%m-%d %H:%M}，{self.size / 1e6:,.1f} MB）"
-
-
-def _info(folder: Path, *, any_name: bool = False) -> BackupInfo | None:
-    """A backup folder as the dashboard names it (park-YYYYMMDD-HHMMSS); with ``any_name`` also
-    one the office renamed or copied elsewhere (a USB stick), dated by its manifest."""
-    m = _FOLDER.match(folder.name)
-    if not folder.is_dir() or not (m or any_name):
-        return None
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = None
-    if m:
-        created = datetime.strptime(m.group(1), "%Y%m%d-%H%M%S")
-    else:
-        try:
-            created = datetime.fromisoformat((manifest or {})["made_at"])
-        except (KeyError, TypeError, ValueError):
-            created = datetime.fromtimestamp(folder.stat().st_mtime)
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    return BackupInfo(folder, created, size, manifest)
-
-
-def list_backups(folder: Path | str) -> list[BackupInfo]:
-    """Backup folders under ``folder``, newest first; [] if there is none (or no folder)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    found = [i for i in (_info(p) for p in folder.iterdir()) if i is not None]
-    return sorted(found, key=lambda i: i.created, reverse=True)
-
-
-def newest(db_path: Path | str) -> BackupInfo | None:
-    """The newest backup with a manifest in the database's backup folder."""
-    return next((b for b in list_backups(backup_dir(db_path)) if b.manifest), None)
-
-
-def restore_command(backup_path: Path | str, db_path: Path | str) -> str:
-    """The shell command that restores ``backup_path`` into ``db_path`` (``--db`` unless it is
-    the repository's data/park.duckdb: the person typing it may not have PARK_DB set)."""
-    db_arg = "" if Path(db_path).resolve() == DEFAULT_DB.resolve() else f" --db {shlex.quote(str(db_path))}"
-    return f"{RESTORE_COMMAND} {shlex.quote(str(backup_path))}{db_arg}"
-
-
-def restore_hint(db_path: Path | str, *, in_use: bool = False) -> str:
-    """Two lines for an error message: the newest backup and the command that restores it.
-
-    ``in_use``: the database is merely held by the running dashboard, not damaged; the lines
-    then say that nothing needs restoring."""
-    b = newest(db_path)
-    if in_use:
-        if b is None:
-            return "数据库本身没有损坏，不需要恢复。"
-        return (f"数据库本身没有损坏，不需要恢复。最近的备份：{b.label()}"
-                f"（只有数据库损坏时才用 {restore_command(b.path, db_path)} 恢复）。")
-    if b is None:
-        return (f"没有找到备份（备份目录 {backup_dir(db_path)}）。请不要删除或覆盖这个文件，"
-                "先复制一份再请技术人员处理。")
-    return (f"最近的备份：{b.label()}。\n"
-            f"恢复方法：先停止看板，再运行 {restore_command(b.path, db_path)}"
-            "（原文件会改名保留，不会删除）。")
 
 
 # --- what a database holds ---------------------------------------------------------------------
@@ -155,12 +58,16 @@ def _ident(name: str) -> str:
 
 def snapshot(cur: duckdb.DuckDBPyConnection) -> dict:
     """Row counts of every table and the KPI JSON of every year with data: what a backup holds."""
-    from . import kpis  # heavy; only backups and restores need it
+    from .. import scope
+    from ..figures import (
+        kpis,  # heavy; only backups and restores need it
+        lists,
+    )
 
     counts = {t: cur.execute(f"SELECT count(*) FROM {_ident(t)}").fetchone()[0]  # noqa: S608 - catalog names, quoted
               for t in _table_names(cur)}
-    years = kpis.available_years(cur)
-    figures = {str(y): kpis.park_kpis(cur, kpis.Period.year(y)) for y in years}
+    years = lists.available_years(cur)
+    figures = {str(y): kpis.park_kpis(cur, scope.Period.year(y)) for y in years}
     return {"tables": counts, "kpis": figures}
 
 
@@ -194,7 +101,7 @@ def differences(expected: dict, actual: dict, where: str = "") -> list[str]:
 
 # --- making a backup -------------------------------------------------------------------------------
 
-def make_backup(store: Store, dest: Path | str | None = None, actor: auth.Actor = auth.SYSTEM,
+def make_backup(store: Store, dest: Path | str | None = None, actor: permissions.Actor = permissions.SYSTEM,
                 now: datetime | None = None) -> BackupInfo:
     """Copy the open store (and kept upload files) into a new folder under ``dest``.
 
@@ -203,7 +110,7 @@ def make_backup(store: Store, dest: Path | str | None = None, actor: auth.Actor 
     The manifest is computed from the finished copy. Raises :class:`BackupError` (Chinese)
     when the folder cannot be written.
     """
-    auth.require_admin(actor, "备份数据库")
+    permissions.require_admin(actor, "备份数据库")
     now = now or datetime.now()
     dest = Path(dest) if dest is not None else backup_dir(store.path)
     target = dest / f"park-{now:%Y%m%d-%H%M%S}"
@@ -221,7 +128,7 @@ def make_backup(store: Store, dest: Path | str | None = None, actor: auth.Actor 
             with store.writes_paused():
                 if not store.read_only:  # the backup is listed in the store it copies
                     with store.write(figures=False) as w:
-                        auth.record(w, actor, "backup", target.name, str(dest))
+                        audit.record(w, actor, "backup", target.name, str(dest))
                 cur.execute("ATTACH ? AS park_backup (READ_WRITE)", [str(copy)])
                 try:
                     cur.execute(f"COPY FROM DATABASE {_ident(source)} TO park_backup")
@@ -426,7 +333,7 @@ def restore(source: Path | str, db_path: Path | str, *, unverified: bool = False
                           "已放回原来的文件。")
     copied = _copy_uploads(info.path / UPLOADS, db_path.parent / UPLOADS)
     with Store(db_path) as s, s.write(figures=False) as cur:  # migrates a backup from an older version
-        auth.record(cur, auth.SYSTEM, "restore", info.path.name,
+        audit.record(cur, permissions.SYSTEM, "restore", info.path.name,
                     "原文件另存为 " + "、".join(a.name for _, a in moved) if moved else None)
     return RestoreResult(info, db_path, [a for _, a in moved], len(expected["tables"]),
                          len(expected["kpis"]), copied)
@@ -443,4 +350,3 @@ def _copy_uploads(src: Path, dst: Path) -> int:
             shutil.copy2(f, dst / f.name)
             n += 1
     return n
-

@@ -8,8 +8,8 @@ import io
 
 import pandas as pd
 
-from . import contract
-from .contract import AREA, CHOICE, COUNT, MONEY, MONTH, TEXT, WEIGHT
+from .. import contract
+from ..contract import AREA, CHOICE, COUNT, MONEY, MONTH, TEXT, WEIGHT
 
 _KIND = {MONTH: ("月份", "month"), TEXT: ("文字", "text"), CHOICE: ("选项", "choice"),
          COUNT: ("整数 ≥ 0", "whole number ≥ 0"), MONEY: ("金额 ≥ 0", "amount ≥ 0"),

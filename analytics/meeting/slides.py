@@ -2,15 +2,17 @@
 
 One :class:`Deck` per (period, language, 精确/概数 choice) is built from the KPI functions by
 :func:`build`; the 汇报 page draws its slides as HTML views (:func:`to_html`) and
-:func:`analytics.export.build_deck` draws the same slides into PowerPoint, in the same boxes
-(:data:`analytics.theme.BOXES`), so a view and its slide show the same figures in the same
+:func:`analytics.meeting.export.build_deck` draws the same slides into PowerPoint, in the same boxes
+(:data:`analytics.meeting.theme.BOXES`), so a view and its slide show the same figures in the same
 places. Every figure comes from :func:`narrative.gather` and the chart queries, each asked
-once, through the caller's ``call`` — the pages' cached ``ui.common.q`` in the app.
+once, through the caller's ``call`` — the pages' cached ``ui.cache.q`` in the app.
 
 Slides: title, agenda, 总体情况, 种鸭, 生猪, 大棚, 目标, 亩均对比, 工作报告表述, 口径. Each topic
 slide has at most three headline figures above one chart at the full content width; every
 slide but the title carries its page number and the stamp line (period · 数据截至 · 来源 ·
 示例数据 where demo · the 口径 of its figures); the title slide carries 数据截至 and 来源 itself.
+
+One piece: the deck's description, view by view, read by both the 汇报 page and the PPTX builder.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, contract, fmt, kpis, narrative, settings, theme
+from .. import contract, fmt, scope, settings
+from ..figures import annual_targets
+from . import charts, narrative, theme
 from .theme import BOXES, Box
 
 TOWNSHIP = "济阳镇"
@@ -35,14 +39,14 @@ TOWN_NAMES_EN = {TOWNSHIP: TOWNSHIP_EN}
 
 
 def real_towns(towns: list[str] | tuple[str, ...]) -> list[str]:
-    """:func:`kpis.towns` without 未分配乡镇 (cooperatives not yet given a town are not a town)."""
-    return [x for x in towns if x != kpis.UNASSIGNED_TOWN]
+    """:func:`lists.towns` without 未分配乡镇 (cooperatives not yet given a town are not a town)."""
+    return [x for x in towns if x != scope.UNASSIGNED_TOWN]
 
 
 def place_name(towns: list[str] | tuple[str, ...], lang: str = "zh") -> str:
     """Whose material it is: the store's one town ('济阳镇'), or '3个乡镇' for a county store.
 
-    ``towns`` is :func:`kpis.towns`; cooperatives not yet given a town do not count as one.
+    ``towns`` is :func:`lists.towns`; cooperatives not yet given a town do not count as one.
     With no town registered, the ``PARK_TOWN`` setting names it.
     """
     real = real_towns(towns) or [settings.get("PARK_TOWN")]
@@ -62,7 +66,7 @@ def source_label(demo: bool, lang: str = "zh") -> str:
 
 
 def as_of_label(as_of: dict, lang: str = "zh", *, upload: bool = True) -> str:
-    """'数据截至 2023年12月（最近上传 2024-01-05 10:12）' from kpis.data_as_of."""
+    """'数据截至 2023年12月（最近上传 2024-01-05 10:12）' from lists.data_as_of."""
     m, up = as_of.get("latest_month"), as_of.get("last_upload") if upload else None
     if lang == "zh":
         text = f"数据截至 {int(m[:4])}年{int(m[5:])}月" if m else "数据截至 —（尚无数据）"
@@ -121,7 +125,7 @@ class Slide:
 @dataclass(frozen=True)
 class Deck:
     lang: str
-    period: kpis.Period
+    period: scope.Period
     demo: bool
     exact: bool
     today: date
@@ -198,11 +202,11 @@ def _yoy_note(change: float | None, lang: str) -> tuple[str, int]:
     return label + fmt.pct(change), (1 if change > 0 else -1 if change < 0 else 0)
 
 
-def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
+def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
           today: date | None = None) -> Deck:
     """The deck for ``period``: slides, headline figures and chart figures.
 
-    ``call(fn_name, *args)`` reaches ``analytics.kpis`` — ``ui.common.q`` on a page,
+    ``call(fn_name, *args)`` reaches ``analytics.figures.kpis`` — ``ui.cache.q`` on a page,
     :func:`narrative.kpi_caller` elsewhere; each (function, arguments) is asked once.
     ``exact`` writes the paragraph with exact figures instead of 余/多 (the page's choice).
     """
@@ -301,7 +305,7 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
                         "Targets are set per year; the chosen period is not a whole year.")
     else:
         year = period.start.year
-        prog = kpis.progress(call("targets", year), k)  # the same KPI JSON as every slide
+        prog = annual_targets.progress(call("targets", year), k)  # the same KPI JSON as every slide
         if prog.empty:
             target_note = t(f"{year}年尚未设定年度目标（管理员可在“管理”页设定）。",
                             f"No targets set for {year} (the admin sets them on the Admin page).")
@@ -313,7 +317,7 @@ def build(call: Call, period: kpis.Period, *, lang: str = "zh", demo: bool = Fal
             heads = (Headline(t("已完成目标", "Targets met"), t(f"{done} / {len(prog)} 项", f"{done} of {len(prog)}")),)
             if shares:
                 low, (s_key, m_key) = min(shares)
-                name = kpis.TARGET_METRICS.get((s_key, m_key), (m_key, m_key))[0 if zh else 1]
+                name = annual_targets.TARGET_METRICS.get((s_key, m_key), (m_key, m_key))[0 if zh else 1]
                 heads += (Headline(t("完成度最低", "Lowest"), f"{low * 100:.0f}%", name, 1 if low >= 1 else -1),)
     add("targets", figures=heads, chart="targets" if "targets" in figs else None, chart_note=target_note,
         stamp_keys=("targets", "profit", "jobs"))
@@ -610,14 +614,14 @@ def demo_note(deck: Deck) -> str:
                   "DEMO DATA: these figures are generated, not real statistics")
 
 
-def file_period(period: kpis.Period, lang: str = "zh") -> str:
+def file_period(period: scope.Period, lang: str = "zh") -> str:
     """The period in a file name: '2022年', '2023年1月-2023年6月'; '2022', '2023-01-to-2023-06'."""
     if lang == "zh":
         return period.label("zh").replace("—", "-")
     return str(period.start.year) if period.is_full_year else f"{period.label_from}-to-{period.label_to}"
 
 
-def chart_file_stem(topic: str, period: kpis.Period, as_of: dict, lang: str = "zh") -> str:
+def chart_file_stem(topic: str, period: scope.Period, as_of: dict, lang: str = "zh") -> str:
     """``<主题>_<期间>_<数据截至>``: '种鸭月度收支_2022年_数据截至2023年12月'."""
     m = as_of.get("latest_month")
     if lang == "zh":

@@ -16,7 +16,6 @@ rebuilds the rollups and bumps ``figures_version``, which every cache key includ
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,10 +25,9 @@ from typing import TypeVar
 
 import duckdb
 
-from . import contract
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = ROOT / "data" / "park.duckdb"
+from ..figures import rollups
+from .files import restore_hint
+from .schema import migrate
 
 T = TypeVar("T")
 
@@ -52,261 +50,6 @@ DuckDBError = duckdb.Error
 # No extension is ever fetched at run time: a file DuckDB takes for SQLite or Parquet would
 # otherwise make it try to download a scanner from the internet.
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-
-def default_db_path() -> Path:
-    """`PARK_DB` if set, else data/park.duckdb in the repository."""
-    env = os.environ.get("PARK_DB")
-    return Path(env) if env else DEFAULT_DB
-
-
-def _base_schema() -> list[str]:
-    stmts = [
-        """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
-        """CREATE TABLE IF NOT EXISTS villages (name VARCHAR PRIMARY KEY)""",
-        """CREATE TABLE IF NOT EXISTS zones (name VARCHAR PRIMARY KEY)""",
-        """CREATE TABLE IF NOT EXISTS cooperatives (
-             name VARCHAR PRIMARY KEY,
-             village VARCHAR,
-             created_at TIMESTAMP DEFAULT current_timestamp,
-             created_by_upload BIGINT)""",
-        # One row per shed / farm / plot. Village, zone and land are unit attributes:
-        # uploads may set them, the admin page corrects them.
-        """CREATE TABLE IF NOT EXISTS units (
-             sector VARCHAR NOT NULL,
-             cooperative VARCHAR NOT NULL,
-             unit VARCHAR NOT NULL,
-             gh_type VARCHAR,
-             village VARCHAR,
-             zone VARCHAR,
-             land_mu DOUBLE,
-             created_at TIMESTAMP DEFAULT current_timestamp,
-             created_by_upload BIGINT,
-             PRIMARY KEY (sector, cooperative, unit))""",
-        """CREATE TABLE IF NOT EXISTS targets (
-             year INTEGER NOT NULL,
-             sector VARCHAR NOT NULL,
-             metric VARCHAR NOT NULL,
-             value DOUBLE NOT NULL,
-             PRIMARY KEY (year, sector, metric))""",
-        """CREATE SEQUENCE IF NOT EXISTS upload_seq START 1""",
-        """CREATE TABLE IF NOT EXISTS uploads (
-             upload_id BIGINT PRIMARY KEY,
-             sha256 VARCHAR NOT NULL,
-             filename VARCHAR,
-             sector VARCHAR,
-             uploaded_by VARCHAR,
-             uploaded_at TIMESTAMP DEFAULT current_timestamp,
-             n_rows INTEGER,
-             n_new INTEGER,
-             n_replaced INTEGER,
-             months VARCHAR,
-             status VARCHAR NOT NULL DEFAULT 'applied',
-             undone_by VARCHAR,
-             undone_at TIMESTAMP,
-             stored_path VARCHAR)""",
-        """CREATE TABLE IF NOT EXISTS users (
-             username VARCHAR PRIMARY KEY,
-             display_name VARCHAR,
-             role VARCHAR NOT NULL,
-             cooperative VARCHAR,
-             password_hash VARCHAR NOT NULL,
-             disabled BOOLEAN NOT NULL DEFAULT false,
-             failed_logins INTEGER NOT NULL DEFAULT 0,
-             locked_until TIMESTAMP,
-             created_at TIMESTAMP DEFAULT current_timestamp)""",
-    ]
-    for s in contract.SECTORS.values():
-        stmts.append(contract.record_table_ddl(s))
-        stmts.append(contract.history_table_ddl(s))
-    return stmts
-
-
-def _views() -> list[str]:
-    """Staging views: each sector's records joined to its unit attributes, one shape."""
-    stmts = []
-    for s in contract.SECTORS.values():
-        # Sector keys and table names from contract.py, no input.
-        stmts.append(f"""
-            CREATE OR REPLACE VIEW v_{s.key} AS
-            SELECT r.*, u.village, u.zone, u.land_mu,
-                   u.gh_type AS unit_gh_type, year(r.month) AS year
-            FROM {s.table} r
-            JOIN units u ON u.sector = '{s.key}' AND u.cooperative = r.cooperative
-                        AND u.unit = r.unit""")  # noqa: S608
-    return stmts
-
-
-def _undo_tables() -> list[str]:
-    """What an upload changed outside the record tables, so that undo restores it exactly:
-    unit attributes it overwrote, and village / zone names it registered."""
-    return [
-        """CREATE TABLE IF NOT EXISTS units_history (
-             sector VARCHAR NOT NULL,
-             cooperative VARCHAR NOT NULL,
-             unit VARCHAR NOT NULL,
-             gh_type VARCHAR,
-             village VARCHAR,
-             zone VARCHAR,
-             land_mu DOUBLE,
-             replaced_by BIGINT NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS upload_names (
-             upload_id BIGINT NOT NULL,
-             kind VARCHAR NOT NULL,
-             name VARCHAR NOT NULL)""",
-    ]
-
-
-def _audit_and_login_tables() -> list[str]:
-    """Who did what as an administrator, and failed logins counted per user and per address.
-
-    ``login_failures`` holds one row per (username, address) and one per address alone
-    (username ''), so a stranger's wrong guesses lock the stranger's address, not the account.
-    ``v_audit`` adds undone uploads (``uploads.undone_by/undone_at``, written in the undo's own
-    transaction) to the audit table, so every undo is listed without a second write.
-    """
-    return [
-        """CREATE SEQUENCE IF NOT EXISTS audit_seq START 1""",
-        """CREATE TABLE IF NOT EXISTS audit_log (
-             audit_id BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
-             done_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
-             actor VARCHAR NOT NULL,
-             action VARCHAR NOT NULL,
-             target VARCHAR,
-             detail VARCHAR)""",
-        """CREATE TABLE IF NOT EXISTS login_failures (
-             username VARCHAR NOT NULL,
-             address VARCHAR NOT NULL,
-             failures INTEGER NOT NULL DEFAULT 0,
-             last_failure TIMESTAMP,
-             locked_until TIMESTAMP,
-             PRIMARY KEY (username, address))""",
-        """CREATE OR REPLACE VIEW v_audit AS
-           SELECT done_at, actor, action, target, detail FROM audit_log
-           UNION ALL
-           SELECT undone_at, undone_by, 'undo_upload', CAST(upload_id AS VARCHAR), filename
-           FROM uploads WHERE status = 'undone' AND undone_at IS NOT NULL""",
-    ]
-
-
-def _sessions() -> list[str]:
-    """Logins that last across reloads and tabs (analytics.auth sessions): the browser keeps a
-    random token in a cookie; only its SHA-256 is stored, so a copy of the database opens
-    no session. An ended session keeps its row (with when and why) until it would have run
-    out, so its token is refused with the reason. No foreign key to users: resuming a
-    session checks the account anyway."""
-    return [
-        """CREATE TABLE IF NOT EXISTS sessions (
-             token_hash VARCHAR PRIMARY KEY,
-             username VARCHAR NOT NULL,
-             created_at TIMESTAMP NOT NULL,
-             last_seen TIMESTAMP NOT NULL,
-             expires_at TIMESTAMP NOT NULL,
-             ended_at TIMESTAMP,
-             ended_why VARCHAR)""",
-    ]
-
-
-def _name_aliases() -> list[str]:
-    """Names an admin mapped to registered ones at upload ("青禾生猪合作社" is 青禾生猪养殖专业合作社),
-    so next month's file maps by itself; an undo removes the aliases its upload created."""
-    return [
-        """CREATE TABLE IF NOT EXISTS name_aliases (
-             kind VARCHAR NOT NULL,
-             sector VARCHAR NOT NULL,
-             cooperative VARCHAR NOT NULL,
-             alias VARCHAR NOT NULL,
-             name VARCHAR NOT NULL,
-             created_by_upload BIGINT,
-             created_at TIMESTAMP DEFAULT current_timestamp,
-             PRIMARY KEY (kind, sector, cooperative, alias))""",
-    ]
-
-
-def _towns_and_rollups() -> list[str]:
-    """Towns (乡镇) above cooperatives, integer unit ids, and the small tables kept on write.
-
-    - ``towns`` and ``cooperatives.town``: a cooperative belongs to one town. The store's
-      first town is registered right after migrating (``PARK_TOWN``, see ``_ensure_town``).
-    - ``units.unit_id``: an integer key, so rollups group and join on a number, not on
-      (sector, cooperative, unit) strings.
-    - ``coop_months``: records per (sector, cooperative, month) with the version of the
-      write that last touched them: the month and year lists, the reporting status and the
-      scoped cache versions come from it instead of scanning the records.
-    - ``unit_year_<sector>``: the per-unit step of every KPI rolled up per year (kpis.py).
-    The staging views gain ``unit_id`` and ``town``.
-    """
-    from . import kpis  # the rollups are KPI definitions; kpis imports nothing from here
-
-    stmts = [
-        """CREATE TABLE IF NOT EXISTS towns (
-             name VARCHAR PRIMARY KEY,
-             created_at TIMESTAMP DEFAULT current_timestamp)""",
-        "ALTER TABLE cooperatives ADD COLUMN town VARCHAR",
-        "CREATE SEQUENCE IF NOT EXISTS unit_id_seq START 1",
-        "ALTER TABLE units ADD COLUMN unit_id BIGINT DEFAULT nextval('unit_id_seq')",
-    ]
-    for s in contract.SECTORS.values():
-        stmts.append(f"""
-            CREATE OR REPLACE VIEW v_{s.key} AS
-            SELECT r.*, u.unit_id, u.village, u.zone, u.land_mu,
-                   u.gh_type AS unit_gh_type, year(r.month) AS year, c.town
-            FROM {s.table} r
-            JOIN units u ON u.sector = '{s.key}' AND u.cooperative = r.cooperative
-                        AND u.unit = r.unit
-            LEFT JOIN cooperatives c ON c.name = r.cooperative""")  # noqa: S608 — names from contract.py
-    return stmts + kpis.rollup_rebuild_sql(version=0)
-
-
-def _upload_cooperatives() -> list[str]:
-    """The cooperatives an upload wrote, kept on the upload itself: once a later correction
-    replaced all its rows, or it was undone, its records no longer say (the upload log needs it)."""
-    parts = " UNION ".join(
-        f"SELECT upload_id, cooperative FROM {s.table} WHERE upload_id IS NOT NULL "  # noqa: S608 — names from contract.py
-        f"UNION SELECT upload_id, cooperative FROM {s.table}_history "
-        f"UNION SELECT replaced_by, cooperative FROM {s.table}_history"
-        for s in contract.SECTORS.values())
-    return [
-        "ALTER TABLE uploads ADD COLUMN cooperatives VARCHAR",
-        f"""UPDATE uploads SET cooperatives = c.coops FROM (
-              SELECT upload_id, string_agg(DISTINCT cooperative, '、' ORDER BY cooperative) AS coops
-              FROM ({parts}) GROUP BY upload_id) c
-            WHERE uploads.upload_id = c.upload_id AND uploads.sha256 <> 'demo'""",  # noqa: S608 — names from contract.py
-    ]
-
-# Each migration is (version, statements). Never edit a released one: append a new one.
-MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
-    (1, _base_schema),
-    (2, _views),
-    (3, _undo_tables),
-    (4, _name_aliases),
-    (5, _audit_and_login_tables),
-    (6, _towns_and_rollups),
-    (7, _sessions),
-    (8, _upload_cooperatives),
-]
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply pending migrations; returns the schema version now in the file."""
-    con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
-                     version INTEGER PRIMARY KEY,
-                     applied_at TIMESTAMP DEFAULT current_timestamp)""")
-    done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    for version, statements in MIGRATIONS:
-        if version in done:
-            continue
-        con.execute("BEGIN")
-        try:
-            for sql in statements():
-                con.execute(sql)
-            con.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-    return max(done | {v for v, _ in MIGRATIONS})
-
 
 def _looks_like(head: bytes, size: int) -> str | None:
     """What a file that is not a DuckDB database seems to be, in words; None if it could be one."""
@@ -344,9 +87,7 @@ def reason(e: BaseException) -> str:
 
 
 def _hint(path: Path, *, in_use: bool = False) -> str:
-    from . import backup  # backup builds on this module; only the message needs it
-
-    return backup.restore_hint(path, in_use=in_use)
+    return restore_hint(path, in_use=in_use)
 
 
 def locked_message(path: Path) -> str:
@@ -508,15 +249,13 @@ class Store:
         At commit the rollups of the touched units and the versions of the touched
         (sector, cooperative, month) are refreshed, in the same transaction.
         """
-        from . import kpis
 
         if sector is None:
-            self._changes = kpis.EVERYTHING
+            self._changes = rollups.EVERYTHING
         else:
-            self._changes = kpis.capture_changes(cur, sector, int(upload_id), self._changes)
+            self._changes = rollups.capture_changes(cur, sector, int(upload_id), self._changes)
 
     def _after_figures_write(self, cur: duckdb.DuckDBPyConnection, records: bool) -> None:
-        from . import kpis
 
         cur.execute("""
         INSERT INTO meta VALUES ('data_version', '1')
@@ -529,13 +268,13 @@ class Store:
         rebuilt = False
         if changes is None and not records:
             scoped = False
-        elif changes is None or changes is kpis.EVERYTHING:
-            kpis.rebuild_rollups(cur, version)
+        elif changes is None or changes is rollups.EVERYTHING:
+            rollups.rebuild_rollups(cur, version)
             scoped, rebuilt = False, True
         else:
-            scoped = kpis.refresh_rollups(cur, changes, version)
+            scoped = rollups.refresh_rollups(cur, changes, version)
         if assigned and not rebuilt:
-            kpis.retown_rollups(cur, assigned)  # rows of units they had before this write
+            rollups.retown_rollups(cur, assigned)  # rows of units they had before this write
         if not scoped:
             set_meta(cur, "figures_version", str(version))
 
@@ -572,16 +311,15 @@ class Store:
 
 def _ensure_town(con: duckdb.DuckDBPyConnection) -> None:
     """A store has at least one town: a township database gets ``PARK_TOWN`` (济阳镇)."""
-    from . import settings
+    from .. import settings
 
     if con.execute("SELECT count(*) FROM towns").fetchone()[0]:
         return
-    from . import kpis
 
     con.execute("BEGIN")
     try:
         con.execute("INSERT INTO towns (name) VALUES (?) ON CONFLICT DO NOTHING", [settings.get("PARK_TOWN")])
-        kpis.retown_rollups(con, _assign_single_town(con))  # rollups built by the migration
+        rollups.retown_rollups(con, _assign_single_town(con))  # rollups built by the migration
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -621,7 +359,6 @@ def assign_town(store: Store, cooperative: str, town: str) -> None:
 
     Raises ValueError (Chinese) for an unknown cooperative or town.
     """
-    from . import kpis
 
     def write(cur: duckdb.DuckDBPyConnection) -> None:
         if not cur.execute("SELECT count(*) FROM towns WHERE name = ?", [town]).fetchall()[0][0]:
@@ -629,7 +366,7 @@ def assign_town(store: Store, cooperative: str, town: str) -> None:
         n = cur.execute("UPDATE cooperatives SET town = ? WHERE name = ?", [town, cooperative]).fetchall()[0][0]
         if not n:
             raise ValueError(f"没有合作社“{cooperative}”")
-        kpis.retown_rollups(cur, [cooperative])  # the rollups carry each unit's town
+        rollups.retown_rollups(cur, [cooperative])  # the rollups carry each unit's town
 
     store.run_write(write, records=False)
 

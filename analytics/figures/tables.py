@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import contract, fmt, text
+from .. import contract, fmt, text
 
 # Per-unit columns shown in ranked tables, per sector, in display order.
 UNIT_TABLE_COLUMNS = {

@@ -39,7 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import contract, kpis
+from .. import contract, figures, scope
+from ..figures import kpis
 
 #: the most a report figure may understate the true one (rule 3a)
 MAX_UNDERSTATEMENT = 0.10
@@ -181,7 +182,7 @@ DEFINITION_NAMES_EN = {"units": "Units", "stock": "Stock", "profit": "Profit", "
 class Facts:
     """Everything the paragraph says, fetched once through the KPI functions."""
 
-    period: kpis.Period
+    period: scope.Period
     kpis: dict
     previous: dict | None  # park_kpis of the same months a year earlier, None without data
     land_mu: float
@@ -192,11 +193,11 @@ class Facts:
 Call = Callable[..., Any]
 
 
-def gather(call: Call, period: kpis.Period) -> Facts:
-    """Fetch the facts through ``call(fn_name, *args)`` — ``ui.common.q`` in the app.
+def gather(call: Call, period: scope.Period) -> Facts:
+    """Fetch the facts through ``call(fn_name, *args)`` — ``ui.cache.q`` in the app.
 
     The pages pass their cached ``q``; the CLI and the deck use :func:`gather_from_cursor`.
-    Both end in the same ``analytics.kpis`` functions.
+    Both end in the same ``analytics.figures.kpis`` functions.
     """
     prev_period = period.previous_year()
     if prev_period.start.year >= 2000:  # both years in one pass (kpis.park_kpis_many)
@@ -210,12 +211,12 @@ def gather(call: Call, period: kpis.Period) -> Facts:
                  call("greenhouse_type_counts", period))
 
 
-def kpi_caller(cur: kpis.Cursor) -> Call:
-    """``call(fn_name, *args)`` over a cursor: the non-Streamlit twin of ``ui.common.q``."""
-    return lambda fn_name, *args: getattr(kpis, fn_name)(cur, *args)
+def kpi_caller(cur: scope.Cursor) -> Call:
+    """``call(fn_name, *args)`` over a cursor: the non-Streamlit twin of ``ui.cache.q``."""
+    return lambda fn_name, *args: getattr(figures, fn_name)(cur, *args)
 
 
-def gather_from_cursor(cur: kpis.Cursor, period: kpis.Period) -> Facts:
+def gather_from_cursor(cur: scope.Cursor, period: scope.Period) -> Facts:
     return gather(kpi_caller(cur), period)
 
 
@@ -381,6 +382,6 @@ def compose(facts: Facts, *, lang: str = "zh", exact: bool = False) -> str:
     return _en(facts, exact) if lang == "en" else _zh(facts, exact)
 
 
-def paragraph(cur: kpis.Cursor, period: kpis.Period, *, lang: str = "zh", exact: bool = False) -> str:
+def paragraph(cur: scope.Cursor, period: scope.Period, *, lang: str = "zh", exact: bool = False) -> str:
     """The report paragraph for a period, e.g. '2022年，全镇流转土地4700多亩，养殖小区5个，…'."""
     return compose(gather_from_cursor(cur, period), lang=lang, exact=exact)

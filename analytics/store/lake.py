@@ -9,7 +9,7 @@ A lake is a folder (local, or object storage mounted or reachable by the engine)
 Records are Hive-partitioned (sector / year / town) and stored in month order within each
 file, so an engine reads only the partitions a period and a town filter name.
 
-The KPIs over a lake are not a second copy: :mod:`analytics.kpis` is SQL written in the
+The KPIs over a lake are not a second copy: :mod:`analytics.figures.kpis` is SQL written in the
 subset DuckDB and Spark share, and it runs unchanged over tables of the same names —
 DuckDB over the Parquet folder (:func:`open_lake`), or Spark SQL after sqlglot transpiles
 each statement from DuckDB's dialect to Spark's (:class:`SparkCursor`). The rollups
@@ -33,8 +33,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import contract, kpis
-from .db import MIGRATIONS, Store, StoreError, migrate
+from .. import contract, scope
+from ..figures import kpis, rollups
+from .db import Store, StoreError
+from .schema import MIGRATIONS, migrate
 
 MANIFEST = "lake.json"
 # Registry tables exported whole, one file each.
@@ -67,7 +69,7 @@ def export_parquet(cur: duckdb.DuckDBPyConnection, out: Path) -> dict[str, int]:
         rel = cur.sql(f"""
             SELECT r.*, year(r.month) AS year, coalesce(c.town, $town) AS town
             FROM {s.table} r LEFT JOIN cooperatives c ON c.name = r.cooperative
-            ORDER BY r.month, r.cooperative, r.unit""", params={"town": kpis.UNASSIGNED_TOWN})
+            ORDER BY r.month, r.cooperative, r.unit""", params={"town": scope.UNASSIGNED_TOWN})
         rel.write_parquet(str(out / "records" / f"sector={s.key}"), partition_by=["year", "town"])
     for t in SMALL_TABLES:
         cur.table(t).write_parquet(str(out / f"{t}.parquet"))
@@ -108,9 +110,9 @@ def attach_lake(con: duckdb.DuckDBPyConnection, lake: Path, *, materialise: bool
     for t in SMALL_TABLES:
         con.execute(f"CREATE OR REPLACE TABLE {t} AS SELECT * FROM read_parquet(?)", [str(Path(lake) / f"{t}.parquet")])
     if not materialise:
-        for table in [r.table for r in kpis.rollups()] + ["coop_months"]:
+        for table in [r.table for r in rollups.rollups()] + ["coop_months"]:
             con.execute(f"DROP TABLE IF EXISTS {table}")
-    for sql in kpis.rollup_rebuild_sql(version=0):
+    for sql in rollups.rollup_rebuild_sql(version=0):
         con.execute(sql if materialise else sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE VIEW", 1))
 
 
@@ -149,7 +151,7 @@ class LakeStore(Store):
 
 def spark_session(master: str | None = None) -> Any:
     """A SparkSession on ``master`` (default PARK_SPARK_MASTER, local[2]); needs Java 17."""
-    from . import settings
+    from .. import settings
 
     try:
         from pyspark.sql import SparkSession
@@ -181,14 +183,14 @@ def quiet(spark: Any) -> Any:
 
 
 def to_spark(sql: str) -> str:
-    """One statement of analytics.kpis, from DuckDB's dialect to Spark SQL (sqlglot)."""
+    """One statement of analytics.figures.kpis, from DuckDB's dialect to Spark SQL (sqlglot)."""
     import sqlglot
 
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
 
 
 class SparkCursor:
-    """Just enough of a DuckDB cursor for analytics.kpis: ``execute(sql, params)`` then
+    """Just enough of a DuckDB cursor for analytics.figures.kpis: ``execute(sql, params)`` then
     ``fetchall`` / ``fetchone`` / ``df``. Rows are collected (not ``toPandas``, which does not
     work with pandas 3)."""
 
@@ -240,7 +242,7 @@ def attach_lake_spark(spark: Any, lake: Path | str) -> SparkCursor:
                       "WHERE 1 = 0")
     for t in SMALL_TABLES:
         spark.read.parquet(f"{root}/{t}.parquet").createOrReplaceTempView(t)
-    for sql in kpis.rollup_rebuild_sql(version=0):
+    for sql in rollups.rollup_rebuild_sql(version=0):
         view = to_spark(sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE VIEW", 1))
         spark.sql(view.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
     return SparkCursor(spark)
@@ -250,8 +252,8 @@ def _spark_type(c: contract.Column) -> str:
     return {"DATE": "DATE", "VARCHAR": "STRING", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE"}[c.sql_type]
 
 
-def lake_kpis(lake: Path | str, period: kpis.Period, *, engine: str = "duckdb", master: str | None = None,
-              filters: kpis.Filters = kpis.Filters()) -> dict:
+def lake_kpis(lake: Path | str, period: scope.Period, *, engine: str = "duckdb", master: str | None = None,
+              filters: scope.Filters = scope.Filters()) -> dict:
     """The KPI JSON of :func:`kpis.park_kpis` computed over a lake by DuckDB or Spark."""
     if engine == "duckdb":
         con = open_lake(lake)

@@ -1,7 +1,7 @@
 """The one look of the dashboard: palette, type scale and slide geometry.
 
-Charts (:mod:`analytics.charts`), the 汇报 views (:mod:`analytics.slides`) and the PPTX deck
-(:mod:`analytics.export`) all take their colours, fonts and sizes from here, so a view on the
+Charts (:mod:`analytics.meeting.charts`), the 汇报 views (:mod:`analytics.meeting.slides`) and the PPTX deck
+(:mod:`analytics.meeting.export`) all take their colours, fonts and sizes from here, so a view on the
 screen, the same slide in PowerPoint and a chart PNG look like one document.
 
 Two styles: ``light`` (the default, for slides, print and the pages) and ``dark`` (大屏, for a

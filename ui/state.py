@@ -1,62 +1,20 @@
-"""What every page shares: the store, the language, the sidebar filters, cached queries.
-
-Pages draw; they get numbers only through :func:`q`, which calls a function of
-``analytics.kpis`` and caches the answer under two versions: the store's figures version
-(bumped by writes that may change anything) and the scoped version of what the call reads
-(its sectors, months and towns; ``kpis.scope_version``). A commit or an undo shows
-everywhere at once (no timer), and an upload of one cooperative's duck sheet for one month
-leaves the hog page, the greenhouse page and other years warm.
-
-``PARK_LAKE=DIR`` serves a Parquet lake read-only instead of the database (analytics/lake.py).
+"""Session state and the address: the language (remembered in a cookie), widget values kept across
+pages, and the sidebar filters shared by every page and kept in the URL.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import time
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
-from analytics import charts, fmt, kpis, settings, slides, tables
-from analytics.db import Store, default_db_path
+from analytics import scope
 from analytics.text import md
+from ui.cache import q
 
 LANG_KEY = "lang"
-
-
-def _leave_legacy_multipage_mode() -> None:
-    """Make a deep link such as /duck run through app.py.
-
-    Streamlit treats the sibling pages/ folder as a v1 multipage app until app.py has called
-    st.navigation once in the process; a first request for /duck would run pages/duck.py
-    alone, without the page config, login and menu. Every page imports this module first,
-    so switch to navigation mode here and have the run start again through app.py.
-
-    The rerun is requested, not raised: ``st.rerun()`` here raised its RerunException in the
-    middle of importing this module, so the import failed and was undone while other first
-    sessions (their own script threads) waited for it — they then held the undone module and
-    failed with ``ImportError: cannot import name 'auth' from 'ui'`` (or any other name).
-    Requested, it is acted on at the page's first element, after every import has finished.
-    This is what ``st.rerun()`` does before it forces the yield point.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import RerunData, get_script_run_ctx
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        ctx = get_script_run_ctx()
-        if ctx is not None and ctx.script_requests is not None:
-            ctx.script_requests.request_rerun(RerunData(
-                query_string=ctx.query_string, page_script_hash=ctx.page_script_hash,
-                context_info=ctx.context_info))
-
-
-_leave_legacy_multipage_mode()
 
 
 # --- language ----------------------------------------------------------------------------
@@ -193,63 +151,6 @@ def _remember_language() -> None:
     ss[_LANG_WRITTEN] = now
 
 
-# --- store and cached queries -----------------------------------------------------------
-
-LAKE_PREFIX = "lake:"
-
-
-@st.cache_resource(show_spinner=False)
-def _store(path: str) -> Store:
-    if path.startswith(LAKE_PREFIX):
-        from analytics import lake
-
-        return lake.LakeStore(Path(path.removeprefix(LAKE_PREFIX)))
-    return Store(Path(path))
-
-
-def db_path() -> Path:
-    return Path(os.environ.get("PARK_DB") or default_db_path())
-
-
-def _source() -> str:
-    lake_dir = settings.get("PARK_LAKE")
-    return LAKE_PREFIX + str(Path(lake_dir).resolve()) if lake_dir else str(db_path())
-
-
-def store() -> Store:
-    """The process's one connection to the database (or to the lake, with PARK_LAKE)."""
-    return _store(_source())
-
-
-# Where q() adds up the time spent computing (not cached): bench/pages.py sets it to a list.
-QUERY_LOG: list | None = None
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def _cached(source: str, version: tuple, fn_name: str, args: tuple, kwargs: tuple) -> Any:
-    fn = getattr(kpis, fn_name)
-    cur = _store(source).cursor()
-    t = time.perf_counter()
-    try:
-        return fn(cur, *args, **dict(kwargs))
-    finally:
-        cur.close()
-        if QUERY_LOG is not None:
-            QUERY_LOG.append((fn_name, time.perf_counter() - t))
-
-
-def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``analytics.kpis.<fn_name>(cursor, *args, **kwargs)``, cached under the figures
-    version and the scoped version of what the call reads."""
-    s = store()
-    cur = s.cursor()
-    try:
-        version = (s.figures_version(), kpis.scope_version(cur, fn_name, args))
-    finally:
-        cur.close()
-    return _cached(_source(), version, fn_name, args, tuple(sorted(kwargs.items())))
-
-
 # --- sidebar filters, shared by every page and kept in the address ---------------------
 
 # The filters in the query string, as a link reproduces them: ?year=2022&coop=…&coop=… or
@@ -308,7 +209,7 @@ def _month_label(m: str) -> str:
     return f"{int(m[:4])}年{int(m[5:])}月" if lang() == "zh" else m
 
 
-def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
+def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
     """Draw the shared filters; returns the chosen period and filters, or None with no data.
 
     The same choice holds on every page and is always written to the address
@@ -349,13 +250,13 @@ def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
         year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year", placeholder=t("选择年份", "Choose a year"),
                             format_func=(lambda y: f"{y}年") if lang() == "zh" else str,
                             on_change=_remember, args=("f_year", "year"))
-        period = kpis.Period.year(year)
+        period = scope.Period.year(year)
     else:
         # The value (also in session state) makes it a range slider; without it, one month.
         start, end = sb.select_slider(t("月份区间", "Months"), options=months, key="f_range",
                                       value=state["range"], format_func=_month_label,
                                       on_change=_remember, args=("f_range", "range"))
-        period = kpis.Period.months(start, end)
+        period = scope.Period.months(start, end)
     towns: list[str] = []
     if len(all_towns) > 1:  # a township store has one town: no filter to show
         towns = sb.multiselect(t("乡镇", "Town"), all_towns, key="f_town", placeholder=t("全部", "All"),
@@ -371,7 +272,7 @@ def sidebar_filters() -> tuple[kpis.Period, kpis.Filters] | None:
         others = {k: st.query_params.get_all(k) for k in st.query_params if k not in URL_KEYS}
         st.query_params.from_dict({**others, **new})
     ss[_F_URL] = new
-    return period, kpis.Filters(tuple(coops), tuple(villages), tuple(zones), tuple(towns))
+    return period, scope.Filters(tuple(coops), tuple(villages), tuple(zones), tuple(towns))
 
 
 # Streamlit's menu switches pages without the query string (only widgets bound to a parameter
@@ -411,7 +312,7 @@ def carry_filters_in_links(pages: tuple[str, ...]) -> None:
             unsafe_allow_javascript=True)  # text-safe: constants and page keys, no user data
 
 
-def filters_caption(period: kpis.Period, filters: kpis.Filters) -> str:
+def filters_caption(period: scope.Period, filters: scope.Filters) -> str:
     """The period and filters in words, for every chart's caption; Markdown-safe (names escaped)."""
     parts = [t("期间：", "Period: ") + period.label(lang())]
     for zh, en, values in (("乡镇", "town", filters.towns), ("合作社", "cooperative", filters.cooperatives),
@@ -422,178 +323,10 @@ def filters_caption(period: kpis.Period, filters: kpis.Filters) -> str:
     return t("；", "; ").join(parts)
 
 
-def filters_banner(period: kpis.Period, filters: kpis.Filters) -> None:
+def filters_banner(period: scope.Period, filters: scope.Filters) -> None:
     """The period and filters at the top of the page, where nobody can miss which year it is."""
     scope = "" if any((filters.towns, filters.cooperatives, filters.villages, filters.zones)) else t(
         "；范围：全园区", "; scope: the whole park")
     st.markdown(f":material/filter_alt: **{filters_caption(period, filters)}**{scope}",
                 help=t("在左侧边栏更改期间和筛选；地址栏的链接可以收藏或发给别人，打开即是同样的视图。",
                        "Change them in the sidebar; the address can be bookmarked or shared and opens this view."))
-
-
-# --- page furniture ------------------------------------------------------------------
-
-def is_demo() -> bool:
-    return store().is_demo()
-
-
-def several_towns() -> bool:
-    """A county store (more than one town): unit tables then say which town a unit is in."""
-    return len(slides.real_towns(q("towns"))) > 1
-
-
-def demo_badge() -> None:
-    if is_demo():
-        st.warning(t("示例数据：本页数字由演示程序生成，并非真实统计。",
-                     "Demo data: these figures are generated, not real statistics."),
-                   icon=":material/science:")
-
-
-def page_header(title_zh: str, title_en: str) -> None:
-    st.title(t(title_zh, title_en))  # text-safe: titles checked at every page_header/page_start call
-    demo_badge()
-
-
-def no_data() -> None:
-    st.info(t("数据库里还没有数据。请在“上传”页上传月报，或运行 python -m analytics demo 生成示例数据。",
-              "No data yet. Upload a monthly sheet, or run python -m analytics demo for demo data."))
-
-
-def page_start(title_zh: str, title_en: str) -> tuple[kpis.Period, kpis.Filters]:
-    """Title, the period and filters in words, demo notice and the sidebar filters; stops the
-    page with a hint when there is no data."""
-    st.title(t(title_zh, title_en))  # text-safe: titles checked at every page_start call
-    chosen = sidebar_filters()
-    if chosen is None:
-        demo_badge()
-        no_data()
-        st.stop()
-    filters_banner(*chosen)
-    demo_badge()
-    return chosen
-
-
-def tabs(key: str, labels: dict[str, str]) -> dict[str, Any]:
-    """``st.tabs`` that keep the open tab when the language switches: {tab key: container}.
-
-    A tab's state is its label, which the other language does not have; the open tab is
-    remembered by its key (``labels``: key → label in the current language) and given back
-    in the new language's label. Tabs rerun the page when switched, so the state is known.
-    """
-    ss, keep = st.session_state, f"_{key}_open"
-    shown = list(labels.values())
-    if ss.get(key) in shown:
-        ss[keep] = next(k for k, v in labels.items() if v == ss[key])
-    elif ss.get(keep) in labels:
-        ss[key] = labels[ss[keep]]
-    return dict(zip(labels, st.tabs(shown, key=key, on_change="rerun"), strict=True))
-
-
-def uploader_texts(key: str, max_mb: int) -> None:
-    """The file uploader's own texts ("Upload", "50MB per file • CSV, …") in the UI's language.
-
-    Streamlit offers no option for them: its texts are hidden and ours drawn in their place
-    by CSS, scoped to the uploader with this ``key``.
-    """
-    button = t("选择文件", "Choose a file")
-    note = t(f"拖放文件到这里，或点击“选择文件”；单个文件不超过 {max_mb:d} MB；CSV、TXT 或 Excel",
-             f"Drag a file here or choose one; up to {max_mb:d} MB; CSV, TXT or Excel")
-    box = f".st-key-{key} [data-testid='stFileUploaderDropzone']"
-    st.html(f"""<style>
-{box} button [data-testid='stMarkdownContainer'] {{display: none}}
-{box} button span[data-has-shortcut]::after {{content: "{button}"}}
-{box} [data-testid='stFileUploaderDropzoneInstructions'] > * {{display: none}}
-{box} [data-testid='stFileUploaderDropzoneInstructions']::after {{content: "{note}"; font-size: .875rem;
-  color: rgba(49, 51, 63, .6)}}
-</style>""")  # text-safe: fixed texts and a number, in CSS strings
-
-
-PAGE_FIGS = "_page_figs"
-
-# Plotly's toolbar in Chinese (plotly.js takes a locale's dictionary with the figure's config).
-PLOTLY_ZH = {"locale": "zh-CN", "locales": {"zh-CN": {"dictionary": {
-    "Download plot as a PNG": "下载为 PNG 图片", "Download plot as a png": "下载为 PNG 图片",
-    "Download plot": "下载图片", "Zoom": "缩放", "Pan": "平移", "Box Select": "框选", "Lasso Select": "套索选择",
-    "Zoom in": "放大", "Zoom out": "缩小", "Autoscale": "自动缩放", "Reset axes": "重置坐标轴",
-    "Reset": "重置", "Toggle Spike Lines": "显示/隐藏辅助线", "Show closest data on hover": "悬停显示最近的数据",
-    "Compare data on hover": "悬停比较数据", "Reset view": "重置视图", "Toggle show closest data on hover":
-    "悬停显示最近的数据", "Snapshot succeeded": "已保存图片", "Taking snapshot - this may take a few seconds":
-    "正在生成图片，请稍候", "Double-click to zoom back out": "双击恢复原始缩放",
-    "Click to enter Colorscale title": "点击输入色标标题", "Click to enter Component A title": "点击输入标题",
-    "Click to enter Plot title": "点击输入图表标题", "Click to enter X axis title": "点击输入横轴标题",
-    "Click to enter Y axis title": "点击输入纵轴标题", "trace": "系列", "Produced with Plotly.js": "由 Plotly.js 生成",
-}, "format": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["¥", ""],
-              "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
-              "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
-              "months": [f"{i}月" for i in range(1, 13)], "shortMonths": [f"{i}月" for i in range(1, 13)],
-              "date": "%Y-%m-%d"}}}}
-
-
-def _em(text: str) -> float:
-    """Width of ``text`` in em: a Chinese character is one, a Latin one a little over half."""
-    return sum(1.0 if ord(ch) > 0x2E80 else 0.56 for ch in text)
-
-
-def wrap_title(text: str, limit: float = 20.0) -> str:
-    """Break a chart title into lines of at most ``limit`` em (a phone's chart is ~21 em wide at
-    the title's size), after a colon, comma or before a bracket; Plotly does not wrap titles."""
-    if "<br>" in text or _em(text) <= limit:
-        return text
-    lines, line = [], ""
-    for part in re.split(r"(?<=[:：,，、])\s*|\s(?=\()|(?=（)", text):
-        if line and _em(line + " " + part) > limit:
-            lines.append(line)
-            line = part
-        else:
-            line = f"{line} {part}".strip() if line and not line.endswith(("：", "，", "、")) else line + part
-    return "<br>".join([*lines, line])
-
-
-def for_screen(fig: Any) -> Any:
-    """A copy of ``fig`` laid out for any screen width: the title wrapped and set below the chart
-    toolbar (always shown on touch screens), the notes of analytics.charts under it, the legend
-    under the month labels (charts.legend_below, which makes the copy)."""
-    screen = charts.legend_below(fig)
-    title = wrap_title(screen.layout.title.text or "")
-    notes = sum(a.text.count("<br>") + 1 for a in screen.layout.annotations
-                if a.yref == "paper" and (a.y or 0) >= 1 and a.yanchor == "bottom")
-    lines = title.count("<br>") + 1
-    top = 30 + 22 * (lines - 1) + 23 * lines + 16 * notes + 12
-    # Plotly anchors a title of several lines by its first line: the pad takes the others too.
-    screen.update_layout(title={"text": title, "y": 1, "yref": "container", "yanchor": "top",
-                                "pad": {"t": 30 + 22 * (lines - 1)}},
-                         margin={"t": max(top, (screen.layout.margin.t or 0))})
-    # Month labels: as many as the width holds (Plotly thins a category axis by its length when
-    # nticks is left to it) and turned only as far as needed, instead of every month at a fixed
-    # slant, which overlaps its neighbours and the legend on a phone. None: Plotly's own "auto".
-    screen.update_xaxes(tickangle=None, nticks=None)
-    return screen
-
-
-def show_chart(fig: Any, name: str, caption: str) -> None:
-    """Draw a chart with its caption; the figure is remembered for the page's PNG downloads.
-
-    Plotly's own camera button is taken off: its PNG would carry no period, no 数据截至 and no
-    示例数据 mark. Every PNG comes from the page's download buttons (ui.export.page_downloads),
-    stamped inside the image and named ``<主题>_<期间>_<数据截至>.png``; those are drawn from the
-    figure as built (for_screen only fits it to the browser's box).
-    """
-    st.plotly_chart(for_screen(fig), width="stretch", config={
-        "displaylogo": False,
-        "modeBarButtonsToRemove": ["toImage"],
-        **(PLOTLY_ZH if lang() == "zh" else {}),
-    })
-    st.caption(caption)  # text-safe: captions checked at every show_chart call
-    st.session_state.setdefault(PAGE_FIGS, {})[name] = fig
-
-
-def pinned_names(table: Any) -> dict:
-    """column_config that keeps a ranked table's name columns in view when it scrolls sideways
-    (the ranking column follows them: tables.unit_table)."""
-    names = {tables.column_label(s, k, lang()) for s in ("duck", "hog", "greenhouse") for k in tables.NAME_COLUMNS}
-    return {c: st.column_config.Column(pinned=True) for c in table.columns if c in names}
-
-
-def metric(label: str, value: str, delta: float | None = None, help: str | None = None) -> None:
-    st.metric(label, value, delta=fmt.pct(delta) if delta is not None else None, help=help,
-              delta_description=t("同比", "YoY") if delta is not None else None)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import fmt, text, theme
+from .. import fmt, text
+from . import theme
 
-# Colours and fonts come from the one theme (analytics/theme.py) shared with the 汇报 views
+# Colours and fonts come from the one theme (analytics/meeting/theme.py) shared with the 汇报 views
 # and the deck; builders use the light palette's roles, the dark style recolours by role.
 FONT = theme.CHART_FONT
 _P = theme.LIGHT
@@ -50,7 +51,7 @@ def _month_axis(fig: go.Figure) -> None:
 
 
 def latest_incomplete(completeness: pd.DataFrame | None, months: pd.Series | None = None) -> dict | None:
-    """The last month of ``completeness`` (from ``kpis.month_completeness``) when it is not
+    """The last month of ``completeness`` (from ``completeness.month_completeness``) when it is not
     complete and is among ``months`` (the chart's months); else None."""
     if completeness is None or completeness.empty:
         return None
@@ -92,7 +93,7 @@ def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh", *,
     """Month-end stock: the sum of that month's reports, in the unit the stock card uses
     (万羽 from 100,000 in Chinese, thousands in English; ``fmt.count_scale``).
 
-    With ``completeness`` (``kpis.month_completeness`` of the same selection), a latest month
+    With ``completeness`` (``completeness.month_completeness`` of the same selection), a latest month
     that is not complete is drawn as a dashed segment to a hollow point: the reports plus the
     missing units' stock of the month before (what the stock card counts for them), with a
     note naming how many units are missing.
@@ -167,7 +168,7 @@ def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
                         completeness: dict[str, pd.DataFrame] | None = None) -> go.Figure:
     """Monthly profit per sector, stacked; df from kpis.monthly_total.
 
-    ``completeness`` maps a sector to its ``kpis.month_completeness``: a sector whose latest
+    ``completeness`` maps a sector to its ``completeness.month_completeness``: a sector whose latest
     month is incomplete has that bar pale and hatched, and the note names its missing units.
     """
     fig = go.Figure()
@@ -245,7 +246,7 @@ def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 
 
 def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
-    """Output value and profit per mu side by side for each group; df from kpis.per_mu_by."""
+    """Output value and profit per mu side by side for each group; df from per_mu.per_mu_by."""
     fig = go.Figure()
     # Crops and plot types in English get their English names (fmt.crop_name); others as typed.
     groups = _labels(pd.Series([fmt.crop_name(g, lang) for g in df["group"]], dtype=object))
@@ -295,7 +296,7 @@ def distribution_bins(bins: pd.DataFrame, title: str, x_title: str, *, reference
 
 
 def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
-    """Profit per mu of land across sectors (kpis.cross_sector_per_mu)."""
+    """Profit per mu of land across sectors (per_mu.cross_sector_per_mu)."""
     names = [fmt.sector_name(s, lang) for s in df["sector"]]
     fig = go.Figure(go.Bar(
         x=names, y=df["profit_per_mu"], marker_color=[SECTOR_COLORS[s] for s in df["sector"]],
@@ -321,14 +322,14 @@ def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 
 
 def year_compare(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
-    """Per-mu figures by year (kpis.per_mu_by(..., 'year'))."""
+    """Per-mu figures by year (per_mu.per_mu_by(..., 'year'))."""
     d = df.assign(group=df["group"].astype(str))
     return per_mu_grouped(d, title, lang)
 
 
 def progress_bars(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
-    """Actual as a share of the year's target per target (kpis.target_progress)."""
-    from .kpis import TARGET_METRICS
+    """Actual as a share of the year's target per target (annual_targets.target_progress)."""
+    from ..figures.annual_targets import TARGET_METRICS
 
     labels = [TARGET_METRICS.get((s, m), (m, m))[0 if lang == "zh" else 1]
               for s, m in zip(df["sector"], df["metric"])]

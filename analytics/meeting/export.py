@@ -9,9 +9,12 @@ of a hang.
 Every exported PNG carries a stamp band inside the image (period, filters, 数据截至, 来源,
 示例数据 where demo) and is named ``<主题>_<期间>_<数据截至>.png`` (:class:`Stamp`).
 
-The deck is :mod:`analytics.slides` drawn into PowerPoint: the same slides, boxes and theme as
+The deck is :mod:`analytics.meeting.slides` drawn into PowerPoint: the same slides, boxes and theme as
 the 汇报 views, charts embedded at 2× their box. ``python -m analytics pack --year 2022 --out
 汇报.pptx [--lang en]`` builds it from the CLI.
+
+One piece: the PNG renderer and the deck builder share the stamp, the theme's boxes and the
+one renderer process.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import charts, kpis, narrative, slides, theme
+from .. import scope
+from . import charts, narrative, slides, theme
 from .slides import TOWNSHIP, as_of_label, source_label  # noqa: F401 - the pages' names for them
 
 # PowerPoint/WPS on the office's Windows machine has Microsoft YaHei; set it as the East
@@ -190,7 +194,7 @@ class Stamp:
     the whole park.
     """
 
-    period: kpis.Period
+    period: scope.Period
     as_of: dict
     demo: bool
     lang: str = "zh"
@@ -354,7 +358,7 @@ class Line:
 
 
 class _Pptx:
-    """A 16:9 python-pptx presentation drawn in the design px of :mod:`analytics.theme`."""
+    """A 16:9 python-pptx presentation drawn in the design px of :mod:`analytics.meeting.theme`."""
 
     def __init__(self) -> None:
         from pptx import Presentation
@@ -493,13 +497,13 @@ def _memo(call: narrative.Call) -> narrative.Call:
     return cached
 
 
-def build_deck(source: kpis.Cursor | narrative.Call, period: kpis.Period, *, demo: bool, lang: str = "zh",
+def build_deck(source: scope.Cursor | narrative.Call, period: scope.Period, *, demo: bool, lang: str = "zh",
                exact: bool = False, progress: Progress | None = None, charts: bool = True,
                today: date | None = None, render: Render | None = None) -> bytes:
     """The meeting deck (PPTX bytes, 16:9) — the 汇报 views as slides.
 
-    ``source`` is a cursor (the CLI) or a ``call(fn_name, *args)`` into ``analytics.kpis``
-    (the page's cached ``ui.common.q``, so the deck reuses what the pages computed); either
+    ``source`` is a cursor (the CLI) or a ``call(fn_name, *args)`` into ``analytics.figures.kpis``
+    (the page's cached ``ui.cache.q``, so the deck reuses what the pages computed); either
     way each KPI query runs at most once for the deck. ``render`` turns a figure dict into PNG
     (the page passes its cached renderer, so charts already drawn for the views are reused).
     ``exact`` writes the paragraph with exact figures (the page's 精确/概数 choice);

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import contract
+from .. import contract
 from .db import Store, set_meta
 
 MONTHS = pd.period_range("2021-01", "2023-12", freq="M")

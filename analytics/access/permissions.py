@@ -1,0 +1,81 @@
+"""Who may change what: roles, the acting user (:class:`Actor`) passed into every write, and the checks.
+
+The checks run in analytics, not on the pages, so the rules hold even if a page were bypassed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..scope import Cursor  # noqa: F401 - the access modules' name for it
+
+ROLES = ("admin", "viewer", "manager")
+ROLE_NAMES = {"admin": ("管理员", "Administrator"), "viewer": ("农业办（只读）", "Office (read-only)"),
+              "manager": ("合作社管理员", "Cooperative manager")}
+
+
+class PermissionDenied(PermissionError):
+    """Refused; the message is Chinese and names what was refused."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str  # admin / viewer / manager; "system" for the CLI run by the IT person
+    cooperative: str | None = None
+
+
+# The office's IT person at the console: the CLI acts as this user unless told otherwise.
+SYSTEM = Actor("system", "admin")
+
+
+# The address of a browser on the machine itself (st.context.ip_address gives None there).
+LOCAL = "本机"
+
+
+def check_write(actor: Actor | None, cooperatives: Iterable[str], action: str = "upload") -> None:
+    """Refuse unless ``actor`` may write rows of every cooperative listed.
+
+    ``action`` ("upload" or "undo") only chooses the wording of the refusal.
+    """
+    if actor is None:
+        raise PermissionDenied("请先登录后再上传或撤销。")
+    if actor.role == "admin":
+        return
+    if actor.role != "manager":
+        raise PermissionDenied(f"用户 {actor.username} 是只读账号，不能修改数据。")
+    others = sorted({c for c in cooperatives if c != actor.cooperative})
+    if others and action == "undo":
+        raise PermissionDenied(
+            f"用户 {actor.username} 只能撤销“{actor.cooperative}”的上传，"
+            f"这次上传还写入了其他合作社的数据：{'、'.join(others)}。未撤销任何数据，请联系管理员。")
+    if others:
+        raise PermissionDenied(
+            f"用户 {actor.username} 只能上报“{actor.cooperative}”的数据，"
+            f"文件中含有其他合作社：{'、'.join(others)}。本次未写入任何数据。")
+
+
+def may_write(actor: Actor | None, cooperatives: Iterable[str]) -> bool:
+    """Whether ``check_write`` would let ``actor`` write these cooperatives' rows."""
+    try:
+        check_write(actor, cooperatives)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def require_admin(actor: Actor | None, what: str) -> None:
+    """Refuse unless ``actor`` is an administrator; ``what`` completes “只有管理员可以…”."""
+    if actor is None or actor.role != "admin":
+        who = f"用户 {actor.username} " if actor else ""
+        raise PermissionDenied(f"{who}无权操作：只有管理员可以{what}。")
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+class AccountError(ValueError):
+    """An account, target or unit edit that cannot be done as asked; Chinese message."""

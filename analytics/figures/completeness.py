@@ -1,0 +1,93 @@
+"""Completeness and coverage: which months each cooperative reported, and who has not reported a month.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from .. import contract
+from ..scope import Cursor, Filters, Period, parse_month
+from .kpis import _cooperative_where, _unit_where
+from .rollups import _shape
+
+
+def _month_index(d: date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
+    """Which months of the period every expected unit has reported (issue 9.3).
+
+    口径: a month is **complete** when every unit that reported in the previous month has
+    reported in it. One row per month of the period with any record (the months of
+    :func:`monthly`), ascending. Columns: ``month`` ('YYYY-MM'); ``reported`` (units with a
+    record); ``expected`` (units that reported the month before; the month before the
+    period counts); ``missing`` (of those, units without a record this month);
+    ``missing_cooperatives`` (their cooperatives); ``missing_stock`` (their stock in the
+    month before, 羽 or 头; 0 for plots, which have no stock); ``complete`` (missing == 0).
+    The filters select units as everywhere (town, cooperative, village, zone).
+
+    Charts draw the latest month distinctly when it is not complete
+    (``analytics.meeting.charts``, ``completeness=``): stock carried from those units' last report,
+    which is also what the stock card counts for them.
+    """
+    s = contract.sector(sector)
+    has_stock = "stock" in _shape(sector).lasts
+    before = date(period.start.year - (period.start.month == 1), (period.start.month - 2) % 12 + 1, 1)
+    params: list = [before, period.end]
+    unit_filter = ""
+    clauses, fparams = _unit_where(filters)
+    if clauses:
+        unit_filter = (f" AND m.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
+                       f"ON c.name = u.cooperative WHERE u.sector = '{s.key}' AND {' AND '.join(clauses)})")
+        params += fparams
+    stock = "m.stock" if has_stock else "CAST(NULL AS DOUBLE)"
+    # Months as integers (year * 12 + month - 1): "the month after" is + 1 in DuckDB and Spark alike.
+    rows = cur.execute(f"""
+        WITH r AS (SELECT m.unit_id AS unit_id, year(m.last_month) * 12 + month(m.last_month) - 1 AS mi,
+                          {stock} AS stock
+                   FROM unit_month_{s.key} m WHERE m.last_month BETWEEN ? AND ?{unit_filter}),
+             gone AS (SELECT p.unit_id AS unit_id, p.mi + 1 AS mi, p.stock AS stock FROM r p
+                      WHERE NOT EXISTS (SELECT 1 FROM r n WHERE n.unit_id = p.unit_id AND n.mi = p.mi + 1))
+        SELECT c.mi, c.reported, coalesce(e.expected, 0), coalesce(g.missing, 0), coalesce(g.coops, 0),
+               coalesce(g.stock, 0)
+        FROM (SELECT mi, count(*) AS reported FROM r GROUP BY mi) c
+        LEFT JOIN (SELECT mi + 1 AS mi, count(*) AS expected FROM r GROUP BY mi + 1) e ON e.mi = c.mi
+        LEFT JOIN (SELECT gone.mi AS mi, count(*) AS missing, count(DISTINCT u.cooperative) AS coops,
+                          sum(gone.stock) AS stock
+                   FROM gone JOIN units u ON u.unit_id = gone.unit_id GROUP BY gone.mi) g ON g.mi = c.mi
+        WHERE c.mi >= ? ORDER BY c.mi""", params + [_month_index(period.start)]).fetchall()
+    out = pd.DataFrame(rows, columns=["mi", "reported", "expected", "missing", "missing_cooperatives",
+                                      "missing_stock"])
+    out.insert(0, "month", [f"{int(mi) // 12:04d}-{int(mi) % 12 + 1:02d}" for mi in out["mi"]])
+    out = out.drop(columns="mi").astype({c: "int64" for c in ("reported", "expected", "missing",
+                                                                "missing_cooperatives")})
+    out["missing_stock"] = out["missing_stock"].astype(float).round().astype("int64")
+    out["complete"] = out["missing"] == 0
+    return out
+
+
+def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd.DataFrame:
+    """Cooperatives that reported in the 12 months before ``month`` but not in ``month``.
+
+    Columns: sector, cooperative, last_month, units (records in its last reported month).
+    Village and zone filters keep the cooperatives with a unit there.
+    """
+    m = parse_month(month)
+    start = m.replace(year=m.year - 1)
+    clauses, p = _cooperative_where("cm.cooperative", filters)
+    params = [start, m, *p]
+    if filters.by_unit_attribute:
+        uc, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones), "fu")
+        clauses.append("EXISTS (SELECT 1 FROM units fu WHERE fu.sector = cm.sector "
+                       f"AND fu.cooperative = cm.cooperative AND {' AND '.join(uc)})")
+        params += p
+    extra = "".join(f" AND {c}" for c in clauses)
+    return cur.execute(f"""
+        SELECT sector, cooperative, strftime(max(month), '%Y-%m') AS last_month,
+               CAST(arg_max(n_records, month) AS BIGINT) AS units
+        FROM coop_months cm WHERE n_records > 0 AND month BETWEEN ? AND ?{extra}
+        GROUP BY sector, cooperative HAVING max(month) < ?
+        ORDER BY sector, cooperative""", params + [m]).df()

@@ -1,0 +1,246 @@
+"""The rollups, the write side of the figures: per-unit chunks of every KPI kept on each accepted upload.
+
+A *chunk* is what one unit did over some months; chunks merge associatively (see
+:mod:`.kpis`). ``unit_month_<sector>`` and ``unit_year_<sector>`` are kept on write
+(:func:`rebuild_rollups`, :func:`refresh_rollups`), called by the store's single writer
+(:mod:`analytics.store.db`) and its migrations. The read side (:mod:`.kpis`) builds on the same SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .. import contract
+from ..scope import UNASSIGNED_TOWN, Cursor
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which columns of a sector's chunks are summed, peaked or taken from the last month."""
+
+    sums: tuple[str, ...]  # summed over months: flows (eggs, revenue, ...)
+    peaks: tuple[tuple[str, str], ...]  # (chunk column, record column): max over months
+    lasts: tuple[str, ...]  # value in the last month that reported one: stock, sows, crop, type
+    stock_months: bool  # sum of monthly stock (bird- or head-months) for the sector's ratios
+
+
+def _shape(sector: str) -> _Shape:
+    s = contract.sector(sector)
+    keys = {c.key for c in s.measures}
+    sums = tuple(c.key for c in s.measures if c.kind in (contract.COUNT, contract.MONEY, contract.WEIGHT)
+                 and c.key not in ("stock", "sows", "workers"))
+    peaks = (("jobs", "workers"),) + ((("area_mu", "area_mu"),) if "area_mu" in keys else ())
+    lasts = tuple(k for k in ("stock", "sows", "crop", "gh_type") if k in keys)
+    return _Shape(sums, peaks, lasts, "stock" in keys)
+
+
+def _chunk_columns(sector: str) -> list[str]:
+    """The columns every chunk has, in one order: records and rollup rows UNION ALL."""
+    sh = _shape(sector)
+    cols = ["unit_id", "town", "year", "n_months", "last_month", *sh.sums, *(p for p, _ in sh.peaks)]
+    if sh.stock_months:
+        cols.append("stock_months")
+    for k in sh.lasts:
+        cols += [k, f"{k}_month"]
+    return cols
+
+
+def _record_chunks(sector: str, where: str = "") -> str:
+    """Each record as a one-month chunk, with its unit's integer id and its cooperative's town
+    (kept in the rollups so that figures by town need no join; Store keeps them in step when a
+    cooperative's town changes: rollups.retown_rollups)."""
+    s, sh = contract.sector(sector), _shape(sector)
+    cols = ["u.unit_id AS unit_id", f"coalesce(c.town, '{UNASSIGNED_TOWN}') AS town", "year(r.month) AS year",
+            "1 AS n_months", "r.month AS last_month"]
+    cols += [f"r.{k} AS {k}" for k in sh.sums]
+    cols += [f"r.{src} AS {k}" for k, src in sh.peaks]
+    if sh.stock_months:
+        cols.append("r.stock AS stock_months")
+    for k in sh.lasts:
+        # A plot's type is its registered one (units.gh_type), else what it reported.
+        v = "coalesce(u.gh_type, r.gh_type)" if k == "gh_type" else f"r.{k}"
+        cols += [f"{v} AS {k}", f"CASE WHEN {v} IS NOT NULL THEN r.month END AS {k}_month"]
+    return (f"SELECT {', '.join(cols)} FROM {s.table} r JOIN units u ON u.sector = '{s.key}' "
+            f"AND u.cooperative = r.cooperative AND u.unit = r.unit "
+            f"LEFT JOIN cooperatives c ON c.name = r.cooperative" + (f" WHERE {where}" if where else ""))
+
+
+def _merge_aggregates(sector: str, keys: Sequence[str] = (), m: str = "m") -> list[str]:
+    """The merge of chunks: sums add, peaks take the max, last values the latest month's.
+
+    Associative, so merging months into years and years into a period gives the same
+    per-unit figures as merging the months directly (tests/test_rollups.py checks it).
+    A column named in ``keys`` is a grouping key and only its month is carried.
+    """
+    sh = _shape(sector)
+    # A unit's town is one value (its cooperative's); any row's will do.
+    out = [f"any_value({m}.town) AS town", f"sum({m}.n_months) AS n_months", f"max({m}.last_month) AS last_month"]
+    out += [f"sum({m}.{k}) AS {k}" for k in sh.sums]
+    out += [f"max({m}.{k}) AS {k}" for k, _ in sh.peaks]
+    if sh.stock_months:
+        out.append(f"sum({m}.stock_months) AS stock_months")
+    for k in sh.lasts:
+        if k not in keys:
+            out.append(f"arg_max({m}.{k}, {m}.{k}_month) AS {k}")
+        out.append(f"max({m}.{k}_month) AS {k}_month")
+    return out
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A table of chunks kept on write: per unit and month, or merged per unit and year."""
+
+    table: str
+    sector: str
+    keys: tuple[str, ...] | None  # grain besides unit_id and year; None: one row per record
+
+
+def rollups() -> list[Rollup]:
+    """Per unit and month (the records as chunks, with integer unit ids, in month order) and
+    per unit and year for every sector; plots also per unit, year and crop (by_crop and the
+    per-crop comparison need a plot's largest area while growing each crop)."""
+    out = [Rollup(f"unit_month_{s}", s, None) for s in contract.SECTOR_KEYS]
+    out += [Rollup(f"unit_year_{s}", s, ()) for s in contract.SECTOR_KEYS]
+    return out + [Rollup("unit_year_greenhouse_crop", "greenhouse", ("crop",))]
+
+
+def _rollup_select(r: Rollup, where: str = "") -> str:
+    if r.keys is None:
+        return f"SELECT {', '.join(_chunk_columns(r.sector))} FROM ({_record_chunks(r.sector, where)}) m"
+    keys = ["unit_id", "year", *r.keys]
+    aggs = _merge_aggregates(r.sector, keys)
+    by = ", ".join(f"m.{k}" for k in keys)
+    # Columns in chunk order, so rollup rows and record chunks UNION ALL by position.
+    named = {a.rsplit(" AS ", 1)[1]: a for a in aggs}
+    cols = [f"m.{c}" if c in keys else named[c] for c in _chunk_columns(r.sector)]
+    return f"SELECT {', '.join(cols)} FROM ({_record_chunks(r.sector, where)}) m GROUP BY {by}"
+
+
+def _month_measures() -> list[str]:
+    """Every numeric measure of any sector: the monthly sums coop_months keeps (NULL where a
+    sector has no such column)."""
+    out: list[str] = []
+    for s in contract.SECTORS.values():
+        out += [c.key for c in s.measures if c.sql_type in ("BIGINT", "DOUBLE") and c.key not in out]
+    return out
+
+
+def _coop_months_select(sector: str, version: str, keys: str = "") -> str:
+    """Records, and the sums of each measure, per (cooperative, month) of a sector.
+
+    With ``keys`` (a relation of cooperative, month) every key gets a row, 0 records when
+    none are left, so its version survives an undo."""
+    s = contract.sector(sector)
+    mine = {c.key for c in s.measures}
+    sums = ", ".join(f"sum(r.{k}) AS {k}" if k in mine else f"CAST(NULL AS DOUBLE) AS {k}" for k in _month_measures())
+    if keys:
+        return (f"SELECT '{s.key}' AS sector, k.cooperative, k.month, count(r.unit) AS n_records, {sums}, "
+                f"{version} AS version FROM {keys} k LEFT JOIN {s.table} r ON r.cooperative = k.cooperative "
+                "AND r.month = k.month GROUP BY k.cooperative, k.month")
+    return (f"SELECT '{s.key}' AS sector, r.cooperative, r.month, count(*) AS n_records, {sums}, "
+            f"{version} AS version FROM {s.table} r GROUP BY r.cooperative, r.month")
+
+
+def rollup_rebuild_sql(version: int) -> list[str]:
+    """Statements that (re)build every rollup from the records; ``version`` stamps coop_months."""
+    stmts = []
+    for r in rollups():
+        order = "last_month, unit_id" if r.keys is None else "year, unit_id"
+        stmts.append(f"CREATE OR REPLACE TABLE {r.table} AS {_rollup_select(r)} ORDER BY {order}")
+    parts = [_coop_months_select(s, f"CAST({int(version)} AS BIGINT)") for s in contract.SECTOR_KEYS]
+    stmts.append(f"""CREATE OR REPLACE TABLE coop_months AS
+                     SELECT * FROM ({' UNION ALL '.join(parts)}) cm ORDER BY month, sector, cooperative""")
+    return stmts
+
+
+def rebuild_rollups(cur: Cursor, version: int) -> None:
+    """Rebuild ``unit_year_*`` and ``coop_months`` from the records (demo load, unknown writes)."""
+    for sql in rollup_rebuild_sql(version):
+        cur.execute(sql).fetchall()
+
+
+class _Everything:
+    def __repr__(self) -> str:
+        return "EVERYTHING"
+
+
+EVERYTHING = _Everything()  # a write that may have changed any record
+
+
+@dataclass
+class Changes:
+    """What a write touched: record keys per sector, and whether unit attributes changed."""
+
+    keys: dict[str, pd.DataFrame] = field(default_factory=dict)
+    attributes: bool = False
+
+
+def capture_changes(cur: Cursor, sector: str, upload_id: int, previous: object = None) -> object:
+    """Read the keys (cooperative, unit, month, unit_id) of an upload's records now.
+
+    Also notes whether the upload replaced unit attributes (village, zone, land, type): those
+    change every period of the unit, so such a write is not scoped.
+    """
+    if previous is EVERYTHING:
+        return EVERYTHING
+    s = contract.sector(sector)
+    keys = cur.execute(f"""SELECT DISTINCT r.cooperative, r.unit, r.month, u.unit_id
+                           FROM {s.table} r LEFT JOIN units u ON u.sector = ? AND u.cooperative = r.cooperative
+                                                           AND u.unit = r.unit
+                           WHERE r.upload_id = ?""", [s.key, upload_id]).df()
+    attrs = cur.execute("SELECT count(*) FROM units_history WHERE replaced_by = ?", [upload_id]).fetchall()[0][0]
+    ch = previous if isinstance(previous, Changes) else Changes()
+    ch.keys[s.key] = pd.concat([ch.keys[s.key], keys]) if s.key in ch.keys else keys
+    ch.attributes = ch.attributes or bool(attrs)
+    return ch
+
+
+def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
+    """Recompute the rollups of the touched units and the touched (sector, cooperative, month)
+    rows of coop_months, stamped with ``version``. Returns whether the write stays scoped."""
+    for sector, keys in changes.keys.items():
+        s = contract.sector(sector)
+        k = keys.assign(month=pd.to_datetime(keys["month"]).dt.date)
+        cur.execute("SELECT 1").fetchall()  # register() needs no unfinished result on the cursor
+        cur.register("_chg", k)
+        try:
+            touched = "(r.cooperative, r.unit) IN (SELECT cooperative, unit FROM _chg)"
+            for r in rollups():
+                if r.sector != sector:
+                    continue
+                cur.execute(f"""DELETE FROM {r.table} WHERE unit_id IN (
+                                  SELECT unit_id FROM _chg WHERE unit_id IS NOT NULL
+                                  UNION SELECT u.unit_id FROM units u JOIN _chg c ON u.sector = '{s.key}'
+                                    AND u.cooperative = c.cooperative AND u.unit = c.unit)""").fetchall()
+                cur.execute(f"INSERT INTO {r.table} {_rollup_select(r, touched)}").fetchall()
+            cur.execute(f"""DELETE FROM coop_months WHERE sector = '{s.key}'
+                            AND (cooperative, month) IN (SELECT cooperative, month FROM _chg)""").fetchall()
+            keys = "(SELECT DISTINCT cooperative, month FROM _chg)"
+            rows = _coop_months_select(sector, "CAST(? AS BIGINT)", keys)
+            cur.execute(f"INSERT INTO coop_months {rows}", [version]).fetchall()
+        finally:
+            cur.unregister("_chg")
+    # Rows of units an undo removed went with the ids read before the removal; the insert
+    # joins the units that remain, so no rollup row outlives its unit.
+    return not changes.attributes
+
+
+def retown_rollups(cur: Cursor, cooperatives: Sequence[str]) -> None:
+    """Put the current town of these cooperatives into their units' rollup rows (after a
+    cooperative's town changed; Store and db.assign_town call it in the same write)."""
+    if not cooperatives:
+        return
+    sql, params = _in("u.cooperative", list(cooperatives))
+    for r in rollups():
+        cur.execute(f"""UPDATE {r.table} SET town = t.town FROM (
+                          SELECT u.unit_id, coalesce(c.town, ?) AS town
+                          FROM units u LEFT JOIN cooperatives c ON c.name = u.cooperative
+                          WHERE u.sector = ? AND {sql}) t
+                        WHERE {r.table}.unit_id = t.unit_id""", [UNASSIGNED_TOWN, r.sector, *params]).fetchall()
+
+
+def _in(expr: str, values: Sequence) -> tuple[str, list]:
+    return f"{expr} IN ({', '.join('?' * len(values))})", list(values)

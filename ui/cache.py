@@ -1,0 +1,77 @@
+"""The cache wrapper: the one store of the process and the cached queries pages get numbers through.
+
+Pages draw; they get numbers only through :func:`q`, which calls a function of
+``analytics.figures`` and caches the answer under two versions: the store's figures version
+(bumped by writes that may change anything) and the scoped version of what the call reads
+(its sectors, months and towns; ``kpis.scope_version``). A commit or an undo shows
+everywhere at once (no timer), and an upload of one cooperative's duck sheet for one month
+leaves the hog page, the greenhouse page and other years warm.
+
+``PARK_LAKE=DIR`` serves a Parquet lake read-only instead of the database (analytics/store/lake.py).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from analytics import figures, settings
+from analytics.figures import kpis
+from analytics.store.db import Store
+from analytics.store.files import default_db_path
+
+# Where q() adds up the time spent computing (not cached): bench/pages.py sets it to a list.
+QUERY_LOG: list | None = None
+LAKE_PREFIX = "lake:"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    if path.startswith(LAKE_PREFIX):
+        from analytics.store import lake
+
+        return lake.LakeStore(Path(path.removeprefix(LAKE_PREFIX)))
+    return Store(Path(path))
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("PARK_DB") or default_db_path())
+
+
+def _source() -> str:
+    lake_dir = settings.get("PARK_LAKE")
+    return LAKE_PREFIX + str(Path(lake_dir).resolve()) if lake_dir else str(db_path())
+
+
+def store() -> Store:
+    """The process's one connection to the database (or to the lake, with PARK_LAKE)."""
+    return _store(_source())
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(source: str, version: tuple, fn_name: str, args: tuple, kwargs: tuple) -> Any:
+    fn = getattr(figures, fn_name)
+    cur = _store(source).cursor()
+    t = time.perf_counter()
+    try:
+        return fn(cur, *args, **dict(kwargs))
+    finally:
+        cur.close()
+        if QUERY_LOG is not None:
+            QUERY_LOG.append((fn_name, time.perf_counter() - t))
+
+
+def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``analytics.figures.<fn_name>(cursor, *args, **kwargs)``, cached under the figures
+    version and the scoped version of what the call reads."""
+    s = store()
+    cur = s.cursor()
+    try:
+        version = (s.figures_version(), kpis.scope_version(cur, fn_name, args))
+    finally:
+        cur.close()
+    return _cached(_source(), version, fn_name, args, tuple(sorted(kwargs.items())))

@@ -1,0 +1,92 @@
+"""Chart display: Plotly figures shown in the page's language, titles wrapped to fit, and each
+figure registered for the page's PNG and PPTX downloads (:mod:`ui.export`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import streamlit as st
+
+from analytics.meeting import charts
+from ui.state import lang
+
+PAGE_FIGS = "_page_figs"
+
+
+# Plotly's toolbar in Chinese (plotly.js takes a locale's dictionary with the figure's config).
+PLOTLY_ZH = {"locale": "zh-CN", "locales": {"zh-CN": {"dictionary": {
+    "Download plot as a PNG": "下载为 PNG 图片", "Download plot as a png": "下载为 PNG 图片",
+    "Download plot": "下载图片", "Zoom": "缩放", "Pan": "平移", "Box Select": "框选", "Lasso Select": "套索选择",
+    "Zoom in": "放大", "Zoom out": "缩小", "Autoscale": "自动缩放", "Reset axes": "重置坐标轴",
+    "Reset": "重置", "Toggle Spike Lines": "显示/隐藏辅助线", "Show closest data on hover": "悬停显示最近的数据",
+    "Compare data on hover": "悬停比较数据", "Reset view": "重置视图", "Toggle show closest data on hover":
+    "悬停显示最近的数据", "Snapshot succeeded": "已保存图片", "Taking snapshot - this may take a few seconds":
+    "正在生成图片，请稍候", "Double-click to zoom back out": "双击恢复原始缩放",
+    "Click to enter Colorscale title": "点击输入色标标题", "Click to enter Component A title": "点击输入标题",
+    "Click to enter Plot title": "点击输入图表标题", "Click to enter X axis title": "点击输入横轴标题",
+    "Click to enter Y axis title": "点击输入纵轴标题", "trace": "系列", "Produced with Plotly.js": "由 Plotly.js 生成",
+}, "format": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["¥", ""],
+              "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+              "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+              "months": [f"{i}月" for i in range(1, 13)], "shortMonths": [f"{i}月" for i in range(1, 13)],
+              "date": "%Y-%m-%d"}}}}
+
+
+def _em(text: str) -> float:
+    """Width of ``text`` in em: a Chinese character is one, a Latin one a little over half."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.56 for ch in text)
+
+
+def wrap_title(text: str, limit: float = 20.0) -> str:
+    """Break a chart title into lines of at most ``limit`` em (a phone's chart is ~21 em wide at
+    the title's size), after a colon, comma or before a bracket; Plotly does not wrap titles."""
+    if "<br>" in text or _em(text) <= limit:
+        return text
+    lines, line = [], ""
+    for part in re.split(r"(?<=[:：,，、])\s*|\s(?=\()|(?=（)", text):
+        if line and _em(line + " " + part) > limit:
+            lines.append(line)
+            line = part
+        else:
+            line = f"{line} {part}".strip() if line and not line.endswith(("：", "，", "、")) else line + part
+    return "<br>".join([*lines, line])
+
+
+def for_screen(fig: Any) -> Any:
+    """A copy of ``fig`` laid out for any screen width: the title wrapped and set below the chart
+    toolbar (always shown on touch screens), the notes of analytics.meeting.charts under it, the legend
+    under the month labels (charts.legend_below, which makes the copy)."""
+    screen = charts.legend_below(fig)
+    title = wrap_title(screen.layout.title.text or "")
+    notes = sum(a.text.count("<br>") + 1 for a in screen.layout.annotations
+                if a.yref == "paper" and (a.y or 0) >= 1 and a.yanchor == "bottom")
+    lines = title.count("<br>") + 1
+    top = 30 + 22 * (lines - 1) + 23 * lines + 16 * notes + 12
+    # Plotly anchors a title of several lines by its first line: the pad takes the others too.
+    screen.update_layout(title={"text": title, "y": 1, "yref": "container", "yanchor": "top",
+                                "pad": {"t": 30 + 22 * (lines - 1)}},
+                         margin={"t": max(top, (screen.layout.margin.t or 0))})
+    # Month labels: as many as the width holds (Plotly thins a category axis by its length when
+    # nticks is left to it) and turned only as far as needed, instead of every month at a fixed
+    # slant, which overlaps its neighbours and the legend on a phone. None: Plotly's own "auto".
+    screen.update_xaxes(tickangle=None, nticks=None)
+    return screen
+
+
+def show_chart(fig: Any, name: str, caption: str) -> None:
+    """Draw a chart with its caption; the figure is remembered for the page's PNG downloads.
+
+    Plotly's own camera button is taken off: its PNG would carry no period, no 数据截至 and no
+    示例数据 mark. Every PNG comes from the page's download buttons (ui.export.page_downloads),
+    stamped inside the image and named ``<主题>_<期间>_<数据截至>.png``; those are drawn from the
+    figure as built (for_screen only fits it to the browser's box).
+    """
+    st.plotly_chart(for_screen(fig), width="stretch", config={
+        "displaylogo": False,
+        "modeBarButtonsToRemove": ["toImage"],
+        **(PLOTLY_ZH if lang() == "zh" else {}),
+    })
+    st.caption(caption)  # text-safe: captions checked at every show_chart call
+    st.session_state.setdefault(PAGE_FIGS, {})[name] = fig
