@@ -52,6 +52,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARK_BACKUP_KEEP_DAYS", "14",
             "运行中的看板每天自动备份一次，保留这么多天的备份（更早的自动删除，最新的一份总会保留）；"
             "0：不自动备份。"),
+    Setting("PARK_BACKUP_KEEP_COPIES", "30",
+            "最多保留的备份份数（含手动备份）；超出时删除最旧的，最新的一份总会保留。"
+            "各份备份中相同的原始上传文件只存一份（硬链接），所以多保留几份只多占数据库本身的大小。"),
     # Upload limits (issue 11): checked before the expensive work, the same for the page and the CLI.
     Setting("PARK_UPLOAD_MAX_MB", "50",
             "上传文件的大小上限（MB），页面和命令行相同。"),
@@ -167,6 +170,11 @@ def backup_keep_days() -> int:
     if get("PARK_BACKUP_KEEP_DAYS") in ("0", "0.0"):
         return 0
     return max(1, int(number("PARK_BACKUP_KEEP_DAYS")))
+
+
+def backup_keep_copies() -> int:
+    """The most backups kept (``PARK_BACKUP_KEEP_COPIES``), at least 1."""
+    return max(1, int(number("PARK_BACKUP_KEEP_COPIES")))
 
 
 def upload_limits() -> dict[str, int]:
