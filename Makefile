@@ -55,5 +55,6 @@ bench: setup-dev system-deps
 	$(PY) bench/notebook.py
 	$(PY) bench/order.py
 	$(PY) bench/serve.py
+	$(PY) bench/rush.py
 	$(PY) bench/lake.py
 	$(PY) bench/export.py --db bench/out/park-100.duckdb --year 2023
