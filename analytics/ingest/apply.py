@@ -381,6 +381,11 @@ def sweep_uploads(store: Store, cur: Cursor | None = None) -> int:
     cur = cur or store.cursor()
     referenced = {Path(r[0]).name for r in cur.execute(
         "SELECT stored_path FROM uploads WHERE stored_path IS NOT NULL").fetchall()}
+    # A submission's raw file is kept for the reviewer (stores from schema 10 on).
+    if cur.execute("SELECT count(*) FROM information_schema.tables "
+                   "WHERE table_name = 'submissions'").fetchall()[0][0]:
+        referenced |= {Path(r[0]).name for r in cur.execute(
+            "SELECT stored_path FROM submissions WHERE stored_path IS NOT NULL").fetchall()}
     removed = 0
     for f in folder.iterdir():
         if f.is_file() and _KEPT_NAME.match(f.name) and f.name not in referenced:
@@ -502,8 +507,36 @@ def _write_aliases(cur: Cursor, aliases: pd.DataFrame, uid: int) -> None:
         _unregister(cur, "_aliases")
 
 
+def apply_rows(store: Store, cur: Cursor, s: Sector, p: Parsed, frame: pd.DataFrame, *, uploaded_by: str,
+               sha256: str, filename: str, stored_path: str,
+               new_aliases: pd.DataFrame | None = None) -> UploadResult:
+    """Inside a write: apply checked rows (registered names) as one upload — records, history,
+    registry, aliases, rollups declared, the upload's log row. The path of a direct upload and of
+    an accepted submission alike (``p`` gives only ``carried``: the columns the rows replace)."""
+    months = _months_label(month_labels(frame["month"]))
+    uid = cur.execute("SELECT nextval('upload_seq')").fetchall()[0][0]
+    n_new, n_replaced = _write_records(cur, s, p, frame, uid)
+    new_coops, n_units = _write_registry(cur, s, frame, uid)
+    if new_aliases is not None:
+        _write_aliases(cur, new_aliases, uid)
+    # Declared once records and registry are written: the commit then refreshes only these
+    # units' rollups and these (sector, cooperative, month) cache versions.
+    store.records_changed(cur, s.key, uid)
+    coops = "、".join(sorted(frame["cooperative"].unique()))
+    cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by, n_rows, n_new,
+                                        n_replaced, months, status, stored_path, cooperatives)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?)""",
+                [uid, sha256, filename, s.key, uploaded_by, len(frame), n_new, n_replaced,
+                 months, stored_path, coops])
+    return UploadResult(uid, s.key, len(frame), n_new, n_replaced, new_coops, n_units, months, stored_path)
+
+
 def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None) -> UploadResult:
     """Write a checked file in one transaction under the single writer, or nothing at all.
+
+    A cooperative manager's file, while review is on (``PARK_REVIEW``), is not applied but
+    stored as a submission awaiting review (:func:`.review.submit`; its result has
+    ``submission_id`` and no ``upload_id``).
 
     ``names`` carries the admin's decisions on look-alike names (see :class:`NameChoices`).
     Raises Rejected (file has errors), SimilarNames (a new name looks like a registered one and
@@ -515,6 +548,10 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
         raise Rejected(p.summary(), p.errors)
     check_write(actor, p.cooperatives if not names or not names.cooperatives else
                 sorted({names.cooperatives.get(c, c) for c in p.cooperatives}))
+    from . import review
+
+    if review.needs_review(actor):  # a manager's file waits for the office (DESIGN.md §9)
+        return review.submit(store, p, actor, names=names)
     s = contract.SECTORS[p.sector]
     staged = _stage_bytes(store, p)
     final = upload_dir(store) / f"{p.sha256}{p.ext}"
@@ -536,26 +573,17 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
                               f"“{p.filename}” was not imported: {len(dups)} rows repeat once names are mapped."),
                            dups)
         check_write(actor, sorted(frame["cooperative"].unique()))
-        months = _months_label(month_labels(frame["month"]))
-        uid = cur.execute("SELECT nextval('upload_seq')").fetchall()[0][0]
-        n_new, n_replaced = _write_records(cur, s, p, frame, uid)
-        new_coops, n_units = _write_registry(cur, s, frame, uid)
-        _write_aliases(cur, res.new_aliases, uid)
-        # Declared once records and registry are written: the commit then refreshes only these
-        # units' rollups and these (sector, cooperative, month) cache versions.
-        store.records_changed(cur, s.key, uid)
-        coops = "、".join(sorted(frame["cooperative"].unique()))
-        cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by, n_rows, n_new,
-                                            n_replaced, months, status, stored_path, cooperatives)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?)""",
-                    [uid, p.sha256, p.filename, s.key, actor.username, len(frame), n_new, n_replaced,
-                     months, str(final), coops])
+        result = apply_rows(store, cur, s, p, frame, uploaded_by=actor.username, sha256=p.sha256,
+                            filename=p.filename, stored_path=str(final), new_aliases=res.new_aliases)
+        from . import review  # the direct upload is logged as an accepted submission (DESIGN.md §9)
+
+        review.log_direct(cur, result.upload_id, s.key, frame, actor.username, p, str(final))
         # The kept copy moves into place last, inside the transaction's lifetime: a kill before
         # this leaves only a staged file, a kill after it an unreferenced one; both are swept.
         if not final.exists():
             os.replace(staged, final)
             created = True
-        return UploadResult(uid, s.key, len(frame), n_new, n_replaced, new_coops, n_units, months, str(final))
+        return result
 
     try:
         return store.run_write(write)
