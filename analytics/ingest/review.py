@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from types import SimpleNamespace
 
 import duckdb
@@ -398,3 +399,22 @@ def comparison(cur: Cursor, sid: int) -> pd.DataFrame:
     df["changed"] = st_.notna() & ~((v == st_) | (v.isna() & st_.isna()))
     df["month"] = df["month"].dt.strftime("%Y-%m")
     return df[["month", "cooperative", "unit", "measure", "value", "stored", "last_month", "last_year", "changed"]]
+
+
+def set_deadline(store: Store, month: str, deadline: date | None, actor: Actor) -> None:
+    """The office moves one month's deadline (``None``: back to the setting's day); audited."""
+    from ..scope import parse_month
+
+    check_review(actor)
+    m = parse_month(month)
+
+    def write(cur: Cursor) -> None:
+        if deadline is None:
+            cur.execute("DELETE FROM report_deadlines WHERE month = ?", [m])
+        else:
+            cur.execute("""INSERT INTO report_deadlines (month, deadline, set_by) VALUES (?, ?, ?)
+                           ON CONFLICT (month) DO UPDATE SET deadline = excluded.deadline,
+                             set_by = excluded.set_by, set_at = now()""", [m, deadline, actor.username])
+        audit.record(cur, actor, "set_deadline", month, str(deadline) if deadline else "默认")
+
+    store.run_write(write, figures=False)
