@@ -144,10 +144,10 @@ def managers(cur: Cursor, cooperatives: list[str]) -> dict[str, list[str]]:
     """Active manager accounts per cooperative: {cooperative: ["display name (username)", …]}."""
     if not cooperatives:
         return {}
-    rows = cur.execute(f"""SELECT cooperative, username, display_name FROM users
-                           WHERE role = 'manager' AND NOT disabled
-                             AND cooperative IN ({', '.join('?' * len(cooperatives))})
-                           ORDER BY cooperative, username""", list(cooperatives)).fetchall()
+    rows = cur.execute("""SELECT cooperative, username, display_name FROM users
+                          WHERE role = 'manager' AND NOT disabled
+                            AND cooperative IN (SELECT unnest(?::VARCHAR[]))
+                          ORDER BY cooperative, username""", [list(cooperatives)]).fetchall()
     out: dict[str, list[str]] = {}
     for coop, user, name in rows:
         out.setdefault(coop, []).append(f"{name}（{user}）" if name and name != user else user)

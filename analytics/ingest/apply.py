@@ -28,7 +28,7 @@ from .. import contract
 from ..access.permissions import Actor, check_write
 from ..contract import Sector
 from ..store.db import Store
-from . import identity
+from . import identity, submissions
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
 from .identity import NameChoices, _unregister
 from .validate import KEYS, Parsed, month_labels
@@ -534,9 +534,8 @@ def apply_rows(store: Store, cur: Cursor, s: Sector, p: Parsed, frame: pd.DataFr
 def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None) -> UploadResult:
     """Write a checked file in one transaction under the single writer, or nothing at all.
 
-    A cooperative manager's file, while review is on (``PARK_REVIEW``), is not applied but
-    stored as a submission awaiting review (:func:`.review.submit`; its result has
-    ``submission_id`` and no ``upload_id``).
+    Applies whoever the actor is: pages and the CLI call :func:`.review.commit`, which sends a
+    cooperative manager's file to review instead (DESIGN.md §9).
 
     ``names`` carries the admin's decisions on look-alike names (see :class:`NameChoices`).
     Raises Rejected (file has errors), SimilarNames (a new name looks like a registered one and
@@ -548,10 +547,6 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
         raise Rejected(p.summary(), p.errors)
     check_write(actor, p.cooperatives if not names or not names.cooperatives else
                 sorted({names.cooperatives.get(c, c) for c in p.cooperatives}))
-    from . import review
-
-    if review.needs_review(actor):  # a manager's file waits for the office (DESIGN.md §9)
-        return review.submit(store, p, actor, names=names)
     s = contract.SECTORS[p.sector]
     staged = _stage_bytes(store, p)
     final = upload_dir(store) / f"{p.sha256}{p.ext}"
@@ -575,9 +570,8 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
         check_write(actor, sorted(frame["cooperative"].unique()))
         result = apply_rows(store, cur, s, p, frame, uploaded_by=actor.username, sha256=p.sha256,
                             filename=p.filename, stored_path=str(final), new_aliases=res.new_aliases)
-        from . import review  # the direct upload is logged as an accepted submission (DESIGN.md §9)
-
-        review.log_direct(cur, result.upload_id, s.key, frame, actor.username, p, str(final))
+        # The office's own upload is logged as a submission accepted at once (DESIGN.md §9).
+        submissions.log_direct(cur, result.upload_id, s.key, frame, actor.username, p, str(final), result.months)
         # The kept copy moves into place last, inside the transaction's lifetime: a kill before
         # this leaves only a staged file, a kill after it an unreferenced one; both are swept.
         if not final.exists():
@@ -702,6 +696,7 @@ def undo(store: Store, upload_id: int, actor: Actor | None, *, lang: str = "zh")
                               SELECT name FROM upload_names WHERE upload_id = ? AND kind = '{kind}')
                             AND name NOT IN (SELECT x FROM ({refs}) t(x) WHERE x IS NOT NULL)""", [upload_id])
         cur.execute("DELETE FROM upload_names WHERE upload_id = ?", [upload_id])
+        submissions.on_undo(cur, upload_id)
         cur.execute("""UPDATE uploads SET status = 'undone', undone_by = ?, undone_at = current_timestamp
                        WHERE upload_id = ?""", [actor.username, upload_id])
         return {"upload_id": upload_id, "removed": int(n), "restored": int(restored),

@@ -9,8 +9,9 @@ accepts it.
   (:func:`.apply.apply_rows`: history, registry, rollups, undo) and the submission becomes 已通过,
   with its audit row, in ONE transaction.
 - :func:`return_submission` — 退回 with a required reason, one transaction; the values never count.
-- :func:`log_direct` — an upload the office applied itself is logged as an accepted submission,
-  so the reporting status knows when each month was accepted.
+- :func:`commit` / :func:`ingest` — the upload's entry: a manager's file (while ``PARK_REVIEW``
+  is on) is submitted, anyone else's applied at once (:func:`.apply.commit`, which logs the
+  office's own upload as an accepted submission, :mod:`.submissions`).
 
 Review is off with ``PARK_REVIEW=0``: every upload is applied at once, as before.
 """
@@ -27,24 +28,27 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import contract, settings
+from .. import contract
 from ..access import audit
 from ..access.permissions import Actor, check_review, check_write
-from ..contract import Sector
 from ..store.db import Store
 from . import apply, identity
 from .common import AlreadyApplied, CommitFailed, IngestError, Rejected, SimilarNames, _m, empty_issues
 from .identity import NameChoices
+from .submissions import (
+    ACCEPTED,
+    PENDING,
+    RETURNED,
+    STATES,
+    _insert,
+    _months_of,
+    _warnings_json,
+    has_cycle,
+    needs_review,
+)
 from .validate import Parsed, month_labels
 
 Cursor = duckdb.DuckDBPyConnection
-
-# The states, as stored and as shown: (Chinese, English).
-PENDING, RETURNED, ACCEPTED, SUPERSEDED = "pending", "returned", "accepted", "superseded"
-STATES = {PENDING: ("待审核", "Awaiting review"), RETURNED: ("已退回", "Returned"),
-          ACCEPTED: ("已通过", "Accepted"), SUPERSEDED: ("已撤回", "Superseded")}
-OPEN = (PENDING, RETURNED)
-
 
 class ReviewError(IngestError):
     """A review action that cannot be done (no such submission, not awaiting review, no reason)."""
@@ -72,17 +76,6 @@ class SubmissionResult:
                   "The figures count once the office has accepted it.")
 
 
-def needs_review(actor: Actor | None) -> bool:
-    """Whether this actor's upload waits for review: a cooperative manager's, while PARK_REVIEW is on."""
-    return settings.review() and actor is not None and actor.role == "manager"
-
-
-def has_cycle(cur: Cursor) -> bool:
-    """Whether the store has the submissions tables (schema 10 on)."""
-    return bool(cur.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = 'submissions'").fetchall()[0][0])
-
-
 def _carried_rows(p: Parsed, n: int) -> np.ndarray:
     """Per row, the measures its sheet carries, comma-joined (what a correction replaces)."""
     out = np.full(n, "", dtype=object)
@@ -103,52 +96,6 @@ def _carried_of(rows: pd.DataFrame) -> dict:
         mask = lists.map(lambda x, k=k: k in x).to_numpy(dtype=bool)
         out[k] = True if mask.all() else mask
     return out
-
-
-def _months_of(frame: pd.DataFrame) -> pd.DataFrame:
-    """(cooperative, month, n_units) of a frame of rows."""
-    g = frame.groupby(["cooperative", "month"])["unit"].nunique().rename("n_units").reset_index()
-    g["month"] = pd.to_datetime(g["month"]).dt.date
-    return g
-
-
-def _warnings_json(w: pd.DataFrame) -> str | None:
-    if not len(w):
-        return None
-    cols = [c for c in ("sheet", "row", "column", "value", "reason", "note") if c in w]
-    return w[cols].astype(object).where(w[cols].notna(), None).map(
-        lambda v: v.item() if isinstance(v, np.generic) else v).to_json(orient="records", force_ascii=False)
-
-
-def _insert(cur: Cursor, sid: int, s: Sector, frame: pd.DataFrame, *, sha256: str, filename: str,
-            stored_path: str, submitted_by: str, state: str, warnings: str | None = None,
-            reviewed_by: str | None = None, upload_id: int | None = None) -> None:
-    months = apply._months_label(month_labels(frame["month"]))
-    coops = "、".join(sorted(frame["cooperative"].unique()))
-    cur.execute("""INSERT INTO submissions (submission_id, sha256, filename, stored_path, sector, cooperatives,
-                                            months, n_rows, submitted_by, state, reviewed_by, reviewed_at,
-                                            upload_id, warnings)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN current_timestamp END, ?, ?)""",
-                [sid, sha256, filename, stored_path, s.key, coops, months, len(frame), submitted_by, state,
-                 reviewed_by, reviewed_by is not None, upload_id, warnings])
-    m = _months_of(frame).assign(submission_id=sid, sector=s.key)  # noqa: F841 - read by DuckDB
-    cur.register("_sub_months", m)
-    try:
-        cur.execute("""INSERT INTO submission_months (submission_id, sector, cooperative, month, n_units)
-                       SELECT submission_id, sector, cooperative, month, n_units FROM _sub_months""")
-    finally:
-        identity._unregister(cur, "_sub_months")
-
-
-def log_direct(cur: Cursor, upload_id: int, sector: str, frame: pd.DataFrame, username: str, p: Parsed,
-               stored_path: str) -> None:
-    """Inside an upload's write: the office's own upload as a submission accepted at once."""
-    if not has_cycle(cur):
-        return
-    sid = cur.execute("SELECT nextval('submission_seq')").fetchall()[0][0]
-    _insert(cur, sid, contract.sector(sector), frame, sha256=p.sha256, filename=p.filename,
-            stored_path=stored_path, submitted_by=username, state=ACCEPTED, reviewed_by=username,
-            upload_id=upload_id, warnings=_warnings_json(p.warnings))
 
 
 def _open_duplicate(cur: Cursor, sha256: str) -> tuple | None:
@@ -207,13 +154,14 @@ def submit(store: Store, p: Parsed, actor: Actor, *, names: NameChoices | None =
         finally:
             identity._unregister(cur, "_sub_keys")
         _insert(cur, sid, s, frame, sha256=p.sha256, filename=p.filename, stored_path=str(final),
-                submitted_by=actor.username, state=PENDING, warnings=_warnings_json(pv.warnings))
+                months=apply._months_label(month_labels(frame["month"])), submitted_by=actor.username,
+                state=PENDING, warnings=_warnings_json(pv.warnings))
         cols = contract.record_columns(s) + [c.key for c in s.attrs]
         rows = frame.reindex(columns=cols).assign(submission_id=sid, carried=_carried_rows(p, len(frame)))
         cur.register("_sub_rows", rows)
         try:
-            names_ = ", ".join(cols)
-            cur.execute(f"""INSERT INTO pending_{s.key} ({names_}, submission_id, carried)
+            col_list = ", ".join(cols)
+            cur.execute(f"""INSERT INTO pending_{s.key} ({col_list}, submission_id, carried)
                             SELECT {', '.join(f'CAST({c} AS {s.column(c).sql_type})' for c in cols)},
                                    submission_id, carried FROM _sub_rows""")
         finally:
@@ -418,3 +366,25 @@ def set_deadline(store: Store, month: str, deadline: date | None, actor: Actor) 
         audit.record(cur, actor, "set_deadline", month, str(deadline) if deadline else "默认")
 
     store.run_write(write, figures=False)
+
+
+def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None
+           ) -> apply.UploadResult | SubmissionResult:
+    """The upload's commit as pages and the CLI call it (``ingest.commit``): a cooperative
+    manager's file waits for review (:func:`submit`), anyone else's is applied at once
+    (:func:`.apply.commit`). Same errors as those; checks the actor's cooperatives first."""
+    if not p.ok:
+        raise Rejected(p.summary(), p.errors)
+    check_write(actor, p.cooperatives if not names or not names.cooperatives else
+                sorted({names.cooperatives.get(c, c) for c in p.cooperatives}))
+    if needs_review(actor):
+        return submit(store, p, actor, names=names)
+    return apply.commit(store, p, actor, names=names)
+
+
+def ingest(store: Store, data: bytes, filename: str, actor: Actor | None, *, sector: str | None = None,
+           lang: str = "zh", today=None, names: NameChoices | None = None) -> apply.UploadResult | SubmissionResult:
+    """Parse and commit one file (:func:`commit`): the path of the upload page and of the CLI."""
+    from .validate import parse
+
+    return commit(store, parse(data, filename, sector, lang=lang, today=today), actor, names=names)
