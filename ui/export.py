@@ -19,7 +19,7 @@ import streamlit as st
 from analytics import scope
 from analytics.meeting import export, slides, theme
 from analytics.text import md
-from ui.cache import q, store
+from ui.cache import include_pending, q, store
 from ui.display import PAGE_FIGS
 from ui.scaffold import is_demo
 from ui.state import lang, t
@@ -73,6 +73,8 @@ def scope_words(filters: scope.Filters | None) -> str:
         values = getattr(filters, name, ())
         if values:
             parts.append(f"{zh}：{'、'.join(values)}" if lang() == "zh" else f"{en}: {', '.join(values)}")
+    if include_pending():  # the stamp says these are not the accepted figures
+        parts.append(t("含待审核数据", "incl. pending submissions"))
     return t("；", "; ").join(parts)
 
 

@@ -26,6 +26,13 @@ def has_pending(cur: Cursor) -> bool:
     return bool(cur.execute("SELECT count(*) FROM submissions WHERE state = 'pending'").fetchall()[0][0])
 
 
+def pending_version(cur: Cursor) -> tuple:
+    """What the overlay depends on besides the records: the submissions awaiting review."""
+    return tuple(cur.execute("SELECT count(*), max(submission_id), max(reviewed_at) FROM submissions "
+                             "WHERE state = 'pending'").fetchall()[0]) + tuple(
+        cur.execute("SELECT count(*), max(reviewed_at) FROM submissions").fetchall()[0])
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
