@@ -91,9 +91,15 @@ def test_english(submitted):
 def test_pending_switch_adds_the_submission_and_says_so(submitted):
     base = app("pages/overview.py", ADMIN)
     assert "含待审核数据" not in texts(base)
-    at = AppTestWithQuery("pages/overview.py", {"pending": "1", "from": "2024-01", "to": "2024-01"})
-    assert "含待审核数据" in texts(at)
+    at = AppTestWithQuery("pages/duck.py", {"pending": "1", "from": "2024-01", "to": "2024-01"})
+    assert "含待审核数据：以下数字包含尚未审核通过的报送" in texts(at)
     assert at.toggle(key="f_pending").value is True
+    assert dict(at.query_params) == {"from": "2024-01", "to": "2024-01", "pending": "1"}
+    # The submission's 54 sheds of 2024-01, as accepting it would count them.
+    assert next(m.value for m in at.metric if m.label == "单元数") == "54 棚"
+    # Switched off: the accepted figures (2024-01 has none, so the month is not offered).
+    at.toggle(key="f_pending").set_value(False).run()
+    assert "含待审核数据：" not in texts(at) and "pending" not in dict(at.query_params)
 
 
 def AppTestWithQuery(page: str, params: dict):  # noqa: N802 - reads like the AppTest it builds

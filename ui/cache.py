@@ -58,7 +58,10 @@ FILTER_STATE = "_f_state"
 
 def include_pending() -> bool:
     """Whether this tab's figures include the submissions awaiting review (``pending=1``)."""
-    return bool((st.session_state.get(FILTER_STATE) or {}).get("pending"))
+    state = st.session_state.get(FILTER_STATE)
+    if state is None:  # a tab's first run: the address decides, before the filters are read from it
+        return st.query_params.get("pending") == "1"
+    return bool(state.get("pending"))
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -237,6 +237,11 @@ def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
             st.warning(t("链接中的筛选条件无法识别，已忽略：", "Filters in the link not understood, ignored: ")
                        + md("；".join(bad)), icon=":material/link_off:")
     state = ss[_F_STATE]
+    # 含待审核数据 switched off: a month or year only the pending submissions had is gone.
+    if state["mode"] == "range" and not set(state["range"]) <= set(months):
+        state["range"] = (months[max(0, len(months) - 12)], months[-1])
+    if state["year"] not in years:
+        state["year"] = q("default_year")
     all_towns = q("towns")
     coop_options = q("cooperatives", tuple(state["town"]))
     state["coop"] = [c for c in state["coop"] if c in coop_options]  # a town filter narrowed the list
