@@ -11,7 +11,7 @@ import streamlit as st
 
 from analytics import fmt
 from analytics.access.permissions import Actor
-from analytics.figures import tables
+from analytics.figures import reporting, tables
 from analytics.ingest import review
 from analytics.text import md
 from ui.cache import store
@@ -45,6 +45,21 @@ def _shown(df: pd.DataFrame) -> pd.DataFrame:
                      reviewed_by=df["reviewed_by"].fillna(""), reason=df["reason"].fillna(""),
                      months=df["months"].fillna("").str.replace("..", t(" 至 ", " to "), regex=False)
                      )[list(cols)].rename(columns=cols)
+
+
+def awaiting_review(missing: pd.DataFrame, month: str) -> pd.DataFrame:
+    """A 未上报 list (sector, cooperative, …) with a status column: 待审核 or 已退回 where the
+    cooperative has submitted the month and the office has not accepted it yet, else 未报."""
+    cur = store().cursor()
+    try:
+        open_ = reporting.awaiting(cur, month)
+    finally:
+        cur.close()
+    status = [state_name(open_[(s, c)]) if (s, c) in open_ else t("未报", "Not reported")
+              for s, c in zip(missing["sector"], missing["cooperative"], strict=True)]
+    out = missing.copy()
+    out.insert(2, "status", status)
+    return out
 
 
 def my_submissions(actor: Actor) -> None:
