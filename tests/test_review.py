@@ -120,6 +120,10 @@ def test_a_correction_counts_only_once_accepted(demo_store):
     assert rev["last_month"].notna().all()  # 2023-12 of the demo
     st = cmp[cmp["measure"] == "stock"]
     assert not st["changed"].any()
+    row = reporting.month_status(demo_store.cursor(), "2024-01", today=date(2024, 3, 1))
+    row = row[row["cooperative"] == COOP].iloc[0]
+    assert (row["status"], row["correction"], row["units"]) == ("accepted", True, 54)
+    assert reporting.counts_line(reporting.month_status(demo_store.cursor(), "2024-01")).endswith(" · 更正待审核 1")
     review.accept(demo_store, res.submission_id, REVIEWER)
     assert duck(demo_store.cursor())["revenue"] == round(accepted["revenue"] + 5400, 2)
 
@@ -254,7 +258,7 @@ def test_statuses_before_and_after_the_deadline(park):
         "Accepted 2 · Awaiting review 1 · Returned 1 · Not reported 1 (3 overdue)"
     # January: all five accepted (the office's uploads), none overdue.
     assert reporting.counts(reporting.month_status(cur, "2024-01", today=date(2024, 3, 6))) == \
-        {"accepted": 5, "pending": 0, "returned": 0, "missing": 0, "overdue": 0}
+        {"accepted": 5, "pending": 0, "returned": 0, "missing": 0, "overdue": 0, "correction": 0}
 
 
 def test_the_office_moves_a_deadline_and_the_setting_sets_the_day(park, monkeypatch):

@@ -125,19 +125,26 @@ def month_status(cur: Cursor, month: date | str, today: date | None = None) -> p
 
 
 def counts(status: pd.DataFrame) -> dict[str, int]:
-    """{accepted, pending, returned, missing, overdue}: rows per status, and the overdue ones."""
+    """{accepted, pending, returned, missing, overdue, correction}: rows per status, the overdue
+    ones, and accepted ones with a correction awaiting review."""
     out = {k: int((status["status"] == k).sum()) for k in STATUS}
     out["overdue"] = int(status["overdue"].sum())
+    out["correction"] = int(status["correction"].sum())
     return out
 
 
 def counts_line(status: pd.DataFrame, lang: str = "zh") -> str:
-    """“已通过 31 · 待审核 4 · 已退回 1 · 未报 6（逾期 2）” (rows are cooperative × sector)."""
+    """“已通过 31 · 待审核 4 · 已退回 1 · 未报 6（逾期 2）” (rows are cooperative × sector); with
+    corrections of accepted months awaiting review, “ · 更正待审核 N” after it."""
     c = counts(status)
     i = 0 if lang == "zh" else 1
     parts = [f"{STATUS[k][i]} {c[k]}" for k in STATUS]
     over = f"（{OVERDUE[0]} {c['overdue']}）" if lang == "zh" else f" ({c['overdue']} {OVERDUE[1]})"
-    return " · ".join(parts) + over
+    more = ""
+    if c["correction"]:
+        more = (f" · 更正待审核 {c['correction']}" if lang == "zh"
+                else f" · {c['correction']} correction(s) awaiting review")
+    return " · ".join(parts) + over + more
 
 
 def managers(cur: Cursor, cooperatives: list[str]) -> dict[str, list[str]]:
