@@ -329,3 +329,15 @@ def test_duckdb_temp_views_shadow_only_their_cursor(demo_store):
         demo_store.cursor().execute("SELECT count(*) FROM duck_records").fetchone()
     with pytest.raises(duckdb.Error):
         demo_store.cursor().execute("SELECT carried FROM duck_records")
+
+
+def test_the_deck_with_pending_submissions_says_so_in_every_stamp(demo_store):
+    from analytics.meeting import narrative, slides
+
+    ingest.ingest(demo_store, corrected(), "duck.csv", MANAGER)
+    y = Period.year(2024)
+    plain = slides.build(narrative.kpi_caller(demo_store.cursor()), y, demo=True)
+    deck = slides.build(narrative.kpi_caller(pending.with_pending(demo_store.cursor())), y, demo=True, pending=True)
+    assert all(not plain.stamp(s)[0].endswith("含待审核数据") for s in plain.slides if s.is_content)
+    assert all(deck.stamp(s)[0].endswith(" ｜ 含待审核数据") for s in deck.slides if s.is_content)
+    assert deck.slides[2].figures != plain.slides[2].figures  # 总体情况 counts the pending file's 2024-01

@@ -129,7 +129,7 @@ def deck_download(period: scope.Period, *, exact: bool = False) -> None:
     """
     s = store()
     L = lang()
-    key = (period, s.data_version(), L, exact)
+    key = (period, s.data_version(), L, exact, include_pending())
     cached = st.session_state.get(_DECK)
     if st.button(t("生成汇报 PPT", "Build the PPTX deck"), icon=":material/slideshow:",
                  key="_deck_build"):
@@ -145,7 +145,7 @@ def deck_download(period: scope.Period, *, exact: bool = False) -> None:
 
             try:
                 data = export.build_deck(q, period, demo=is_demo(), lang=L, exact=exact, progress=progress,
-                                         render=render_png)
+                                         render=render_png, pending=include_pending())
             except (export.ExportUnavailable, export.ExportError) as e:
                 status.update(label=t("生成失败", "Failed"), state="error")
                 st.error(md(e))
