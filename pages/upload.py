@@ -9,7 +9,7 @@ from analytics import contract, fmt, ingest, settings
 from analytics.access.permissions import PermissionDenied, check_write
 from analytics.ingest import templates
 from analytics.text import md
-from ui import auth
+from ui import auth, submissions
 from ui.cache import store
 from ui.scaffold import page_header, tabs, uploader_texts
 from ui.state import lang, t
@@ -22,6 +22,7 @@ L = lang()
 if actor.role == "manager":
     coop = md(actor.cooperative)
     st.caption(t(f"您只能上报“{coop}”的数据。", f"You may upload data of {coop} only."))
+submissions.my_submissions(actor)  # the reporting cycle: status and a return's reason
 
 AUTO = "auto"
 SECTOR_LABELS = {AUTO: t("按表头自动判断", "Detect from headers"),
