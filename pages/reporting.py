@@ -54,7 +54,7 @@ finally:
     cur.close()
 
 st.markdown(f"### {md(reporting.counts_line(status, L))}")
-st.caption(t(f"截止日期：{due.year}年{due.month}月{due.day}日"
+st.caption(t(f"截止日期：{due.year}年{due.month}月{due.day}日"  # text-safe: a date from the store
              "（次月第 N 天，设置 PARK_REPORT_DEADLINE_DAY；本月可单独调整）。"
              "行为合作社 × 板块；近 12 个月报过的合作社都在其中。",
              f"Deadline: {due:%Y-%m-%d} (day N of the next month, PARK_REPORT_DEADLINE_DAY; this month's may be "

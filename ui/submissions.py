@@ -71,7 +71,8 @@ def my_submissions(actor: Actor) -> None:
     if df.empty:
         return
     for r in df[df["state"] == "returned"].itertuples():
-        st.warning(t(f"报送 {r.submission_id}（{md(r.filename)}，{md(r.months)}）已被退回。原因：{md(r.reason)}"
+        st.warning(t(f"报送 {r.submission_id}（{md(r.filename)}，{md(r.months)}）"  # text-safe: md() on names
+                     f"已被退回。原因：{md(r.reason)}"
                      "。请修改后重新上传，新文件会替换它。",
                      f"Submission {r.submission_id} ({md(r.filename)}, {md(r.months)}) was returned. "
                      f"Reason: {md(r.reason)}. Correct it and upload again; the new file replaces it."),
