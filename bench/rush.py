@@ -150,10 +150,13 @@ async def run(url: str, data: bytes, readers: int, managers: int, seconds: float
         await browser.close()
 
     a50, a90 = statistics.median(alone_reads), pct(alone_reads, 0.9)
-    r50, r90 = statistics.median(rush_reads), pct(rush_reads, 0.9)
     print(f"readers alone: n={len(alone_reads)} p50 {a50:.2f} s p90 {a90:.2f} s")
-    print(f"readers rush ({readers}): n={len(rush_reads)} p50 {r50:.2f} s p90 {r90:.2f} s max {max(rush_reads):.1f} s"
-          f"  → p90 ratio {r90 / a90:.1f}× (aim ≤ 3×)")
+    if rush_reads:
+        r50, r90 = statistics.median(rush_reads), pct(rush_reads, 0.9)
+        print(f"readers rush ({readers}): n={len(rush_reads)} p50 {r50:.2f} s p90 {r90:.2f} s "
+              f"max {max(rush_reads):.1f} s  → p90 ratio {r90 / a90:.1f}× (aim ≤ 3×)")
+    else:  # every reader's first page took longer than the whole window
+        print(f"readers rush ({readers}): no page click finished within {seconds:.0f} s")
     times = sorted(t for _, t in previews)
     print(f"preview alone {preview_alone:.2f} s; rush ({managers} at once): "
           + ", ".join(f"{t:.1f}" for t in times) + f" s → worst {times[-1] / preview_alone:.1f}× (aim ≤ 5×)")
