@@ -73,6 +73,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARK_LAKE", "",
             "设为 Parquet 数据湖目录（python -m analytics export-parquet 导出）时，"
             "看板只读地展示该数据湖，不打开数据库。"),
+    Setting("PARK_REVIEW", "1",
+            "1：合作社管理员上传的月报先成为“待审核”的报送，农业办（管理员或审核员）通过后才计入数字；"
+            "0：不审核，任何上传立即计入（小办公室可用）。"),
+    Setting("PARK_REPORT_DEADLINE_DAY", "5",
+            "报送截止日：次月的第几天（默认 5 日）；某个月可在“报送进度”页单独调整。"),
     Setting("PARK_SPARK_MASTER", "local[2]",
             "kpis --engine spark 使用的 Spark master，如 local[2] 或 spark://host:7077。"),
 )
@@ -189,3 +194,13 @@ def upload_limits() -> dict[str, int]:
         "max_rows": int(number("PARK_UPLOAD_MAX_ROWS")),
         "max_cell_chars": int(number("PARK_UPLOAD_MAX_CELL_CHARS")),
     }
+
+
+def review() -> bool:
+    """Whether a manager's upload waits for the office's review (PARK_REVIEW)."""
+    return flag("PARK_REVIEW")
+
+
+def report_deadline_day() -> int:
+    """The day of the following month a month's reports are due (PARK_REPORT_DEADLINE_DAY), 1–28."""
+    return min(28, max(1, int(number("PARK_REPORT_DEADLINE_DAY"))))
