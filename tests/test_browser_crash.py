@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from tests.conftest import APP_CEILING_MS as CEILING
 from tests.conftest import start_app, wait_for_app
 from tests.test_browser_auth import log_in
 from tests.test_ingest_isolation import ABORTED, crashing_xls
@@ -24,7 +25,7 @@ def crash_app(tmp_path, demo_db_file):
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": PASSWORD, "PARK_UPLOAD_XLS_CHECK": "0"})
     yield url, proc
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
 
 
 def test_a_file_that_aborts_the_reader_leaves_the_dashboard_up(crash_app, page):
@@ -36,7 +37,7 @@ def test_a_file_that_aborts_the_reader_leaves_the_dashboard_up(crash_app, page):
     wait_for_app(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "生猪.xls", "mimeType": "application/vnd.ms-excel", "buffer": crashing_xls()}])
-    page.get_by_text(ABORTED).first.wait_for(timeout=60_000)
+    page.get_by_text(ABORTED).first.wait_for(timeout=CEILING)
     wait_for_app(page)
     assert proc.poll() is None  # the server process is alive
     with urllib.request.urlopen(url + "/_stcore/health", timeout=10) as r:
@@ -44,4 +45,4 @@ def test_a_file_that_aborts_the_reader_leaves_the_dashboard_up(crash_app, page):
     # The next request is answered: the same session moves on to the overview and draws it.
     page.locator('[data-testid="stSidebarNav"]').get_by_text("总览", exact=True).click()
     wait_for_app(page)
-    page.get_by_role("heading", name="园区总览").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="园区总览").wait_for(timeout=CEILING)

@@ -15,6 +15,7 @@ from analytics.figures import kpis
 from analytics.ingest import review
 from analytics.meeting import narrative, slides
 from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot, start_app, wait_for_app  # noqa: F401
 from tests.test_browser_auth import log_in
 from tests.test_browser_upload import metric
@@ -70,16 +71,16 @@ def cycle_app(tmp_path, demo_db_file):
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": ADMIN_PW})
     yield url, wrong, right, expect
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
 
 
 def _upload(page, name: str, data: bytes) -> None:
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
-    page.get_by_role("heading", name="预览").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="预览").wait_for(timeout=CEILING)
     wait_for_app(page)
     page.get_by_role("button", name="确认导入").click()
-    page.get_by_text("已提交（报送编号").wait_for(timeout=60_000)
+    page.get_by_text("已提交（报送编号").wait_for(timeout=CEILING)
     wait_for_app(page)
 
 
@@ -98,7 +99,7 @@ def test_the_whole_reporting_cycle(cycle_app, browser):
         log_in(mgr, "wang", PW)
         mgr.goto(url + "/upload")
         wait_for_app(mgr)
-        mgr.get_by_role("heading", name="上传月报").wait_for(timeout=60_000)
+        mgr.get_by_role("heading", name="上传月报").wait_for(timeout=CEILING)
         _upload(mgr, "12月.csv", wrong)
         screenshot(mgr, "review-submitted")
         mgr.goto(url + "/?year=2023")
@@ -108,7 +109,7 @@ def test_the_whole_reporting_cycle(cycle_app, browser):
         # pending=1 shows the submission and says so.
         mgr.goto(url + "/?year=2023&pending=1")
         wait_for_app(mgr)
-        mgr.get_by_text("含待审核数据：以下数字包含尚未审核通过的报送").wait_for(timeout=60_000)
+        mgr.get_by_text("含待审核数据：以下数字包含尚未审核通过的报送").wait_for(timeout=CEILING)
         assert metric(mgr, "利润") == expect["pending"]
         screenshot(mgr, "review-pending-overview")
 
@@ -118,13 +119,13 @@ def test_the_whole_reporting_cycle(cycle_app, browser):
         log_in(office, "admin", ADMIN_PW)
         office.goto(url + "/reporting?month=2023-12")
         wait_for_app(office)
-        office.get_by_role("heading", name="报送进度").wait_for(timeout=60_000)
+        office.get_by_role("heading", name="报送进度").wait_for(timeout=CEILING)
         wait_for_app(office)
         # December was accepted already: the month stays 已通过 and the correction awaits review.
         assert "更正待审核 1" in _main_text(office)
         office.get_by_label("退回原因（退回时必填）").fill("12月收入偏高，请核对")
         office.get_by_role("button", name="退回").click()
-        office.get_by_text("已退回报送").wait_for(timeout=60_000)
+        office.get_by_text("已退回报送").wait_for(timeout=CEILING)
         wait_for_app(office)
         assert "更正待审核" not in _main_text(office)
         screenshot(office, "review-returned")
@@ -132,18 +133,18 @@ def test_the_whole_reporting_cycle(cycle_app, browser):
         # The manager sees the reason and uploads the corrected file.
         mgr.goto(url + "/upload")
         wait_for_app(mgr)
-        mgr.get_by_text("已被退回").wait_for(timeout=60_000)
+        mgr.get_by_text("已被退回").wait_for(timeout=CEILING)
         assert "12月收入偏高，请核对" in _main_text(mgr)
         _upload(mgr, "12月更正.csv", right)
 
         # The office accepts: the figures change to the corrected file's.
         office.goto(url + "/reporting?month=2023-12")
         wait_for_app(office)
-        office.get_by_role("heading", name="报送进度").wait_for(timeout=60_000)
+        office.get_by_role("heading", name="报送进度").wait_for(timeout=CEILING)
         wait_for_app(office)
         assert "更正待审核 1" in _main_text(office)
         office.get_by_role("button", name="通过").click()
-        office.get_by_text("已通过报送").wait_for(timeout=60_000)
+        office.get_by_text("已通过报送").wait_for(timeout=CEILING)
         wait_for_app(office)
         screenshot(office, "review-accepted")
         office.goto(url + "/?year=2023")

@@ -68,8 +68,8 @@ def test_make_run_order_install_then_deps_then_banner_then_dashboard():
         return next(i for i, line in enumerate(steps) if text in line)
 
     assert (at("pip install") < at("scripts/system-deps.sh --run") < at("-m analytics first-start --db")
-            < at("streamlit run app.py"))
-    assert 'PARK_DB="/tmp/x.duckdb"' in steps[at("streamlit run app.py")]
+            < at("-m analytics.serve"))  # the dashboard's command (tests/test_serve.py runs it)
+    assert '--db "/tmp/x.duckdb" --port 8599' in steps[at("-m analytics.serve")]
 
 
 def _deps(tmp_path, *args: str) -> subprocess.CompletedProcess:
