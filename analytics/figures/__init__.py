@@ -52,3 +52,10 @@ from .per_mu import (  # noqa: F401 - the read side by name
     cross_sector_per_mu,
     per_mu_by,
 )
+from .warnings import (  # noqa: F401 - the read side by name
+    open_count,
+    open_warnings,
+    sows_light,
+    sows_normal,
+    warning_events,
+)
