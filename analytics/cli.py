@@ -493,9 +493,8 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     for e in events:
         name = warnings.RULE_NAMES[e["rule_id"]][0]
         where = e["town"] if e["unit"] is None else f"{e['cooperative']} / {e['unit']}"
-        fig = (f"{e['figure']:,.0f} 元" if e["rule_id"] == "loss_streak" else f"{e['figure'] * 100:.1f}%")
-        lim = ("< 0 元" if e["rule_id"] == "loss_streak" else f"{e['threshold'] * 100:.1f}%")
-        print(f"{e['month']}  {name}  {where}  {fig}（界限 {lim}，{e['level']}）  {e['state']}"
+        fig, lim = (warnings.figure_text(e["rule_id"], e[k]) for k in ("figure", "threshold"))
+        print(f"{e['month']}  {name}  {where}  {fig}（界限 {lim}，{warnings.LEVELS[e['level']][0]}）  {e['state']}"
               + (f"：{e['note']}" if e["note"] else ""))
     return 0
 

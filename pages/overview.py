@@ -12,6 +12,7 @@ from ui.display import show_chart
 from ui.export import page_downloads
 from ui.scaffold import metric, page_start
 from ui.state import filters_caption, lang, t
+from ui.warnings import warning_block
 
 period, filters = page_start("园区总览", "Park overview")
 L = lang()
@@ -87,6 +88,8 @@ if period.is_full_year:
                    t(f"总览-{period.start.year}年目标进度", f"overview-targets-{period.start.year}"),
                    cap + t("；目标为全园区目标，由管理员在“管理”页设定。",
                            "; park-wide targets, set by the admin."))
+
+warning_block()  # 预警: the open count, for the office
 
 st.subheader(t("上报情况", "Reporting"))
 latest = q("data_as_of")["latest_month"]

@@ -40,9 +40,9 @@ _COOKIE_FORGET = "_auth_cookie_forget"    # logged out: delete the cookie in the
 
 DASHBOARD_PAGES = ("overview", "duck", "hog", "greenhouse", "per_mu", "present")
 ROLE_PAGES = {
-    "viewer": (*DASHBOARD_PAGES, "uploads", "account"),
+    "viewer": (*DASHBOARD_PAGES, "warnings", "uploads", "account"),
     "manager": (*DASHBOARD_PAGES, "upload", "uploads", "account"),
-    "admin": (*DASHBOARD_PAGES, "upload", "uploads", "admin", "account"),
+    "admin": (*DASHBOARD_PAGES, "warnings", "upload", "uploads", "admin", "account"),
 }
 
 

@@ -15,6 +15,7 @@ from ui.display import show_chart
 from ui.export import page_downloads
 from ui.scaffold import metric, page_start, pinned_names, several_towns
 from ui.state import filters_caption, lang, t
+from ui.warnings import sows_light
 
 PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled-table limit
 
@@ -80,6 +81,8 @@ def render(sector: str) -> None:
     m = q("monthly", sector, period, filters)
     done = q("month_completeness", sector, period, filters)  # the latest month drawn as what it is
     _cards(sector, k, prev, kpis.ratios(sector, k, m))
+    if sector == "hog" and not m.empty:
+        sows_light(m["month"].iloc[-1], filters)
     cap = filters_caption(period, filters)
     left, right = st.columns(2)
     with left:

@@ -28,6 +28,7 @@ NEW, SEEN, HANDLED = "新", "已查看", "已处理"
 STATES = (NEW, SEEN, HANDLED)
 STATE_EN = {NEW: "new", SEEN: "seen", HANDLED: "handled"}
 GREEN, YELLOW, RED = "green", "yellow", "red"
+LEVELS = {GREEN: ("绿色", "green"), YELLOW: ("黄色", "yellow"), RED: ("红色", "red")}
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,15 @@ def sows_zone(share: float | None, month: date | str) -> tuple[str | None, Rule 
     if y[0] <= share <= y[1]:
         return YELLOW, rule
     return RED, rule
+
+
+def figure_text(rule_id: str, value: float | None, lang: str = "zh") -> str:
+    """An event's figure or threshold in words: 元 for the loss streak, else a percentage."""
+    if value is None or pd.isna(value):
+        return "—"
+    if rule_id == "loss_streak":
+        return f"{value:,.0f} 元" if lang == "zh" else f"{value:,.0f} yuan"
+    return f"{value * 100:.1f}%"
 
 
 def _mi(d: date) -> int:
