@@ -7,6 +7,7 @@ from analytics import contract, fmt
 from analytics.figures import annual_targets, tables
 from analytics.figures.kpis import yoy
 from analytics.meeting import charts
+from ui import drill
 from ui.cache import q
 from ui.display import show_chart
 from ui.export import page_downloads
@@ -72,7 +73,10 @@ if len(k["by_town"]) > 1:
         t("带动就业(人)", "Jobs"): b["jobs"], t("占地(亩)", "Land (mu)"): b["land_mu"]}
         for town, b in sorted(k["by_town"].items(), key=lambda kv: -kv[1]["profit"])])
     towns.index = towns.index + 1
-    st.dataframe(tables.styled(towns), width="stretch", height=min(38 + 35 * len(towns), 400))
+    picked = st.dataframe(tables.styled(towns), width="stretch", height=min(38 + 35 * len(towns), 400),
+                          on_select="rerun", selection_mode="single-row", key=drill.key_for("towns", filters, period))
+    if (i := drill.picked_row(picked)) is not None and not filters.towns:  # a town's row drills to it
+        drill.go("town", towns.iloc[i][t("乡镇", "Town")])
 
 if period.is_full_year:
     progress = annual_targets.progress(q("targets", period.start.year), k)  # the same KPIs as the cards

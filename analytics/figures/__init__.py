@@ -43,7 +43,9 @@ from .lists import (  # noqa: F401 - the read side by name
     cooperatives,
     data_as_of,
     default_year,
+    last_reports,
     towns,
+    unit_names,
     villages,
     zones,
 )
