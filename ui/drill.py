@@ -80,16 +80,15 @@ def breadcrumb(filters: scope.Filters, several_towns: bool) -> None:
         values = levels[level]
         if values:
             parts.append((level, t("、", ", ").join(values), values[0] if len(values) == 1 else None))
-    cols = st.columns([1] * (2 * len(parts) - 1) + [max(1, 8 - 2 * len(parts))], gap="small",
-                      vertical_alignment="center")
+    row = st.container(horizontal=True, gap="small", vertical_alignment="center")
     for i, (level, label, value) in enumerate(parts):
         last = i == len(parts) - 1
-        with cols[2 * i]:
-            if st.button(label, key=f"crumb_{i}", type="tertiary", disabled=last,
+        with row:
+            if st.button(label, key=f"crumb_{i}", type="tertiary", disabled=last, width="content",
                          help=None if last else t("回到这一级", "Back to this level")):
                 if i == 0:
                     go("town", None)
                 nxt = DRILL_LEVELS[DRILL_LEVELS.index(level) + 1:] if level else ()
                 go(nxt[0], None) if nxt else go(level, value)
-        if not last:
-            cols[2 * i + 1].markdown("›")
+            if not last:
+                st.markdown("›", width="content")
