@@ -172,3 +172,29 @@ def test_cli_lists_the_events_as_json(park, capsys):
     assert cli.main(["warnings", "--db", str(path)]) == 0
     text = capsys.readouterr().out
     assert "能繁母猪保有量" in text and "88.0%" in text and "连续亏损" in text
+
+
+def test_the_problems_view_lists_the_open_warnings_and_late_cooperatives(park):
+    from analytics.meeting import narrative, slides
+    from analytics.scope import Period
+
+    ids = warnings.warning_events(park.cursor(), rules=("loss_streak",))["event_id"]
+    alerts.set_warning_state(park, OFFICE, list(ids), "已处理", "已帮扶")  # handled: not a problem any more
+    call = narrative.kpi_caller(park.cursor())
+    lines = slides.problems(call, Period.months("2023-01", "2024-06"))
+    assert lines[0] == "预警：未处理 4 条（能繁母猪保有量 2、存栏环比下降 1、死淘率异常 1）"
+    # Red first, then the newest month first.
+    assert lines[1] == "· 2023-06 能繁母猪保有量：济阳镇 88.0%（红色，界限 95.0%）"
+    assert lines[2] == "· 2024-06 能繁母猪保有量：济阳镇 88.0%（黄色，界限 92.0%）"
+    assert "· 2023-07 死淘率异常：X社 D3 2.5%（黄色，界限 2.0%）" in lines
+    assert "· 2023-02 存栏环比下降：X社 D1 21.0%（黄色，界限 20.0%）" in lines
+    assert not any("连续亏损：" in x for x in lines)
+    # X社 last reported in 2023-07; by 2024-06 it is one of the late cooperatives (12 months back: 2023-06).
+    assert lines[-1] == "未按时上报 2024-06：X社（种鸭，最近 2023-07）"
+    only_2024 = slides.problems(call, Period.year(2024), "en")
+    assert only_2024[:2] == ("Warnings: 1 open (Breeding sows vs normal holding 1)",
+                             "· 2024-06 Breeding sows vs normal holding: Jiyang 88.0% (yellow, threshold 92.0%)")
+    assert only_2024[-1] == "Not reported for 2024-06: 1 cooperative (names on the overview page)"
+    deck = slides.build(call, Period.months("2023-01", "2024-06"))
+    view = next(s for s in deck.slides if s.key == "problems")
+    assert view.title == "存在问题" and view.body == lines

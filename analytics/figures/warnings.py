@@ -293,7 +293,7 @@ def warning_events(cur: Cursor, month: str | None = None, *, states: Sequence[st
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     df = cur.execute(f"""SELECT {', '.join(EVENT_COLUMNS)} FROM warning_events{where}
                          ORDER BY month DESC, rule_id, town, cooperative, unit, event_id""", params).df()
-    df["month"] = [month_str(m) for m in df["month"]]
+    df["month"] = pd.Series([month_str(m) for m in df["month"]], index=df.index, dtype=object)
     return df
 
 

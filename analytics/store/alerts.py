@@ -68,5 +68,6 @@ def set_warning_state(store: Store, actor: Actor, event_ids: Sequence[int], stat
         record(cur, actor, "set_warning_state", "、".join(map(str, ids)), state + (f"：{note}" if note else ""))
         return len(ids)
 
-    # Figures stay as they are: page caches stay warm (the 预警 page reads events uncached).
-    return store.run_write(write, figures=False)
+    # No record changes, but the 存在问题 view and the deck read open warnings through the page cache:
+    # caches go cold (records=False), the rollups stay.
+    return store.run_write(write, records=False)
