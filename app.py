@@ -31,6 +31,7 @@ PAGES = [
     ("warnings", "pages/warnings.py", "预警", "Warnings", ":material/notification_important:"),
     ("upload", "pages/upload.py", "上传月报", "Upload", ":material/upload_file:"),
     ("uploads", "pages/uploads.py", "上报记录", "Upload log", ":material/history:"),
+    ("reporting", "pages/reporting.py", "报送进度", "Reporting", ":material/fact_check:"),
     ("admin", "pages/admin.py", "管理", "Admin", ":material/admin_panel_settings:"),
     ("account", "pages/account.py", "账户", "Account", ":material/manage_accounts:"),
 ]
