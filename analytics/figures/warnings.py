@@ -6,7 +6,8 @@ have several versions; a month is judged by the version in force at the month's 
 is the figure at month end). Events live in ``warning_events`` (store migration 12), one per
 (rule, sector, town, unit, month), with a state 新 → 已查看 → 已处理 (and a note) that the office
 sets on the 预警 page; an event whose condition no longer holds after a correction or an undo is
-kept with ``active = false`` (its state and note stay, it no longer counts as open).
+kept with ``active = false`` once the office has looked at it (its state and note stay, it no longer
+counts as open); one still 新 is removed.
 
 :func:`evaluate_warnings` runs in the store's write transaction after the rollups are refreshed
 (``analytics.store.db``), over the months an upload or an undo touched and the months whose
@@ -245,17 +246,21 @@ def evaluate_warnings(cur: Cursor, months: Iterable[str | date] | None = None) -
         cur.execute(f"""UPDATE warning_events w SET active = true, level = n.level, figure = n.figure,
                           threshold = n.threshold, rule_version = n.rule_version, town = n.town,
                           updated_at = current_timestamp
-                        FROM _warn_new n WHERE {key}""").fetchall()
+                        FROM _warn_new n WHERE {key} AND (NOT w.active OR w.level <> n.level
+                          OR w.figure IS DISTINCT FROM n.figure
+                          OR w.threshold IS DISTINCT FROM n.threshold)""").fetchall()
         cur.execute(f"""INSERT INTO warning_events (rule_id, rule_version, sector, town, cooperative, unit, unit_id,
                                                     month, level, figure, threshold)
                         SELECT n.rule_id, n.rule_version, n.sector, n.town, u.cooperative, u.unit, n.unit_id,
                                n.month, n.level, n.figure, n.threshold
                         FROM _warn_new n LEFT JOIN units u ON u.unit_id = n.unit_id
                         WHERE NOT EXISTS (SELECT 1 FROM warning_events w WHERE {key})""").fetchall()
+        # Gone and never looked at: removed (so an undo leaves the table as it was); looked at: kept, inactive.
+        gone = f"w.month BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM _warn_new n WHERE {key})"
+        cur.execute(f"DELETE FROM warning_events w WHERE w.state = ? AND {gone}",
+                    [NEW, _month_of(lo), _month_of(hi)]).fetchall()
         cur.execute(f"""UPDATE warning_events w SET active = false, updated_at = current_timestamp
-                        WHERE w.active AND w.month BETWEEN ? AND ?
-                          AND NOT EXISTS (SELECT 1 FROM _warn_new n WHERE {key})""",
-                    [_month_of(lo), _month_of(hi)]).fetchall()
+                        WHERE w.active AND {gone}""", [_month_of(lo), _month_of(hi)]).fetchall()
     finally:
         cur.unregister("_warn_new")
     return int(cur.execute("SELECT count(*) FROM warning_events WHERE active").fetchall()[0][0])
