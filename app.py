@@ -28,6 +28,7 @@ PAGES = [
     ("greenhouse", "pages/greenhouse.py", "大棚", "Greenhouses", ":material/eco:"),
     ("per_mu", "pages/per_mu.py", "亩均对比", "Per-mu comparison", ":material/compare_arrows:"),
     ("present", "pages/present.py", "汇报", "Presentation", ":material/slideshow:"),
+    ("warnings", "pages/warnings.py", "预警", "Warnings", ":material/notification_important:"),
     ("upload", "pages/upload.py", "上传月报", "Upload", ":material/upload_file:"),
     ("uploads", "pages/uploads.py", "上报记录", "Upload log", ":material/history:"),
     ("reporting", "pages/reporting.py", "报送进度", "Reporting", ":material/fact_check:"),

@@ -579,6 +579,42 @@ def _add_users(subparsers: argparse._SubParsersAction) -> None:
     s.set_defaults(func=cmd_settings)
 
 
+def cmd_warnings(args: argparse.Namespace) -> int:
+    """The stored 预警 (open and handled; --evaluate judges every month again first, app stopped)."""
+    from .figures import warnings
+
+    if args.month:
+        scope.parse_month(args.month)  # a Chinese usage error for a bad month
+    with open_store(args, read_only=not args.evaluate) as s:
+        if args.evaluate:
+            s.run_write(warnings.evaluate_warnings, figures=False)
+        df = warnings.warning_events(s.cursor(), args.month)
+    events = [{k: (None if pd.isna(v) else v.isoformat() if hasattr(v, "isoformat") else
+                   bool(v) if k == "active" else v) for k, v in row.items()}
+              for row in df.drop(columns=["state_at"]).to_dict("records")]
+    if args.json:
+        print(json.dumps({"month": args.month, "events": events}, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not events:
+        print("没有预警。" if not args.month else f"{args.month} 没有预警。")
+    for e in events:
+        name = warnings.RULE_NAMES[e["rule_id"]][0]
+        where = e["town"] if e["unit"] is None else f"{e['cooperative']} / {e['unit']}"
+        fig, lim = (warnings.figure_text(e["rule_id"], e[k]) for k in ("figure", "threshold"))
+        print(f"{e['month']}  {name}  {where}  {fig}（界限 {lim}，{warnings.LEVELS[e['level']][0]}）  {e['state']}"
+              + (f"：{e['note']}" if e["note"] else ""))
+    return 0
+
+
+def _add_warnings(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("warnings", help="列出预警（能繁母猪保有量、存栏下降、死淘率异常、连续亏损）")
+    add_db_arg(p)
+    p.add_argument("--month", metavar="YYYY-MM", help="只列这个月的预警")
+    p.add_argument("--json", action="store_true", help="输出 JSON（比例为小数，亏损为元）")
+    p.add_argument("--evaluate", action="store_true", help="先按规则重新判断所有月份（须先停止看板）")
+    p.set_defaults(func=cmd_warnings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analytics", description="园区生产看板 命令行")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -645,6 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ingest(sub)
     _add_pack(sub)
     _add_users(sub)
+    _add_warnings(sub)
     return parser
 
 

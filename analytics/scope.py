@@ -76,17 +76,19 @@ class Period:
 @dataclass(frozen=True)
 class Filters:
     """Sidebar filters; an empty tuple means 'all'. A unit passes when it matches every
-    non-empty filter (its cooperative's town, its cooperative, its village, its zone)."""
+    non-empty filter (its cooperative's town, its cooperative, its village, its zone, its name)."""
 
     cooperatives: tuple[str, ...] = field(default_factory=tuple)
     villages: tuple[str, ...] = field(default_factory=tuple)
     zones: tuple[str, ...] = field(default_factory=tuple)
     towns: tuple[str, ...] = field(default_factory=tuple)
+    # Units by name (棚号 / 养殖户): a drill-down to one unit, always with its cooperative.
+    units: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def by_unit_attribute(self) -> bool:
-        """Village or zone set: these are unit attributes, not cooperative ones."""
-        return bool(self.villages or self.zones)
+        """Village, zone or unit set: these select units, not cooperatives."""
+        return bool(self.villages or self.zones or self.units)
 
 
 UNASSIGNED_TOWN = "未分配乡镇"  # cooperatives whose town is not registered yet

@@ -7,12 +7,14 @@ from analytics import contract, fmt
 from analytics.figures import annual_targets, tables
 from analytics.figures.kpis import yoy
 from analytics.meeting import charts
+from ui import drill
 from ui.cache import q
 from ui.display import show_chart
 from ui.export import page_downloads
 from ui.scaffold import metric, page_start
 from ui.state import filters_caption, lang, t
 from ui.submissions import awaiting_review
+from ui.warnings import warning_block
 
 period, filters = page_start("园区总览", "Park overview")
 L = lang()
@@ -72,7 +74,10 @@ if len(k["by_town"]) > 1:
         t("带动就业(人)", "Jobs"): b["jobs"], t("占地(亩)", "Land (mu)"): b["land_mu"]}
         for town, b in sorted(k["by_town"].items(), key=lambda kv: -kv[1]["profit"])])
     towns.index = towns.index + 1
-    st.dataframe(tables.styled(towns), width="stretch", height=min(38 + 35 * len(towns), 400))
+    picked = st.dataframe(tables.styled(towns), width="stretch", height=min(38 + 35 * len(towns), 400),
+                          on_select="rerun", selection_mode="single-row", key=drill.key_for("towns", filters, period))
+    if (i := drill.picked_row(picked)) is not None and not filters.towns:  # a town's row drills to it
+        drill.go("town", towns.iloc[i][t("乡镇", "Town")])
 
 if period.is_full_year:
     progress = annual_targets.progress(q("targets", period.start.year), k)  # the same KPIs as the cards
@@ -88,6 +93,8 @@ if period.is_full_year:
                    t(f"总览-{period.start.year}年目标进度", f"overview-targets-{period.start.year}"),
                    cap + t("；目标为全园区目标，由管理员在“管理”页设定。",
                            "; park-wide targets, set by the admin."))
+
+warning_block()  # 预警: the open count, for the office
 
 st.subheader(t("上报情况", "Reporting"))
 latest = q("data_as_of")["latest_month"]

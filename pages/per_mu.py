@@ -6,6 +6,7 @@ from analytics import fmt
 from analytics.figures import tables
 from analytics.meeting import charts
 from analytics.scope import Period
+from ui import drill
 from ui.cache import q
 from ui.display import show_chart
 from ui.export import page_downloads
@@ -33,9 +34,15 @@ if df.empty:
     st.stop()
 name = t(*GROUPS[by])
 by_name = t(f"亩均对比-按{GROUPS[by][0]}", f"per-mu-by-{GROUPS[by][1].lower()}")
-show_chart(charts.per_mu_grouped(df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
-                                       f"By {name.lower()}: output value and profit per mu"), L),
-           by_name, filters_caption(group_period, filters) + t("；", "; ") + DEF)
+# A village's bar drills to its cooperatives, a cooperative's to its crops (ui.drill).
+DRILLS = {"village": ("village", "cooperative"), "cooperative": ("coop", "crop")}
+event = show_chart(charts.per_mu_grouped(df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
+                                               f"By {name.lower()}: output value and profit per mu"), L),
+                   by_name, filters_caption(group_period, filters) + t("；", "; ") + DEF
+                   + (t("点击柱子可查看其下一级。", " Click a bar to see the level below.") if by in DRILLS else ""),
+                   select_key=drill.key_for("per_mu", filters, by, group_period) if by in DRILLS else None)
+if by in DRILLS and (picked := drill.picked_point(event)):
+    drill.go(DRILLS[by][0], picked, pm_by=DRILLS[by][1])
 
 left, right = st.columns(2)
 with left:

@@ -32,9 +32,9 @@ from analytics.store.db import Store
 ROOT = Path(__file__).resolve().parent.parent
 P2022 = scope.Period.year(2022)
 TITLES = ["济阳镇园区生产情况汇报", "目录", "总体情况", "种鸭养殖", "生猪养殖", "大棚种植", "年度目标完成情况",
-          "亩均效益对比", "工作报告表述", "口径与数据来源"]
+          "亩均效益对比", "存在问题", "工作报告表述", "口径与数据来源"]
 TITLES_EN = ["Jiyang Park: Production Report", "Contents", "Overview", "Breeder ducks", "Hogs", "Greenhouses",
-             "Progress against the year's targets", "Profit per mu of land", "Report paragraph",
+             "Progress against the year's targets", "Profit per mu of land", "Issues", "Report paragraph",
              "Definitions and sources"]
 TODAY = date(2024, 3, 5)
 PICTURE = 13  # MSO_SHAPE_TYPE.PICTURE
@@ -225,7 +225,7 @@ def test_deck_slides_titles_page_numbers_and_stamps(full_deck):
     prs = Presentation(io.BytesIO(data))
     assert (prs.slide_width, prs.slide_height) == (Emu(12192000), Emu(6858000))  # 16:9
     slides_ = list(prs.slides)
-    assert len(slides_) == 10
+    assert len(slides_) == 11
     for i, (slide, title) in enumerate(zip(slides_, TITLES), start=1):
         (head,) = named(slide, "title")
         assert head.text_frame.text.endswith(title)
@@ -236,7 +236,7 @@ def test_deck_slides_titles_page_numbers_and_stamps(full_deck):
             assert "示例数据：本材料数字由演示程序生成" in text
             continue
         (page,) = named(slide, "page number")
-        assert page.text_frame.text == f"{i} / 10"
+        assert page.text_frame.text == f"{i} / 11"
         (stamp,) = named(slide, "stamp")
         lines = stamp.text_frame.text.split("\n")
         assert lines[0].startswith("2022年 ｜ 数据截至 2023年12月") and "来源：示例数据" in lines[0], lines
@@ -255,7 +255,7 @@ def test_charts_fill_the_slide_at_twice_their_box(full_deck):
     prs = Presentation(io.BytesIO(full_deck[0]))
     sw, sh = prs.slide_width, prs.slide_height
     pictures = {i: [s for s in slide.shapes if s.shape_type == PICTURE] for i, slide in enumerate(prs.slides, 1)}
-    assert [len(p) for p in pictures.values()] == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert [len(p) for p in pictures.values()] == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0]
     for i, pics in pictures.items():
         for pic in pics:
             assert pic.width >= 0.6 * sw or pic.width * pic.height >= 0.45 * sw * sh, (i, pic.width)
@@ -267,7 +267,7 @@ def test_charts_fill_the_slide_at_twice_their_box(full_deck):
 def test_topic_slides_have_at_most_three_headline_figures(full_deck):
     prs = Presentation(io.BytesIO(full_deck[0]))
     counts = [sum(1 for sh in slide.shapes if sh.name.startswith("figure ")) for slide in prs.slides]
-    assert counts == [0, 0, 3, 3, 3, 3, 2, 3, 0, 0]
+    assert counts == [0, 0, 3, 3, 3, 3, 2, 3, 0, 0, 0]
     # figures sit above the chart, in one row
     for slide in list(prs.slides)[2:8]:
         figs = [sh for sh in slide.shapes if sh.name.startswith("figure ")]
@@ -350,7 +350,7 @@ def test_deck_in_the_theme(full_deck):
 
 def test_english_deck(english_deck):
     texts = slide_texts(english_deck)
-    assert len(texts) == 10
+    assert len(texts) == 11
     for text, title in zip(texts, TITLES_EN):
         assert title in text
     for text in texts:  # no Chinese at all in the English deck (the demo mark is DEMO DATA)
@@ -358,17 +358,17 @@ def test_english_deck(english_deck):
         assert not cjk, cjk
     assert "DEMO DATA" in texts[0]
     assert texts[0].strip().startswith("Jiyang Park: Production Report")
-    assert "In 2022, the park holds over 4,500 mu" in texts[8]
+    assert "In 2022, the park holds over 4,500 mu" in texts[9]
 
 
 def test_deck_without_data_says_so(store):
     data = export.build_deck(store.cursor(), P2022, demo=False, charts=False)
     texts = slide_texts(data)
-    assert len(texts) == 10
+    assert len(texts) == 11
     assert "所选期间没有该板块的上报数据" in texts[3]
     assert "2022年尚未设定年度目标" in texts[6]
-    assert "2022年，所选期间暂无上报数据。" in texts[8]
-    assert "示例数据" not in "".join(texts) and "各合作社上报的月度报表" in texts[9]
+    assert "2022年，所选期间暂无上报数据。" in texts[9]
+    assert "示例数据" not in "".join(texts) and "各合作社上报的月度报表" in texts[10]
 
 
 def test_pack_cli(demo_path, tmp_path, capsys):
@@ -384,7 +384,7 @@ def test_pack_cli(demo_path, tmp_path, capsys):
     assert "年度目标按全年设定" in texts[6]  # a half year is not compared with the year's targets
     with Store(demo_path, read_only=True) as s:
         exact = narrative.paragraph(s.cursor(), scope.Period.months("2023-01", "2023-06"), exact=True)
-    assert exact in texts[8]  # --exact: the paragraph as the page's 精确 choice writes it
+    assert exact in texts[9]  # --exact: the paragraph as the page's 精确 choice writes it
     assert main(["pack", "--db", str(demo_path), "--year", "2022", "--out", str(tmp_path / "x.ppt")]) == 2
 
 
@@ -448,7 +448,7 @@ def test_paragraph_and_deck_equal_kpis_json(full_deck, demo_path, capsys):
         assert figure in rounded, figure
     # the deck's own text boxes show the JSON figures as the pages format them
     texts = slide_texts(full_deck[0])
-    assert rounded in texts[8]
+    assert rounded in texts[9]
     assert fmt.money(k["total"]["profit"]) in texts[2] and f"{k['total']['jobs']:,} 人" in texts[2]
     for figure in (fmt.count(d["stock"], "羽"), fmt.money(d["profit"]), f"{d['jobs']:,} 人",
                    f"种鸭棚 {d['units']:,} 个"):

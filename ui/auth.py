@@ -44,10 +44,10 @@ _COOKIE_FORGET = "_auth_cookie_forget"    # logged out: delete the cookie in the
 
 DASHBOARD_PAGES = ("overview", "duck", "hog", "greenhouse", "per_mu", "present")
 ROLE_PAGES = {
-    "viewer": (*DASHBOARD_PAGES, "uploads", "reporting", "account"),
-    "reviewer": (*DASHBOARD_PAGES, "uploads", "reporting", "account"),
+    "viewer": (*DASHBOARD_PAGES, "warnings", "uploads", "reporting", "account"),
+    "reviewer": (*DASHBOARD_PAGES, "warnings", "uploads", "reporting", "account"),
     "manager": (*DASHBOARD_PAGES, "upload", "uploads", "account"),
-    "admin": (*DASHBOARD_PAGES, "upload", "uploads", "reporting", "admin", "account"),
+    "admin": (*DASHBOARD_PAGES, "warnings", "upload", "uploads", "reporting", "admin", "account"),
 }
 
 

@@ -75,7 +75,7 @@ def for_screen(fig: Any) -> Any:
     return screen
 
 
-def show_chart(fig: Any, name: str, caption: str) -> None:
+def show_chart(fig: Any, name: str, caption: str, *, select_key: str | None = None) -> Any:
     """Draw a chart with its caption; the figure is remembered for the page's PNG downloads.
 
     Plotly's own camera button is taken off: its PNG would carry no period, no 数据截至 and no
@@ -83,10 +83,13 @@ def show_chart(fig: Any, name: str, caption: str) -> None:
     stamped inside the image and named ``<主题>_<期间>_<数据截至>.png``; those are drawn from the
     figure as built (for_screen only fits it to the browser's box).
     """
-    st.plotly_chart(for_screen(fig), width="stretch", config={
+    # select_key: a click on a bar is a selection event the page reads (a drill-down, ui.drill).
+    pick = {"on_select": "rerun", "selection_mode": "points", "key": select_key} if select_key else {}
+    event = st.plotly_chart(for_screen(fig), width="stretch", config={
         "displaylogo": False,
         "modeBarButtonsToRemove": ["toImage"],
         **(PLOTLY_ZH if lang() == "zh" else {}),
-    })
+    }, **pick)
     st.caption(caption)  # text-safe: captions checked at every show_chart call
     st.session_state.setdefault(PAGE_FIGS, {})[name] = fig
+    return event

@@ -11,6 +11,7 @@ import streamlit as st
 from analytics import fmt, scope
 from analytics.figures import tables
 from analytics.meeting import slides
+from ui import drill
 from ui.cache import q, store
 from ui.state import filters_banner, lang, sidebar_filters, t
 
@@ -45,12 +46,14 @@ def page_start(title_zh: str, title_en: str) -> tuple[scope.Period, scope.Filter
     """Title, the period and filters in words, demo notice and the sidebar filters; stops the
     page with a hint when there is no data."""
     st.title(t(title_zh, title_en))  # text-safe: titles checked at every page_start call
+    drill.apply_pending()
     chosen = sidebar_filters()
     if chosen is None:
         demo_badge()
         no_data()
         st.stop()
     filters_banner(*chosen)
+    drill.breadcrumb(chosen[1], several_towns())
     demo_badge()
     return chosen
 

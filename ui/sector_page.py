@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from analytics import fmt, scope
 from analytics.figures import kpis, tables
 from analytics.figures.kpis import yoy
 from analytics.meeting import charts, slides
+from ui import drill
 from ui.cache import q
 from ui.display import show_chart
 from ui.export import page_downloads
 from ui.scaffold import metric, page_start, pinned_names, several_towns
 from ui.state import filters_caption, lang, t
+from ui.warnings import sows_light
 
 PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled-table limit
 
@@ -80,12 +83,14 @@ def render(sector: str) -> None:
     m = q("monthly", sector, period, filters)
     done = q("month_completeness", sector, period, filters)  # the latest month drawn as what it is
     _cards(sector, k, prev, kpis.ratios(sector, k, m))
+    if sector == "hog" and not m.empty:
+        sows_light(m["month"].iloc[-1], filters)
     cap = filters_caption(period, filters)
     left, right = st.columns(2)
     with left:
         if sector == "greenhouse":
             fig = charts.monthly_bar(m, "yield_kg", t("月度采收产量（吨）", "Monthly harvest (t)"),
-                                     scale=1000, sector=sector, completeness=done, lang=L)
+                                     scale=1000, sector=sector, completeness=done, lang=L, unit=t("吨", "t"))
             show_chart(fig, t(f"{zh}-月度产量", f"{en}-monthly-harvest"), cap + t("；口径：当月各棚采收产量之和。",
                                                     "; monthly harvest summed over plots."))
         else:
@@ -114,8 +119,10 @@ def render(sector: str) -> None:
                                "; output value per mu = revenue ÷ area; profit per mu = profit ÷ area."))
     st.subheader(t("单元排名（按利润）", "Units ranked by profit"))
     unit_table(sector, period, filters, k["units"], zh)
-    st.caption(cap + t("；口径：存栏取各单元期末值；收入、成本按月累加；就业取月用工峰值。",
-                       "; stock is each unit's last value; revenue and cost summed; jobs = peak workers."))
+    st.caption(cap + t("；口径：存栏取各单元期末值；收入、成本按月累加；就业取月用工峰值。"
+                       "“最近上报”带 ⚠ 的单元上月未报；点击一行查看该单元。",
+                       "; stock is each unit's last value; revenue and cost summed; jobs = peak workers. "
+                       "⚠: the unit has not reported last month; click a row to see that unit."))
     page_downloads(zh, period, filters)  # PNG per chart and a ZIP, rendered on click
 
 
@@ -123,6 +130,22 @@ def _download(sector: str, period: scope.Period, filters: scope.Filters, L: str,
     """Every unit of the selection as CSV or Excel: built only when the button is clicked."""
     table = tables.unit_table(q("unit_totals", sector, period, filters), sector, L, town=several_towns())
     return tables.to_csv_bytes(table) if kind == "csv" else tables.to_xlsx_bytes(table, sheet)
+
+
+def as_of_badges(sector: str, rows: pd.DataFrame) -> list[str]:
+    """Each unit's latest report month; ⚠ when older than the month before the newest data
+    (it has not reported last month)."""
+    latest = q("data_as_of")["latest_month"]
+    if not latest or rows.empty:
+        return ["—"] * len(rows)
+    y, m = int(latest[:4]), int(latest[5:])
+    last = f"{y - (m == 1):04d}-{(m - 2) % 12 + 1:02d}"
+    seen = q("last_reports", sector, tuple(rows["cooperative"]), tuple(rows["unit"]))
+    out = []
+    for c, u in zip(rows["cooperative"], rows["unit"], strict=True):
+        month = seen.get((c, u))
+        out.append("—" if month is None else month if month >= last else f"⚠ {month}")
+    return out
 
 
 def unit_table(sector: str, period: scope.Period, filters: scope.Filters, n_units: int, zh: str) -> None:
@@ -139,7 +162,15 @@ def unit_table(sector: str, period: scope.Period, filters: scope.Filters, n_unit
     rows = q("unit_totals", sector, period, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     table = tables.unit_table(rows, sector, L, wan=True, town=several_towns())
     table.index = table.index + (page - 1) * PAGE_SIZE
-    slot.dataframe(tables.styled(table), width="stretch", height=360, column_config=pinned_names(table))
+    ranked = rows.sort_values("profit", ascending=False).reset_index(drop=True)  # the table's row order
+    # After the names and the ranking column, which a 1366-pixel screen must show first.
+    table.insert(sum(c in table.columns for c in tables.column_names(sector, L)) + 1, t("最近上报", "Latest report"),
+                 as_of_badges(sector, ranked))
+    event = slot.dataframe(tables.styled(table), width="stretch", height=360, column_config=pinned_names(table),
+                           on_select="rerun", selection_mode="single-row",
+                           key=drill.key_for(f"units_{sector}", filters, period, page))
+    if (i := drill.picked_row(event)) is not None and not filters.units:
+        drill.go_unit(ranked.loc[i, "cooperative"], ranked.loc[i, "unit"])
     first = (page - 1) * PAGE_SIZE + 1
     st.caption(t(f"第 {first:,}–{first + len(table) - 1:,} 名，共 {n_units:,} 个单元",
                  f"Ranks {first:,}–{first + len(table) - 1:,} of {n_units:,} units"))

@@ -155,7 +155,7 @@ def _remember_language() -> None:
 
 # The filters in the query string, as a link reproduces them: ?year=2022&coop=…&coop=… or
 # ?from=2023-01&to=2023-06&village=…. Names are the data's own, so a link works in either language.
-URL_KEYS = ("year", "from", "to", "town", "coop", "village", "zone", "pending")
+URL_KEYS = ("year", "from", "to", "town", "coop", "village", "zone", "unit", "pending")
 LIST_KEYS = {"town": "f_town", "coop": "f_coop", "village": "f_village", "zone": "f_zone"}
 _F_STATE = "_f_state"  # the chosen filters: a page's widgets are its own, this outlives them
 _F_URL = "_f_url"      # the filter part of the address as this tab last wrote it
@@ -171,6 +171,8 @@ def _to_url(state: dict) -> dict[str, list[str]]:
     out: dict[str, list[str]] = ({"year": [str(state["year"])]} if state["mode"] == "year"
                                  else {"from": [state["range"][0]], "to": [state["range"][1]]})
     out.update({k: list(state[k]) for k in LIST_KEYS if state[k]})
+    if state.get("unit"):  # a drill-down to one unit (ui.drill), under its cooperative
+        out["unit"] = list(state["unit"])
     if state.get("pending"):
         out["pending"] = ["1"]
     return out
@@ -200,6 +202,9 @@ def _from_url(url: dict[str, list[str]], years: list[int], months: list[str]) ->
     coops = q("cooperatives", tuple(state["town"]))
     state["coop"] = [v for v in url.get("coop", []) if v in coops]
     bad += [f"coop={v}" for v in url.get("coop", []) if v not in coops]
+    units = q("unit_names", tuple(state["coop"])) if url.get("unit") else []
+    state["unit"] = [v for v in url.get("unit", []) if v in units]
+    bad += [f"unit={v}" for v in url.get("unit", []) if v not in units]
     return state, bad
 
 
@@ -276,12 +281,31 @@ def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
     zones = sb.multiselect(t("小区", "Zone"), q("zones"), key="f_zone", placeholder=t("全部", "All"),
                            on_change=_remember, args=("f_zone", "zone"))
     pending_switch(state)
+    if not state["coop"]:
+        state["unit"] = []  # a unit is named within its cooperative
     new = _to_url(state)
     if new != url:  # one update: one history entry per view (replaced, not added, on back/forward)
         others = {k: st.query_params.get_all(k) for k in st.query_params if k not in URL_KEYS}
         st.query_params.from_dict({**others, **new})
     ss[_F_URL] = new
-    return period, scope.Filters(tuple(coops), tuple(villages), tuple(zones), tuple(towns))
+    return period, scope.Filters(tuple(coops), tuple(villages), tuple(zones), tuple(towns),
+                                 tuple(state.get("unit", [])))
+
+
+DRILL_LEVELS = ("town", "village", "coop", "unit")  # the breadcrumb's order, top down
+
+
+def drill(level: str, value: str | None) -> None:
+    """Narrow the shared filters to ``value`` at ``level`` (DRILL_LEVELS) and clear the levels below
+    it; ``None`` clears ``level`` too. The caller reruns; the address follows on that run."""
+    state = st.session_state.get(_F_STATE)
+    if state is None:
+        return
+    i = DRILL_LEVELS.index(level)
+    for k in DRILL_LEVELS[i:]:
+        state[k] = []
+    if value is not None:
+        state[level] = [value]
 
 
 # Streamlit's menu switches pages without the query string (only widgets bound to a parameter
@@ -325,7 +349,8 @@ def filters_caption(period: scope.Period, filters: scope.Filters) -> str:
     """The period and filters in words, for every chart's caption; Markdown-safe (names escaped)."""
     parts = [t("期间：", "Period: ") + period.label(lang())]
     for zh, en, values in (("乡镇", "town", filters.towns), ("合作社", "cooperative", filters.cooperatives),
-                           ("村", "village", filters.villages), ("小区", "zone", filters.zones)):
+                           ("村", "village", filters.villages), ("小区", "zone", filters.zones),
+                           ("单元", "unit", filters.units)):
         if values:
             parts.append(f"{t(zh, en)}：{'、'.join(md(v) for v in values)}" if lang() == "zh"
                          else f"{en}: {', '.join(md(v) for v in values)}")

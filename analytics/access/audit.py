@@ -18,6 +18,8 @@ AUDIT_ACTIONS = {
     "restore": ("从备份恢复", "Restore"), "login_locked": ("登录暂停", "Login locked"),
     "review_accept": ("通过报送", "Accept submission"), "review_return": ("退回报送", "Return submission"),
     "set_deadline": ("调整报送截止日", "Set reporting deadline"),
+    "set_warning_state": ("预警处理", "Warning state"),
+    "set_sows_normal": ("设定能繁母猪正常保有量", "Set normal sows"),
 }
 
 

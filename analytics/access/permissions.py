@@ -87,6 +87,17 @@ def require_admin(actor: Actor | None, what: str) -> None:
         raise PermissionDenied(f"{who}无权操作：只有管理员可以{what}。")
 
 
+# The agriculture office: who follows up 预警 (cooperative managers do not).
+OFFICE_ROLES = ("admin", "viewer", "reviewer")
+
+
+def require_office(actor: Actor | None, what: str) -> None:
+    """Refuse unless ``actor`` is of the office (:data:`OFFICE_ROLES`); ``what`` completes “只有农业办可以…”."""
+    if actor is None or actor.role not in OFFICE_ROLES:
+        who = f"用户 {actor.username} " if actor else ""
+        raise PermissionDenied(f"{who}无权操作：只有农业办可以{what}。")
+
+
 def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 

@@ -43,7 +43,9 @@ from .lists import (  # noqa: F401 - the read side by name
     cooperatives,
     data_as_of,
     default_year,
+    last_reports,
     towns,
+    unit_names,
     villages,
     zones,
 )
@@ -52,4 +54,11 @@ from .per_mu import (  # noqa: F401 - the read side by name
     PER_MU_GROUPS,
     cross_sector_per_mu,
     per_mu_by,
+)
+from .warnings import (  # noqa: F401 - the read side by name
+    open_count,
+    open_warnings,
+    sows_light,
+    sows_normal,
+    warning_events,
 )

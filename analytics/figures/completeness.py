@@ -80,7 +80,8 @@ def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd
     clauses, p = _cooperative_where("cm.cooperative", filters)
     params = [start, m, *p]
     if filters.by_unit_attribute:
-        uc, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones), "fu")
+        uc, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones, units=filters.units),
+                            "fu")
         clauses.append("EXISTS (SELECT 1 FROM units fu WHERE fu.sector = cm.sector "
                        f"AND fu.cooperative = cm.cooperative AND {' AND '.join(uc)})")
         params += p

@@ -51,7 +51,8 @@ def _unit_where(filters: Filters, u: str = "u", c: str = "c") -> tuple[list[str]
     clauses, params = [], []
     for expr, values in ((f"coalesce({c}.town, '{UNASSIGNED_TOWN}')", filters.towns),
                          (f"{u}.cooperative", filters.cooperatives),
-                         (f"{u}.village", filters.villages), (f"{u}.zone", filters.zones)):
+                         (f"{u}.village", filters.villages), (f"{u}.zone", filters.zones),
+                         (f"{u}.unit", filters.units)):
         if values:
             sql, p = _in(expr, values)
             clauses.append(sql)
@@ -82,7 +83,8 @@ def _record_where(sector: str, period: Period, filters: Filters, r: str = "r") -
     clauses += more
     params += p
     if filters.by_unit_attribute:
-        unit_clauses, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones), "fu")
+        unit_clauses, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones,
+                                              units=filters.units), "fu")
         clauses.append(f"EXISTS (SELECT 1 FROM units fu WHERE fu.sector = '{s.key}' "
                        f"AND fu.cooperative = {r}.cooperative AND fu.unit = {r}.unit AND "
                        + " AND ".join(unit_clauses) + ")")

@@ -64,3 +64,26 @@ def villages(cur: Cursor) -> list[str]:
 def zones(cur: Cursor) -> list[str]:
     return [r[0] for r in cur.execute(
         "SELECT DISTINCT zone FROM units WHERE zone IS NOT NULL ORDER BY 1").fetchall()]
+
+
+def unit_names(cur: Cursor, cooperatives: Sequence[str]) -> list[str]:
+    """Registered unit names (棚号 / 养殖户) of these cooperatives, for a drill-down link to one unit."""
+    if not cooperatives:
+        return []
+    return [r[0] for r in cur.execute("SELECT DISTINCT unit FROM units WHERE list_contains(?, cooperative) "
+                                      "ORDER BY unit", [list(cooperatives)]).fetchall()]
+
+
+def last_reports(cur: Cursor, sector: str, cooperatives: Sequence[str], units: Sequence[str]) -> dict:
+    """{(cooperative, unit): 'YYYY-MM' of its latest record}, for the pairs given (one table page)."""
+    from .. import contract
+
+    s = contract.sector(sector)
+    keys = [f"{c}\x1f{u}" for c, u in zip(cooperatives, units, strict=True)]
+    if not keys:
+        return {}
+    rows = cur.execute(f"""SELECT u.cooperative, u.unit, strftime(max(m.last_month), '%Y-%m')
+                           FROM unit_month_{s.key} m JOIN units u ON u.unit_id = m.unit_id
+                           WHERE u.sector = ? AND list_contains(?, u.cooperative || chr(31) || u.unit)
+                           GROUP BY u.cooperative, u.unit""", [s.key, keys]).fetchall()
+    return {(c, u): m for c, u, m in rows}

@@ -228,6 +228,11 @@ def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
     return not changes.attributes
 
 
+def touched_months(changes: Changes) -> list:
+    """The months (dates) whose records a scoped write touched, over every sector."""
+    return sorted({m for k in changes.keys.values() for m in pd.to_datetime(k["month"]).dt.date})
+
+
 def retown_rollups(cur: Cursor, cooperatives: Sequence[str]) -> None:
     """Put the current town of these cooperatives into their units' rollup rows (after a
     cooperative's town changed; Store and db.assign_town call it in the same write)."""

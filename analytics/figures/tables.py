@@ -61,6 +61,11 @@ def column_label(sector: str, key: str, lang: str = "zh", *, wan: bool = False) 
         return name
 
 
+def column_names(sector: str, lang: str = "zh") -> list[str]:
+    """The headers of the name columns (town, cooperative, unit) in ``lang``."""
+    return [column_label(sector, k, lang) for k in NAME_COLUMNS]
+
+
 def unit_table(df: pd.DataFrame, sector: str, lang: str = "zh", sort_by: str = "profit", *,
                wan: bool = False, columns: tuple[str, ...] | None = None, town: bool = False,
                ascending: bool = False) -> pd.DataFrame:

@@ -176,7 +176,8 @@ def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
     for sector, part in df.groupby("sector", sort=False):
         fig.add_bar(x=part["month"], y=part["profit"] / 10_000, name=fmt.sector_name(sector, lang),
                     marker_color=SECTOR_COLORS[sector],
-                    hovertemplate="%{x}<br>%{y:,.1f}<extra>" + fmt.sector_name(sector, lang) + "</extra>")
+                    hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra>"
+                    + fmt.sector_name(sector, lang) + "</extra>")
         gap = latest_incomplete((completeness or {}).get(sector), part["month"])
         if gap is not None and gap["month"] == df["month"].max():
             pale = [m == gap["month"] for m in part["month"]]
@@ -250,10 +251,12 @@ def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
     fig = go.Figure()
     # Crops and plot types in English get their English names (fmt.crop_name); others as typed.
     groups = _labels(pd.Series([fmt.crop_name(g, lang) for g in df["group"]], dtype=object))
+    # customdata: the group's own name, which a click on the bar drills down to (ui.drill).
+    per_mu = "%{x}<br>%{y:,.0f} " + _L(lang, "元/亩", "yuan/mu") + "<extra></extra>"
     fig.add_bar(x=groups, y=df["output_value_per_mu"], name=_L(lang, "亩均产值", "Output value per mu"),
-                marker_color=_P.pale, hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
+                marker_color=_P.pale, hovertemplate=per_mu, customdata=df["group"].astype(str))
     fig.add_bar(x=groups, y=df["profit_per_mu"], name=_L(lang, "亩均效益", "Profit per mu"),
-                marker_color=_P.accent, hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
+                marker_color=_P.accent, hovertemplate=per_mu, customdata=df["group"].astype(str))
     fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color=_P.reference,
                   annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"),
                   annotation_position="top left")
@@ -284,7 +287,8 @@ def distribution_bins(bins: pd.DataFrame, title: str, x_title: str, *, reference
     bars, not one value per plot."""
     fig = go.Figure(go.Bar(x=(bins["x0"] + bins["x1"]) / 2, y=bins["units"], width=bins["x1"] - bins["x0"],
                            marker_color=_P.sectors["greenhouse"], customdata=bins[["x0", "x1"]],
-                           hovertemplate="%{customdata[0]:,.0f}–%{customdata[1]:,.0f}<br>%{y:,}<extra></extra>"))
+                           hovertemplate="%{customdata[0]:,.0f}–%{customdata[1]:,.0f} " + x_title
+                           + "<br>%{y:,}<extra></extra>"))
     base_layout(fig, title)
     fig.update_layout(bargap=0.02)
     fig.update_xaxes(title=x_title, tickformat=TICKS)
@@ -301,7 +305,7 @@ def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     fig = go.Figure(go.Bar(
         x=names, y=df["profit_per_mu"], marker_color=[SECTOR_COLORS[s] for s in df["sector"]],
         text=[f"{v:,.0f}" if pd.notna(v) else "" for v in df["profit_per_mu"]], textposition="outside",
-        hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>"))
+        hovertemplate="%{x}<br>%{y:,.0f} " + _L(lang, "元/亩", "yuan/mu") + "<extra></extra>"))
     fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color=_P.reference,
                   annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"))
     # The line's label as a key above the plot, in the line's colour: beside the line it met
@@ -348,11 +352,12 @@ def progress_bars(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
 
 def monthly_bar(df: pd.DataFrame, column: str, title: str, *, scale: float = 1.0,
                 color: str = _P.sectors["greenhouse"], value_format: str = ",.0f", sector: str | None = None,
-                completeness: pd.DataFrame | None = None, lang: str = "zh") -> go.Figure:
-    """One monthly figure as bars on a category month axis (e.g. harvest in tonnes); with
+                completeness: pd.DataFrame | None = None, lang: str = "zh", unit: str = "") -> go.Figure:
+    """One monthly figure as bars on a category month axis (e.g. harvest in tonnes, ``unit`` in the tooltip); with
     ``sector`` and its ``completeness`` an incomplete latest month is pale, with the note."""
     fig = go.Figure(go.Bar(x=df["month"], y=df[column] / scale, marker_color=color,
-                           hovertemplate="%{x}<br>%{y:" + value_format + "}<extra></extra>"))
+                           hovertemplate="%{x}<br>%{y:" + value_format + "}" + (f" {unit}" if unit else "")
+                           + "<extra></extra>"))
     gap = latest_incomplete(completeness, df["month"]) if sector else None
     _pale_last(fig, df["month"], gap)
     base_layout(fig, title)

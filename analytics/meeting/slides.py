@@ -7,7 +7,7 @@ One :class:`Deck` per (period, language, 精确/概数 choice) is built from the
 places. Every figure comes from :func:`narrative.gather` and the chart queries, each asked
 once, through the caller's ``call`` — the pages' cached ``ui.cache.q`` in the app.
 
-Slides: title, agenda, 总体情况, 种鸭, 生猪, 大棚, 目标, 亩均对比, 工作报告表述, 口径. Each topic
+Slides: title, agenda, 总体情况, 种鸭, 生猪, 大棚, 目标, 亩均对比, 存在问题, 工作报告表述, 口径. Each topic
 slide has at most three headline figures above one chart at the full content width; every
 slide but the title carries its page number and the stamp line (period · 数据截至 · 来源 ·
 示例数据 where demo · the 口径 of its figures); the title slide carries 数据截至 and 来源 itself.
@@ -181,6 +181,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "greenhouse": ("大棚种植", "Greenhouses"),
     "targets": ("年度目标完成情况", "Progress against the year's targets"),
     "per_mu": ("亩均效益对比", "Profit per mu of land"),
+    "problems": ("存在问题", "Issues"),
     "paragraph": ("工作报告表述", "Report paragraph"),
     "definitions": ("口径与数据来源", "Definitions and sources"),
 }
@@ -337,6 +338,8 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     add("per_mu", figures=heads, chart="per_mu" if "per_mu" in figs else None, chart_note=no_reports,
         stamp_keys=("profit_per_mu", "land"))
 
+    add("problems", body=problems(call, period, lang))
+
     add("paragraph", body=(narrative.compose(facts, lang=lang, exact=exact),),
         stamp_keys=("exact",) if exact else ("rounding", "yoy"))
 
@@ -353,6 +356,58 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     slides[1] = Slide("agenda", t(*TOPICS["agenda"]), 2, body=agenda)
     names = {key: t(*CHART_NAMES[key]) for key in figs}
     return Deck(lang, period, demo, exact, today, as_of, tuple(slides), figs, names, place, pending)
+
+
+PROBLEM_LINES = 6  # events listed one by one on the 存在问题 view; the rest are counted
+
+
+def problems(call: Call, period: scope.Period, lang: str = "zh") -> tuple[str, ...]:
+    """The 存在问题 view: the open 预警 of the period's months (新 or 已查看; worst first) and the
+    cooperatives that have not reported the period's last month (``missing_reports``)."""
+    from ..figures import warnings
+
+    zh = lang == "zh"
+    w = call("open_warnings")
+    w = w[(w["month"] >= period.label_from) & (w["month"] <= period.label_to)]
+    w = w.assign(_red=w["level"] != warnings.RED).sort_values(["_red", "month"], ascending=[True, False])
+    lines: list[str] = []
+    if w.empty:
+        lines.append("预警：所选期间没有未处理的预警。" if zh else "Warnings: none open in the period.")
+    else:
+        order = list(warnings.RULE_NAMES)  # most first, ties in the rule table's order
+        counts = sorted(w["rule_id"].value_counts().items(), key=lambda rn: (-rn[1], order.index(rn[0])))
+        each = ("、" if zh else ", ").join(f"{warnings.RULE_NAMES[r][0 if zh else 1]} {n:,}" for r, n in counts)
+        lines.append(f"预警：未处理 {len(w):,} 条（{each}）" if zh else f"Warnings: {len(w):,} open ({each})")
+        for r in w.head(PROBLEM_LINES).itertuples():
+            # The English deck carries no Chinese (its test): a town by its English name, a unit by its kind.
+            if not isinstance(r.unit, str):
+                where = r.town if zh else TOWN_NAMES_EN.get(r.town, "the town")
+            else:
+                where = f"{r.cooperative} {r.unit}" if zh else f"one {contract.sector(r.sector).unit_en}"
+            level = warnings.LEVELS[r.level][0 if zh else 1]
+            fig, lim = (warnings.figure_text(r.rule_id, v, lang) for v in (r.figure, r.threshold))
+            name = warnings.RULE_NAMES[r.rule_id][0 if zh else 1]
+            lines.append(f"· {r.month} {name}：{where} {fig}（{level}，界限 {lim}）" if zh
+                         else f"· {r.month} {name}: {where} {fig} ({level}, threshold {lim})")
+        if len(w) > PROBLEM_LINES:
+            lines.append(f"· 另有 {len(w) - PROBLEM_LINES:,} 条，见“预警”页" if zh
+                         else f"· {len(w) - PROBLEM_LINES:,} more on the Warnings page")
+    latest = call("data_as_of")["latest_month"]
+    month = min(period.label_to, latest) if latest else None
+    late = call("missing_reports", month) if month else pd.DataFrame()
+    if month and late.empty:
+        lines.append(f"上报：近 12 个月上报过的合作社都已上报 {month}。" if zh
+                     else f"Reporting: every cooperative of the last 12 months has reported {month}.")
+    elif month:
+        if zh:
+            names = "、".join(f"{c}（{fmt.sector_name(sec, lang)}，最近 {m}）"
+                             for sec, c, m in zip(late["sector"], late["cooperative"], late["last_month"], strict=True))
+            lines.append(f"未按时上报 {month}：{names}")
+        else:
+            n = late["cooperative"].nunique()
+            lines.append(f"Not reported for {month}: {n:,} cooperative{'s' if n > 1 else ''} "
+                         "(names on the overview page)")
+    return tuple(lines)
 
 
 # --- text extent: how much room a text needs ---------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import TypeVar
 
 import duckdb
 
-from ..figures import rollups
+from ..figures import rollups, warnings
 from .files import restore_hint
 from .schema import migrate
 
@@ -275,6 +275,8 @@ class Store:
             scoped = rollups.refresh_rollups(cur, changes, version)
         if assigned and not rebuilt:
             rollups.retown_rollups(cur, assigned)  # rows of units they had before this write
+        if rebuilt or isinstance(changes, rollups.Changes):  # 预警 of the months the records touched
+            warnings.evaluate_warnings(cur, None if rebuilt else rollups.touched_months(changes))
         if not scoped:
             set_meta(cur, "figures_version", str(version))
 

@@ -403,6 +403,8 @@ def load(store: Store, seed: int = DEFAULT_SEED, towns: int = 1) -> dict[str, in
         set_meta(cur, "demo", "1")
         set_meta(cur, "demo_seed", str(seed))
         set_meta(cur, "demo_towns", str(towns))
+        # Each town's 正常保有量 of breeding sows (预警), about the demo's usual holding of ~1,000 头.
+        cur.execute("UPDATE towns SET sows_normal = 1000 WHERE sows_normal IS NULL").fetchall()
         store.records_changed(cur)  # every record changed: the rollups are rebuilt at commit
         cur.unregister("tf")
         return counts

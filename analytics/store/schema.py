@@ -288,6 +288,37 @@ def _submissions() -> list[str]:
     return stmts
 
 
+def _warnings() -> list[str]:
+    """预警 (analytics.figures.warnings): the 正常保有量 of breeding sows the office sets per town (头),
+    and the events the rules found, one per (rule, sector, town, unit, month), with the office's
+    state (新 / 已查看 / 已处理), note, and who set it when. ``active`` is false once a correction or
+    an undo removed the condition (the state and note are kept)."""
+    return [
+        "ALTER TABLE towns ADD COLUMN sows_normal DOUBLE",
+        "CREATE SEQUENCE IF NOT EXISTS warning_seq START 1",
+        """CREATE TABLE IF NOT EXISTS warning_events (
+             event_id BIGINT PRIMARY KEY DEFAULT nextval('warning_seq'),
+             rule_id VARCHAR NOT NULL,
+             rule_version DATE NOT NULL,
+             sector VARCHAR NOT NULL,
+             town VARCHAR,
+             cooperative VARCHAR,
+             unit VARCHAR,
+             unit_id BIGINT,
+             month DATE NOT NULL,
+             level VARCHAR NOT NULL,
+             figure DOUBLE,
+             threshold DOUBLE,
+             active BOOLEAN NOT NULL DEFAULT true,
+             state VARCHAR NOT NULL DEFAULT '新',
+             note VARCHAR,
+             state_by VARCHAR,
+             state_at TIMESTAMP,
+             found_at TIMESTAMP DEFAULT current_timestamp,
+             updated_at TIMESTAMP DEFAULT current_timestamp)""",
+    ]
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
@@ -300,6 +331,8 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (8, _upload_cooperatives),
     # 9 is another change's; the gap is fine (migrate applies what a file lacks, in order).
     (10, _submissions),
+    # 11 is another change's too.
+    (12, _warnings),
 ]
 
 

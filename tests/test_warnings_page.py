@@ -1,0 +1,115 @@
+"""The 预警 page through AppTest: the list with filters, a state change that persists and is audited,
+the normal holding, who may open it; and the overview's open count and the 生猪 page's light."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.figures import warnings
+from tests.conftest import ROOT
+from ui import cache
+from ui.auth import User
+
+
+def _page(path: str, user: User | None, lang: str = "zh"):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / path), default_timeout=90)
+    at.session_state["lang"] = lang
+    if user:
+        at.session_state["auth_user"] = user
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def at(app_db):
+    return _page("pages/warnings.py", User("office", "viewer"))
+
+
+def _events():
+    return warnings.warning_events(cache.store().cursor(), active_only=False)
+
+
+def test_lists_the_open_warnings_of_the_demo(at):
+    events = _events()
+    table = at.dataframe[0].value
+    assert len(table) == len(events) > 0  # every event of the demo is new and active
+    assert set(table["状态"]) == {"新"}
+    assert "能繁母猪保有量" in set(table["规则"])
+    red = events[(events["rule_id"] == "sows_zone") & (events["month"] == "2023-12")].iloc[0]
+    row = table[table["编号"] == red["event_id"]].iloc[0]
+    assert (row["乡镇"], row["级别"], row["数值"]) == ("济阳镇", "红色", f"{red['figure'] * 100:.1f}%")
+    assert any(f"未处理预警 {len(events):,} 条" in m.value for m in at.markdown)
+
+
+def test_filters_narrow_the_list(at):
+    at.multiselect(key="warn_rules").set_value(["loss_streak"]).run()
+    table = at.dataframe[0].value
+    assert set(table["规则"]) == {"连续亏损"}
+    assert len(table) == int((_events()["rule_id"] == "loss_streak").sum())
+    at.selectbox(key="warn_month").set_value("2023-12").run()
+    assert set(at.dataframe[0].value["月份"]) <= {"2023-12"}
+
+
+def test_state_change_persists_and_is_audited(at):
+    first, second = (int(i) for i in _events()["event_id"][:2])
+    at.multiselect(key="warn_pick").set_value([first, second])
+    at.radio(key="warn_new_state").set_value("已处理")
+    at.button[0].click().run()  # no note: refused, nothing written
+    assert "标为“已处理”时请写明处理情况。" in [e.value for e in at.error]
+    assert set(_events()["state"]) == {"新"}
+    at.text_area(key="warn_note").input("已到场核实，属正常淘汰")
+    next(b for b in at.button if b.label == "保存").click().run()
+    assert not at.exception, at.exception
+    assert "已将 2 条预警标为“已处理”。" in [s.value for s in at.success]
+    ev = _events().set_index("event_id")
+    assert list(ev.loc[[first, second], "state"]) == ["已处理", "已处理"]
+    assert set(ev.loc[[first, second], "note"]) == {"已到场核实，属正常淘汰"}
+    assert set(ev.loc[[first, second], "state_by"]) == {"office"}
+    # The default filter shows new and seen ones: the handled two are gone from the list.
+    assert first not in set(at.dataframe[0].value["编号"])
+    log = cache.store().cursor().execute("SELECT actor, action, detail FROM audit_log "
+                                         "WHERE action = 'set_warning_state'").fetchall()
+    assert log == [("office", "set_warning_state", "已处理：已到场核实，属正常淘汰")]
+
+
+def test_the_normal_holding_is_set_on_the_page(at):
+    at.number_input(key="warn_normal_济阳镇").set_value(640).run()
+    at.button(key="warn_normal_save_济阳镇").click().run()
+    assert not at.exception, at.exception
+    assert warnings.sows_normal(cache.store().cursor()) == {"济阳镇": 640.0}
+    light = warnings.sows_light(cache.store().cursor(), "2023-12")[0]
+    assert light["zone"] == "green"  # 634 / 640 = 99.1 %
+    assert not len(_events().query("rule_id == 'sows_zone' and month == '2023-12' and active"))
+
+
+def test_managers_and_visitors_may_not_open_it(app_db):
+    at = _page("pages/warnings.py", User("wang", "manager", "金羽种鸭专业合作社"))
+    assert any("无权打开此页面" in e.value for e in at.error) and not at.dataframe
+    at = _page("pages/warnings.py", None)
+    assert any("需要登录" in w.value for w in at.warning) and not at.dataframe
+
+
+def test_in_english(app_db):
+    at = _page("pages/warnings.py", User("office", "viewer"), "en")
+    assert [t.value for t in at.title] == ["Warnings"]
+    assert list(at.dataframe[0].value.columns)[:4] == ["No.", "Month", "Rule", "Town"]
+    assert "Breeding sows vs normal holding" in set(at.dataframe[0].value["Rule"])
+
+
+def test_the_overview_shows_the_open_count_to_the_office(app_db):
+    at = _page("pages/overview.py", User("office", "viewer"))
+    n = warnings.open_count(cache.store().cursor())
+    assert n["open"] > 0
+    assert any(f"预警：{n['open']:,} 条未处理" in w.value for w in at.warning)
+    at = _page("pages/overview.py", None)  # a visitor sees no count
+    assert not any("预警" in w.value for w in at.warning)
+
+
+def test_the_hog_page_shows_the_sows_light(app_db):
+    at = _page("pages/hog.py", None)
+    # The demo's 2023: December's 634 of 1,000 head is red under the 2021 rule in force then.
+    assert any("🔴 **能繁母猪 红色区域**" in m.value and "**63.4%**" in m.value and "2021年规则" in m.help
+               for m in at.markdown if m.help)
