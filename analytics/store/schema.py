@@ -228,6 +228,13 @@ def _upload_cooperatives() -> list[str]:
     ]
 
 
+def _unit_month_gaps() -> list[str]:
+    """``unit_month_gaps``: the months each unit fell silent after reporting the month before,
+    kept on write beside the rollups (figures.rollups). Completeness and coverage read it and
+    ``coop_months`` instead of an anti-join over every unit-month (issue 19.6)."""
+    return rollups.gaps_rebuild_sql()
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
@@ -238,6 +245,8 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (6, _towns_and_rollups),
     (7, _sessions),
     (8, _upload_cooperatives),
+    # 9 and 10 are taken by other branches' migrations; migrate() runs whatever is listed, gaps allowed.
+    (11, _unit_month_gaps),
 ]
 
 
