@@ -32,6 +32,8 @@ CROP_REFERENCE_KG_PER_MU = {"无籽西瓜": (3_000, 5_000), "山药": (2_000, 3_
                             "辣椒": (1_500, 2_500), "药材": (300, 400)}
 POLICY_PROFIT_PER_MU = 5_000  # 亩均效益 yardstick of the report: "亩均效益5000余元"
 
+theme.use_plotly_white()  # before any figure here is made: each takes the default template
+
 
 def _labels(values: pd.Series) -> list[str]:
     """Category labels from user data, escaped for Plotly's pseudo-HTML."""
