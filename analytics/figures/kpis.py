@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -556,6 +556,11 @@ def _scope_of(fn_name: str, args: Sequence[Any]) -> tuple[tuple[str, ...], date 
     filters = next((a for a in args if isinstance(a, Filters)), Filters())
     periods = [a for a in args if isinstance(a, Period)]
     periods += [p for a in args if isinstance(a, tuple) for p in a if isinstance(p, Period)]
+    if periods and fn_name in ("comparisons", "coverage"):
+        # They read the month before and the same months a year earlier, and cut the period at
+        # the latest month with data, which any later month's upload moves.
+        start = min(p.start for p in periods)
+        return sectors, date(start.year - 1, start.month, 1) - timedelta(days=1), date(9999, 12, 1), filters
     if periods:
         return sectors, min(p.start for p in periods), max(p.end for p in periods), filters
     if fn_name == "missing_reports" and args:
