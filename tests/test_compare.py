@@ -134,3 +134,20 @@ def test_the_lake_and_spark_give_the_same_comparisons(park, tmp_path):
     assert flat.keys() == want.keys()
     for k, v in want.items():
         assert flat[k] == (pytest.approx(v) if isinstance(v, float) else v), k
+
+
+def test_the_landing_month_is_never_one_early_cooperative(park):
+    # 2024-01: ducks 2 of 3 (≥ half), the plot 1 of 1: 2024-01 is the landing month.
+    assert compare.landing_month(park.cursor()) == "2024-01"
+    with park.write() as cur:  # one of three duck sheds reports February early; nobody else does
+        cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock, eggs, revenue, cost, workers)
+                       VALUES ('2024-02-01', 'X社', 'D1', 130, 10, 1800, 1200, 3)""")
+    assert compare.landing_month(park.cursor()) == "2024-01"
+    with park.write() as cur:
+        cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock, eggs, revenue, cost, workers)
+                       VALUES ('2024-02-01', 'X社', 'D3', 50, 5, 500, 250, 1)""")
+    assert compare.landing_month(park.cursor()) == "2024-02"  # 2 of 3 duck sheds: the month is in
+
+
+def test_landing_month_of_an_empty_store(store):
+    assert compare.landing_month(store.cursor()) is None

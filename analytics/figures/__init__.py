@@ -21,6 +21,8 @@ from .compare import (  # noqa: F401 - the read side by name
     comparisons,
     coverage,
     delta_color,
+    landing_month,
+    sector_comparison,
 )
 from .completeness import (  # noqa: F401 - the read side by name
     missing_reports,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .. import contract
+from .. import contract, fmt
 from ..scope import Cursor, Filters, Period, month_str
 from .kpis import _BLOCK_SUMS, _per_unit
 
@@ -69,6 +69,39 @@ def latest_month(cur: Cursor) -> date | None:
     """The latest month with any accepted record (coop_months, kept on write)."""
     row = cur.execute("SELECT max(month) FROM coop_months WHERE n_records > 0").fetchone()
     return row[0] if row and row[0] is not None else None
+
+
+# The landing month needs at least this share of a sector's units of the months before it.
+LANDING_SHARE = 0.5
+
+
+def landing_month(cur: Cursor) -> str | None:
+    """The month the dashboard opens on (本月): the latest month in which a reasonable share of
+    some sector's units reported, 'YYYY-MM' (None for an empty store).
+
+    A month qualifies when, in at least one sector, the units that reported it are at least
+    :data:`LANDING_SHARE` of the most units that sector had in any of the 12 months before; the
+    first month of a sector's data qualifies. So a month where one cooperative of a sector has
+    reported early does not become the landing view (its figures would be a sliver of the
+    park), while a month one whole sector has reported does (the others show 未报). Read from
+    coop_months (units per cooperative and month, kept on write).
+    """
+    rows = cur.execute("""SELECT sector, year(month) * 12 + month(month) - 1 AS mi, sum(n_records) AS n
+                          FROM coop_months WHERE n_records > 0 GROUP BY sector, year(month) * 12 + month(month) - 1
+                          ORDER BY mi""").fetchall()
+    if not rows:
+        return None
+    by_sector: dict[str, dict[int, int]] = {}
+    for sector, mi, n in rows:
+        by_sector.setdefault(sector, {})[int(mi)] = int(n)
+    ok = []
+    for counts in by_sector.values():
+        for mi, n in counts.items():
+            before = [counts.get(mi - k, 0) for k in range(1, 13)]
+            if n >= LANDING_SHARE * max(before):
+                ok.append(mi)
+    mi = max(ok)
+    return f"{mi // 12:04d}-{mi % 12 + 1:02d}"
 
 
 def with_data(period: Period, latest: date | None) -> Period:
@@ -139,6 +172,17 @@ def comparable(cur: Cursor, sector: str, period: Period, base: Period,
             "now": now, "base": was, "change": {m: _change(now[m], was[m]) for m in now}}
 
 
+def sector_comparison(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> dict:
+    """One sector's part of :func:`comparisons`: ``{"period", "mom_base", "yoy_base", "latest",
+    "mom": comparable(...) or None, "yoy": comparable(...)}`` (a sector page's cards)."""
+    latest = latest_month(cur)
+    p = with_data(period, latest)
+    bases = {"mom": month_before(p), "yoy": p.previous_year()}
+    return {"period": p, "mom_base": bases["mom"], "yoy_base": bases["yoy"],
+            "latest": month_str(latest) if latest else None,
+            **{k: comparable(cur, sector, p, b, filters) if b is not None else None for k, b in bases.items()}}
+
+
 def comparisons(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
     """环比 and 同比 of every sector and of the park total, on a comparable basis.
 
@@ -196,3 +240,32 @@ def coverage(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
         if not n_now and n_all:
             missing.append(s)
     return {"reported": rep, "expected": exp, "sectors_missing": missing}
+
+
+def coverage_text(period: Period, cov: dict, lang: str = "zh", *, compared: Period | None = None) -> str:
+    """The coverage line under a period's figures (issue 19.2), e.g.
+    "本月（2024年1月）48/50 户已报，生猪未报；同比、环比按两期都上报的单元计算".
+
+    ``cov`` is :func:`coverage` of the period's last month; ``compared`` the period the
+    comparisons used (cut at the latest month with data), named when it differs."""
+    missing = [fmt.sector_name(s, lang) for s in cov["sectors_missing"]]
+    last = Period(period.end, period.end)
+    if lang == "zh":
+        head = (f"本月（{last.label('zh')}）" if period.is_month else f"{last.label('zh')}")
+        line = f"{head} {cov['reported']}/{cov['expected']} 户已报"
+        if missing:
+            line += "，" + "、".join(missing) + "未报"
+        basis = "同比、环比" if period.is_month else "同比"
+        line += f"；{basis}按两期都上报的单元计算"
+        if compared is not None and compared != period:
+            line += f"（按有数据的 {compared.label('zh')} 对比上年同期）"
+        return line
+    head = f"This month ({last.label('en')})" if period.is_month else last.label("en")
+    line = f"{head}: {cov['reported']}/{cov['expected']} units reported"
+    if missing:
+        line += ", not yet: " + ", ".join(missing)
+    basis = "Year-on-year and month-on-month" if period.is_month else "Year-on-year"
+    line += f"; {basis} over the units that reported in both periods"
+    if compared is not None and compared != period:
+        line += f" ({compared.label('en')}, the months with data, against a year earlier)"
+    return line

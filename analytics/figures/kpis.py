@@ -556,7 +556,7 @@ def _scope_of(fn_name: str, args: Sequence[Any]) -> tuple[tuple[str, ...], date 
     filters = next((a for a in args if isinstance(a, Filters)), Filters())
     periods = [a for a in args if isinstance(a, Period)]
     periods += [p for a in args if isinstance(a, tuple) for p in a if isinstance(p, Period)]
-    if periods and fn_name in ("comparisons", "coverage"):
+    if periods and fn_name in ("comparisons", "sector_comparison", "coverage"):
         # They read the month before and the same months a year earlier, and cut the period at
         # the latest month with data, which any later month's upload moves.
         start = min(p.start for p in periods)
