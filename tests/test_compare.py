@@ -151,3 +151,13 @@ def test_the_landing_month_is_never_one_early_cooperative(park):
 
 def test_landing_month_of_an_empty_store(store):
     assert compare.landing_month(store.cursor()) is None
+
+
+def test_coverage_from_the_kept_tables_equals_the_per_unit_count(park):
+    cur = park.cursor()
+    for month in ("2023-12", "2024-01", "2023-07"):
+        p = Period.months(month, month)
+        kept = compare.coverage(cur, p)
+        # a village filter that keeps every unit takes the per-unit path
+        scanned = compare.coverage(cur, p, Filters(villages=("甲村", "乙村")))
+        assert kept == scanned, month

@@ -23,7 +23,8 @@ from datetime import date
 
 from .. import contract, fmt
 from ..scope import Cursor, Filters, Period, month_str
-from .kpis import _BLOCK_SUMS, _per_unit
+from . import rollups
+from .kpis import _BLOCK_SUMS, _cooperative_where, _per_unit
 
 # Whether a rise is good news, per measure (issue 19.3): the one place cards, tables and the deck
 # read. Output, money earned, stock, jobs and per-mu figures up is good; cost, deaths and feed per
@@ -227,6 +228,28 @@ def coverage(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
     before = Period(_prev_month(period.start), _prev_month(period.start))
     rep = exp = 0
     missing = []
+    if period.is_month and not filters.by_unit_attribute:
+        # From the tables kept on write: the month's units (coop_months) and the units that
+        # reported the month before but not this one (unit_month_gaps).
+        clauses, fparams = _cooperative_where("cooperative", filters)
+        extra = "".join(f" AND {c}" for c in clauses)
+        mi = period.start.year * 12 + period.start.month - 1
+        got = dict.fromkeys(contract.SECTOR_KEYS, (0, 0))
+        for sector, n_now, n_gone in cur.execute(f"""
+                SELECT s.sector, coalesce(c.n, 0), coalesce(g.n, 0)
+                FROM (SELECT DISTINCT sector FROM coop_months) s
+                LEFT JOIN (SELECT sector, sum(n_records) AS n FROM coop_months
+                           WHERE month = ? AND n_records > 0{extra} GROUP BY sector) c ON c.sector = s.sector
+                LEFT JOIN (SELECT sector, count(*) AS n FROM {rollups.GAPS_TABLE}
+                           WHERE mi = ?{extra} GROUP BY sector) g ON g.sector = s.sector""",
+                                                 [period.start, *fparams, mi, *fparams]).fetchall():
+            got[sector] = (int(n_now), int(n_now) + int(n_gone))
+        for s in contract.SECTOR_KEYS:
+            n_now, n_all = got[s]
+            rep, exp = rep + n_now, exp + n_all
+            if not n_now and n_all:
+                missing.append(s)
+        return {"reported": rep, "expected": exp, "sectors_missing": missing}
     for s in contract.SECTOR_KEYS:
         a_sql, a_params = _per_unit(s, period, filters, attrs=False)
         b_sql, b_params = _per_unit(s, before, filters, attrs=False)

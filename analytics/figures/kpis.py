@@ -167,7 +167,9 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
         fparams = fparams + ids[1]
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
     keys = list(by)
-    if whole and ("year" in by or period.start.year == period.end.year):
+    # One month's chunks are the records, one per unit: like whole years, nothing to merge.
+    if (whole and ("year" in by or period.start.year == period.end.year)) or (period.start == period.end
+                                                                               and not by):
         merged = f"SELECT m.* FROM ({chunks}) m{where}"
     else:
         select = [f"m.{k} AS {k}" for k in keys] + ["m.unit_id AS unit_id"] + _merge_aggregates(sector, keys)
