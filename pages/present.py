@@ -9,8 +9,9 @@ for printing (one per A4 landscape page). Below the view: the paragraph to copy 
 精确/概数 choice (the deck uses it too), the deck and the chart PNGs.
 
 Link: ?month=2024-01, ?ytd=2024-03, ?year=2022 or ?from=2023-01&to=2023-06, &view=duck, &style=dark,
-&figures=exact. Without a period: the sidebar filter's choice, else the latest complete year. Figures are whole-park (the
-sidebar's cooperative/village filters do not apply), the same as ``python -m analytics kpis``.
+&figures=exact. Without a period: the sidebar filter's choice, else the latest complete year.
+Figures are whole-park (the sidebar's cooperative/village filters do not apply), the same as
+``python -m analytics kpis``.
 """
 
 import streamlit as st

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import contract, figures, scope
-from ..figures import kpis
+from ..figures import compare, kpis
 
 #: the most a report figure may understate the true one (rule 3a)
 MAX_UNDERSTATEMENT = 0.10
@@ -188,6 +188,9 @@ class Facts:
     land_mu: float
     zones: int
     gh_types: dict[str, int]
+    # figures.compare.comparisons of the period: 同比 over the units in both periods
+    comparison: dict | None = None
+    coverage: dict | None = None  # figures.compare.coverage of the compared period's last month
 
 
 Call = Callable[..., Any]
@@ -207,8 +210,10 @@ def gather(call: Call, period: scope.Period) -> Facts:
     if prev is not None and not any(prev[s]["units"] for s in contract.SECTOR_KEYS):
         prev = None
     # Land is in the KPI JSON (total.land_mu): not computed a second time.
+    comp = call("comparisons", period)
+    last = scope.Period(comp["period"].end, comp["period"].end)
     return Facts(period, k, prev, k["total"]["land_mu"], call("zones_count", period),
-                 call("greenhouse_type_counts", period))
+                 call("greenhouse_type_counts", period), comp, call("coverage", last))
 
 
 def kpi_caller(cur: scope.Cursor) -> Call:
@@ -228,6 +233,13 @@ def yoy(facts: Facts, sector: str, key: str) -> float | None:
     Only between two positive figures: a percentage between a loss and a profit (or two
     losses) reads backwards in a report sentence, so the paragraph leaves it out.
     """
+    if facts.comparison is not None:
+        # on a comparable basis: the units that reported in both periods (figures.compare)
+        c = facts.comparison[sector]["yoy"]
+        now, before = c["now"].get(key), c["base"].get(key)
+        if _missing(now) or _missing(before) or now <= 0 or before <= 0:
+            return None
+        return kpis.yoy(now, before)
     if facts.previous is None or (sector != "total" and not facts.previous[sector].get("units")):
         return None
     now, before = facts.kpis[sector].get(key), facts.previous[sector].get(key)
@@ -377,9 +389,25 @@ def _en(facts: Facts, exact: bool) -> str:
     return f"In {label}, {body}."
 
 
+def incomplete(facts: Facts) -> bool:
+    """Whether the period's figures may still grow: it reaches past the latest month with data
+    (a year in progress), or it ends with the latest month and that month is not yet reported
+    by every unit expected (a past month's gaps are final, not pending)."""
+    if facts.coverage is None or facts.comparison is None:
+        return False
+    shown = facts.comparison["period"]
+    return shown != facts.period or (facts.comparison["latest"] == shown.label_to
+                                     and facts.coverage["reported"] < facts.coverage["expected"])
+
+
 def compose(facts: Facts, *, lang: str = "zh", exact: bool = False) -> str:
-    """The paragraph for already gathered facts."""
-    return _en(facts, exact) if lang == "en" else _zh(facts, exact)
+    """The paragraph for already gathered facts; when the period is incomplete it says how
+    complete it is and on which basis 同比 is computed (issue 19.7), not a bare 同比."""
+    text = _en(facts, exact) if lang == "en" else _zh(facts, exact)
+    if incomplete(facts):
+        line = compare.coverage_text(facts.period, facts.coverage, lang, compared=facts.comparison["period"])
+        text += f"（{line}。）" if lang == "zh" else f" ({line}.)"
+    return text
 
 
 def paragraph(cur: scope.Cursor, period: scope.Period, *, lang: str = "zh", exact: bool = False) -> str:
