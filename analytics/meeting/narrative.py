@@ -161,8 +161,14 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
              "land of reporting units: greenhouse area plus the land of duck sheds and hog farms"),
     "zones": ("养殖小区", "有种鸭或生猪上报的养殖小区个数",
               "breeding zones with duck or hog reports"),
-    "yoy": ("同比", "与上年相同月份比较；上年无数据或为亏损时不列",
-            "against the same months a year earlier; left out without a positive base"),
+    "yoy": ("同比", "与上年相同月份比较，按两期都上报的单元计算（流量按同样月份累加，存栏取各期期末）；"
+                    "年度未过完时按有数据的1—N月对比上年1—N月；上年无数据或为亏损时不列",
+            "against the same months a year earlier, over the units that reported in both periods (flows "
+            "over the same months, stock at each period's end); a year in progress as 1—N against 1—N; "
+            "left out without a positive base"),
+    "mom": ("环比", "本月与上月比较，同样只计两个月都上报的单元；未上报的板块写“未报”，不算作0或−100%",
+            "a month against the month before, over the units that reported in both; a sector that has "
+            "not reported shows 'not reported', never 0 or −100 %"),
     "rounding": ("余/多", "报告表述截取前几位数字，不向上取整；少报不超过10%，舍去部分不超过末位的一半，"
                          "否则多留一位（160余棚、60余万羽、600余万元、390余万元）",
                  "leading digits kept, never rounded up: at most 10% under and at most half a unit of "
@@ -173,7 +179,7 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
 #: the English names of DEFINITIONS' keys
 DEFINITION_NAMES_EN = {"units": "Units", "stock": "Stock", "profit": "Profit", "jobs": "Jobs",
                        "profit_per_mu": "Profit per mu", "land": "Land", "zones": "Breeding zones",
-                       "yoy": "Year on year", "rounding": "Report figures"}
+                       "yoy": "Year on year", "mom": "Month on month", "rounding": "Report figures"}
 
 
 # --- the facts one paragraph (and one deck) is written from ---------------------------------

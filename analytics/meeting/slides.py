@@ -83,7 +83,7 @@ SHORT_DEFINITIONS: dict[str, tuple[str, str]] = {
     "jobs": ("就业：各单元月用工峰值之和", "jobs: peak month per unit"),
     "profit_per_mu": ("亩均效益＝利润÷面积", "per mu = profit ÷ area"),
     "land": ("土地：大棚面积＋养殖占地", "land: greenhouses + livestock land"),
-    "yoy": ("同比：与上年同期比", "YoY: same months a year earlier"),
+    "yoy": ("同比：与上年同期比，两期都上报的单元", "YoY: same months a year earlier, units in both"),
     "targets": ("目标：管理员设定的年度目标", "targets: set by the admin"),
     "rounding": ("余/多：少报不超过10%", "'over': at most 10% under"),
     "exact": ("精确数字：未取整", "exact figures, not rounded"),
