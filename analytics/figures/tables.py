@@ -151,8 +151,12 @@ def neutralised(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM: Excel on a Chinese Windows PC opens it without garbling. Cells neutralised."""
-    return neutralised(df).to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with BOM: Excel on a Chinese Windows PC opens it without garbling. Cells neutralised;
+    decimals to 2 places (money to the 分), so no float noise such as 130525.90000000014."""
+    out = neutralised(df)
+    floats = out.select_dtypes(include="float").columns
+    out[floats] = out[floats].round(2)
+    return out.to_csv(index=False).encode("utf-8-sig")
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1") -> bytes:
