@@ -31,9 +31,10 @@ from analytics.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 P2022 = scope.Period.year(2022)
-TITLES = ["济阳镇园区生产情况汇报", "目录", "总体情况", "种鸭养殖", "生猪养殖", "大棚种植", "年度目标完成情况",
-          "亩均效益对比", "工作报告表述", "口径与数据来源"]
-TITLES_EN = ["Jiyang Park: Production Report", "Contents", "Overview", "Breeder ducks", "Hogs", "Greenhouses",
+TITLES = ["济阳镇园区生产情况汇报", "目录", "总体情况", "本月情况", "种鸭养殖", "生猪养殖", "大棚种植",
+          "年度目标完成情况", "亩均效益对比", "工作报告表述", "口径与数据来源"]
+TITLES_EN = ["Jiyang Park: Production Report", "Contents", "Overview", "This month", "Breeder ducks", "Hogs",
+             "Greenhouses",
              "Progress against the year's targets", "Profit per mu of land", "Report paragraph",
              "Definitions and sources"]
 TODAY = date(2024, 3, 5)
@@ -225,7 +226,7 @@ def test_deck_slides_titles_page_numbers_and_stamps(full_deck):
     prs = Presentation(io.BytesIO(data))
     assert (prs.slide_width, prs.slide_height) == (Emu(12192000), Emu(6858000))  # 16:9
     slides_ = list(prs.slides)
-    assert len(slides_) == 10
+    assert len(slides_) == 11
     for i, (slide, title) in enumerate(zip(slides_, TITLES), start=1):
         (head,) = named(slide, "title")
         assert head.text_frame.text.endswith(title)
@@ -236,7 +237,7 @@ def test_deck_slides_titles_page_numbers_and_stamps(full_deck):
             assert "示例数据：本材料数字由演示程序生成" in text
             continue
         (page,) = named(slide, "page number")
-        assert page.text_frame.text == f"{i} / 10"
+        assert page.text_frame.text == f"{i} / 11"
         (stamp,) = named(slide, "stamp")
         lines = stamp.text_frame.text.split("\n")
         assert lines[0].startswith("2022年 ｜ 数据截至 2023年12月") and "来源：示例数据" in lines[0], lines
@@ -350,7 +351,7 @@ def test_deck_in_the_theme(full_deck):
 
 def test_english_deck(english_deck):
     texts = slide_texts(english_deck)
-    assert len(texts) == 10
+    assert len(texts) == 11
     for text, title in zip(texts, TITLES_EN):
         assert title in text
     for text in texts:  # no Chinese at all in the English deck (the demo mark is DEMO DATA)
@@ -358,7 +359,7 @@ def test_english_deck(english_deck):
         assert not cjk, cjk
     assert "DEMO DATA" in texts[0]
     assert texts[0].strip().startswith("Jiyang Park: Production Report")
-    assert "In 2022, the park holds over 4,500 mu" in texts[8]
+    assert "In 2022, the park holds over 4,500 mu" in texts[9]
 
 
 def test_deck_without_data_says_so(store):
@@ -380,11 +381,11 @@ def test_pack_cli(demo_path, tmp_path, capsys):
     assert re.search(r"\[\s*\d+%\] 生成图表：种鸭月度收支", captured.err)
     assert "[100%] 完成" in captured.err
     texts = slide_texts(out.read_bytes())
-    assert "济阳镇 · 2023年1月—2023年6月" in texts[3]
-    assert "年度目标按全年设定" in texts[6]  # a half year is not compared with the year's targets
+    assert "济阳镇 · 2023年1月—2023年6月" in texts[4]
+    assert "年度目标按全年设定" in texts[7]  # a half year is not compared with the year's targets
     with Store(demo_path, read_only=True) as s:
         exact = narrative.paragraph(s.cursor(), scope.Period.months("2023-01", "2023-06"), exact=True)
-    assert exact in texts[8]  # --exact: the paragraph as the page's 精确 choice writes it
+    assert exact in texts[9]  # --exact: the paragraph as the page's 精确 choice writes it
     assert main(["pack", "--db", str(demo_path), "--year", "2022", "--out", str(tmp_path / "x.ppt")]) == 2
 
 
