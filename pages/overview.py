@@ -24,7 +24,7 @@ shown = comp["period"]
 cov = q("coverage", scope.Period(shown.end, shown.end), filters)
 land = k["total"]["land_mu"]
 cap = filters_caption(period, filters)
-st.caption(coverage_text(period, cov, L, compared=shown))
+st.caption(coverage_text(period, cov, L, compared=shown))  # text-safe: counts, months, sector names
 base = comp["mom_base"] if basis == "mom" else comp["yoy_base"]
 st.caption(t(f"{'环比' if basis == 'mom' else '同比'}基期：{base.label('zh')}",
              f"{'Month-on-month' if basis == 'mom' else 'Year-on-year'} base: {base.label('en')}"))

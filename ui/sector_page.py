@@ -89,7 +89,7 @@ def render(sector: str) -> None:
     m = q("monthly", sector, period, filters)
     done = q("month_completeness", sector, period, filters)  # the latest month drawn as what it is
     cov = q("coverage", scope.Period(comp["period"].end, comp["period"].end), filters)
-    st.caption(coverage_text(period, cov, L, compared=comp["period"]))
+    st.caption(coverage_text(period, cov, L, compared=comp["period"]))  # text-safe: counts, months, sector names
     _cards(sector, k, comp, kpis.ratios(sector, k, m), basis)
     cap = filters_caption(period, filters)
     left, right = st.columns(2)
