@@ -256,7 +256,7 @@ def test_charts_fill_the_slide_at_twice_their_box(full_deck):
     prs = Presentation(io.BytesIO(full_deck[0]))
     sw, sh = prs.slide_width, prs.slide_height
     pictures = {i: [s for s in slide.shapes if s.shape_type == PICTURE] for i, slide in enumerate(prs.slides, 1)}
-    assert [len(p) for p in pictures.values()] == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert [len(p) for p in pictures.values()] == [0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0]  # 本月情况 (4th) has no chart
     for i, pics in pictures.items():
         for pic in pics:
             assert pic.width >= 0.6 * sw or pic.width * pic.height >= 0.45 * sw * sh, (i, pic.width)
@@ -268,7 +268,7 @@ def test_charts_fill_the_slide_at_twice_their_box(full_deck):
 def test_topic_slides_have_at_most_three_headline_figures(full_deck):
     prs = Presentation(io.BytesIO(full_deck[0]))
     counts = [sum(1 for sh in slide.shapes if sh.name.startswith("figure ")) for slide in prs.slides]
-    assert counts == [0, 0, 3, 3, 3, 3, 2, 3, 0, 0]
+    assert counts == [0, 0, 3, 3, 3, 3, 3, 2, 3, 0, 0]
     # figures sit above the chart, in one row
     for slide in list(prs.slides)[2:8]:
         figs = [sh for sh in slide.shapes if sh.name.startswith("figure ")]
@@ -404,7 +404,9 @@ def test_no_kpi_is_computed_twice_for_one_deck(demo_path):
     assert seen and max(seen.values()) == 1, [k for k, n in seen.items() if n > 1]
     names = Counter(k[0] for k in seen)
     # the year and the year before in one pass; targets measured on that same KPI JSON
-    assert names["park_kpis_many"] == 1 and "park_kpis" not in names and "target_progress" not in names
+    assert names["park_kpis_many"] == 1 and "target_progress" not in names
+    # park_kpis only for the 本月情况 view (one month), never the year a second time
+    assert [k[1].is_month for k in seen if k[0] == "park_kpis"] == [True]
 
 
 def test_deck_reuses_rendered_charts(demo_path):
@@ -449,16 +451,16 @@ def test_paragraph_and_deck_equal_kpis_json(full_deck, demo_path, capsys):
         assert figure in rounded, figure
     # the deck's own text boxes show the JSON figures as the pages format them
     texts = slide_texts(full_deck[0])
-    assert rounded in texts[8]
+    assert rounded in texts[9]
     assert fmt.money(k["total"]["profit"]) in texts[2] and f"{k['total']['jobs']:,} 人" in texts[2]
     for figure in (fmt.count(d["stock"], "羽"), fmt.money(d["profit"]), f"{d['jobs']:,} 人",
                    f"种鸭棚 {d['units']:,} 个"):
-        assert figure in texts[3], figure
+        assert figure in texts[4], figure
     for figure in (fmt.count(h["stock"], "头"), fmt.count(h["sold_head"], "头"), fmt.money(h["profit"]),
                    f"养猪户 {h['units']:,} 户"):
-        assert figure in texts[4], figure
-    for figure in (fmt.per_mu(g["profit_per_mu"]), f"{g['jobs']:,} 人", f"{fmt.thousands(g['area_mu'], 0)} 亩"):
         assert figure in texts[5], figure
+    for figure in (fmt.per_mu(g["profit_per_mu"]), f"{g['jobs']:,} 人", f"{fmt.thousands(g['area_mu'], 0)} 亩"):
+        assert figure in texts[6], figure
     # 同比 on the slide is the same change the paragraph states
-    assert "同比 +19.3%" in texts[3] and "（同比增长19.3%）" in rounded
+    assert "同比 +16.4%" in texts[4] and "（同比增长16.4%）" in rounded  # comparable basis
     assert slides.TOWNSHIP in texts[0]
