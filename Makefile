@@ -1,11 +1,14 @@
 # 园区生产看板 — the two commands of the README:
 #   make run    set up .venv, create the demo database if there is none, export's system packages
-#               (as root), the first admin (password shown once), start the dashboard
+#               (as root), the first admin (password shown once), start the dashboard on
+#               127.0.0.1 (make run HOST=0.0.0.0: the LAN too, viewing then needs a login)
 #   make test   set up .venv with test tools and system packages, then run every test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# Where the dashboard listens: this machine alone unless told (make run HOST=0.0.0.0 for the LAN).
+HOST   ?= $(PARK_HOST)
 DB     ?= $(or $(PARK_DB),data/park.duckdb)
 
 .PHONY: run setup setup-dev system-deps demo-db test lint bench clean-db
@@ -15,7 +18,7 @@ DB     ?= $(or $(PARK_DB),data/park.duckdb)
 run: setup demo-db
 	@bash scripts/system-deps.sh --run
 	@$(PY) -m analytics first-start --db "$(DB)"
-	PARK_DB="$(DB)" $(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m analytics.serve --db "$(DB)" --port $(PORT)$(if $(HOST), --host "$(HOST)")
 
 setup: $(VENV)/.runtime
 $(VENV)/.runtime: requirements.txt
@@ -52,5 +55,6 @@ bench: setup-dev system-deps
 	$(PY) bench/notebook.py
 	$(PY) bench/order.py
 	$(PY) bench/serve.py
+	$(PY) bench/rush.py
 	$(PY) bench/lake.py
 	$(PY) bench/export.py --db bench/out/park-100.duckdb --year 2023

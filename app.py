@@ -30,6 +30,7 @@ PAGES = [
     ("present", "pages/present.py", "汇报", "Presentation", ":material/slideshow:"),
     ("upload", "pages/upload.py", "上传月报", "Upload", ":material/upload_file:"),
     ("uploads", "pages/uploads.py", "上报记录", "Upload log", ":material/history:"),
+    ("reporting", "pages/reporting.py", "报送进度", "Reporting", ":material/fact_check:"),
     ("admin", "pages/admin.py", "管理", "Admin", ":material/admin_panel_settings:"),
     ("account", "pages/account.py", "账户", "Account", ":material/manage_accounts:"),
 ]

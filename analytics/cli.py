@@ -129,7 +129,14 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         raise ValueError("--engine spark 需要 --lake DIR（先用 export-parquet 导出数据湖）")
     else:
         with open_store(args, read_only=True) as s:
-            result = kpis.park_kpis(s.cursor(), period, filters)
+            cur = s.cursor()
+            if getattr(args, "include_pending", False):
+                from .figures import pending
+
+                cur = pending.with_pending(cur)
+            result = kpis.park_kpis(cur, period, filters)
+            if getattr(args, "include_pending", False):
+                result["includes_pending"] = True  # 含待审核数据: not the accepted figures
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -223,6 +230,29 @@ def _name_choices(args: argparse.Namespace, p: ingest.Parsed) -> ingest.NameChoi
     return choices
 
 
+def _column_choices(args: argparse.Namespace) -> ingest.ColumnChoices:
+    """--column 表头=列 and --ignore-column 表头."""
+    mapped = {}
+    for item in args.column or []:
+        head, sep, col = item.rpartition("=")
+        if not sep or not head.strip() or not col.strip():
+            raise ValueError(f"--column 应写成 表头=列（如 本月出栏(头)=出栏），而不是“{item}”")
+        mapped[head.strip()] = col.strip()
+    return ingest.ColumnChoices(mapped, set(args.ignore_column or []))
+
+
+def _print_columns(p: ingest.Parsed, name: str) -> None:
+    """Every column of the file and what it became (only when some column is not read as itself)."""
+    cols = p.columns
+    if not len(cols) or (cols["status"] == "mapped").all():
+        return
+    print(f"  {name}：各列读作：")
+    multi = cols["sheet"].nunique() > 1
+    for r in cols.itertuples(index=False):
+        where = f"工作表“{r.sheet}” " if multi and r.sheet else ""
+        print(f"    {where}“{r.column}” → {r.became}")
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     paths = [Path(f) for f in args.files]
     missing = [str(f) for f in paths if not f.is_file()]
@@ -237,15 +267,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         store = open_store(args, create=not dry, read_only=dry)
         if not dry:
             ingest.sweep_uploads(store)  # what a killed upload may have left
+    try:
+        columns = _column_choices(args)
+    except ValueError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
     failed = 0
     try:
+        actor = _actor_as(store, args.as_user) if store is not None else permissions.SYSTEM
         for f in paths:
             if f.stat().st_size > limit:  # refused before reading a byte
                 failed += 1
                 print(f"✗ {f}：文件有 {f.stat().st_size / 1048576:,.1f} MB，超过上限 {limit / 1048576:,.0f} MB"
                       "（设置 PARK_UPLOAD_MAX_MB）。请拆成几个文件。", file=sys.stderr)
                 continue
-            p = ingest.parse(f.read_bytes(), f.name, args.sector)
+            p = ingest.parse(f.read_bytes(), f.name, args.sector, columns=columns)
             if not p.ok:
                 failed += 1
                 print(f"✗ {f}：{p.summary()}", file=sys.stderr)
@@ -254,6 +290,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 continue
             for note in p.layout_notes() + p.notes:
                 print(f"  {f.name}：{note}")
+            _print_columns(p, f.name)
             if len(p.readings):
                 print(f"  {f.name}：{len(p.readings)} 个占位符按约定读取（—、/、- 为未上报；无、会计格式的 - 为 0）：")
                 _print_issues(p.readings, file=sys.stdout, limit=10)
@@ -278,7 +315,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                           f"{pv.n_new:,}，替换 {pv.n_replaced:,}，新单元 {len(pv.new_units)}）；试运行，未写入。")
                 continue
             try:
-                res = ingest.commit(store, p, permissions.SYSTEM, names=choices)
+                res = ingest.commit(store, p, actor, names=choices)
             except ingest.Rejected as e:
                 failed += 1
                 print(f"✗ {f}：{e}", file=sys.stderr)
@@ -293,6 +330,55 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     return 1 if failed else 0
+
+
+def _actor_as(store: Store, username: str | None) -> permissions.Actor:
+    """The account ``--as USERNAME`` acts as (its role and cooperative), else the console's admin."""
+    if not username:
+        return permissions.SYSTEM
+    a = accounts.get_user(store.cursor(), username)
+    if a is None or a.disabled:
+        raise ValueError(f"没有可用的账号“{username}”（python -m analytics users list 列出账号）")
+    return a.actor()
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """review list | accept ID | return ID --reason TEXT, as the console's admin (audited)."""
+    from .ingest import review
+
+    if args.review_command == "list":
+        with open_store(args, read_only=True) as store:
+            if args.month:
+                scope.parse_month(args.month)  # ValueError (exit 2) for a bad month
+            df = review.submissions_list(store.cursor(), args.month)
+        if args.json:
+            out = df.astype(object).where(df.notna(), None)
+            for c in ("submitted_at", "reviewed_at"):
+                out[c] = out[c].map(lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if v is not None else None)
+            rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+                    for r in out.to_dict(orient="records")]
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+            return 0
+        if df.empty:
+            print("没有报送。")
+        for r in df.itertuples(index=False):
+            reason = f"\t原因：{r.reason}" if isinstance(r.reason, str) and r.reason else ""
+            print(f"{r.submission_id}\t{review.STATES[r.state][0]}\t{contract.SECTORS[r.sector].zh}\t"
+                  f"{r.cooperatives}\t{r.months}\t{r.n_rows} 行\t{r.submitted_by}\t"
+                  f"{r.submitted_at:%Y-%m-%d %H:%M}\t{r.filename}{reason}")
+        return 0
+    with open_store(args) as store:
+        try:
+            if args.review_command == "accept":
+                res = review.accept(store, args.submission_id, permissions.SYSTEM)
+                print(f"已通过报送 {args.submission_id}：{res.message()}")
+            else:
+                review.return_submission(store, args.submission_id, permissions.SYSTEM, args.reason)
+                print(f"已退回报送 {args.submission_id}，原因：{args.reason.strip()}")
+        except (ingest.IngestError, permissions.PermissionDenied) as e:
+            print(f"错误：{e}", file=sys.stderr)
+            return 1
+    return 0
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -331,7 +417,28 @@ def _add_ingest(subparsers: argparse._SubParsersAction) -> None:
                    help="确认文件中与已登记名称相像的合作社/单元确是新的，登记为新名称")
     p.add_argument("--map", action="append", metavar="名称=已登记名称",
                    help="把文件中的合作社或单元名称对应到已登记的名称（可多次给出；会记住供下月使用）")
+    p.add_argument("--column", action="append", metavar="表头=列",
+                   help="把读不懂的一列对应到模板的列，如 --column \"本月出栏(头)=出栏\"（可多次给出）")
+    p.add_argument("--ignore-column", action="append", metavar="表头",
+                   help="明确忽略读不懂的一列（可多次给出）")
+    p.add_argument("--as", dest="as_user", metavar="USERNAME",
+                   help="以该账号提交：合作社管理员的文件成为“待审核”的报送（只能是其合作社的数据）；"
+                        "不给则以管理员身份直接导入")
     p.set_defaults(func=cmd_ingest)
+
+    p = subparsers.add_parser("review", help="审核合作社的报送：列出、通过、退回（记入操作记录）")
+    rs = p.add_subparsers(dest="review_command", required=True)
+    a = rs.add_parser("list", help="列出报送（最新的在前）")
+    a.add_argument("--month", metavar="YYYY-MM", help="只列出含这个月份的报送")
+    a.add_argument("--json", action="store_true", help="输出 JSON")
+    a = rs.add_parser("accept", help="通过一份待审核的报送：其数值从此计入")
+    a.add_argument("submission_id", type=int, metavar="ID")
+    a = rs.add_parser("return", help="退回一份待审核的报送（须写明原因）：其数值不计入")
+    a.add_argument("submission_id", type=int, metavar="ID")
+    a.add_argument("--reason", required=True, help="退回原因（合作社在上传页看到）")
+    for sp in rs.choices.values():
+        add_db_arg(sp)
+    p.set_defaults(func=cmd_review)
 
     p = subparsers.add_parser("template", help="生成上传模板（.csv 或 .xlsx）")
     p.add_argument("--sector", choices=contract.SECTOR_KEYS, required=True)
@@ -502,6 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                    help="数据湖上用哪个引擎：duckdb（默认）或 spark（Apache Spark SQL，需要 Java 17）")
     p.add_argument("--master", help="Spark master（默认 $PARK_SPARK_MASTER 或 local[2]），如 spark://host:7077")
+    p.add_argument("--include-pending", action="store_true",
+                   help="含待审核数据：加上等待审核的报送（JSON 中 includes_pending 为 true）；默认只计已通过的数据")
     p.set_defaults(func=cmd_kpis)
 
     p = sub.add_parser("export-parquet", help="把数据库导出为 Parquet 数据湖（按 板块/年份/乡镇 分区）")

@@ -6,6 +6,7 @@ table and ``python -m analytics settings`` both come from :data:`SETTINGS`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from dataclasses import dataclass
@@ -19,8 +20,16 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("PARK_PUBLIC_VIEW", "1",
-            "1：不登录也能查看看板各页（演示默认）；0：查看也需要登录。上传、撤销和管理页始终需要登录。"),
+    Setting("PARK_PUBLIC_VIEW", "",
+            "1：不登录也能查看看板各页；0：查看也需要登录。不设：只在本机监听（PARK_HOST 为 127.0.0.1）"
+            "时开放，向局域网监听时须登录。上传、撤销和管理页始终需要登录。"),
+    # Safe by default on a network (issue 20): the machine alone unless the office chooses the LAN.
+    Setting("PARK_HOST", "127.0.0.1",
+            "看板监听的地址：127.0.0.1 只有本机能打开；0.0.0.0 让局域网的同事也能打开"
+            "（此时未登录不能查看，除非 PARK_PUBLIC_VIEW=1）。make run HOST=0.0.0.0 与此相同。"),
+    Setting("PARK_TRUSTED_PROXY", "",
+            "反向代理（如同机的 Caddy：127.0.0.1）的地址，多个用逗号分隔。只有来自这些地址的连接，"
+            "其 X-Forwarded-For 头才被当作访问者的地址（登录锁定按它计数）；不设：从不相信该头。"),
     Setting("PARK_SESSION_IDLE_MINUTES", "30",
             "登录后无操作超过这么多分钟，会话结束，需重新登录。"),
     Setting("PARK_SESSION_MAX_HOURS", "12",
@@ -43,6 +52,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARK_BACKUP_KEEP_DAYS", "14",
             "运行中的看板每天自动备份一次，保留这么多天的备份（更早的自动删除，最新的一份总会保留）；"
             "0：不自动备份。"),
+    Setting("PARK_BACKUP_KEEP_COPIES", "30",
+            "最多保留的备份份数（含手动备份）；超出时删除最旧的，最新的一份总会保留。"
+            "各份备份中相同的原始上传文件只存一份（硬链接），所以多保留几份只多占数据库本身的大小。"),
     # Upload limits (issue 11): checked before the expensive work, the same for the page and the CLI.
     Setting("PARK_UPLOAD_MAX_MB", "50",
             "上传文件的大小上限（MB），页面和命令行相同。"),
@@ -61,6 +73,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARK_LAKE", "",
             "设为 Parquet 数据湖目录（python -m analytics export-parquet 导出）时，"
             "看板只读地展示该数据湖，不打开数据库。"),
+    Setting("PARK_REVIEW", "1",
+            "1：合作社管理员上传的月报先成为“待审核”的报送，农业办（管理员或审核员）通过后才计入数字；"
+            "0：不审核，任何上传立即计入（小办公室可用）。"),
+    Setting("PARK_REPORT_DEADLINE_DAY", "5",
+            "报送截止日：次月的第几天（默认 5 日）；某个月可在“报送进度”页单独调整。"),
     Setting("PARK_SPARK_MASTER", "local[2]",
             "kpis --engine spark 使用的 Spark master，如 local[2] 或 spark://host:7077。"),
 )
@@ -92,8 +109,41 @@ def number(name: str) -> float:
     return float(_BY_NAME[name].default)
 
 
-def public_view() -> bool:
-    return flag("PARK_PUBLIC_VIEW")
+def host() -> str:
+    """The address the dashboard listens on (``PARK_HOST``), e.g. 127.0.0.1 or 0.0.0.0."""
+    return get("PARK_HOST")
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether listening on ``address`` keeps the dashboard to this machine (127.x, ::1, localhost).
+
+    None or '' is not loopback: a server told no address listens on every interface.
+    """
+    if not address:
+        return False
+    if address.strip("[]").lower() in ("localhost", "::1"):
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def public_view(listening: str | None = None) -> bool:
+    """Whether nobody-logged-in may view the dashboard pages.
+
+    ``PARK_PUBLIC_VIEW`` decides when set. Unset, viewing is open only while the dashboard
+    listens on this machine alone: ``listening`` is the address it serves on (default
+    ``PARK_HOST``); beyond loopback every figure would otherwise be open to the whole LAN.
+    """
+    if os.environ.get("PARK_PUBLIC_VIEW", "").strip():
+        return flag("PARK_PUBLIC_VIEW")
+    return is_loopback(host() if listening is None else listening)
+
+
+def trusted_proxies() -> list[str]:
+    """Addresses whose X-Forwarded-For header names the client (``PARK_TRUSTED_PROXY``); [] = none."""
+    return [a.strip() for a in get("PARK_TRUSTED_PROXY").split(",") if a.strip()]
 
 
 def session_idle_minutes() -> float:
@@ -127,6 +177,11 @@ def backup_keep_days() -> int:
     return max(1, int(number("PARK_BACKUP_KEEP_DAYS")))
 
 
+def backup_keep_copies() -> int:
+    """The most backups kept (``PARK_BACKUP_KEEP_COPIES``), at least 1."""
+    return max(1, int(number("PARK_BACKUP_KEEP_COPIES")))
+
+
 def upload_limits() -> dict[str, int]:
     """The upload limits (bytes, counts), read now: keys max_bytes, max_unzipped_bytes,
     max_zip_ratio, max_columns, max_rows, max_cell_chars."""
@@ -139,3 +194,13 @@ def upload_limits() -> dict[str, int]:
         "max_rows": int(number("PARK_UPLOAD_MAX_ROWS")),
         "max_cell_chars": int(number("PARK_UPLOAD_MAX_CELL_CHARS")),
     }
+
+
+def review() -> bool:
+    """Whether a manager's upload waits for the office's review (PARK_REVIEW)."""
+    return flag("PARK_REVIEW")
+
+
+def report_deadline_day() -> int:
+    """The day of the following month a month's reports are due (PARK_REPORT_DEADLINE_DAY), 1–28."""
+    return min(28, max(1, int(number("PARK_REPORT_DEADLINE_DAY"))))

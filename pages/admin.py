@@ -205,6 +205,14 @@ with tab_backup:
         else:
             st.session_state["_admin_done"] = t(f"已备份到 {made.path}。", f"Backed up to {made.path}.")
             st.rerun()
+    sizes = files.store_sizes(store().path)
+    copies = settings.backup_keep_copies()
+    st.caption(t(f"占用磁盘：数据库 {sizes['store'] / 1e6:,.1f} MB，原始上传文件（uploads/，即记录本身，不删除）"
+                 f"{sizes['uploads'] / 1e6:,.1f} MB，备份 {sizes['backups'] / 1e6:,.1f} MB"
+                 f"（最多保留 {copies:d} 份，PARK_BACKUP_KEEP_COPIES；各份相同的上传文件只存一份）。",
+                 f"On disk: database {sizes['store'] / 1e6:,.1f} MB, raw upload files (uploads/, the record, "
+                 f"never deleted) {sizes['uploads'] / 1e6:,.1f} MB, backups {sizes['backups'] / 1e6:,.1f} MB "
+                 f"(at most {copies:d} kept; upload files shared between backups are stored once)."))
     backups = files.list_backups(folder)
     if backups:
         st.dataframe(pd.DataFrame([{

@@ -12,6 +12,7 @@ from ui.display import show_chart
 from ui.export import page_downloads
 from ui.scaffold import metric, page_start
 from ui.state import filters_caption, lang, t
+from ui.submissions import awaiting_review
 
 period, filters = page_start("园区总览", "Park overview")
 L = lang()
@@ -133,8 +134,10 @@ if missing.empty:
 else:
     st.warning(t(f"以下合作社近 12 个月上报过，尚未上报 {latest} 月报：",  # text-safe: YYYY-MM from lists.data_as_of
                  f"Reported in the last 12 months, not yet for {latest}:"))
+    missing = awaiting_review(missing, latest)  # 待审核 is not missing: it awaits the office
     st.dataframe(tables.styled(missing.assign(sector=[fmt.sector_name(s, L) for s in missing["sector"]]).rename(
         columns={"sector": t("板块", "Sector"), "cooperative": t("合作社", "Cooperative"),
+                 "status": t("状态", "Status"),
                  "last_month": t("最近上报月份", "Last month reported"), "units": t("单元数", "Units")})),
         hide_index=True, width="stretch")
 

@@ -9,7 +9,7 @@ from analytics import contract, fmt, ingest, settings
 from analytics.access.permissions import PermissionDenied, check_write
 from analytics.ingest import templates
 from analytics.text import md
-from ui import auth
+from ui import auth, submissions
 from ui.cache import store
 from ui.scaffold import page_header, tabs, uploader_texts
 from ui.state import lang, t
@@ -22,6 +22,7 @@ L = lang()
 if actor.role == "manager":
     coop = md(actor.cooperative)
     st.caption(t(f"您只能上报“{coop}”的数据。", f"You may upload data of {coop} only."))
+submissions.my_submissions(actor)  # the reporting cycle: status and a return's reason
 
 AUTO = "auto"
 SECTOR_LABELS = {AUTO: t("按表头自动判断", "Detect from headers"),
@@ -33,11 +34,12 @@ limits = settings.upload_limits()
 
 with st.expander(t("下载模板与填写说明", "Templates and how to fill them in"), icon=":material/download:"):
     st.markdown(t("一个文件 = 一个板块，可含一个或多个合作社、一个或多个月份。"
-                  "支持 CSV/TXT（UTF-8、GBK 或 Excel 的“Unicode 文本”）和 Excel（.xlsx、.xlsm、.xls，"
-                  "读取每一张可见的工作表，如每月一张）。表头上方可以有标题行，下方可以有单位行；"
+                  "支持 CSV/TXT（UTF-8、GBK 或 Excel 的“Unicode 文本”）、Excel（.xlsx、.xlsm、.xls）"
+                  "和 WPS/LibreOffice 的 .ods"
+                  "（读取每一张可见的工作表，如每月一张）。表头上方可以有标题行，下方可以有单位行；"
                   "合计行、签名栏会自动跳过；空单元格和“—”“/”表示“未上报”，不是 0。",
                   "One file = one sector, any cooperatives and months. CSV/TXT (UTF-8, GBK or Excel's Unicode "
-                  "text) or Excel (.xlsx, .xlsm, .xls; every visible sheet, e.g. one per month). Title lines, "
+                  "text), Excel (.xlsx, .xlsm, .xls) or .ods (every visible sheet, e.g. one per month). Title lines, "
                   "a units row, total rows and signature footers are handled; an empty cell, “—” or “/” means "
                   "“not reported”."))
     shown_sectors = contract.SECTOR_KEYS if chosen is None else (chosen,)
@@ -60,19 +62,68 @@ with st.expander(t("下载模板与填写说明", "Templates and how to fill the
 
 max_mb = max(1, round(limits["max_bytes"] / 1048576))
 uploader_texts("up_file", max_mb)
-up = st.file_uploader(t("选择月报文件", "Choose the monthly file"), type=["csv", "txt", "tsv", "xlsx", "xlsm", "xls"],
-                      key="up_file", max_upload_size=max_mb)
+# Every file type is let through the widget: the reader names what a file is and what to do
+# (in Chinese), where Streamlit's own refusal is an English "file type not allowed" chip.
+up = st.file_uploader(t("选择月报文件", "Choose the monthly file"), type=None, key="up_file", max_upload_size=max_mb)
 if up is None:
     st.stop()
 
 data = up.getvalue()
-cache_key = (up.name, len(data), hash(data), chosen, L)
+IGNORE = "__ignore__"
+# The uploader's decisions on columns the reader did not understand: header → column key or IGNORE.
+col_decisions: dict[str, str] = st.session_state.setdefault("_up_cols", {})
+file_key = (up.name, len(data), hash(data))
+if st.session_state.get("_up_cols_file") != file_key:
+    col_decisions.clear()
+    st.session_state["_up_cols_file"] = file_key
+column_choices = ingest.ColumnChoices({k: v for k, v in col_decisions.items() if v and v != IGNORE},
+                                      {k for k, v in col_decisions.items() if v == IGNORE})
+cache_key = (*file_key, chosen, L, tuple(sorted(col_decisions.items())))
 if st.session_state.get("_up_key") != cache_key:
     with st.spinner(t("正在读取和检查文件……", "Reading and checking the file…")):
-        st.session_state["_up_parsed"] = ingest.parse(data, up.name, chosen, lang=L)
+        st.session_state["_up_parsed"] = ingest.parse(data, up.name, chosen, lang=L, columns=column_choices)
     st.session_state["_up_key"] = cache_key
     st.session_state.pop("_up_done", None)
 parsed: ingest.Parsed = st.session_state["_up_parsed"]
+
+
+def column_decisions() -> None:
+    """A choice per column the reader did not understand (its header names a contract column):
+    which column it is, or ignore it. Shown until the file reads without them."""
+    cols = parsed.columns
+    ask = cols[cols["status"].isin(["suspect", "user_mapped", "user_ignored"])] if len(cols) else cols
+    if not len(ask) or parsed.sector is None:
+        return
+    s = contract.sector(parsed.sector)
+    options = ["", IGNORE] + [c.key for c in s.columns if c.kind in ingest.NUMERIC_KINDS]
+    labels = {"": t("（请选择）", "(choose)"), IGNORE: t("忽略这一列，不导入", "Ignore this column"),
+              **{c.key: t(f"就是“{c.header}”", f"it is “{c.en}”") for c in s.columns}}
+    st.subheader(t("列核对", "Check the columns"))
+    st.caption(t("下列各列的列名里有模板的列名，但读不出它是哪一列（可能是本月数，也可能是累计数或分项数）。"
+                 "请逐列指定它对应的列，或忽略它。",
+                 "These columns' headers contain a template column's name, but which figure they hold is unclear "
+                 "(this month's, a cumulative or a breakdown). Say which column each is, or ignore it."))
+
+    def remember(header: str, widget: str) -> None:
+        col_decisions[header] = st.session_state[widget]
+
+    for r in ask.itertuples(index=False):
+        widget = f"up_col_{r.sheet}_{r.index}"
+        current = col_decisions.get(r.column, "")
+        st.selectbox(md(f"“{r.column}”"), options, index=options.index(current) if current in options else 0,
+                     key=widget, format_func=labels.get, on_change=remember, args=(r.column, widget))
+
+
+def column_table() -> None:
+    """Each column of the file and what it became."""
+    cols = parsed.columns
+    if not len(cols):
+        return
+    with st.expander(t("各列读作", "What each column became"), expanded=bool((cols["status"] != "mapped").any())):
+        view = cols[["sheet", "column", "became"]] if parsed.multi_sheet else cols[["column", "became"]]
+        names = {"sheet": t("工作表", "Sheet"), "column": t("文件中的列", "Column in the file"),
+                 "became": t("导入为", "Imported as")}
+        st.dataframe(view.rename(columns=names), hide_index=True, width="stretch")
 
 
 def issues(df: pd.DataFrame) -> pd.DataFrame:
@@ -93,6 +144,8 @@ if not parsed.ok:
     st.error(md(parsed.summary()), icon=":material/block:")
     if parsed.errors["row"].notna().any() or len(parsed.errors) > 1:
         st.dataframe(issues(parsed.errors), hide_index=True, width="stretch")
+    column_decisions()
+    column_table()
     st.stop()
 
 # Look-alike names: the admin maps each to the registered name or confirms it is new.
@@ -141,6 +194,8 @@ st.caption(md(t(f"{fmt.sector_name(parsed.sector, L)}；编码 {kind}；月份 {
                 f"{fmt.sector_name(parsed.sector, L)}; {kind}; months {', '.join(parsed.months)}")))
 for note in parsed.layout_notes() + parsed.notes:
     st.caption(f":material/info: {md(note)}")
+column_decisions()
+column_table()
 for r in pv.aliased.itertuples(index=False):
     st.caption(":material/link: " + md(t(f"“{r.name}”按已登记名称“{r.registered}”导入",
                                           f"“{r.name}” imported as the registered “{r.registered}”")))

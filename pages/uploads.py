@@ -8,7 +8,7 @@ from analytics import fmt, ingest
 from analytics.access.permissions import PermissionDenied, may_write
 from analytics.figures import tables
 from analytics.text import md
-from ui import auth
+from ui import auth, submissions
 from ui.cache import store
 from ui.scaffold import page_header
 from ui.state import lang, t
@@ -27,6 +27,7 @@ finally:
     cur.close()
 if log.empty:
     st.info(t("还没有任何上传。", "No uploads yet."))
+    submissions.submissions_log(actor)  # the reporting cycle: submissions and their status
     st.stop()
 
 STATUS = {"applied": t("已导入", "applied"), "undone": t("已撤销", "undone")}
@@ -58,6 +59,7 @@ st.caption(t("撤销一次上传会把它写入或替换的数值恢复为上传
              "若之后的上传又改了同样的记录，须先撤销后来的那次。",
              "Undoing an upload restores the values from before it; the original file is always kept. "
              "If a later upload changed the same records, undo that one first."))
+submissions.submissions_log(actor)  # the reporting cycle: submissions and their status
 
 
 def _undo(upload_id: int) -> None:

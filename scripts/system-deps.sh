@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Debian's chromium and Noto CJK fonts when missing: browser tests and PNG/PPTX
 # export need them. Never downloads a browser of its own. Java 17 (openjdk-17-jre-headless)
-# runs Spark for `kpis --engine spark` and its test.
+# runs Spark for `kpis --engine spark` and its test. Caddy (tests only: the reverse proxy of
+# deploy/ is tested in front of a live dashboard) is not needed to run the dashboard.
 # With --run (make run) it never stops the dashboard from starting: it names what is missing.
 set -euo pipefail
 for_run=0; [ "${1:-}" = "--run" ] && for_run=1
@@ -12,6 +13,7 @@ fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cj
 # Spark 4 needs Java 17 or newer; any java on PATH that reports 17+ will do.
 java_major=$( (java -version 2>&1 || true) | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
 [ -n "$java_major" ] && [ "$java_major" -ge 17 ] || need+=(openjdk-17-jre-headless)
+[ $for_run -eq 1 ] || command -v caddy >/dev/null || need+=(caddy)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   if [ $for_run -eq 1 ]; then

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 
+from analytics import serve
 from analytics.store import demo
 from analytics.store.db import Store
 
@@ -22,6 +21,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 ARTIFACTS = ROOT / "artifacts"
+# Ceilings, not waits: every wait below returns as soon as its state is reached. They are
+# generous so that a shared 2-core machine under heavy load slows the suite, not fails it.
+START_CEILING = 180.0
+APP_CEILING_MS = 180_000
 
 
 @pytest.fixture
@@ -90,22 +93,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(db_path: Path, env_extra: dict[str, str] | None = None):
-    """Start `streamlit run app.py` on a free port; returns (process, base_url)."""
-    port = _free_port()
-    env = {**os.environ, "PARK_DB": str(db_path), "PARK_PUBLIC_VIEW": "1", "PARK_BACKUP_KEEP_DAYS": "0",
-           **(env_extra or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def start_app(db_path: Path, env_extra: dict[str, str] | None = None, *, port: int | None = None):
+    """Start the dashboard as `make run` does (analytics.serve's command) on 127.0.0.1 and a free
+    port; returns (process, base_url) once its health check answers."""
+    port = port or _free_port()
+    cmd, env = serve.command("127.0.0.1", port, str(db_path))
+    env.update({"PARK_PUBLIC_VIEW": "1", "PARK_BACKUP_KEEP_DAYS": "0", **(env_extra or {})})
+    if "PARK_TRUSTED_PROXY" in (env_extra or {}):
+        env["FORWARDED_ALLOW_IPS"] = env_extra["PARK_TRUSTED_PROXY"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    wait_for_health(proc, url)
+    return proc, url
+
+
+def wait_for_health(proc: subprocess.Popen, url: str, ceiling: float = START_CEILING) -> None:
+    """Wait until the server answers its health check (or has exited: then fail with its output)."""
+    deadline = time.monotonic() + ceiling
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=5) as r:
                 if r.status == 200:
-                    return proc, url
+                    return
         except OSError:
             time.sleep(0.3)
     proc.kill()
@@ -120,8 +129,25 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
+        yield _Ceilinged(b)
         b.close()
+
+
+class _Ceilinged:
+    """The browser, whose every new context waits up to :data:`APP_CEILING_MS` for an element,
+    a navigation or a click (Playwright's own default is 30 s, too short on a loaded machine)."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **kwargs):
+        ctx = self._browser.new_context(**kwargs)
+        ctx.set_default_timeout(APP_CEILING_MS)
+        ctx.set_default_navigation_timeout(APP_CEILING_MS)
+        return ctx
 
 
 @pytest.fixture(scope="session")
@@ -143,11 +169,41 @@ def page(browser):
     ctx.close()
 
 
-def wait_for_app(page, timeout: float = 30_000) -> None:
-    """Wait until the script run finished (Streamlit's own e2e idiom)."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                           timeout=timeout)
-    page.wait_for_timeout(300)
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def wait_for_app(page, timeout: float = APP_CEILING_MS) -> None:
+    """Wait until the script run finished (Streamlit's own e2e idiom): the app is idle."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def settle(page) -> None:
+    """The app idle, then two animation frames: the browser has laid out what the run drew
+    (after a click, a key or a viewport change)."""
+    wait_for_app(page)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+# Plotly draws a chart after the run, and Streamlit only those scrolled into view.
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+  .filter(c => { const r = c.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })
+  .every(c => c.querySelector('.main-svg'))"""
+
+
+def charts_drawn(page) -> None:
+    """Idle, and every chart in view drawn by Plotly."""
+    wait_for_app(page)
+    page.wait_for_function(_CHARTS_DRAWN, timeout=APP_CEILING_MS)
+    settle(page)
+
+
+def wait_until(page, condition, ceiling: float = START_CEILING) -> bool:
+    """Poll ``condition()`` (e.g. the browser's cookie jar, which has no event to wait on) until
+    it holds or the ceiling passes; the page's event loop runs between polls. Returns the result."""
+    deadline = time.monotonic() + ceiling
+    while not (ok := condition()) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return bool(ok)
 
 
 def screenshot(page, name: str) -> Path:

@@ -172,6 +172,12 @@ def test_backup_now_and_the_restore_command(at, app_db):
     assert not at.exception, at.exception
     (made,) = files.list_backups(files.backup_dir(app_db))
     assert made.manifest and made.manifest["made_by"] == "admin"
+    # The sizes on disk: the database, uploads/ and the backups, as files.store_sizes counts them.
+    sizes = files.store_sizes(app_db)
+    assert sizes["backups"] > 0
+    shown = next(c.value for c in at.caption if c.value.startswith("占用磁盘："))
+    assert (f"数据库 {sizes['store'] / 1e6:,.1f} MB" in shown
+            and f"备份 {sizes['backups'] / 1e6:,.1f} MB" in shown and "最多保留 30 份" in shown), shown
     assert any(made.path.name in s.value.replace("\\", "") for s in at.success)
     assert f"{files.PYTHON} -m analytics restore {made.path} --db {app_db}" in [c.value for c in at.code]
     # The 操作记录 tab lists it, with who did it.

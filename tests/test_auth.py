@@ -528,7 +528,20 @@ def test_unit_edits_are_all_or_nothing(demo_store):
 @pytest.mark.parametrize("value, expected", [("", True), ("1", True), ("0", False), ("off", False),
                                              ("False", False), ("yes", True)])
 def test_public_view_flag(monkeypatch, value, expected):
+    monkeypatch.delenv("PARK_HOST", raising=False)
     monkeypatch.setenv("PARK_PUBLIC_VIEW", value)
+    assert settings.public_view() is expected
+
+
+@pytest.mark.parametrize("value, listening, expected", [
+    ("", "127.0.0.1", True), ("", "::1", True), ("", "localhost", True),
+    ("", "0.0.0.0", False), ("", "192.168.1.20", False), ("", "::", False),  # noqa: S104
+    ("1", "0.0.0.0", True), ("0", "127.0.0.1", False)])  # noqa: S104
+def test_public_view_off_beyond_the_machine_unless_turned_on(monkeypatch, value, listening, expected):
+    """Unset, viewing without a login is open only while the dashboard listens on loopback."""
+    monkeypatch.setenv("PARK_PUBLIC_VIEW", value)
+    assert settings.public_view(listening) is expected
+    monkeypatch.setenv("PARK_HOST", listening)
     assert settings.public_view() is expected
 
 
@@ -595,7 +608,7 @@ def test_settings_cli_hides_the_password(monkeypatch, capsys):
     monkeypatch.setenv("PARK_ADMIN_PASSWORD", "office-admin-pw")
     assert main(["settings"]) == 0
     out = capsys.readouterr().out
-    assert "PARK_PUBLIC_VIEW=1" in out and "PARK_ADMIN_PASSWORD=（已设置）" in out
+    assert "PARK_HOST=127.0.0.1" in out and "PARK_ADMIN_PASSWORD=（已设置）" in out
     assert "office-admin-pw" not in out
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from analytics import ingest
 from analytics.access.permissions import SYSTEM, Actor, PermissionDenied
+from analytics.ingest import review
 from tests.conftest import ROOT
 from tests.test_auth_ui import COOP, app, app_env  # noqa: F401 - app_env is a fixture
 from ui import cache
@@ -63,7 +64,9 @@ def test_viewer_and_anonymous_cannot_ingest(demo_store, actor, message):
 
 
 def test_manager_ingests_own_file_and_the_user_is_recorded(demo_store):
-    result = ingest.ingest(demo_store, own_file(), "duck.csv", MANAGER)
+    submitted = ingest.ingest(demo_store, own_file(), "duck.csv", MANAGER)
+    assert snapshot(demo_store)["duck_2024"] == 0  # a submission: counts once the office accepts it
+    result = review.accept(demo_store, submitted.submission_id, SYSTEM)
     row = demo_store.cursor().execute(
         "SELECT uploaded_by, status, n_rows FROM uploads WHERE upload_id = ?", [result.upload_id]).fetchone()
     assert row == ("wang", "applied", 54)
@@ -72,7 +75,8 @@ def test_manager_ingests_own_file_and_the_user_is_recorded(demo_store):
 
 def test_undo_only_for_own_cooperative_and_the_user_is_recorded(demo_store):
     theirs = ingest.ingest(demo_store, other_file(), "jinyu.csv", Actor("boss", "admin"))
-    mine = ingest.ingest(demo_store, own_file(), "mine.csv", MANAGER)
+    mine = review.accept(demo_store, ingest.ingest(demo_store, own_file(), "mine.csv", MANAGER).submission_id,
+                         SYSTEM)
     with pytest.raises(PermissionDenied, match=f"只能撤销“{COOP}”的上传.*{OTHER}"):
         ingest.undo(demo_store, theirs.upload_id, MANAGER)
     with pytest.raises(PermissionDenied, match="只读账号"):
@@ -113,7 +117,10 @@ def test_upload_page_applies_the_managers_own_file():
     next(b for b in at.button if b.key == "up_confirm").click()
     at.run()
     assert not at.exception, at.exception
-    assert any("已导入" in s.value and "54 行" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("已提交" in s.value and "54 行" in s.value for s in at.success), [s.value for s in at.success]
+    assert snapshot(store)["duck_2024"] == 0  # awaiting review
+    sid = store.cursor().execute("SELECT max(submission_id) FROM submissions").fetchone()[0]
+    review.accept(store, sid, SYSTEM)
     row = store.cursor().execute("SELECT uploaded_by, filename FROM uploads "
                                  "ORDER BY upload_id DESC LIMIT 1").fetchone()
     assert row == ("wang", "duck_2024-01.csv")

@@ -9,6 +9,7 @@ import pytest
 
 from analytics.access import accounts, permissions
 from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
 from tests.conftest import ROOT, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -31,7 +32,7 @@ def auth_app(tmp_path, demo_db_file):
     yield url, path, proc
     if proc.poll() is None:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=60)
 
 
 def sidebar(page):
@@ -51,9 +52,9 @@ def log_in(page, username: str, password: str, *, expect_ok: bool = True) -> Non
     sb.get_by_label("密码").fill(password)
     sb.locator('[data-testid="stFormSubmitButton"] button').click()
     if not expect_ok:
-        sb.get_by_text("用户名或密码错误。").wait_for(timeout=30_000)
+        sb.get_by_text("用户名或密码错误。").wait_for(timeout=CEILING)
         return
-    sb.get_by_role("button", name="退出登录").wait_for(timeout=30_000)
+    sb.get_by_role("button", name="退出登录").wait_for(timeout=CEILING)
     wait_for_app(page)
     assert username in sb.locator("strong").all_inner_texts()
 
@@ -76,7 +77,7 @@ def test_viewer_sees_no_upload_or_admin(auth_app, page):
     page.goto(f"{url}/admin")
     wait_for_app(page)
     assert "农业办（只读）" in sidebar(page).inner_text()
-    page.get_by_text("当前账号（农业办（只读））无权打开此页面").wait_for(timeout=30_000)
+    page.get_by_text("当前账号（农业办（只读））无权打开此页面").wait_for(timeout=CEILING)
     assert not page.get_by_text("新增用户").count()
 
 
@@ -92,19 +93,19 @@ def test_manager_uploads_own_file_and_sees_it_applied(auth_app, page):
     assert f"您只能上报“{COOP}”的数据" in page.inner_text('[data-testid="stMain"]')
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(SAMPLE))
     confirm = page.get_by_role("button", name="确认导入")
-    confirm.wait_for(timeout=30_000)
+    confirm.wait_for(timeout=CEILING)
     wait_for_app(page)
     confirm.click()
     done = page.get_by_text("已导入（编号")
-    done.wait_for(timeout=30_000)
+    done.wait_for(timeout=CEILING)
     assert "54 行" in done.inner_text()
     screenshot(page, "auth-manager-upload-applied")
     # The dashboard moves on at once: the overview's reporting check is now about 2024-01.
     page.locator('[data-testid="stSidebarNav"]').get_by_text("总览", exact=True).click()
     wait_for_app(page)
-    page.get_by_text("尚未上报 2024-01 月报").wait_for(timeout=30_000)
+    page.get_by_text("尚未上报 2024-01 月报").wait_for(timeout=CEILING)
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
     with Store(path, read_only=True) as s:
         cur = s.cursor()
         assert cur.execute("SELECT uploaded_by, filename, status FROM uploads ORDER BY upload_id DESC "

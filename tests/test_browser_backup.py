@@ -14,6 +14,7 @@ from analytics import fmt, scope
 from analytics.figures import kpis
 from analytics.store import backup
 from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
 from tests.conftest import ROOT, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -39,7 +40,7 @@ def test_damaged_store_then_restore(tmp_path, demo_db_file, browser):
         page.goto(url)
         wait_for_app(page)
         alert = page.locator('[data-testid="stAlert"]').first
-        alert.wait_for(timeout=30_000)
+        alert.wait_for(timeout=CEILING)
         shown = alert.inner_text()
         screenshot(page, "damaged-store")
         assert "文件不完整" in shown and str(made.path) in shown
@@ -48,7 +49,7 @@ def test_damaged_store_then_restore(tmp_path, demo_db_file, browser):
         assert not page.locator('[data-testid="stException"]').count()
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=60)
 
     r = subprocess.run([sys.executable, "-m", "analytics", "restore", str(made.path), "--db", str(path)],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -58,10 +59,10 @@ def test_damaged_store_then_restore(tmp_path, demo_db_file, browser):
     try:
         page.goto(url)
         wait_for_app(page)
-        page.get_by_role("heading", name="园区总览").wait_for(timeout=30_000)
+        page.get_by_role("heading", name="园区总览").wait_for(timeout=CEILING)
         assert profit_card(page) == expected
         screenshot(page, "restored-store")
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=60)
         page.close()

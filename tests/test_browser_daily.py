@@ -19,7 +19,8 @@ from analytics.figures import completeness, kpis
 from analytics.scope import Filters, Period
 from analytics.store import db
 from analytics.store.db import Store
-from tests.conftest import ARTIFACTS, start_app, wait_for_app
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import ARTIFACTS, charts_drawn, settle, start_app, wait_for_app, wait_until
 from tests.test_browser_sessions import go, log_in, sidebar
 
 pytestmark = pytest.mark.browser
@@ -58,7 +59,7 @@ def daily(tmp_path_factory, demo_db_file):
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": "browser-admin-pass"})
     yield url, truth, done
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
 
 
 def names_in_store(cur) -> list[str]:
@@ -114,12 +115,12 @@ def full_screenshot(page, name: str) -> Path:
     size = page.viewport_size
     height = page.evaluate(MAIN_HEIGHT_JS)
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 8000)})
-    page.wait_for_timeout(800)
+    charts_drawn(page)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
-    page.wait_for_timeout(300)
+    settle(page)
     return path
 
 
@@ -178,8 +179,8 @@ def test_filters_follow_every_page_live_in_the_address_and_the_back_button(daily
     assert banner(page).startswith(f"期间：2022年；合作社：{HOG_COOP}")
     assert sidebar(page).get_by_role("combobox", name="年份").input_value() == "2022年"
     page.go_back()  # the view before the cooperative was chosen
-    wait_for_app(page)
-    page.wait_for_timeout(1500)
+    page.wait_for_function("() => !location.search.includes('coop=')", timeout=CEILING)
+    page.get_by_text("范围：全园区").first.wait_for(timeout=CEILING)
     wait_for_app(page)
     assert query(page) == {"year": ["2022"]}
     assert banner(page).startswith("期间：2022年；范围：全园区")
@@ -240,7 +241,7 @@ def late_park(tmp_path_factory) -> tuple[Path, str]:
     proc, url = start_app(path)
     yield done, url
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
 
 
 def plotly_traces(page, index: int) -> list[dict]:
@@ -264,7 +265,7 @@ def test_an_incomplete_latest_month_is_drawn_as_what_it_is(late_park, office):
     done, url = late_park
     page = office.new_page()
     go(page, f"{url}/duck?year=2023")
-    page.locator('.js-plotly-plot').nth(1).wait_for(timeout=30_000)
+    page.locator('.js-plotly-plot').nth(1).wait_for(timeout=CEILING)
     assert done.iloc[-1].to_dict() == {"month": "2023-06", "reported": 2, "expected": 3, "missing": 1,
                                            "missing_cooperatives": 1, "missing_stock": 90_000, "complete": False}
     stock = plotly_traces(page, 0)
@@ -293,7 +294,7 @@ def test_the_demo_hog_december_is_not_drawn_as_a_collapse(daily, office):
     url, truth, done = daily
     page = office.new_page()
     go(page, f"{url}/hog?year=2023")
-    page.locator('.js-plotly-plot').nth(1).wait_for(timeout=30_000)
+    page.locator('.js-plotly-plot').nth(1).wait_for(timeout=CEILING)
     card = truth[VIEWS[4]]["stock"]
     nov, dec = done["hog"].iloc[-2], done["hog"].iloc[-1]
     assert nov["complete"] and not dec["complete"]
@@ -308,7 +309,7 @@ def test_the_demo_hog_december_is_not_drawn_as_a_collapse(daily, office):
 def test_cross_sector_bars_are_linear_from_zero_with_values_as_labels(daily, office):
     page = office.new_page()
     go(page, f"{daily[0]}/per_mu?year=2023")
-    page.locator('.js-plotly-plot').nth(2).wait_for(timeout=30_000)
+    page.locator('.js-plotly-plot').nth(2).wait_for(timeout=CEILING)
     axis = page.evaluate("""() => {
         const gd = [...document.querySelectorAll('.js-plotly-plot')]
             .find(g => g.layout.title.text.includes('每亩占地'));
@@ -321,12 +322,12 @@ def test_cross_sector_bars_are_linear_from_zero_with_values_as_labels(daily, off
 def test_targets_are_park_wide(daily, office):
     page = office.new_page()
     go(page, f"{daily[0]}/?year=2022")
-    page.locator('.js-plotly-plot').nth(2).wait_for(timeout=30_000)
+    page.locator('.js-plotly-plot').nth(2).wait_for(timeout=CEILING)
     titles = [plotly_layout(page, i)["title"] for i in range(page.locator('.js-plotly-plot').count())]
     assert any("年度目标完成进度" in t for t in titles)
     go(page, f"{daily[0]}/?year=2022&coop={quote(HOG_COOP)}")
-    page.locator('.js-plotly-plot').nth(1).wait_for(timeout=30_000)
-    page.wait_for_timeout(1000)
+    page.locator('.js-plotly-plot').nth(1).wait_for(timeout=CEILING)
+    charts_drawn(page)
     titles = [plotly_layout(page, i)["title"] for i in range(page.locator('.js-plotly-plot').count())]
     assert len(titles) == 2 and not any("年度目标完成进度" in t for t in titles)
     assert "2022年目标是全园区的目标，选了乡镇、合作社、村或小区时不显示完成进度" in main_text(page)
@@ -371,7 +372,7 @@ SEEN_JS = """() => {
 
 
 def seen(page) -> str:
-    page.locator('.js-plotly-plot .modebar-btn').first.wait_for(state="attached", timeout=2_000) \
+    page.locator('.js-plotly-plot .modebar-btn').first.wait_for(state="attached", timeout=CEILING) \
         if page.locator('.js-plotly-plot').count() else None
     return page.evaluate(SEEN_JS)
 
@@ -380,7 +381,7 @@ def go_logged_in(page, url: str) -> None:
     """Open ``url`` and wait until the run has drawn the logged-in sidebar, in either language."""
     page.goto(url)
     logged = sidebar(page).get_by_role("button", name=re.compile("退出登录|Log out"))
-    logged.or_(page.locator(".st-key-pv_paragraph")).first.wait_for(timeout=60_000)  # 汇报 has no sidebar
+    logged.or_(page.locator(".st-key-pv_paragraph")).first.wait_for(timeout=CEILING)  # 汇报 has no sidebar
     wait_for_app(page)
 
 
@@ -435,8 +436,7 @@ def test_every_page_speaks_one_language(daily, browser):
         for lang in ("zh", "en"):
             for path in WALK:
                 go_logged_in(page, f"{url}/{path}" + ("?lang=en" if lang == "en" else ""))
-                page.wait_for_timeout(1_500)  # charts draw after the run
-                wait_for_app(page)
+                charts_drawn(page)  # charts draw after the run
                 for text in open_everything(page):
                     everything[lang] += text
                     bad = leaks_in_chinese(text, names) if lang == "zh" else leaks_in_english(text, names)
@@ -478,21 +478,31 @@ GRID_JS = """(el) => {
 }"""
 
 
+def _selected_column(table) -> int:
+    """The aria-colindex of the grid's selected cell (0: none)."""
+    return table.evaluate("""el => +(el.querySelector('table td[aria-selected="true"]')
+                                   ?.getAttribute('aria-colindex') || 0)""")
+
+
 def ranked_column_in_view(page, table, steps: int) -> dict:
     """Click the first row's first name cell, step ``steps`` cells right (to the column the table
     is ranked by) and report whether the grid had to scroll sideways to show it."""
     selected = table.locator('table td[aria-selected="true"]')
     for _ in range(3):  # the page may still be drawing its charts: click again until a cell is chosen
         table.scroll_into_view_if_needed()
-        page.wait_for_timeout(1_000)
+        charts_drawn(page)
         box = table.bounding_box()
         page.mouse.click(box["x"] + 70, box["y"] + 54)  # first row (below the header), past the row number
-        page.wait_for_timeout(500)
-        if selected.count():
+        settle(page)
+        if wait_until(page, selected.count, ceiling=10):
             break
     for _ in range(steps):
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(400)
+        before = _selected_column(table)
+        for _ in range(3):  # a key the grid missed (it was still redrawing) is pressed again
+            page.keyboard.press("ArrowRight")
+            if wait_until(page, lambda b=before: _selected_column(table) > b, ceiling=10):
+                break
+    settle(page)
     return table.evaluate(GRID_JS)
 
 
@@ -513,7 +523,7 @@ def test_ranked_tables_show_names_and_the_ranking_column_at_1366(daily, office, 
         log_in(page, "boss")
     go(page, f"{daily[0]}/{path}")
     table = page.locator('[data-testid="stDataFrame"]').nth(nth)
-    table.wait_for(timeout=30_000)
+    table.wait_for(timeout=CEILING)
     seen_ = ranked_column_in_view(page, table, steps)
     assert seen_["header"] == ranked_by and seen_["scrolled"] == 0, seen_
     box = table.bounding_box()
@@ -618,12 +628,12 @@ def test_pages_are_usable_on_a_phone(daily, phone, path, lang):
         go_logged_in(page, f"{daily[0]}/upload" + ("?lang=en" if lang == "en" else ""))
     else:
         go(page, f"{daily[0]}/{path}?year=2023" + ("&lang=en" if lang == "en" else ""))
-        page.locator('.js-plotly-plot').nth(1).wait_for(timeout=30_000)
-        page.wait_for_timeout(1_000)
+        page.locator('.js-plotly-plot').nth(1).wait_for(timeout=CEILING)
+        charts_drawn(page)
     shot = full_screenshot(page, f"daily-390-{lang}-{path or 'overview'}")
     # Every element laid out at once (Streamlit draws charts only when they scroll into view).
     page.set_viewport_size({"width": 390, "height": page.evaluate(MAIN_HEIGHT_JS)})
-    page.wait_for_timeout(800)
+    charts_drawn(page)
     got = page.evaluate(BOXES_JS)
     assert got["page"] <= 390 and got["mainScroll"] <= got["mainWidth"] + 1, "the page scrolls sideways"
     assert not overlaps(got["lines"]), overlaps(got["lines"])
@@ -652,29 +662,29 @@ def test_streamlits_own_widget_words_are_chinese(daily, office):
     page = office.new_page()
     go(page, f"{daily[0]}/hog?year=2023")
     sb = page.locator('[data-testid="stSidebar"]')
-    page.locator('.js-plotly-plot').first.wait_for(timeout=30_000)
+    page.locator('.js-plotly-plot').first.wait_for(timeout=CEILING)
     wait_for_app(page)
     options = page.get_by_role("option")
     for _ in range(3):  # a run still drawing may close the list again: open it until it stays
         sb.get_by_role("combobox", name="合作社").click()
         try:
-            options.first.wait_for(timeout=5_000)
+            options.first.wait_for(timeout=15_000)  # retried: the list may close under a run
             break
         except Exception:  # noqa: BLE001 - retried
             page.keyboard.press("Escape")
-    page.get_by_text("全选", exact=True).wait_for(timeout=10_000)
+    page.get_by_text("全选", exact=True).wait_for(timeout=CEILING)
     assert page.get_by_text("Select all", exact=True).count() == 0
     sb.get_by_role("combobox", name="合作社").fill("不存在的合作社")
-    page.get_by_text("无匹配项", exact=True).wait_for(timeout=10_000)
+    page.get_by_text("无匹配项", exact=True).wait_for(timeout=CEILING)
     page.keyboard.press("Escape")
     table = page.locator('[data-testid="stDataFrame"]').first
     table.scroll_into_view_if_needed()
     table.hover()
     button = page.locator('[data-testid="stElementToolbar"] button').first
-    button.wait_for(timeout=10_000)
+    button.wait_for(timeout=CEILING)
     labels = [b.get_attribute("aria-label") for b in page.locator('[data-testid="stElementToolbar"] button').all()]
     assert "下载为 CSV" in labels and "搜索" in labels and not {"Download as CSV", "Search"} & set(labels), labels
     button.hover()
-    page.wait_for_timeout(800)
+    settle(page)
     text = page.evaluate("document.body.innerText")
     assert not any(w in text for w in ("Download as CSV", "Show/hide columns", "Select all")), text[-400:]

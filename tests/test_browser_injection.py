@@ -14,6 +14,7 @@ from analytics import text
 from analytics.access import accounts, permissions
 from analytics.store.db import Store
 from tests import hostile
+from tests.conftest import APP_CEILING_MS as CEILING
 from tests.conftest import screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -50,7 +51,7 @@ def hostile_app(tmp_path_factory, demo_db_file):
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": ADMIN_PW})
     yield url, path
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
 
 
 def check(page, name: str) -> str:
@@ -81,7 +82,7 @@ def log_in(page, username: str, password: str) -> None:
     sb.get_by_label("用户名").fill(username)
     sb.get_by_label("密码").fill(password)
     sb.locator('[data-testid="stFormSubmitButton"] button').click()
-    sb.get_by_role("button", name="退出登录").wait_for(timeout=30_000)
+    sb.get_by_role("button", name="退出登录").wait_for(timeout=CEILING)
     wait_for_app(page)
 
 
@@ -95,7 +96,7 @@ def test_dashboard_pages_show_hostile_names_as_text(hostile_app, page, key, head
     url, _ = hostile_app
     open_page(page, url, key, heading)
     if key != "overview":
-        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=CEILING)
     check(page, key)
 
 
@@ -105,7 +106,7 @@ def test_chart_labels_show_the_names_as_typed(hostile_app, page, by):
     open_page(page, url, "per_mu", "亩均对比")
     page.locator('[data-testid="stButtonGroup"]').get_by_text(by, exact=True).click()
     wait_for_app(page)
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=CEILING)
     check(page, f"per_mu-{by}")
     ticks = svg_texts(page)
     expected = {"作物": hostile.CROPS[0], "合作社": hostile.COOPS["html_link"], "村": hostile.VILLAGES[1]}[by]
@@ -120,7 +121,7 @@ def test_filter_caption_shows_the_chosen_name_literally(hostile_app, page):
         box = sb.get_by_role("combobox", name="合作社")
         box.click()
         box.fill(typed)
-        page.get_by_role("option").filter(has_text=typed).first.wait_for(timeout=10_000)
+        page.get_by_role("option").filter(has_text=typed).first.wait_for(timeout=CEILING)
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
         wait_for_app(page)
@@ -132,7 +133,7 @@ def test_a_hostile_period_in_the_presentation_link(hostile_app, page):
     url, _ = hostile_app
     page.goto(f"{url}/present?from=[x](http://{hostile.EVIL}/p)&to=<b id=evilb>2023-12</b>")
     wait_for_app(page)
-    page.get_by_text("链接里的期间有误").wait_for(timeout=30_000)
+    page.get_by_text("链接里的期间有误").wait_for(timeout=CEILING)
     shown = check(page, "present-link")
     assert f"[x](http://{hostile.EVIL}/p)" in shown
 
@@ -173,11 +174,11 @@ def test_admin_pages_show_hostile_names_as_text(hostile_app, page):
     data = hostile.csv_bytes("duck").replace(hostile.COOPS["html_tags"].encode(), new.encode())
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": hostile.FILENAME.replace("月报", "新月报"), "mimeType": "text/csv", "buffer": data}])
-    page.get_by_role("heading", name="预览").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="预览").wait_for(timeout=CEILING)
     shown = check(page, "upload-preview")
     assert f"将新登记合作社：{new}" in shown
     page.get_by_role("button", name="确认导入").click()
-    page.get_by_text("已导入（编号").wait_for(timeout=30_000)
+    page.get_by_text("已导入（编号").wait_for(timeout=CEILING)
     check(page, "upload-done")
     # The log offers the hostile file name in its undo list; undoing says it back as text.
     nav(page, "上报记录")
@@ -186,7 +187,7 @@ def test_admin_pages_show_hostile_names_as_text(hostile_app, page):
     main.get_by_text("我确认要撤销这次上传").click()
     wait_for_app(page)
     main.get_by_role("button", name="撤销").click()
-    page.get_by_text("已撤销编号").wait_for(timeout=30_000)
+    page.get_by_text("已撤销编号").wait_for(timeout=CEILING)
     shown = check(page, "undo-done")
     assert hostile.FILENAME.replace("月报", "新月报") in shown
     # 管理: users, the unit registry of a hostile cooperative, backups, the audit log.
@@ -215,6 +216,6 @@ def test_a_manager_with_a_hostile_name_sees_it_as_text(hostile_app, page):
     # Another cooperative's rows: the refusal names them, as text.
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "其他社.csv", "mimeType": "text/csv", "buffer": hostile.csv_bytes("duck")}])
-    page.get_by_text("文件中含有其他合作社").last.wait_for(timeout=30_000)  # the caption says 只能上报 already
+    page.get_by_text("文件中含有其他合作社").last.wait_for(timeout=CEILING)  # the caption says 只能上报 already
     shown = check(page, "manager-refused")
     assert hostile.COOPS["html_link"] in shown

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from analytics.meeting import export
+from tests.conftest import APP_CEILING_MS as CEILING
 from tests.conftest import ARTIFACTS, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -82,7 +83,7 @@ def test_every_view_is_one_screen(live_app, browser, width, height):
             wait_for_app(page)
             if key != KEYS[-1]:
                 page.wait_for_function(f"() => document.querySelector('.park-slide')?.dataset.slide === "
-                                       f"'{KEYS[i + 1]}'", timeout=30_000)
+                                       f"'{KEYS[i + 1]}'", timeout=CEILING)
         assert page.locator(".park-slide").get_attribute("data-slide") == KEYS[-1]  # stays at the last
         page.keyboard.press("ArrowLeft")
         wait_for_app(page)
@@ -133,7 +134,7 @@ def test_chart_png_is_stamped_and_named(live_app, page):
     wait_for_app(page)
     page.get_by_text("下载图表（PNG，含期间与数据截至）").click()
     assert page.get_by_role("button", name="下载本页全部图表 (ZIP)").is_visible()
-    with page.expect_download(timeout=60_000) as info:
+    with page.expect_download(timeout=CEILING) as info:
         page.get_by_role("button", name="种鸭月度收支.png").click()
     assert info.value.suggested_filename == "种鸭月度收支_2022年_数据截至2023年12月.png"
     png = Image.open(io.BytesIO(open(info.value.path(), "rb").read()))

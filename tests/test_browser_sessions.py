@@ -12,7 +12,8 @@ import pytest
 
 from analytics.access import accounts, permissions
 from analytics.store.db import Store
-from tests.conftest import screenshot, start_app, wait_for_app
+from tests.conftest import APP_CEILING_MS as CEILING
+from tests.conftest import START_CEILING, screenshot, start_app, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,7 @@ def sessions_app(tmp_path_factory, demo_db_file):
     proc, url = _app(tmp_path_factory, demo_db_file, "sessions")
     yield url
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def short_app(tmp_path_factory, demo_db_file):
                      {"PARK_SESSION_IDLE_MINUTES": "0.1", "PARK_SESSION_MAX_HOURS": "0.004"})
     yield url
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def settled(page) -> None:
     first run has even started."""
     sb = sidebar(page)
     sb.get_by_role("button", name="退出登录").or_(sb.locator('[data-testid="stExpander"]')).first.wait_for(
-        timeout=60_000)
+        timeout=CEILING)
     wait_for_app(page)
 
 
@@ -92,12 +93,10 @@ def log_in(page, username: str, password: str = PW) -> None:
     field.fill(username)
     sb.get_by_label("密码").fill(password)
     sb.locator('[data-testid="stFormSubmitButton"] button').click()
-    sb.get_by_role("button", name="退出登录").wait_for(timeout=30_000)
+    sb.get_by_role("button", name="退出登录").wait_for(timeout=CEILING)
     wait_for_app(page)
     # The cookie is written by the page once logged in; the browser has it within a moment.
-    deadline = time.time() + 15
-    while not session_cookie(page.context) and time.time() < deadline:
-        page.wait_for_timeout(200)
+    wait_until(page, lambda: session_cookie(page.context))
     wait_for_app(page)
 
 
@@ -106,7 +105,7 @@ def session_cookie(ctx) -> dict | None:
 
 
 def heading(page, text: str) -> None:
-    page.get_by_role("heading", name=text).first.wait_for(timeout=30_000)
+    page.get_by_role("heading", name=text).first.wait_for(timeout=CEILING)
 
 
 def nav(page, title: str, path: str) -> None:
@@ -120,7 +119,7 @@ def test_login_lasts_across_reload_new_tab_and_typed_address(sessions_app, conte
     page = context.new_page()
     # Control: an address that is no page at all does get Streamlit's box, so the check below bites.
     go(page, f"{url}/no-such-page")
-    page.get_by_text(NOT_FOUND).first.wait_for(timeout=10_000)
+    page.get_by_text(NOT_FOUND).first.wait_for(timeout=CEILING)
 
     # A bookmark to the upload page before logging in: a Chinese explanation, the form open.
     go(page, f"{url}/upload")
@@ -130,14 +129,14 @@ def test_login_lasts_across_reload_new_tab_and_typed_address(sessions_app, conte
     assert page.get_by_text(NOT_FOUND).count() == 0
     log_in(page, "wang")
     assert page.url == f"{url}/upload"  # landed on the page the address asked for
-    page.get_by_text(f"您只能上报“{COOP}”的数据").wait_for(timeout=30_000)
+    page.get_by_text(f"您只能上报“{COOP}”的数据").wait_for(timeout=CEILING)
     cookie = session_cookie(context)
     assert cookie and cookie["sameSite"] == "Strict" and cookie["path"] == "/" and len(cookie["value"]) >= 43
     screenshot(page, "sessions-deep-link-after-login")
 
     reload(page)
     assert logged_in(page) and page.url == f"{url}/upload"
-    page.get_by_text(f"您只能上报“{COOP}”的数据").wait_for(timeout=30_000)
+    page.get_by_text(f"您只能上报“{COOP}”的数据").wait_for(timeout=CEILING)
 
     tab = context.new_page()  # a new tab, the log typed in
     go(tab, f"{url}/uploads")
@@ -147,7 +146,7 @@ def test_login_lasts_across_reload_new_tab_and_typed_address(sessions_app, conte
     bookmark = context.new_page()  # the upload page from a bookmark
     go(bookmark, f"{url}/upload")
     assert logged_in(bookmark)
-    bookmark.get_by_text(f"您只能上报“{COOP}”的数据").wait_for(timeout=30_000)
+    bookmark.get_by_text(f"您只能上报“{COOP}”的数据").wait_for(timeout=CEILING)
     # A page this manager may not open: said in Chinese, not "Page not found".
     go(bookmark, f"{url}/admin")
     assert logged_in(bookmark)
@@ -172,10 +171,8 @@ def test_logout_then_reload_and_a_copied_cookie_are_refused(sessions_app, contex
 
         sidebar(page).get_by_role("button", name="退出登录").click()
         wait_for_app(page)
-        sidebar(page).get_by_text("已退出登录。").wait_for(timeout=30_000)
-        deadline = time.time() + 15
-        while session_cookie(context) and time.time() < deadline:
-            page.wait_for_timeout(200)
+        sidebar(page).get_by_text("已退出登录。").wait_for(timeout=CEILING)
+        wait_until(page, lambda: session_cookie(context) is None)
         assert session_cookie(context) is None  # deleted in the browser too
         reload(page)
         assert not logged_in(page)
@@ -184,7 +181,7 @@ def test_logout_then_reload_and_a_copied_cookie_are_refused(sessions_app, contex
         go(other, f"{url}/uploads")
         assert not logged_in(other)
         assert "此页面需要登录" in other.inner_text('[data-testid="stMain"]')
-        sidebar(other).get_by_text("已在其他窗口退出登录").wait_for(timeout=30_000)
+        sidebar(other).get_by_text("已在其他窗口退出登录").wait_for(timeout=CEILING)
         screenshot(other, "sessions-stolen-cookie-refused")
     finally:
         thief.close()
@@ -205,14 +202,16 @@ def test_own_password_change_keeps_this_browser_and_ends_the_others(sessions_app
         main.get_by_label("当前密码").fill(PW)
         main.get_by_label("新密码（至少 8 位）").fill("zhang-new-pass")
         main.get_by_label("再输入一次新密码").fill("zhang-new-pass")
+        before = session_cookie(context)["value"]
         main.get_by_role("button", name="修改密码").click()
         wait_for_app(page)
-        page.get_by_text("其他设备和浏览器上的登录已失效").wait_for(timeout=30_000)
-        page.wait_for_timeout(1500)  # the page writes the new session's cookie
+        page.get_by_text("其他设备和浏览器上的登录已失效").wait_for(timeout=CEILING)
+        # the page writes the new session's cookie
+        assert wait_until(page, lambda: (session_cookie(context) or {}).get("value") not in (None, before))
         reload(page)
         assert logged_in(page), "the browser that changed the password stays logged in after F5"
         nav(other, "种鸭", "duck")
-        sidebar(other).get_by_text("密码已更改，请用新密码重新登录").wait_for(timeout=30_000)
+        sidebar(other).get_by_text("密码已更改，请用新密码重新登录").wait_for(timeout=CEILING)
         assert not logged_in(other)
         log_in(other, "zhang", "zhang-new-pass")
         assert logged_in(other)
@@ -225,22 +224,22 @@ def test_idle_and_absolute_expiry(short_app, context):
     page = context.new_page()
     go(page, f"{url}/uploads")
     log_in(page, "wang")
-    page.wait_for_timeout(8_000)  # idle longer than 0.1 minutes
+    page.wait_for_timeout(8_000)  # idle longer than 0.1 minutes: the time passing is what is tested
     reload(page)
     assert not logged_in(page)
-    sidebar(page).get_by_text("长时间未操作，已自动退出登录").wait_for(timeout=30_000)
+    sidebar(page).get_by_text("长时间未操作，已自动退出登录").wait_for(timeout=CEILING)
     screenshot(page, "sessions-idle")
 
     log_in(page, "wang")
     start = time.time()
     nav(page, "账户", "account")
     expired = sidebar(page).get_by_text("登录已超过 0.004 小时，请重新登录")
-    while time.time() - start < 40 and not expired.count():
-        page.wait_for_timeout(1_500)  # busy: never 6 idle seconds
+    while time.time() - start < START_CEILING and not expired.count():
+        page.wait_for_timeout(1_500)  # busy, by design: a click every 1.5 s, never 6 idle seconds
         page.get_by_role("heading", name="账户").first.click()
         page.keyboard.press("r")  # Streamlit's rerun key: a request like any click
         wait_for_app(page)
-    expired.wait_for(timeout=10_000)
+    expired.wait_for(timeout=CEILING)
     assert time.time() - start >= 12  # not before the lifetime (14.4 s, less the time logging in took)
     assert not logged_in(page)
     reload(page)
@@ -270,7 +269,7 @@ def test_language_switch_keeps_the_filters(live_app, context):
     assert COOP in chosen_coops()
     sb.get_by_text("English", exact=True).click()
     wait_for_app(page)
-    page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=CEILING)
     assert radio() == [True, False], "the Period radio kept 'Year'"
     assert sb.get_by_role("combobox", name="Year").input_value() == "2022"
     assert COOP in chosen_coops()
@@ -279,7 +278,7 @@ def test_language_switch_keeps_the_filters(live_app, context):
     wait_for_app(page)
     sb.get_by_text("English", exact=True).click()
     wait_for_app(page)
-    page.get_by_role("heading", name="种鸭").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="种鸭").wait_for(timeout=CEILING)
     assert radio() == [False, True], "the Period radio kept 'Months'"
     assert COOP in chosen_coops()
 
@@ -288,24 +287,21 @@ def test_the_chosen_language_survives_a_reload_and_a_new_tab(live_app, context):
     page = context.new_page()
     go(page, f"{live_app}/duck?year=2022")
     sidebar(page).get_by_text("English", exact=True).click()
-    page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=30_000)
-    deadline = time.time() + 15  # the page writes the cookie; the browser has it within a moment
-    while not any(c["name"] == "park_lang" for c in context.cookies()) and time.time() < deadline:
-        page.wait_for_timeout(200)
+    page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=CEILING)
+    # the page writes the cookie; the browser has it within a moment
+    wait_until(page, lambda: any(c["name"] == "park_lang" for c in context.cookies()))
     cookie = next(c for c in context.cookies() if c["name"] == "park_lang")
     assert cookie["value"] == "en" and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
     page.reload()
-    page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=CEILING)
     other = context.new_page()
     other.goto(f"{live_app}/hog")
-    other.get_by_role("heading", name="Hogs").wait_for(timeout=30_000)
+    other.get_by_role("heading", name="Hogs").wait_for(timeout=CEILING)
     # back to Chinese: the cookie follows, and so does the next reload
     sidebar(other).get_by_text("English", exact=True).click()
-    other.get_by_role("heading", name="生猪").wait_for(timeout=30_000)
-    deadline = time.time() + 15
-    while next(c for c in context.cookies() if c["name"] == "park_lang")["value"] != "zh" and time.time() < deadline:
-        other.wait_for_timeout(200)
+    other.get_by_role("heading", name="生猪").wait_for(timeout=CEILING)
+    wait_until(other, lambda: next(c for c in context.cookies() if c["name"] == "park_lang")["value"] == "zh")
     other.reload()
-    other.get_by_role("heading", name="生猪").wait_for(timeout=30_000)
+    other.get_by_role("heading", name="生猪").wait_for(timeout=CEILING)
     wait_for_app(other)
     assert other.get_by_role("heading", name="Hogs").count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import APP_CEILING_MS as CEILING
 from tests.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -23,7 +24,7 @@ def test_page_opens_with_chinese_rendered(live_app, page, key, zh, en):
     page.goto(f"{live_app}/{key}" if key != "overview" else live_app)
     wait_for_app(page)
     page.get_by_role("heading", name=zh).first.wait_for()
-    page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for(timeout=30_000)
+    page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for(timeout=CEILING)
     no_exception(page)
     # The CJK font is installed and used: Chinese is drawn as glyphs, not boxes.
     assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"', '园区总览')")

@@ -11,6 +11,7 @@ from analytics import fmt, ingest, scope
 from analytics.access.permissions import SYSTEM
 from analytics.figures import kpis
 from analytics.store.db import Store
+from tests.conftest import APP_CEILING_MS as CEILING
 from tests.conftest import screenshot, start_app, wait_for_app
 from tests.test_browser_auth import log_in
 from tests.test_upload_page import correction
@@ -40,7 +41,7 @@ def upload_app(tmp_path, demo_db_file):
     proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": PASSWORD})
     yield url, data, before, after
     proc.terminate()
-    proc.wait(timeout=20)
+    proc.wait(timeout=60)
 
 
 def test_upload_through_the_page_changes_the_overview(upload_app, page):
@@ -66,14 +67,14 @@ def test_upload_through_the_page_changes_the_overview(upload_app, page):
 
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "12月更正.csv", "mimeType": "text/csv", "buffer": data}])
-    page.get_by_role("heading", name="预览").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="预览").wait_for(timeout=CEILING)
     wait_for_app(page)
     assert metric(page, "替换已有记录") == "20"
     assert "将被替换的数值" in page.inner_text('[data-testid="stMain"]')
     screenshot(page, "upload-preview")
 
     page.get_by_role("button", name="确认导入").click()
-    page.get_by_text("已导入（编号").wait_for(timeout=30_000)
+    page.get_by_text("已导入（编号").wait_for(timeout=CEILING)
     wait_for_app(page)
     screenshot(page, "upload-done")
 
@@ -90,7 +91,7 @@ def test_upload_through_the_page_changes_the_overview(upload_app, page):
     main.get_by_text("我确认要撤销这次上传").click()
     wait_for_app(page)
     main.get_by_role("button", name="撤销").click()
-    page.get_by_text("已撤销编号").wait_for(timeout=30_000)
+    page.get_by_text("已撤销编号").wait_for(timeout=CEILING)
     assert "12月更正.csv" in main.locator('[data-testid="stAlert"]').last.inner_text()
     nav.get_by_text("总览", exact=True).click()
     wait_for_app(page)

@@ -18,6 +18,7 @@ import pytest
 from analytics import ingest
 from analytics.access.permissions import SYSTEM, PermissionDenied
 from analytics.store.db import Store
+from tests.ods import ods_bytes
 from tests.test_ingest import dump
 from tests.test_ingest_layouts import HOG_H, xls_bytes, xlsx_bytes
 
@@ -43,7 +44,43 @@ SEEDS = {
     "gbk": _csv([HOG_H, *HOG_ROWS, ["单位负责人：孙主任"]], "gbk"),
     "xlsx": xlsx_bytes({"7月": [DUCK, *DUCK_ROWS[:3]], "8月": [DUCK, *DUCK_ROWS[3:6]]}),
     "xls": xls_bytes({"生猪": [HOG_H, *HOG_ROWS]}),
+    # Issue 17: BIFF records mutated inside a valid OLE container (DIMENSIONS, cells, strings), and
+    # .ods whose content.xml is mutated inside a valid zip: 100 cases each.
+    "biff": xls_bytes({"说明": [["生猪月报"]], "生猪": [HOG_H, *HOG_ROWS]}),
+    "ods": ods_bytes({"7月": [DUCK, *DUCK_ROWS[:3]], "8月": [DUCK, *DUCK_ROWS[3:6]]}),
 }
+CASES = {"biff": 100, "ods": 100}
+EXT = {"csv": "csv", "gbk": "csv", "xlsx": "xlsx", "xls": "xls", "biff": "xls", "ods": "ods"}
+EXTREMES = [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\xff\xff", b"\x00\x01", b"\xfe\xff\xff\x7f"]
+
+
+def mutate_biff(data: bytes, rnd: random.Random) -> bytes:
+    """Bytes of the Workbook stream changed in place (same length), often at a record's row or
+    column fields set to an extreme: what a damaged or hostile .xls holds; the OLE container stays
+    valid, so the BIFF reader itself is reached."""
+    import olefile
+
+    ole = olefile.OleFileIO(io.BytesIO(data))
+    biff = bytearray(ole.openstream("Workbook").read())
+    for _ in range(rnd.randint(1, 4)):
+        if rnd.random() < 0.6:  # a record's first fields (row, col, DIMENSIONS' extents) set to an extreme
+            pos = 0
+            starts = []
+            while pos + 4 <= len(biff):
+                length = int.from_bytes(biff[pos + 2:pos + 4], "little")
+                starts.append(pos + 4)
+                pos += 4 + length
+            at = rnd.choice(starts) + rnd.randrange(0, 8)
+            val = rnd.choice(EXTREMES)
+            biff[at:at + len(val)] = val
+            del biff[len(ole.openstream("Workbook").read()):]
+        else:
+            i = rnd.randrange(len(biff))
+            biff[i] ^= 1 << rnd.randrange(8)
+    ole.write_mode = True
+    ole.write_stream("Workbook", bytes(biff))
+    ole.fp.seek(0)
+    return ole.fp.read()
 NASTY = [b"\x00", b"\r", b"\x1b", b",,,,,,,,", b'"', b"10000000000000000000", b"1e400", "合 计".encode(),
          "填表人：".encode(), b"\xff\xfe", b"<f>A1</f>", b'<c r="XFD1048576"><v>1</v></c>', b"\n\n\n", b"-",
          "—".encode()]
@@ -78,11 +115,11 @@ def mutate_xlsx(data: bytes, rnd: random.Random) -> bytes:
         return mutate(data, rnd)
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
-    target = rnd.choice([n for n in src.namelist() if n.endswith(".xml")])
+    target = rnd.choice([n for n in src.namelist() if n.endswith(".xml") and "manifest" not in n])
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             body = src.read(info.filename)
-            dst.writestr(info.filename, mutate(body, rnd) if info.filename == target else body)
+            dst.writestr(info, mutate(body, rnd) if info.filename == target else body)
     return out.getvalue()
 
 
@@ -107,10 +144,12 @@ def test_mutated_files_are_read_or_refused_never_a_traceback(fmt, tmp_path):
     rnd = random.Random(f"{SEED}-{fmt}")
     stats = {"applied": 0, "refused": 0}
     slowest = 0.0
+    n_cases = CASES.get(fmt, CASES_PER_FORMAT)
     with Store(tmp_path / "fuzz.duckdb") as store:
-        for case in range(CASES_PER_FORMAT):
-            data = mutate_xlsx(SEEDS[fmt], rnd) if fmt == "xlsx" else mutate(SEEDS[fmt], rnd)
-            name = f"fuzz{case}.{ 'csv' if fmt in ('csv', 'gbk') else fmt}"
+        for case in range(n_cases):
+            data = (mutate_xlsx(SEEDS[fmt], rnd) if fmt in ("xlsx", "ods") else
+                    mutate_biff(SEEDS[fmt], rnd) if fmt == "biff" else mutate(SEEDS[fmt], rnd))
+            name = f"fuzz{case}.{EXT[fmt]}"
             t = time.perf_counter()
             p = ingest.parse(data, name, today=TODAY)  # never raises, never touches the store
             before = dump(store) if p.ok else None
@@ -128,7 +167,7 @@ def test_mutated_files_are_read_or_refused_never_a_traceback(fmt, tmp_path):
                     assert dump(store) == before, case  # nothing half-written
             slowest = max(slowest, time.perf_counter() - t)
         _check_store(store)
-    assert stats["applied"] + stats["refused"] == CASES_PER_FORMAT
+    assert stats["applied"] + stats["refused"] == n_cases
     assert stats["applied"] > 0 and stats["refused"] > 0  # the mutator reaches both outcomes
     assert slowest < 30, slowest  # a generous bound: no case may hang
     print(f"fuzz {fmt}: {stats}, slowest case {slowest * 1000:.0f} ms")

@@ -266,7 +266,10 @@ def test_currency_forms(cell, expected):
 
 def test_a_percentage_in_an_unknown_column_is_ignored_and_in_a_money_column_refused():
     p = parse(csv_bytes([HOG_H + ["成活率"], HOG_ROWS[0] + ["99.5%"]]))
-    assert p.ok and p.warnings["column"].tolist() == ["成活率"]
+    assert p.ok and p.warnings.empty  # a rate: a known qualifier, named in the column account
+    assert p.columns.set_index("column").loc["成活率", "became"] == "比率，不导入"
+    p = parse(csv_bytes([HOG_H + ["备注"], HOG_ROWS[0] + ["新建"]]))
+    assert p.ok and p.warnings["column"].tolist() == ["备注"]
     p = parse(csv_bytes([HOG_H, ["2026-09", "社", "户1", 180, 18, 1, "95%", 1, 1]]))
     assert p.errors.loc[0, "reason"] == "不是数字"
 

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import fmt, ingest, scope
 from analytics.access import accounts, passwords, permissions
 from analytics.figures import kpis
+from analytics.ingest import review
 from analytics.store.db import Store
 from tests.conftest import ROOT
 from tests.test_ingest import DUCK_HEADER, dump
@@ -132,14 +133,19 @@ def test_new_units_are_marked_in_the_preview(app_db):
     rows = table_with(at, "状态")
     assert rows.loc[rows["棚号"] == "D-NEW", "状态"].tolist() == ["新增·新单元"]
     at.button(key="up_confirm").click().run()
-    assert "新单元 1 个" in at.success[0].value
+    assert "已提交" in at.success[0].value and "55 行" in at.success[0].value  # awaiting review
+
+
+# What the review leaves besides the records: the submission (已撤回 once undone) and its audit row.
+CYCLE = ("uploads", "meta", "submissions", "submission_months", "pending_duck", "audit_log")
 
 
 def test_upload_log_lists_and_undo_restores(app_db):
     data, _ = correction(app_db)
     with Store(app_db) as s:
-        before = {k: v for k, v in dump(s).items() if k not in ("uploads", "meta")}
-        res = ingest.ingest(s, data, "12月更正.csv", permissions.Actor("wang", "manager", COOP))
+        before = {k: v for k, v in dump(s).items() if k not in CYCLE}
+        sub = ingest.ingest(s, data, "12月更正.csv", permissions.Actor("wang", "manager", COOP))
+        res = review.accept(s, sub.submission_id, permissions.SYSTEM)
     at = app("pages/uploads.py", MANAGER)
     log = at.dataframe[0].value
     assert log.iloc[0][["编号", "文件", "上传人", "行数", "状态"]].tolist() == [
@@ -149,7 +155,7 @@ def test_upload_log_lists_and_undo_restores(app_db):
     at.button(key="undo_go").click().run()
     assert not at.exception, at.exception
     assert "已撤销编号" in at.success[0].value
-    after = {k: v for k, v in dump(store()).items() if k not in ("uploads", "meta")}
+    after = {k: v for k, v in dump(store()).items() if k not in CYCLE}
     assert after == before
 
 
@@ -225,3 +231,45 @@ def test_a_correction_sheet_shows_only_its_changed_cells(app_db):
     assert not at.exception, at.exception
     diff = table_with(at, "原值")
     assert diff[["列", "原值", "新值"]].values.tolist() == [["成本(元)", ingest.display_value(cost), "1"]]
+
+
+def test_a_column_not_understood_is_chosen_on_the_page_then_read(app_db):
+    """本月出栏 is read as 出栏; 出栏合计 is refused until the uploader says what it is."""
+    head = "月份,合作社,养殖户,存栏(头),本月出栏(头),出栏合计(头),本年累计出栏(头),销售收入(元)\n"
+    data = (head + "2026-09,众兴养猪专业合作社,王一,100,5,5,40,10000\n").encode()
+    at = app("pages/upload.py", ADMIN)
+    at.file_uploader[0].upload("列.csv", data, "text/csv").run()
+    assert not at.exception, at.exception
+    assert "1 处问题" in at.error[0].value
+    assert "它可能就是“出栏(头)”" in table_with(at, "问题")["问题"].iloc[0]
+    became = table_with(at, "导入为").set_index("文件中的列")["导入为"]
+    assert became["本月出栏(头)"] == "出栏(头)（本月数）" and became["本年累计出栏(头)"] == "出栏的累计数，不导入"
+    assert not [b for b in at.button if b.key == "up_confirm"]
+    at.selectbox(key="up_col__5").set_value("__ignore__").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    became = table_with(at, "导入为").set_index("文件中的列")["导入为"]
+    assert became["出栏合计(头)"] == "按您的指定忽略"
+    at.button(key="up_confirm").click().run()
+    assert "已导入" in at.success[0].value
+    cur = store().cursor()
+    assert cur.execute("""SELECT stock, sold_head FROM hog_records WHERE unit = '王一'""").fetchall() == [(100, 5)]
+
+
+def test_any_file_type_reaches_our_reader_and_its_chinese_message(app_db):
+    at = app("pages/upload.py", ADMIN)
+    at.file_uploader[0].upload("报表.pdf", b"%PDF-1.4 fake", "application/pdf").run()
+    assert not at.exception, at.exception
+    assert "这是 PDF 文件，不是表格" in at.error[0].value
+
+
+def test_an_ods_workbook_is_accepted_and_previewed(app_db):
+    from tests.ods import ods_bytes
+    from tests.test_ingest_noise import FOUR, HOG_H
+
+    at = app("pages/upload.py", ADMIN)
+    at.file_uploader[0].upload("生猪.ods", ods_bytes({"9月": [HOG_H, *FOUR]}),
+                               "application/vnd.oasis.opendocument.spreadsheet").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert metric_value(at, "行数") == "4"
+    assert r"编码 OpenDocument \(\.ods\)" in " ".join(c.value for c in at.caption)  # as escaped Markdown

@@ -47,7 +47,7 @@ MODULES = all_modules()
 def wing(mod: str) -> str:
     if mod in GROUND:
         return "ground"
-    if mod in ("analytics.cli", "analytics.__main__"):
+    if mod in ("analytics.cli", "analytics.__main__", "analytics.serve"):
         return "cli"
     if mod == "app" or mod.startswith("pages"):
         return "pages"

@@ -20,6 +20,7 @@ session.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
@@ -33,6 +34,9 @@ from ui.state import t
 SESSION_USER = "auth_user"
 SESSION_TOKEN = "auth_token"  # noqa: S105 — a session_state key, not a secret
 COOKIE = "park_session"
+# The lockout's address for a login whose address came from an X-Forwarded-For header that no
+# configured proxy vouches for (see client_address).
+FORWARDED = "X-Forwarded-For?"
 _NOTICE = "_auth_notice"
 _COOKIE_READ = "_auth_cookie_read"        # the browser's cookie was looked at (once per tab)
 _COOKIE_EXPIRES = "_auth_cookie_expires"  # when the cookie being written runs out (UTC)
@@ -40,9 +44,10 @@ _COOKIE_FORGET = "_auth_cookie_forget"    # logged out: delete the cookie in the
 
 DASHBOARD_PAGES = ("overview", "duck", "hog", "greenhouse", "per_mu", "present")
 ROLE_PAGES = {
-    "viewer": (*DASHBOARD_PAGES, "uploads", "account"),
+    "viewer": (*DASHBOARD_PAGES, "uploads", "reporting", "account"),
+    "reviewer": (*DASHBOARD_PAGES, "uploads", "reporting", "account"),
     "manager": (*DASHBOARD_PAGES, "upload", "uploads", "account"),
-    "admin": (*DASHBOARD_PAGES, "upload", "uploads", "admin", "account"),
+    "admin": (*DASHBOARD_PAGES, "upload", "uploads", "reporting", "admin", "account"),
 }
 
 
@@ -135,11 +140,30 @@ def current_user() -> User:
 def client_address() -> str | None:
     """The browser's IP address as the server saw the connection; None on the machine itself.
 
-    Streamlit gives None for 127.0.0.1 and ::1 (``st.context.ip_address``). Its server honours
-    X-Forwarded-For only from a proxy on this machine, so a remote visitor cannot pose as local.
+    Streamlit gives None for 127.0.0.1 and ::1 (``st.context.ip_address``). Its server
+    (uvicorn) takes the address from X-Forwarded-For when the connection comes from an address
+    in FORWARDED_ALLOW_IPS; ``analytics.serve`` sets that to ``PARK_TRUSTED_PROXY`` (none by
+    default). Started some other way (a bare ``streamlit run``), uvicorn trusts this machine,
+    so an address the header names may be the client's own choice: all such logins share one
+    counter (:data:`FORWARDED`), neither the named address nor this machine's exemption.
     """
     address = st.context.ip_address
-    return address if isinstance(address, str) and address else None
+    if not (isinstance(address, str) and address):
+        return None
+    if os.environ.get("FORWARDED_ALLOW_IPS") is None and not settings.trusted_proxies():
+        forwarded = _header("X-Forwarded-For") or ""
+        if address in (a.strip() for a in forwarded.split(",")):
+            return FORWARDED
+    return address
+
+
+def _header(name: str) -> str | None:
+    headers = st.context.headers
+    try:
+        value = headers.get(name)
+    except AttributeError:  # AppTest's context is a mock
+        return None
+    return value if isinstance(value, str) else None
 
 
 def actor() -> permissions.Actor | None:
@@ -231,7 +255,7 @@ def sidebar(*, login_wanted: bool = False) -> User:
         _sync_cookie()
         return user
     with sb.expander(t("登录", "Log in"), icon=":material/login:",
-                     expanded=login_wanted or not settings.public_view()):
+                     expanded=login_wanted or not public_view()):
         with st.form("auth_login", clear_on_submit=True, border=False):
             username = st.text_input(t("用户名", "Username"), key="auth_username")
             password = st.text_input(t("密码", "Password"), type="password", key="auth_password")
@@ -247,10 +271,18 @@ def sidebar(*, login_wanted: bool = False) -> User:
     return user
 
 
+def public_view() -> bool:
+    """Viewing without a login: ``PARK_PUBLIC_VIEW`` if set, else only while this server
+    listens on the machine alone (its ``server.address``, which ``make run`` sets from HOST)."""
+    from streamlit import config
+
+    return settings.public_view(config.get_option("server.address") or None)
+
+
 def may_open(user: User, page_key: str) -> bool:
     """Which pages a role may open; the menu shows only these."""
     if user.role == "public":
-        return page_key in DASHBOARD_PAGES and settings.public_view()
+        return page_key in DASHBOARD_PAGES and public_view()
     return page_key in ROLE_PAGES.get(user.role, ())
 
 

@@ -54,10 +54,26 @@ def store() -> Store:
     return _store(_source())
 
 
+# The shared filters' state (ui.state keeps it); its "pending" is the 含待审核数据 switch (pending=1).
+FILTER_STATE = "_f_state"
+
+
+def include_pending() -> bool:
+    """Whether this tab's figures include the submissions awaiting review (``pending=1``)."""
+    state = st.session_state.get(FILTER_STATE)
+    if state is None:  # a tab's first run: the address decides, before the filters are read from it
+        return st.query_params.get("pending") == "1"
+    return bool(state.get("pending"))
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(source: str, version: tuple, fn_name: str, args: tuple, kwargs: tuple) -> Any:
+def _cached(source: str, version: tuple, fn_name: str, args: tuple, kwargs: tuple, pending: bool = False) -> Any:
     fn = getattr(figures, fn_name)
     cur = _store(source).cursor()
+    if pending:  # the records overlaid with the submissions 待审核, in this cursor only
+        from analytics.figures import pending as overlay
+
+        cur = overlay.with_pending(cur)
     t = time.perf_counter()
     try:
         return fn(cur, *args, **dict(kwargs))
@@ -92,8 +108,17 @@ def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
     args, kw = question(fn_name, *args, **kwargs)
     s = store()
     cur = s.cursor()
+    pending = include_pending() and isinstance(s, Store) and _has_pending(cur)
     try:
         version = (s.figures_version(), kpis.scope_version(cur, fn_name, args))
+        if pending:  # a new, accepted or returned submission changes the overlay
+            version += (figures.pending_version(cur),)
     finally:
         cur.close()
-    return _cached(_source(), version, fn_name, args, kw)
+    return _cached(_source(), version, fn_name, args, kw, pending)
+
+
+def _has_pending(cur: Any) -> bool:
+    from analytics.figures import pending as overlay
+
+    return overlay.has_pending(cur)

@@ -19,7 +19,7 @@ import streamlit as st
 from analytics import scope
 from analytics.meeting import export, slides, theme
 from analytics.text import md
-from ui.cache import q, store
+from ui.cache import include_pending, q, store
 from ui.display import PAGE_FIGS
 from ui.scaffold import is_demo
 from ui.state import lang, t
@@ -73,6 +73,8 @@ def scope_words(filters: scope.Filters | None) -> str:
         values = getattr(filters, name, ())
         if values:
             parts.append(f"{zh}：{'、'.join(values)}" if lang() == "zh" else f"{en}: {', '.join(values)}")
+    if include_pending():  # the stamp says these are not the accepted figures
+        parts.append(t("含待审核数据", "incl. pending submissions"))
     return t("；", "; ").join(parts)
 
 
@@ -127,7 +129,7 @@ def deck_download(period: scope.Period, *, exact: bool = False) -> None:
     """
     s = store()
     L = lang()
-    key = (period, s.data_version(), L, exact)
+    key = (period, s.data_version(), L, exact, include_pending())
     cached = st.session_state.get(_DECK)
     if st.button(t("生成汇报 PPT", "Build the PPTX deck"), icon=":material/slideshow:",
                  key="_deck_build"):
@@ -143,7 +145,7 @@ def deck_download(period: scope.Period, *, exact: bool = False) -> None:
 
             try:
                 data = export.build_deck(q, period, demo=is_demo(), lang=L, exact=exact, progress=progress,
-                                         render=render_png)
+                                         render=render_png, pending=include_pending())
             except (export.ExportUnavailable, export.ExportError) as e:
                 status.update(label=t("生成失败", "Failed"), state="error")
                 st.error(md(e))

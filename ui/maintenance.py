@@ -38,12 +38,15 @@ def show_error(message: str) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _daily(db_path: str) -> backup.DailyBackups | None:
-    if settings.backup_keep_days() == 0:
-        return None
-
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    try:  # at start, and again with each daily backup: rows that only grow
+        backup.housekeeping(cache.store())
+    except StoreError as e:
+        log(f"清理过期会话和登录失败记录未完成：{e}")
+    if settings.backup_keep_days() == 0:
+        return None
     return backup.DailyBackups(cache.store(), log=log).start()
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from analytics import scope
 from analytics.text import md
-from ui.cache import q
+from ui.cache import include_pending, q
 
 LANG_KEY = "lang"
 
@@ -156,7 +156,7 @@ def _remember_language() -> None:
 # The filters in the query string, as a link reproduces them: ?month=2024-01 (one month),
 # ?ytd=2024-03 (年累计 2024年1—3月), ?year=2022 (全年), or ?from=2023-01&to=2023-06, with
 # &coop=…&village=…. Names are the data's own, so a link works in either language.
-URL_KEYS = ("month", "ytd", "year", "from", "to", "town", "coop", "village", "zone")
+URL_KEYS = ("month", "ytd", "year", "from", "to", "town", "coop", "village", "zone", "pending")
 PERIOD_MODES = ("month", "ytd", "year", "range")
 LIST_KEYS = {"town": "f_town", "coop": "f_coop", "village": "f_village", "zone": "f_zone"}
 _F_STATE = "_f_state"  # the chosen filters: a page's widgets are its own, this outlives them
@@ -174,6 +174,8 @@ def _to_url(state: dict) -> dict[str, list[str]]:
     out: dict[str, list[str]] = ({"from": [state["range"][0]], "to": [state["range"][1]]} if mode == "range"
                                  else {mode: [str(state[mode])]})
     out.update({k: list(state[k]) for k in LIST_KEYS if state[k]})
+    if state.get("pending"):
+        out["pending"] = ["1"]
     return out
 
 
@@ -222,6 +224,7 @@ def _from_url(url: dict[str, list[str]], years: list[int], months: list[str]) ->
     for k in ("town", "village", "zone"):
         state[k] = [v for v in url.get(k, []) if v in known[k]]
         bad += [f"{k}={v}" for v in url.get(k, []) if v not in known[k]]
+    state["pending"] = url.get("pending", ["0"])[-1] == "1"
     coops = q("cooperatives", tuple(state["town"]))
     state["coop"] = [v for v in url.get("coop", []) if v in coops]
     bad += [f"coop={v}" for v in url.get("coop", []) if v not in coops]
@@ -262,6 +265,14 @@ def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
             st.warning(t("链接中的筛选条件无法识别，已忽略：", "Filters in the link not understood, ignored: ")
                        + md("；".join(bad)), icon=":material/link_off:")
     state = ss[_F_STATE]
+    # 含待审核数据 switched off: a month or year only the pending submissions had is gone.
+    if state["mode"] == "range" and not set(state["range"]) <= set(months):
+        state["range"] = (months[max(0, len(months) - 12)], months[-1])
+    if state["year"] not in years:
+        state["year"] = q("default_year")
+    for m in ("month", "ytd"):
+        if state[m] not in months:
+            state[m] = q("landing_month") or months[-1]
     all_towns = q("towns")
     coop_options = q("cooperatives", tuple(state["town"]))
     state["coop"] = [c for c in state["coop"] if c in coop_options]  # a town filter narrowed the list
@@ -299,6 +310,7 @@ def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
                               placeholder=t("全部", "All"), on_change=_remember, args=("f_village", "village"))
     zones = sb.multiselect(t("小区", "Zone"), q("zones"), key="f_zone", placeholder=t("全部", "All"),
                            on_change=_remember, args=("f_zone", "zone"))
+    pending_switch(state)
     new = _to_url(state)
     if new != url:  # one update: one history entry per view (replaced, not added, on back/forward)
         others = {k: st.query_params.get_all(k) for k in st.query_params if k not in URL_KEYS}
@@ -352,13 +364,33 @@ def filters_caption(period: scope.Period, filters: scope.Filters) -> str:
         if values:
             parts.append(f"{t(zh, en)}：{'、'.join(md(v) for v in values)}" if lang() == "zh"
                          else f"{en}: {', '.join(md(v) for v in values)}")
+    if include_pending():
+        parts.append(t("含待审核数据", "incl. pending submissions"))
     return t("；", "; ").join(parts)
+
+
+def pending_switch(state: dict) -> None:
+    """含待审核数据 (``pending=1``): the figures add the submissions awaiting review; off by default."""
+    st.session_state["f_pending"] = bool(state.get("pending"))
+    st.sidebar.toggle(t("含待审核数据", "Include pending"), key="f_pending", on_change=_remember,
+                      args=("f_pending", "pending"),
+                      help=t("打开后，数字包含合作社已提交、农业办尚未审核通过的报送（不是正式数字）。",
+                             "Adds the submissions the office has not accepted yet (not the official figures)."))
+
+
+def pending_note() -> str:
+    """The words a page and its stamp carry while 含待审核数据 is on ('' when off)."""
+    return t("含待审核数据", "incl. pending submissions") if include_pending() else ""
 
 
 def filters_banner(period: scope.Period, filters: scope.Filters) -> None:
     """The period and filters at the top of the page, where nobody can miss which year it is."""
     scope = "" if any((filters.towns, filters.cooperatives, filters.villages, filters.zones)) else t(
         "；范围：全园区", "; scope: the whole park")
+    if include_pending():
+        st.warning(t("含待审核数据：以下数字包含尚未审核通过的报送，不是正式数字。",
+                     "Including pending submissions: these figures are not the accepted ones."),
+                   icon=":material/pending_actions:")
     st.markdown(f":material/filter_alt: **{filters_caption(period, filters)}**{scope}",
                 help=t("在左侧边栏更改期间和筛选；地址栏的链接可以收藏或发给别人，打开即是同样的视图。",
                        "Change them in the sidebar; the address can be bookmarked or shared and opens this view."))

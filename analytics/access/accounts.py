@@ -82,7 +82,7 @@ def _clean_username(username: str) -> str:
 def _check_role(role: str, cooperative: str | None) -> str | None:
     if role not in ROLES:
         raise AccountError(f"角色“{role}”无效，只能是：{'、'.join(ROLES)}"
-                           "（admin 管理员，viewer 农业办只读，manager 合作社）。")
+                           "（admin 管理员，viewer 农业办只读，reviewer 审核员，manager 合作社）。")
     coop = _clean_text(cooperative, "合作社", "名称")
     if role == "manager" and not coop:
         raise AccountError("合作社管理员必须指定所属合作社。")

@@ -16,6 +16,8 @@ AUDIT_ACTIONS = {
     "set_targets": ("修改年度目标", "Set targets"), "update_unit": ("更正单元登记", "Correct unit"),
     "undo_upload": ("撤销上传", "Undo upload"), "backup": ("备份", "Backup"),
     "restore": ("从备份恢复", "Restore"), "login_locked": ("登录暂停", "Login locked"),
+    "review_accept": ("通过报送", "Accept submission"), "review_return": ("退回报送", "Return submission"),
+    "set_deadline": ("调整报送截止日", "Set reporting deadline"),
 }
 
 

@@ -184,3 +184,24 @@ def change_own_password(store: Store, actor: Actor, current: str, new: str, *,
         # authenticate's answer names no part ("用户名或密码错误"); here only one part is asked.
         raise LoginFailed(str(e).replace("用户名或密码错误。", "当前密码不正确。")) from None
     set_password(store, actor, actor.username, new)
+
+
+FAILURE_MAX_AGE = timedelta(days=1)
+
+
+def purge_failures(store: Store, *, now: datetime | None = None, age: timedelta = FAILURE_MAX_AGE) -> int:
+    """Forget wrong passwords older than ``age`` (a day) whose lock, if any, is over: a
+    mistyped password yesterday does not count towards today's lock, and the table does not
+    grow with every address that ever mistyped. Returns the rows deleted."""
+    now = now or _now()
+
+    def delete(cur: Cursor) -> int:
+        args = [now - age, now]
+        n = cur.execute("""SELECT count(*) FROM login_failures
+                           WHERE last_failure < ? AND (locked_until IS NULL OR locked_until < ?)""",
+                        args).fetchone()[0]
+        cur.execute("""DELETE FROM login_failures
+                       WHERE last_failure < ? AND (locked_until IS NULL OR locked_until < ?)""", args)
+        return int(n)
+
+    return store.run_write(delete, figures=False)

@@ -11,9 +11,11 @@ from datetime import datetime
 
 from ..scope import Cursor  # noqa: F401 - the access modules' name for it
 
-ROLES = ("admin", "viewer", "manager")
+ROLES = ("admin", "viewer", "reviewer", "manager")
 ROLE_NAMES = {"admin": ("管理员", "Administrator"), "viewer": ("农业办（只读）", "Office (read-only)"),
-              "manager": ("合作社管理员", "Cooperative manager")}
+              "reviewer": ("审核员", "Reviewer"), "manager": ("合作社管理员", "Cooperative manager")}
+# Who reviews the cooperatives' submissions (DESIGN.md §9): the office, not the submitters.
+REVIEW_ROLES = ("admin", "reviewer")
 
 
 class PermissionDenied(PermissionError):
@@ -23,7 +25,7 @@ class PermissionDenied(PermissionError):
 @dataclass(frozen=True)
 class Actor:
     username: str
-    role: str  # admin / viewer / manager; "system" for the CLI run by the IT person
+    role: str  # admin / viewer / reviewer / manager; "system" for the CLI run by the IT person
     cooperative: str | None = None
 
 
@@ -64,6 +66,18 @@ def may_write(actor: Actor | None, cooperatives: Iterable[str]) -> bool:
     except PermissionDenied:
         return False
     return True
+
+
+def may_review(actor: Actor | None) -> bool:
+    """Whether ``actor`` may accept or return submissions: an administrator or a 审核员."""
+    return actor is not None and actor.role in REVIEW_ROLES
+
+
+def check_review(actor: Actor | None) -> None:
+    """Refuse unless ``actor`` may review submissions; the message is Chinese."""
+    if not may_review(actor):
+        who = f"用户 {actor.username} " if actor else ""
+        raise PermissionDenied(f"{who}无权审核：只有农业办的管理员或审核员可以通过或退回报送。")
 
 
 def require_admin(actor: Actor | None, what: str) -> None:

@@ -80,6 +80,22 @@ def create_session(store: Store, actor: Actor, *, now: datetime | None = None) -
     return token
 
 
+def purge(store: Store, *, now: datetime | None = None) -> int:
+    """Delete the rows of sessions that have run out (past their lifetime, or idle longer than
+    ``PARK_SESSION_IDLE_MINUTES``), as each new login also does; returns how many went.
+    Ended but unexpired sessions stay, so their old cookie still gets the right notice."""
+    now = now or _now()
+    stale = now - timedelta(minutes=settings.session_idle_minutes())
+
+    def delete(cur: Cursor) -> int:
+        n = cur.execute("SELECT count(*) FROM sessions WHERE expires_at <= ? OR last_seen < ?",
+                        [now, stale]).fetchone()[0]
+        cur.execute("DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?", [now, stale])
+        return int(n)
+
+    return store.run_write(delete, figures=False)
+
+
 def _touch_interval(idle: timedelta) -> timedelta:
     # Writing last_seen on every click would be a write per script run; once a minute (less
     # under a very short idle setting) keeps the idle timeout right to within that interval.

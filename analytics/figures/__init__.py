@@ -56,6 +56,7 @@ from .lists import (  # noqa: F401 - the read side by name
     villages,
     zones,
 )
+from .pending import has_pending, pending_version  # noqa: F401 - the 含待审核数据 overlay (ui.cache)
 from .per_mu import (  # noqa: F401 - the read side by name
     PER_MU_GROUPS,
     cross_sector_per_mu,

@@ -5,7 +5,9 @@
 - :mod:`.normalise` — cell values → the contract's values (units, months, placeholders);
 - :mod:`.validate` — :func:`parse`: the whole file checked, no database;
 - :mod:`.identity` — look-alike names and the alias table;
-- :mod:`.apply` — :func:`preview`, :func:`commit`, :func:`undo`, the upload log;
+- :mod:`.apply` — :func:`preview`, commit, :func:`undo`, the upload log;
+- :mod:`.submissions`, :mod:`.review` — the reporting cycle: :func:`commit` sends a manager's
+  file to review (待审核), the office accepts or returns it (DESIGN.md §9);
 - :mod:`.templates` — the blank upload templates, from the same column spec.
 
 May import the ground floor, figures, access (the acting user's write check) and the store (the single
@@ -18,9 +20,7 @@ from .apply import (
     Preview,
     UploadResult,
     already_message,
-    commit,
     find_applied,
-    ingest,
     preview,
     sweep_uploads,
     undo,
@@ -42,14 +42,19 @@ from .common import (
     display_value,
 )
 from .identity import NameChoices, coop_key, unit_key
-from .layout import Layout, match_header
+from .isolate import parse
+from .layout import NUMERIC as NUMERIC_KINDS
+from .layout import ColumnChoices, Layout, match_header
 from .normalise import parse_month_text
 from .read import ENCODING_NAMES
-from .validate import Parsed, SheetReport, parse
+from .review import SubmissionResult, commit, ingest
+from .validate import Parsed, SheetReport
 
 __all__ = [
-    "ENCODING_NAMES", "ISSUE_COLUMNS", "ISSUE_LABELS", "AlreadyApplied", "CommitFailed", "IngestError", "Layout",
-    "NameChoices", "Parsed", "Preview", "Rejected", "SheetReport", "SimilarNames", "UndoRefused", "UploadResult",
+    "ENCODING_NAMES", "ISSUE_COLUMNS", "ColumnChoices", "ISSUE_LABELS", "AlreadyApplied", "CommitFailed",
+    "IngestError", "Layout", "NUMERIC_KINDS",
+    "NameChoices", "Parsed", "Preview", "Rejected", "SheetReport", "SimilarNames", "SubmissionResult",
+    "UndoRefused", "UploadResult",
     "already_message", "commit", "coop_key", "display_value", "find_applied", "ingest", "match_header", "parse",
     "parse_month_text", "preview", "sweep_uploads", "undo", "unit_key", "upload_cooperatives", "upload_dir",
     "upload_info", "uploads_log", "yield_reference",

@@ -28,7 +28,7 @@ from .. import contract
 from ..access.permissions import Actor, check_write
 from ..contract import Sector
 from ..store.db import Store
-from . import identity
+from . import identity, submissions
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
 from .identity import NameChoices, _unregister
 from .validate import KEYS, Parsed, month_labels
@@ -36,7 +36,7 @@ from .validate import KEYS, Parsed, month_labels
 Cursor = duckdb.DuckDBPyConnection
 UPLOAD_DIR = "uploads"
 STAGING = ".staging"
-_KEPT_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|txt|tsv|xlsx|xlsm|xls)$")
+_KEPT_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|txt|tsv|xlsx|xlsm|xls|ods)$")
 
 
 @dataclass
@@ -381,6 +381,11 @@ def sweep_uploads(store: Store, cur: Cursor | None = None) -> int:
     cur = cur or store.cursor()
     referenced = {Path(r[0]).name for r in cur.execute(
         "SELECT stored_path FROM uploads WHERE stored_path IS NOT NULL").fetchall()}
+    # A submission's raw file is kept for the reviewer (stores from schema 10 on).
+    if cur.execute("SELECT count(*) FROM information_schema.tables "
+                   "WHERE table_name = 'submissions'").fetchall()[0][0]:
+        referenced |= {Path(r[0]).name for r in cur.execute(
+            "SELECT stored_path FROM submissions WHERE stored_path IS NOT NULL").fetchall()}
     removed = 0
     for f in folder.iterdir():
         if f.is_file() and _KEPT_NAME.match(f.name) and f.name not in referenced:
@@ -502,8 +507,35 @@ def _write_aliases(cur: Cursor, aliases: pd.DataFrame, uid: int) -> None:
         _unregister(cur, "_aliases")
 
 
+def apply_rows(store: Store, cur: Cursor, s: Sector, p: Parsed, frame: pd.DataFrame, *, uploaded_by: str,
+               sha256: str, filename: str, stored_path: str,
+               new_aliases: pd.DataFrame | None = None) -> UploadResult:
+    """Inside a write: apply checked rows (registered names) as one upload — records, history,
+    registry, aliases, rollups declared, the upload's log row. The path of a direct upload and of
+    an accepted submission alike (``p`` gives only ``carried``: the columns the rows replace)."""
+    months = _months_label(month_labels(frame["month"]))
+    uid = cur.execute("SELECT nextval('upload_seq')").fetchall()[0][0]
+    n_new, n_replaced = _write_records(cur, s, p, frame, uid)
+    new_coops, n_units = _write_registry(cur, s, frame, uid)
+    if new_aliases is not None:
+        _write_aliases(cur, new_aliases, uid)
+    # Declared once records and registry are written: the commit then refreshes only these
+    # units' rollups and these (sector, cooperative, month) cache versions.
+    store.records_changed(cur, s.key, uid)
+    coops = "、".join(sorted(frame["cooperative"].unique()))
+    cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by, n_rows, n_new,
+                                        n_replaced, months, status, stored_path, cooperatives)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?)""",
+                [uid, sha256, filename, s.key, uploaded_by, len(frame), n_new, n_replaced,
+                 months, stored_path, coops])
+    return UploadResult(uid, s.key, len(frame), n_new, n_replaced, new_coops, n_units, months, stored_path)
+
+
 def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None) -> UploadResult:
     """Write a checked file in one transaction under the single writer, or nothing at all.
+
+    Applies whoever the actor is: pages and the CLI call :func:`.review.commit`, which sends a
+    cooperative manager's file to review instead (DESIGN.md §9).
 
     ``names`` carries the admin's decisions on look-alike names (see :class:`NameChoices`).
     Raises Rejected (file has errors), SimilarNames (a new name looks like a registered one and
@@ -536,26 +568,16 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
                               f"“{p.filename}” was not imported: {len(dups)} rows repeat once names are mapped."),
                            dups)
         check_write(actor, sorted(frame["cooperative"].unique()))
-        months = _months_label(month_labels(frame["month"]))
-        uid = cur.execute("SELECT nextval('upload_seq')").fetchall()[0][0]
-        n_new, n_replaced = _write_records(cur, s, p, frame, uid)
-        new_coops, n_units = _write_registry(cur, s, frame, uid)
-        _write_aliases(cur, res.new_aliases, uid)
-        # Declared once records and registry are written: the commit then refreshes only these
-        # units' rollups and these (sector, cooperative, month) cache versions.
-        store.records_changed(cur, s.key, uid)
-        coops = "、".join(sorted(frame["cooperative"].unique()))
-        cur.execute("""INSERT INTO uploads (upload_id, sha256, filename, sector, uploaded_by, n_rows, n_new,
-                                            n_replaced, months, status, stored_path, cooperatives)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?)""",
-                    [uid, p.sha256, p.filename, s.key, actor.username, len(frame), n_new, n_replaced,
-                     months, str(final), coops])
+        result = apply_rows(store, cur, s, p, frame, uploaded_by=actor.username, sha256=p.sha256,
+                            filename=p.filename, stored_path=str(final), new_aliases=res.new_aliases)
+        # The office's own upload is logged as a submission accepted at once (DESIGN.md §9).
+        submissions.log_direct(cur, result.upload_id, s.key, frame, actor.username, p, str(final), result.months)
         # The kept copy moves into place last, inside the transaction's lifetime: a kill before
         # this leaves only a staged file, a kill after it an unreferenced one; both are swept.
         if not final.exists():
             os.replace(staged, final)
             created = True
-        return UploadResult(uid, s.key, len(frame), n_new, n_replaced, new_coops, n_units, months, str(final))
+        return result
 
     try:
         return store.run_write(write)
@@ -576,7 +598,7 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
 def ingest(store: Store, data: bytes, filename: str, actor: Actor | None, *, sector: str | None = None,
            lang: str = "zh", today=None, names: NameChoices | None = None) -> UploadResult:
     """Parse and commit one file: the path of the upload page and of the CLI."""
-    from .validate import parse
+    from .isolate import parse
 
     return commit(store, parse(data, filename, sector, lang=lang, today=today), actor, names=names)
 
@@ -674,6 +696,7 @@ def undo(store: Store, upload_id: int, actor: Actor | None, *, lang: str = "zh")
                               SELECT name FROM upload_names WHERE upload_id = ? AND kind = '{kind}')
                             AND name NOT IN (SELECT x FROM ({refs}) t(x) WHERE x IS NOT NULL)""", [upload_id])
         cur.execute("DELETE FROM upload_names WHERE upload_id = ?", [upload_id])
+        submissions.on_undo(cur, upload_id)
         cur.execute("""UPDATE uploads SET status = 'undone', undone_by = ?, undone_at = current_timestamp
                        WHERE upload_id = ?""", [actor.username, upload_id])
         return {"upload_id": upload_id, "removed": int(n), "restored": int(restored),

@@ -1,6 +1,10 @@
 """Finding the table in a sheet: header rows, a units row, a column-code row, then which body
 rows are data and which are totals, footers or empty (frictionless-py's Dialect is the model:
 the layout is a value the preview can show, "表头第3–4行，单位行第5行，已跳过合计行第12行").
+
+One piece: what a header cell means (a contract column, a qualifier, a breakdown, nothing
+known) decides which row is the header and which body rows repeat it, so the column account
+and the row kinds are read from the same tables here.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import pandas as pd
 from .. import contract
 from ..contract import AREA, CHOICE, COUNT, MONEY, MONTH, TEXT, WEIGHT, Column
 from .common import IngestError, _m, norm
+from .periods import is_period_text
 from .read import HEAD_ROWS, Sheet
 
 NUMERIC = (COUNT, MONEY, WEIGHT, AREA)
@@ -57,10 +62,14 @@ class Layout:
     code_row: int | None = None
     problems: list[dict] = field(default_factory=list)  # header-level problems (issue dicts)
     ignored: list[str] = field(default_factory=list)  # header cells naming no contract column
+    accounts: list = field(default_factory=list)  # an Account per file column, in file order
     # Filled once the body is read: spreadsheet row numbers of rows not taken as data.
     totals: list[int] = field(default_factory=list)
     footer: int | None = None
     empty: int = 0
+    repeated: list[int] = field(default_factory=list)  # header rows repeated mid-sheet (printing)
+    page_titles: list[int] = field(default_factory=list)
+    header_tokens: dict[int, set[str]] = field(default_factory=dict)  # per mapped column, its header words
 
     @property
     def data_start(self) -> int:
@@ -82,6 +91,13 @@ class Layout:
         if self.totals:
             rows = "、".join(str(r) for r in self.totals[:10]) + ("等" if len(self.totals) > 10 else "")
             parts.append(_m(lang, f"已跳过合计行第{rows}行", f"total row(s) {rows} skipped"))
+        if self.repeated:
+            rows = "、".join(str(r) for r in self.repeated[:10]) + ("等" if len(self.repeated) > 10 else "")
+            parts.append(_m(lang, f"第{rows}行是重复的表头（分页打印），已跳过",
+                            f"repeated header row(s) {rows} (printed pages) skipped"))
+        if self.page_titles:
+            rows = "、".join(str(r) for r in self.page_titles[:10])
+            parts.append(_m(lang, f"第{rows}行是分页标题，已跳过", f"page title row(s) {rows} skipped"))
         if self.footer is not None:
             parts.append(_m(lang, f"表尾（签名栏）从第{self.footer}行起，未读取",
                             f"footer from row {self.footer} not read"))
@@ -150,6 +166,164 @@ def match_header(sector_key: str, cell: object) -> tuple[Column, float | None, s
     return None
 
 
+# --- every column accounted for -----------------------------------------------------------------
+#
+# A header names a contract column (read), a qualified figure of one (本年累计出栏: a known
+# qualifier, ignored by name), a breakdown of one (仔猪 under 存栏: ignored by name), or nothing we
+# know. A numeric column of the last kind whose header still contains a contract column's name
+# is never dropped silently: the file is refused until the uploader maps or ignores it.
+
+# This month's figure, however it is written: 本月出栏, 当月销售收入, 销售收入（本月）, 本期出栏.
+_CURRENT_PREFIX = re.compile(r"^(本月|当月|本期|月末|期末)(实际|份)?(数|数量)?(?=.)")
+_CURRENT_SUFFIX = re.compile(r"[(\[_\-·.:：]?(本月|当月|本期)(数|实际)?[)\]]?(?=(\(.*\))?$)")
+_CURRENT_WORD = re.compile(r"^(本月|当月|本期|本月数|当月数|本期数|本月实际|当月实际|月末|期末)$")
+# Known qualifiers, longest first: (pattern, what the preview calls it zh, en).
+QUALIFIERS: tuple[tuple[str, str, str], ...] = (
+    (r"本年累计|年累计|本年止累计|自年初累计|\d{1,2}[-—–~至到]\d{1,2}月(累计)?|累计", "累计数", "cumulative"),
+    (r"上年同期|去年同期|同期", "上年同期数", "same period last year"),
+    (r"同比", "同比", "year-on-year"),
+    (r"环比", "环比", "month-on-month"),
+    (r"上月|上期|期初|月初", "上月或期初数", "last month / opening"),
+    (r"计划|目标|任务|预计", "计划数", "plan / target"),
+    (r"增减|增长|增幅|比上年|比上月|±", "增减", "change"),
+    (r"占比|比重|比例|百分比|率$|率\(|%", "比率", "ratio"),
+    (r"平均|均价|单价|均重|亩均|亩产|头均|只均|羽均|人均", "平均数或单价", "average / unit price"),
+)
+_QUALIFIER_RES = [(re.compile(p), zh, en) for p, zh, en in QUALIFIERS]
+_BREAKDOWN_PREFIX = re.compile(r"^(其中|内|含)[:：]?")
+
+# Account statuses.
+MAPPED, QUALIFIED, BREAKDOWN, SUSPECT, UNKNOWN, SEQUENCE, BLANK, USER_MAPPED, USER_IGNORED = (
+    "mapped", "qualifier", "breakdown", "suspect", "unknown", "sequence", "blank", "user_mapped", "user_ignored")
+
+
+@dataclass
+class Account:
+    """What one file column became: a contract column (with its unit factor), a known
+    qualifier or breakdown (ignored by name), or not understood (``column`` then holds what it
+    probably is, if its header contains a contract column's name)."""
+
+    status: str
+    column: Column | None = None
+    factor: float | None = 1.0
+    unit: str | None = None
+    note: str = ""  # the qualifier or breakdown as named, or 本月 when a 本月X was read as X
+    index: int = -1
+    written: str = ""
+
+
+def _strip_unit(h: str) -> str:
+    return re.sub(r"[(\[][^()\[\]]*[)\]]$", "", h)
+
+
+def _qualifier(h: str) -> tuple[str, str] | None:
+    for rx, zh, en in _QUALIFIER_RES:
+        if rx.search(h):
+            return zh, en
+    return None
+
+
+def _pure_qualifier(h: str) -> tuple[str, str] | None:
+    """A header cell that is only a qualifier (本年累计, 同比(%), 上年同期数): a group or sub-header."""
+    q = _qualifier(h)
+    if q is None:
+        return None
+    rest = h
+    for rx, _zh, _en in _QUALIFIER_RES:
+        rest = rx.sub("", rest)
+    rest = re.sub(r"[(\[][^()\[\]]*[)\]]|数|量|%|值|幅度|[+\-±:：]", "", rest)
+    return q if not rest else None
+
+
+def probable_column(sector_key: str, h: str) -> Column | None:
+    """The numeric contract column whose name or alias (two characters or more) a header
+    contains, the longest such name first: 出栏合计 → 出栏, 其他收入 → 销售收入."""
+    best: tuple[int, Column] | None = None
+    for name, col in _ALIASES[sector_key].items():
+        if col.kind in NUMERIC and len(name) >= 2 and not name.isascii() and name in h:
+            if best is None or len(name) > best[0]:
+                best = (len(name), col)
+        elif col.kind in NUMERIC and name.isascii() and len(name) >= 4 and re.search(rf"\b{re.escape(name)}\b", h):
+            if best is None or len(name) > best[0]:
+                best = (len(name), col)
+    return best[1] if best else None
+
+
+def interpret(sector_key: str, cell: object) -> Account:
+    """One header cell (or a two-row header joined as ``top␟sub``) → its Account."""
+    text = _s(cell)
+    if "\x1f" in text:
+        top, sub = text.split("\x1f", 1)
+        return _interpret_pair(sector_key, top, sub)
+    h = re.sub(r"[*＊※]+$|^[*＊※]+", "", norm(text))
+    if not h or h == "none":
+        return Account(BLANK)
+    if h in SEQUENCE_HEADERS:
+        return Account(SEQUENCE)
+    hit = match_header(sector_key, h)
+    if hit is not None and hit[1] is not None:
+        return Account(MAPPED, *hit)
+    cur = _CURRENT_SUFFIX.sub("", _CURRENT_PREFIX.sub("", h))
+    if cur != h and cur:
+        hit2 = match_header(sector_key, cur)
+        if hit2 is not None:
+            return Account(MAPPED, *hit2, note="本月")
+    if hit is not None and _qualifier(h) is None:
+        return Account(MAPPED, *hit)  # a unit we do not know: a header problem, named
+    q = _qualifier(_strip_unit(h)) or _qualifier(h)
+    if q is not None:
+        return Account(QUALIFIED, probable_column(sector_key, h), note=q[0])
+    m = _BREAKDOWN_PREFIX.match(h)
+    if m:
+        return Account(BREAKDOWN, probable_column(sector_key, h), note=h[m.end():])
+    col = probable_column(sector_key, h)
+    m = _UNIT_IN_HEADER.match(h)
+    if col is not None and m and _any_unit(m.group(2)) and unit_factor(col, m.group(2)) is None:
+        return Account(UNKNOWN)  # 饲料费(元): money, so not 饲料(公斤) whatever its name holds
+    return Account(SUSPECT, col) if col is not None else Account(UNKNOWN)
+
+
+def _interpret_pair(sector_key: str, top: str, sub: str) -> Account:
+    """A column under a two-row header: the group header over its sub-column."""
+    if not norm(sub):
+        return interpret(sector_key, top)
+    if not norm(top):
+        return interpret(sector_key, sub)
+    t, s2 = norm(top), _BREAKDOWN_PREFIX.sub("", norm(sub))
+    if _CURRENT_WORD.match(_strip_unit(t)):  # 本月 over 存栏 / 出栏 / 收入
+        a = interpret(sector_key, sub)
+        return Account(a.status, a.column, a.factor, a.unit, note="本月" if a.status == MAPPED else a.note)
+    q = _pure_qualifier(t)
+    if q is not None:  # 本年累计 over 出栏 / 收入
+        return Account(QUALIFIED, interpret(sector_key, sub).column, note=q[0])
+    if s2 in _SUB_TOTAL_WORDS or _CURRENT_WORD.match(_strip_unit(s2)):  # 存栏 over 合计, 出栏 over 本月
+        a = interpret(sector_key, top)
+        if a.status == MAPPED and _CURRENT_WORD.match(_strip_unit(s2)):
+            a.note = "本月"
+        return a
+    q = _pure_qualifier(s2)
+    if q is not None:  # 出栏 over 本年累计 / 上年同期 / 同比(%)
+        return Account(QUALIFIED, interpret(sector_key, top).column, note=q[0])
+    base = interpret(sector_key, top)
+    m = _UNIT_IN_HEADER.match(t)
+    unit = m.group(2) if m else ""
+    for cand in ([f"{s2}({unit})"] if unit and not _UNIT_IN_HEADER.match(s2) else []) + [s2]:
+        a = interpret(sector_key, cand)
+        if a.status == MAPPED and (base.column is None or a.column.key != base.column.key):
+            return a  # 其中：能繁母猪 under 存栏(头): a contract column of its own
+    if base.column is not None:  # 仔猪 / 育肥猪 under 存栏: a breakdown, named and ignored
+        return Account(BREAKDOWN, base.column, note=_s(sub))
+    return interpret(sector_key, sub)
+
+
+def _accounts(sector_key: str, cells: list) -> dict[int, Account]:
+    return {i: interpret(sector_key, c) for i, c in enumerate(cells)}
+
+
+def _mapped(acc: dict[int, Account]) -> set[str]:
+    return {a.column.key for a in acc.values() if a.status == MAPPED and a.column is not None}
+
+
 def _match_cells(sector_key: str, cells: list) -> dict[int, tuple[Column, float | None, str | None]]:
     out = {}
     for i, cell in enumerate(cells):
@@ -190,41 +364,70 @@ def _fill_right(cells: list, row: int, merged: list) -> list[str]:
     return out
 
 
-def _two_row_candidates(top: list[str], sub: list[str]) -> list[list[str]]:
-    """Per column, names to try for a header spread over two rows (存栏(头) over 合计 / 其中：能繁母猪)."""
+def _two_row_cells(top: list[str], sub: list[str]) -> list[str]:
+    """Per column the two header rows joined as ``top␟sub`` (a group header merged or written
+    once over its sub-columns is carried right; a column with nothing below is its top alone)."""
     out = []
-    width = max(len(top), len(sub))
     inherited = ""
-    for i in range(width):
+    for i in range(max(len(top), len(sub))):
         t = top[i] if i < len(top) else ""
         s = sub[i] if i < len(sub) else ""
         if t:
             inherited = t
         elif s:
-            t = inherited  # a group header merged (or just written once) over its sub-columns
-        if not s:
-            out.append([top[i] if i < len(top) else ""])
-            continue
-        s2 = _NOTE_PREFIX.sub("", norm(s))
-        if not t:
-            out.append([s, s2])
-            continue
-        base = norm(t)
-        m = _UNIT_IN_HEADER.match(base)
-        name, unit = (m.group(1), m.group(2)) if m else (base, "")
-        if s2 in _SUB_TOTAL_WORDS:
-            out.append([t])
-        else:
-            with_unit = f"{s2}({unit})" if unit and not _UNIT_IN_HEADER.match(s2) else s2
-            out.append([with_unit, s2, f"{name}{s2}", f"{name}({s2})", s])
+            t = inherited
+        out.append(f"{t}\x1f{s}" if s else t)
     return out
+
+
+def _sub_row_qualifies(sub: list[str]) -> bool:
+    """A row under the header that splits its columns (合计 / 其中… / 本月 / 本年累计 / 同比),
+    not a units row."""
+    tokens = [norm(c) for c in sub if _s(c)]
+    if not tokens or any(_any_unit(_unit_token(t)) for t in tokens):
+        return False
+    return any(t in _SUB_TOTAL_WORDS or _CURRENT_WORD.match(_strip_unit(t)) or _pure_qualifier(t)
+               or _BREAKDOWN_PREFIX.match(t) for t in tokens)
 
 
 def _required_ok(key: str, got: set[str]) -> bool:
     return {c.key for c in contract.SECTORS[key].required} <= got
 
 
-def find_layout(sheet: Sheet, sector: str | None, lang: str) -> Layout:
+@dataclass
+class ColumnChoices:
+    """The uploader's decisions on columns the reader does not understand: a header as written
+    (or its sub-column, or the two joined with '/') → a contract column key, or ignored."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    ignore: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.columns = {norm(k): v for k, v in self.columns.items()}
+        self.ignore = {norm(k) for k in self.ignore}
+
+    def decide(self, written: str) -> tuple[str, str | None] | None:
+        names = {norm(written), norm(written.replace("\x1f", "/")), norm(written.split("\x1f")[-1])}
+        for n in names:
+            if n in self.ignore:
+                return USER_IGNORED, None
+        for n in names:
+            if n in self.columns:
+                return USER_MAPPED, self.columns[n]
+        return None
+
+
+def resolve_column(sector_key: str, name: str) -> Column | None:
+    """A column named by key, Chinese name, header with unit or alias: 出栏 / 出栏(头) / sold_head."""
+    s = contract.SECTORS[sector_key]
+    for c in s.columns:
+        if name in (c.key, c.zh, c.en, c.header):
+            return c
+    hit = match_header(sector_key, name)
+    return hit[0] if hit else None
+
+
+def find_layout(sheet: Sheet, sector: str | None, lang: str, choices: ColumnChoices | None = None) -> Layout:
     """The header (one or two rows) of the chosen or fitting sector, then a units row and a
     column-code row under it. Raises NoHeader, or IngestError when the sector is ambiguous or
     another than the one chosen."""
@@ -235,30 +438,35 @@ def find_layout(sheet: Sheet, sector: str | None, lang: str) -> Layout:
         cells = _fill_right(raw, r, sheet.merged)
         two = None
         if r + 1 < len(head) and not any(_is_number(v) for v in head[r + 1]) and any(_s(v) for v in head[r + 1]):
-            two = _two_row_candidates(cells, _fill_right(head[r + 1], r + 1, sheet.merged))
+            sub = _fill_right(head[r + 1], r + 1, sheet.merged)
+            two = (_two_row_cells([_s(c) for c in raw], sub), _sub_row_qualifies(sub))
+            # The single-row reading of a merged group header repeats it over its sub-columns.
+            cells_one = [_s(c) for c in raw] if _sub_row_qualifies(sub) else cells
+        else:
+            cells_one = cells
         found = []
         for key in candidates:
-            one = _match_cells(key, cells)
-            got1 = {c.key for c, _, _ in one.values()}
-            choice, rows, got = one, (r,), got1
+            one = _accounts(key, cells_one)
+            got1 = _mapped(one)
+            choice, rows, got, header = one, (r,), got1, cells_one
             if two is not None:
-                both = _match_cells(key, two)
-                got2 = {c.key for c, _, _ in both.values()}
-                if len(got1) >= 2 and _required_ok(key, got2) and len(got2) > len(got1):
-                    choice, rows, got = both, (r, r + 1), got2
+                both = _accounts(key, two[0])
+                got2 = _mapped(both)
+                if _required_ok(key, got2) and ((len(got1) >= 2 and len(got2) > len(got1))
+                                                or (two[1] and len(got2) >= len(got1))):
+                    choice, rows, got, header = both, (r, r + 1), got2, two[0]
             if _required_ok(key, got):
-                found.append((len(got), key, choice, rows))
+                found.append((len(got), key, choice, rows, header))
             elif best is None or len(got) > best[0]:
                 best = (len(got), r, key)
         if found:
             found.sort(key=lambda x: -x[0])
             if len(found) > 1 and found[0][0] == found[1][0]:
-                names = "、".join(contract.SECTORS[k].zh for n, k, _c, _r in found if n == found[0][0])
+                names = "、".join(contract.SECTORS[k].zh for n, k, *_ in found if n == found[0][0])
                 raise IngestError(_m(lang, f"无法从表头判断板块（可能是 {names}），请选择板块后再上传。",
                                      "Cannot tell the sector from the headers; please choose it."))
-            _, key, matched, rows = found[0]
-            header_cells = [str(c[0]) if isinstance(c, list) else c for c in two] if len(rows) == 2 else cells
-            return _finish(sheet, head, key, matched, rows, header_cells, lang)
+            _, key, accounts, rows, header = found[0]
+            return _finish(sheet, head, key, accounts, rows, header, lang, choices)
     if sector is not None:
         try:  # the sheet fits another sector: say so rather than list "missing" columns
             other = find_layout(sheet, None, lang).sector
@@ -272,7 +480,7 @@ def find_layout(sheet: Sheet, sector: str | None, lang: str) -> Layout:
                                  f"Choose “{o.en}” or “Detect from headers”."))
     if best is not None and best[0] > 0:
         n, r, key = best
-        got = {c.key for c, _, _ in _match_cells(key, _fill_right(head[r], r, sheet.merged)).values()}
+        got = _mapped(_accounts(key, _fill_right(head[r], r, sheet.merged)))
         missing = [c.header for c in contract.SECTORS[key].required if c.key not in got]
         raise NoHeader(_m(lang, f"第 {r + 1} 行像是表头，但缺少必填列：{'、'.join(missing)}"
                                 f"（{contract.SECTORS[key].zh}板块）。请使用模板的表头。",
@@ -285,17 +493,48 @@ def find_layout(sheet: Sheet, sector: str | None, lang: str) -> Layout:
                       "Please use the template."))
 
 
-def _finish(sheet: Sheet, head: list[list], key: str, matched: dict, rows: tuple[int, ...],
-            header_cells: list[str], lang: str) -> Layout:
+def shown_header(written: str) -> str:
+    """A header as messages show it: a two-row one as 期末存栏(头)/仔猪."""
+    top, _, sub = written.partition("\x1f")
+    return f"{top}/{sub}" if sub else top
+
+
+def _finish(sheet: Sheet, head: list[list], key: str, accounts: dict[int, Account], rows: tuple[int, ...],
+            header_cells: list[str], lang: str, choices: ColumnChoices | None = None) -> Layout:
     """Column map with header-level problems; then a units row and a column-code row, in either order."""
-    lay = Layout(sheet.name, key, rows, {}, [_s(c) for c in header_cells], max(len(head[rows[0]]), 1))
+    written_cells = [_s(c) for c in header_cells]
+    lay = Layout(sheet.name, key, rows, {}, [shown_header(c) for c in written_cells],
+                 max(len(head[rows[0]]), len(header_cells), 1))
     used: dict[str, int] = {}
     hrow = rows[0] + 1
-    for i, (col, factor, unit) in sorted(matched.items()):
-        written = lay.header_cells[i] if i < len(lay.header_cells) else col.header
-        if len(rows) == 2 and i < len(head[rows[1]]) and _s(head[rows[1]][i]) and \
-                norm(head[rows[1]][i]) not in _SUB_TOTAL_WORDS:
-            written = _s(head[rows[1]][i])
+    for i, acc in sorted(accounts.items()):
+        acc.index = i
+        raw = written_cells[i] if i < len(written_cells) else ""
+        acc.written = shown_header(raw)
+        if len(rows) == 2 and acc.status == MAPPED and "\x1f" in raw and \
+                norm(raw.split("\x1f")[1]) not in _SUB_TOTAL_WORDS and acc.note != "本月":
+            acc.written = raw.split("\x1f")[1]  # 其中：能繁母猪: named by its own words
+        decided = choices.decide(raw) if choices and acc.status not in (BLANK, SEQUENCE) else None
+        if decided is not None:
+            status, target = decided
+            if status == USER_IGNORED:
+                acc.status, acc.column = USER_IGNORED, acc.column
+            else:
+                col = resolve_column(key, target or "")
+                if col is None:
+                    lay.problems.append({"row": hrow, "column": acc.written, "value": target,
+                                         "reason": _m(lang, f"指定的对应列“{target}”不是{contract.SECTORS[key].zh}"
+                                                            "板块的列", f"“{target}” is not a column of this sector")})
+                    continue
+                unit_m = _UNIT_IN_HEADER.match(norm(acc.written))
+                unit = unit_m.group(2) if unit_m else None
+                f = unit_factor(col, unit) if unit else 1.0
+                acc.status, acc.column, acc.factor, acc.unit = USER_MAPPED, col, f if f is not None else 1.0, \
+                    unit if f is not None else None
+        lay.accounts.append(acc)
+        if acc.status not in (MAPPED, USER_MAPPED):
+            continue
+        col, factor, unit, written = acc.column, acc.factor, acc.unit, acc.written
         if col.key in used:
             first = lay.columns[used[col.key]].written
             lay.problems.append({"row": hrow, "column": written, "value": written,
@@ -309,8 +548,7 @@ def _finish(sheet: Sheet, head: list[list], key: str, matched: dict, rows: tuple
             continue
         used[col.key] = i
         lay.columns[i] = ColumnMap(col, factor, unit, written)
-    lay.ignored = [c for i, c in enumerate(lay.header_cells) if i not in matched and c and c != "None"
-                   and norm(c) not in SEQUENCE_HEADERS]
+    lay.ignored = [a.written for a in lay.accounts if a.status == UNKNOWN and a.written]
     for _ in range(2):
         r = lay.data_start
         if r >= len(head):
@@ -321,6 +559,9 @@ def _finish(sheet: Sheet, head: list[list], key: str, matched: dict, rows: tuple
             lay.code_row = r
         else:
             break
+    above = [*rows, *(r for r in (lay.units_row, lay.code_row) if r is not None)]
+    for i in lay.columns:
+        lay.header_tokens[i] = {norm(head[r][i]) for r in above if i < len(head[r]) and _s(head[r][i])}
     return lay
 
 
@@ -396,6 +637,11 @@ def is_total_text(v: str) -> bool:
     return bool(TOTAL_RE.search(norm(v).rstrip(":：")))
 
 
+def _is_period(v: str) -> bool:
+    """A total word in the month column counts only when it is not a period (全年合计 is one)."""
+    return is_total_text(v) and not is_period_text(v)
+
+
 def is_footer_text(v: str) -> bool:
     return bool(FOOTER_RE.match(norm(v)))
 
@@ -425,10 +671,13 @@ def classify(lay: Layout, body: pd.DataFrame, rows: np.ndarray) -> RowKinds:
             empty &= blank(body[f"c{i}"])
     total = np.zeros(n, dtype=bool)
     sub = np.zeros(n, dtype=bool)
+    month_col = keys.get("month")
     for i in total_cols:
         if i < body.shape[1]:
             col = body[f"c{i}"]
-            total |= _per_unique(col, is_total_text)
+            # 1—9月累计 in the month column is a period where a month belongs, refused as such,
+            # not a total row to skip.
+            total |= _per_unique(col, _is_period if i == month_col else is_total_text)
             sub |= _per_unique(col, lambda v: "小计" in norm(v))
     footer = np.zeros(n, dtype=bool)
     for i in range(body.shape[1]):
@@ -445,10 +694,44 @@ def classify(lay: Layout, body: pd.DataFrame, rows: np.ndarray) -> RowKinds:
         for i in key_cols:
             filled &= ~blank(body[f"c{i}"])
         below_data = after & ~footer & ~total & filled
-    data = ~empty & ~total & ~after
-    lay.totals = [int(r) for r in rows[total & ~after]]
+    repeated, titles = _repeated_headers(lay, body)
+    repeated &= ~after
+    titles &= ~after & ~repeated
+    data = ~empty & ~total & ~after & ~repeated & ~titles
+    lay.totals = [int(r) for r in rows[total & ~after & ~repeated]]
+    lay.repeated = [int(r) for r in rows[repeated]]
+    lay.page_titles = [int(r) for r in rows[titles]]
     lay.empty = int((empty & ~after).sum())
-    return RowKinds(data, total & ~after, sub & ~after, below_data)
+    return RowKinds(data, total & ~after & ~repeated, sub & ~after & ~repeated, below_data & ~repeated & ~titles)
+
+
+PAGE_RE = re.compile(r"第\d+页|共\d+页|续表|续页|\(续\)|（续）")
+
+
+def _repeated_headers(lay: Layout, body: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows repeating the header (a sheet laid out for printing repeats it on every page, with
+    its units row), and the page titles above them (one cell, or 第2页 / 续表): skipped, named."""
+    n = len(body)
+    hits = np.zeros(n, dtype=np.int64)
+    for i, tokens in lay.header_tokens.items():
+        if i < body.shape[1] and tokens:
+            hits += _per_unique(body[f"c{i}"], lambda v, t=tokens: norm(v) in t).astype(np.int64)
+    need = max(2, (len(lay.header_tokens) + 1) // 2)
+    repeated = hits >= need
+    filled = np.zeros(n, dtype=np.int64)
+    page = np.zeros(n, dtype=bool)
+    for i in range(body.shape[1]):
+        filled += (~blank(body[f"c{i}"])).astype(np.int64)
+        page |= _per_unique(body[f"c{i}"], lambda v: bool(PAGE_RE.search(norm(v))))
+    for j in np.flatnonzero(repeated[:-1] if n else repeated):  # its second row or units row
+        k = j + 1
+        while k < n and not repeated[k] and filled[k] and hits[k] == filled[k]:
+            repeated[k] = True
+            k += 1
+    above = np.zeros(n, dtype=bool)
+    above[:-1] = repeated[1:]
+    titles = (above & (filled == 1)) | (page & (filled <= 2))
+    return repeated, titles
 
 
 def fill_merged_down(lay: Layout, sheet: Sheet, body: pd.DataFrame, start: int, lang: str) -> list[dict]:

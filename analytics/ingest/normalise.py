@@ -19,6 +19,7 @@ from .. import contract
 from ..contract import COUNT, Column
 from .common import CONTROL_RE
 from .layout import PLACEHOLDERS, blank
+from .periods import _MONTH_RES, is_period_text
 
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's (1900) date serials
 SERIAL_2000 = (date(2000, 1, 1) - EXCEL_EPOCH).days
@@ -47,6 +48,7 @@ def clean_text(v: object) -> str | None:
     if isinstance(v, (datetime, date)):
         v = v.strftime("%Y-%m-%d")
     t = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(v))).strip()
+    t = t[1:].lstrip() if t.startswith("'") else t  # '001: a CSV export's mark for text
     if not t or t in PLACEHOLDERS:
         return None
     return t
@@ -78,27 +80,22 @@ def too_long(s: pd.Series, limit: int) -> np.ndarray:
 
 # --- months -------------------------------------------------------------------------------------
 
-_MONTH_RES = (
-    re.compile(r"^(\d{4})[-/.年](\d{1,2})月?份?$"),
-    re.compile(r"^(\d{4})(\d{2})$"),
-    re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ t].*)?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{2})年(\d{1,2})月份?$"),  # 26年6月: this century
-)
-
-
 def parse_month_text(text: str) -> tuple[int, int] | None:
     """'2023年6月' → (2023, 6); any format of DESIGN.md §4 and the field's (2026年6月份, 26年6月);
     None when it is none of them."""
     t = re.sub(r"\s*([-/.年月])\s*", r"\1", unicodedata.normalize("NFKC", text).strip().lower())
     t = re.sub(r"^(\d{6})\.0$", r"\1", t)
+    t = t.lstrip("'")  # '202609: a CSV export's text mark
+    if is_period_text(t):
+        return None
     for rx in _MONTH_RES:
         m = rx.match(t)
         if m:
-            y, mo = int(m.group(1)), int(m.group(2))
+            groups = [g for g in m.groups() if g is not None and g.isdigit()]
+            y, mo = int(groups[0]), int(groups[1])
             if y < 100:
                 y += 2000
-            if len(m.groups()) == 3 and not 1 <= int(m.group(3)) <= 31:
+            if len(groups) == 3 and not 1 <= int(groups[2]) <= 31:
                 return None
             return (y, mo) if 1 <= mo <= 12 else None
     return None
@@ -115,15 +112,22 @@ def _serial(n: float, today: date) -> tuple[int, int] | None:
     return None
 
 
-def months(s: pd.Series, today: date) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Month column → (month starts, bad format, before 2000, in the future, 2023.1 as a number)."""
+def months(s: pd.Series, today: date) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                              np.ndarray]:
+    """Month column → (month starts, bad format, before 2000, in the future, 2023.1 as a number,
+    a period longer than a month)."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         s = s.dt.strftime("%Y-%m-%d")
     codes, uniques = _factorize(s)
     ym = np.full((max(len(uniques), 1), 2), -1, dtype=np.int64)
     numeric_dot1 = np.zeros(len(ym), dtype=bool)
+    period = np.zeros(len(ym), dtype=bool)
     for i, u in enumerate(uniques):  # distinct values only: a file has a handful of months
-        if isinstance(u, (pd.Timestamp, datetime, date)):
+        if isinstance(u, str) and is_period_text(u) or \
+                isinstance(u, (int, float, np.integer, np.floating)) and not isinstance(u, bool) and \
+                float(u).is_integer() and 1990 <= float(u) <= 2100:  # 2026 alone: a year
+            period[i] = True
+        elif isinstance(u, (pd.Timestamp, datetime, date)):
             ym[i] = (u.year, u.month)
         elif isinstance(u, (float, np.floating)) and not float(u).is_integer() and f"{u}".endswith(".1"):
             numeric_dot1[i] = True  # 2023.1 typed as a number: January or October? Refuse to guess.
@@ -141,7 +145,8 @@ def months(s: pd.Series, today: date) -> tuple[pd.Series, np.ndarray, np.ndarray
     y = np.where(present, ym[safe, 0], -1)
     mo = np.where(present, ym[safe, 1], -1)
     ambiguous = present & numeric_dot1[safe]
-    bad = present & (y < 0) & ~ambiguous & ~blank(s)
+    is_period = present & period[safe]
+    bad = present & (y < 0) & ~ambiguous & ~is_period & ~blank(s)
     ok = present & (y >= 0)
     early = ok & (y < 2000)
     future = ok & ((y > today.year) | ((y == today.year) & (mo > today.month)))
@@ -149,7 +154,7 @@ def months(s: pd.Series, today: date) -> tuple[pd.Series, np.ndarray, np.ndarray
     month = pd.to_datetime(pd.DataFrame({"year": np.where(valid, y, 2000), "month": np.where(valid, mo, 1),
                                          "day": 1})).astype("datetime64[ns]")
     month[~valid] = pd.NaT
-    return month, bad, early, future, ambiguous
+    return month, bad, early, future, ambiguous, is_period
 
 
 # --- numbers --------------------------------------------------------------------------------------
@@ -182,6 +187,7 @@ def _read_cell(raw: object, col: Column, header_unit: str | None, header_factor:
     if not isinstance(raw, str):
         return BAD, np.nan, ""
     t = unicodedata.normalize("NFKC", raw)
+    t = re.sub(r"^\s*'", "", t)  # '180: a CSV export's mark for text
     if re.fullmatch(r"\s*[¥$]?\s*-\s*", t) and (re.match(r"\s+-\s+$", t) or "¥" in t or "$" in t):
         return ZERO, 0.0, ""  # Excel's accounting format writes zero as ' - '
     s = re.sub(r"\s+", "", t)
@@ -255,3 +261,62 @@ def numbers(s: pd.Series, col: Column, header_unit: str | None, header_factor: f
         unit_used[idx] = u[codes]
     return Numbers(values, (how == BAD) | (how == PERCENT), how == WRONG_UNIT, how == CONTRADICTS,
                    ~isnum & (how == BLANK) & ~blank(s), how == ZERO, unit_used, sorted(units_seen))
+
+
+# --- decimal comma or dot grouping ------------------------------------------------------------------
+
+PLAIN, ANGLO, EURO, AMB_DOT, AMB_COMMA = range(5)
+_CORE = re.compile(r"^([^\d+\-.,]*)([+-]?\d[\d.,]*\d|[+-]?\d)(.*)$")
+
+
+def _separator_kind(v: object) -> int:
+    """How a cell writes its separators: ANGLO (3.25, 1,234,567, 1,234.5), EURO (2,5, 1.234.567,
+    1.234,5), AMB_DOT (3.200: 3.2 or 3,200?), AMB_COMMA (1,500), PLAIN (no separator)."""
+    if not isinstance(v, str):
+        return PLAIN
+    m = _CORE.match(re.sub(r"\s+", "", unicodedata.normalize("NFKC", v)).lstrip("'"))
+    if not m:
+        return PLAIN
+    core = m.group(2).lstrip("+-")
+    dots, commas = core.count("."), core.count(",")
+    if dots and commas:
+        return EURO if core.rfind(",") > core.rfind(".") else ANGLO
+    if not dots and not commas:
+        return PLAIN
+    sep = "." if dots else ","
+    parts = core.split(sep)
+    grouped = 1 <= len(parts[0]) <= 3 and not parts[0].startswith("0") and all(len(x) == 3 for x in parts[1:])
+    if len(parts) > 2:
+        return (EURO if sep == "." else ANGLO) if grouped else PLAIN
+    if grouped:
+        return AMB_DOT if sep == "." else AMB_COMMA
+    return ANGLO if sep == "." else EURO
+
+
+def separator_kinds(s: pd.Series) -> np.ndarray:
+    """Per cell its separator kind (distinct values only)."""
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return np.full(len(s), PLAIN, dtype=np.int64)
+    codes, uniques = _factorize(s)
+    k = np.array([_separator_kind(u) for u in uniques], dtype=np.int64)
+    return _spread(codes, k, PLAIN) if len(uniques) else np.full(len(s), PLAIN, dtype=np.int64)
+
+
+def with_decimal(s: pd.Series, euro: bool) -> pd.Series:
+    """Cells rewritten with '.' as the decimal point and no grouping: 3.200 → 3200 (euro), 1,500 →
+    1500 (not euro), 2,5 → 2.5 (euro); units and currency signs kept around the number."""
+    def one(v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        m = _CORE.match(re.sub(r"\s+", "", unicodedata.normalize("NFKC", v)).lstrip("'"))
+        if not m:
+            return v
+        core = m.group(2)
+        core = core.replace(".", "").replace(",", ".") if euro else core.replace(",", "")
+        return f"{m.group(1)}{core}{m.group(3)}"
+
+    codes, uniques = _factorize(s)
+    if not len(uniques):
+        return s
+    return pd.Series(_spread(codes, np.array([one(u) for u in uniques], dtype=object), None), index=s.index,
+                     dtype=object)

@@ -19,6 +19,7 @@ import codecs
 import csv
 import html
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -33,10 +34,11 @@ from .common import IngestError, _m
 
 HEAD_ROWS = 30  # the header must be within the first rows (title lines above it are fine)
 TEXT_EXTS = (".csv", ".txt", ".tsv")
-BOOK_EXTS = (".xlsx", ".xlsm", ".xls")
+BOOK_EXTS = (".xlsx", ".xlsm", ".xls", ".ods")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GBK/GB18030",
-                  "utf-16": "UTF-16（Unicode 文本）", "xlsx": "Excel (.xlsx)", "xls": "Excel 97-2003 (.xls)"}
+                  "utf-16": "UTF-16（Unicode 文本）", "xlsx": "Excel (.xlsx)", "xls": "Excel 97-2003 (.xls)",
+                  "ods": "OpenDocument (.ods)"}
 _FATAL = (KeyboardInterrupt, SystemExit)
 
 
@@ -270,8 +272,8 @@ def _read_zip(data: bytes, lang: str, limits: dict[str, int]) -> Book:
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
         if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype")[:100]:
-            raise IngestError(_m(lang, "这是 OpenDocument 表格（.ods），请用 WPS 或 Excel “另存为” .xlsx 后再上传。",
-                                 "This is an OpenDocument spreadsheet (.ods); save it as .xlsx."))
+            _check_zip(infos, lang, limits)
+            return _read_calamine_book(data, "ods", lang, limits, {})
         if any(n.startswith("word/") for n in names):
             raise IngestError(_m(lang, "这是 Word 文档，不是表格。请上传 Excel（.xlsx/.xls）或 CSV 文件。",
                                  "This is a Word document, not a spreadsheet."))
@@ -372,9 +374,11 @@ def _scan_sheet_xml(z: zipfile.ZipFile, path: str, sheet: str, lang: str, limits
                 cut = len(buf) if len(buf) > (64 << 20) else 0  # one enormous row: look anyway
             part, tail = buf[:cut], buf[cut:]
             for m in wide.finditer(part):
-                max_col = max(max_col, _col_index(m.group(1)))
+                if _holds_value(part, m.start()):
+                    max_col = max(max_col, _col_index(m.group(1)))
             for m in tall.finditer(part):
-                max_row = max(max_row, int(m.group(1)) - 1)
+                if _holds_value(part, m.start()):
+                    max_row = max(max_row, int(m.group(1)) - 1)
             if b"<f" in part or b":f" in part:
                 _formula_cells(part, formulas)
             if not chunk:
@@ -390,6 +394,22 @@ def _scan_sheet_xml(z: zipfile.ZipFile, path: str, sheet: str, lang: str, limits
                                    "请删掉下面多余的内容后再上传。",
                              f"Sheet “{sheet}” reaches row {max_row + 1:,}, over the limit of {limits['max_rows']:,}."))
     return formulas
+
+
+def _holds_value(xml: bytes, ref_at: int) -> bool:
+    """Whether the element whose r="…" starts at ``ref_at`` is a cell holding a value (or a
+    formula): a row element, or a cell that only carries formatting (a border at I1048576), does
+    not make the sheet that long."""
+    start = xml.rfind(b"<", 0, ref_at)
+    tag = xml[start + 1:ref_at].split(None, 1)[0] if start >= 0 else b""
+    if tag.split(b":")[-1] != b"c":
+        return False
+    close = xml.find(b">", ref_at)
+    if close < 0 or xml[close - 1:close] == b"/":
+        return False
+    end = xml.find(b"c>", close)
+    body = xml[close:end if end >= 0 else close + 4096]
+    return bool(re.search(rb"<(?:\w{1,10}:)?(?:v|is|f)\b[^>]*>\s*[^<\s]|<(?:\w{1,10}:)?(?:is|f)\b", body))
 
 
 def _formula_cells(xml: bytes, out: dict[tuple[int, int], str]) -> None:
@@ -449,7 +469,7 @@ def _read_ole(data: bytes, lang: str, limits: dict[str, int]) -> Book:
     import olefile
 
     try:
-        ole = olefile.OleFileIO(data)
+        ole = olefile.OleFileIO(io.BytesIO(data))
         streams = {"/".join(s) for s in ole.listdir()}
     except Exception:  # noqa: BLE001
         raise IngestError(_m(lang, "无法打开这个 .xls 文件，它可能已损坏。"
@@ -467,8 +487,35 @@ def _read_ole(data: bytes, lang: str, limits: dict[str, int]) -> Book:
                                    "请用 Excel 或 WPS 打开并另存为 .xlsx 后再上传。",
                              "Cannot open this .xls file: no workbook inside; it may be damaged."))
     biff = ole.openstream(stream).read()
+    try:
+        formulas_by_sheet, extents, patched = _biff_scan(biff)
+    except XlsDamaged as e:
+
+        raise IngestError(_m(lang, f"这个 .xls 文件已损坏：第 {e.sheet + 1} 张工作表的范围记录写着 {e.rows:,} 行、"
+                                   f"{e.cols:,} 列，超出 .xls 格式能有的 65,536 行、256 列。"
+                                   "请用 Excel 或 WPS 打开并另存为 .xlsx 后再上传。",
+                             f"This .xls file is damaged: sheet {e.sheet + 1} claims {e.rows:,} rows and "
+                             f"{e.cols:,} columns, more than an .xls can hold. Save it as .xlsx.")) from None
+    for i, (rows, cols) in extents.items():
+        if rows > limits["max_rows"] + HEAD_ROWS or cols > limits["max_columns"]:
+            raise IngestError(_m(lang, f"第 {i + 1} 张工作表用到了 {rows:,} 行、{cols:,} 列，超过上限"
+                                       f"（{limits['max_rows']:,} 行、{limits['max_columns']:,} 列）。"
+                                       "请删掉多余的内容后再上传。",
+                                 f"Sheet {i + 1} uses {rows:,} rows and {cols:,} columns, over the limits."))
+    if patched != biff:
+        # The sheet extents the file claims (DIMENSIONS) replaced by the cells it really holds:
+        # the reader sizes its grid from them (2³² claimed rows abort it; a border at row 65,536
+        # makes a grid of 16 million cells for two rows of data).
+        ole.write_mode = True
+        ole.write_stream(stream, patched)
+        ole.fp.seek(0)
+        data = ole.fp.read()
     ole.close()
-    formulas_by_sheet = _biff_formulas(biff)
+    return _read_calamine_book(data, "xls", lang, limits, formulas_by_sheet)
+
+
+def _read_calamine_book(data: bytes, kind: str, lang: str, limits: dict[str, int],
+                        formulas_by_sheet: dict[int, dict[tuple[int, int], str]]) -> Book:
     wb = _calamine(data)
     sheets, skipped = [], []
     try:
@@ -478,7 +525,71 @@ def _read_ole(data: bytes, lang: str, limits: dict[str, int]) -> Book:
             sheets.append(_calamine_sheet(wb, meta.name, lang, limits, formulas_by_sheet.get(i, {})))
     finally:
         wb.close()
-    return Book("xls", "xls", sheets, skipped)
+    return Book(kind, kind, sheets, skipped)
+
+
+# PARK_UPLOAD_XLS_CHECK=0 switches the DIMENSIONS check off: the tests of the child process use it
+# to let a file that crashes the reader reach it (in the child, where it can do no harm).
+XLS_CHECK = os.environ.get("PARK_UPLOAD_XLS_CHECK", "1") != "0"
+
+
+class XlsDamaged(Exception):
+    """A sheet's DIMENSIONS record claims more than an .xls can hold (65,536 rows, 256 columns)."""
+
+    def __init__(self, sheet: int, rows: int, cols: int):
+        super().__init__(sheet, rows, cols)
+        self.sheet, self.rows, self.cols = sheet, rows, cols
+
+
+# BIFF8 records holding a cell's value: NUMBER, RK, LABELSST, LABEL, FORMULA, BOOLERR, RSTRING
+# (row u16, col u16 first), MULRK (row, first col, …, last col u16 at the end). BLANK and
+# MULBLANK carry only formatting.
+_VALUE_RECORDS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0006, 0x0205, 0x00D6}
+
+
+def _biff_scan(biff: bytes) -> tuple[dict[int, dict[tuple[int, int], str]], dict[int, tuple[int, int]], bytes]:
+    """One pass over the Workbook stream: per sheet (workbook order) the formula cells without a
+    saved result (:func:`_biff_formulas`), the extent its value cells really use (rows, columns),
+    and the stream with every DIMENSIONS record (0x0200) set to that extent."""
+    import struct
+
+    formulas = _biff_formulas(biff)
+    extents: dict[int, tuple[int, int]] = {}
+    dims: dict[int, int] = {}
+    out = bytearray(biff)
+    sheet, pos, n = -1, 0, len(biff)
+    while pos + 4 <= n:
+        rtype, length = struct.unpack_from("<HH", biff, pos)
+        rec = biff[pos + 4:pos + 4 + length]
+        at = pos + 4
+        pos += 4 + length
+        if rtype == 0x0809 and len(rec) >= 4:
+            if struct.unpack_from("<H", rec, 2)[0] == 0x0010:
+                sheet += 1
+                extents[sheet] = (0, 0)
+        elif sheet < 0:
+            continue
+        elif rtype == 0x0200 and len(rec) >= 14:
+            dims[sheet] = at
+            claimed_rows, = struct.unpack_from("<I", rec, 4)
+            claimed_cols, = struct.unpack_from("<H", rec, 10)
+            if XLS_CHECK and (claimed_rows > 65_536 or claimed_cols > 256):  # beyond BIFF8: damaged
+                raise XlsDamaged(sheet, claimed_rows, claimed_cols)
+        elif rtype in _VALUE_RECORDS and len(rec) >= 4:
+            row, col = struct.unpack_from("<HH", rec, 0)
+            r, c = extents[sheet]
+            extents[sheet] = (max(r, row + 1), max(c, col + 1))
+        elif rtype == 0x00BD and len(rec) >= 6:
+            row, = struct.unpack_from("<H", rec, 0)
+            last, = struct.unpack_from("<H", rec, len(rec) - 2)
+            r, c = extents[sheet]
+            extents[sheet] = (max(r, row + 1), max(c, last + 1))
+    if not XLS_CHECK:
+        return formulas, {}, biff
+    for i, at in dims.items():
+        rows, cols = extents.get(i, (0, 0))
+        struct.pack_into("<IIHH", out, at, 0, rows, 0, cols)
+    return formulas, extents, bytes(out)
 
 
 def _biff_formulas(biff: bytes) -> dict[int, dict[tuple[int, int], str]]:
@@ -524,6 +635,24 @@ def _a1(row: int, col: int) -> str:
 
 # --- the body as columns ------------------------------------------------------------------------
 
+# Numbers pyarrow would read wrong or not at all: 3.200 (3.2, or 3,200 in a European export) and
+# 2,5 (a decimal comma). Such a file keeps every cell as written, for the column to decide.
+_DOT3 = re.compile(rb"\.\d{3}(?![\d.])")  # a literal start: scanned at memchr speed
+_DOT_GROUPED = re.compile(rb"(?:^|[;\t|,\"'\n])\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+\s*(?:[;\t|,\"\r\n]|$)")
+_DECIMAL_COMMA = re.compile(rb"\d,\d")
+
+
+def _locale_hazard(text: bytes) -> bool:
+    """Whether a cell reads like 3.200 (1–3 digits, then groups of three after dots)."""
+    for n, m in enumerate(_DOT3.finditer(text)):
+        if n > 10_000:
+            return True  # many three-decimal figures: keep them as written, the columns decide
+        a = max(text.rfind(b"\n", max(0, m.start() - 64), m.start()), m.start() - 64, 0)
+        if _DOT_GROUPED.search(text, a, min(len(text), m.end() + 64)):
+            return True
+    return False
+
+
 def body_frame(sheet: Sheet, start: int, ncols: int, text_cols: set[int], lang: str
                ) -> tuple[pd.DataFrame, np.ndarray, list[dict]]:
     """Rows from ``start`` (0-based) as columns c0..c{ncols-1}, their spreadsheet row numbers,
@@ -533,6 +662,9 @@ def body_frame(sheet: Sheet, start: int, ncols: int, text_cols: set[int], lang: 
     if sheet.rows is not None:
         return _rows_frame(sheet.rows[start:], names, start + 1)
     bad: list = []
+    text = sheet.text or b""
+    if _locale_hazard(text) or (sheet.delimiter != "," and _DECIMAL_COMMA.search(text)):
+        text_cols = set(range(ncols))  # 3.200 or 2,5: kept as written, the column decides what '.' means
     try:
         tbl = pacsv.read_csv(
             io.BytesIO(sheet.text or b""),

@@ -1,14 +1,21 @@
-"""A file checked against the contract, without touching the database: :func:`parse`.
+"""A file checked against the contract, without touching the database: :func:`parse_here`
+(run in a child process by :func:`.isolate.parse`).
 
 read (bytes → sheets) → layout (where the table is, which rows are data) → normalise (values)
 → the checks of DESIGN.md §4, sheet by sheet, then across sheets (the same key twice). The
 result lists every problem with its sheet, row, column, value and reason; the rule is that a
 file is read right or refused whole, never accepted with a wrong number.
+
+One piece: every check of a sheet (values, periods, decimal points, columns not understood,
+totals) writes into the same problem list with the same row numbers, and the file-wide checks
+need all of them together.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,6 +31,7 @@ from .common import CONTROL_RE, ISSUE_COLUMNS, IngestError, _m, cell_text, empty
 from .layout import NUMERIC, Layout, NoHeader
 
 ROUND = {MONEY: 2, WEIGHT: 3, AREA: 4}
+ACCOUNT_COLUMNS = ["sheet", "index", "column", "status", "became", "key"]
 KEYS = ["month", "cooperative", "unit"]
 _FATAL = (KeyboardInterrupt, SystemExit)
 
@@ -34,6 +42,10 @@ _REASONS = {
     "ambiguous": ("这一格是数字 2023.1，Excel 会把 2023.10 也存成 2023.1，分不清 1 月还是 10 月；"
                   "请写成 2023-01 或 2023-10", "a number like 2023.1 cannot tell January from October "
                   "(Excel stores 2023.10 as 2023.1); write 2023-01 or 2023-10"),
+    "period": ("这一格是一段时期（几个月的累计、一个季度、半年或全年），不是一个月份：月报每行只能是一个月的数。"
+               "请按月分行填写（如 2026-09 只填 9 月的本月数），累计数不要填在月份列",
+               "a period (months added up, a quarter, a half or a whole year), not a month: each row must be one "
+               "month's figures; write one row per month (2026-09 for September alone)"),
     "early": ("月份早于 2000 年", "month before 2000"),
     "future": ("月份在未来，还不能上报", "month in the future"),
     "number": ("不是数字", "not a number"),
@@ -113,6 +125,8 @@ class Parsed:
     warnings: pd.DataFrame = field(default_factory=empty_issues)
     readings: pd.DataFrame = field(default_factory=empty_issues)  # —, /, 无, ' - ' and how they were read
     notes: list[str] = field(default_factory=list)
+    # Every file column and what it became (sheet, index, column, status, became, key).
+    columns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACCOUNT_COLUMNS))
     sheets: list[SheetReport] = field(default_factory=list)
     # Measure columns the file carries: a re-upload replaces only these (True: every row; a
     # bool array: the rows of the sheets that carry it).
@@ -124,7 +138,7 @@ class Parsed:
 
     @property
     def ext(self) -> str:
-        if self.encoding in ("xlsx", "xls"):
+        if self.encoding in ("xlsx", "xls", "ods"):
             suffix = Path(self.filename).suffix.lower()
             return suffix if suffix in (".xlsx", ".xlsm") and self.encoding == "xlsx" else f".{self.encoding}"
         suffix = Path(self.filename).suffix.lower()
@@ -203,10 +217,6 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     if lay.problems:
         errors.append(pd.DataFrame([{**p, "sheet": name} for p in lay.problems], columns=ISSUE_COLUMNS))
     hrow = lay.header_rows[0] + 1
-    if lay.ignored:
-        warnings.append(pd.DataFrame([{"sheet": name, "row": hrow, "column": CONTROL_RE.sub("", c), "value": "",
-                                       "reason": _m(lang, "未识别的列，已忽略", "unknown column, ignored")}
-                                      for c in lay.ignored], columns=ISSUE_COLUMNS))
     text_cols = {i for i, m in lay.columns.items() if m.column.kind in (MONTH, TEXT, CHOICE)}
     start = lay.data_start
     body, rows, extra = read.body_frame(sheet, start, lay.ncols, text_cols, lang)
@@ -222,6 +232,7 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     if kinds.after_footer_data.any():
         errors.append(_issues(name, rows, kinds.after_footer_data, "", [""] * len(rows),
                               _reason(lang, "after_footer", footer=lay.footer)))
+    errors += _account_issues(lay, body, kinds.data, name, hrow, lang, warnings)
     keep = kinds.data | kinds.total
     body, rows = body[keep].reset_index(drop=True), rows[keep]
     is_total = kinds.total[keep]
@@ -231,6 +242,7 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     out = pd.DataFrame(index=body.index)
     used = {m.column.key: (i, m) for i, m in lay.columns.items()}
     carried = {c.key for c in s.measures if c.key in used}
+    rewrite = _decimal_styles(lay, body, rows, name, lang, errors)
     for col in s.columns:
         if col.key not in used:
             out[col.key] = pd.Series(np.nan if col.kind in NUMERIC else None, index=body.index,
@@ -239,6 +251,8 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
         i, m = used[col.key]
         raw = body[f"c{i}"]
         written = m.written
+        if i in rewrite:  # the column's decimal point decided from all its cells
+            raw = normalise.with_decimal(raw, rewrite[i])
 
         def add(mask: np.ndarray, reason: str, written: str = written, raw: pd.Series = raw) -> None:
             mask = mask & data
@@ -251,8 +265,9 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
             add(normalise.too_long(raw, limits["max_cell_chars"]), _reason(lang, "too_long",
                                                                            limit=limits["max_cell_chars"]))
         if col.kind == MONTH:
-            month, bad, early, future, ambiguous = normalise.months(raw, today)
+            month, bad, early, future, ambiguous, period = normalise.months(raw, today)
             add(bad, _reason(lang, "month"))
+            add(period, _reason(lang, "period"))
             add(ambiguous, _reason(lang, "ambiguous"))
             add(early, _reason(lang, "early"))
             add(future, _reason(lang, "future"))
@@ -322,6 +337,131 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     return _Part(report, frame, rows[data], errors, warnings, readings, notes, carried)
 
 
+_NUMBERISH = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[^\d]{0,4}$")
+
+
+def _holds_numbers(col: pd.Series) -> bool:
+    """Whether a body column holds figures (180, 6.4万元, ￥85,000.00), not only text."""
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return bool(col.notna().any())
+    for u in pd.unique(col.dropna()):
+        if isinstance(u, bool):
+            continue
+        if isinstance(u, (int, float, np.integer, np.floating)):
+            return True
+        t = re.sub(r"[\s,¥$'′]", "", unicodedata.normalize("NFKC", str(u)))
+        if _NUMBERISH.match(t):
+            return True
+    return False
+
+
+def _account_issues(lay: Layout, body: pd.DataFrame, data: np.ndarray, name: str, hrow: int, lang: str,
+                    warnings: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Columns not understood: refused when they hold figures and their header names a contract
+    column (本月出栏 beside 出栏 would otherwise be dropped silently), listed otherwise."""
+    errors, listed = [], []
+    for a in lay.accounts:
+        if a.status not in (lay_mod.SUSPECT, lay_mod.UNKNOWN) or a.index >= body.shape[1]:
+            continue
+        col = body[f"c{a.index}"][data] if len(data) == len(body) else body[f"c{a.index}"]
+        numeric = _holds_numbers(col)
+        written = CONTROL_RE.sub("", a.written) or f"#{a.index + 1}"
+        if a.status == lay_mod.SUSPECT and numeric:
+            c = a.column
+            errors.append(pd.DataFrame([{
+                "sheet": name, "row": hrow, "column": written, "value": "",
+                "reason": _m(lang, f"这一列没有读取：列名里有“{c.zh}”，它可能就是“{c.header}”，也可能是别的数"
+                                   "（如累计数、分项数）。请指定它对应哪一列或忽略它：页面上逐列选择；命令行用 "
+                                   f"--column \"{written}={c.zh}\" 或 --ignore-column \"{written}\"",
+                             f"column not read: its header contains “{c.en}”; it may be “{c.header}” or another "
+                             "figure (a cumulative or a breakdown). Map it or ignore it: on the page per column; "
+                             f"on the command line --column \"{written}={c.key}\" or --ignore-column \"{written}\"")}],
+                columns=ISSUE_COLUMNS))
+        elif a.written and (numeric or a.status == lay_mod.UNKNOWN or a.status == lay_mod.SUSPECT):
+            if col.notna().any() or a.status == lay_mod.UNKNOWN:
+                listed.append({"sheet": name, "row": hrow, "column": written, "value": "",
+                               "reason": _m(lang, "未识别的列，已忽略", "unknown column, ignored")})
+    if listed:
+        warnings.append(pd.DataFrame(listed, columns=ISSUE_COLUMNS))
+    return errors
+
+
+def column_accounts(lay: Layout, lang: str) -> list[dict]:
+    """Per file column what it became, for the preview: 表头 → 读作."""
+    out = []
+    for a in lay.accounts:
+        if a.status == lay_mod.BLANK:
+            continue
+        c = a.column
+        if a.status in (lay_mod.MAPPED, lay_mod.USER_MAPPED) and a.index in lay.columns:
+            m = lay.columns[a.index]
+            became = c.header if lang == "zh" else c.en
+            if m.factor not in (None, 1.0) and c.unit:
+                became += _m(lang, f"（{m.unit}→{c.unit}，×{m.factor:g}）", f" ({m.unit}→{c.unit}, ×{m.factor:g})")
+            if a.note == "本月":
+                became += _m(lang, "（本月数）", " (this month)")
+            if a.status == lay_mod.USER_MAPPED:
+                became += _m(lang, "（按您的指定）", " (as you chose)")
+        elif a.status in (lay_mod.MAPPED, lay_mod.USER_MAPPED):
+            became = _m(lang, "有问题，见问题表", "a problem, see the problems")
+        elif a.status == lay_mod.QUALIFIED:
+            of = f"{c.zh}的" if c is not None and lang == "zh" else (f"{c.en}, " if c is not None else "")
+            became = _m(lang, f"{of}{a.note}，不导入", f"{of}{a.note}: not imported")
+        elif a.status == lay_mod.BREAKDOWN:
+            of = c.zh if c is not None else ""
+            became = _m(lang, f"{of}的分项（{a.note}），不导入", f"a breakdown of {c.en if c else ''} ({a.note}): "
+                                                          "not imported")
+        elif a.status == lay_mod.SEQUENCE:
+            became = _m(lang, "序号，不导入", "row number: not imported")
+        elif a.status == lay_mod.USER_IGNORED:
+            became = _m(lang, "按您的指定忽略", "ignored as you chose")
+        elif a.status == lay_mod.SUSPECT:
+            became = _m(lang, f"未识别（可能是{c.header}）", f"not understood (perhaps {c.en})")
+        else:
+            became = _m(lang, "未识别，不导入", "not understood: not imported")
+        out.append({"sheet": lay.sheet, "index": a.index, "column": CONTROL_RE.sub("", a.written) or f"#{a.index + 1}",
+                    "status": a.status, "became": became, "key": c.key if c is not None else None})
+    return out
+
+
+def _decimal_styles(lay: Layout, body: pd.DataFrame, rows: np.ndarray, name: str, lang: str,
+                    errors: list[pd.DataFrame]) -> dict[int, bool]:
+    """Per numeric column written as text, whether ',' is its decimal point (a European export:
+    2,5 · 1.234,5 · 3.200 = 3,200): decided from all the column's cells, else from the other
+    columns of the sheet when they agree. A column that mixes both, or whose 3.200 cannot be
+    told from 3.2, is refused naming its cells. Returns {column index: euro?} to rewrite."""
+    kinds = {i: normalise.separator_kinds(body[f"c{i}"]) for i, m in lay.columns.items()
+             if m.column.kind in NUMERIC and not pd.api.types.is_numeric_dtype(body[f"c{i}"].dtype)}
+    euro_cols = {i for i, k in kinds.items() if (k == normalise.EURO).any()}
+    anglo_cols = {i for i, k in kinds.items() if (k == normalise.ANGLO).any()}
+    sheet_style = True if euro_cols and not anglo_cols else False if anglo_cols and not euro_cols else None
+    out: dict[int, bool] = {}
+    raw_of = {i: body[f"c{i}"] for i in kinds}
+    for i, k in kinds.items():
+        written = lay.columns[i].written
+        if i in euro_cols and i in anglo_cols:
+            mask = (k == normalise.EURO) | (k == normalise.ANGLO)
+            errors.append(_issues(name, rows, mask, written, raw_of[i], _m(
+                lang, "这一列的数字有的用“.”作小数点，有的用“,”作小数点（如 3.25 和 2,5），分不清千位分隔符和小数点；"
+                      "请统一写成不带千位分隔符、用“.”作小数点的数字后再上传",
+                "this column writes decimals both with '.' and with ',' (3.25 and 2,5): decimal point and "
+                "thousands separator cannot be told apart; write plain numbers with '.' as the decimal point")))
+            continue
+        style = True if i in euro_cols else False if i in anglo_cols else sheet_style
+        if style is None and (k == normalise.AMB_DOT).any():
+            mask = k == normalise.AMB_DOT
+            cells = "、".join(dict.fromkeys(cell_text(v) for v in raw_of[i][mask]))
+            errors.append(_issues(name, rows, mask, written, raw_of[i], _m(
+                lang, f"分不清“.”是小数点还是千位分隔符：{cells[:60]} 可能是带三位小数的数，"
+                      "也可能是按欧洲习惯写的千位数（3.200 = 3,200）；请写成不带分隔符的数字（如 3200 或 3.2）后再上传",
+                f"cannot tell whether '.' is the decimal point or a thousands separator ({cells[:60]}: 3.2 or "
+                "3,200?); write plain numbers (3200 or 3.2)")))
+            continue
+        if style or (k == normalise.AMB_COMMA).any() or (k == normalise.ANGLO).any():
+            out[i] = bool(style)
+    return out
+
+
 def _total_checks(name: str, out: pd.DataFrame, rows: np.ndarray, is_total: np.ndarray, is_sub: np.ndarray,
                   lay: Layout, s: Sector, lang: str) -> list[pd.DataFrame]:
     """A total row holding numbers against the rows it totals: a 小计 the rows since the last
@@ -363,8 +503,9 @@ _CHOICE_ALIASES = {norm(k): v for k, v in contract.GH_TYPE_ALIASES.items()}
 
 # --- the whole file -------------------------------------------------------------------------------
 
-def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = "zh",
-          today: date | None = None, limits: dict[str, int] | None = None) -> Parsed:
+def parse_here(data: bytes, filename: str, sector: str | None = None, *, lang: str = "zh",
+               today: date | None = None, limits: dict[str, int] | None = None,
+               columns: lay_mod.ColumnChoices | None = None) -> Parsed:
     """Read and check a file against the contract; never touches the database, never raises.
 
     ``sector`` None means detect it from the headers; ``limits`` defaults to the settings
@@ -372,18 +513,31 @@ def parse(data: bytes, filename: str, sector: str | None = None, *, lang: str = 
     (sheet, row, column, value, reason); when it is empty ``frame`` holds the rows in canonical
     columns and units (money 元, weight 公斤, area 亩), ``rows`` their spreadsheet row numbers.
     """
-    filename = CONTROL_RE.sub("", Path(str(filename)).name)[:200] or "upload"
-    p = Parsed(filename, data, hashlib.sha256(data).hexdigest(), lang)
+    p = Parsed(clean_filename(filename), data, hashlib.sha256(data).hexdigest(), lang)
     try:
-        return _parse(p, sector, today or date.today(), limits or settings.upload_limits())
+        return _parse(p, sector, today or date.today(), limits or settings.upload_limits(), columns)
     except IngestError as e:
         return _fail(p, str(e))
     except _FATAL:
         raise
     except BaseException as e:  # noqa: BLE001 - whatever the bytes, a refusal and never a traceback
+        if isinstance(e, MemoryError) or re.search(r"memory|alloc|resource temporarily", str(e), re.I):
+            return _fail(p, _m(lang, "文件无法读取：读取时超出了内存上限（文件过大，或范围记录写得过大），未导入。"
+                                     "请删掉多余的内容、或拆成几个文件后再上传。",
+                               "The file cannot be read within the memory limit; split it or remove unused content."))
         return _fail(p, _m(lang, f"无法读取这个文件（{type(e).__name__}）。请用 Excel 或 WPS 打开并重新保存后再上传；"
                                  "如仍不行，请把文件发给管理员。",
                            f"Cannot read this file ({type(e).__name__}); open and save it again in Excel or WPS."))
+
+
+def clean_filename(filename: object) -> str:
+    """The file's name as kept and shown: no folders, no control characters, at most 200 characters."""
+    return CONTROL_RE.sub("", Path(str(filename)).name)[:200] or "upload"
+
+
+def refusal(filename: object, data: bytes, lang: str, message: str) -> Parsed:
+    """A Parsed that refuses the whole file with one message."""
+    return _fail(Parsed(clean_filename(filename), data, hashlib.sha256(data).hexdigest(), lang), message)
 
 
 def _fail(p: Parsed, msg: str) -> Parsed:
@@ -392,7 +546,8 @@ def _fail(p: Parsed, msg: str) -> Parsed:
     return p
 
 
-def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int]) -> Parsed:
+def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int],
+           choices: lay_mod.ColumnChoices | None = None) -> Parsed:
     lang = p.lang
     if sector is not None and sector not in contract.SECTORS:
         raise IngestError(_m(lang, f"未知板块“{sector}”，应为 种鸭(duck)、生猪(hog)、大棚(greenhouse) 之一",
@@ -407,7 +562,7 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int]) -
     single = len(book.sheets) == 1
     for sheet in book.sheets:
         try:
-            lay = lay_mod.find_layout(sheet, sector, lang)
+            lay = lay_mod.find_layout(sheet, sector, lang, choices)
         except NoHeader as e:
             if single:
                 raise
@@ -437,6 +592,8 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int]) -
             part.report.taken, part.report.reason = False, _m(lang, "表头下面没有数据", "no rows under the header")
         parts.append(part)
     first = parts[0]
+    p.columns = pd.DataFrame([a for part in parts for a in column_accounts(part.report.layout, lang)],
+                             columns=ACCOUNT_COLUMNS)
     p.header_row = first.report.layout.header_rows[0] + 1
     p.headers = {m.column.key: m.written for m in first.report.layout.columns.values()}
     for part in parts[1:]:

@@ -135,6 +135,7 @@ class Deck:
     charts: dict[str, Any] = field(default_factory=dict)       # slide key → plotly Figure
     chart_names: dict[str, str] = field(default_factory=dict)  # slide key → file topic
     place: str = TOWNSHIP  # place_name(): the town, or '3个乡镇'
+    pending: bool = False  # 含待审核数据: figures include submissions awaiting review (said in the stamp)
 
     def t(self, zh: str, en: str) -> str:
         return zh if self.lang == "zh" else en
@@ -151,7 +152,8 @@ class Deck:
         """The stamp line of a slide, in two lines: where the figures come from, and their 口径."""
         zh = self.lang == "zh"
         head = " ｜ ".join([self.period_label, as_of_label(self.as_of, self.lang),
-                            f"{self.t('来源', 'Source')}{'：' if zh else ': '}{source_label(self.demo, self.lang)}"])
+                            f"{self.t('来源', 'Source')}{'：' if zh else ': '}{source_label(self.demo, self.lang)}"]
+                           + ([self.t("含待审核数据", "incl. pending submissions")] if self.pending else []))
         keys = [k for k in slide.stamp_keys if k in SHORT_DEFINITIONS]
         defs = ("；" if zh else "; ").join(SHORT_DEFINITIONS[k][0 if zh else 1] for k in keys)
         where = self.number_of("definitions")
@@ -220,12 +222,13 @@ def _month_note(comp: dict, sector: str, measure: str, lang: str) -> tuple[str, 
 
 
 def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
-          today: date | None = None) -> Deck:
+          today: date | None = None, pending: bool = False) -> Deck:
     """The deck for ``period``: slides, headline figures and chart figures.
 
     ``call(fn_name, *args)`` reaches ``analytics.figures.kpis`` — ``ui.cache.q`` on a page,
     :func:`narrative.kpi_caller` elsewhere; each (function, arguments) is asked once.
-    ``exact`` writes the paragraph with exact figures instead of 余/多 (the page's choice).
+    ``exact`` writes the paragraph with exact figures instead of 余/多 (the page's choice);
+    ``pending`` (the page's 含待审核数据) puts that in every stamp line.
     """
     zh = lang == "zh"
 
@@ -380,7 +383,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     agenda = tuple(f"{s.number:02d}　{s.title}" for s in slides[2:])
     slides[1] = Slide("agenda", t(*TOPICS["agenda"]), 2, body=agenda)
     names = {key: t(*CHART_NAMES[key]) for key in figs}
-    return Deck(lang, period, demo, exact, today, as_of, tuple(slides), figs, names, place)
+    return Deck(lang, period, demo, exact, today, as_of, tuple(slides), figs, names, place, pending)
 
 
 # --- text extent: how much room a text needs ---------------------------------------------------------

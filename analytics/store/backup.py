@@ -20,9 +20,11 @@ into the restored file (backup + the crashed upload) or refuses to open.
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -33,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from .. import settings
-from ..access import audit, permissions
+from ..access import audit, lockout, permissions, sessions
 from .db import DUCKDB_CONFIG, DatabaseLocked, Store, StoreError, locked_message
 from .files import MANIFEST, UPLOADS, BackupInfo, _info, backup_dir, list_backups
 from .schema import SCHEMA_VERSION
@@ -114,6 +116,7 @@ def make_backup(store: Store, dest: Path | str | None = None, actor: permissions
     now = now or datetime.now()
     dest = Path(dest) if dest is not None else backup_dir(store.path)
     target = dest / f"park-{now:%Y%m%d-%H%M%S}"
+    previous = next((b.path for b in list_backups(dest) if b.manifest), None)
     try:
         target.mkdir(parents=True, exist_ok=False)
     except FileExistsError:
@@ -139,7 +142,7 @@ def make_backup(store: Store, dest: Path | str | None = None, actor: permissions
             cur.close()
         uploads = store.path.parent / UPLOADS
         if uploads.is_dir():
-            shutil.copytree(uploads, target / UPLOADS)
+            _share_uploads(uploads, target / UPLOADS, previous)
         manifest = {
             "made_at": now.isoformat(timespec="seconds"),
             "source": str(store.path.resolve()),
@@ -160,16 +163,65 @@ def make_backup(store: Store, dest: Path | str | None = None, actor: permissions
     return info
 
 
-def prune(folder: Path | str, keep_days: int, now: datetime | None = None) -> list[Path]:
-    """Delete backups older than ``keep_days`` days, always keeping the newest; returns what went."""
+def _share_uploads(src: Path, dst: Path, previous: Path | None) -> None:
+    """Put every raw upload file of ``src`` into ``dst``: a hard link to the previous backup's
+    copy when it has one, else a copy. Upload files are named by their content
+    (``<sha256><ext>``, never changed in place), so the same name is the same bytes: N
+    backups of an unchanged uploads/ take its size once. A link to the previous *backup*, not
+    to the live file, so damage to a live file never reaches a backup. A file system without
+    hard links (or another disk for the previous backup) gets copies, as before."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in sorted(src.iterdir()):
+        if not f.is_file():
+            continue
+        old = previous / UPLOADS / f.name if previous is not None else None
+        if old is not None and old.is_file() and old.stat().st_size == f.stat().st_size:
+            try:
+                os.link(old, dst / f.name)
+                continue
+            except OSError:
+                pass
+        shutil.copy2(f, dst / f.name)
+
+
+_SET_ASIDE = re.compile(r"\.(?:replaced|restoring)-(\d{8}-\d{6})$")
+
+
+def prune(folder: Path | str, keep_days: int, now: datetime | None = None, *,
+          keep_copies: int | None = None, db_path: Path | str | None = None) -> list[Path]:
+    """Delete backups older than ``keep_days`` days and, beyond the newest ``keep_copies``
+    (default ``PARK_BACKUP_KEEP_COPIES``), the oldest; the newest is always kept. With
+    ``db_path``, also the files a restore set aside beside it (``<name>.replaced-<time>``,
+    ``.wal.replaced-<time>``, a left-over ``.restoring-<time>``) older than ``keep_days``.
+    Returns what went. Unchanged upload files are hard links shared with the newer backups:
+    deleting a folder frees only what no other backup holds."""
     now = now or datetime.now()
-    backups = list_backups(folder)
+    keep_copies = settings.backup_keep_copies() if keep_copies is None else max(1, keep_copies)
+    cutoff = now - timedelta(days=keep_days)
     gone = []
-    for b in backups[1:]:
-        if b.created < now - timedelta(days=keep_days):
+    for i, b in enumerate(list_backups(folder)):
+        if i > 0 and (b.created < cutoff or i >= keep_copies):
             shutil.rmtree(b.path)
             gone.append(b.path)
+    if db_path is not None:
+        db_path = Path(db_path)
+        for f in db_path.parent.glob(f"{glob.escape(db_path.name)}*"):
+            m = _SET_ASIDE.search(f.name)
+            if m and f.is_file() and datetime.strptime(m.group(1), "%Y%m%d-%H%M%S") < cutoff:
+                f.unlink()
+                gone.append(f)
     return gone
+
+
+def housekeeping(store: Store, now: datetime | None = None) -> dict[str, int]:
+    """Remove rows that only grow: sessions that have run out and login failures older than a
+    day whose lock is over (:func:`sessions.purge`, :func:`lockout.purge_failures`). Run when
+    the dashboard starts and with each daily backup; returns the rows removed per table.
+    A read-only store (a lake) is left alone."""
+    if store.read_only:
+        return {"sessions": 0, "login_failures": 0}
+    return {"sessions": sessions.purge(store, now=now),
+            "login_failures": lockout.purge_failures(store, now=now)}
 
 
 def daily(store: Store, now: datetime | None = None) -> BackupInfo | None:
@@ -184,7 +236,8 @@ def daily(store: Store, now: datetime | None = None) -> BackupInfo | None:
     if any(b.created.date() == now.date() and b.manifest for b in list_backups(folder)):
         return None
     info = make_backup(store, folder, now=now)
-    prune(folder, settings.backup_keep_days(), now)
+    prune(folder, settings.backup_keep_days(), now, db_path=store.path)
+    housekeeping(store)
     return info
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import stat
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,3 +127,33 @@ def restore_hint(db_path: Path | str, *, in_use: bool = False) -> str:
     return (f"最近的备份：{b.label()}。\n"
             f"恢复方法：先停止看板，再运行 {restore_command(b.path, db_path)}"
             "（原文件会改名保留，不会删除）。")
+
+
+def disk_usage(*paths: Path | str) -> int:
+    """Bytes on disk of the files under ``paths`` (files or folders), each counted once: the
+    backups share unchanged upload files as hard links, so summing each folder would count
+    them again and again. Missing paths count 0."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for path in map(Path, paths):
+        if not path.exists():
+            continue
+        for f in [path] if path.is_file() else path.rglob("*"):
+            try:
+                st = f.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total
+
+
+def store_sizes(db_path: Path | str) -> dict[str, int]:
+    """What the store takes on disk, in bytes: ``store`` (the database file and its .wal),
+    ``uploads`` (the raw upload files, the record: never pruned) and ``backups`` (every backup,
+    shared files once)."""
+    db_path = Path(db_path)
+    return {"store": disk_usage(db_path, Path(f"{db_path}.wal")),
+            "uploads": disk_usage(db_path.parent / UPLOADS),
+            "backups": disk_usage(backup_dir(db_path))}

@@ -228,6 +228,66 @@ def _upload_cooperatives() -> list[str]:
     ]
 
 
+def _submissions() -> list[str]:
+    """The monthly reporting cycle (DESIGN.md §9): submissions awaiting review, kept apart from
+    the records.
+
+    - ``submissions``: one row per file a cooperative manager submitted (state ``pending``
+      待审核, ``returned`` 已退回 with a reason, ``accepted`` 已通过 with the upload that applied
+      it, ``superseded`` 已撤回 by a later submission of the same cooperative × sector × month),
+      and one ``accepted`` row per upload the office applied directly, so the reporting status
+      knows when each month was accepted.
+    - ``submission_months``: the (sector, cooperative, month) a submission covers.
+    - ``pending_<sector>``: a submission's parsed rows, the record table's columns plus
+      ``submission_id``, ``carried`` (the measures the row's sheet carries, comma-joined) and
+      the unit attributes the file gave (village, zone, land):
+      applied through the upload's own path on acceptance, never counted before.
+    - ``report_deadlines``: a month whose deadline the office moved (else the Nth day of the
+      following month, ``PARK_REPORT_DEADLINE_DAY``).
+
+    An existing store has nothing to convert: every record in it is accepted, and months without
+    a submission row count as accepted when their records exist.
+    """
+    stmts = [
+        "CREATE SEQUENCE IF NOT EXISTS submission_seq START 1",
+        """CREATE TABLE IF NOT EXISTS submissions (
+             submission_id BIGINT PRIMARY KEY,
+             sha256 VARCHAR NOT NULL,
+             filename VARCHAR,
+             stored_path VARCHAR,
+             sector VARCHAR NOT NULL,
+             cooperatives VARCHAR,
+             months VARCHAR,
+             n_rows INTEGER,
+             submitted_by VARCHAR NOT NULL,
+             submitted_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+             state VARCHAR NOT NULL,
+             reviewed_by VARCHAR,
+             reviewed_at TIMESTAMP,
+             reason VARCHAR,
+             upload_id BIGINT,
+             warnings VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS submission_months (
+             submission_id BIGINT NOT NULL,
+             sector VARCHAR NOT NULL,
+             cooperative VARCHAR NOT NULL,
+             month DATE NOT NULL,
+             n_units INTEGER,
+             PRIMARY KEY (submission_id, cooperative, month))""",
+        """CREATE TABLE IF NOT EXISTS report_deadlines (
+             month DATE PRIMARY KEY,
+             deadline DATE NOT NULL,
+             set_by VARCHAR,
+             set_at TIMESTAMP DEFAULT current_timestamp)""",
+    ]
+    for s in contract.SECTORS.values():
+        ddl = contract.record_table_ddl(s).replace(f"CREATE TABLE IF NOT EXISTS {s.table} (",
+                                                   f"CREATE TABLE IF NOT EXISTS pending_{s.key} (")
+        attrs = "".join(f",\n  {c.key} {c.sql_type}" for c in s.attrs)
+        stmts.append(ddl.replace("upload_id BIGINT", f"submission_id BIGINT NOT NULL,\n  carried VARCHAR{attrs}"))
+    return stmts
+
+
 def _unit_month_gaps() -> list[str]:
     """``unit_month_gaps``: the months each unit fell silent after reporting the month before,
     kept on write beside the rollups (figures.rollups). Completeness and coverage read it and
@@ -245,7 +305,8 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (6, _towns_and_rollups),
     (7, _sessions),
     (8, _upload_cooperatives),
-    # 9 and 10 are taken by other branches' migrations; migrate() runs whatever is listed, gaps allowed.
+    # 9 is another change's; the gap is fine (migrate applies what a file lacks, in order).
+    (10, _submissions),
     (11, _unit_month_gaps),
 ]
 

@@ -1,0 +1,118 @@
+"""报送进度 and the reporting cycle on the pages (AppTest): statuses, 催报, review, a manager's view, pending=1."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics import ingest
+from analytics.access import accounts
+from analytics.access.permissions import SYSTEM, Actor
+from analytics.store.db import Store
+from tests.test_auth_ui import COOP, app, app_env  # noqa: F401 - app_env is a fixture
+from tests.test_review import SAMPLE, corrected
+from ui import cache
+from ui.auth import User
+
+ADMIN = User("admin", "admin")
+MANAGER = User("wang", "manager", COOP)
+
+
+@pytest.fixture
+def submitted(app_env):  # noqa: F811 - the fixture, imported above
+    """The demo park with wang's 2024-01 duck file awaiting review."""
+    with Store(app_env) as s:
+        sid = ingest.ingest(s, SAMPLE.read_bytes(), "duck_2024-01.csv", Actor("wang", "manager", COOP)).submission_id
+        accounts.create_user(s, SYSTEM, "zhao", "long-enough-password-1", "reviewer")
+    return sid
+
+
+def texts(at) -> str:
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.success]
+                    + [w.value for w in at.warning] + [i.value for i in at.info] + [e.value for e in at.error])
+
+
+def test_progress_shows_the_submission_pending_and_the_office_returns_then_accepts(submitted):
+    at = app("pages/reporting.py", ADMIN)
+    at.selectbox(key="rp_month").set_value("2024-01").run()
+    assert not at.exception, at.exception
+    head = at.markdown[0].value if at.markdown[0].value.startswith("###") else texts(at)
+    assert "待审核 1" in head and "已通过 0" in head
+    table = at.dataframe[0].value
+    row = table[table["合作社"] == COOP].iloc[0]
+    assert row["状态"].startswith("待审核") and row["提交人"] == "wang" and row["单元数"] == 54
+    # 催报: the other cooperatives of the demo are 未报 for 2024-01, with the text to paste.
+    assert at.code and "尚未上报月报" in at.code[0].value and "截止2月5日" in at.code[0].value
+    # Returning needs a reason: nothing happens without one.
+    at.button(key="rp_return").click().run()
+    assert "退回必须写明原因" in texts(at)
+    assert cache.store().cursor().execute("SELECT state FROM submissions WHERE submission_id = ?",
+                                          [submitted]).fetchone() == ("pending",)
+    at.text_area(key="rp_reason").input("D-001 收入偏低，请核对").run()
+    at.button(key="rp_return").click().run()
+    assert not at.exception, at.exception
+    assert f"已退回报送 {submitted}" in texts(at)
+    assert cache.store().cursor().execute("SELECT state, reason, reviewed_by FROM submissions WHERE submission_id = ?",
+                                          [submitted]).fetchone() == ("returned", "D-001 收入偏低，请核对", "admin")
+    # The manager sees the reason on the upload page.
+    up = app("pages/upload.py", MANAGER)
+    assert "已被退回" in texts(up) and r"D\-001 收入偏低，请核对" in texts(up)  # Markdown-escaped
+    # A corrected file, then the office accepts it.
+    s = cache.store()
+    sid2 = ingest.ingest(s, corrected(), "duck_fixed.csv", Actor("wang", "manager", COOP)).submission_id
+    at = app("pages/reporting.py", User("zhao", "reviewer"))
+    at.selectbox(key="rp_month").set_value("2024-01").run()
+    assert at.selectbox(key="rp_pick").value == sid2
+    cmp = at.dataframe[-1].value
+    assert {"报送值", "已通过值", "上月", "去年同月"} <= set(cmp.columns)
+    at.button(key="rp_accept").click().run()
+    assert not at.exception, at.exception
+    assert f"已通过报送 {sid2}" in texts(at)
+    assert "已通过 1" in texts(at)
+    assert s.cursor().execute("SELECT count(*) FROM duck_records WHERE month = '2024-01-01'").fetchone() == (54,)
+
+
+def test_viewer_sees_progress_but_cannot_review_manager_cannot_open(submitted):
+    at = app("pages/reporting.py", User("li", "viewer"))
+    assert not at.exception
+    assert not [b for b in at.button if b.key in ("rp_accept", "rp_return")]
+    from ui import auth
+
+    assert not auth.may_open(MANAGER, "reporting")  # the office's page; the manager's status is on 上传月报
+    assert all(auth.may_open(User("x", r), "reporting") for r in ("admin", "reviewer", "viewer"))
+
+
+def test_english(submitted):
+    at = app("pages/reporting.py", ADMIN, lang="en")
+    at.selectbox(key="rp_month").set_value("2024-01").run()
+    assert not at.exception
+    assert "Awaiting review 1" in texts(at) and "not reported yet" in at.code[0].value
+
+
+def test_pending_switch_adds_the_submission_and_says_so(submitted):
+    base = app("pages/overview.py", ADMIN)
+    assert "含待审核数据" not in texts(base)
+    at = AppTestWithQuery("pages/duck.py", {"pending": "1", "from": "2024-01", "to": "2024-01"})
+    assert "含待审核数据：以下数字包含尚未审核通过的报送" in texts(at)
+    assert at.toggle(key="f_pending").value is True
+    assert dict(at.query_params) == {"from": "2024-01", "to": "2024-01", "pending": "1"}
+    # The submission's 54 sheds of 2024-01, as accepting it would count them.
+    assert next(m.value for m in at.metric if m.label == "单元数") == "54 棚"
+    # Switched off: the accepted figures (2024-01 has none, so the month is not offered).
+    at.toggle(key="f_pending").set_value(False).run()
+    assert "含待审核数据：" not in texts(at) and "pending" not in dict(at.query_params)
+
+
+def AppTestWithQuery(page: str, params: dict):  # noqa: N802 - reads like the AppTest it builds
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.session_state["auth_user"] = ADMIN
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
