@@ -52,10 +52,13 @@ def wan(x: float | int | None, digits: int = 1) -> str:
 def money(x: float | None, lang: str = "zh", digits: int | None = None) -> str:
     """Money: 万元 in Chinese, ¥…M in English. Small amounts stay in 元.
 
-    One decimal below 1,000 万元 (642.0 万元), none above (24,230 万元), as the office writes.
+    One decimal below 1,000 万元 (642.0 万元), none above (8,230 万元); from 1 亿 up in 亿元
+    with two decimals (2.36 亿元, not 23,649 万元), as the office writes.
     """
     if _missing(x):
         return "—"
+    if lang == "zh" and abs(x) >= 100_000_000:
+        return f"{x / 100_000_000:,.2f} 亿元"
     if digits is None:
         digits = 1 if abs(x) < 10_000_000 else 0
     if abs(x) < 10_000:

@@ -65,7 +65,14 @@ class Period:
         return Period(self.start.replace(year=self.start.year - 1),
                       self.end.replace(year=self.end.year - 1))
 
+    @property
+    def is_month(self) -> bool:
+        """One month (本月 and the 环比 views)."""
+        return self.start == self.end
+
     def label(self, lang: str = "zh") -> str:
+        if self.is_month:
+            return f"{self.start.year}年{self.start.month}月" if lang == "zh" else self.label_from
         if self.is_full_year:
             return f"{self.start.year}年" if lang == "zh" else str(self.start.year)
         if lang == "zh":

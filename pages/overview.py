@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from analytics import contract, fmt
+from analytics import contract, fmt, scope
 from analytics.figures import annual_targets, tables
-from analytics.figures.kpis import yoy
+from analytics.figures.compare import coverage_text
 from analytics.meeting import charts
 from ui import drill
 from ui.cache import q
@@ -18,32 +18,60 @@ from ui.warnings import warning_block
 
 period, filters = page_start("园区总览", "Park overview")
 L = lang()
-prev_period = period.previous_year()
-k, p = q("park_kpis_many", (period, prev_period), filters)  # one pass for both years
-land, prev_land = k["total"]["land_mu"], p["total"]["land_mu"]
+k = q("park_kpis", period, filters)
+# 环比 and 同比 over the units that reported in both periods (figures.compare): a late unit or a
+# sector that has not reported changes nothing; the coverage line says who has reported.
+comp = q("comparisons", period, filters)
+basis = "mom" if period.is_month else "yoy"
+shown = comp["period"]
+cov = q("coverage", scope.Period(shown.end, shown.end), filters)
+land = k["total"]["land_mu"]
 cap = filters_caption(period, filters)
-st.caption(t(f"同比基期：{prev_period.label('zh')}", f"Year-on-year base: {prev_period.label('en')}"))
+st.caption(coverage_text(period, cov, L, compared=shown))  # text-safe: counts, months, sector names
+base = comp["mom_base"] if basis == "mom" else comp["yoy_base"]
+st.caption(t(f"{'环比' if basis == 'mom' else '同比'}基期：{base.label('zh')}",
+             f"{'Month-on-month' if basis == 'mom' else 'Year-on-year'} base: {base.label('en')}"))
+if period.is_month:  # 年累计 beside 本月
+    ytd = scope.Period(period.start.replace(month=1), period.end)
+    y = q("park_kpis", ytd, filters)
+    st.caption(t(f"年累计（{ytd.label('zh')}）：销售收入 {fmt.money(y['total']['revenue'], 'zh')}，"
+                 f"利润 {fmt.money(y['total']['profit'], 'zh')}。链接 ?ytd={period.label_to}",
+                 f"Year to date ({ytd.label('en')}): revenue {fmt.money(y['total']['revenue'], 'en')}, "
+                 f"profit {fmt.money(y['total']['profit'], 'en')}. Link ?ytd={period.label_to}"))
+
+
+def change(sector: str, measure: str) -> float | None:
+    c = comp[sector][basis]
+    return c["change"][measure] if c else None
+
+
+def reported(sector: str, value: str) -> str:
+    return value if k[sector]["units"] else t("未报", "Not reported")
 
 
 c = st.columns(6)
 with c[0]:
-    metric(t("种鸭存栏", "Duck stock"), fmt.count(k["duck"]["stock"], "羽", " birds", L),
-           yoy(k["duck"]["stock"], p["duck"]["stock"]), help=t("各鸭棚期末存栏之和", "Sum of each shed's last stock"))
+    metric(t("种鸭存栏", "Duck stock"), reported("duck", fmt.count(k["duck"]["stock"], "羽", " birds", L)),
+           change("duck", "stock"), help=t("各鸭棚期末存栏之和", "Sum of each shed's last stock"),
+           measure="stock", basis=basis)
 with c[1]:
-    metric(t("生猪存栏", "Hog stock"), fmt.count(k["hog"]["stock"], "头", " head", L),
-           yoy(k["hog"]["stock"], p["hog"]["stock"]), help=t("各养殖户期末存栏之和", "Sum of each farm's last stock"))
+    metric(t("生猪存栏", "Hog stock"), reported("hog", fmt.count(k["hog"]["stock"], "头", " head", L)),
+           change("hog", "stock"), help=t("各养殖户期末存栏之和", "Sum of each farm's last stock"),
+           measure="stock", basis=basis)
 with c[2]:
-    metric(t("销售收入", "Revenue"), fmt.money(k["total"]["revenue"], L),
-           yoy(k["total"]["revenue"], p["total"]["revenue"]))
+    metric(t("销售收入", "Revenue"), fmt.money(k["total"]["revenue"], L), change("total", "revenue"),
+           measure="revenue", basis=basis)
 with c[3]:
-    metric(t("利润", "Profit"), fmt.money(k["total"]["profit"], L), yoy(k["total"]["profit"], p["total"]["profit"]),
-           help=t("利润 = 销售收入 − 成本", "Profit = revenue − cost"))
+    metric(t("成本", "Cost"), fmt.money(k["total"]["cost"], L), change("total", "cost"),
+           measure="cost", basis=basis)
 with c[4]:
-    metric(t("带动就业", "Jobs"), fmt.count(k["total"]["jobs"], "人", " people", L),
-           yoy(k["total"]["jobs"], p["total"]["jobs"]), help=t("各单元月用工峰值之和", "Sum of peak monthly workers"))
+    metric(t("利润", "Profit"), fmt.money(k["total"]["profit"], L), change("total", "profit"),
+           help=t("利润 = 销售收入 − 成本", "Profit = revenue − cost"), measure="profit", basis=basis)
 with c[5]:
-    metric(t("占地", "Land"), f"{fmt.thousands(land, 0)} {t('亩', 'mu')}", yoy(land, prev_land),
-           help=t("大棚面积 + 畜禽单元占地", "Greenhouse area + livestock land"))
+    metric(t("带动就业", "Jobs"), fmt.count(k["total"]["jobs"], "人", " people", L), change("total", "jobs"),
+           help=t("各单元月用工峰值之和", "Sum of peak monthly workers"), measure="jobs", basis=basis)
+st.caption(t(f"占地 {fmt.thousands(land, 0)} 亩（大棚面积 + 畜禽单元占地）",
+             f"Land {fmt.thousands(land, 0)} mu (greenhouse area + livestock land)"))
 
 left, right = st.columns([3, 2])
 with left:
@@ -58,19 +86,27 @@ with right:
                t("总览-收入构成", "overview-revenue-by-sector"),
                cap + t("；口径：期间销售收入合计。", "; revenue summed over the period."))
 
+def _pct(sector: str, key: str) -> str:
+    c = comp[sector][key]
+    return fmt.pct(c["change"]["profit"]) if c else "—"
+
+
+profit_cols = {t("利润同比", "Profit YoY"): "yoy"} | ({t("利润环比", "Profit MoM"): "mom"} if period.is_month else {})
 rows = pd.DataFrame([{
-    t("板块", "Sector"): fmt.sector_name(s, L), t("单元数", "Units"): k[s]["units"],
-    t("销售收入", "Revenue"): fmt.money(k[s]["revenue"], L), t("利润", "Profit"): fmt.money(k[s]["profit"], L),
-    t("利润同比", "Profit YoY"): fmt.pct(yoy(k[s]["profit"], p[s]["profit"])),
+    t("板块", "Sector"): fmt.sector_name(s, L),
+    t("单元数", "Units"): k[s]["units"] if k[s]["units"] else t("未报", "Not reported"),
+    t("销售收入", "Revenue"): fmt.money(k[s]["revenue"], L) if k[s]["units"] else "—",
+    t("利润", "Profit"): fmt.money(k[s]["profit"], L) if k[s]["units"] else "—",
+    **{col: _pct(s, key) for col, key in profit_cols.items()},
     t("带动就业(人)", "Jobs"): k[s]["jobs"]} for s in contract.SECTOR_KEYS])
-st.dataframe(tables.styled(rows), width="stretch", hide_index=True)
+st.dataframe(tables.good_bad(tables.styled(rows), {col: "profit" for col in profit_cols}), width="stretch",
+             hide_index=True)
 
 if len(k["by_town"]) > 1:
     st.subheader(t("各乡镇", "By town"))
     towns = pd.DataFrame([{
         t("乡镇", "Town"): town, t("利润", "Profit"): fmt.money(b["profit"], L), t("单元数", "Units"): b["units"],
         t("销售收入", "Revenue"): fmt.money(b["revenue"], L),
-        t("利润同比", "Profit YoY"): fmt.pct(yoy(b["profit"], p["by_town"].get(town, {}).get("profit"))),
         t("带动就业(人)", "Jobs"): b["jobs"], t("占地(亩)", "Land (mu)"): b["land_mu"]}
         for town, b in sorted(k["by_town"].items(), key=lambda kv: -kv[1]["profit"])])
     towns.index = towns.index + 1

@@ -59,7 +59,8 @@ with right:
 bins = q("unit_histogram", "greenhouse", "profit_per_mu", period, filters)
 show_chart(charts.distribution_bins(bins, t("各大棚亩均效益分布", "Profit per mu across plots"),
                                     t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU,
-                                    reference_label=t("5,000 元/亩", "5,000 yuan/mu")),
+                                    reference_label=t("5,000 元/亩", "5,000 yuan/mu"),
+                                    y_title=t("大棚地块数（个）", "Plots")),
            t("亩均对比-效益分布", "per-mu-distribution"), cap + t("；", "; ") + DEF)
 
 st.subheader(t("亩均效益最高和最低的大棚", "Top and bottom plots by profit per mu"))

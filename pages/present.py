@@ -8,9 +8,10 @@ right) step through the views; 大屏 switches to the dark wall-screen style; �
 for printing (one per A4 landscape page). Below the view: the paragraph to copy with the
 精确/概数 choice (the deck uses it too), the deck and the chart PNGs.
 
-Link: ?year=2022 or ?from=2023-01&to=2023-06, &view=duck, &style=dark, &figures=exact. Without a
-period: the sidebar filter's choice, else the latest complete year. Figures are whole-park (the
-sidebar's cooperative/village filters do not apply), the same as ``python -m analytics kpis``.
+Link: ?month=2024-01, ?ytd=2024-03, ?year=2022 or ?from=2023-01&to=2023-06, &view=duck, &style=dark,
+&figures=exact. Without a period: the sidebar filter's choice, else the latest complete year.
+Figures are whole-park (the sidebar's cooperative/village filters do not apply), the same as
+``python -m analytics kpis``.
 """
 
 import streamlit as st
@@ -33,7 +34,11 @@ def resolve_period() -> scope.Period | None:
         return None
     qp = st.query_params
     try:
-        if qp.get("year"):
+        if qp.get("month"):
+            period = scope.Period.months(qp["month"], qp["month"])
+        elif qp.get("ytd"):
+            period = scope.Period.months(f"{qp['ytd'][:4]}-01", qp["ytd"])
+        elif qp.get("year"):
             period = scope.Period.year(int(qp["year"]))
         elif qp.get("from") and qp.get("to"):
             period = scope.Period.months(qp["from"], qp["to"])
@@ -44,7 +49,10 @@ def resolve_period() -> scope.Period | None:
                    f"Bad period in the link: {md(e)}; using the default."))
         period = None
     ss = st.session_state
-    if period is None and ss.get("f_mode") == "range" and ss.get("f_range"):
+    if period is None and ss.get("f_mode") in ("month", "ytd") and ss.get(f"f_{ss['f_mode']}"):
+        m = ss[f"f_{ss['f_mode']}"]
+        period = scope.Period.months(m if ss["f_mode"] == "month" else f"{m[:4]}-01", m)
+    elif period is None and ss.get("f_mode") == "range" and ss.get("f_range"):
         period = scope.Period.months(*ss["f_range"])
     elif period is None and ss.get("f_mode", "year") == "year" and ss.get("f_year"):
         period = scope.Period.year(ss["f_year"])

@@ -113,12 +113,12 @@ def test_wall_screen_english_and_a_phone(live_app, browser):
 
 def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):
     with present(browser, live_app, 1366, 768, "year=2022&view=all") as page:
-        page.wait_for_function("() => document.querySelectorAll('.park-slide').length === 11")
+        page.wait_for_function("() => document.querySelectorAll('.park-slide').length === 12")
         page.wait_for_function("() => Array.from(document.querySelectorAll('.park-slide img')).every(i => i.complete)")
         pdf = page.pdf(prefer_css_page_size=True, print_background=True)
         (ARTIFACTS / "present_print.pdf").write_bytes(pdf)
         pages = re.findall(rb"/Type\s*/Page\b", pdf)
-        assert len(pages) == 11
+        assert len(pages) == 12
         boxes = {tuple(round(float(v)) for v in m) for m in
                  re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)}
         assert boxes == {(842, 595)}  # A4 landscape, in points

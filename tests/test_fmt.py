@@ -7,7 +7,9 @@ from analytics import fmt
 
 @pytest.mark.parametrize("value, lang, expected", [
     (6_420_000, "zh", "642.0 万元"),
-    (242_299_653, "zh", "24,230 万元"),
+    (82_299_653, "zh", "8,230 万元"),
+    (236_490_000, "zh", "2.36 亿元"),  # not 23,649 万元 (issue 19.8)
+    (-123_000_000, "zh", "-1.23 亿元"),
     (9_999, "zh", "9,999 元"),
     (-1_250_000, "zh", "-125.0 万元"),
     (242_299_653, "en", "¥242.30M"),
@@ -33,3 +35,23 @@ def test_per_mu_and_pct():
     assert fmt.per_mu(5_420.4) == "5,420 元/亩"
     assert fmt.per_mu(2_803, "en", "公斤") == "2,803 kg/mu"
     assert fmt.pct(0.1934) == "+19.3%" and fmt.pct(-0.05) == "-5.0%" and fmt.pct(None) == "—"
+
+
+def test_csv_download_carries_no_float_noise():
+    import pandas as pd
+
+    from analytics.figures import tables
+
+    df = pd.DataFrame({"合作社": ["甲社"], "利润": [130525.90000000014], "亩均": [5420.123456]})
+    text = tables.to_csv_bytes(df).decode("utf-8-sig")
+    assert "130525.9," in text and "5420.12" in text and "0000000" not in text
+
+
+def test_the_per_mu_histogram_says_what_it_counts():
+    import pandas as pd
+
+    from analytics.meeting import charts
+
+    bins = pd.DataFrame({"x0": [0.0, 100.0], "x1": [100.0, 200.0], "units": [3, 5]})
+    fig = charts.distribution_bins(bins, "t", "元/亩", y_title="大棚地块数（个）")
+    assert fig.layout.yaxis.title.text == "大棚地块数（个）" and fig.layout.xaxis.title.text == "元/亩"

@@ -71,8 +71,8 @@ def test_language_switch_keeps_the_values_of_keyed_widgets(app_db):
     assert not at.exception, at.exception
     assert (w("radio", "f_mode").value, w("selectbox", "f_year").value, w("multiselect", "f_coop").value) == (
         "year", 2022, [COOP])
-    assert w("radio", "f_mode").options == ["Year", "Months"]
+    assert w("radio", "f_mode").options == ["Month", "Year to date", "Year", "Range"]
     w("radio", "f_mode").set_value("range").run()
     w("toggle", "_lang_toggle").set_value(False).run()
-    assert w("radio", "f_mode").value == "range" and w("radio", "f_mode").options == ["按年", "按月份区间"]
+    assert w("radio", "f_mode").value == "range" and w("radio", "f_mode").options == ["月", "年累计", "全年", "区间"]
     assert w("multiselect", "f_coop").value == [COOP]

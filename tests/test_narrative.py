@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics import scope
+from analytics.figures import compare
 from analytics.meeting import narrative
 from analytics.meeting.narrative import report_number, report_number_en, truncate
 
@@ -119,9 +120,19 @@ def test_paragraph_2022_reads_like_the_seed_report(cur):
 def test_paragraph_year_on_year_only_with_a_previous_year(cur):
     assert "同比" not in narrative.paragraph(cur, scope.Period.year(2021))  # demo starts in 2021
     text = narrative.paragraph(cur, scope.Period.year(2022))
-    assert "净利润600余万元（同比增长19.3%）" in text
-    # the hog trough: 390万元 exactly (3,900,000.09 元), 81.7% below 2022's 2,130万元
-    assert "利润390万元（同比下降81.7%）" in narrative.paragraph(cur, scope.Period.year(2023))
+    # 同比 over the sheds that reported in both years (figures.compare, issue 19.2): 151 of 2022's
+    # 165 sheds reported in 2021 too; over them profit rose 16.4 % (19.3 % over every shed, the
+    # 14 new sheds counted on one side only).
+    c = compare.comparisons(cur, scope.Period.year(2022))["duck"]["yoy"]
+    assert (c["units"], c["units_both"]) == (165, 151)
+    assert f"{(c['now']['profit'] / c['base']['profit'] - 1) * 100:.1f}" == "16.4"
+    assert "净利润600余万元（同比增长16.4%）" in text
+    # the hog trough: 390万元 exactly (3,900,000.09 元), 82.4 % below 2022 over the farms in both years
+    text = narrative.paragraph(cur, scope.Period.year(2023))
+    assert "利润390万元（同比下降82.4%）" in text
+    # 2023 ends with the latest month, which not every unit of November reported: the coverage is said
+    assert text.endswith("（2023年12月 2613/2875 户已报；同比按两期都上报的单元计算。）")
+    assert "户已报" not in narrative.paragraph(cur, scope.Period.year(2022))
 
 
 def test_paragraph_exact_figures(cur):

@@ -16,9 +16,13 @@ from analytics.store.db import Store
 from tests.conftest import ROOT
 
 
-def open_page(page: str | None = None, lang: str = "zh") -> AppTest:
+def open_page(page: str | None = None, lang: str = "zh", year: int | None = 2023) -> AppTest:
+    """A page through the app, on ``?year=`` (the figures tests read the whole of 2023; the
+    landing view, 本月, is what ``year=None`` opens: see test_landing_*)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["lang"] = lang
+    if year is not None:
+        at.query_params["year"] = str(year)
     at.run()
     assert not at.exception, at.exception
     if page:
@@ -76,6 +80,7 @@ def test_overview_profit_chart_sums_to_the_total(app_db):
 
 def test_year_filter_changes_the_figures(app_db):
     at = open_page()
+    assert at.sidebar.radio(key="f_mode").value == "year"
     at.sidebar.selectbox(key="f_year").set_value(2022).run()
     k = expected(app_db, None, 2022)
     assert metrics(at)["生猪存栏"] == fmt.count(k["hog"]["stock"], "头")
@@ -208,3 +213,38 @@ def test_filters_come_from_the_address_and_go_back_to_it(app_db):
     at.sidebar.select_slider(key="f_range").set_range("2023-03", "2023-06").run()
     assert {k: at.query_params[k] for k in at.query_params} == {
         "from": "2023-03", "to": "2023-06", "coop": "丰华生猪养殖专业合作社"}
+
+
+def test_landing_is_this_month_with_its_coverage_and_ytd_beside(app_db):
+    """No period in the address: 本月 = the latest month a reasonable share reported (2023-12 in
+    the demo), 环比 over the units in both months, the coverage line, 年累计 beside it."""
+    at = open_page(year=None)
+    assert at.sidebar.radio(key="f_mode").value == "month"
+    assert at.sidebar.selectbox(key="f_month").value == "2023-12"
+    assert {k: at.query_params[k] for k in at.query_params} == {"month": "2023-12"}
+    with Store(app_db) as s:
+        k = kpis.park_kpis(s.cursor(), Period.months("2023-12", "2023-12"))
+        units = sum(k[x]["units"] for x in ("duck", "hog", "greenhouse"))
+    assert metrics(at)["利润"] == fmt.money(k["total"]["profit"])
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(f"本月（2023年12月） {units}/") and "同比、环比按两期都上报的单元计算" in c
+               for c in captions), captions
+    assert any(c.startswith("年累计（2023年）：销售收入") for c in captions), captions
+    assert all(m.proto.delta_description in ("环比", "") for m in at.metric)
+
+
+def test_month_and_ytd_links(app_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.query_params["ytd"] = "2023-06"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.radio(key="f_mode").value == "ytd"
+    with Store(app_db) as s:
+        k = kpis.park_kpis(s.cursor(), Period.months("2023-01", "2023-06"))
+    assert metrics(at)["销售收入"] == fmt.money(k["total"]["revenue"])
+    assert any("期间：2023年1月—2023年6月" in m.value for m in at.markdown)
+    at.sidebar.radio(key="f_mode").set_value("month").run()
+    at.sidebar.selectbox(key="f_month").set_value("2023-03").run()
+    assert {k: at.query_params[k] for k in at.query_params} == {"month": "2023-03"}
+    assert any("期间：2023年3月" in m.value for m in at.markdown)

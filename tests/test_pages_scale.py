@@ -52,6 +52,7 @@ def open_as_admin(page: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["auth_user"] = permissions.Actor("admin", "admin")
     at.session_state["lang"] = "zh"
+    at.query_params["year"] = "2023"  # the figures compared are the year 2023 (the landing is 本月)
     at.run()
     at.switch_page(page).run()
     return at

@@ -127,7 +127,8 @@ def d001_dec(cur, coop: str, col: str) -> float:
 
 def assert_rollups_match_a_rebuild(store) -> None:
     cur = store.cursor()
-    kept = {r.table: cur.execute(f"SELECT * FROM {r.table} ORDER BY ALL").df() for r in rollups.rollups()}
+    tables = [r.table for r in rollups.rollups()] + [rollups.GAPS_TABLE]
+    kept = {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in tables}
     with store.write() as w:  # an undeclared write rebuilds everything
         w.execute("SELECT 1")
     cur = store.cursor()
@@ -211,4 +212,33 @@ def test_registry_corrections_show_at_once_without_rebuilding_the_rollups(demo_s
     after = kpis.park_kpis(demo_store.cursor(), Period.year(2023))
     assert after["total"]["land_mu"] == pytest.approx(before["total"]["land_mu"] + 10, abs=0.01)
     assert demo_store.figures_version() > figures  # every cached page shows it
+    assert_rollups_match_a_rebuild(demo_store)
+
+
+def test_completeness_kept_on_write_equals_the_scan_over_unit_months(demo_store):
+    """month_completeness reads coop_months and unit_month_gaps (kept on write); after an upload
+    of one month for one shed, and after its undo, it gives the rows of the anti-join over the
+    unit-months (the unit-attribute path), and the kept gaps equal a rebuild."""
+    from analytics.figures import completeness
+
+    coop = "兴旺种鸭专业合作社"
+    res = ingest.ingest(demo_store, duck_file([("2024-01", coop, "D-001", 5000)]), "jan.csv",
+                        permissions.SYSTEM, today=TODAY)
+    cur = demo_store.cursor()
+    period = Period.months("2023-06", "2024-01")
+    villages = tuple(v for (v,) in cur.execute("SELECT DISTINCT village FROM units WHERE sector = 'duck' "
+                                               "AND village IS NOT NULL").fetchall())
+    kept = completeness.month_completeness(cur, "duck", period)
+    scanned = pd.DataFrame(completeness._completeness_by_units(cur, "duck", period, Filters(villages=villages)))
+    assert kept["month"].iloc[-1] == "2024-01"
+    last = kept.iloc[-1]
+    total = cur.execute("SELECT count(*) FROM units WHERE sector = 'duck'").fetchall()[0][0]
+    # Hand count: one shed reported in 2024-01; every other shed of December is missing.
+    assert (last["reported"], last["missing"]) == (1, last["expected"] - 1)
+    assert last["expected"] <= total
+    assert list(kept["reported"]) == list(scanned[1]) and list(kept["missing"]) == list(scanned[3])
+    assert list(kept["missing_stock"]) == [int(round(x)) for x in scanned[5]]
+    assert_rollups_match_a_rebuild(demo_store)
+    ingest.undo(demo_store, res.upload_id, permissions.SYSTEM)
+    assert completeness.month_completeness(demo_store.cursor(), "duck", period)["month"].iloc[-1] == "2023-12"
     assert_rollups_match_a_rebuild(demo_store)

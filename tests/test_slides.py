@@ -29,7 +29,7 @@ def deck(demo_db_file):
 
 def test_deck_structure(deck):
     assert [s.key for s in deck.slides] == list(slides.ORDER)
-    assert [s.number for s in deck.slides] == list(range(1, 12))
+    assert [s.number for s in deck.slides] == list(range(1, 13))  # 本月情况 since issue 19
     for s in deck.slides:
         assert len(s.figures) <= 3
         if s.chart:
@@ -44,7 +44,7 @@ def test_every_view_is_stamped_and_numbered(deck):
         assert html.startswith('<div class="park-slide pv-light"')
         assert "数据截至 2023年12月" in text and "示例数据" in text
         if s.key != "cover":
-            assert f"{s.number} / 11" in text
+            assert f"{s.number} / 12" in text
             head, _ = deck.stamp(s)
             assert head.startswith("2022年 ｜ 数据截至 2023年12月") and "来源：示例数据" in head
     # the demo mark stands out in the stamp
@@ -147,7 +147,7 @@ def test_english_deck_is_english(demo_db_file):
 
     with Store(demo_db_file, read_only=True) as s:
         en = slides.build(narrative.kpi_caller(s.cursor()), P2022, lang="en", demo=True)
-    assert [s.title for s in en.slides][2:4] == ["Overview", "Breeder ducks"]
+    assert [s.title for s in en.slides][2:5] == ["Overview", "This month", "Breeder ducks"]
     assert en.kicker == "Jiyang · 2022"
     assert en.stamp(en.slides[3])[0].startswith("2022 ｜ Data as of 2023-12")
 

@@ -34,6 +34,7 @@ def app(page: str, user: User, lang: str = "zh") -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["auth_user"] = user
     at.session_state["lang"] = "zh"
+    at.query_params["year"] = "2023"  # the figures tests compare the year 2023 (the landing is 本月)
     at.run()
     at.switch_page(page).run()
     if lang == "en":  # switched on the page itself: AppTest cannot re-send the overview's radio in English

@@ -12,6 +12,8 @@ leaves the hog page, the greenhouse page and other years warm.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import time
 from pathlib import Path
@@ -81,9 +83,29 @@ def _cached(source: str, version: tuple, fn_name: str, args: tuple, kwargs: tupl
             QUERY_LOG.append((fn_name, time.perf_counter() - t))
 
 
+@functools.cache
+def _signature(fn_name: str) -> inspect.Signature:
+    return inspect.signature(getattr(figures, fn_name))
+
+
+def question(fn_name: str, *args: Any, **kwargs: Any) -> tuple[tuple, tuple]:
+    """The cache key's (args, kwargs) of a call, one per question: arguments bound to the
+    function's signature with its defaults filled in, all passed by position. So
+    ``q("month_completeness", s, period)`` (the deck) and ``q(..., s, period, Filters())``
+    (the overview) are one entry, not two computations of the same answer (issue 19.6)."""
+    bound = _signature(fn_name).bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    params = list(_signature(fn_name).parameters.values())[1:]
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in params):
+        return args, tuple(sorted(kwargs.items()))
+    return tuple(bound.arguments[p.name] for p in params), ()
+
+
 def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
     """Call ``analytics.figures.<fn_name>(cursor, *args, **kwargs)``, cached under the figures
-    version and the scoped version of what the call reads."""
+    version and the scoped version of what the call reads; one cache entry per question
+    (:func:`question`)."""
+    args, kw = question(fn_name, *args, **kwargs)
     s = store()
     cur = s.cursor()
     pending = include_pending() and isinstance(s, Store) and _has_pending(cur)
@@ -93,7 +115,7 @@ def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
             version += (figures.pending_version(cur),)
     finally:
         cur.close()
-    return _cached(_source(), version, fn_name, args, tuple(sorted(kwargs.items())), pending)
+    return _cached(_source(), version, fn_name, args, kw, pending)
 
 
 def _has_pending(cur: Any) -> bool:

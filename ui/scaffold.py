@@ -10,6 +10,7 @@ import streamlit as st
 
 from analytics import fmt, scope
 from analytics.figures import tables
+from analytics.figures.compare import delta_color
 from analytics.meeting import slides
 from ui import drill
 from ui.cache import q, store
@@ -100,6 +101,11 @@ def pinned_names(table: Any) -> dict:
     return {c: st.column_config.Column(pinned=True) for c in table.columns if c in names}
 
 
-def metric(label: str, value: str, delta: float | None = None, help: str | None = None) -> None:
+def metric(label: str, value: str, delta: float | None = None, help: str | None = None, *,
+           measure: str | None = None, basis: str = "yoy") -> None:
+    """A card: its value and its change, coloured by whether up is good for ``measure``
+    (figures.compare.UP_IS_GOOD: cost up is red), described as 同比 or 环比 (``basis``)."""
     st.metric(label, value, delta=fmt.pct(delta) if delta is not None else None, help=help,
-              delta_description=t("同比", "YoY") if delta is not None else None)
+              delta_color=delta_color(measure) if measure else "normal",
+              delta_description=(t("同比", "YoY") if basis == "yoy" else t("环比", "MoM"))
+              if delta is not None else None)

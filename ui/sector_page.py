@@ -9,13 +9,14 @@ import streamlit as st
 
 from analytics import fmt, scope
 from analytics.figures import kpis, tables
-from analytics.figures.kpis import yoy
+from analytics.figures.compare import coverage_text
 from analytics.meeting import charts, slides
 from ui import drill
 from ui.cache import q
 from ui.display import show_chart
 from ui.export import page_downloads
-from ui.scaffold import metric, page_start, pinned_names, several_towns
+from ui.scaffold import metric as _metric
+from ui.scaffold import page_start, pinned_names, several_towns
 from ui.state import filters_caption, lang, t
 from ui.warnings import sows_light
 
@@ -24,32 +25,39 @@ PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled
 TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
 
 
-def _cards(sector: str, k: dict, prev: dict, ratios: dict) -> None:
+def _cards(sector: str, k: dict, comp: dict, ratios: dict, basis: str) -> None:
+    """The sector's cards: values over every unit that reported, changes (环比 for a month, else
+    同比) over the units that reported in both periods (figures.compare), coloured good or bad."""
     L = lang()
+    c = comp[basis]
+
     def d(key: str) -> float | None:
-        return yoy(k.get(key), prev.get(key)) if prev.get("units") else None
+        return c["change"].get(key) if c else None
+
+    def metric(label: str, value: str, delta: float | None, help: str | None = None, *, key: str) -> None:
+        _metric(label, value, delta, help, measure=key, basis=basis)
     cols = st.columns(6)
     unit_zh, unit_en = {"duck": ("棚", " sheds"), "hog": ("户", " farms"),
                         "greenhouse": ("个", " plots")}[sector]
     with cols[0]:
-        metric(t("单元数", "Units"), fmt.count(k["units"], unit_zh, unit_en, L), d("units"))
+        metric(t("单元数", "Units"), fmt.count(k["units"], unit_zh, unit_en, L), d("units"), key="units")
     with cols[1]:
         if sector == "greenhouse":
-            metric(t("面积", "Area"), f"{fmt.thousands(k['area_mu'], 1)} {t('亩', 'mu')}", d("area_mu"),
+            metric(t("面积", "Area"), f"{fmt.thousands(k['area_mu'], 1)} {t('亩', 'mu')}", d("area_mu"), key="area_mu",
                    help=t("每个大棚取期间内最大面积，不按月累加", "Each plot's largest area in the period"))
         else:
             su = fmt.STOCK_UNIT[sector]
-            metric(t("存栏", "Stock"), fmt.count(k["stock"], su[0], su[1], L), d("stock"),
+            metric(t("存栏", "Stock"), fmt.count(k["stock"], su[0], su[1], L), d("stock"), key="stock",
                    help=t("各单元期末（最后上报月）存栏之和", "Sum of each unit's last reported stock"))
     with cols[2]:
-        metric(t("销售收入", "Revenue"), fmt.money(k["revenue"], L), d("revenue"))
+        metric(t("销售收入", "Revenue"), fmt.money(k["revenue"], L), d("revenue"), key="revenue")
     with cols[3]:
-        metric(t("成本", "Cost"), fmt.money(k["cost"], L), d("cost"))
+        metric(t("成本", "Cost"), fmt.money(k["cost"], L), d("cost"), key="cost")
     with cols[4]:
-        metric(t("利润", "Profit"), fmt.money(k["profit"], L), d("profit"),
+        metric(t("利润", "Profit"), fmt.money(k["profit"], L), d("profit"), key="profit",
                help=t("利润 = 销售收入 − 成本", "Profit = revenue − cost"))
     with cols[5]:
-        metric(t("带动就业", "Jobs"), fmt.count(k["jobs"], "人", " people", L), d("jobs"),
+        metric(t("带动就业", "Jobs"), fmt.count(k["jobs"], "人", " people", L), d("jobs"), key="jobs",
                help=t("各单元期间内月用工峰值之和", "Sum over units of peak monthly workers"))
     r = st.columns(4)
     if sector == "duck":
@@ -76,13 +84,16 @@ def render(sector: str) -> None:
     period, filters = page_start(zh, en)
     L = lang()
     k = q("sector_kpis", sector, period, filters)
-    prev = q("sector_kpis", sector, period.previous_year(), filters)
+    comp = q("sector_comparison", sector, period, filters)
+    basis = "mom" if period.is_month else "yoy"
     if not k["units"]:
         st.info(t("所选期间和筛选条件下没有数据。", "No data for this period and filter."))
         return
     m = q("monthly", sector, period, filters)
     done = q("month_completeness", sector, period, filters)  # the latest month drawn as what it is
-    _cards(sector, k, prev, kpis.ratios(sector, k, m))
+    cov = q("coverage", scope.Period(comp["period"].end, comp["period"].end), filters)
+    st.caption(coverage_text(period, cov, L, compared=comp["period"]))  # text-safe: counts, months, sector names
+    _cards(sector, k, comp, kpis.ratios(sector, k, m), basis)
     if sector == "hog" and not m.empty:
         sows_light(m["month"].iloc[-1], filters)
     cap = filters_caption(period, filters)

@@ -153,9 +153,11 @@ def _remember_language() -> None:
 
 # --- sidebar filters, shared by every page and kept in the address ---------------------
 
-# The filters in the query string, as a link reproduces them: ?year=2022&coop=…&coop=… or
-# ?from=2023-01&to=2023-06&village=…. Names are the data's own, so a link works in either language.
-URL_KEYS = ("year", "from", "to", "town", "coop", "village", "zone", "unit", "pending")
+# The filters in the query string, as a link reproduces them: ?month=2024-01 (one month),
+# ?ytd=2024-03 (年累计 2024年1—3月), ?year=2022 (全年), or ?from=2023-01&to=2023-06, with
+# &coop=…&village=…. Names are the data's own, so a link works in either language.
+URL_KEYS = ("month", "ytd", "year", "from", "to", "town", "coop", "village", "zone", "unit", "pending")
+PERIOD_MODES = ("month", "ytd", "year", "range")
 LIST_KEYS = {"town": "f_town", "coop": "f_coop", "village": "f_village", "zone": "f_zone"}
 _F_STATE = "_f_state"  # the chosen filters: a page's widgets are its own, this outlives them
 _F_URL = "_f_url"      # the filter part of the address as this tab last wrote it
@@ -168,8 +170,9 @@ def _url_filters() -> dict[str, list[str]]:
 
 
 def _to_url(state: dict) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = ({"year": [str(state["year"])]} if state["mode"] == "year"
-                                 else {"from": [state["range"][0]], "to": [state["range"][1]]})
+    mode = state["mode"]
+    out: dict[str, list[str]] = ({"from": [state["range"][0]], "to": [state["range"][1]]} if mode == "range"
+                                 else {mode: [str(state[mode])]})
     out.update({k: list(state[k]) for k in LIST_KEYS if state[k]})
     if state.get("unit"):  # a drill-down to one unit (ui.drill), under its cooperative
         out["unit"] = list(state["unit"])
@@ -178,14 +181,39 @@ def _to_url(state: dict) -> dict[str, list[str]]:
     return out
 
 
+def chosen_period(state: dict) -> scope.Period:
+    """The period of a filter state: 月 one month, 年累计 1—N月 of N's year, 全年, or a range."""
+    mode = state["mode"]
+    if mode == "month":
+        return scope.Period.months(state["month"], state["month"])
+    if mode == "ytd":
+        return scope.Period.months(f"{state['ytd'][:4]}-01", state["ytd"])
+    if mode == "year":
+        return scope.Period.year(int(state["year"]))
+    return scope.Period.months(*state["range"])
+
+
 def _from_url(url: dict[str, list[str]], years: list[int], months: list[str]) -> tuple[dict, list[str]]:
-    """Filters from an address, with what in it was not understood (left out, and said)."""
+    """Filters from an address, with what in it was not understood (left out, and said).
+
+    Without a period in the address the view is 本月: the landing month (figures.landing_month,
+    the latest month a reasonable share of units reported), 年累计 to the same month beside it."""
     bad: list[str] = []
-    state: dict = {"mode": "year", "year": q("default_year"), "range": (months[max(0, len(months) - 12)], months[-1])}
-    if "year" in url:
+    landing = q("landing_month") or months[-1]
+    state: dict = {"mode": "month", "month": landing, "ytd": landing,
+                   "year": int(landing[:4]) if int(landing[:4]) in years else years[-1],
+                   "range": (months[max(0, len(months) - 12)], months[-1])}
+    if "month" in url or "ytd" in url:
+        mode = "month" if "month" in url else "ytd"
+        m = url[mode][-1]
+        if m in months:
+            state["mode"], state[mode] = mode, m
+        else:
+            bad.append(f"{mode}={m}")
+    elif "year" in url:
         y = url["year"][-1]
         if y.isdigit() and int(y) in years:
-            state["year"] = int(y)
+            state["mode"], state["year"] = "year", int(y)
         else:
             bad.append(f"year={y}")
     elif "from" in url or "to" in url:
@@ -247,29 +275,36 @@ def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
         state["range"] = (months[max(0, len(months) - 12)], months[-1])
     if state["year"] not in years:
         state["year"] = q("default_year")
+    for m in ("month", "ytd"):
+        if state[m] not in months:
+            state[m] = q("landing_month") or months[-1]
     all_towns = q("towns")
     coop_options = q("cooperatives", tuple(state["town"]))
     state["coop"] = [c for c in state["coop"] if c in coop_options]  # a town filter narrowed the list
-    for key, field_ in (("f_mode", "mode"), ("f_year", "year"), ("f_range", "range"),
+    for key, field_ in (("f_mode", "mode"), ("f_month", "month"), ("f_ytd", "ytd"), ("f_year", "year"),
+                        ("f_range", "range"),
                         *((w, k) for k, w in LIST_KEYS.items())):
         ss[key] = state[field_]
     sb = st.sidebar
     sb.subheader(t("筛选", "Filters"))
     # Labels are bound now, not looked up inside format_func: AppTest calls it outside a run.
-    modes = {"year": t("按年", "Year"), "range": t("按月份区间", "Months")}
+    modes = {"month": t("月", "Month"), "ytd": t("年累计", "Year to date"), "year": t("全年", "Year"),
+             "range": t("区间", "Range")}
     mode = sb.radio(t("期间", "Period"), list(modes), horizontal=True, key="f_mode", format_func=modes.get,
                     on_change=_remember, args=("f_mode", "mode"))
-    if mode == "year":
-        year = sb.selectbox(t("年份", "Year"), years[::-1], key="f_year", placeholder=t("选择年份", "Choose a year"),
-                            format_func=(lambda y: f"{y}年") if lang() == "zh" else str,
-                            on_change=_remember, args=("f_year", "year"))
-        period = scope.Period.year(year)
+    if mode in ("month", "ytd"):
+        label = t("月份", "Month") if mode == "month" else t("累计至", "Up to")
+        sb.selectbox(label, months[::-1], key=f"f_{mode}", format_func=_month_label,
+                     on_change=_remember, args=(f"f_{mode}", mode))
+    elif mode == "year":
+        sb.selectbox(t("年份", "Year"), years[::-1], key="f_year", placeholder=t("选择年份", "Choose a year"),
+                     format_func=(lambda y: f"{y}年") if lang() == "zh" else str,
+                     on_change=_remember, args=("f_year", "year"))
     else:
         # The value (also in session state) makes it a range slider; without it, one month.
-        start, end = sb.select_slider(t("月份区间", "Months"), options=months, key="f_range",
-                                      value=state["range"], format_func=_month_label,
-                                      on_change=_remember, args=("f_range", "range"))
-        period = scope.Period.months(start, end)
+        sb.select_slider(t("月份区间", "Months"), options=months, key="f_range", value=state["range"],
+                         format_func=_month_label, on_change=_remember, args=("f_range", "range"))
+    period = chosen_period(state)
     towns: list[str] = []
     if len(all_towns) > 1:  # a township store has one town: no filter to show
         towns = sb.multiselect(t("乡镇", "Town"), all_towns, key="f_town", placeholder=t("全部", "All"),

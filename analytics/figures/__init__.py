@@ -15,6 +15,15 @@ from .annual_targets import (  # noqa: F401 - the read side by name
     target_progress,
     targets,
 )
+from .compare import (  # noqa: F401 - the read side by name
+    UP_IS_GOOD,
+    comparable,
+    comparisons,
+    coverage,
+    delta_color,
+    landing_month,
+    sector_comparison,
+)
 from .completeness import (  # noqa: F401 - the read side by name
     missing_reports,
     month_completeness,

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import contract
 from ..scope import Cursor, Filters, Period, parse_month
+from . import rollups
 from .kpis import _cooperative_where, _unit_where
 from .rollups import _shape
 
@@ -34,18 +35,51 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
     which is also what the stock card counts for them.
     """
     s = contract.sector(sector)
+    lo, hi = _month_index(period.start), _month_index(period.end)
+    if filters.by_unit_attribute:
+        rows = _completeness_by_units(cur, sector, period, filters)
+    else:
+        # Kept on write: units reporting per cooperative and month (coop_months) and the months
+        # a unit fell silent (unit_month_gaps); no pass over the unit-months (issue 19.6).
+        clauses, fparams = _cooperative_where("cooperative", filters)
+        extra = "".join(f" AND {c}" for c in clauses)
+        rows = cur.execute(f"""
+            WITH c AS (SELECT year(month) * 12 + month(month) - 1 AS mi, sum(n_records) AS reported
+                       FROM coop_months WHERE sector = ? AND n_records > 0 AND month BETWEEN ? AND ?{extra}
+                       GROUP BY year(month) * 12 + month(month) - 1),
+                 g AS (SELECT mi, count(*) AS missing, count(DISTINCT cooperative) AS coops, sum(stock) AS stock
+                       FROM {rollups.GAPS_TABLE} WHERE sector = ? AND mi BETWEEN ? AND ?{extra} GROUP BY mi)
+            SELECT c.mi, c.reported, coalesce(e.reported, 0), coalesce(g.missing, 0), coalesce(g.coops, 0),
+                   coalesce(g.stock, 0)
+            FROM c LEFT JOIN c e ON e.mi = c.mi - 1 LEFT JOIN g ON g.mi = c.mi
+            WHERE c.mi >= ? ORDER BY c.mi""",
+            [s.key, _before(period.start), period.end, *fparams, s.key, lo, hi, *fparams, lo]).fetchall()
+    out = pd.DataFrame(rows, columns=["mi", "reported", "expected", "missing", "missing_cooperatives",
+                                      "missing_stock"])
+    out.insert(0, "month", [f"{int(mi) // 12:04d}-{int(mi) % 12 + 1:02d}" for mi in out["mi"]])
+    out = out.drop(columns="mi").astype({c: "int64" for c in ("reported", "expected", "missing",
+                                                                "missing_cooperatives")})
+    out["missing_stock"] = out["missing_stock"].astype(float).round().astype("int64")
+    out["complete"] = out["missing"] == 0
+    return out
+
+
+def _before(d: date) -> date:
+    return date(d.year - (d.month == 1), (d.month - 2) % 12 + 1, 1)
+
+
+def _completeness_by_units(cur: Cursor, sector: str, period: Period, filters: Filters) -> list[tuple]:
+    """The same rows as :func:`month_completeness` for filters on unit attributes (village,
+    zone), which coop_months cannot answer: from the month rollup of the selected units."""
+    s = contract.sector(sector)
     has_stock = "stock" in _shape(sector).lasts
-    before = date(period.start.year - (period.start.month == 1), (period.start.month - 2) % 12 + 1, 1)
-    params: list = [before, period.end]
-    unit_filter = ""
+    params: list = [_before(period.start), period.end]
     clauses, fparams = _unit_where(filters)
-    if clauses:
-        unit_filter = (f" AND m.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
-                       f"ON c.name = u.cooperative WHERE u.sector = '{s.key}' AND {' AND '.join(clauses)})")
-        params += fparams
+    unit_filter = (f" AND m.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
+                   f"ON c.name = u.cooperative WHERE u.sector = '{s.key}' AND {' AND '.join(clauses)})")
+    params += fparams
     stock = "m.stock" if has_stock else "CAST(NULL AS DOUBLE)"
-    # Months as integers (year * 12 + month - 1): "the month after" is + 1 in DuckDB and Spark alike.
-    rows = cur.execute(f"""
+    return cur.execute(f"""
         WITH r AS (SELECT m.unit_id AS unit_id, year(m.last_month) * 12 + month(m.last_month) - 1 AS mi,
                           {stock} AS stock
                    FROM unit_month_{s.key} m WHERE m.last_month BETWEEN ? AND ?{unit_filter}),
@@ -59,14 +93,6 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
                           sum(gone.stock) AS stock
                    FROM gone JOIN units u ON u.unit_id = gone.unit_id GROUP BY gone.mi) g ON g.mi = c.mi
         WHERE c.mi >= ? ORDER BY c.mi""", params + [_month_index(period.start)]).fetchall()
-    out = pd.DataFrame(rows, columns=["mi", "reported", "expected", "missing", "missing_cooperatives",
-                                      "missing_stock"])
-    out.insert(0, "month", [f"{int(mi) // 12:04d}-{int(mi) % 12 + 1:02d}" for mi in out["mi"]])
-    out = out.drop(columns="mi").astype({c: "int64" for c in ("reported", "expected", "missing",
-                                                                "missing_cooperatives")})
-    out["missing_stock"] = out["missing_stock"].astype(float).round().astype("int64")
-    out["complete"] = out["missing"] == 0
-    return out
 
 
 def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd.DataFrame:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -169,7 +169,9 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
         fparams = fparams + ids[1]
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
     keys = list(by)
-    if whole and ("year" in by or period.start.year == period.end.year):
+    # One month's chunks are the records, one per unit: like whole years, nothing to merge.
+    if (whole and ("year" in by or period.start.year == period.end.year)) or (period.start == period.end
+                                                                               and not by):
         merged = f"SELECT m.* FROM ({chunks}) m{where}"
     else:
         select = [f"m.{k} AS {k}" for k in keys] + ["m.unit_id AS unit_id"] + _merge_aggregates(sector, keys)
@@ -558,6 +560,11 @@ def _scope_of(fn_name: str, args: Sequence[Any]) -> tuple[tuple[str, ...], date 
     filters = next((a for a in args if isinstance(a, Filters)), Filters())
     periods = [a for a in args if isinstance(a, Period)]
     periods += [p for a in args if isinstance(a, tuple) for p in a if isinstance(p, Period)]
+    if periods and fn_name in ("comparisons", "sector_comparison", "coverage"):
+        # They read the month before and the same months a year earlier, and cut the period at
+        # the latest month with data, which any later month's upload moves.
+        start = min(p.start for p in periods)
+        return sectors, date(start.year - 1, start.month, 1) - timedelta(days=1), date(9999, 12, 1), filters
     if periods:
         return sectors, min(p.start for p in periods), max(p.end for p in periods), filters
     if fn_name == "missing_reports" and args:

@@ -144,6 +144,38 @@ def _coop_months_select(sector: str, version: str, keys: str = "") -> str:
             f"{version} AS version FROM {s.table} r GROUP BY r.cooperative, r.month")
 
 
+GAPS_TABLE = "unit_month_gaps"
+
+
+def _gaps_select(sector: str, where: str = "") -> str:
+    """The months a unit fell silent: one row per (unit, month index ``mi``) where the unit
+    reported in month ``mi - 1`` but not in ``mi``, with its stock of ``mi - 1`` (羽 or 头;
+    NULL for plots) and its cooperative.
+
+    Months are integers (year * 12 + month - 1), so "the month after" is ``+ 1`` in DuckDB and
+    Spark alike. Built from ``unit_month_<sector>`` (one row per unit and month reported), so it
+    must run after that rollup; ``where`` restricts the units (a clause on ``m.unit_id``).
+    Small: a gap per unit that stopped or skipped a month, a few per cent of the unit-months.
+    """
+    s = contract.sector(sector)
+    stock = "m.stock" if "stock" in _shape(sector).lasts else "CAST(NULL AS DOUBLE)"
+    return f"""SELECT '{s.key}' AS sector, g.unit_id AS unit_id, u.cooperative AS cooperative,
+                      g.mi + 1 AS mi, g.stock AS stock
+               FROM (SELECT m.unit_id AS unit_id, year(m.last_month) * 12 + month(m.last_month) - 1 AS mi,
+                            {stock} AS stock,
+                            lead(year(m.last_month) * 12 + month(m.last_month) - 1)
+                              OVER (PARTITION BY m.unit_id ORDER BY m.last_month) AS next_mi
+                     FROM unit_month_{s.key} m{f" WHERE {where}" if where else ""}) g
+               JOIN units u ON u.unit_id = g.unit_id AND u.sector = '{s.key}'
+               WHERE g.next_mi IS NULL OR g.next_mi <> g.mi + 1"""
+
+
+def gaps_rebuild_sql() -> list[str]:
+    """The statement that (re)builds :data:`GAPS_TABLE` from the month rollups."""
+    parts = " UNION ALL ".join(_gaps_select(s) for s in contract.SECTOR_KEYS)
+    return [f"CREATE OR REPLACE TABLE {GAPS_TABLE} AS SELECT * FROM ({parts}) g ORDER BY mi, sector, unit_id"]
+
+
 def rollup_rebuild_sql(version: int) -> list[str]:
     """Statements that (re)build every rollup from the records; ``version`` stamps coop_months."""
     stmts = []
@@ -153,7 +185,7 @@ def rollup_rebuild_sql(version: int) -> list[str]:
     parts = [_coop_months_select(s, f"CAST({int(version)} AS BIGINT)") for s in contract.SECTOR_KEYS]
     stmts.append(f"""CREATE OR REPLACE TABLE coop_months AS
                      SELECT * FROM ({' UNION ALL '.join(parts)}) cm ORDER BY month, sector, cooperative""")
-    return stmts
+    return stmts + gaps_rebuild_sql()
 
 
 def rebuild_rollups(cur: Cursor, version: int) -> None:
@@ -216,6 +248,10 @@ def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
                                   UNION SELECT u.unit_id FROM units u JOIN _chg c ON u.sector = '{s.key}'
                                     AND u.cooperative = c.cooperative AND u.unit = c.unit)""").fetchall()
                 cur.execute(f"INSERT INTO {r.table} {_rollup_select(r, touched)}").fetchall()
+            ids = (f"SELECT unit_id FROM _chg WHERE unit_id IS NOT NULL UNION SELECT u.unit_id FROM units u "
+                   f"JOIN _chg c ON u.sector = '{s.key}' AND u.cooperative = c.cooperative AND u.unit = c.unit")
+            cur.execute(f"DELETE FROM {GAPS_TABLE} WHERE sector = '{s.key}' AND unit_id IN ({ids})").fetchall()
+            cur.execute(f"INSERT INTO {GAPS_TABLE} {_gaps_select(sector, f'm.unit_id IN ({ids})')}").fetchall()
             cur.execute(f"""DELETE FROM coop_months WHERE sector = '{s.key}'
                             AND (cooperative, month) IN (SELECT cooperative, month FROM _chg)""").fetchall()
             keys = "(SELECT DISTINCT cooperative, month FROM _chg)"

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .. import contract, fmt, text
+from .compare import is_good
 
 # Per-unit columns shown in ranked tables, per sector, in display order.
 UNIT_TABLE_COLUMNS = {
@@ -124,6 +125,26 @@ def styled(df: pd.DataFrame, plain: tuple[str, ...] = ()) -> Any:
     return df.style.format(na_rep="—").format(formats, na_rep="—")
 
 
+GOOD_COLOUR, BAD_COLOUR = "#1a7f37", "#c62828"  # the cards' green and red
+
+
+def good_bad(styler: Any, columns: dict[str, str]) -> Any:
+    """Colour the change columns of a styled table by good or bad news, not by sign:
+    ``columns`` maps a column (cells like '+12.3%', '—') to its measure (compare.UP_IS_GOOD)."""
+    def colour(cell: object, measure: str) -> str:
+        try:
+            change = float(str(cell).rstrip("%")) / 100
+        except ValueError:
+            return ""
+        good = is_good(measure, change)
+        return "" if good is None else f"color: {GOOD_COLOUR if good else BAD_COLOUR}"
+
+    for col, measure in columns.items():
+        if col in styler.data.columns:
+            styler = styler.map(colour, subset=[col], measure=measure)
+    return styler
+
+
 def neutralised(df: pd.DataFrame) -> pd.DataFrame:
     """A copy for download: every text cell (and header) through :func:`text.cell`; numbers unchanged."""
     out = df.copy()
@@ -135,8 +156,12 @@ def neutralised(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM: Excel on a Chinese Windows PC opens it without garbling. Cells neutralised."""
-    return neutralised(df).to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with BOM: Excel on a Chinese Windows PC opens it without garbling. Cells neutralised;
+    decimals to 2 places (money to the 分), so no float noise such as 130525.90000000014."""
+    out = neutralised(df)
+    floats = out.select_dtypes(include="float").columns
+    out[floats] = out[floats].round(2)
+    return out.to_csv(index=False).encode("utf-8-sig")
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1") -> bytes:

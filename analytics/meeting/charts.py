@@ -32,6 +32,8 @@ CROP_REFERENCE_KG_PER_MU = {"无籽西瓜": (3_000, 5_000), "山药": (2_000, 3_
                             "辣椒": (1_500, 2_500), "药材": (300, 400)}
 POLICY_PROFIT_PER_MU = 5_000  # 亩均效益 yardstick of the report: "亩均效益5000余元"
 
+theme.use_plotly_white()  # before any figure here is made: each takes the default template
+
 
 def _labels(values: pd.Series) -> list[str]:
     """Category labels from user data, escaped for Plotly's pseudo-HTML."""
@@ -282,9 +284,9 @@ def distribution(values: pd.Series, title: str, x_title: str, *, reference: floa
 
 
 def distribution_bins(bins: pd.DataFrame, title: str, x_title: str, *, reference: float | None = None,
-                      reference_label: str = "") -> go.Figure:
+                      reference_label: str = "", y_title: str = "#") -> go.Figure:
     """Histogram counted in SQL (kpis.unit_histogram: x0, x1, units): the figure carries 40
-    bars, not one value per plot."""
+    bars, not one value per plot; ``y_title`` says what a bar counts (大棚地块数)."""
     fig = go.Figure(go.Bar(x=(bins["x0"] + bins["x1"]) / 2, y=bins["units"], width=bins["x1"] - bins["x0"],
                            marker_color=_P.sectors["greenhouse"], customdata=bins[["x0", "x1"]],
                            hovertemplate="%{customdata[0]:,.0f}–%{customdata[1]:,.0f} " + x_title
@@ -292,7 +294,7 @@ def distribution_bins(bins: pd.DataFrame, title: str, x_title: str, *, reference
     base_layout(fig, title)
     fig.update_layout(bargap=0.02)
     fig.update_xaxes(title=x_title, tickformat=TICKS)
-    fig.update_yaxes(title="#", rangemode="tozero")
+    fig.update_yaxes(title=y_title, rangemode="tozero")
     if reference is not None:
         fig.add_vline(x=reference, line_dash="dash", line_color=_P.reference,
                       annotation_text=reference_label)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import contract, figures, scope
-from ..figures import kpis
+from ..figures import compare, kpis
 
 #: the most a report figure may understate the true one (rule 3a)
 MAX_UNDERSTATEMENT = 0.10
@@ -161,8 +161,14 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
              "land of reporting units: greenhouse area plus the land of duck sheds and hog farms"),
     "zones": ("养殖小区", "有种鸭或生猪上报的养殖小区个数",
               "breeding zones with duck or hog reports"),
-    "yoy": ("同比", "与上年相同月份比较；上年无数据或为亏损时不列",
-            "against the same months a year earlier; left out without a positive base"),
+    "yoy": ("同比", "与上年相同月份比较，按两期都上报的单元计算（流量按同样月份累加，存栏取各期期末）；"
+                    "年度未过完时按有数据的1—N月对比上年1—N月；上年无数据或为亏损时不列",
+            "against the same months a year earlier, over the units that reported in both periods (flows "
+            "over the same months, stock at each period's end); a year in progress as 1—N against 1—N; "
+            "left out without a positive base"),
+    "mom": ("环比", "本月与上月比较，同样只计两个月都上报的单元；未上报的板块写“未报”，不算作0或−100%",
+            "a month against the month before, over the units that reported in both; a sector that has "
+            "not reported shows 'not reported', never 0 or −100 %"),
     "rounding": ("余/多", "报告表述截取前几位数字，不向上取整；少报不超过10%，舍去部分不超过末位的一半，"
                          "否则多留一位（160余棚、60余万羽、600余万元、390余万元）",
                  "leading digits kept, never rounded up: at most 10% under and at most half a unit of "
@@ -173,7 +179,7 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
 #: the English names of DEFINITIONS' keys
 DEFINITION_NAMES_EN = {"units": "Units", "stock": "Stock", "profit": "Profit", "jobs": "Jobs",
                        "profit_per_mu": "Profit per mu", "land": "Land", "zones": "Breeding zones",
-                       "yoy": "Year on year", "rounding": "Report figures"}
+                       "yoy": "Year on year", "mom": "Month on month", "rounding": "Report figures"}
 
 
 # --- the facts one paragraph (and one deck) is written from ---------------------------------
@@ -188,6 +194,9 @@ class Facts:
     land_mu: float
     zones: int
     gh_types: dict[str, int]
+    # figures.compare.comparisons of the period: 同比 over the units in both periods
+    comparison: dict | None = None
+    coverage: dict | None = None  # figures.compare.coverage of the compared period's last month
 
 
 Call = Callable[..., Any]
@@ -207,8 +216,10 @@ def gather(call: Call, period: scope.Period) -> Facts:
     if prev is not None and not any(prev[s]["units"] for s in contract.SECTOR_KEYS):
         prev = None
     # Land is in the KPI JSON (total.land_mu): not computed a second time.
+    comp = call("comparisons", period)
+    last = scope.Period(comp["period"].end, comp["period"].end)
     return Facts(period, k, prev, k["total"]["land_mu"], call("zones_count", period),
-                 call("greenhouse_type_counts", period))
+                 call("greenhouse_type_counts", period), comp, call("coverage", last))
 
 
 def kpi_caller(cur: scope.Cursor) -> Call:
@@ -228,6 +239,13 @@ def yoy(facts: Facts, sector: str, key: str) -> float | None:
     Only between two positive figures: a percentage between a loss and a profit (or two
     losses) reads backwards in a report sentence, so the paragraph leaves it out.
     """
+    if facts.comparison is not None:
+        # on a comparable basis: the units that reported in both periods (figures.compare)
+        c = facts.comparison[sector]["yoy"]
+        now, before = c["now"].get(key), c["base"].get(key)
+        if _missing(now) or _missing(before) or now <= 0 or before <= 0:
+            return None
+        return kpis.yoy(now, before)
     if facts.previous is None or (sector != "total" and not facts.previous[sector].get("units")):
         return None
     now, before = facts.kpis[sector].get(key), facts.previous[sector].get(key)
@@ -377,9 +395,25 @@ def _en(facts: Facts, exact: bool) -> str:
     return f"In {label}, {body}."
 
 
+def incomplete(facts: Facts) -> bool:
+    """Whether the period's figures may still grow: it reaches past the latest month with data
+    (a year in progress), or it ends with the latest month and that month is not yet reported
+    by every unit expected (a past month's gaps are final, not pending)."""
+    if facts.coverage is None or facts.comparison is None:
+        return False
+    shown = facts.comparison["period"]
+    return shown != facts.period or (facts.comparison["latest"] == shown.label_to
+                                     and facts.coverage["reported"] < facts.coverage["expected"])
+
+
 def compose(facts: Facts, *, lang: str = "zh", exact: bool = False) -> str:
-    """The paragraph for already gathered facts."""
-    return _en(facts, exact) if lang == "en" else _zh(facts, exact)
+    """The paragraph for already gathered facts; when the period is incomplete it says how
+    complete it is and on which basis 同比 is computed (issue 19.7), not a bare 同比."""
+    text = _en(facts, exact) if lang == "en" else _zh(facts, exact)
+    if incomplete(facts):
+        line = compare.coverage_text(facts.period, facts.coverage, lang, compared=facts.comparison["period"])
+        text += f"（{line}。）" if lang == "zh" else f" ({line}.)"
+    return text
 
 
 def paragraph(cur: scope.Cursor, period: scope.Period, *, lang: str = "zh", exact: bool = False) -> str:

@@ -7,7 +7,7 @@ One :class:`Deck` per (period, language, 精确/概数 choice) is built from the
 places. Every figure comes from :func:`narrative.gather` and the chart queries, each asked
 once, through the caller's ``call`` — the pages' cached ``ui.cache.q`` in the app.
 
-Slides: title, agenda, 总体情况, 种鸭, 生猪, 大棚, 目标, 亩均对比, 存在问题, 工作报告表述, 口径. Each topic
+Slides: title, agenda, 总体情况, 本月情况, 种鸭, 生猪, 大棚, 目标, 亩均对比, 存在问题, 工作报告表述, 口径. Each topic
 slide has at most three headline figures above one chart at the full content width; every
 slide but the title carries its page number and the stamp line (period · 数据截至 · 来源 ·
 示例数据 where demo · the 口径 of its figures); the title slide carries 数据截至 and 来源 itself.
@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from .. import contract, fmt, scope, settings
-from ..figures import annual_targets
+from ..figures import annual_targets, compare
 from . import charts, narrative, theme
 from .theme import BOXES, Box
 
@@ -83,7 +83,8 @@ SHORT_DEFINITIONS: dict[str, tuple[str, str]] = {
     "jobs": ("就业：各单元月用工峰值之和", "jobs: peak month per unit"),
     "profit_per_mu": ("亩均效益＝利润÷面积", "per mu = profit ÷ area"),
     "land": ("土地：大棚面积＋养殖占地", "land: greenhouses + livestock land"),
-    "yoy": ("同比：与上年同期比", "YoY: same months a year earlier"),
+    "yoy": ("同比：与上年同期比，两期都上报的单元", "YoY: same months a year earlier, units in both"),
+    "mom": ("环比：与上月比，两月都上报的单元", "MoM: the month before, units in both"),
     "targets": ("目标：管理员设定的年度目标", "targets: set by the admin"),
     "rounding": ("余/多：少报不超过10%", "'over': at most 10% under"),
     "exact": ("精确数字：未取整", "exact figures, not rounded"),
@@ -176,6 +177,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "cover": ("园区生产情况汇报", "Park production report"),
     "agenda": ("目录", "Contents"),
     "overview": ("总体情况", "Overview"),
+    "month": ("本月情况", "This month"),
     "duck": ("种鸭养殖", "Breeder ducks"),
     "hog": ("生猪养殖", "Hogs"),
     "greenhouse": ("大棚种植", "Greenhouses"),
@@ -198,11 +200,26 @@ CHART_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-def _yoy_note(change: float | None, lang: str) -> tuple[str, int]:
+def _yoy_note(change: float | None, lang: str, measure: str = "profit") -> tuple[str, int]:
+    """The 同比 note of a headline and its colour: +1 good news, -1 bad (compare.UP_IS_GOOD)."""
     if change is None:
         return "", 0
     label = "同比 " if lang == "zh" else "YoY "
-    return label + fmt.pct(change), (1 if change > 0 else -1 if change < 0 else 0)
+    good = compare.is_good(measure, change)
+    return label + fmt.pct(change), (0 if good is None else 1 if good else -1)
+
+
+def _month_note(comp: dict, sector: str, measure: str, lang: str) -> tuple[str, int]:
+    """环比 and 同比 of one measure on a comparable basis, coloured by the 环比's good or bad."""
+    parts, trend = [], 0
+    for basis, zh, en in (("mom", "环比", "MoM"), ("yoy", "同比", "YoY")):
+        c = comp[sector][basis]
+        change = c["change"][measure] if c else None
+        parts.append(f"{zh if lang == 'zh' else en} {fmt.pct(change)}")
+        if basis == "mom":
+            good = compare.is_good(measure, change)
+            trend = 0 if good is None else 1 if good else -1
+    return " · ".join(parts), trend
 
 
 def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
@@ -258,6 +275,20 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
         Headline(t("流转土地", "Land"), f"{fmt.thousands(facts.land_mu, 0)} {t('亩', 'mu')}", land_note)),
         chart="overview" if "overview" in figs else None, chart_note=no_reports,
         stamp_keys=("profit", "jobs", "land", "yoy"))
+
+    # 本月: the landing month against the month before and the same month a year earlier, over the
+    # units that reported in both, with its coverage (issue 19.7)
+    landing = call("landing_month")
+    if landing:
+        month = scope.Period.months(landing, landing)
+        mk, comp = call("park_kpis", month), call("comparisons", month)
+        cov = call("coverage", month)
+        heads = tuple(Headline(label, fmt.money(mk["total"][key], lang), *_month_note(comp, "total", key, lang))
+                      for key, label in (("revenue", t("本月销售收入", "Revenue this month")),
+                                         ("cost", t("本月成本", "Cost this month")),
+                                         ("profit", t("本月利润", "Profit this month"))))
+        add("month", figures=heads, chart_note=compare.coverage_text(month, cov, lang),
+            stamp_keys=("mom", "yoy"))
 
     # one slide per sector
     for sector in ("duck", "hog"):

@@ -288,6 +288,13 @@ def _submissions() -> list[str]:
     return stmts
 
 
+def _unit_month_gaps() -> list[str]:
+    """``unit_month_gaps``: the months each unit fell silent after reporting the month before,
+    kept on write beside the rollups (figures.rollups). Completeness and coverage read it and
+    ``coop_months`` instead of an anti-join over every unit-month (issue 19.6)."""
+    return rollups.gaps_rebuild_sql()
+
+
 def _warnings() -> list[str]:
     """预警 (analytics.figures.warnings): the 正常保有量 of breeding sows the office sets per town (头),
     and the events the rules found, one per (rule, sector, town, unit, month), with the office's
@@ -331,7 +338,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (8, _upload_cooperatives),
     # 9 is another change's; the gap is fine (migrate applies what a file lacks, in order).
     (10, _submissions),
-    # 11 is another change's too.
+    (11, _unit_month_gaps),
     (12, _warnings),
 ]
 

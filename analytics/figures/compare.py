@@ -1,0 +1,294 @@
+"""环比 and 同比 on a comparable basis, the coverage behind them, and which way is good.
+
+口径 (DESIGN.md §5, README "Definitions"):
+- **环比** compares a one-month period with the month before; **同比** compares a period with
+  the same months a year earlier (:meth:`Period.previous_year`). A period reaching past the
+  latest month with data is cut at that month first (:func:`with_data`), so a year in progress
+  (1—N月) is compared with 1—N月 of the year before, never with a whole year.
+- Both are computed over the **units that reported in both periods** (a unit id with at least
+  one record in each): flows (revenue, cost, eggs, ...) summed over each period's months, stocks
+  at each period's end (a unit's last report in the period), peaks (jobs, area) per period, all
+  by the per-unit step of :mod:`.kpis` (the same SQL on the DuckDB file, the lake and Spark).
+  A late unit or a sector that has not reported yet therefore changes nothing; the coverage
+  says how many reported.
+- A sector with no unit in the period is 未报: its changes are None, never 0 or −100 %; a change
+  is None too when no unit reported in both periods or the base is 0.
+- Each measure declares whether up is good (:data:`UP_IS_GOOD`); cards, tables and the deck
+  colour a change by that, not by its sign.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .. import contract, fmt
+from ..scope import Cursor, Filters, Period, month_str
+from . import rollups
+from .kpis import _BLOCK_SUMS, _cooperative_where, _per_unit
+
+# Whether a rise is good news, per measure (issue 19.3): the one place cards, tables and the deck
+# read. Output, money earned, stock, jobs and per-mu figures up is good; cost, deaths and feed per
+# unit of output up is bad.
+UP_IS_GOOD: dict[str, bool] = {
+    "units": True, "stock": True, "sows": True, "eggs": True, "sold_head": True, "area_mu": True,
+    "yield_kg": True, "revenue": True, "profit": True, "jobs": True, "land_mu": True,
+    "yield_kg_per_mu": True, "output_value_per_mu": True, "profit_per_mu": True,
+    "eggs_per_bird": True, "profit_per_head": True, "profit_per_shed": True,
+    "cost": False, "deaths": False, "feed_kg": False, "monthly_mortality_permille": False,
+    "feed_per_egg": False, "feed_per_kg": False,
+}
+
+
+def delta_color(measure: str) -> str:
+    """``st.metric``'s delta_color for a measure: 'normal' (up green) or 'inverse' (up red).
+
+    Raises KeyError for a measure not declared in :data:`UP_IS_GOOD`: every coloured change
+    must have said which way is good."""
+    return "normal" if UP_IS_GOOD[measure] else "inverse"
+
+
+def is_good(measure: str, change: float | None) -> bool | None:
+    """Whether a change is good news (None: no change, or no comparison)."""
+    if change is None or change == 0:
+        return None
+    return (change > 0) == UP_IS_GOOD[measure]
+
+
+def month_before(period: Period) -> Period | None:
+    """The 环比 base of a one-month period (the month before); None for longer periods."""
+    if period.start != period.end:
+        return None
+    prev = _prev_month(period.start)
+    return Period(prev, prev)
+
+
+def _prev_month(m: date) -> date:
+    return date(m.year - (m.month == 1), (m.month - 2) % 12 + 1, 1)
+
+
+def latest_month(cur: Cursor) -> date | None:
+    """The latest month with any accepted record (coop_months, kept on write)."""
+    row = cur.execute("SELECT max(month) FROM coop_months WHERE n_records > 0").fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+# The landing month needs at least this share of a sector's units of the months before it.
+LANDING_SHARE = 0.5
+
+
+def landing_month(cur: Cursor) -> str | None:
+    """The month the dashboard opens on (本月): the latest month in which a reasonable share of
+    some sector's units reported, 'YYYY-MM' (None for an empty store).
+
+    A month qualifies when, in at least one sector, the units that reported it are at least
+    :data:`LANDING_SHARE` of the most units that sector had in any of the 12 months before; the
+    first month of a sector's data qualifies. So a month where one cooperative of a sector has
+    reported early does not become the landing view (its figures would be a sliver of the
+    park), while a month one whole sector has reported does (the others show 未报). Read from
+    coop_months (units per cooperative and month, kept on write).
+    """
+    rows = cur.execute("""SELECT sector, year(month) * 12 + month(month) - 1 AS mi, sum(n_records) AS n
+                          FROM coop_months WHERE n_records > 0 GROUP BY sector, year(month) * 12 + month(month) - 1
+                          ORDER BY mi""").fetchall()
+    if not rows:
+        return None
+    by_sector: dict[str, dict[int, int]] = {}
+    for sector, mi, n in rows:
+        by_sector.setdefault(sector, {})[int(mi)] = int(n)
+    ok = []
+    for counts in by_sector.values():
+        for mi, n in counts.items():
+            before = [counts.get(mi - k, 0) for k in range(1, 13)]
+            if n >= LANDING_SHARE * max(before):
+                ok.append(mi)
+    mi = max(ok)
+    return f"{mi // 12:04d}-{mi % 12 + 1:02d}"
+
+
+def with_data(period: Period, latest: date | None) -> Period:
+    """The period cut at the latest month with data (a year in progress is 1—N月)."""
+    if latest is None or period.end <= latest or period.start > latest:
+        return period
+    return Period(period.start, latest)
+
+
+def _measures(sector: str) -> list[str]:
+    return [*_BLOCK_SUMS[sector], "revenue", "cost", "profit", "jobs"]
+
+
+def _change(now: float | None, base: float | None) -> float | None:
+    if now is None or base is None or not base:
+        return None
+    return (now - base) / abs(base)
+
+
+def comparable(cur: Cursor, sector: str, period: Period, base: Period,
+               filters: Filters = Filters()) -> dict:
+    """One sector's figures over the units that reported in both ``period`` and ``base``.
+
+    Returns ``{"units": n reported in period, "units_base": n in base, "units_both": n in both,
+    "now": {measure: value}, "base": {measure: value}, "change": {measure: fraction or None}}``;
+    measures as in the KPI block (money in 元, stock in 羽/头, area in 亩, yield in 公斤); for
+    plots also the per-mu ratios over the plots in both (元/亩, 公斤/亩). ``now``/``base`` hold
+    None when no unit reported in both. The SQL is the per-unit step of :mod:`.kpis`, so it runs
+    unchanged over the lake and (transpiled) on Spark.
+    """
+    measures = _measures(sector)
+    a_sql, a_params = _per_unit(sector, period, filters, attrs=False)
+    b_sql, b_params = _per_unit(sector, base, filters, attrs=False)
+    cols = []
+    for m in measures:
+        cols += [f"sum(a.{m}) AS a_{m}", f"sum(b.{m}) AS b_{m}"]
+    if sector == "greenhouse":
+        cols += ["sum(a.land) AS a_land", "sum(b.land) AS b_land",
+                 "sum(CASE WHEN a.land IS NOT NULL THEN a.yield_kg END) AS a_yl",
+                 "sum(CASE WHEN b.land IS NOT NULL THEN b.yield_kg END) AS b_yl",
+                 "sum(CASE WHEN a.land IS NOT NULL THEN a.revenue END) AS a_rl",
+                 "sum(CASE WHEN b.land IS NOT NULL THEN b.revenue END) AS b_rl",
+                 "sum(CASE WHEN a.land IS NOT NULL THEN a.profit END) AS a_pl",
+                 "sum(CASE WHEN b.land IS NOT NULL THEN b.profit END) AS b_pl"]
+    row = cur.execute(f"""
+        WITH a AS ({a_sql}), b AS ({b_sql})
+        SELECT na.n, nb.n, j.*
+        FROM (SELECT count(*) AS n FROM a) na
+        CROSS JOIN (SELECT count(*) AS n FROM b) nb
+        CROSS JOIN (SELECT count(*) AS n_both, {', '.join(cols)}
+                    FROM a JOIN b ON a.unit_id = b.unit_id) j""", a_params + b_params).fetchone()
+    n_now, n_base, n_both, *values = row
+    got = dict(zip([c.rsplit(" AS ", 1)[1] for c in cols], values, strict=True))
+    both = int(n_both or 0)
+
+    def value(side: str, m: str) -> float | None:
+        v = got[f"{side}_{m}"]
+        return None if not both else float(v or 0)
+
+    now = {m: value("a", m) for m in measures}
+    was = {m: value("b", m) for m in measures}
+    if sector == "greenhouse":
+        for side, out in (("a", now), ("b", was)):
+            land = float(got[f"{side}_land"] or 0)
+            for key, num in (("yield_kg_per_mu", "yl"), ("output_value_per_mu", "rl"), ("profit_per_mu", "pl")):
+                out[key] = float(got[f"{side}_{num}"] or 0) / land if both and land else None
+    return {"units": int(n_now or 0), "units_base": int(n_base or 0), "units_both": both,
+            "now": now, "base": was, "change": {m: _change(now[m], was[m]) for m in now}}
+
+
+def sector_comparison(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> dict:
+    """One sector's part of :func:`comparisons`: ``{"period", "mom_base", "yoy_base", "latest",
+    "mom": comparable(...) or None, "yoy": comparable(...)}`` (a sector page's cards)."""
+    latest = latest_month(cur)
+    p = with_data(period, latest)
+    bases = {"mom": month_before(p), "yoy": p.previous_year()}
+    return {"period": p, "mom_base": bases["mom"], "yoy_base": bases["yoy"],
+            "latest": month_str(latest) if latest else None,
+            **{k: comparable(cur, sector, p, b, filters) if b is not None else None for k, b in bases.items()}}
+
+
+def comparisons(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
+    """环比 and 同比 of every sector and of the park total, on a comparable basis.
+
+    Returns ``{"period": Period compared (cut at the latest month with data), "mom_base": Period
+    or None (one-month periods only), "yoy_base": Period, "latest": 'YYYY-MM' or None,
+    "<sector>": {"mom": comparable(...) or None, "yoy": comparable(...)}, "total": {"mom", "yoy"}}``;
+    the total's ``now``/``base``/``change`` cover revenue, cost, profit and jobs over the units in
+    both periods of every sector, and its ``units*`` add the sectors' counts.
+    """
+    latest = latest_month(cur)
+    p = with_data(period, latest)
+    bases = {"mom": month_before(p), "yoy": p.previous_year()}
+    out: dict = {"period": p, "mom_base": bases["mom"], "yoy_base": bases["yoy"],
+                 "latest": month_str(latest) if latest else None}
+    for s in contract.SECTOR_KEYS:
+        out[s] = {k: comparable(cur, s, p, b, filters) if b is not None else None for k, b in bases.items()}
+    out["total"] = {}
+    for k in bases:
+        if bases[k] is None:
+            out["total"][k] = None
+            continue
+        parts = [out[s][k] for s in contract.SECTOR_KEYS]
+        tot: dict = {"units": sum(c["units"] for c in parts), "units_base": sum(c["units_base"] for c in parts),
+                     "units_both": sum(c["units_both"] for c in parts), "now": {}, "base": {}}
+        for m in ("revenue", "cost", "profit", "jobs"):
+            for side in ("now", "base"):
+                vals = [c[side][m] for c in parts if c[side][m] is not None]
+                tot[side][m] = sum(vals) if vals else None
+        tot["change"] = {m: _change(tot["now"][m], tot["base"][m]) for m in tot["now"]}
+        out["total"][k] = tot
+    return out
+
+
+def coverage(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
+    """How complete a period is: units that reported in it against the units expected.
+
+    Expected = units that reported in the period or in the month before it (a unit that
+    reported last month is expected this month). Returns ``{"reported": n, "expected": n,
+    "sectors_missing": [sector keys with no unit in the period but some the month before]}``,
+    read from coop_months (kept on write); with village/zone filters from the per-unit rows.
+    """
+    before = Period(_prev_month(period.start), _prev_month(period.start))
+    rep = exp = 0
+    missing = []
+    if period.is_month and not filters.by_unit_attribute:
+        # From the tables kept on write: the month's units (coop_months) and the units that
+        # reported the month before but not this one (unit_month_gaps).
+        clauses, fparams = _cooperative_where("cooperative", filters)
+        extra = "".join(f" AND {c}" for c in clauses)
+        mi = period.start.year * 12 + period.start.month - 1
+        got = dict.fromkeys(contract.SECTOR_KEYS, (0, 0))
+        for sector, n_now, n_gone in cur.execute(f"""
+                SELECT s.sector, coalesce(c.n, 0), coalesce(g.n, 0)
+                FROM (SELECT DISTINCT sector FROM coop_months) s
+                LEFT JOIN (SELECT sector, sum(n_records) AS n FROM coop_months
+                           WHERE month = ? AND n_records > 0{extra} GROUP BY sector) c ON c.sector = s.sector
+                LEFT JOIN (SELECT sector, count(*) AS n FROM {rollups.GAPS_TABLE}
+                           WHERE mi = ?{extra} GROUP BY sector) g ON g.sector = s.sector""",
+                                                 [period.start, *fparams, mi, *fparams]).fetchall():
+            got[sector] = (int(n_now), int(n_now) + int(n_gone))
+        for s in contract.SECTOR_KEYS:
+            n_now, n_all = got[s]
+            rep, exp = rep + n_now, exp + n_all
+            if not n_now and n_all:
+                missing.append(s)
+        return {"reported": rep, "expected": exp, "sectors_missing": missing}
+    for s in contract.SECTOR_KEYS:
+        a_sql, a_params = _per_unit(s, period, filters, attrs=False)
+        b_sql, b_params = _per_unit(s, before, filters, attrs=False)
+        n_now, n_all = cur.execute(f"""
+            WITH a AS ({a_sql}), b AS ({b_sql})
+            SELECT (SELECT count(*) FROM a),
+                   (SELECT count(*) FROM (SELECT unit_id FROM a UNION SELECT unit_id FROM b) u)""",
+                                   a_params + b_params).fetchone()
+        rep += int(n_now or 0)
+        exp += int(n_all or 0)
+        if not n_now and n_all:
+            missing.append(s)
+    return {"reported": rep, "expected": exp, "sectors_missing": missing}
+
+
+def coverage_text(period: Period, cov: dict, lang: str = "zh", *, compared: Period | None = None) -> str:
+    """The coverage line under a period's figures (issue 19.2), e.g.
+    "本月（2024年1月）48/50 户已报，生猪未报；同比、环比按两期都上报的单元计算".
+
+    ``cov`` is :func:`coverage` of the period's last month; ``compared`` the period the
+    comparisons used (cut at the latest month with data), named when it differs."""
+    missing = [fmt.sector_name(s, lang) for s in cov["sectors_missing"]]
+    last = Period(period.end, period.end)
+    if lang == "zh":
+        head = (f"本月（{last.label('zh')}）" if period.is_month else f"{last.label('zh')}")
+        line = f"{head} {cov['reported']}/{cov['expected']} 户已报"
+        if missing:
+            line += "，" + "、".join(missing) + "未报"
+        basis = "同比、环比" if period.is_month else "同比"
+        line += f"；{basis}按两期都上报的单元计算"
+        if compared is not None and compared != period:
+            line += f"（按有数据的 {compared.label('zh')} 对比上年同期）"
+        return line
+    head = f"This month ({last.label('en')})" if period.is_month else last.label("en")
+    line = f"{head}: {cov['reported']}/{cov['expected']} units reported"
+    if missing:
+        line += ", not yet: " + ", ".join(missing)
+    basis = "Year-on-year and month-on-month" if period.is_month else "Year-on-year"
+    line += f"; {basis} over the units that reported in both periods"
+    if compared is not None and compared != period:
+        line += f" ({compared.label('en')}, the months with data, against a year earlier)"
+    return line
