@@ -228,6 +228,26 @@ def _upload_cooperatives() -> list[str]:
     ]
 
 
+def _upload_explanations() -> list[str]:
+    """The 上报说明 an uploader gave for values outside the usual ranges (contract.RATES), kept with
+    the values: per upload and per record key (sector, month, cooperative, unit), with the checks
+    they answer, so a review and a value's history can show them."""
+    return [
+        """CREATE TABLE IF NOT EXISTS upload_explanations (
+             upload_id BIGINT NOT NULL,
+             sector VARCHAR NOT NULL,
+             month DATE NOT NULL,
+             cooperative VARCHAR NOT NULL,
+             unit VARCHAR NOT NULL,
+             sheet VARCHAR,
+             row_number INTEGER,
+             checks VARCHAR NOT NULL,
+             explanation VARCHAR NOT NULL,
+             created_at TIMESTAMP DEFAULT current_timestamp)""",
+        "CREATE INDEX IF NOT EXISTS upload_explanations_key ON upload_explanations (sector, cooperative, unit, month)",
+    ]
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
@@ -238,6 +258,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (6, _towns_and_rollups),
     (7, _sessions),
     (8, _upload_cooperatives),
+    (9, _upload_explanations),
 ]
 
 
