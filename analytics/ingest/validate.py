@@ -373,7 +373,9 @@ def _plausibility(name: str, out: pd.DataFrame, rows: np.ndarray, data: np.ndarr
             continue
         num = out[r.numerator].to_numpy(dtype=float)
         den = out[r.denominator].to_numpy(dtype=float) if r.denominator else np.ones(len(out))
-        mask = data & (num > 0) & (den > 0)
+        mask = data & (num > 0) & (den > 0) & (num <= HARD_MAX[s.column(r.numerator).kind])
+        if r.denominator:
+            mask &= den <= HARD_MAX[s.column(r.denominator).kind]  # beyond it: already a row error
         if r.crop:
             if crops is None:
                 continue
