@@ -253,6 +253,20 @@ def _print_columns(p: ingest.Parsed, name: str) -> None:
         print(f"    {where}“{r.column}” → {r.became}")
 
 
+def _explanations(args: argparse.Namespace) -> dict:
+    """--explain 行号=说明 (or 工作表!行号=说明) and --explain-all 说明."""
+    out: dict = {}
+    for item in args.explain or []:
+        where, sep, text = item.partition("=")
+        sheet, bang, row = where.rpartition("!")
+        if not sep or not row.strip().isdigit() or not text.strip():
+            raise ValueError(f"--explain 应写成 行号=说明（如 3=新建猪舍），而不是“{item}”")
+        out[(sheet.strip(), int(row)) if bang else int(row)] = text.strip()
+    if args.explain_all and args.explain_all.strip():
+        out["*"] = args.explain_all.strip()
+    return out
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     paths = [Path(f) for f in args.files]
     missing = [str(f) for f in paths if not f.is_file()]
@@ -269,6 +283,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             ingest.sweep_uploads(store)  # what a killed upload may have left
     try:
         columns = _column_choices(args)
+        explained = _explanations(args)
     except ValueError as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
@@ -300,6 +315,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             if len(warnings):
                 print(f"! {f}：{len(warnings)} 条提醒（不影响导入）：", file=sys.stderr)
                 _print_issues(warnings, limit=20)
+            if len(p.verify):
+                print(f"! {f}：{len(p.verify)} 处数值超出常见范围，需要核实并填写上报说明（会和数值一起保存）：",
+                      file=sys.stderr)
+                _print_issues(p.verify, limit=20)
+                missing = ingest.missing_explanations(p, explained)
+                if len(missing) and not dry:
+                    failed += 1
+                    rows = "、".join(str(int(r)) for r in missing["row"].drop_duplicates().head(10))
+                    print(f"✗ {f}：未导入。第 {rows} 行需要上报说明：用 --explain \"行号=说明\" 逐行填写，"
+                          "或 --explain-all \"说明\"。", file=sys.stderr)
+                    continue
             if pv is not None and len(pv.similar) and not args.new_names:
                 failed += 1
                 print(f"✗ {f}：未导入。{ingest.identity.similar_message(pv.similar, 'zh')}", file=sys.stderr)
@@ -315,7 +341,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                           f"{pv.n_new:,}，替换 {pv.n_replaced:,}，新单元 {len(pv.new_units)}）；试运行，未写入。")
                 continue
             try:
-                res = ingest.commit(store, p, actor, names=choices)
+                res = ingest.commit(store, p, actor, names=choices, explanations=explained)
             except ingest.Rejected as e:
                 failed += 1
                 print(f"✗ {f}：{e}", file=sys.stderr)
@@ -424,6 +450,9 @@ def _add_ingest(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--as", dest="as_user", metavar="USERNAME",
                    help="以该账号提交：合作社管理员的文件成为“待审核”的报送（只能是其合作社的数据）；"
                         "不给则以管理员身份直接导入")
+    p.add_argument("--explain", action="append", metavar="行号=说明",
+                   help="为超出常见范围、需要核实的一行填写上报说明，如 --explain \"3=新建猪舍，本月集中补栏\"")
+    p.add_argument("--explain-all", metavar="说明", help="为所有需要核实的行填写同一条上报说明")
     p.set_defaults(func=cmd_ingest)
 
     p = subparsers.add_parser("review", help="审核合作社的报送：列出、通过、退回（记入操作记录）")

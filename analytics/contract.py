@@ -302,3 +302,71 @@ YIELD_PER_MU_REFERENCE: dict[str, tuple[float, float]] = {
     "辣椒": (1_500, 2_500),
     "药材": (300, 400),
 }
+
+
+# --- plausibility: per-unit rates, in two tiers (DESIGN.md §4, §6) ---------------------------------
+#
+# One table. A row's rate (numerator / denominator, both > 0 and reported) outside [low, high] is
+# *implausible*: a 核实性 warning the uploader answers with a 上报说明, kept with the values. A rate
+# 100× or more beyond the range (≥ 100 × high, or ≤ low / 100) is *impossible*: the row is refused
+# naming the figure. The office may edit the ranges; each says where it comes from.
+
+IMPOSSIBLE_FACTOR = 100.0
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: str
+    sector: str
+    zh: str  # what the warning calls it: 亩产
+    en: str
+    numerator: str  # column keys
+    denominator: str | None  # None: the numerator itself, per unit (stock per shed)
+    unit_zh: str  # 公斤/亩
+    low: float
+    high: float
+    crop: str | None = None  # greenhouse rates by crop (the crop name contains it)
+
+
+RATES: tuple[Rate, ...] = (
+    # Harvest of one month per 亩 can be at most a whole cycle's: DESIGN.md §6 (trade and extension
+    # publications): seedless watermelon 3,000–5,000 kg/亩, yam 2,000–3,000, chili 1,500–2,500 fresh,
+    # herbs 300–400 dry. Low end 1 kg/亩: a month's first picking may be small, but not nothing.
+    Rate("yield_per_mu", "greenhouse", "当月亩产", "yield per mu in the month", "yield_kg", "area_mu", "公斤/亩",
+         1, 5_000, crop="西瓜"),
+    Rate("yield_per_mu", "greenhouse", "当月亩产", "yield per mu in the month", "yield_kg", "area_mu", "公斤/亩",
+         1, 3_000, crop="山药"),
+    Rate("yield_per_mu", "greenhouse", "当月亩产", "yield per mu in the month", "yield_kg", "area_mu", "公斤/亩",
+         1, 2_500, crop="辣椒"),
+    Rate("yield_per_mu", "greenhouse", "当月亩产", "yield per mu in the month", "yield_kg", "area_mu", "公斤/亩",
+         1, 400, crop="药材"),
+    # Farm-gate prices, 元/公斤: vegetables and melons 0.5–30, dried herbs up to 200 (assumed defaults
+    # from provincial market price bulletins; the office edits them).
+    Rate("price_per_kg", "greenhouse", "销售单价", "price per kg", "revenue", "yield_kg", "元/公斤", 0.5, 200),
+    # Live hogs 10–40 元/公斤 over the last cycles (national live-hog price bulletins, 2018–2025), a
+    # marketed hog 80–160 kg: 800–6,400 元 per head sold.
+    Rate("revenue_per_head", "hog", "出栏每头收入", "revenue per head sold", "revenue", "sold_head", "元/头",
+         800, 6_400),
+    Rate("price_per_kg", "hog", "出栏单价", "price per kg live weight", "revenue", "sold_kg", "元/公斤", 10, 40),
+    Rate("weight_per_head", "hog", "出栏均重", "weight per head sold", "sold_kg", "sold_head", "公斤/头", 60, 200),
+    # Breeder ducks lay 210–220 eggs a year (DESIGN.md §6), at most one a day: per duck on hand and
+    # month, 1–31 while laying (a month of molt reports no eggs, and is not checked).
+    Rate("eggs_per_duck", "duck", "每羽月产蛋", "eggs per duck per month", "eggs", "stock", "枚/羽", 1, 31),
+    # Feed a month: a breeder duck 150–250 g a day (4.5–7.5 kg), a hog 1.5–3.5 kg a day (45–105 kg);
+    # ranges widened for young stock (feeding standards NY/T 2122 and NY/T 65, assumed defaults).
+    Rate("feed_per_head", "duck", "每羽月饲料", "feed per duck per month", "feed_kg", "stock", "公斤/羽", 1, 12),
+    Rate("feed_per_head", "hog", "每头月饲料", "feed per hog per month", "feed_kg", "stock", "公斤/头", 5, 150),
+    # The park itself (seed/000, the 2022 work report): 60余万羽 in 160余棚 (~3,750 a shed), 10,000 hogs on
+    # 55 farms (~180 a farm); ranges around them for small and large units.
+    Rate("stock_per_unit", "duck", "每棚存栏", "stock per shed", "stock", None, "羽/棚", 50, 20_000),
+    Rate("stock_per_unit", "hog", "每户存栏", "stock per farm", "stock", None, "头/户", 1, 5_000),
+    # Jobs: 200多人 for 160余棚 of ducks, 300余人 for ~2,520 greenhouses (same report); a hog farm 1–30.
+    Rate("jobs_per_unit", "duck", "每棚用工", "workers per shed", "workers", None, "人/棚", 0.1, 10),
+    Rate("jobs_per_unit", "hog", "每户用工", "workers per farm", "workers", None, "人/户", 0.1, 30),
+    Rate("jobs_per_unit", "greenhouse", "每棚用工", "workers per plot", "workers", None, "人/棚", 0.1, 10),
+)
+
+
+def rates(sector_key: str) -> tuple[Rate, ...]:
+    """The sector's rows of :data:`RATES`."""
+    return tuple(r for r in RATES if r.sector == sector_key)

@@ -245,10 +245,34 @@ st.markdown(t(f"**文件内容**（共 {pv.n_rows:,} 行" + ("，仅显示前 50
               f"**Rows** ({pv.n_rows:,}" + (", first 500 shown" if pv.n_rows > 500 else "") + ")"))
 st.dataframe(shown, hide_index=True, width="stretch")
 
-if st.button(t("确认导入", "Confirm import"), type="primary", icon=":material/check:", key="up_confirm"):
+# 核实: each row whose per-unit rates are outside the usual ranges needs a short 上报说明 from the
+# uploader before confirming; it is stored with the values and shown where they are reviewed.
+explained: dict = {}
+if len(parsed.verify):
+    st.subheader(t("核实（需要上报说明）", "Check (an explanation is needed)"))
+    st.caption(t("下列数值超出常见范围（范围见填写说明），可能是单位或数字写错，也可能确实如此。"
+                 "请逐行核对；确实无误的，写一句上报说明（如“新建猪舍，本月集中补栏”），会和数值一起保存。",
+                 "These values are outside the usual ranges: a wrong unit or figure, or really so. Check each "
+                 "row; where it is right, write a short explanation, stored with the values."))
+    for (sh, row), g in parsed.verify.groupby(["sheet", "row"], sort=False):
+        where = t(f"第 {int(row)} 行", f"Row {int(row)}") if not sh else \
+            t(f"工作表“{sh}”第 {int(row)} 行", f"sheet “{sh}”, row {int(row)}")
+        label = md(f"{where}：" + "；".join(g["reason"]))
+        text = st.text_input(label, key=f"up_explain_{sh}_{int(row)}", max_chars=200,
+                             placeholder=t("上报说明", "Explanation"))
+        if text.strip():
+            explained[(sh, int(row))] = text.strip()
+missing = ingest.missing_explanations(parsed, explained)
+if len(missing):
+    st.warning(t(f"还有 {len(missing['row'].unique())} 行需要填写上报说明，填写后才能确认导入。",
+                 f"{len(missing['row'].unique())} row(s) still need an explanation before confirming."),
+               icon=":material/edit_note:")
+if st.button(t("确认导入", "Confirm import"), type="primary", icon=":material/check:", key="up_confirm",
+             disabled=bool(len(missing))):
     try:
         with st.spinner(t("正在写入……", "Writing…")):
-            st.session_state["_up_done"] = ingest.commit(store(), parsed, actor, names=choices)
+            st.session_state["_up_done"] = ingest.commit(store(), parsed, actor, names=choices,
+                                                         explanations=explained)
     except ingest.Rejected as e:
         st.error(md(e), icon=":material/block:")
         st.dataframe(issues(e.errors), hide_index=True, width="stretch")

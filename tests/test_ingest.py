@@ -464,9 +464,9 @@ def test_plausibility_warnings_do_not_block(demo_store):
     cur = demo_store.cursor()
     unit, coop, stock = cur.execute("""SELECT unit, cooperative, stock FROM duck_records
                                        WHERE month = DATE '2023-12-01' ORDER BY unit LIMIT 1""").fetchall()[0]
-    text = (f"{H}\n2024-01,{coop},{unit},{stock // 2},1000,1,100,100,100,1\n"
-            f"2024-01,{coop},NEW-1,50000,1000,1,100,100,100,1\n"
-            f"2024-02,{coop},{unit},{stock * 3},1000,1,100,100,100,1\n")
+    text = (f"{H}\n2024-01,{coop},{unit},{stock // 2},1000,1,20000,100,100,1\n"
+            f"2024-01,{coop},NEW-1,50000,1000,1,20000,100,100,1\n"
+            f"2024-02,{coop},{unit},{stock * 3},1000,1,20000,100,100,1\n")
     p = ingest.parse(text.encode(), "w.csv", today=TODAY)
     assert p.ok
     w = ingest.preview(cur, p).warnings
@@ -517,7 +517,9 @@ def test_templates_round_trip(sector):
     assert csv_bytes.startswith(b"\xef\xbb\xbf")
     assert csv_bytes[3:].decode().strip().split(",") == [c.header for c in s.columns]
     row = {"month": "2024-01", "cooperative": "社", "unit": "U-1", "gh_type": "温室", "crop": "辣椒"}
-    values = [row.get(c.key, "1") for c in s.columns]
+    plausible = {"stock": "100", "sows": "10", "sold_head": "10", "sold_kg": "1100", "revenue": "25000",
+                 "cost": "20000", "eggs": "2000", "feed_kg": "500", "area_mu": "2", "yield_kg": "1000"}
+    values = [row.get(c.key, plausible.get(c.key, "1")) for c in s.columns]
     p = ingest.parse(csv_bytes + (",".join(values) + "\r\n").encode(), "t.csv", today=TODAY)
     assert p.ok and p.sector == sector, p.errors
     wb = openpyxl.load_workbook(io.BytesIO(templates.template_xlsx(sector)))

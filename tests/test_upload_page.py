@@ -274,3 +274,24 @@ def test_an_ods_workbook_is_accepted_and_previewed(app_db):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert metric_value(at, "行数") == "4"
     assert r"编码 OpenDocument \(\.ods\)" in " ".join(c.value for c in at.caption)  # as escaped Markdown
+
+
+def test_a_value_outside_the_usual_range_needs_an_explanation_kept_with_it(app_db):
+    """500 元 per hog sold (usual 800–6,400): the row needs a 上报说明 before confirming; it is stored."""
+    data = ("月份,合作社,养殖户,存栏(头),能繁母猪(头),出栏(头),销售收入(元)\n"
+            "2026-09,众兴养猪专业合作社,王一,100,10,10,5000\n"
+            "2026-09,众兴养猪专业合作社,王二,100,10,10,25000\n").encode()
+    at = app("pages/upload.py", ADMIN)
+    at.file_uploader[0].upload("核实.csv", data, "text/csv").run()
+    assert not at.exception, at.exception
+    assert "还有 1 行需要填写上报说明" in at.warning[-1].value
+    assert at.button(key="up_confirm").disabled
+    box = at.text_input(key="up_explain__2")
+    assert r"出栏每头收入 500 元\/头（参考 800–6\,400 元\/头）" in box.label  # as escaped Markdown
+    box.input("本月卖的是仔猪").run()
+    assert not at.button(key="up_confirm").disabled
+    at.button(key="up_confirm").click().run()
+    assert "已导入" in at.success[0].value
+    got = ingest.explanations(store().cursor(), unit="王一")
+    assert got[["row_number", "explanation", "uploaded_by"]].values.tolist() == [[2, "本月卖的是仔猪", "boss"]]
+    assert "出栏每头收入 500 元/头" in got["checks"].iloc[0]

@@ -531,13 +531,81 @@ def apply_rows(store: Store, cur: Cursor, s: Sector, p: Parsed, frame: pd.DataFr
     return UploadResult(uid, s.key, len(frame), n_new, n_replaced, new_coops, n_units, months, stored_path)
 
 
-def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None) -> UploadResult:
+def missing_explanations(p: Parsed, explanations: dict | None) -> pd.DataFrame:
+    """The 核实 rows of ``p`` (p.verify) that have no 上报说明 in ``explanations`` (keys: the row
+    number as the spreadsheet shows it, or (sheet, row); "*" answers every row)."""
+    if not len(p.verify):
+        return p.verify
+    have = explanations or {}
+    ok = [bool(str(have.get("*") or have.get((sh, int(r))) or have.get(int(r)) or "").strip())
+          for sh, r in zip(p.verify["sheet"], p.verify["row"], strict=True)]
+    return p.verify[~np.array(ok, dtype=bool)]
+
+
+def explanation_rows(s: Sector, p: Parsed, frame: pd.DataFrame, explanations: dict | None) -> pd.DataFrame:
+    """The flagged rows' checks and their 上报说明, with the record keys the rows are written under
+    (sector, month, cooperative, unit, sheet, row_number, checks, explanation); empty when nothing
+    was flagged. A submission keeps this frame until it is accepted (:mod:`.review`)."""
+    cols = ["sector", "month", "cooperative", "unit", "sheet", "row_number", "checks", "explanation"]
+    if not len(p.verify):
+        return pd.DataFrame(columns=cols)
+    have = explanations or {}
+    sheets = p.sheet_of_row if len(p.sheet_of_row) else np.full(len(p.rows), "", dtype=object)
+    at = {(sh, int(r)): i for i, (sh, r) in enumerate(zip(sheets, p.rows, strict=True))}
+    out = []
+    for (sh, r), g in p.verify.groupby(["sheet", "row"], sort=False):
+        i = at.get((sh, int(r)))
+        if i is None:
+            continue
+        text = str(have.get((sh, int(r))) or have.get(int(r)) or have.get("*") or "").strip()
+        out.append({"sector": s.key, "month": frame["month"].iloc[i].date(),
+                    "cooperative": frame["cooperative"].iloc[i], "unit": frame["unit"].iloc[i],
+                    "sheet": sh, "row_number": int(r), "checks": "；".join(g["reason"]), "explanation": text})
+    return pd.DataFrame(out, columns=cols)
+
+
+def write_explanations(cur: Cursor, rows: pd.DataFrame, uid: int) -> None:
+    """Keep :func:`explanation_rows` with the upload ``uid`` that wrote their values."""
+    if not len(rows):
+        return
+    cur.register("_expl", rows.assign(upload_id=uid))
+    try:
+        cur.execute("""INSERT INTO upload_explanations (upload_id, sector, month, cooperative, unit, sheet,
+                                                        row_number, checks, explanation)
+                       SELECT upload_id, sector, month, cooperative, unit, sheet, row_number, checks, explanation
+                       FROM _expl""")
+    finally:
+        _unregister(cur, "_expl")
+
+
+def explanations(cur: Cursor, *, upload_id: int | None = None, sector: str | None = None,
+                 cooperative: str | None = None, unit: str | None = None) -> pd.DataFrame:
+    """The 上报说明 kept with values, newest first: of one upload, or of one unit's records (its
+    history). Columns: upload_id, sector, month, cooperative, unit, row_number, checks,
+    explanation, uploaded_by, status."""
+    where, args = [], []
+    for col, v in (("e.upload_id", upload_id), ("e.sector", sector), ("e.cooperative", cooperative),
+                   ("e.unit", unit)):
+        if v is not None:
+            where.append(f"{col} = ?")
+            args.append(v)
+    return cur.execute(f"""SELECT e.upload_id, e.sector, e.month, e.cooperative, e.unit, e.row_number, e.checks,
+                                  e.explanation, u.uploaded_by, u.status
+                           FROM upload_explanations e JOIN uploads u USING (upload_id)
+                           {'WHERE ' + ' AND '.join(where) if where else ''}
+                           ORDER BY e.upload_id DESC, e.row_number""", args).df()
+
+
+def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None,
+           explanations: dict | None = None) -> UploadResult:
     """Write a checked file in one transaction under the single writer, or nothing at all.
 
     Applies whoever the actor is: pages and the CLI call :func:`.review.commit`, which sends a
     cooperative manager's file to review instead (DESIGN.md §9).
 
-    ``names`` carries the admin's decisions on look-alike names (see :class:`NameChoices`).
+    ``names`` carries the admin's decisions on look-alike names (see :class:`NameChoices`);
+    ``explanations`` the 上报说明 for the rows in ``p.verify`` (see :func:`missing_explanations`),
+    stored in ``upload_explanations`` with the rows' keys (the page and the CLI insist on them).
     Raises Rejected (file has errors), SimilarNames (a new name looks like a registered one and
     was neither mapped nor confirmed new), PermissionDenied (actor may not write these
     cooperatives), AlreadyApplied (the same bytes are already applied) or CommitFailed (the
@@ -570,6 +638,7 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
         check_write(actor, sorted(frame["cooperative"].unique()))
         result = apply_rows(store, cur, s, p, frame, uploaded_by=actor.username, sha256=p.sha256,
                             filename=p.filename, stored_path=str(final), new_aliases=res.new_aliases)
+        write_explanations(cur, explanation_rows(s, p, frame, explanations), result.upload_id)
         # The office's own upload is logged as a submission accepted at once (DESIGN.md §9).
         submissions.log_direct(cur, result.upload_id, s.key, frame, actor.username, p, str(final), result.months)
         # The kept copy moves into place last, inside the transaction's lifetime: a kill before
@@ -689,6 +758,7 @@ def undo(store: Store, upload_id: int, actor: Actor | None, *, lang: str = "zh")
         cur.execute("DELETE FROM units_history WHERE replaced_by = ?", [upload_id])
         cur.execute("DELETE FROM units WHERE created_by_upload = ?", [upload_id])
         cur.execute("DELETE FROM name_aliases WHERE created_by_upload = ?", [upload_id])
+        cur.execute("DELETE FROM upload_explanations WHERE upload_id = ?", [upload_id])
         cur.execute("DELETE FROM cooperatives WHERE created_by_upload = ?", [upload_id])
         for kind, table, refs in (("village", "villages", "SELECT village FROM units UNION SELECT village "
                                    "FROM cooperatives"), ("zone", "zones", "SELECT zone FROM units")):

@@ -104,8 +104,13 @@ def _open_duplicate(cur: Cursor, sha256: str) -> tuple | None:
     return rows[0] if rows else None
 
 
-def submit(store: Store, p: Parsed, actor: Actor, *, names: NameChoices | None = None) -> SubmissionResult:
+def submit(store: Store, p: Parsed, actor: Actor, *, names: NameChoices | None = None,
+           explanations: dict | None = None) -> SubmissionResult:
     """Store a checked file as a submission awaiting review, in one transaction, or nothing.
+
+    ``explanations``: the uploader's 上报说明 for the rows flagged to check (p.verify); kept with
+    the submission, shown to the reviewer beside those rows' warnings, and kept with the values
+    (``upload_explanations``) once accepted.
 
     The same checks as :func:`.apply.commit` (errors, look-alike names, the manager's
     cooperative); raises the same errors, and AlreadyApplied for a file already applied or
@@ -153,9 +158,12 @@ def submit(store: Store, p: Parsed, actor: Actor, *, names: NameChoices | None =
                 RETURNING submission_id""", [s.key]).fetchall()]
         finally:
             identity._unregister(cur, "_sub_keys")
+        expl = apply.explanation_rows(s, p, frame, explanations)
         _insert(cur, sid, s, frame, sha256=p.sha256, filename=p.filename, stored_path=str(final),
                 months=apply._months_label(month_labels(frame["month"])), submitted_by=actor.username,
-                state=PENDING, warnings=_warnings_json(pv.warnings))
+                state=PENDING, warnings=_warnings_json(_with_explanations(pv.warnings, p.verify, expl)),
+                explanations=expl.to_json(orient="records", force_ascii=False, date_format="iso")
+                if len(expl) else None)
         cols = contract.record_columns(s) + [c.key for c in s.attrs]
         rows = frame.reindex(columns=cols).assign(submission_id=sid, carried=_carried_rows(p, len(frame)))
         cur.register("_sub_rows", rows)
@@ -223,6 +231,26 @@ def _mark(cur: Cursor, sid: int, state: str, actor: Actor, reason: str | None = 
                 [state, actor.username, reason, upload_id, sid])
 
 
+def _with_explanations(warnings: pd.DataFrame, verify: pd.DataFrame, expl: pd.DataFrame) -> pd.DataFrame:
+    """The warnings a reviewer reads: the preview's, then the rows flagged to check with their
+    上报说明 in ``note``."""
+    if not len(verify):
+        return warnings
+    notes = {(sh, int(r)): e for sh, r, e in zip(expl["sheet"], expl["row_number"], expl["explanation"], strict=True)}
+    v = verify.assign(note=[notes.get((sh, int(r))) for sh, r in zip(verify["sheet"], verify["row"], strict=True)])
+    return pd.concat([warnings, v], ignore_index=True) if len(warnings) else v
+
+
+def _explanations_of(sub: dict) -> pd.DataFrame:
+    """The 上报说明 rows kept with a submission (:func:`.apply.explanation_rows`' shape)."""
+    raw = sub.get("explanations")
+    if not raw or (isinstance(raw, float) and pd.isna(raw)):
+        return pd.DataFrame()
+    df = pd.DataFrame(json.loads(raw))
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    return df
+
+
 def accept(store: Store, sid: int, actor: Actor, *, lang: str = "zh") -> apply.UploadResult:
     """通过: apply the submission's rows as an upload (by its submitter) and mark it accepted,
     with its audit row, in one transaction. Raises PermissionDenied (not a reviewer),
@@ -240,6 +268,7 @@ def accept(store: Store, sid: int, actor: Actor, *, lang: str = "zh") -> apply.U
         result = apply.apply_rows(store, cur, s, SimpleNamespace(carried=_carried_of(rows)), frame,
                                   uploaded_by=sub["submitted_by"], sha256=sub["sha256"],
                                   filename=sub["filename"], stored_path=sub["stored_path"])
+        apply.write_explanations(cur, _explanations_of(sub), result.upload_id)
         _mark(cur, sid, ACCEPTED, actor, upload_id=result.upload_id)
         audit.record(cur, actor, "review_accept", str(sid),
                      f"{sub['filename']}，{sub['cooperatives']}，{sub['months']}，上传编号 {result.upload_id}")
@@ -368,8 +397,8 @@ def set_deadline(store: Store, month: str, deadline: date | None, actor: Actor) 
     store.run_write(write, figures=False)
 
 
-def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None
-           ) -> apply.UploadResult | SubmissionResult:
+def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None,
+           explanations: dict | None = None) -> apply.UploadResult | SubmissionResult:
     """The upload's commit as pages and the CLI call it (``ingest.commit``): a cooperative
     manager's file waits for review (:func:`submit`), anyone else's is applied at once
     (:func:`.apply.commit`). Same errors as those; checks the actor's cooperatives first."""
@@ -378,8 +407,8 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
     check_write(actor, p.cooperatives if not names or not names.cooperatives else
                 sorted({names.cooperatives.get(c, c) for c in p.cooperatives}))
     if needs_review(actor):
-        return submit(store, p, actor, names=names)
-    return apply.commit(store, p, actor, names=names)
+        return submit(store, p, actor, names=names, explanations=explanations)
+    return apply.commit(store, p, actor, names=names, explanations=explanations)
 
 
 def ingest(store: Store, data: bytes, filename: str, actor: Actor | None, *, sector: str | None = None,

@@ -53,14 +53,14 @@ def _warnings_json(w: pd.DataFrame) -> str | None:
 
 def _insert(cur: Cursor, sid: int, s: Sector, frame: pd.DataFrame, *, sha256: str, filename: str,
             stored_path: str, months: str, submitted_by: str, state: str, warnings: str | None = None,
-            reviewed_by: str | None = None, upload_id: int | None = None) -> None:
+            reviewed_by: str | None = None, upload_id: int | None = None, explanations: str | None = None) -> None:
     coops = "、".join(sorted(frame["cooperative"].unique()))
     cur.execute("""INSERT INTO submissions (submission_id, sha256, filename, stored_path, sector, cooperatives,
                                             months, n_rows, submitted_by, state, reviewed_by, reviewed_at,
-                                            upload_id, warnings)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN current_timestamp END, ?, ?)""",
+                                            upload_id, warnings, explanations)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN current_timestamp END, ?, ?, ?)""",
                 [sid, sha256, filename, stored_path, s.key, coops, months, len(frame), submitted_by, state,
-                 reviewed_by, reviewed_by is not None, upload_id, warnings])
+                 reviewed_by, reviewed_by is not None, upload_id, warnings, explanations])
     m = _months_of(frame).assign(submission_id=sid, sector=s.key)  # noqa: F841 - read by DuckDB
     cur.register("_sub_months", m)
     try:

@@ -125,6 +125,9 @@ class Parsed:
     warnings: pd.DataFrame = field(default_factory=empty_issues)
     readings: pd.DataFrame = field(default_factory=empty_issues)  # —, /, 无, ' - ' and how they were read
     notes: list[str] = field(default_factory=list)
+    # 核实性 warnings: rows whose per-unit rates are outside the contract's ranges (contract.RATES);
+    # each needs a 上报说明 on the page or the command line before it is committed.
+    verify: pd.DataFrame = field(default_factory=empty_issues)
     # Every file column and what it became (sheet, index, column, status, became, key).
     columns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACCOUNT_COLUMNS))
     sheets: list[SheetReport] = field(default_factory=list)
@@ -205,6 +208,7 @@ class _Part:
     readings: list[pd.DataFrame]
     notes: list[str]
     carried: set[str]
+    verify: list[pd.DataFrame] = field(default_factory=list)
 
 
 def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: dict[str, int]) -> _Part:
@@ -330,11 +334,75 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
                                            columns=ISSUE_COLUMNS))
     if is_total.any():
         warnings += _total_checks(name, out, rows, is_total, is_sub, lay, s, lang)
+    impossible, verify = _plausibility(name, out, rows, data, lay, s, lang)
+    errors += impossible
     frame = out[data].reset_index(drop=True)
     report.n_rows = int(data.sum())
     if len(frame):
         report.months = month_labels(frame["month"])
-    return _Part(report, frame, rows[data], errors, warnings, readings, notes, carried)
+    return _Part(report, frame, rows[data], errors, warnings, readings, notes, carried, verify)
+
+
+def _fmt_rate(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def _plausibility(name: str, out: pd.DataFrame, rows: np.ndarray, data: np.ndarray, lay: Layout, s: Sector,
+                  lang: str) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """Both tiers of contract.RATES on each data row: impossible (sows > stock; a rate 100× or
+    more beyond its range) → row errors naming the figure; implausible (outside the range, low or
+    high) → 核实 rows needing a 上报说明."""
+    written = {m.column.key: m.written for m in lay.columns.values()}
+    errors: list[pd.DataFrame] = []
+    verify: list[pd.DataFrame] = []
+    if s.key == "hog" and "sows" in written and "stock" in written:
+        sows, stock = out["sows"].to_numpy(dtype=float), out["stock"].to_numpy(dtype=float)
+        bad = data & (sows > stock)
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            reasons = [_m(lang, f"能繁母猪 {_fmt_rate(a)} 头多于存栏 {_fmt_rate(b)} 头，不可能"
+                                "（母猪是存栏的一部分）；请核对",
+                          f"{_fmt_rate(a)} sows exceed the stock of {_fmt_rate(b)}: impossible")
+                       for a, b in zip(sows[idx], stock[idx], strict=True)]
+            errors.append(pd.DataFrame({"sheet": name, "row": rows[idx], "column": written["sows"],
+                                        "value": [_fmt_rate(v) for v in sows[idx]], "reason": reasons},
+                                       columns=ISSUE_COLUMNS))
+    crops = out["crop"].astype(object).to_numpy() if "crop" in out else None
+    for r in contract.rates(s.key):
+        if r.numerator not in written or (r.denominator and r.denominator not in written):
+            continue
+        num = out[r.numerator].to_numpy(dtype=float)
+        den = out[r.denominator].to_numpy(dtype=float) if r.denominator else np.ones(len(out))
+        mask = data & (num > 0) & (den > 0) & (num <= HARD_MAX[s.column(r.numerator).kind])
+        if r.denominator:
+            mask &= den <= HARD_MAX[s.column(r.denominator).kind]  # beyond it: already a row error
+        if r.crop:
+            if crops is None:
+                continue
+            mask &= np.array([isinstance(c, str) and r.crop in c for c in crops], dtype=bool)
+        if not mask.any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = num / den
+        impossible = mask & ((rate >= contract.IMPOSSIBLE_FACTOR * r.high) |
+                             (rate <= r.low / contract.IMPOSSIBLE_FACTOR))
+        odd = mask & ~impossible & ((rate < r.low) | (rate > r.high))
+        rng = f"{_fmt_rate(r.low)}–{_fmt_rate(r.high)} {r.unit_zh}"
+        what = f"{r.zh}（{r.crop}）" if r.crop else r.zh
+        for sel, sink, zh, en in (
+                (impossible, errors, "超出可能范围 100 倍以上，不可能；请核对单位和数字",
+                 "100× or more beyond any plausible value: impossible; check the unit and the figure"),
+                (odd, verify, "超出常见范围，请核实并填写上报说明", "outside the usual range; check it and explain")):
+            if not sel.any():
+                continue
+            idx = np.flatnonzero(sel)
+            sink.append(pd.DataFrame({
+                "sheet": name, "row": rows[idx], "column": written[r.numerator],
+                "value": [_fmt_rate(v) for v in num[idx]],
+                "reason": [_m(lang, f"{what} {_fmt_rate(v)} {r.unit_zh}（参考 {rng}）{zh}",
+                              f"{r.en} {_fmt_rate(v)} {r.unit_zh} (usual {rng}) {en}") for v in rate[idx]]},
+                columns=ISSUE_COLUMNS))
+    return errors, verify
 
 
 _NUMBERISH = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[^\d]{0,4}$")
@@ -640,6 +708,9 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int],
         return p
     if warnings:
         p.warnings = pd.concat(warnings, ignore_index=True)[ISSUE_COLUMNS]
+    verify = [v for part in taken for v in part.verify if len(v)]
+    if verify:
+        p.verify = pd.concat(verify, ignore_index=True)[ISSUE_COLUMNS]
     if readings:
         p.readings = pd.concat(readings, ignore_index=True)[ISSUE_COLUMNS]
     p.frame, p.rows, p.sheet_of_row = frame, rows, sheet_of

@@ -228,6 +228,27 @@ def _upload_cooperatives() -> list[str]:
     ]
 
 
+def _upload_explanations() -> list[str]:
+    """The 上报说明 an uploader gave for values outside the usual ranges (contract.RATES), kept with
+    the values: per upload and per record key (sector, month, cooperative, unit), with the checks
+    they answer, so a review and a value's history can show them."""
+    return [
+        """CREATE TABLE IF NOT EXISTS upload_explanations (
+             upload_id BIGINT NOT NULL,
+             sector VARCHAR NOT NULL,
+             month DATE NOT NULL,
+             cooperative VARCHAR NOT NULL,
+             unit VARCHAR NOT NULL,
+             sheet VARCHAR,
+             row_number INTEGER,
+             checks VARCHAR NOT NULL,
+             explanation VARCHAR NOT NULL,
+             created_at TIMESTAMP DEFAULT current_timestamp)""",
+        "CREATE INDEX IF NOT EXISTS upload_explanations_key "
+        "ON upload_explanations (sector, cooperative, unit, month)",
+    ]
+
+
 def _submissions() -> list[str]:
     """The monthly reporting cycle (DESIGN.md §9): submissions awaiting review, kept apart from
     the records.
@@ -266,7 +287,8 @@ def _submissions() -> list[str]:
              reviewed_at TIMESTAMP,
              reason VARCHAR,
              upload_id BIGINT,
-             warnings VARCHAR)""",
+             warnings VARCHAR,
+             explanations VARCHAR)""",
         """CREATE TABLE IF NOT EXISTS submission_months (
              submission_id BIGINT NOT NULL,
              sector VARCHAR NOT NULL,
@@ -336,7 +358,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (6, _towns_and_rollups),
     (7, _sessions),
     (8, _upload_cooperatives),
-    # 9 is another change's; the gap is fine (migrate applies what a file lacks, in order).
+    (9, _upload_explanations),
     (10, _submissions),
     (11, _unit_month_gaps),
     (12, _warnings),
