@@ -80,10 +80,11 @@ def test_decimal_comma_decides_the_sheet(delim):
 
 
 def test_dot_grouping_with_several_groups_decides_its_column():
-    p = ingest.parse(gh([row(2, "1.234.567", "19.200", 6000), row(3, "4.800", "12.000", 5400, "G-2")]), "f.csv",
-                     today=TODAY)
+    p = ingest.parse(gh([row(600, "1.234.567", "2.469.134", 600000), row(3, "4.800", "12.000", 5400, "G-2")]),
+                     "f.csv", today=TODAY)
     assert p.ok, p.errors.to_dict("records")
-    assert p.frame["yield_kg"].tolist() == [1234567.0, 4800.0] and p.frame["revenue"].tolist() == [19200.0, 12000.0]
+    assert p.frame["yield_kg"].tolist() == [1234567.0, 4800.0]
+    assert p.frame["revenue"].tolist() == [2469134.0, 12000.0]
 
 
 def test_a_decimal_point_in_the_column_keeps_three_decimals_decimal():

@@ -246,7 +246,7 @@ def test_month_cells_in_workbooks(cell):
     ("——", None, "未上报"), ("无", 0, "按 0"), (" - ", 0, "按 0"), ("￥-", 0, "按 0"),
 ])
 def test_placeholders_are_read_and_listed(cell, expected, reading):
-    p = parse(csv_bytes([HOG_H, ["2026-09", "社", "户1", 180, cell, 1, 1, 1, 1]]))
+    p = parse(csv_bytes([HOG_H, ["2026-09", "社", "户1", 180, cell, 1, 2000, 1800, 1]]))
     assert p.ok, p.errors
     got = p.frame.loc[0, "sows"]
     assert (np.isnan(got) if expected is None else got == expected)

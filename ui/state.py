@@ -241,8 +241,8 @@ def _remember(key: str, field_: str) -> None:
     st.session_state[_F_STATE][field_] = st.session_state[key]
 
 
-def _month_label(m: str) -> str:
-    return f"{int(m[:4])}年{int(m[5:])}月" if lang() == "zh" else m
+def _month_label(m: str, language: str) -> str:
+    return f"{int(m[:4])}年{int(m[5:])}月" if language == "zh" else m
 
 
 def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
@@ -294,7 +294,8 @@ def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
                     on_change=_remember, args=("f_mode", "mode"))
     if mode in ("month", "ytd"):
         label = t("月份", "Month") if mode == "month" else t("累计至", "Up to")
-        sb.selectbox(label, months[::-1], key=f"f_{mode}", format_func=_month_label,
+        shown = lang()  # bound now, like the labels above
+        sb.selectbox(label, months[::-1], key=f"f_{mode}", format_func=lambda m: _month_label(m, shown),
                      on_change=_remember, args=(f"f_{mode}", mode))
     elif mode == "year":
         sb.selectbox(t("年份", "Year"), years[::-1], key="f_year", placeholder=t("选择年份", "Choose a year"),
@@ -303,7 +304,8 @@ def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
     else:
         # The value (also in session state) makes it a range slider; without it, one month.
         sb.select_slider(t("月份区间", "Months"), options=months, key="f_range", value=state["range"],
-                         format_func=_month_label, on_change=_remember, args=("f_range", "range"))
+                         format_func=lambda m, shown=lang(): _month_label(m, shown),
+                         on_change=_remember, args=("f_range", "range"))
     period = chosen_period(state)
     towns: list[str] = []
     if len(all_towns) > 1:  # a township store has one town: no filter to show
