@@ -341,3 +341,25 @@ def test_the_deck_with_pending_submissions_says_so_in_every_stamp(demo_store):
     assert all(not plain.stamp(s)[0].endswith("含待审核数据") for s in plain.slides if s.is_content)
     assert all(deck.stamp(s)[0].endswith(" ｜ 含待审核数据") for s in deck.slides if s.is_content)
     assert deck.slides[2].figures != plain.slides[2].figures  # 总体情况 counts the pending file's 2024-01
+
+
+def test_chart_notes_count_a_pending_cooperative_as_awaiting_review_not_missing(demo_store):
+    from analytics.figures import completeness
+    from analytics.meeting import charts
+
+    cur = demo_store.cursor()
+    coop, unit = cur.execute("""SELECT cooperative, unit FROM duck_records
+                                WHERE month = DATE '2023-12-01' AND cooperative <> ? ORDER BY 1, 2 LIMIT 1""",
+                             [COOP]).fetchone()
+    one = sample().head(1).assign(**{"合作社": coop, "棚号": unit})
+    ingest.ingest(demo_store, one.to_csv(index=False).encode("utf-8"), "one.csv", SYSTEM)  # the office's own
+    row = completeness.month_completeness(demo_store.cursor(), "duck", JAN).iloc[-1].to_dict()
+    assert row["month"] == "2024-01" and row["missing"] > 0 and row["awaiting_cooperatives"] == 0
+    assert charts.incomplete_note("duck", row).startswith(f"2024-01 尚有 {row['missing']:,} 个鸭棚")
+    assert "未上报<br>" in charts.incomplete_note("duck", row)
+
+    ingest.ingest(demo_store, SAMPLE.read_bytes(), "duck.csv", MANAGER)  # 待审核, not counted
+    after = completeness.month_completeness(demo_store.cursor(), "duck", JAN).iloc[-1].to_dict()
+    assert after["missing"] == row["missing"] and after["awaiting_cooperatives"] == 1
+    assert "未计入，其中 1 个合作社待审核<br>" in charts.incomplete_note("duck", after)
+    assert "1 cooperative awaiting review" in charts.incomplete_note("duck", after, "en")

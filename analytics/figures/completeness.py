@@ -27,7 +27,9 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
     record); ``expected`` (units that reported the month before; the month before the
     period counts); ``missing`` (of those, units without a record this month);
     ``missing_cooperatives`` (their cooperatives); ``missing_stock`` (their stock in the
-    month before, 羽 or 头; 0 for plots, which have no stock); ``complete`` (missing == 0).
+    month before, 羽 or 头; 0 for plots, which have no stock); ``complete`` (missing == 0);
+    ``awaiting_cooperatives`` (of the missing cooperatives, those with a submission of the month
+    awaiting review — counted apart in the chart notes, since 待审核 is not missing).
     The filters select units as everywhere (town, cooperative, village, zone).
 
     Charts draw the latest month distinctly when it is not complete
@@ -61,7 +63,31 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
                                                                 "missing_cooperatives")})
     out["missing_stock"] = out["missing_stock"].astype(float).round().astype("int64")
     out["complete"] = out["missing"] == 0
+    out["awaiting_cooperatives"] = _awaiting(cur, sector, out, filters) if out["missing"].any() else 0
     return out
+
+
+def _awaiting(cur: Cursor, sector: str, out: pd.DataFrame, filters: Filters) -> list[int]:
+    """Per row of ``out``: of the missing units' cooperatives, how many have a submission of that
+    month awaiting review (待审核 is not "missing": DESIGN.md §9). Unit-attribute filters count
+    the filtered cooperatives' submissions."""
+    has = cur.execute("SELECT count(*) FROM information_schema.tables "
+                      "WHERE table_name = 'submissions' AND table_schema = 'main'").fetchall()[0][0]
+    if not has:  # a lake or a store from before the reporting cycle
+        return [0] * len(out)
+    clauses, fparams = _cooperative_where("g.cooperative", filters)
+    extra = "".join(f" AND {c}" for c in clauses)
+    lo = min(_month_index(parse_month(m)) for m in out["month"])
+    hi = max(_month_index(parse_month(m)) for m in out["month"])
+    got = dict(cur.execute(f"""
+        SELECT g.mi, count(DISTINCT g.cooperative)
+        FROM {rollups.GAPS_TABLE} g
+        JOIN submission_months m ON m.sector = g.sector AND m.cooperative = g.cooperative
+                                AND year(m.month) * 12 + month(m.month) - 1 = g.mi
+        JOIN submissions s ON s.submission_id = m.submission_id AND s.state = 'pending'
+        WHERE g.sector = ? AND g.mi BETWEEN ? AND ?{extra}
+        GROUP BY g.mi""", [sector, lo, hi, *fparams]).fetchall())
+    return [int(got.get(_month_index(parse_month(m)), 0)) for m in out["month"]]
 
 
 def _before(d: date) -> date:
