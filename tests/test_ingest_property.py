@@ -72,7 +72,7 @@ def _bounds(s: contract.Sector, key: str, row: dict) -> tuple[float, float]:
         elif r.denominator == key and given(r.numerator) is not None:
             num = given(r.numerator)
             lo, hi = max(lo, num / r.high), min(hi, num / r.low)
-    if key == "sows" and given("stock") is not None:
+    if key == "sows" and isinstance(row.get("stock"), (int, float)):  # a stock of 0 has no sows either
         hi = min(hi, row["stock"])
     return lo, hi
 
