@@ -90,3 +90,28 @@ def test_the_cli_asks_for_explanations_and_keeps_them_with_the_values(tmp_path, 
         ingest.undo(s, uid, SYSTEM)
         assert ingest.explanations(s.cursor(), upload_id=uid).empty
     assert main(["ingest", str(f), "--db", str(db), "--explain", "x"]) == 2
+
+
+def _month(month: str, *rows: str) -> bytes:
+    return (HEAD + "".join(f"{month},众兴养猪专业合作社,{r}\n" for r in rows)).encode()
+
+
+def test_a_measure_reported_last_month_and_empty_now_is_listed(store):
+    ingest.ingest(store, _month("2026-08", "户1,100,10,10,1100,49099.76,6000", "户2,100,10,10,1100,25000,6000"),
+                  "aug.csv", SYSTEM, today=TODAY)
+    # 户1 leaves revenue and feed empty in September; 户2 leaves nothing empty; 户3 is new.
+    p = ingest.parse(_month("2026-09", "户1,100,10,10,1100,,", "户2,100,10,10,1100,25000,6000",
+                            "户3,100,10,10,1100,,6000"), "sep.csv", today=TODAY)
+    assert p.ok, p.errors.to_dict("records")
+    w = ingest.preview(store.cursor(), p).warnings
+    got = w[w["reason"].str.startswith("本月未报")]
+    assert got[["row", "column", "reason"]].values.tolist() == [
+        [2, "饲料(公斤)", "本月未报 饲料；上月 6,000 公斤，请确认确实未报"],
+        [2, "销售收入(元)", "本月未报 销售收入；上月 49,099.76 元，请确认确实未报"],
+    ]
+    # The file's own August row counts as last month's, before anything is stored.
+    both = ingest.parse(_month("2026-10", "户9,100,10,10,1100,30000,6000") +
+                        "2026-11,众兴养猪专业合作社,户9,100,10,10,1100,,6000\n".encode(), "b.csv", today=TODAY)
+    w = ingest.preview(store.cursor(), both).warnings
+    assert w.loc[w["reason"].str.startswith("本月未报"), "reason"].tolist() == [
+        "本月未报 销售收入；上月 30,000.00 元，请确认确实未报"]

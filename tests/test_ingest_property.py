@@ -4,6 +4,7 @@ with one sheet per month (the container never changes a figure)."""
 from __future__ import annotations
 
 import io
+import math
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -26,13 +27,13 @@ COOPS = ["兴旺种鸭专业合作社", "甜园西瓜种植专业合作社", "�
 UNITS = ["A-1", "A-2", "王建国", "S-0001"]
 
 
+STEP = {COUNT: 1, MONEY: 0.01, WEIGHT: 0.1, AREA: 0.1}  # whole head, whole fen, 0.1 kg / 亩
+BOUND = {COUNT: 50_000, MONEY: 5_000_000, WEIGHT: 10_000, AREA: 10_000}
+
+
 def _value(col: contract.Column):
-    if col.kind == COUNT:
-        v = st.integers(0, 50_000)
-    elif col.kind == MONEY:
-        v = st.integers(0, 5_000_000_00).map(lambda c: c / 100)  # whole fen
-    elif col.kind in (WEIGHT, AREA):
-        v = st.integers(0, 100_000).map(lambda c: c / 10)
+    if col.kind in STEP:
+        v = _in_steps(col.kind, 0, BOUND[col.kind])
     elif col.kind == CHOICE:
         v = st.sampled_from(col.choices)
     elif col.kind == TEXT:
@@ -42,8 +43,55 @@ def _value(col: contract.Column):
     return st.one_of(st.none(), v) if not col.required else v
 
 
+def _in_steps(kind: str, lo: float, hi: float):
+    """Values of ``kind`` in [lo, hi] on its step (whole fen, 0.1 kg), or nothing when none fit."""
+    step = STEP[kind]
+    # a hair inside the range: a rate on its very edge must not hang on float rounding
+    a, b = math.ceil(lo * (1 + 1e-6) / step), math.floor(hi * (1 - 1e-6) / step)
+    if a > b:
+        return None
+    return st.integers(a, b).map(lambda k: k if kind == COUNT else round(k * step, 2))
+
+
+def _bounds(s: contract.Sector, key: str, row: dict) -> tuple[float, float]:
+    """The range a measure may take given the row's figures drawn so far: every contract.RATES
+    range (and sows ≤ stock) that ties it to one of them, so rows are plausible, not refused."""
+    lo, hi = 0.0, float(BOUND[s.column(key).kind])
+
+    def given(k):
+        v = row.get(k)
+        return v if isinstance(v, (int, float)) and v > 0 else None
+
+    for r in contract.rates(s.key):
+        if r.crop and not (isinstance(row.get("crop"), str) and r.crop in row["crop"]):
+            continue
+        if r.numerator == key:
+            den = 1 if r.denominator is None else given(r.denominator)
+            if den is not None:
+                lo, hi = max(lo, r.low * den), min(hi, r.high * den)
+        elif r.denominator == key and given(r.numerator) is not None:
+            num = given(r.numerator)
+            lo, hi = max(lo, num / r.high), min(hi, num / r.low)
+    if key == "sows" and isinstance(row.get("stock"), (int, float)):  # a stock of 0 has no sows either
+        hi = min(hi, row["stock"])
+    return lo, hi
+
+
+def _plausible(draw, s: contract.Sector, col: contract.Column, row: dict):
+    if col.kind not in STEP:
+        return draw(_value(col))
+    if draw(st.booleans()) and not col.required:
+        return None
+    if draw(st.integers(0, 9)) == 0:
+        return 0  # a zero is never a rate
+    v = _in_steps(col.kind, *_bounds(s, col.key, row))
+    return None if v is None else draw(v)
+
+
 @st.composite
 def sheets(draw) -> tuple[str, pd.DataFrame]:
+    """Random contract files whose rows are plausible (contract.RATES): impossible and implausible
+    figures have their own tests (test_ingest_plausible.py)."""
     s = contract.SECTORS[draw(st.sampled_from(contract.SECTOR_KEYS))]
     keys = draw(st.lists(st.tuples(st.sampled_from(MONTHS), st.sampled_from(COOPS), st.sampled_from(UNITS)),
                          min_size=1, max_size=12, unique=True))
@@ -52,7 +100,7 @@ def sheets(draw) -> tuple[str, pd.DataFrame]:
         row = {"month": month, "cooperative": coop, "unit": unit}
         for c in s.columns:
             if c.key not in row:
-                row[c.key] = draw(_value(c))
+                row[c.key] = _plausible(draw, s, c, row)
         rows.append(row)
     return s.key, pd.DataFrame(rows, columns=[c.key for c in s.columns])
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import contract
 from ..access.permissions import Actor, check_write
-from ..contract import Sector
+from ..contract import MONEY, Sector
 from ..store.db import Store
 from . import identity, submissions
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
@@ -190,6 +190,11 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
                 WHERE r.month BETWEEN ? AND ?""",
                 [pd.Timestamp(year=lo.year, month=1, day=1).date(), pd.Timestamp(year=hi.year, month=12, day=1).date()]
             ).df()
+        # Last month's records of the file's units, for measures reported then and empty now.
+        last = cur.execute(f"""SELECT r.month, r.cooperative, r.unit, {', '.join(f'r.{c}' for c in carried) or 'NULL'}
+                               FROM {s.table} r JOIN _pv_keys i ON r.cooperative = i.cooperative
+                                AND r.unit = i.unit AND r.month = CAST(CAST(i.month AS DATE) - INTERVAL 1 MONTH AS DATE)
+                            """).df() if carried else pd.DataFrame()
         duplicate_of = find_applied(cur, p.sha256)
     finally:
         _unregister(cur, "_pv_keys")
@@ -247,6 +252,7 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
         warnings += _with_sheet(p, _stock_warnings(view, s, hist, lang))
     if s.key == "greenhouse":
         warnings += _with_sheet(p, _yield_warnings(view, gh_hist, lang))
+    warnings += _with_sheet(p, _unreported_warnings(view, s, last, p.carried, lang))
     w = pd.concat(warnings, ignore_index=True) if warnings else empty_issues()
     nu = rows.loc[rows["_new_unit"], ["cooperative", "unit"]].drop_duplicates().reset_index(drop=True)
     return Preview(p, len(new), int((~exists).sum()), int(exists.sum()),
@@ -295,6 +301,44 @@ def _stock_warnings(p: Parsed, s: Sector, hist: pd.DataFrame, lang: str) -> list
                                      "column": header,
                                      "value": g2["stock"].to_numpy()[sel],
                                      "reason": [msg.format(u=u) for u in g2["_usual"].to_numpy()[sel]]}))
+    return res
+
+
+def _unreported_warnings(p: Parsed, s: Sector, last: pd.DataFrame, cells: dict,
+                         lang: str) -> list[pd.DataFrame]:
+    """Measures a unit reported last month (a stored record, or the file's own row of that month)
+    and leaves empty now: "本月未报 销售收入；上月 49,099.76 元", so the uploader confirms the
+    figure is really not reported rather than lost. Only the columns the file carries: a column
+    missing altogether is named by the column accounting."""
+    carried = [c for c in _measure_cols(s) if c in cells]  # cells: Parsed.carried
+    if not carried:
+        return []
+    f = p.frame.assign(_row=p.rows, _sheet=p.sheet_of_row if len(p.sheet_of_row) else "")
+    before = f[KEYS + carried]
+    if len(last):
+        last = last.assign(month=pd.to_datetime(last["month"]).astype("datetime64[ns]"))[KEYS + carried]
+        # The file's own row of last month wins over the stored one it replaces.
+        before = pd.concat([last, before], ignore_index=True).drop_duplicates(KEYS, keep="last")
+    before = before.assign(month=before["month"] + pd.DateOffset(months=1))
+    g = f.merge(before, on=KEYS, how="left", suffixes=("", "_last"))
+    res = []
+    for c in carried:
+        now = pd.to_numeric(g[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        then = pd.to_numeric(g[f"{c}_last"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        mask = np.isnan(now) & ~np.isnan(then)
+        if cells[c] is not True:  # a row from a sheet without the column keeps its value: not emptied
+            mask &= np.asarray(cells[c], dtype=bool)
+        if not mask.any():
+            continue
+        col = s.column(c)
+        sel = np.flatnonzero(mask)
+        shown = [f"{v:,.2f}" if col.kind == MONEY else f"{v:,.3f}".rstrip("0").rstrip(".") for v in then[sel]]
+        res.append(pd.DataFrame({
+            "_sheet": g["_sheet"].to_numpy()[sel], "row": g["_row"].to_numpy()[sel],
+            "column": p.headers.get(c, col.header), "value": "",
+            "reason": [_m(lang, f"本月未报 {col.zh}；上月 {v} {col.unit or ''}".rstrip() + "，请确认确实未报",
+                          f"{col.en} not reported this month; last month {v} {col.unit or ''}".rstrip()
+                          + ": confirm it is really not reported") for v in shown]}))
     return res
 
 
