@@ -319,8 +319,7 @@ def test_the_bad_sample_lists_its_errors():
 
 # --- commit, replace, history, undo ----------------------------------------------------------
 
-def test_commit_writes_rows_registers_units_and_keeps_the_file(store, monkeypatch):
-    monkeypatch.setenv("PARK_REVIEW", "0")  # a manager's file applied at once, as without the review cycle
+def test_commit_writes_rows_registers_units_and_keeps_the_file(store):
     text = f"{H},村,小区,占地(亩)\n{R},前营村,东湖种鸭小区,2.5\n{R.replace('D-001', 'D-002')},前营村,,\n"
     # The apply half itself (a manager's file through ingest.ingest waits for review: test_review.py).
     res = ingest_apply.ingest(store, text.encode("gbk"), "jan.csv", Actor("wang", "manager", "兴旺种鸭专业合作社"),
