@@ -28,7 +28,9 @@ def auth_app(tmp_path, demo_db_file):
     with Store(path) as s:
         accounts.create_user(s, permissions.SYSTEM, "wang", PW, "manager", COOP)
         accounts.create_user(s, permissions.SYSTEM, "li", PW, "viewer")
-    proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": ADMIN_PW})
+    # Review off (PARK_REVIEW=0): these tests are about who may write what; a manager's file
+    # waiting for the office is test_browser_review.py's.
+    proc, url = start_app(path, {"PARK_ADMIN_PASSWORD": ADMIN_PW, "PARK_REVIEW": "0"})
     yield url, path, proc
     if proc.poll() is None:
         proc.terminate()

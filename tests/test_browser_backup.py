@@ -57,7 +57,7 @@ def test_damaged_store_then_restore(tmp_path, demo_db_file, browser):
 
     proc, url = start_app(path)
     try:
-        page.goto(url)
+        page.goto(f"{url}/?year=2023")  # the whole year, as `expected` (the landing view is 本月)
         wait_for_app(page)
         page.get_by_role("heading", name="园区总览").wait_for(timeout=CEILING)
         assert profit_card(page) == expected

@@ -267,7 +267,8 @@ def test_an_incomplete_latest_month_is_drawn_as_what_it_is(late_park, office):
     go(page, f"{url}/duck?year=2023")
     page.locator('.js-plotly-plot').nth(1).wait_for(timeout=CEILING)
     assert done.iloc[-1].to_dict() == {"month": "2023-06", "reported": 2, "expected": 3, "missing": 1,
-                                           "missing_cooperatives": 1, "missing_stock": 90_000, "complete": False}
+                                           "missing_cooperatives": 1, "missing_stock": 90_000, "complete": False,
+                                       "awaiting_cooperatives": 0}
     stock = plotly_traces(page, 0)
     layout = plotly_layout(page, 0)
     assert "万羽" in layout["title"]  # the card says 12.0 万羽: the axis is in 万羽 too

@@ -195,13 +195,13 @@ def test_a_month_is_complete_when_every_unit_of_the_month_before_reported(park):
     c = completeness.month_completeness(park, "duck", Period.months("2023-01", "2023-04"))
     assert c.to_dict("records") == [
         {"month": "2023-01", "reported": 2, "expected": 0, "missing": 0, "missing_cooperatives": 0,
-         "missing_stock": 0, "complete": True},
+         "missing_stock": 0, "complete": True, "awaiting_cooperatives": 0},
         {"month": "2023-02", "reported": 2, "expected": 2, "missing": 0, "missing_cooperatives": 0,
-         "missing_stock": 0, "complete": True},
+         "missing_stock": 0, "complete": True, "awaiting_cooperatives": 0},
         {"month": "2023-03", "reported": 1, "expected": 2, "missing": 1, "missing_cooperatives": 1,
-         "missing_stock": 40, "complete": False},
+         "missing_stock": 40, "complete": False, "awaiting_cooperatives": 0},
         {"month": "2023-04", "reported": 1, "expected": 1, "missing": 0, "missing_cooperatives": 0,
-         "missing_stock": 0, "complete": True}]
+         "missing_stock": 0, "complete": True, "awaiting_cooperatives": 0}]
     # The month before the period counts: February expects January's two units.
     feb = completeness.month_completeness(park, "duck", Period.months("2023-02", "2023-03"))
     assert list(feb["expected"]) == [2, 2] and list(feb["complete"]) == [True, False]
