@@ -35,9 +35,9 @@ if period.is_month:  # 年累计 beside 本月
     ytd = scope.Period(period.start.replace(month=1), period.end)
     y = q("park_kpis", ytd, filters)
     st.caption(t(f"年累计（{ytd.label('zh')}）：销售收入 {fmt.money(y['total']['revenue'], 'zh')}，"
-                 f"利润 {fmt.money(y['total']['profit'], 'zh')}。链接 ?ytd={period.label_to}",
+                 f"利润 {fmt.money(y['total']['profit'], 'zh')}。",
                  f"Year to date ({ytd.label('en')}): revenue {fmt.money(y['total']['revenue'], 'en')}, "
-                 f"profit {fmt.money(y['total']['profit'], 'en')}. Link ?ytd={period.label_to}"))
+                 f"profit {fmt.money(y['total']['profit'], 'en')}."))
 
 
 def change(sector: str, measure: str) -> float | None:

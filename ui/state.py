@@ -296,6 +296,7 @@ def sidebar_filters() -> tuple[scope.Period, scope.Filters] | None:
         label = t("月份", "Month") if mode == "month" else t("累计至", "Up to")
         shown = lang()  # bound now, like the labels above
         sb.selectbox(label, months[::-1], key=f"f_{mode}", format_func=lambda m: _month_label(m, shown),
+                     placeholder=t("选择月份", "Choose a month"),
                      on_change=_remember, args=(f"f_{mode}", mode))
     elif mode == "year":
         sb.selectbox(t("年份", "Year"), years[::-1], key="f_year", placeholder=t("选择年份", "Choose a year"),
