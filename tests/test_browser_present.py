@@ -18,7 +18,8 @@ from tests.conftest import ARTIFACTS, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-KEYS = ["cover", "agenda", "overview", "duck", "hog", "greenhouse", "targets", "per_mu", "paragraph", "definitions"]
+KEYS = ["cover", "agenda", "overview", "month", "duck", "hog", "greenhouse", "targets", "per_mu", "problems",
+        "paragraph", "definitions"]
 
 # Each .pv-text's text extent (a Range over its contents: the glyphs, not the box).
 TEXT_BOXES = """slide => Array.from(slide.querySelectorAll('.pv-text')).map(el => {

@@ -248,7 +248,7 @@ def test_idle_and_absolute_expiry(short_app, context):
 
 def test_language_switch_keeps_the_filters(live_app, context):
     page = context.new_page()
-    go(page, f"{live_app}/duck")
+    go(page, f"{live_app}/duck?year=2023")  # 全年: the landing view is 本月
     sb = sidebar(page)
     sb.get_by_role("combobox", name="年份").click()
     page.get_by_role("option", name="2022年").click()
@@ -265,21 +265,21 @@ def test_language_switch_keeps_the_filters(live_app, context):
     def chosen_coops() -> str:
         return sb.locator('[data-testid="stMultiSelect"]').first.inner_text()
 
-    assert radio() == [True, False] and sb.get_by_role("combobox", name="年份").input_value() == "2022年"
+    assert radio() == [False, False, True, False] and sb.get_by_role("combobox", name="年份").input_value() == "2022年"
     assert COOP in chosen_coops()
     sb.get_by_text("English", exact=True).click()
     wait_for_app(page)
     page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=CEILING)
-    assert radio() == [True, False], "the Period radio kept 'Year'"
+    assert radio() == [False, False, True, False], "the Period radio kept 'Year'"
     assert sb.get_by_role("combobox", name="Year").input_value() == "2022"
     assert COOP in chosen_coops()
     screenshot(page, "sessions-language-keeps-filters")
-    sb.get_by_text("Months", exact=True).click()
+    sb.get_by_text("Range", exact=True).click()
     wait_for_app(page)
     sb.get_by_text("English", exact=True).click()
     wait_for_app(page)
     page.get_by_role("heading", name="种鸭").wait_for(timeout=CEILING)
-    assert radio() == [False, True], "the Period radio kept 'Months'"
+    assert radio() == [False, False, False, True], "the Period radio kept 'Range'"
     assert COOP in chosen_coops()
 
 
