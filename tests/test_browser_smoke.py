@@ -68,7 +68,7 @@ def test_deep_link_runs_through_the_app(live_app, browser):
 
 
 def test_filter_changes_figures(live_app, page):
-    page.goto(f"{live_app}/hog")
+    page.goto(f"{live_app}/hog?year=2023")  # 全年, so the first box is the year's
     wait_for_app(page)
     before = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     sidebar = page.locator('[data-testid="stSidebar"]')
