@@ -206,6 +206,37 @@ def wait_until(page, condition, ceiling: float = START_CEILING) -> bool:
     return bool(ok)
 
 
+LOGIN_EXPANDER = '[data-testid="stSidebar"] [data-testid="stExpander"] details'
+
+
+def open_login_form(page):
+    """The sidebar's login form, opened; returns the sidebar. The expander is open on pages that
+    need a login and closed on the others: its ``open`` attribute says which. (The field's own
+    visibility is false for a moment while a run redraws it, and clicking the summary then
+    closes a form that was open.)"""
+    sb = page.locator('[data-testid="stSidebar"]')
+    details = page.locator(LOGIN_EXPANDER)
+    details.wait_for(timeout=APP_CEILING_MS)
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    sb.get_by_label("用户名").wait_for(state="visible", timeout=APP_CEILING_MS)
+    return sb
+
+
+def sidebar_log_in(page, username: str, password: str) -> None:
+    """Log in through the sidebar and wait until the browser holds the session cookie, so that
+    the next typed address or new tab is logged in too."""
+    sb = open_login_form(page)
+    sb.get_by_label("用户名").fill(username)
+    sb.get_by_label("密码").fill(password)
+    sb.locator('[data-testid="stFormSubmitButton"] button').click()
+    sb.get_by_role("button", name="退出登录").wait_for(timeout=APP_CEILING_MS)
+    wait_for_app(page)
+    # The page writes the cookie once logged in; the browser has it within a moment.
+    wait_until(page, lambda: any(c["name"] == "park_session" for c in page.context.cookies()))
+    wait_for_app(page)
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

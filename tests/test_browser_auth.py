@@ -10,7 +10,7 @@ import pytest
 from analytics.access import accounts, permissions
 from analytics.store.db import Store
 from tests.conftest import APP_CEILING_MS as CEILING
-from tests.conftest import ROOT, screenshot, start_app, wait_for_app
+from tests.conftest import ROOT, open_login_form, screenshot, sidebar_log_in, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -47,17 +47,16 @@ def nav_items(page) -> list[str]:
 
 
 def log_in(page, username: str, password: str, *, expect_ok: bool = True) -> None:
-    sb = sidebar(page)
-    if not sb.get_by_label("用户名").is_visible():
-        sb.locator('[data-testid="stExpander"] summary').click()
-    sb.get_by_label("用户名").fill(username)
-    sb.get_by_label("密码").fill(password)
-    sb.locator('[data-testid="stFormSubmitButton"] button').click()
-    if not expect_ok:
+    if expect_ok:
+        sidebar_log_in(page, username, password)
+    else:
+        sb = open_login_form(page)
+        sb.get_by_label("用户名").fill(username)
+        sb.get_by_label("密码").fill(password)
+        sb.locator('[data-testid="stFormSubmitButton"] button').click()
         sb.get_by_text("用户名或密码错误。").wait_for(timeout=CEILING)
         return
-    sb.get_by_role("button", name="退出登录").wait_for(timeout=CEILING)
-    wait_for_app(page)
+    sb = sidebar(page)
     assert username in sb.locator("strong").all_inner_texts()
 
 

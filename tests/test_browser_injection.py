@@ -15,7 +15,7 @@ from analytics.access import accounts, permissions
 from analytics.store.db import Store
 from tests import hostile
 from tests.conftest import APP_CEILING_MS as CEILING
-from tests.conftest import screenshot, start_app, wait_for_app
+from tests.conftest import screenshot, sidebar_log_in, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -76,14 +76,7 @@ def open_page(page, url: str, key: str, heading: str) -> None:
 
 
 def log_in(page, username: str, password: str) -> None:
-    sb = page.locator('[data-testid="stSidebar"]')
-    if not sb.get_by_label("用户名").is_visible():
-        sb.locator('[data-testid="stExpander"] summary').click()
-    sb.get_by_label("用户名").fill(username)
-    sb.get_by_label("密码").fill(password)
-    sb.locator('[data-testid="stFormSubmitButton"] button').click()
-    sb.get_by_role("button", name="退出登录").wait_for(timeout=CEILING)
-    wait_for_app(page)
+    sidebar_log_in(page, username, password)
 
 
 def nav(page, title: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from analytics.access import accounts, permissions
 from analytics.store.db import Store
 from tests.conftest import APP_CEILING_MS as CEILING
-from tests.conftest import START_CEILING, screenshot, start_app, wait_for_app, wait_until
+from tests.conftest import START_CEILING, screenshot, sidebar_log_in, start_app, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -86,18 +86,7 @@ def reload(page) -> None:
 
 
 def log_in(page, username: str, password: str = PW) -> None:
-    sb = sidebar(page)
-    field = sb.get_by_label("用户名")
-    if not field.is_visible():
-        sb.locator('[data-testid="stExpander"] summary').click()
-    field.fill(username)
-    sb.get_by_label("密码").fill(password)
-    sb.locator('[data-testid="stFormSubmitButton"] button').click()
-    sb.get_by_role("button", name="退出登录").wait_for(timeout=CEILING)
-    wait_for_app(page)
-    # The cookie is written by the page once logged in; the browser has it within a moment.
-    wait_until(page, lambda: session_cookie(page.context))
-    wait_for_app(page)
+    sidebar_log_in(page, username, password)
 
 
 def session_cookie(ctx) -> dict | None:

@@ -19,7 +19,7 @@ import pytest
 
 from analytics.access import accounts, permissions
 from analytics.store.db import Store
-from tests.conftest import APP_CEILING_MS, ROOT, START_CEILING, _free_port, start_app, wait_for_app
+from tests.conftest import APP_CEILING_MS, ROOT, START_CEILING, _free_port, open_login_form, start_app, wait_for_app
 
 DEPLOY = ROOT / "deploy"
 CADDY = shutil.which("caddy")
@@ -93,9 +93,7 @@ def _wrong_password(browser, url: str) -> str:
         page = ctx.new_page()
         page.goto(url)
         wait_for_app(page)
-        sb = page.locator('[data-testid="stSidebar"]')
-        if not sb.get_by_label("用户名").is_visible():
-            sb.locator('[data-testid="stExpander"] summary').click()
+        sb = open_login_form(page)
         sb.get_by_label("用户名").fill("li")
         sb.get_by_label("密码").fill("not-the-password")
         sb.locator('[data-testid="stFormSubmitButton"] button').click()
@@ -146,9 +144,7 @@ def test_caddy_in_front_of_the_dashboard(proxied, browser):
         page = ctx.new_page()
         page.goto(url)
         wait_for_app(page)
-        sb = page.locator('[data-testid="stSidebar"]')
-        if not sb.get_by_label("用户名").is_visible():
-            sb.locator('[data-testid="stExpander"] summary').click()
+        sb = open_login_form(page)
         sb.get_by_label("用户名").fill("zhao")
         sb.get_by_label("密码").fill(PW)
         sb.locator('[data-testid="stFormSubmitButton"] button').click()
