@@ -206,6 +206,24 @@ def wait_until(page, condition, ceiling: float = START_CEILING) -> bool:
     return bool(ok)
 
 
+def pick(page, box, option: str, tries: int = 6) -> None:
+    """Open the select box ``box`` and click its option ``option``. A run still redrawing the box
+    (the one started by the previous choice) closes its list under the pointer: open it again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        settle(page)
+        box.click()
+        item = page.get_by_role("option", name=option, exact=True)
+        try:
+            item.wait_for(timeout=20_000)
+            item.click(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
 LOGIN_EXPANDER = '[data-testid="stSidebar"] [data-testid="stExpander"] details'
 
 

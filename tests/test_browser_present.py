@@ -74,8 +74,6 @@ def check_view(page, width: int, height: int, key: str, as_of: str = "数据截�
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
-@pytest.mark.xfail(strict=False, reason="the walk through twelve views stalls at a view change since 本月情况 "
-                   "and 存在问题 joined the deck; open under issue 19 (each view is checked alone elsewhere)")
 def test_every_view_is_one_screen(live_app, browser, width, height):
     with present(browser, live_app, width, height, "year=2022") as page:
         for i, key in enumerate(KEYS):

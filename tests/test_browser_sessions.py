@@ -13,7 +13,7 @@ import pytest
 from analytics.access import accounts, permissions
 from analytics.store.db import Store
 from tests.conftest import APP_CEILING_MS as CEILING
-from tests.conftest import START_CEILING, screenshot, sidebar_log_in, start_app, wait_for_app, wait_until
+from tests.conftest import START_CEILING, pick, screenshot, sidebar_log_in, start_app, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -239,11 +239,10 @@ def test_language_switch_keeps_the_filters(live_app, context):
     page = context.new_page()
     go(page, f"{live_app}/duck?year=2023")  # 全年: the landing view is 本月
     sb = sidebar(page)
-    sb.get_by_role("combobox", name="年份").click()
-    page.get_by_role("option", name="2022年").click()
+    pick(page, sb.get_by_role("combobox", name="年份"), "2022年")
+    page.wait_for_url(re.compile(r"year=2022"))
     wait_for_app(page)
-    sb.get_by_role("combobox", name="合作社").click()
-    page.get_by_role("option", name=COOP).click()
+    pick(page, sb.get_by_role("combobox", name="合作社"), COOP)
     page.keyboard.press("Escape")
     wait_for_app(page)
 
@@ -257,17 +256,19 @@ def test_language_switch_keeps_the_filters(live_app, context):
     assert radio() == [False, False, True, False] and sb.get_by_role("combobox", name="年份").input_value() == "2022年"
     assert COOP in chosen_coops()
     sb.get_by_text("English", exact=True).click()
-    wait_for_app(page)
     page.get_by_role("heading", name="Breeder ducks").wait_for(timeout=CEILING)
+    wait_for_app(page)
     assert radio() == [False, False, True, False], "the Period radio kept 'Year'"
     assert sb.get_by_role("combobox", name="Year").input_value() == "2022"
     assert COOP in chosen_coops()
     screenshot(page, "sessions-language-keeps-filters")
     sb.get_by_text("Range", exact=True).click()
+    page.wait_for_url(re.compile(r"from="))  # the run that took the choice has written the address
     wait_for_app(page)
     sb.get_by_text("English", exact=True).click()
     wait_for_app(page)
     page.get_by_role("heading", name="种鸭").wait_for(timeout=CEILING)
+    wait_for_app(page)
     assert radio() == [False, False, False, True], "the Period radio kept 'Range'"
     assert COOP in chosen_coops()
 
