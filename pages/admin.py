@@ -35,8 +35,7 @@ def attempt(fn, *args, success: str, clear: tuple[str, ...] = (), **kwargs) -> N
     except (permissions.AccountError, permissions.PermissionDenied) as e:
         st.error(md(e))
     else:
-        for key in clear:
-            st.session_state.pop(key, None)
+        st.session_state["_admin_reset"] = clear
         st.session_state["_admin_done"] = success
         st.session_state["_admin_units_v"] = st.session_state.get("_admin_units_v", 0) + 1
         st.rerun()
@@ -53,6 +52,16 @@ NEW_COOP_HELP = t("输入的名称去掉“专业”“养殖”“合作社”�
                   "以免同一个合作社登记成两个。", "A name that matches a registered one once generic words, "
                   "spaces and brackets are dropped is refused first, so one cooperative is not registered twice.")
 
+# The add form's fields as they start. A widget's value can only be set before it is drawn, so a
+# success empties them at the start of the next run (dropping the keys left the browser showing
+# what had been typed, the password too).
+ADD_FRESH = {"add_name": "", "add_role": "viewer", "add_coop": None, "add_coop_new": "", "add_new_coop": False,
+             "add_pw": ""}
+for key in st.session_state.pop("_admin_reset", ()):
+    st.session_state[key] = ADD_FRESH[key]
+for key in ("add_role", "add_coop"):  # least power first; no cooperative chosen
+    st.session_state.setdefault(key, ADD_FRESH[key])
+
 with tab_users:
     users = accounts.list_users(store().cursor())
     st.dataframe(pd.DataFrame([{
@@ -68,11 +77,10 @@ with tab_users:
         st.subheader(t("新增用户", "Add a user"))
         name = st.text_input(t("用户名", "Username"), key="add_name")
         role = st.selectbox(t("角色", "Role"), permissions.ROLES,
-                            index=permissions.ROLES.index("viewer"),  # least power first
                             format_func=auth.role_name, key="add_role", placeholder=t("选择角色", "Choose a role"))
         # A text box for a new name rather than the selectbox's own "Add: …" entry (English, and
         # easy to mistake for choosing a registered one).
-        coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops, index=None,
+        coop = st.selectbox(t("合作社（合作社管理员必填）", "Cooperative (managers)"), coops,
                             key="add_coop", placeholder=t("选择已登记的合作社", "Choose a registered one"))
         typed = st.text_input(NEW_NAME, key="add_coop_new")
         new_coop = st.checkbox(NEW_COOP, key="add_new_coop", help=NEW_COOP_HELP)

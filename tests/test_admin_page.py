@@ -50,6 +50,10 @@ def test_add_manager(at):
     h = cache.store().cursor().execute("SELECT password_hash FROM users WHERE username = 'zhao'").fetchone()[0]
     assert "zhao-password" not in h and PasswordHasher().verify(h, "zhao-password")
     assert "zhao" in list(at.dataframe[0].value["用户名"])
+    # The form starts empty again: no name, no password left in the browser, least power first.
+    assert (at.text_input(key="add_name").value, at.text_input(key="add_pw").value) == ("", "")
+    assert (at.selectbox(key="add_role").value, at.selectbox(key="add_coop").value) == ("viewer", None)
+    assert not at.warning or all("Session State" not in w.value for w in at.warning)
 
 
 def test_add_manager_without_cooperative_is_refused(at):

@@ -113,3 +113,20 @@ def test_manager_uploads_own_file_and_sees_it_applied(auth_app, page):
                            "LIMIT 1").fetchone() == ("wang", "duck_2024-01.csv", "applied")
         assert cur.execute("SELECT count(*), min(cooperative), max(cooperative) FROM duck_records "
                            "WHERE year(month) = 2024").fetchone() == (54, COOP, COOP)
+
+
+def test_adding_a_user_empties_the_form(auth_app, page):
+    """After 已添加用户 the form starts again: nothing typed is left in the browser, the password least of all."""
+    url, _, _ = auth_app
+    page.goto(url + "/admin")
+    wait_for_app(page)
+    log_in(page, "admin", ADMIN_PW)
+    page.get_by_role("heading", name="新增用户").wait_for(timeout=CEILING)
+    form = page.locator('[data-testid="stForm"]').filter(has_text="新增用户")
+    form.get_by_label("用户名").fill("zhao")
+    form.get_by_label("初始密码（至少 8 位）").fill("zhao-password")
+    form.get_by_role("button", name="添加").click()
+    page.get_by_text("已添加用户 zhao。").wait_for(timeout=CEILING)
+    wait_for_app(page)
+    assert form.get_by_label("用户名").input_value() == ""
+    assert form.get_by_label("初始密码（至少 8 位）").input_value() == ""
