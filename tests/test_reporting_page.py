@@ -85,7 +85,7 @@ def test_english(submitted):
     at = app("pages/reporting.py", ADMIN, lang="en")
     at.selectbox(key="rp_month").set_value("2024-01").run()
     assert not at.exception
-    assert "Awaiting review 1" in texts(at) and "not reported yet" in at.code[0].value
+    assert "Awaiting review 1" in texts(at) and "has not been submitted yet" in at.code[0].value
 
 
 def test_pending_switch_adds_the_submission_and_says_so(submitted):

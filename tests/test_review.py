@@ -285,6 +285,9 @@ def test_chase_list_and_text(park):
     assert text.splitlines() == [
         "北山种鸭合作社（m3）：2024年2月种鸭尚未上报月报，截止3月5日，已逾期，请尽快上报。",
         "西岭种鸭合作社（m2）：2024年2月种鸭月报已退回，请按退回原因修改后重新上传，截止3月5日，已逾期，请尽快上报。"]
+    assert reporting.chase_text(ch, "2024-02", "en").splitlines()[0] == (
+        "北山种鸭合作社（m3）: the 2024-02 breeder ducks report has not been submitted yet; deadline 2024-03-05, "
+        "overdue, please report now.")
     early = reporting.chase(cur, reporting.month_status(cur, "2024-02", today=date(2024, 3, 1)))
     assert "请于3月5日前上报" in reporting.chase_text(early, "2024-02")
     assert reporting.awaiting(cur, "2024-02") == {("duck", "西岭种鸭合作社"): "returned",

@@ -163,15 +163,18 @@ def managers(cur: Cursor, cooperatives: list[str]) -> dict[str, list[str]]:
 
 def chase(cur: Cursor, status: pd.DataFrame) -> pd.DataFrame:
     """催报: the cooperatives not accepted yet (未报 or 已退回; overdue first), one row each:
-    cooperative, sectors (names joined), status, overdue, deadline, managers (joined)."""
+    cooperative, sectors (Chinese names joined), sector_keys (tuple of contract keys), status, overdue,
+    deadline, managers (joined)."""
     from .. import fmt
 
     todo = status[status["status"].isin(["missing", "returned"])]
     if todo.empty:
-        return pd.DataFrame(columns=["cooperative", "sectors", "status", "overdue", "deadline", "managers"])
+        return pd.DataFrame(columns=["cooperative", "sectors", "sector_keys", "status", "overdue", "deadline",
+                                     "managers"])
     who = managers(cur, sorted(todo["cooperative"].unique()))
     g = todo.groupby("cooperative", sort=True).agg(
         sectors=("sector", lambda s: "、".join(fmt.sector_name(x) for x in s)),
+        sector_keys=("sector", tuple),
         status=("status", lambda s: "returned" if (s == "returned").any() else "missing"),
         overdue=("overdue", "any"), deadline=("deadline", "first")).reset_index()
     g["managers"] = g["cooperative"].map(lambda c: "、".join(who.get(c, [])))
@@ -181,6 +184,8 @@ def chase(cur: Cursor, status: pd.DataFrame) -> pd.DataFrame:
 def chase_text(chased: pd.DataFrame, month: date | str, lang: str = "zh") -> str:
     """A text to paste into the office's WeChat group: one line per cooperative, with the deadline.
     Nothing is sent from the server."""
+    from .. import fmt
+
     m = parse_month(month) if isinstance(month, str) else month
     if chased.empty:
         return ""
@@ -193,9 +198,12 @@ def chase_text(chased: pd.DataFrame, month: date | str, lang: str = "zh") -> str
             when = "已逾期，请尽快上报" if r.overdue else f"请于{d.month}月{d.day}日前上报"
             lines.append(f"{r.cooperative}{who}：{m.year}年{m.month}月{r.sectors}{what}，截止{d.month}月{d.day}日，{when}。")
         else:
-            what = "was returned; please correct and upload again" if r.status == "returned" else "is not reported yet"
+            what = ("was returned; please correct and upload again" if r.status == "returned"
+                    else "has not been submitted yet")
             when = "overdue, please report now" if r.overdue else f"due by {d:%Y-%m-%d}"
-            lines.append(f"{r.cooperative}{who}: {m:%Y-%m} {r.sectors} report {what}; deadline {d:%Y-%m-%d}, {when}.")
+            sectors = " and ".join(fmt.sector_name(x, "en").lower() for x in r.sector_keys)
+            lines.append(f"{r.cooperative}{who}: the {m:%Y-%m} {sectors} report {what}; "
+                         f"deadline {d:%Y-%m-%d}, {when}.")
     return "\n".join(lines)
 
 
