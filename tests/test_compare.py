@@ -149,6 +149,15 @@ def test_the_landing_month_is_never_one_early_cooperative(park):
     assert compare.landing_month(park.cursor()) == "2024-02"  # 2 of 3 duck sheds: the month is in
 
 
+def test_a_small_cooperative_after_a_long_gap_is_not_the_landing_month(park):
+    # Two years without reports, then one new shed of a new cooperative: 1 of the 3 ducks sheds
+    # the sector last had is not half of it; the park still opens on 2024-01.
+    with park.write() as cur:
+        cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock, eggs, revenue, cost, workers)
+                       VALUES ('2026-09-01', 'N社', 'N1', 7700, 10, 1800, 1200, 3)""")
+    assert compare.landing_month(park.cursor()) == "2024-01"
+
+
 def test_landing_month_of_an_empty_store(store):
     assert compare.landing_month(store.cursor()) is None
 

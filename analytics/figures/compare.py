@@ -81,25 +81,27 @@ def landing_month(cur: Cursor) -> str | None:
     some sector's units reported, 'YYYY-MM' (None for an empty store).
 
     A month qualifies when, in at least one sector, the units that reported it are at least
-    :data:`LANDING_SHARE` of the most units that sector had in any of the 12 months before; the
-    first month of a sector's data qualifies. So a month where one cooperative of a sector has
-    reported early does not become the landing view (its figures would be a sliver of the
-    park), while a month one whole sector has reported does (the others show 未报). Read from
-    coop_months (units per cooperative and month, kept on write).
+    :data:`LANDING_SHARE` of the most units that sector had in any of its 12 reported months
+    before (months with its data, however far back: after a year without reports the sector's
+    last months still count); the first month of a sector's data qualifies. So a month where one
+    cooperative of a sector has reported early, or a new small cooperative after a long gap, does
+    not become the landing view (its figures would be a sliver of the park), while a month one
+    whole sector has reported does (the others show 未报). Read from coop_months (units per
+    cooperative and month, kept on write).
     """
     rows = cur.execute("""SELECT sector, year(month) * 12 + month(month) - 1 AS mi, sum(n_records) AS n
                           FROM coop_months WHERE n_records > 0 GROUP BY sector, year(month) * 12 + month(month) - 1
                           ORDER BY mi""").fetchall()
     if not rows:
         return None
-    by_sector: dict[str, dict[int, int]] = {}
+    by_sector: dict[str, list[tuple[int, int]]] = {}
     for sector, mi, n in rows:
-        by_sector.setdefault(sector, {})[int(mi)] = int(n)
+        by_sector.setdefault(sector, []).append((int(mi), int(n)))
     ok = []
-    for counts in by_sector.values():
-        for mi, n in counts.items():
-            before = [counts.get(mi - k, 0) for k in range(1, 13)]
-            if n >= LANDING_SHARE * max(before):
+    for months in by_sector.values():  # in month order
+        for i, (mi, n) in enumerate(months):
+            before = [m for _, m in months[max(0, i - 12):i]]
+            if n >= LANDING_SHARE * max(before, default=0):
                 ok.append(mi)
     mi = max(ok)
     return f"{mi // 12:04d}-{mi % 12 + 1:02d}"
