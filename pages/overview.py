@@ -98,7 +98,8 @@ rows = pd.DataFrame([{
     t("销售收入", "Revenue"): fmt.money(k[s]["revenue"], L) if k[s]["units"] else "—",
     t("利润", "Profit"): fmt.money(k[s]["profit"], L) if k[s]["units"] else "—",
     **{col: _pct(s, key) for col, key in profit_cols.items()},
-    t("带动就业(人)", "Jobs"): k[s]["jobs"]} for s in contract.SECTOR_KEYS])
+    t("带动就业(人)", "Jobs"): fmt.thousands(k[s]["jobs"], 0) if k[s]["units"] else "—"}  # 未报 is never 0
+    for s in contract.SECTOR_KEYS])
 st.dataframe(tables.good_bad(tables.styled(rows), {col: "profit" for col in profit_cols}), width="stretch",
              hide_index=True)
 

@@ -248,3 +248,16 @@ def test_month_and_ytd_links(app_db):
     at.sidebar.selectbox(key="f_month").set_value("2023-03").run()
     assert {k: at.query_params[k] for k in at.query_params} == {"month": "2023-03"}
     assert any("期间：2023年3月" in m.value for m in at.markdown)
+
+
+def test_overview_table_says_not_reported_never_zero(app_db):
+    with Store(app_db) as s, s.write() as cur:  # nobody has reported hogs for December
+        cur.execute("DELETE FROM hog_records WHERE month = DATE '2023-12-01'")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.query_params["month"] = "2023-12"
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "板块" in d.value.columns).set_index("板块")
+    assert table.loc["生猪", "单元数"] == "未报" and table.loc["生猪", "带动就业(人)"] == "—"
+    assert table.loc["种鸭", "带动就业(人)"] not in ("—", "0")
