@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import pytest
 from pptx import Presentation
 
-from analytics import figures, scope
+from analytics import figures, fmt, scope
 from analytics.meeting import charts, export, narrative, slides, theme
 from analytics.meeting.theme import BOXES
 
@@ -178,3 +178,18 @@ def test_png_names_carry_topic_period_and_data_date_without_spaces():
     assert slides.chart_file_stem("种鸭-月末存栏", P2022, as_of) == "种鸭-月末存栏_2022年_数据截至2023年12月"
     assert (slides.chart_file_stem("Breeder ducks-stock", P2022, as_of, "en")
             == "Breeder-ducks-stock_2022_data-as-of-2023-12")
+
+
+def test_the_month_view_speaks_of_the_decks_period(deck, demo_db_file):
+    """A 2022 deck's 本月情况 is 2022年12月 (its last month), never the store's latest month."""
+    from analytics.store.db import Store
+
+    month = next(s for s in deck.slides if s.key == "month")
+    assert "2022-12" in month.chart_note or "2022年12月" in month.chart_note, month.chart_note
+    with Store(demo_db_file, read_only=True) as s:
+        k = figures.park_kpis(s.cursor(), scope.Period.months("2022-12", "2022-12"))
+    assert month.figures[0].value == fmt.money(k["total"]["revenue"])
+    assert slides._this_month(P2022, "2023-12", "2023-12") == "2022-12"
+    assert slides._this_month(scope.Period.year(2023), "2023-12", "2023-12") == "2023-12"
+    assert slides._this_month(scope.Period.year(2024), "2023-12", "2023-12") is None  # no data in 2024
+    assert slides._this_month(scope.Period.months("2023-01", "2023-06"), "2023-12", "2023-12") == "2023-06"

@@ -209,6 +209,18 @@ def _yoy_note(change: float | None, lang: str, measure: str = "profit") -> tuple
     return label + fmt.pct(change), (0 if good is None else 1 if good else -1)
 
 
+def _this_month(period: scope.Period, landing: str | None, latest: str | None) -> str | None:
+    """The month of the 本月情况 view, 'YYYY-MM': the dashboard's landing month when the deck's
+    period holds it, else the period's last month with data (a 2022 deck speaks of 2022年12月,
+    never of the store's latest month); None when the period has no data."""
+    if not landing or not latest:
+        return None
+    last = min(period.label_to, latest)
+    if last < period.label_from:
+        return None
+    return landing if period.label_from <= landing <= last else last
+
+
 def _month_note(comp: dict, sector: str, measure: str, lang: str) -> tuple[str, int]:
     """环比 and 同比 of one measure on a comparable basis, coloured by the 环比's good or bad."""
     parts, trend = [], 0
@@ -278,7 +290,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
 
     # 本月: the landing month against the month before and the same month a year earlier, over the
     # units that reported in both, with its coverage (issue 19.7)
-    landing = call("landing_month")
+    landing = _this_month(period, call("landing_month"), as_of.get("latest_month"))
     if landing:
         month = scope.Period.months(landing, landing)
         mk, comp = call("park_kpis", month), call("comparisons", month)
