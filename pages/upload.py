@@ -134,6 +134,17 @@ def issues(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns={k: t(*v) for k, v in ingest.ISSUE_LABELS.items()})
 
 
+def show_issues(df: pd.DataFrame) -> None:
+    """A problems table whose reasons are read whole: wrapped in a plain table while it is short
+    (a grid cuts a long reason at its column's edge, and the part saying what to do is at the
+    end); a scrolling grid when it is long."""
+    if len(df) <= ISSUES_IN_FULL:
+        st.table(issues(df), hide_index=True)
+    else:
+        st.dataframe(issues(df), hide_index=True, width="stretch")
+
+
+ISSUES_IN_FULL = 30
 done = st.session_state.get("_up_done")
 if done is not None:
     st.success(md(done.message(L)), icon=":material/check_circle:")
@@ -143,7 +154,7 @@ if done is not None:
 if not parsed.ok:
     st.error(md(parsed.summary()), icon=":material/block:")
     if parsed.errors["row"].notna().any() or len(parsed.errors) > 1:
-        st.dataframe(issues(parsed.errors), hide_index=True, width="stretch")
+        show_issues(parsed.errors)
     column_decisions()
     column_table()
     st.stop()
@@ -212,7 +223,7 @@ if len(pv.warnings):
     st.warning(t(f"{len(pv.warnings)} 条提醒：不影响导入，请核对后再确认。",
                  f"{len(pv.warnings)} warning(s): they do not block the import; please check them."),
                icon=":material/warning:")
-    st.dataframe(issues(pv.warnings), hide_index=True, width="stretch")
+    show_issues(pv.warnings)
 if len(parsed.readings):
     with st.expander(t(f"{len(parsed.readings)} 个占位符按约定读取（—、/、- 为未上报；无为 0）",
                        f"{len(parsed.readings)} placeholder(s) read by convention (—, /, - not reported; 无 is 0)")):
@@ -275,7 +286,7 @@ if st.button(t("确认导入", "Confirm import"), type="primary", icon=":materia
                                                          explanations=explained)
     except ingest.Rejected as e:
         st.error(md(e), icon=":material/block:")
-        st.dataframe(issues(e.errors), hide_index=True, width="stretch")
+        show_issues(e.errors)
     except (ingest.IngestError, PermissionDenied) as e:
         st.error(md(e), icon=":material/block:")
     else:

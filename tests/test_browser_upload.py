@@ -12,7 +12,7 @@ from analytics.access.permissions import SYSTEM
 from analytics.figures import kpis
 from analytics.store.db import Store
 from tests.conftest import APP_CEILING_MS as CEILING
-from tests.conftest import screenshot, start_app, wait_for_app
+from tests.conftest import ROOT, screenshot, start_app, wait_for_app
 from tests.test_browser_auth import log_in
 from tests.test_upload_page import correction
 
@@ -97,3 +97,28 @@ def test_upload_through_the_page_changes_the_overview(upload_app, page):
     wait_for_app(page)
     page.get_by_role("heading", name="园区总览").wait_for()
     assert metric(page, "利润") == before
+
+
+FIELD = ROOT / "tests" / "data" / "field_cases"
+
+
+def test_a_refusal_reason_is_read_whole(upload_app, page):
+    """A file refused for a period in the month column: each reason is shown whole, down to what to
+    do, at 1366 px (a grid cut it at its column's edge)."""
+    url = upload_app[0]
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{url}/upload")
+    wait_for_app(page)
+    log_in(page, "admin", PASSWORD)
+    page.get_by_role("heading", name="上传月报").wait_for(timeout=CEILING)
+    data = (FIELD / "19b_cumulative-period-1-9.csv").read_bytes()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        files=[{"name": "19b.csv", "mimeType": "text/csv", "buffer": data}])
+    table = page.locator('[data-testid="stTable"]').filter(has_text="不是一个月份")
+    table.wait_for(timeout=CEILING)
+    wait_for_app(page)
+    cell = table.locator("td").filter(has_text="不是一个月份").first
+    clipped = cell.evaluate("c => c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > innerWidth")
+    assert not clipped
+    assert cell.inner_text().rstrip().endswith("累计数不要填在月份列"), cell.inner_text()  # what to do, whole
+    screenshot(page, "upload-refusal-whole")

@@ -48,8 +48,9 @@ def metric_value(at: AppTest, label: str) -> str:
 
 
 def table_with(at: AppTest, column: str):
-    """The first st.dataframe on the page that has ``column`` (the help tables come first)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    """The first table or grid on the page that has ``column`` (the help tables come first; short
+    problem lists are plain tables, so their reasons wrap)."""
+    return next(d.value for d in [*at.dataframe, *at.table] if column in d.value.columns)
 
 
 def store():
