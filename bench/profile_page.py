@@ -18,6 +18,7 @@ import cProfile
 import os
 import pstats
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -140,6 +141,14 @@ def main() -> int:
             if args.top:
                 stats.sort_stats("tottime").print_stats(args.top)
             _profile_script_thread(None)
+            plain = []  # the same warm view without the profiler: what a view costs the server
+            for _ in range(args.views):
+                at = _app(AppTest, args.year)
+                t = time.perf_counter()
+                at.switch_page(page).run()
+                plain.append(time.perf_counter() - t)
+            print(f"  warm view without the profiler: {statistics.median(plain) * 1000:,.0f} ms "
+                  f"(median of {args.views})")
             st.cache_data.clear()
     finally:
         st.cache_resource.clear()
