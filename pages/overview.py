@@ -6,10 +6,9 @@ import streamlit as st
 from analytics import contract, fmt, scope
 from analytics.figures import annual_targets, tables
 from analytics.figures.compare import coverage_text
-from analytics.meeting import charts
 from ui import drill
 from ui.cache import q
-from ui.display import show_chart
+from ui.display import chart, show_chart
 from ui.export import page_downloads
 from ui.scaffold import metric, page_start
 from ui.state import filters_caption, lang, t
@@ -76,12 +75,12 @@ st.caption(t(f"占地 {fmt.thousands(land, 0)} 亩（大棚面积 + 畜禽单元
 left, right = st.columns([3, 2])
 with left:
     done = {s: q("month_completeness", s, period, filters) for s in contract.SECTOR_KEYS}
-    show_chart(charts.sector_profit_trend(q("monthly_total", period, filters), L, completeness=done),
+    show_chart(chart("sector_profit_trend", q("monthly_total", period, filters), L, completeness=done),
                t("总览-各板块月度利润", "overview-monthly-profit-by-sector"),
                cap + t("；口径：利润 = 销售收入 − 成本，按月、按板块合计。",
                        "; profit = revenue − cost per month and sector."))
 with right:
-    show_chart(charts.sector_split({s: k[s]["revenue"] for s in ("duck", "hog", "greenhouse")},
+    show_chart(chart("sector_split", {s: k[s]["revenue"] for s in ("duck", "hog", "greenhouse")},
                                    t("销售收入构成", "Revenue by sector"), L),
                t("总览-收入构成", "overview-revenue-by-sector"),
                cap + t("；口径：期间销售收入合计。", "; revenue summed over the period."))
@@ -126,7 +125,7 @@ if period.is_full_year:
                      "cooperative, village or zone filter (no target is set for that selection). "
                      "Clear those filters to see it."))
     elif len(progress):
-        show_chart(charts.progress_bars(progress, L),
+        show_chart(chart("progress_bars", progress, L),
                    t(f"总览-{period.start.year}年目标进度", f"overview-targets-{period.start.year}"),
                    cap + t("；目标为全园区目标，由管理员在“管理”页设定。",
                            "; park-wide targets, set by the admin."))

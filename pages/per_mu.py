@@ -8,7 +8,7 @@ from analytics.meeting import charts
 from analytics.scope import Period
 from ui import drill
 from ui.cache import q
-from ui.display import show_chart
+from ui.display import chart, show_chart
 from ui.export import page_downloads
 from ui.scaffold import page_start, pinned_names
 from ui.state import filters_caption, lang, t
@@ -36,7 +36,7 @@ name = t(*GROUPS[by])
 by_name = t(f"亩均对比-按{GROUPS[by][0]}", f"per-mu-by-{GROUPS[by][1].lower()}")
 # A village's bar drills to its cooperatives, a cooperative's to its crops (ui.drill).
 DRILLS = {"village": ("village", "cooperative"), "cooperative": ("coop", "crop")}
-event = show_chart(charts.per_mu_grouped(df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
+event = show_chart(chart("per_mu_grouped", df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
                                                f"By {name.lower()}: output value and profit per mu"), L),
                    by_name, filters_caption(group_period, filters) + t("；", "; ") + DEF
                    + (t("点击柱子可查看其下一级。", " Click a bar to see the level below.") if by in DRILLS else ""),
@@ -47,17 +47,17 @@ if by in DRILLS and (picked := drill.picked_point(event)):
 left, right = st.columns(2)
 with left:
     crops = q("per_mu_by", "crop", period, filters)
-    show_chart(charts.crop_yield_vs_reference(crops, L), t("亩均对比-作物亩产", "per-mu-yield-by-crop"),
+    show_chart(chart("crop_yield_vs_reference", crops, L), t("亩均对比-作物亩产", "per-mu-yield-by-crop"),
                cap + t(f"；阴影为参考区间（{charts.reference_text()}）。",
                        "; bands: reference yields per crop (kg/mu)."))
 with right:
     cross = q("cross_sector_per_mu", period, filters)
-    show_chart(charts.cross_sector(cross, L), t("亩均对比-跨板块", "per-mu-by-sector"),
+    show_chart(chart("cross_sector", cross, L), t("亩均对比-跨板块", "per-mu-by-sector"),
                cap + t("；种鸭、生猪按占地（亩）计，只含填报了占地的单元；大棚按种植面积计。",
                        "; ducks and hogs per mu of land (units with land only); greenhouses per mu planted."))
 
 bins = q("unit_histogram", "greenhouse", "profit_per_mu", period, filters)
-show_chart(charts.distribution_bins(bins, t("各大棚亩均效益分布", "Profit per mu across plots"),
+show_chart(chart("distribution_bins", bins, t("各大棚亩均效益分布", "Profit per mu across plots"),
                                     t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU,
                                     reference_label=t("5,000 元/亩", "5,000 yuan/mu"),
                                     y_title=t("大棚地块数（个）", "Plots")),

@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -101,21 +103,61 @@ def question(fn_name: str, *args: Any, **kwargs: Any) -> tuple[tuple, tuple]:
     return tuple(bound.arguments[p.name] for p in params), ()
 
 
+# Each store's versions as read under one generation (Store.generation): {key: value}. A page
+# view asks ~20 questions, each needing two or three version queries; between writes their
+# answers cannot change, so they are read once per write instead of once per question per view.
+_VERSIONS: weakref.WeakKeyDictionary[Store, tuple[int, dict]] = weakref.WeakKeyDictionary()
+_VERSIONS_LOCK = threading.Lock()
+_VERSIONS_MAX = 4096
+
+
+def _memo(s: Store, key: tuple, read: Any) -> Any:
+    """``read(cursor)``, kept for ``s``'s current generation (read before the query: a write
+    committed meanwhile bumps it, so nothing read before that write is kept under its number)."""
+    gen = s.generation
+    with _VERSIONS_LOCK:
+        held = _VERSIONS.get(s)
+        if held is None or held[0] < gen or len(held[1]) > _VERSIONS_MAX:
+            held = _VERSIONS[s] = (gen, {})
+        elif held[0] > gen:  # a write committed since this call began: read, keep nothing
+            held = None
+        if held is not None and key in held[1]:
+            return held[1][key]
+    cur = s.cursor()
+    try:
+        value = read(cur)
+    finally:
+        cur.close()
+    if held is not None:
+        held[1][key] = value
+    return value
+
+
 def q(fn_name: str, *args: Any, **kwargs: Any) -> Any:
     """Call ``analytics.figures.<fn_name>(cursor, *args, **kwargs)``, cached under the figures
     version and the scoped version of what the call reads; one cache entry per question
     (:func:`question`)."""
     args, kw = question(fn_name, *args, **kwargs)
     s = store()
-    cur = s.cursor()
-    pending = include_pending() and isinstance(s, Store) and _has_pending(cur)
+    pending = include_pending() and isinstance(s, Store) and _memo(s, ("pending?",), _has_pending)
     try:
-        version = (s.figures_version(), kpis.scope_version(cur, fn_name, args))
-        if pending:  # a new, accepted or returned submission changes the overlay
-            version += (figures.pending_version(cur),)
-    finally:
-        cur.close()
+        hash(args)
+    except TypeError:  # an argument that cannot key a dict: read the versions afresh
+        cur = s.cursor()
+        try:
+            version = _versions(cur, s, fn_name, args, pending)
+        finally:
+            cur.close()
+    else:
+        version = _memo(s, (fn_name, args, pending), lambda cur: _versions(cur, s, fn_name, args, pending))
     return _cached(_source(), version, fn_name, args, kw, pending)
+
+
+def _versions(cur: Any, s: Store, fn_name: str, args: tuple, pending: bool) -> tuple:
+    version = (s.figures_version(), kpis.scope_version(cur, fn_name, args))
+    if pending:  # a new, accepted or returned submission changes the overlay
+        version += (figures.pending_version(cur),)
+    return version
 
 
 def _has_pending(cur: Any) -> bool:

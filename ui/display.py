@@ -1,18 +1,31 @@
 """Chart display: Plotly figures shown in the page's language, titles wrapped to fit, and each
 figure registered for the page's PNG and PPTX downloads (:mod:`ui.export`).
+
+Figures are built once per question and its numbers, not once per view (issue 20): :func:`chart`
+keeps each built figure, its screen copy and that copy's dict in the process, shared by every
+session, so twenty readers of the same page cost one build. Shared means read-only: callers
+that want to change one copy it first (``go.Figure(fig)``), as ``charts.legend_below`` does.
 """
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import re
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
+import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from analytics.meeting import charts
 from ui.state import lang
 
 PAGE_FIGS = "_page_figs"
+# Figures built by :func:`chart`, by builder name: what the tests count (a cached view adds none).
+BUILDS: collections.Counter[str] = collections.Counter()
 
 
 # Plotly's toolbar in Chinese (plotly.js takes a locale's dictionary with the figure's config).
@@ -75,7 +88,59 @@ def for_screen(fig: Any) -> Any:
     return screen
 
 
-def show_chart(fig: Any, name: str, caption: str, *, select_key: str | None = None) -> Any:
+class _Shown(go.Figure):
+    """The screen copy of a shared chart: its dict (what ``st.plotly_chart`` serialises, through
+    ``to_dict``, a deep copy of every property and the template) is made once, not per view."""
+
+    def to_dict(self) -> dict:
+        spec = self.__dict__.get("_spec")
+        if spec is None:
+            spec = self.__dict__["_spec"] = super().to_dict()
+        return spec
+
+
+@dataclass(frozen=True, eq=False)
+class Chart:
+    """A built chart shared by every view of the same numbers: ``fig`` as built (what the PNG
+    and the deck export), ``screen`` laid out for the browser (:func:`for_screen`), and the
+    digest of both at build time (a test checks that no page changes them afterwards)."""
+
+    fig: go.Figure
+    screen: _Shown
+    digest: str
+
+
+# The charts the cache holds now (weakly: the cache's eviction frees them), for the tests.
+BUILT: weakref.WeakSet[Chart] = weakref.WeakSet()
+
+
+def digest(*figs: go.Figure) -> str:
+    """A figure's content (data, layout and template) as one hash."""
+    return hashlib.sha256("".join(pio.to_json(f, validate=False) for f in figs).encode()).hexdigest()
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _built(builder: str, args: tuple, kwargs: tuple, template: str) -> Chart:
+    # The key is the question and its numbers themselves (DataFrames hashed by content), the
+    # language and titles (passed in the arguments) and the template: a commit or an undo that
+    # changes a chart's numbers builds it anew, one that does not leaves it warm.
+    BUILDS[builder] += 1
+    fig = getattr(charts, builder)(*args, **dict(kwargs))
+    screen = _Shown(for_screen(fig))
+    screen.to_dict()  # made here, under the cache's lock, not by the first view
+    built = Chart(fig, screen, digest(fig, screen))
+    BUILT.add(built)
+    return built
+
+
+def chart(builder: str, *args: Any, **kwargs: Any) -> Chart:
+    """``analytics.meeting.charts.<builder>(*args, **kwargs)``, built once per process for the
+    same arguments (numbers, titles, language) and shared by every session: read-only.
+    Cost on a hit: hashing the arguments (DataFrames of a few dozen rows, well under 1 ms)."""
+    return _built(builder, args, tuple(sorted(kwargs.items())), str(pio.templates.default))
+
+
+def show_chart(fig: Chart | go.Figure, name: str, caption: str, *, select_key: str | None = None) -> Any:
     """Draw a chart with its caption; the figure is remembered for the page's PNG downloads.
 
     Plotly's own camera button is taken off: its PNG would carry no period, no 数据截至 and no
@@ -85,7 +150,9 @@ def show_chart(fig: Any, name: str, caption: str, *, select_key: str | None = No
     """
     # select_key: a click on a bar is a selection event the page reads (a drill-down, ui.drill).
     pick = {"on_select": "rerun", "selection_mode": "points", "key": select_key} if select_key else {}
-    event = st.plotly_chart(for_screen(fig), width="stretch", config={
+    screen = fig.screen if isinstance(fig, Chart) else for_screen(fig)
+    fig = fig.fig if isinstance(fig, Chart) else fig
+    event = st.plotly_chart(screen, width="stretch", config={
         "displaylogo": False,
         "modeBarButtonsToRemove": ["toImage"],
         **(PLOTLY_ZH if lang() == "zh" else {}),

@@ -10,10 +10,10 @@ import streamlit as st
 from analytics import fmt, scope
 from analytics.figures import kpis, tables
 from analytics.figures.compare import coverage_text
-from analytics.meeting import charts, slides
+from analytics.meeting import slides
 from ui import drill
 from ui.cache import q
-from ui.display import show_chart
+from ui.display import chart, show_chart
 from ui.export import page_downloads
 from ui.scaffold import metric as _metric
 from ui.scaffold import page_start, pinned_names, several_towns
@@ -100,16 +100,16 @@ def render(sector: str) -> None:
     left, right = st.columns(2)
     with left:
         if sector == "greenhouse":
-            fig = charts.monthly_bar(m, "yield_kg", t("月度采收产量（吨）", "Monthly harvest (t)"),
+            fig = chart("monthly_bar", m, "yield_kg", t("月度采收产量（吨）", "Monthly harvest (t)"),
                                      scale=1000, sector=sector, completeness=done, lang=L, unit=t("吨", "t"))
             show_chart(fig, t(f"{zh}-月度产量", f"{en}-monthly-harvest"), cap + t("；口径：当月各棚采收产量之和。",
                                                     "; monthly harvest summed over plots."))
         else:
-            show_chart(charts.stock_trend(m, sector, L, completeness=done), t(f"{zh}-月末存栏", f"{en}-stock"),
+            show_chart(chart("stock_trend", m, sector, L, completeness=done), t(f"{zh}-月末存栏", f"{en}-stock"),
                        cap + t("；口径：当月各单元上报存栏之和（不跨月累加）。",
                                "; sum of the month's reported stock (never summed over months)."))
     with right:
-        show_chart(charts.money_trend(m, t(f"{zh}月度收入、成本与利润（万元）",
+        show_chart(chart("money_trend", m, t(f"{zh}月度收入、成本与利润（万元）",
                                            f"{en}: monthly revenue, cost, profit (10k yuan)"), L,
                                       sector=sector, completeness=done),
                    t(f"{zh}-收入成本利润", f"{en}-revenue-cost-profit"),
@@ -119,11 +119,11 @@ def render(sector: str) -> None:
         crops = q("per_mu_by", "crop", period, filters)
         left, right = st.columns(2)
         with left:
-            show_chart(charts.crop_yield_vs_reference(crops, L), t("大棚-作物亩产", "greenhouses-yield-by-crop"),
+            show_chart(chart("crop_yield_vs_reference", crops, L), t("大棚-作物亩产", "greenhouses-yield-by-crop"),
                        cap + t("；口径：亩均产量 = 产量 ÷ 面积（每棚取最大面积）；阴影为参考区间。",
                                "; yield per mu = yield ÷ area (each plot's largest area); band = reference."))
         with right:
-            show_chart(charts.per_mu_grouped(crops, t("各作物亩均产值与亩均效益（元/亩）",
+            show_chart(chart("per_mu_grouped", crops, t("各作物亩均产值与亩均效益（元/亩）",
                                                       "Output value and profit per mu by crop"), L),
                        t("大棚-作物亩均产值", "greenhouses-per-mu-by-crop"),
                        cap + t("；口径：亩均产值 = 收入 ÷ 面积；亩均效益 = 利润 ÷ 面积。",

@@ -148,6 +148,11 @@ DAMAGE_ERRORS = (duckdb.IOException, duckdb.SerializationException, duckdb.Inter
 class Store:
     """One DuckDB file, one connection, one writer at a time."""
 
+    #: Writes committed through this object: the server process is the store's only writer
+    #: (DuckDB locks the file to one read-write process), so an unchanged generation means
+    #: unchanged data, and what was read under it may be kept (ui.cache keeps its versions).
+    generation: int = 0
+
     def __init__(self, path: Path | str, *, read_only: bool = False, create: bool = True):
         self.path = Path(path)
         if not self.path.exists():
@@ -223,6 +228,7 @@ class Store:
                     ON CONFLICT (key) DO UPDATE
                     SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)""")
                 cur.execute("COMMIT")
+                self.generation += 1  # after the commit: a reader that sees it sees the data
             except BaseException:
                 try:
                     cur.execute("ROLLBACK")
