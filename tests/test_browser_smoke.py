@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import APP_CEILING_MS as CEILING
-from tests.conftest import screenshot, wait_for_app
+from tests.conftest import pick, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -72,9 +74,10 @@ def test_filter_changes_figures(live_app, page):
     wait_for_app(page)
     before = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.locator('[data-testid="stSelectbox"]').first.click()
-    page.get_by_role("option", name="2022年").click()
+    pick(page, sidebar.locator('[data-testid="stSelectbox"]').first, "2022年")
+    page.wait_for_url(re.compile(r"year=2022"))  # the run that took the choice has written the address
     wait_for_app(page)
+    page.locator('[data-testid="stMetricValue"]').filter(has_text="55 户").first.wait_for()
     after_units = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     assert after_units == "55 户" and before != after_units
     screenshot(page, "hog-2022")
