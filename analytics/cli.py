@@ -310,7 +310,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"  {f.name}：{len(p.readings)} 个占位符按约定读取（—、/、- 为未上报；无、会计格式的 - 为 0）：")
                 _print_issues(p.readings, file=sys.stdout, limit=10)
             choices = _name_choices(args, p)
-            pv = ingest.preview(store.cursor(), p, choices) if store is not None else None
+            try:
+                pv = ingest.preview(store.cursor(), p, choices) if store is not None else None
+            except ingest.Rejected as e:  # a cross-check against the stored months
+                failed += 1
+                print(f"✗ {f}：{e}", file=sys.stderr)
+                _print_issues(e.errors)
+                continue
             warnings = pv.warnings if pv is not None else p.warnings
             if len(warnings):
                 print(f"! {f}：{len(warnings)} 条提醒（不影响导入）：", file=sys.stderr)

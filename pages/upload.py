@@ -86,7 +86,6 @@ if st.session_state.get("_up_key") != cache_key:
     st.session_state.pop("_up_done", None)
 parsed: ingest.Parsed = st.session_state["_up_parsed"]
 
-
 def column_decisions() -> None:
     """A choice per column the reader did not understand (its header names a contract column):
     which column it is, or ignore it. Shown until the file reads without them."""
@@ -177,6 +176,8 @@ if st.session_state.get("_up_preview_key") != preview_key:
         st.session_state["_up_preview"] = pv0
     except (ingest.IngestError, PermissionDenied) as e:
         st.error(md(e), icon=":material/block:")
+        if isinstance(e, ingest.Rejected) and len(e.errors):  # a cross-check against the stored months
+            st.dataframe(issues(e.errors), hide_index=True, width="stretch")
         st.stop()
     st.session_state["_up_preview_key"] = preview_key
     if st.session_state.get("_up_similar_key") != cache_key:  # first preview of this file: ask about names

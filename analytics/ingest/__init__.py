@@ -5,6 +5,7 @@
 - :mod:`.normalise` — cell values → the contract's values (units, months, placeholders);
 - :mod:`.validate` — :func:`parse`: the whole file checked, no database;
 - :mod:`.identity` — look-alike names and the alias table;
+- :mod:`.crosscheck` — a 本年累计 column against the stored months (preview and commit);
 - :mod:`.apply` — :func:`preview`, commit, :func:`undo`, the upload log;
 - :mod:`.submissions`, :mod:`.review` — the reporting cycle: :func:`commit` sends a manager's
   file to review (待审核), the office accepts or returns it (DESIGN.md §9);

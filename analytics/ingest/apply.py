@@ -28,7 +28,7 @@ from .. import contract
 from ..access.permissions import Actor, check_write
 from ..contract import MONEY, Sector
 from ..store.db import Store
-from . import identity, submissions
+from . import crosscheck, identity, submissions
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
 from .identity import NameChoices, _unregister
 from .validate import KEYS, Parsed, month_labels
@@ -198,6 +198,9 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
         duplicate_of = find_applied(cur, p.sha256)
     finally:
         _unregister(cur, "_pv_keys")
+    cum_errors, cum_warnings = crosscheck.cumulative_issues(cur, p, frame)
+    if len(cum_errors):
+        raise Rejected(crosscheck.refusal_message(p, cum_errors), cum_errors)
 
     new = frame.copy()
     new["_row"] = p.rows
@@ -253,6 +256,8 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
     if s.key == "greenhouse":
         warnings += _with_sheet(p, _yield_warnings(view, gh_hist, lang))
     warnings += _with_sheet(p, _unreported_warnings(view, s, last, p.carried, lang))
+    if len(cum_warnings):
+        warnings.append(cum_warnings)
     w = pd.concat(warnings, ignore_index=True) if warnings else empty_issues()
     nu = rows.loc[rows["_new_unit"], ["cooperative", "unit"]].drop_duplicates().reset_index(drop=True)
     return Preview(p, len(new), int((~exists).sum()), int(exists.sum()),
@@ -680,6 +685,9 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
                               f"“{p.filename}” was not imported: {len(dups)} rows repeat once names are mapped."),
                            dups)
         check_write(actor, sorted(frame["cooperative"].unique()))
+        cum_errors, _ = crosscheck.cumulative_issues(cur, p, frame)
+        if len(cum_errors):
+            raise Rejected(crosscheck.refusal_message(p, cum_errors), cum_errors)
         result = apply_rows(store, cur, s, p, frame, uploaded_by=actor.username, sha256=p.sha256,
                             filename=p.filename, stored_path=str(final), new_aliases=res.new_aliases)
         write_explanations(cur, explanation_rows(s, p, frame, explanations), result.upload_id)
