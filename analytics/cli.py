@@ -297,6 +297,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                       "（设置 PARK_UPLOAD_MAX_MB）。请拆成几个文件。", file=sys.stderr)
                 continue
             p = ingest.parse(f.read_bytes(), f.name, args.sector, columns=columns)
+            recalled = ingest.recall_columns(store.cursor(), p, columns) if store is not None else {}
+            if recalled:  # this cooperative's choices for this layout, kept from an earlier upload
+                p = ingest.parse(f.read_bytes(), f.name, args.sector,
+                                 columns=ingest.merged_columns(recalled, columns))
+                names = {c.key: c.header for c in contract.SECTORS[p.sector].columns} if p.sector else {}
+                print(f"  {f.name}：{ingest.describe_recalled_columns(recalled, names, 'zh', cli=True)}")
             if not p.ok:
                 failed += 1
                 print(f"✗ {f}：{p.summary()}", file=sys.stderr)

@@ -28,7 +28,7 @@ from .. import contract
 from ..access.permissions import Actor, check_write
 from ..contract import MONEY, Sector
 from ..store.db import Store
-from . import crosscheck, identity, submissions
+from . import crosscheck, identity, remember, submissions
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
 from .identity import NameChoices, _unregister
 from .validate import KEYS, Parsed, month_labels
@@ -691,6 +691,7 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
         result = apply_rows(store, cur, s, p, frame, uploaded_by=actor.username, sha256=p.sha256,
                             filename=p.filename, stored_path=str(final), new_aliases=res.new_aliases)
         write_explanations(cur, explanation_rows(s, p, frame, explanations), result.upload_id)
+        remember.keep(cur, p, actor.username, result.upload_id)
         # The office's own upload is logged as a submission accepted at once (DESIGN.md §9).
         submissions.log_direct(cur, result.upload_id, s.key, frame, actor.username, p, str(final), result.months)
         # The kept copy moves into place last, inside the transaction's lifetime: a kill before

@@ -9,6 +9,7 @@ and the row kinds are read from the same tables here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -74,6 +75,12 @@ class Layout:
     @property
     def data_start(self) -> int:
         return max((self.header_rows[-1], self.units_row or -1, self.code_row or -1)) + 1
+
+    def fingerprint(self) -> str:
+        """The layout as a key: a hash of the sector and the normalised header cells (a two-row
+        header joined per column), the same for next month's file of the same form."""
+        text = "\x1e".join([self.sector, *(norm(c) for c in self.header_cells)])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
     def by_key(self) -> dict[str, int]:
         return {m.column.key: i for i, m in self.columns.items()}

@@ -32,7 +32,7 @@ from .. import contract
 from ..access import audit
 from ..access.permissions import Actor, check_review, check_write
 from ..store.db import Store
-from . import apply, identity
+from . import apply, identity, remember
 from .common import AlreadyApplied, CommitFailed, IngestError, Rejected, SimilarNames, _m, empty_issues
 from .identity import NameChoices
 from .submissions import (
@@ -174,6 +174,7 @@ def submit(store: Store, p: Parsed, actor: Actor, *, names: NameChoices | None =
                                    submission_id, carried FROM _sub_rows""")
         finally:
             identity._unregister(cur, "_sub_rows")
+        remember.keep(cur, p, actor.username)
         if not final.exists():
             os.replace(staged, final)
             created = True

@@ -139,6 +139,11 @@ class Parsed:
     # 本年累计 figures beside monthly ones (CUMULATIVE_COLUMNS), checked against the stored months
     # when the file is previewed and committed (.crosscheck), not imported.
     cumulative: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CUMULATIVE_COLUMNS))
+    # Per sheet read, its layout's fingerprint (Layout.fingerprint), and the cooperatives the rows
+    # name as written — known even when the file is refused, so column choices kept for that
+    # cooperative and layout can be recalled (.remember).
+    layouts: dict[str, str] = field(default_factory=dict)
+    named_cooperatives: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -713,6 +718,9 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int],
     if not n_rows and not errors:
         raise IngestError(_m(lang, "表头下面没有数据行。", "There are no data rows under the header."))
     frame = pd.concat([part.frame for part in taken], ignore_index=True) if taken else pd.DataFrame()
+    p.layouts = {part.report.name: part.report.layout.fingerprint() for part in parts}
+    if "cooperative" in frame:
+        p.named_cooperatives = sorted({c for c in frame["cooperative"] if isinstance(c, str) and c})
     rows = np.concatenate([part.rows for part in taken]) if taken else np.zeros(0, dtype=np.int64)
     sheet_of = np.concatenate([np.full(len(part.rows), part.report.name, dtype=object) for part in taken]) \
         if taken else np.zeros(0, dtype=object)
