@@ -295,6 +295,11 @@ def test_a_value_outside_the_usual_range_needs_an_explanation_kept_with_it(app_d
     got = ingest.explanations(store().cursor(), unit="王一")
     assert got[["row_number", "explanation", "uploaded_by"]].values.tolist() == [[2, "本月卖的是仔猪", "boss"]]
     assert "出栏每头收入 500 元/头" in got["checks"].iloc[0]
+    at.switch_page("pages/uploads.py").run()  # the upload log keeps it beside who wrote the value
+    assert not at.exception, at.exception
+    kept = table_with(at, "上报说明")
+    assert kept[["单元", "月份", "上报说明", "上传人"]].values.tolist() == [
+        ["王一", "2026-09", "本月卖的是仔猪", "boss"]]
 
 
 def test_column_choices_are_remembered_for_the_cooperatives_next_file_of_that_layout(app_db):
