@@ -173,3 +173,27 @@ def test_the_command_line_refuses_and_writes_nothing(tmp_path, capsys):
     assert "本年累计数与已存各月加本月之和不符" in err and "文件的累计数（本年累计出栏(头)）为 290 头" in err
     with Store(db) as s:
         assert counts(s)[1] == 1  # the park's upload only
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_two_row_header_pairs_this_month_with_its_cumulative(store, fmt):
+    """出栏 / 销售收入(万元) merged over 本月 | 本年累计: the 累计 takes its group's unit."""
+    park(store)
+    rows = [["月份", "合作社", "养殖户", "存栏(头)", "出栏(头)", "", "销售收入(万元)", "", "成本(元)"],
+            ["", "", "", "", "本月", "本年累计", "本月", "本年累计", ""],
+            ["2026-09", COOP, "赵一农", 180, 30, 260, 6.4, 54.4, 58000],
+            ["2026-09", COOP, "钱二牧", 95, 12, 101, 2.7, 22.7, 25500]]
+
+    def data() -> bytes:
+        return csv_bytes(rows) if fmt == "csv" else xlsx_bytes({"9月": rows}, {"9月": ["E1:F1", "G1:H1"]})
+
+    p = ingest.parse(data(), f"sep.{fmt}", today=TODAY)
+    assert p.cumulative[["row", "measure", "value"]].values.tolist() == [
+        [3, "sold_head", 260], [4, "sold_head", 101], [3, "revenue", 544_000], [4, "revenue", 227_000]]
+    assert not ingest.preview(store.cursor(), p).warnings["reason"].str.contains("累计").any()
+    rows[3][7] = 25.0
+    with pytest.raises(ingest.Rejected) as e:
+        ingest.preview(store.cursor(), ingest.parse(data(), f"sep.{fmt}", today=TODAY))
+    got = e.value.errors
+    assert got[["row", "column", "value"]].values.tolist() == [[4, "销售收入(万元)/本年累计", "250,000.00 元"]]
+    assert "之和 227,000.00 元，相差 23,000.00 元" in got.loc[0, "reason"]
