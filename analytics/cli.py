@@ -297,6 +297,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                       "（设置 PARK_UPLOAD_MAX_MB）。请拆成几个文件。", file=sys.stderr)
                 continue
             p = ingest.parse(f.read_bytes(), f.name, args.sector, columns=columns)
+            recalled = ingest.recall_columns(store.cursor(), p, columns) if store is not None else {}
+            if recalled:  # this cooperative's choices for this layout, kept from an earlier upload
+                p = ingest.parse(f.read_bytes(), f.name, args.sector,
+                                 columns=ingest.merged_columns(recalled, columns))
+                names = {c.key: c.header for c in contract.SECTORS[p.sector].columns} if p.sector else {}
+                print(f"  {f.name}：{ingest.describe_recalled_columns(recalled, names, 'zh', cli=True)}")
             if not p.ok:
                 failed += 1
                 print(f"✗ {f}：{p.summary()}", file=sys.stderr)
@@ -310,7 +316,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"  {f.name}：{len(p.readings)} 个占位符按约定读取（—、/、- 为未上报；无、会计格式的 - 为 0）：")
                 _print_issues(p.readings, file=sys.stdout, limit=10)
             choices = _name_choices(args, p)
-            pv = ingest.preview(store.cursor(), p, choices) if store is not None else None
+            try:
+                pv = ingest.preview(store.cursor(), p, choices) if store is not None else None
+            except ingest.Rejected as e:  # a cross-check against the stored months
+                failed += 1
+                print(f"✗ {f}：{e}", file=sys.stderr)
+                _print_issues(e.errors)
+                continue
             warnings = pv.warnings if pv is not None else p.warnings
             if len(warnings):
                 print(f"! {f}：{len(warnings)} 条提醒（不影响导入）：", file=sys.stderr)

@@ -211,6 +211,12 @@ GREENHOUSE = Sector(
 SECTORS: dict[str, Sector] = {s.key: s for s in (DUCK, HOG, GREENHOUSE)}
 SECTOR_KEYS: tuple[str, ...] = tuple(SECTORS)
 
+# Measures whose year-to-date figure (本年累计) is the sum of the months — the flows DESIGN.md §5
+# sums over a period. Stock, sows, jobs and area are levels: a 累计 of them is no sum of months,
+# so a file's 累计 column is checked against the stored months only for these.
+SUMMED_OVER_MONTHS: frozenset[str] = frozenset(
+    {"eggs", "culled", "feed_kg", "sold_head", "sold_kg", "deaths", "yield_kg", "revenue", "cost"})
+
 
 def sector(key: str) -> Sector:
     """Look a sector up by key, with a Chinese error for an unknown one."""

@@ -85,6 +85,18 @@ if st.session_state.get("_up_key") != cache_key:
     st.session_state["_up_key"] = cache_key
     st.session_state.pop("_up_done", None)
 parsed: ingest.Parsed = st.session_state["_up_parsed"]
+# Choices this cooperative made for this layout on an earlier upload: the starting point, said
+# above the columns, changeable there.
+if st.session_state.get("_up_recall_file") != file_key:
+    st.session_state["_up_recall_file"] = file_key
+    recalled = ingest.recall_columns(store().cursor(), parsed, column_choices)
+    st.session_state["_up_recalled"] = recalled
+    if recalled:
+        for header, choice in recalled.items():
+            col_decisions.setdefault(header, choice or IGNORE)
+        st.rerun()
+recalled = {h: c for h, c in st.session_state.get("_up_recalled", {}).items()
+            if col_decisions.get(h) == (c or IGNORE)}
 
 
 def column_decisions() -> None:
@@ -99,6 +111,9 @@ def column_decisions() -> None:
     labels = {"": t("（请选择）", "(choose)"), IGNORE: t("忽略这一列，不导入", "Ignore this column"),
               **{c.key: t(f"就是“{c.header}”", f"it is “{c.en}”") for c in s.columns}}
     st.subheader(t("列核对", "Check the columns"))
+    if recalled:
+        st.info(md(ingest.describe_recalled_columns(recalled, {c.key: c.header if L == "zh" else c.en
+                                                               for c in s.columns}, L)), icon=":material/history:")
     st.caption(t("下列各列的列名里有模板的列名，但读不出它是哪一列（可能是本月数，也可能是累计数或分项数）。"
                  "请逐列指定它对应的列，或忽略它。",
                  "These columns' headers contain a template column's name, but which figure they hold is unclear "
@@ -188,6 +203,8 @@ if st.session_state.get("_up_preview_key") != preview_key:
         st.session_state["_up_preview"] = pv0
     except (ingest.IngestError, PermissionDenied) as e:
         st.error(md(e), icon=":material/block:")
+        if isinstance(e, ingest.Rejected) and len(e.errors):  # a cross-check against the stored months
+            st.dataframe(issues(e.errors), hide_index=True, width="stretch")
         st.stop()
     st.session_state["_up_preview_key"] = preview_key
     if st.session_state.get("_up_similar_key") != cache_key:  # first preview of this file: ask about names

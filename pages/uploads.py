@@ -55,6 +55,20 @@ if len(shown) > SHOWN:
                  f"The latest {SHOWN:,} of {len(shown):,} uploads; download the CSV for all."))
 st.download_button(t("下载上报记录 CSV", "Download the log (CSV)"), partial(tables.to_csv_bytes, shown),
                    t("上报记录.csv", "upload-log.csv"), "text/csv", on_click="ignore", key="log_csv")
+# The 上报说明 kept with the values of the uploads above: what a reader of a surprising figure's
+# history needs beside who wrote it and when.
+cur = store().cursor()
+try:
+    said = ingest.explanations(cur)
+finally:
+    cur.close()
+if len(said):
+    EXPLAINED = {"upload_id": t("编号", "No."), "month": t("月份", "Month"), "cooperative": t("合作社", "Cooperative"),
+                 "unit": t("单元", "Unit"), "checks": t("核实内容", "What was checked"),
+                 "explanation": t("上报说明", "Explanation"), "uploaded_by": t("上传人", "By")}
+    with st.expander(t(f"上报说明（{len(said):,} 条）", f"Explanations ({len(said):,})"), icon=":material/edit_note:"):
+        st.dataframe(said.assign(month=said["month"].map(lambda d: f"{d:%Y-%m}"))[list(EXPLAINED)]
+                     .rename(columns=EXPLAINED), hide_index=True, width="stretch", key="log_explanations")
 st.caption(t("撤销一次上传会把它写入或替换的数值恢复为上传前的样子；原始文件始终保留。"
              "若之后的上传又改了同样的记录，须先撤销后来的那次。",
              "Undoing an upload restores the values from before it; the original file is always kept. "

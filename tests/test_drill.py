@@ -107,3 +107,39 @@ def test_tooltips_carry_units():
     assert list(fig.data[0].customdata) == ["甲村"]
     m = pd.DataFrame({"month": ["2023-01"], "revenue": [1e5], "cost": [5e4], "profit": [5e4], "sector": ["duck"]})
     assert "万元" in charts.sector_profit_trend(m).data[0].hovertemplate
+
+
+def test_a_units_history_shows_the_explanations_kept_with_its_values(app_db):
+    """Drilled to one unit, the page shows the 上报说明 its uploader gave for a value outside the
+    usual range, with the month, what was checked, who and which upload; another unit shows none."""
+    from analytics import ingest
+    from analytics.access.permissions import SYSTEM
+    from tests.test_ingest import TODAY
+    from ui.cache import store
+
+    cur = store().cursor()
+    (coop, unit), (coop2, unit2) = cur.execute("""SELECT cooperative, unit FROM units WHERE sector = 'hog'
+                                                  ORDER BY cooperative, unit LIMIT 2""").fetchall()
+    data = ("月份,合作社,养殖户,存栏(头),能繁母猪(头),出栏(头),销售收入(元)\n"
+            f"2023-12,{coop},{unit},100,10,10,5000\n").encode()  # 500 元 a head sold: usual 800–6,400
+    p = ingest.parse(data, "12月.csv", today=TODAY)
+    assert len(p.verify) == 1
+    res = ingest.commit(store(), p, SYSTEM, explanations={2: "本月卖的是仔猪"})
+    at = _run("pages/hog.py", {"year": "2023", "coop": coop, "unit": unit})
+    assert "上报说明" in [h.value for h in at.subheader]
+    table = next(d.value for d in at.dataframe if "上报说明" in d.value.columns)
+    assert table[["月份", "上报说明", "上报人", "上传编号"]].values.tolist() == [
+        ["2023-12", "本月卖的是仔猪", "system", res.upload_id]]
+    assert "出栏每头收入 500 元/头" in table["核实内容"].iloc[0]
+    other = _run("pages/hog.py", {"year": "2023", "coop": coop2, "unit": unit2})
+    assert "上报说明" not in [h.value for h in other.subheader]
+    from streamlit.testing.v1 import AppTest
+
+    en = AppTest.from_file(str(ROOT / "pages/hog.py"), default_timeout=90)
+    en.session_state["lang"] = "en"
+    for k, v in {"year": "2023", "coop": coop, "unit": unit}.items():
+        en.query_params[k] = v
+    en.run()
+    assert not en.exception, en.exception
+    assert "Explanations given with the figures" in [h.value for h in en.subheader]
+    assert "Explanation" in next(d.value for d in en.dataframe if "Upload" in d.value.columns).columns

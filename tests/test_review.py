@@ -366,3 +366,30 @@ def test_chart_notes_count_a_pending_cooperative_as_awaiting_review_not_missing(
     assert after["missing"] == row["missing"] and after["awaiting_cooperatives"] == 1
     assert "未计入，其中 1 个合作社待审核<br>" in charts.incomplete_note("duck", after)
     assert "1 cooperative awaiting review" in charts.incomplete_note("duck", after, "en")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_failed_submission_reports_its_first_cause_and_leaves_nothing(demo_store, monkeypatch, where):
+    """The submission's write goes through the upload's own failure handling (apply.write_with_file):
+    the database's first cause, worded for a submission; no row, no kept file — whether the write
+    failed before the raw file was moved into place or after."""
+    from analytics.ingest import apply, remember
+    from tests.test_ingest import dump
+
+    before = dump(demo_store)
+    p = ingest.parse(SAMPLE.read_bytes(), "duck.csv", today=date(2024, 2, 10))
+    assert p.ok
+
+    def fail(cur) -> None:
+        cur.execute("SELECT CAST('x' AS INTEGER)")
+
+    if where == "before":
+        monkeypatch.setattr(remember, "keep", lambda cur, *a, **k: fail(cur))
+    else:
+        place = apply.KeptFile.place
+        monkeypatch.setattr(apply.KeptFile, "place", lambda self: (place(self), fail(demo_store.cursor())))
+    with pytest.raises(ingest.CommitFailed) as e:
+        review.submit(demo_store, p, MANAGER)
+    assert str(e.value).startswith("写入数据库失败，本次未提交任何数据。原因：Conversion Error")
+    assert dump(demo_store) == before
+    assert [f for f in ingest.upload_dir(demo_store).rglob("*") if f.is_file()] == []

@@ -296,3 +296,42 @@ def test_a_value_outside_the_usual_range_needs_an_explanation_kept_with_it(app_d
     got = ingest.explanations(store().cursor(), unit="王一")
     assert got[["row_number", "explanation", "uploaded_by"]].values.tolist() == [[2, "本月卖的是仔猪", "boss"]]
     assert "出栏每头收入 500 元/头" in got["checks"].iloc[0]
+    at.switch_page("pages/uploads.py").run()  # the upload log keeps it beside who wrote the value
+    assert not at.exception, at.exception
+    kept = table_with(at, "上报说明")
+    assert kept[["单元", "月份", "上报说明", "上传人"]].values.tolist() == [
+        ["王一", "2026-09", "本月卖的是仔猪", "boss"]]
+
+
+def test_column_choices_are_remembered_for_the_cooperatives_next_file_of_that_layout(app_db):
+    """A choice made on the page is kept when the upload is committed; the same cooperative's next
+    file of the same layout starts from it, says so, and can change it."""
+    head = "月份,合作社,养殖户,存栏(头),出栏合计(头),其他收入(元),销售收入(元)\n"
+    aug = (head + "2026-08,众兴养猪专业合作社,王一,100,5,300,10000\n").encode()
+    sep = (head + "2026-09,众兴养猪专业合作社,王一,100,7,300,12000\n").encode()
+    at = app("pages/upload.py", ADMIN)
+    at.file_uploader[0].upload("8月.csv", aug, "text/csv").run()
+    assert "2 处问题" in at.error[0].value and not at.info
+    at.selectbox(key="up_col__4").set_value("sold_head").run()
+    at.selectbox(key="up_col__5").set_value("__ignore__").run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="up_confirm").click().run()
+    assert "已导入" in at.success[0].value
+
+    at.file_uploader[0].upload("9月.csv", sep, "text/csv").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]  # read with last month's choices
+    said = [i.value.replace("\\", "") for i in at.info if "沿用上次的列选择" in i.value]  # escaped Markdown
+    assert said == ["沿用上次的列选择：“出栏合计(头)” → 出栏(头)；“其他收入(元)” → 忽略（可在下面的“列核对”里修改）"]
+    assert at.selectbox(key="up_col__4").value == "sold_head"
+    became = table_with(at, "导入为").set_index("文件中的列")["导入为"]
+    assert became["出栏合计(头)"] == "出栏(头)（按您的指定）" and became["其他收入(元)"] == "按您的指定忽略"
+    at.selectbox(key="up_col__4").set_value("__ignore__").run()  # changeable
+    assert not [i for i in at.info if "沿用上次的列选择：“出栏合计" in i.value]
+    at.button(key="up_confirm").click().run()
+    assert "已导入" in at.success[0].value
+    cur = store().cursor()
+    assert cur.execute("""SELECT sold_head FROM hog_records WHERE unit = '王一' AND month = DATE '2026-09-01'
+                       """).fetchall() == [(None,)]
+    assert cur.execute("""SELECT header, choice, chosen_by FROM column_choices ORDER BY header""").fetchall() == [
+        ("其他收入(元)", "", "boss"), ("出栏合计(头)", "", "boss")]

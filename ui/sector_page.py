@@ -7,12 +7,13 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from analytics import fmt, scope
+from analytics import fmt, ingest, scope
 from analytics.figures import kpis, tables
 from analytics.figures.compare import coverage_text
 from analytics.meeting import slides
+from analytics.store.db import Store
 from ui import drill
-from ui.cache import q
+from ui.cache import q, store
 from ui.display import chart, show_chart
 from ui.export import page_downloads
 from ui.scaffold import metric as _metric
@@ -128,6 +129,7 @@ def render(sector: str) -> None:
                        t("大棚-作物亩均产值", "greenhouses-per-mu-by-crop"),
                        cap + t("；口径：亩均产值 = 收入 ÷ 面积；亩均效益 = 利润 ÷ 面积。",
                                "; output value per mu = revenue ÷ area; profit per mu = profit ÷ area."))
+    unit_explanations(sector, filters)
     st.subheader(t("单元排名（按利润）", "Units ranked by profit"))
     unit_table(sector, period, filters, k["units"], zh)
     st.caption(cap + t("；口径：存栏取各单元期末值；收入、成本按月累加；就业取月用工峰值。"
@@ -193,3 +195,33 @@ def unit_table(sector: str, period: scope.Period, filters: scope.Filters, n_unit
     c2.download_button(t("下载 Excel", "Download Excel"), partial(_download, sector, period, filters, L, "xlsx", zh),
                        f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", key=f"units_xlsx_{sector}")
+
+
+EXPLANATION_COLUMNS = {"month": ("月份", "Month"), "checks": ("核实内容", "What was checked"),
+                       "explanation": ("上报说明", "Explanation"), "uploaded_by": ("上报人", "Uploaded by"),
+                       "upload_id": ("上传编号", "Upload")}
+
+
+def unit_explanations(sector: str, filters: scope.Filters) -> None:
+    """Drilled down to one unit, its history is on screen: beside it, the 上报说明 its uploader
+    wrote for values outside the usual ranges (upload_explanations), newest first, every month
+    kept — so whoever reads a surprising figure reads why it was reported so."""
+    if len(filters.units) != 1 or len(filters.cooperatives) != 1:
+        return
+    s = store()
+    if not isinstance(s, Store):  # the Parquet lake carries the figures, not the upload records
+        return
+    cur = s.cursor()
+    try:
+        got = ingest.explanations(cur, sector=sector, cooperative=filters.cooperatives[0], unit=filters.units[0])
+    finally:
+        cur.close()
+    if got.empty:
+        return
+    st.subheader(t("上报说明", "Explanations given with the figures"))
+    st.caption(t("这个单元超出常见范围、上报时写明了原因的数值（最新的在前，含所选期间以外的月份）。",
+                 "Values of this unit outside the usual ranges, with the reason given when they were "
+                 "uploaded (newest first, months outside the chosen period included)."))
+    shown = got.assign(month=pd.to_datetime(got["month"]).dt.strftime("%Y-%m"))[list(EXPLANATION_COLUMNS)]
+    st.dataframe(shown.rename(columns={k: t(*v) for k, v in EXPLANATION_COLUMNS.items()}), hide_index=True,
+                 width="stretch", key=f"unit_explanations_{sector}")

@@ -5,7 +5,9 @@
 - :mod:`.normalise` — cell values → the contract's values (units, months, placeholders);
 - :mod:`.validate` — :func:`parse`: the whole file checked, no database;
 - :mod:`.identity` — look-alike names and the alias table;
+- :mod:`.crosscheck` — a 本年累计 column against the stored months (preview and commit);
 - :mod:`.apply` — :func:`preview`, commit, :func:`undo`, the upload log;
+- :mod:`.remember` — column choices kept per cooperative and layout, recalled next month;
 - :mod:`.submissions`, :mod:`.review` — the reporting cycle: :func:`commit` sends a manager's
   file to review (待审核), the office accepts or returns it (DESIGN.md §9);
 - :mod:`.templates` — the blank upload templates, from the same column spec.
@@ -49,6 +51,9 @@ from .layout import NUMERIC as NUMERIC_KINDS
 from .layout import ColumnChoices, Layout, match_header
 from .normalise import parse_month_text
 from .read import ENCODING_NAMES
+from .remember import describe as describe_recalled_columns
+from .remember import merged as merged_columns
+from .remember import recall as recall_columns
 from .review import SubmissionResult, commit, ingest
 from .validate import Parsed, SheetReport
 
@@ -58,7 +63,8 @@ __all__ = [
     "NameChoices", "Parsed", "Preview", "Rejected", "SheetReport", "SimilarNames", "SubmissionResult",
     "UndoRefused", "UploadResult",
     "already_message", "commit", "explanations", "missing_explanations", "coop_key", "display_value",
-    "find_applied", "ingest", "match_header", "parse",
+    "find_applied", "ingest", "match_header", "parse", "describe_recalled_columns", "merged_columns",
+    "recall_columns",
     "parse_month_text", "preview", "sweep_uploads", "undo", "unit_key", "upload_cooperatives", "upload_dir",
     "upload_info", "uploads_log", "yield_reference",
 ]

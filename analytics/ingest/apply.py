@@ -17,8 +17,10 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -28,12 +30,13 @@ from .. import contract
 from ..access.permissions import Actor, check_write
 from ..contract import MONEY, Sector
 from ..store.db import Store
-from . import identity, submissions
+from . import crosscheck, identity, remember, submissions
 from .common import ISSUE_COLUMNS, AlreadyApplied, CommitFailed, Rejected, SimilarNames, UndoRefused, _m, empty_issues
 from .identity import NameChoices, _unregister
 from .validate import KEYS, Parsed, month_labels
 
 Cursor = duckdb.DuckDBPyConnection
+T = TypeVar("T")
 UPLOAD_DIR = "uploads"
 STAGING = ".staging"
 _KEPT_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|txt|tsv|xlsx|xlsm|xls|ods)$")
@@ -198,6 +201,9 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
         duplicate_of = find_applied(cur, p.sha256)
     finally:
         _unregister(cur, "_pv_keys")
+    cum_errors, cum_warnings = crosscheck.cumulative_issues(cur, p, frame)
+    if len(cum_errors):
+        raise Rejected(crosscheck.refusal_message(p, cum_errors), cum_errors)
 
     new = frame.copy()
     new["_row"] = p.rows
@@ -253,6 +259,8 @@ def preview(cur: Cursor, p: Parsed, names: NameChoices | None = None) -> Preview
     if s.key == "greenhouse":
         warnings += _with_sheet(p, _yield_warnings(view, gh_hist, lang))
     warnings += _with_sheet(p, _unreported_warnings(view, s, last, p.carried, lang))
+    if len(cum_warnings):
+        warnings.append(cum_warnings)
     w = pd.concat(warnings, ignore_index=True) if warnings else empty_issues()
     nu = rows.loc[rows["_new_unit"], ["cooperative", "unit"]].drop_duplicates().reset_index(drop=True)
     return Preview(p, len(new), int((~exists).sum()), int(exists.sum()),
@@ -403,6 +411,46 @@ def _stage_bytes(store: Store, p: Parsed) -> Path:
         fh.flush()
         os.fsync(fh.fileno())
     return path
+
+
+class KeptFile:
+    """The raw bytes of an upload or a submission: staged beside the store before the write,
+    moved into place (:meth:`place`) last inside it, so a kill before leaves only a staged file
+    and a kill after an unreferenced one (both swept by the next commit)."""
+
+    def __init__(self, store: Store, p: Parsed):
+        self.staged = _stage_bytes(store, p)
+        self.final = upload_dir(store) / f"{p.sha256}{p.ext}"
+        self.created = False
+
+    def place(self) -> None:
+        if not self.final.exists():
+            os.replace(self.staged, self.final)
+            self.created = True
+
+
+def write_with_file(store: Store, p: Parsed, write: Callable[[Cursor, KeptFile], T], *, figures: bool = True,
+                    done: tuple[str, str] = ("导入", "imported")) -> T:
+    """Run ``write(cursor, kept)`` as one write of the store, keeping the file's bytes: the path of
+    a direct upload (:func:`commit`) and of a submission (:func:`.review.submit`) alike. Whatever
+    fails, nothing of it stays — the kept copy is removed if it was placed, the staged one always;
+    a database error becomes CommitFailed naming its first line ("写入数据库失败，本次未导入任何数据。
+    原因：…"; ``done`` words what did not happen: 导入 / 提交)."""
+    kept = KeptFile(store, p)
+    try:
+        return store.run_write(lambda cur: write(cur, kept), figures=figures)
+    except duckdb.Error as e:
+        if kept.created:
+            kept.final.unlink(missing_ok=True)
+        first = str(e).split("\n")[0]
+        raise CommitFailed(_m(p.lang, f"写入数据库失败，本次未{done[0]}任何数据。原因：{first}",
+                              f"The database refused the write; nothing was {done[1]}. Cause: {first}")) from e
+    except BaseException:
+        if kept.created:  # nothing of this upload may stay behind
+            kept.final.unlink(missing_ok=True)
+        raise
+    finally:
+        kept.staged.unlink(missing_ok=True)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -660,12 +708,9 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
     check_write(actor, p.cooperatives if not names or not names.cooperatives else
                 sorted({names.cooperatives.get(c, c) for c in p.cooperatives}))
     s = contract.SECTORS[p.sector]
-    staged = _stage_bytes(store, p)
-    final = upload_dir(store) / f"{p.sha256}{p.ext}"
-    created = False
 
-    def write(cur: Cursor) -> UploadResult:
-        nonlocal created
+    def write(cur: Cursor, kept: KeptFile) -> UploadResult:
+        final = kept.final
         sweep_uploads(store, cur)
         dup = find_applied(cur, p.sha256)
         if dup:
@@ -680,32 +725,19 @@ def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices |
                               f"“{p.filename}” was not imported: {len(dups)} rows repeat once names are mapped."),
                            dups)
         check_write(actor, sorted(frame["cooperative"].unique()))
+        cum_errors, _ = crosscheck.cumulative_issues(cur, p, frame)
+        if len(cum_errors):
+            raise Rejected(crosscheck.refusal_message(p, cum_errors), cum_errors)
         result = apply_rows(store, cur, s, p, frame, uploaded_by=actor.username, sha256=p.sha256,
                             filename=p.filename, stored_path=str(final), new_aliases=res.new_aliases)
         write_explanations(cur, explanation_rows(s, p, frame, explanations), result.upload_id)
+        remember.keep(cur, p, actor.username, result.upload_id)
         # The office's own upload is logged as a submission accepted at once (DESIGN.md §9).
         submissions.log_direct(cur, result.upload_id, s.key, frame, actor.username, p, str(final), result.months)
-        # The kept copy moves into place last, inside the transaction's lifetime: a kill before
-        # this leaves only a staged file, a kill after it an unreferenced one; both are swept.
-        if not final.exists():
-            os.replace(staged, final)
-            created = True
+        kept.place()  # last, inside the transaction's lifetime
         return result
 
-    try:
-        return store.run_write(write)
-    except duckdb.Error as e:
-        if created:
-            final.unlink(missing_ok=True)
-        first = str(e).split("\n")[0]
-        raise CommitFailed(_m(p.lang, f"写入数据库失败，本次未导入任何数据。原因：{first}",
-                              f"The database refused the write; nothing was imported. Cause: {first}")) from e
-    except BaseException:
-        if created:  # nothing of this upload may stay behind
-            final.unlink(missing_ok=True)
-        raise
-    finally:
-        staged.unlink(missing_ok=True)
+    return write_with_file(store, p, write)
 
 
 def ingest(store: Store, data: bytes, filename: str, actor: Actor | None, *, sector: str | None = None,

@@ -9,6 +9,7 @@ and the row kinds are read from the same tables here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -74,6 +75,12 @@ class Layout:
     @property
     def data_start(self) -> int:
         return max((self.header_rows[-1], self.units_row or -1, self.code_row or -1)) + 1
+
+    def fingerprint(self) -> str:
+        """The layout as a key: a hash of the sector and the normalised header cells (a two-row
+        header joined per column), the same for next month's file of the same form."""
+        text = "\x1e".join([self.sector, *(norm(c) for c in self.header_cells)])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
     def by_key(self) -> dict[str, int]:
         return {m.column.key: i for i, m in self.columns.items()}
@@ -314,6 +321,52 @@ def _interpret_pair(sector_key: str, top: str, sub: str) -> Account:
     if base.column is not None:  # 仔猪 / 育肥猪 under 存栏: a breakdown, named and ignored
         return Account(BREAKDOWN, base.column, note=_s(sub))
     return interpret(sector_key, sub)
+
+
+CUMULATIVE = QUALIFIERS[0][1]  # the note of a 本年累计 / 1—9月 column
+_MONTH_SPAN = re.compile(r"(\d{1,2})[-—–~至到](\d{1,2})月")
+
+
+@dataclass
+class Cumulative:
+    """A year-to-date column beside a monthly one: where it is, its unit, and which months it
+    adds up ((1, 9) for 1—9月累计; None for 本年累计: January to the row's month)."""
+
+    index: int
+    column: Column
+    factor: float
+    unit: str | None
+    written: str
+    span: tuple[int, int] | None
+
+
+def cumulative_columns(lay: Layout, head: list[list]) -> list[Cumulative]:
+    """The 累计 columns of measures summed over months (contract.SUMMED_OVER_MONTHS) whose monthly
+    column the sheet also carries, with the unit their header or the units row gives. A 累计
+    column whose unit cannot be read is left out (it is not imported either way)."""
+    mapped = set(lay.by_key())
+    out = []
+    for a in lay.accounts:
+        if a.status != QUALIFIED or a.note != CUMULATIVE or a.column is None \
+                or a.column.key not in contract.SUMMED_OVER_MONTHS or a.column.key not in mapped:
+            continue
+        factor, unit = 1.0, None
+        for part in (norm(x) for x in a.written.split("/")):
+            m = _UNIT_IN_HEADER.match(part)
+            if m and _any_unit(re.sub(r"^(单位|计量单位)[:：]?", "", m.group(2))):
+                unit = re.sub(r"^(单位|计量单位)[:：]?", "", m.group(2))
+                factor = unit_factor(a.column, unit)
+                break
+        if unit is None and lay.units_row is not None and a.index < len(head[lay.units_row]):
+            token = _unit_token(head[lay.units_row][a.index])
+            if token and _any_unit(token):
+                unit, factor = token, unit_factor(a.column, token)
+        if factor is None:
+            continue
+        span = _MONTH_SPAN.search(norm(a.written))
+        out.append(Cumulative(a.index, a.column, factor, unit, a.written,
+                              (int(span.group(1)), int(span.group(2))) if span else None))
+    return out
 
 
 def _accounts(sector_key: str, cells: list) -> dict[int, Account]:

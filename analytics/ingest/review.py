@@ -19,7 +19,6 @@ Review is off with ``PARK_REVIEW=0``: every upload is applied at once, as before
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
@@ -32,8 +31,8 @@ from .. import contract
 from ..access import audit
 from ..access.permissions import Actor, check_review, check_write
 from ..store.db import Store
-from . import apply, identity
-from .common import AlreadyApplied, CommitFailed, IngestError, Rejected, SimilarNames, _m, empty_issues
+from . import apply, identity, remember
+from .common import AlreadyApplied, IngestError, Rejected, SimilarNames, _m, empty_issues
 from .identity import NameChoices
 from .submissions import (
     ACCEPTED,
@@ -119,12 +118,9 @@ def submit(store: Store, p: Parsed, actor: Actor, *, names: NameChoices | None =
     if not p.ok:
         raise Rejected(p.summary(), p.errors)
     s = contract.SECTORS[p.sector]
-    staged = apply._stage_bytes(store, p)
-    final = apply.upload_dir(store) / f"{p.sha256}{p.ext}"
-    created = False
 
-    def write(cur: Cursor) -> SubmissionResult:
-        nonlocal created
+    def write(cur: Cursor, kept: apply.KeptFile) -> SubmissionResult:
+        final = kept.final
         apply.sweep_uploads(store, cur)
         dup = apply.find_applied(cur, p.sha256)
         if dup:
@@ -174,26 +170,12 @@ def submit(store: Store, p: Parsed, actor: Actor, *, names: NameChoices | None =
                                    submission_id, carried FROM _sub_rows""")
         finally:
             identity._unregister(cur, "_sub_rows")
-        if not final.exists():
-            os.replace(staged, final)
-            created = True
+        remember.keep(cur, p, actor.username)
+        kept.place()
         return SubmissionResult(int(sid), s.key, len(frame), apply._months_label(month_labels(frame["month"])),
                                 sorted(frame["cooperative"].unique()), sorted(superseded))
 
-    try:
-        return store.run_write(write, figures=False)
-    except duckdb.Error as e:
-        if created:
-            final.unlink(missing_ok=True)
-        first = str(e).split("\n")[0]
-        raise CommitFailed(_m(p.lang, f"写入数据库失败，本次未提交任何数据。原因：{first}",
-                              f"The database refused the write; nothing was submitted. Cause: {first}")) from e
-    except BaseException:
-        if created:
-            final.unlink(missing_ok=True)
-        raise
-    finally:
-        staged.unlink(missing_ok=True)
+    return apply.write_with_file(store, p, write, figures=False, done=("提交", "submitted"))
 
 
 def submission(cur: Cursor, sid: int) -> dict | None:

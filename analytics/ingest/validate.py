@@ -32,6 +32,8 @@ from .layout import NUMERIC, Layout, NoHeader
 
 ROUND = {MONEY: 2, WEIGHT: 3, AREA: 4}
 ACCOUNT_COLUMNS = ["sheet", "index", "column", "status", "became", "key"]
+# A 本年累计 figure of a row: first/last the months it adds up (0: January to the row's month).
+CUMULATIVE_COLUMNS = ["sheet", "row", "measure", "column", "value", "first", "last"]
 KEYS = ["month", "cooperative", "unit"]
 _FATAL = (KeyboardInterrupt, SystemExit)
 
@@ -134,6 +136,14 @@ class Parsed:
     # Measure columns the file carries: a re-upload replaces only these (True: every row; a
     # bool array: the rows of the sheets that carry it).
     carried: dict[str, bool | np.ndarray] = field(default_factory=dict)
+    # 本年累计 figures beside monthly ones (CUMULATIVE_COLUMNS), checked against the stored months
+    # when the file is previewed and committed (.crosscheck), not imported.
+    cumulative: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CUMULATIVE_COLUMNS))
+    # Per sheet read, its layout's fingerprint (Layout.fingerprint), and the cooperatives the rows
+    # name as written — known even when the file is refused, so column choices kept for that
+    # cooperative and layout can be recalled (.remember).
+    layouts: dict[str, str] = field(default_factory=dict)
+    named_cooperatives: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -209,6 +219,7 @@ class _Part:
     notes: list[str]
     carried: set[str]
     verify: list[pd.DataFrame] = field(default_factory=list)
+    cumulative: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CUMULATIVE_COLUMNS))
 
 
 def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: dict[str, int]) -> _Part:
@@ -340,7 +351,31 @@ def _sheet_part(sheet: read.Sheet, lay: Layout, lang: str, today: date, limits: 
     report.n_rows = int(data.sum())
     if len(frame):
         report.months = month_labels(frame["month"])
-    return _Part(report, frame, rows[data], errors, warnings, readings, notes, carried, verify)
+    cumulative = _cumulative(sheet, lay, body, rows, data, used, rewrite)
+    return _Part(report, frame, rows[data], errors, warnings, readings, notes, carried, verify, cumulative)
+
+
+def _cumulative(sheet: read.Sheet, lay: Layout, body: pd.DataFrame, rows: np.ndarray, data: np.ndarray,
+                used: dict, rewrite: dict[int, bool]) -> pd.DataFrame:
+    """The figures of the sheet's 本年累计 columns (layout.cumulative_columns) per data row, in the
+    canonical unit, for the cross-check against the stored months (:mod:`.crosscheck`): one row
+    per (row, measure) holding a figure. A cell that is not a number is left out, not refused —
+    the column is not imported."""
+    parts = []
+    for c in lay_mod.cumulative_columns(lay, sheet.head()):
+        if c.index >= body.shape[1]:
+            continue
+        raw = body[f"c{c.index}"]
+        style = rewrite.get(used[c.column.key][0])
+        if style is not None:
+            raw = normalise.with_decimal(raw, style)
+        v = normalise.numbers(raw, c.column, c.unit, c.factor).values
+        keep = data & np.isfinite(v) & (v >= 0)
+        if keep.any():
+            first, last = c.span or (0, 0)
+            parts.append(pd.DataFrame({"sheet": sheet.name, "row": rows[keep], "measure": c.column.key,
+                                       "column": c.written, "value": v[keep], "first": first, "last": last}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CUMULATIVE_COLUMNS)
 
 
 def _fmt_rate(v: float) -> str:
@@ -683,6 +718,9 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int],
     if not n_rows and not errors:
         raise IngestError(_m(lang, "表头下面没有数据行。", "There are no data rows under the header."))
     frame = pd.concat([part.frame for part in taken], ignore_index=True) if taken else pd.DataFrame()
+    p.layouts = {part.report.name: part.report.layout.fingerprint() for part in parts}
+    if "cooperative" in frame:
+        p.named_cooperatives = sorted({c for c in frame["cooperative"] if isinstance(c, str) and c})
     rows = np.concatenate([part.rows for part in taken]) if taken else np.zeros(0, dtype=np.int64)
     sheet_of = np.concatenate([np.full(len(part.rows), part.report.name, dtype=object) for part in taken]) \
         if taken else np.zeros(0, dtype=object)
@@ -713,6 +751,9 @@ def _parse(p: Parsed, sector: str | None, today: date, limits: dict[str, int],
         p.verify = pd.concat(verify, ignore_index=True)[ISSUE_COLUMNS]
     if readings:
         p.readings = pd.concat(readings, ignore_index=True)[ISSUE_COLUMNS]
+    cumulative = [part.cumulative for part in taken if len(part.cumulative)]
+    if cumulative:
+        p.cumulative = pd.concat(cumulative, ignore_index=True)[CUMULATIVE_COLUMNS]
     p.frame, p.rows, p.sheet_of_row = frame, rows, sheet_of
     return p
 

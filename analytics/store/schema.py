@@ -348,6 +348,25 @@ def _warnings() -> list[str]:
     ]
 
 
+def _column_choices() -> list[str]:
+    """What an uploader said a column is that the reader did not understand (出栏合计(头) → 出栏, or
+    ignored: choice ''), per sector, cooperative (as the file names it) and layout (a fingerprint
+    of the normalised header row(s)), kept when an upload using it is committed, so the same
+    cooperative's next file of that layout starts from it (shown, and changeable)."""
+    return [
+        """CREATE TABLE IF NOT EXISTS column_choices (
+             sector VARCHAR NOT NULL,
+             cooperative VARCHAR NOT NULL,
+             layout VARCHAR NOT NULL,
+             header VARCHAR NOT NULL,
+             choice VARCHAR NOT NULL,
+             chosen_by VARCHAR NOT NULL,
+             chosen_at TIMESTAMP DEFAULT current_timestamp,
+             upload_id BIGINT,
+             PRIMARY KEY (sector, cooperative, layout, header))""",
+    ]
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
@@ -362,6 +381,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (10, _submissions),
     (11, _unit_month_gaps),
     (12, _warnings),
+    (13, _column_choices),
 ]
 
 
