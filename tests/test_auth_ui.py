@@ -184,7 +184,7 @@ def test_idle_session_ends(monkeypatch):
     _session_seen(minutes_ago=9)
     at.run()
     assert logged_in_as(at) is not None  # 9 minutes: still in, and the clock restarts
-    assert datetime.now() - _session_seen() < timedelta(seconds=5)
+    assert datetime.now() - _session_seen() < timedelta(minutes=2)  # touched by this run, not 9 minutes ago
     _session_seen(minutes_ago=11)
     at.run()
     assert logged_in_as(at) is None
