@@ -180,8 +180,10 @@ with st.container(key="present_material"):
     st.caption(t("复制下面的段落（右上角复制按钮）：", "Copy the paragraph (copy button at the top right):"))
     st.code(paragraph, language=None, wrap_lines=True)
     deck_download(period, exact=figures == "exact")
+    by_key = {sl.key: sl for sl in deck.slides}
     page_downloads(t("汇报", "presentation"), period,
-                   figs={deck.chart_names[key]: fig for key, fig in deck.charts.items()})
+                   figs={deck.chart_names[key]: fig for key, fig in deck.charts.items()},
+                   notes={deck.chart_names[key]: by_key[key].note for key in deck.charts if key in by_key})
     st.caption(t(f"链接带上期间即可直接打开本页，例如 ?year={period.start.year} 或 "
                  f"?from={period.label_from}&to={period.label_to}；加 &view=duck 打开某一屏，&style=dark 为大屏样式。",
                  f"Open this view for a period with ?year={period.start.year} or "
