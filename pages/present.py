@@ -115,6 +115,13 @@ st.html(f"""<style>
 .st-key-pv_prev2, .st-key-pv_next2 {{display: none !important;}}
 .st-key-present_material {{background: #fff; max-width: 1100px; margin: 2rem auto 3rem auto; padding: 1.5rem 2rem;
   border-radius: .5rem; color: #222;}}
+@media screen and (max-width: 640px) {{
+  /* a phone has no hover: the buttons stay visible, under the card, and the cards start at the top */
+  .st-key-present_nav {{opacity: 1; position: static; margin: 0 .5rem; justify-content: center;}}
+  .park-slide {{margin-top: .75rem !important;}}
+  .st-key-present_material {{margin: 1rem .5rem 3rem .5rem; padding: 1rem; width: calc(100% - 1rem) !important;
+    box-sizing: border-box;}}
+}}
 @media print {{
   .st-key-present_nav, .st-key-present_material {{display: none !important;}}
   .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stMainBlockContainer"] {{

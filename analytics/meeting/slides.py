@@ -605,6 +605,29 @@ def css(st: theme.Style) -> str:
 .park-slide .pv-body {{color: {p.text};}}
 .park-slide .pv-body p {{margin: 0 0 .4em 0;}}
 .park-slide .pv-paragraph p {{text-indent: 2em;}}
+/* A phone: each view a card in the page's flow, its boxes stacked in reading order at readable
+   sizes, instead of a 16:9 slide letterboxed to a few px per em (issue 19.8). */
+@media screen and (max-width: 640px) {{
+  .park-slide {{width: auto !important; height: auto !important; font-size: 11px !important;
+    margin: .75rem .5rem !important; padding: 1.1em 1.2em; border-radius: .6rem; overflow: visible;
+    display: flex; flex-direction: column; gap: .5em; box-shadow: 0 1px 4px rgba(0, 0, 0, .18);}}
+  .park-slide .pv-box {{position: static !important; width: auto !important; height: auto !important;
+    text-align: left !important;}}
+  .park-slide .pv-bar, .park-slide .pv-rule {{display: none;}}
+  .park-slide h1.pv-title {{font-size: 2em !important; white-space: normal; border-left: .25em solid {p.accent};
+    padding-left: .4em !important;}}
+  .park-slide .pv-title, .park-slide .pv-cover-title, .park-slide .pv-label, .park-slide .pv-value,
+  .park-slide .pv-note, .park-slide .pv-title-note {{white-space: normal;}}
+  .park-slide .pv-cover-title {{font-size: 2.2em !important; text-align: center;}}
+  .park-slide .pv-kicker {{font-size: 1.1em !important;}}
+  .park-slide .pv-title-note {{font-size: 1.15em !important;}}
+  .park-slide .pv-figure {{border-top: 1px solid {p.rule}; padding-top: .4em;}}
+  .park-slide .pv-chart img {{height: auto;}}
+  .park-slide .pv-chart .pv-missing {{height: auto; min-height: 6em;}}
+  .park-slide .pv-body {{font-size: 1.35em !important;}}
+  .park-slide .pv-stamp {{font-size: 1em !important; border-top: 1px solid {p.rule}; padding-top: .4em;}}
+  .park-slide .pv-page {{font-size: 1em !important; text-align: right;}}
+}}
 @media print {{
   @page {{size: A4 landscape; margin: 10mm;}}
   .park-slide {{width: 277mm !important; height: 155.8mm !important; font-size: 3.4625mm !important;
