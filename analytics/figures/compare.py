@@ -147,15 +147,13 @@ def comparable(cur: Cursor, sector: str, period: Period, base: Period,
                  "sum(CASE WHEN b.land IS NOT NULL THEN b.revenue END) AS b_rl",
                  "sum(CASE WHEN a.land IS NOT NULL THEN a.profit END) AS a_pl",
                  "sum(CASE WHEN b.land IS NOT NULL THEN b.profit END) AS b_pl"]
-    # Subqueries, not a WITH used three times: DuckDB would materialise each period's rows
-    # (every column) before the join, while a count alone reads only the unit ids (issue 19.6).
     row = cur.execute(f"""
+        WITH a AS ({a_sql}), b AS ({b_sql})
         SELECT na.n, nb.n, j.*
-        FROM (SELECT count(*) AS n FROM ({a_sql}) a) na
-        CROSS JOIN (SELECT count(*) AS n FROM ({b_sql}) b) nb
+        FROM (SELECT count(*) AS n FROM a) na
+        CROSS JOIN (SELECT count(*) AS n FROM b) nb
         CROSS JOIN (SELECT count(*) AS n_both, {', '.join(cols)}
-                    FROM ({a_sql}) a JOIN ({b_sql}) b ON a.unit_id = b.unit_id) j""",
-                      a_params + b_params + a_params + b_params).fetchone()
+                    FROM a JOIN b ON a.unit_id = b.unit_id) j""", a_params + b_params).fetchone()
     n_now, n_base, n_both, *values = row
     got = dict(zip([c.rsplit(" AS ", 1)[1] for c in cols], values, strict=True))
     both = int(n_both or 0)
