@@ -20,7 +20,8 @@ L = lang()
 k = q("park_kpis", period, filters)
 # 环比 and 同比 over the units that reported in both periods (figures.compare): a late unit or a
 # sector that has not reported changes nothing; the coverage line says who has reported.
-comp = q("comparisons", period, filters)
+several_towns = len(k["by_town"]) > 1  # the by-town table's change column, from the same joins
+comp = q("comparisons", period, filters, several_towns)
 basis = "mom" if period.is_month else "yoy"
 shown = comp["period"]
 cov = q("coverage", scope.Period(shown.end, shown.end), filters)
@@ -102,15 +103,24 @@ rows = pd.DataFrame([{
 st.dataframe(tables.good_bad(tables.styled(rows), {col: "profit" for col in profit_cols}), width="stretch",
              hide_index=True)
 
-if len(k["by_town"]) > 1:
+if several_towns:
     st.subheader(t("各乡镇", "By town"))
+    # the town's profit change over its units in both periods (figures.compare), as the cards
+    town_comp = (comp["total"][basis] or {}).get("by_town", {})
+    town_col = t("利润环比", "Profit MoM") if basis == "mom" else t("利润同比", "Profit YoY")
+
+    def _town_pct(town: str) -> str:
+        c = town_comp.get(town)
+        return fmt.pct(c["change"]["profit"]) if c and c["change"]["profit"] is not None else "—"
+
     towns = pd.DataFrame([{
-        t("乡镇", "Town"): town, t("利润", "Profit"): fmt.money(b["profit"], L), t("单元数", "Units"): b["units"],
-        t("销售收入", "Revenue"): fmt.money(b["revenue"], L),
+        t("乡镇", "Town"): town, t("利润", "Profit"): fmt.money(b["profit"], L), town_col: _town_pct(town),
+        t("单元数", "Units"): b["units"], t("销售收入", "Revenue"): fmt.money(b["revenue"], L),
         t("带动就业(人)", "Jobs"): b["jobs"], t("占地(亩)", "Land (mu)"): b["land_mu"]}
         for town, b in sorted(k["by_town"].items(), key=lambda kv: -kv[1]["profit"])])
     towns.index = towns.index + 1
-    picked = st.dataframe(tables.styled(towns), width="stretch", height=min(38 + 35 * len(towns), 400),
+    picked = st.dataframe(tables.good_bad(tables.styled(towns), {town_col: "profit"}), width="stretch",
+                          height=min(38 + 35 * len(towns), 400),
                           on_select="rerun", selection_mode="single-row", key=drill.key_for("towns", filters, period))
     if (i := drill.picked_row(picked)) is not None and not filters.towns:  # a town's row drills to it
         drill.go("town", towns.iloc[i][t("乡镇", "Town")])

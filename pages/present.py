@@ -115,6 +115,13 @@ st.html(f"""<style>
 .st-key-pv_prev2, .st-key-pv_next2 {{display: none !important;}}
 .st-key-present_material {{background: #fff; max-width: 1100px; margin: 2rem auto 3rem auto; padding: 1.5rem 2rem;
   border-radius: .5rem; color: #222;}}
+@media screen and (max-width: 640px) {{
+  /* a phone has no hover: the buttons stay visible, under the card, and the cards start at the top */
+  .st-key-present_nav {{opacity: 1; position: static; margin: 0 .5rem; justify-content: center;}}
+  .park-slide {{margin-top: .75rem !important;}}
+  .st-key-present_material {{margin: 1rem .5rem 3rem .5rem; padding: 1rem; width: calc(100% - 1rem) !important;
+    box-sizing: border-box;}}
+}}
 @media print {{
   .st-key-present_nav, .st-key-present_material {{display: none !important;}}
   .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stMainBlockContainer"] {{
@@ -180,8 +187,10 @@ with st.container(key="present_material"):
     st.caption(t("复制下面的段落（右上角复制按钮）：", "Copy the paragraph (copy button at the top right):"))
     st.code(paragraph, language=None, wrap_lines=True)
     deck_download(period, exact=figures == "exact")
+    by_key = {sl.key: sl for sl in deck.slides}
     page_downloads(t("汇报", "presentation"), period,
-                   figs={deck.chart_names[key]: fig for key, fig in deck.charts.items()})
+                   figs={deck.chart_names[key]: fig for key, fig in deck.charts.items()},
+                   notes={deck.chart_names[key]: by_key[key].note for key in deck.charts if key in by_key})
     st.caption(t(f"链接带上期间即可直接打开本页，例如 ?year={period.start.year} 或 "
                  f"?from={period.label_from}&to={period.label_to}；加 &view=duck 打开某一屏，&style=dark 为大屏样式。",
                  f"Open this view for a period with ?year={period.start.year} or "

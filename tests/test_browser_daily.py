@@ -651,6 +651,41 @@ def test_pages_are_usable_on_a_phone(daily, phone, path, lang):
     assert shot.exists()
 
 
+CARD_SIZES_JS = """card => { const f = s => parseFloat(getComputedStyle(card.querySelector(s)).fontSize);
+  return {title: f('.pv-title'), value: f('.pv-value'), label: f('.pv-label'), note: f('.pv-title-note')}; }"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_presentation_views_are_cards_on_a_phone(daily, phone, lang):
+    """At 390 px a 汇报 view is a card of the screen's width, its title, figures and chart stacked at
+    readable sizes (not a 16:9 slide letterboxed to a strip), with the incomplete month said under
+    the title, and the buttons and the way back to the dashboard visible without hovering."""
+    page = phone.new_page()
+    go(page, f"{daily[0]}/present?month=2023-12&view=overview" + ("&lang=en" if lang == "en" else ""))
+    card = page.locator('.park-slide[data-slide="overview"]')
+    card.wait_for(timeout=CEILING)
+    shot = full_screenshot(page, f"present-390-{lang}")
+    page.set_viewport_size({"width": 390, "height": page.evaluate(MAIN_HEIGHT_JS)})
+    settle(page)
+    box = card.bounding_box()
+    assert box["x"] >= 0 and 340 <= box["width"] <= 390
+    assert box["height"] > box["width"]  # a letterboxed 16:9 slide would be 390 × 219
+    sizes = card.evaluate(CARD_SIZES_JS)
+    assert sizes["title"] >= 20 and sizes["value"] >= 24 and sizes["label"] >= 11 and sizes["note"] >= 11, sizes
+    text = card.inner_text()
+    assert ("户已报；未报单元不计入" if lang == "zh" else "units reported; units not reported are not counted") in text
+    got = page.evaluate(BOXES_JS)
+    assert got["page"] <= 390 and got["mainScroll"] <= got["mainWidth"] + 1, "the page scrolls sideways"
+    assert not overlaps(got["lines"]), overlaps(got["lines"])
+    nav = page.locator(".st-key-present_nav")
+    assert nav.evaluate("e => getComputedStyle(e).opacity") == "1"
+    nav_box = nav.bounding_box()
+    assert nav_box["y"] >= box["y"] + box["height"] and nav_box["x"] + nav_box["width"] <= 390  # under the card
+    back = page.get_by_role("link", name="退出汇报视图，回到总览" if lang == "zh" else "Leave the presentation view")
+    assert back.is_visible()
+    assert shot.exists()
+
+
 def test_the_overlap_finder_finds_overlaps():
     line = {"x": 0, "y": 0, "w": 100, "h": 20}
     assert overlaps([{**line, "text": "a", "id": 1}, {**line, "x": 50, "text": "b", "id": 2}]) == [("a", "b")]

@@ -1,6 +1,6 @@
 """The presentation mode in real Chromium: every view one screen at 1366×768 and 1920×1080
 (wholly inside the viewport, 16:9, stamped with 数据截至, no two text boxes overlapping), the
-arrow keys, the 大屏 style, a phone, the print layout, and a stamped chart PNG."""
+arrow keys, the 大屏 style, a phone (a card, not a letterboxed slide), the print layout, and a stamped chart PNG."""
 
 from __future__ import annotations
 
@@ -107,9 +107,33 @@ def test_wall_screen_english_and_a_phone(live_app, browser):
             check_view(page, 1366, 768, key, as_of="Data as of 2023-12")
             page.screenshot(path=str(ARTIFACTS / f"present_1366_en_{key}.png"))
     with present(browser, live_app, 390, 844, "year=2022&view=duck") as page:  # a phone, upright
-        box = check_view(page, 390, 844, "duck")
-        assert abs(box["width"] - 390) < 1  # letterboxed top and bottom
-        page.screenshot(path=str(ARTIFACTS / "present_phone_duck.png"))
+        check_card(page, 390, "duck")
+        page.screenshot(path=str(ARTIFACTS / "present_phone_duck.png"), full_page=True)
+
+
+def check_card(page, width: int, key: str) -> dict:
+    """On a phone a view is a card (issue 19.8): as wide as the screen less its margins, taller
+    than a 16:9 slide of that width, its texts inside it, none overlapping, its chart drawn."""
+    slide = page.locator(".park-slide")
+    assert slide.count() == 1 and slide.get_attribute("data-slide") == key
+    box = slide.bounding_box()
+    tol = 0.6
+    assert box["x"] >= -tol and box["x"] + box["width"] <= width + tol, (key, box)
+    assert box["width"] >= width - 40 and box["height"] > box["width"] * 9 / 16 * 1.5, (key, box)
+    assert "数据截至" in slide.inner_text()
+    texts = slide.evaluate(TEXT_BOXES)
+    assert len(texts) >= 3
+    for t in texts:
+        assert box["x"] - tol <= t["x"] and t["x"] + t["w"] <= box["x"] + box["width"] + tol, (key, t)
+        assert box["y"] - tol <= t["y"] and t["y"] + t["h"] <= box["y"] + box["height"] + tol, (key, t)
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            apart = (a["x"] + a["w"] <= b["x"] + tol or b["x"] + b["w"] <= a["x"] + tol
+                     or a["y"] + a["h"] <= b["y"] + tol or b["y"] + b["h"] <= a["y"] + tol)
+            assert apart, (key, str(a), str(b))
+    img = slide.locator(".pv-chart img")
+    assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") > 2000
+    return box
 
 
 def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):

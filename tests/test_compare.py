@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.figures import compare
-from analytics.scope import Filters, Period
+from analytics.scope import UNASSIGNED_TOWN, Filters, Period
 from analytics.store import lake
 
 JAN = Period.months("2024-01", "2024-01")
@@ -170,3 +170,31 @@ def test_coverage_from_the_kept_tables_equals_the_per_unit_count(park):
         # a village filter that keeps every unit takes the per-unit path
         scanned = compare.coverage(cur, p, Filters(villages=("甲村", "乙村")))
         assert kept == scanned, month
+
+
+def test_changes_by_town_over_the_units_in_both(park):
+    from analytics.store import db
+
+    with park.write() as cur:
+        cur.execute("INSERT INTO cooperatives (name) VALUES ('X社'), ('Y社'), ('Z社'), ('G社')")
+    db.add_town(park, "乙镇")
+    db.assign_town(park, "Y社", "乙镇")
+    c = compare.comparisons(park.cursor(), JAN, by_town=True)
+    towns = c["total"]["mom"]["by_town"]
+    (home,) = park.cursor().execute(
+        f"SELECT DISTINCT coalesce(town, '{UNASSIGNED_TOWN}') FROM cooperatives WHERE name <> 'Y社'").fetchone()
+    # 乙镇 (Y社: D2) did not report 2024-01: no unit in both, so no row and no change (never −100 %).
+    assert "乙镇" not in towns
+    # The other cooperatives' town: D1, D3 and P1 in both months. Profit now (1800 − 1200) + (500 − 250)
+    # + (1000 − 800) = 1050 against (1500 − 900) + (400 − 200) + (3000 − 1000) = 2800: −62.5 %.
+    assert set(towns) == {home}
+    rest = towns[home]
+    assert rest["units_both"] == 3
+    assert (rest["now"]["profit"], rest["base"]["profit"]) == (1050, 2800)
+    assert rest["change"]["profit"] == pytest.approx(-0.625)
+    # the sector's figures are the sums of its towns
+    assert c["duck"]["mom"]["by_town"][home]["now"]["revenue"] == c["duck"]["mom"]["now"]["revenue"] == 2300
+    # 同比: only D1 in both (2023-01 and 2024-01) among the ducks; Y社's D2 was in 2023-01, 乙镇 since
+    yoy = compare.comparisons(park.cursor(), JAN, by_town=True)["total"]["yoy"]["by_town"]
+    assert "by_town" not in compare.comparisons(park.cursor(), JAN)["total"]["yoy"]  # asked for only
+    assert yoy[home]["now"]["revenue"] == 1800 + 1000  # D1 and P1

@@ -464,3 +464,16 @@ def test_paragraph_and_deck_equal_kpis_json(full_deck, demo_path, capsys):
     # 同比 on the slide is the same change the paragraph states
     assert "同比 +16.4%" in texts[4] and "（同比增长16.4%）" in rounded  # comparable basis
     assert slides.TOWNSHIP in texts[0]
+
+
+def test_an_incomplete_month_note_takes_a_line_of_its_own_in_the_band():
+    fig = go.Figure(go.Bar(x=["一月", "二月"], y=[3, 5], marker_color=theme.LIGHT.accent))
+    plain = export.fig_to_png(fig, width=600, height=300, scale=2)
+    note = "12月 2613/2875 户已报；未报单元不计入"
+    stamp = export.Stamp(P2022, AS_OF, False, note=note)
+    img = np.asarray(Image.open(io.BytesIO(export.stamp_png(plain, stamp, scale=2))).convert("RGB"), dtype=int)
+    line, band = round(export.STAMP_NOTE_LINE * 2), round(export.STAMP_BAND * 2)
+    assert img.shape == (600 + line + band, 1200, 3)
+    red = (img[..., 0] > 140) & (img[..., 1] < 90) & (img[..., 2] < 90)  # theme.LIGHT.down
+    assert red[600:600 + line].sum() > 300 and red[600 + line:].sum() == 0  # the note in red, the stamp not
+    assert note not in stamp.text()  # its own line, never shortened with the stamp line

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import fmt
 from analytics.access import permissions
-from analytics.figures import kpis
+from analytics.figures import compare, kpis
 from analytics.scope import Filters, Period
 from analytics.store import demo
 from analytics.store.db import Store
@@ -61,6 +61,7 @@ def open_as_admin(page: str) -> AppTest:
 def test_every_page_renders_at_a_million_records(million_app):
     with Store(million_app, read_only=True) as s:
         k = kpis.park_kpis(s.cursor(), Period.year(2023))
+        by_town = compare.comparisons(s.cursor(), Period.year(2023), Filters(), True)["total"]["yoy"]["by_town"]
     assert len(k["by_town"]) == 10
     for page in PAGES:
         at = open_as_admin(page)
@@ -70,6 +71,9 @@ def test_every_page_renders_at_a_million_records(million_app):
             assert {m.label: m.value for m in at.metric}["利润"] == fmt.money(k["total"]["profit"])
             towns = next(d.value for d in at.dataframe if "乡镇" in d.value.columns)
             assert len(towns) == 10
+            # each town's profit 同比 over its units in both years (figures.compare), as the cards
+            assert dict(zip(towns["乡镇"], towns["利润同比"], strict=True)) == {
+                town: fmt.pct(c["change"]["profit"]) for town, c in by_town.items()}
         if page == "pages/greenhouse.py":
             assert len(at.dataframe[0].value) == 50  # one page of 26,370 plots, not all of them
             assert at.dataframe[0].value.columns[0] == "乡镇"  # several towns: which one a plot is in

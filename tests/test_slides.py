@@ -193,3 +193,77 @@ def test_the_month_view_speaks_of_the_decks_period(deck, demo_db_file):
     assert slides._this_month(scope.Period.year(2023), "2023-12", "2023-12") == "2023-12"
     assert slides._this_month(scope.Period.year(2024), "2023-12", "2023-12") is None  # no data in 2024
     assert slides._this_month(scope.Period.months("2023-01", "2023-06"), "2023-12", "2023-12") == "2023-06"
+
+
+# --- an incomplete month said under the title (issue 19.8) ------------------------------------------
+
+DEC = scope.Period.months("2023-12", "2023-12")
+
+
+def test_month_note_words():
+    # 2613 of 2875 units: incomplete; 2875 of 2875: nothing to say
+    assert slides.month_note(date(2023, 12, 1), 2613, 2875, short=True) == "12月 2613/2875 户已报；未报单元不计入"
+    assert slides.month_note(date(2023, 12, 1), 2613, 2875, one_month=False) == \
+        "2023年12月 2613/2875 户已报；未报单元该月数字不计入"
+    assert slides.month_note(date(2023, 12, 1), 2613, 2875, "en") == \
+        "Dec 2023: 2,613 of 2,875 units reported; units not reported are not counted"
+    assert slides.month_note(date(2023, 12, 1), 2875, 2875) == ""
+
+
+def _units_reported(path, months: tuple[str, ...]) -> int:
+    """Distinct (sector, cooperative, unit) with a record in any of ``months``, straight from the records."""
+    from analytics.store.db import Store
+
+    marks = ", ".join("?" * len(months))
+    days = [f"{m}-01" for m in months]
+    with Store(path, read_only=True) as s:
+        return s.cursor().execute(f"""SELECT count(*) FROM (
+            SELECT DISTINCT 'duck' AS s, cooperative, unit FROM duck_records WHERE month IN ({marks})
+            UNION SELECT DISTINCT 'hog', cooperative, unit FROM hog_records WHERE month IN ({marks})
+            UNION SELECT DISTINCT 'greenhouse', cooperative, unit FROM greenhouse_records
+                  WHERE month IN ({marks}))""", days * 3).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def december(demo_db_file):
+    from analytics.store.db import Store
+
+    with Store(demo_db_file, read_only=True) as s:
+        yield slides.build(narrative.kpi_caller(s.cursor()), DEC, demo=True, today=date(2024, 1, 5))
+
+
+def test_an_incomplete_month_is_said_under_the_title(december, deck, demo_db_file):
+    # The demo's December 2023 is incomplete: reported = units with a December record; expected =
+    # units with a record in November or December (coverage's 口径), counted here from the records.
+    reported = _units_reported(demo_db_file, ("2023-12",))
+    expected = _units_reported(demo_db_file, ("2023-11", "2023-12"))
+    assert reported < expected
+    note = f"12月 {reported}/{expected} 户已报；未报单元不计入"
+    by_key = {s.key: s for s in december.slides}
+    assert by_key["overview"].note == note and by_key["per_mu"].note == note
+    assert by_key["month"].note == f"2023年12月 {reported}/{expected} 户已报；未报单元不计入"
+    assert not by_key["paragraph"].note and not by_key["definitions"].note and not by_key["cover"].note
+    # the view: under the title, in its own box, in the bad-news colour
+    html = slides.to_html(december, by_key["overview"], theme.STYLES["light"])
+    box = BOXES["title_note"]
+    assert f'left:{box.x / 16:.4f}em;top:{box.y / 16:.4f}em' in html and 'class="pv-text pv-title-note"' in html
+    assert note in re.sub(r"<[^>]+>", "", html)
+    assert BOXES["title"].y + BOXES["title"].h <= box.y and box.y + box.h <= BOXES["figures"].y
+    assert slides.line_count(note, theme.SLIDE_TYPE.title_note, box.w) == 1
+    # the 2022 deck: December 2022 complete, so only the 本月 view (December 2023) says it
+    assert [s.key for s in deck.slides if s.note] == ["month"]
+    assert "pv-title-note" not in slides.to_html(deck, deck.slides[2], theme.STYLES["light"])
+
+
+def test_the_deck_carries_the_note_under_the_title(december, demo_db_file):
+    data = export.build_deck(lambda fn, *a: _call(demo_db_file, fn, *a), DEC, demo=True, charts=False)
+    prs = Presentation(io.BytesIO(data))
+    overview = prs.slides[december.number_of("overview") - 1]
+    (note,) = [sh for sh in overview.shapes if sh.name == "title note"]
+    assert note.text_frame.text == next(s.note for s in december.slides if s.key == "overview")
+    assert note.text_frame.text.startswith("12月 ") and note.text_frame.text.endswith("户已报；未报单元不计入")
+    box = BOXES["title_note"]
+    assert (note.left, note.top, note.width, note.height) == tuple(v * theme.EMU_PER_PX for v in
+                                                                   (box.x, box.y, box.w, box.h))
+    definitions = prs.slides[december.number_of("definitions") - 1]
+    assert not [sh for sh in definitions.shapes if sh.name == "title note"]

@@ -10,6 +10,7 @@ deck built after the views were shown renders no chart again.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -85,12 +86,14 @@ def stamp_for(period: scope.Period, filters: scope.Filters | None = None) -> exp
 
 
 def page_downloads(page: str, period: scope.Period, filters: scope.Filters | None = None,
-                   figs: dict[str, Any] | None = None, periods: dict[str, scope.Period] | None = None) -> None:
+                   figs: dict[str, Any] | None = None, periods: dict[str, scope.Period] | None = None,
+                   notes: dict[str, str] | None = None) -> None:
     """Per-chart PNG buttons and "下载本页全部图表 (ZIP)" for the charts of this page.
 
     Call it last on a page. ``page`` names the ZIP (e.g. "总览"); each PNG carries the stamp
     band (period, filters, 数据截至, source) and is named ``<主题>_<期间>_<数据截至>.png``.
-    ``periods`` names charts drawn over another period than the page's (their stamp says so).
+    ``periods`` names charts drawn over another period than the page's (their stamp says so);
+    ``notes`` gives a chart the incomplete-month note of its slide (``slides.month_note``).
     PNGs are rendered only when a button is clicked (~0.2 s per chart; the first export of a
     process starts Chromium, ~3 s).
     """
@@ -105,6 +108,9 @@ def page_downloads(page: str, period: scope.Period, filters: scope.Filters | Non
             return
         stamp = stamp_for(period, filters)
         own = {name: stamp_for(p, filters) for name, p in (periods or {}).items() if name in figs}
+        for name, note in (notes or {}).items():
+            if note and name in figs:
+                own[name] = replace(own.get(name, stamp), note=note)
         st.download_button(t("下载本页全部图表 (ZIP)", "Download all charts of this page (ZIP)"),
                            data=partial(export.figs_to_zip, dict(figs), stamp, stamps=own),
                            file_name=stamp.file_name(page, "zip"),

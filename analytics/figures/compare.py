@@ -114,6 +114,9 @@ def with_data(period: Period, latest: date | None) -> Period:
     return Period(period.start, latest)
 
 
+_TOWN_MEASURES = ("revenue", "cost", "profit")
+
+
 def _measures(sector: str) -> list[str]:
     return [*_BLOCK_SUMS[sector], "revenue", "cost", "profit", "jobs"]
 
@@ -125,15 +128,18 @@ def _change(now: float | None, base: float | None) -> float | None:
 
 
 def comparable(cur: Cursor, sector: str, period: Period, base: Period,
-               filters: Filters = Filters()) -> dict:
+               filters: Filters = Filters(), by_town: bool = False) -> dict:
     """One sector's figures over the units that reported in both ``period`` and ``base``.
 
     Returns ``{"units": n reported in period, "units_base": n in base, "units_both": n in both,
     "now": {measure: value}, "base": {measure: value}, "change": {measure: fraction or None}}``;
     measures as in the KPI block (money in 元, stock in 羽/头, area in 亩, yield in 公斤); for
     plots also the per-mu ratios over the plots in both (元/亩, 公斤/亩). ``now``/``base`` hold
-    None when no unit reported in both. The SQL is the per-unit step of :mod:`.kpis`, so it runs
-    unchanged over the lake and (transpiled) on Spark.
+    None when no unit reported in both. With ``by_town``, also ``"by_town"``: {town: {"units_both",
+    "now", "base", "change"}} of revenue, cost and profit (元), each unit in the town of its row
+    in ``period`` (未分配乡镇 without one; towns with no unit in both left out): the one join is
+    grouped by town and the sector's figures are the sums of its towns. The SQL is the per-unit
+    step of :mod:`.kpis`, so it runs unchanged over the lake and (transpiled) on Spark.
     """
     measures = _measures(sector)
     a_sql, a_params = _per_unit(sector, period, filters, attrs=False)
@@ -149,16 +155,23 @@ def comparable(cur: Cursor, sector: str, period: Period, base: Period,
                  "sum(CASE WHEN b.land IS NOT NULL THEN b.revenue END) AS b_rl",
                  "sum(CASE WHEN a.land IS NOT NULL THEN a.profit END) AS a_pl",
                  "sum(CASE WHEN b.land IS NOT NULL THEN b.profit END) AS b_pl"]
-    row = cur.execute(f"""
+    rows = cur.execute(f"""
         WITH a AS ({a_sql}), b AS ({b_sql})
         SELECT na.n, nb.n, j.*
         FROM (SELECT count(*) AS n FROM a) na
         CROSS JOIN (SELECT count(*) AS n FROM b) nb
-        CROSS JOIN (SELECT count(*) AS n_both, {', '.join(cols)}
-                    FROM a JOIN b ON a.unit_id = b.unit_id) j""", a_params + b_params).fetchone()
-    n_now, n_base, n_both, *values = row
-    got = dict(zip([c.rsplit(" AS ", 1)[1] for c in cols], values, strict=True))
-    both = int(n_both or 0)
+        LEFT JOIN (SELECT {'a.town' if by_town else "''"} AS town, count(*) AS n_both, {', '.join(cols)}
+                   FROM a JOIN b ON a.unit_id = b.unit_id{' GROUP BY a.town' if by_town else ''}) j ON 1 = 1
+        ORDER BY j.town""", a_params + b_params).fetchall()
+    names = [c.rsplit(" AS ", 1)[1] for c in cols]
+    towns = [(town, int(n or 0), dict(zip(names, values, strict=True)))
+             for _, _, town, n, *values in rows if town is not None]
+    n_now, n_base = rows[0][0], rows[0][1]
+    both = sum(n for _, n, _ in towns)
+    got = {}
+    for name in names:  # the sector's sums are its towns' (exact for counts; floats added in town order)
+        vals = [g[name] for _, _, g in towns if g[name] is not None]
+        got[name] = sum(vals) if vals else None
 
     def value(side: str, m: str) -> float | None:
         v = got[f"{side}_{m}"]
@@ -171,8 +184,18 @@ def comparable(cur: Cursor, sector: str, period: Period, base: Period,
             land = float(got[f"{side}_land"] or 0)
             for key, num in (("yield_kg_per_mu", "yl"), ("output_value_per_mu", "rl"), ("profit_per_mu", "pl")):
                 out[key] = float(got[f"{side}_{num}"] or 0) / land if both and land else None
-    return {"units": int(n_now or 0), "units_base": int(n_base or 0), "units_both": both,
-            "now": now, "base": was, "change": {m: _change(now[m], was[m]) for m in now}}
+    out = {"units": int(n_now or 0), "units_base": int(n_base or 0), "units_both": both,
+           "now": now, "base": was, "change": {m: _change(now[m], was[m]) for m in now}}
+    if by_town:
+        out["by_town"] = {}
+        for town, n, g in towns:
+            if not n:
+                continue
+            tn = {m: float(g[f"a_{m}"] or 0) for m in _TOWN_MEASURES}
+            tb = {m: float(g[f"b_{m}"] or 0) for m in _TOWN_MEASURES}
+            out["by_town"][town] = {"units_both": n, "now": tn, "base": tb,
+                                    "change": {m: _change(tn[m], tb[m]) for m in tn}}
+    return out
 
 
 def sector_comparison(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> dict:
@@ -186,14 +209,16 @@ def sector_comparison(cur: Cursor, sector: str, period: Period, filters: Filters
             **{k: comparable(cur, sector, p, b, filters) if b is not None else None for k, b in bases.items()}}
 
 
-def comparisons(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
+def comparisons(cur: Cursor, period: Period, filters: Filters = Filters(), by_town: bool = False) -> dict:
     """环比 and 同比 of every sector and of the park total, on a comparable basis.
 
     Returns ``{"period": Period compared (cut at the latest month with data), "mom_base": Period
     or None (one-month periods only), "yoy_base": Period, "latest": 'YYYY-MM' or None,
     "<sector>": {"mom": comparable(...) or None, "yoy": comparable(...)}, "total": {"mom", "yoy"}}``;
     the total's ``now``/``base``/``change`` cover revenue, cost, profit and jobs over the units in
-    both periods of every sector, and its ``units*`` add the sectors' counts.
+    both periods of every sector, and its ``units*`` add the sectors' counts. With ``by_town``
+    (a store of several towns), each ``comparable`` and the total carry ``by_town`` too, the
+    total's adding the sectors' (revenue, cost, profit: the by-town table's 环比/同比 column).
     """
     latest = latest_month(cur)
     p = with_data(period, latest)
@@ -201,7 +226,8 @@ def comparisons(cur: Cursor, period: Period, filters: Filters = Filters()) -> di
     out: dict = {"period": p, "mom_base": bases["mom"], "yoy_base": bases["yoy"],
                  "latest": month_str(latest) if latest else None}
     for s in contract.SECTOR_KEYS:
-        out[s] = {k: comparable(cur, s, p, b, filters) if b is not None else None for k, b in bases.items()}
+        out[s] = {k: comparable(cur, s, p, b, filters, by_town) if b is not None else None
+                  for k, b in bases.items()}
     out["total"] = {}
     for k in bases:
         if bases[k] is None:
@@ -215,6 +241,19 @@ def comparisons(cur: Cursor, period: Period, filters: Filters = Filters()) -> di
                 vals = [c[side][m] for c in parts if c[side][m] is not None]
                 tot[side][m] = sum(vals) if vals else None
         tot["change"] = {m: _change(tot["now"][m], tot["base"][m]) for m in tot["now"]}
+        towns: dict[str, dict] = {}
+        for c in parts:
+            for town, x in c.get("by_town", {}).items():
+                t = towns.setdefault(town, {"units_both": 0, "now": dict.fromkeys(_TOWN_MEASURES, 0.0),
+                                            "base": dict.fromkeys(_TOWN_MEASURES, 0.0)})
+                t["units_both"] += x["units_both"]
+                for m in _TOWN_MEASURES:
+                    t["now"][m] += x["now"][m]
+                    t["base"][m] += x["base"][m]
+        for t in towns.values():
+            t["change"] = {m: _change(t["now"][m], t["base"][m]) for m in _TOWN_MEASURES}
+        if by_town:
+            tot["by_town"] = towns
         out["total"][k] = tot
     return out
 

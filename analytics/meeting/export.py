@@ -200,6 +200,7 @@ class Stamp:
     lang: str = "zh"
     scope: str = ""
     place: str = TOWNSHIP  # slides.place_name(): the town, or '3个乡镇'
+    note: str = ""  # slides.month_note(): the month shown is incomplete (a line of its own in the band)
 
     def text(self) -> str:
         """'2022年 ｜ 数据截至 2023年12月 ｜ 来源：示例数据（…） ｜ 济阳镇园区生产看板'."""
@@ -245,25 +246,31 @@ def _stamp_font(size: int) -> Any:
 
 #: the stamp band under an exported chart, in layout px (× the PNG's scale)
 STAMP_BAND, STAMP_FONT, STAMP_PAD = 30, 13, 12
+STAMP_NOTE_LINE = 22  # the note's line above the stamp line
 
 
 def stamp_png(png: bytes, stamp: Stamp, *, scale: float = 2, palette: theme.Palette = theme.LIGHT) -> bytes:
     """The chart with a band below it carrying the stamp line; the 示例数据 mark in red.
 
     The band is part of the image (it survives any copy and paste); a text wider than the
-    image is shortened in the middle, never cut at the end where 数据截至 and 来源 are.
+    image is shortened in the middle, never cut at the end where 数据截至 and 来源 are. A
+    stamp's ``note`` (an incomplete month) takes a line of its own above, in the bad-news colour.
     """
     from PIL import Image, ImageDraw
 
     chart = Image.open(io.BytesIO(png)).convert("RGB")
     w, h = chart.size
     band = round(STAMP_BAND * scale)
-    out = Image.new("RGB", (w, h + band), palette.background)
+    extra = round(STAMP_NOTE_LINE * scale) if stamp.note else 0
+    out = Image.new("RGB", (w, h + band + extra), palette.background)
     out.paste(chart, (0, 0))
     draw = ImageDraw.Draw(out)
     draw.line([(0, h), (w, h)], fill=palette.rule, width=max(1, round(scale)))
     font = _stamp_font(round(STAMP_FONT * scale))
     pad = round(STAMP_PAD * scale)
+    if stamp.note:
+        draw.text((pad, h + extra // 2 + round(2 * scale)), stamp.note, font=font, fill=palette.down, anchor="lm")
+        h += extra
     text = stamp.text()
     demo_mark = ("示例数据" if stamp.lang == "zh" else "DEMO DATA") if stamp.demo else ""
     room = w - 2 * pad - (font.getlength(demo_mark) + pad if demo_mark else 0)
@@ -458,6 +465,9 @@ def _draw_slide(out: _Pptx, deck: slides.Deck, slide: slides.Slide, png: bytes |
     out.rect(s, b["bar"], p.accent)
     out.text(s, b["title"], [Line(slide.title, t.title, p.title, True)], line_height=1.25, name="title")
     out.text(s, b["kicker"], [Line(deck.kicker, t.kicker, p.muted)], align="right")
+    if slide.note:
+        out.text(s, b["title_note"], [Line(slide.note, t.title_note, p.down, True)], line_height=1.4,
+                 name="title note")
     for i, fig in enumerate(slide.figures):
         label, value, note = slides.figure_sizes(fig, t)
         lines = [Line(fig.label, label, p.muted), Line(fig.value, value, p.figure, True)]

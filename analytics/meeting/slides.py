@@ -113,6 +113,7 @@ class Slide:
     chart_note: str = ""            # shown in the chart's place when there is no chart
     body: tuple[str, ...] = ()      # text slides: paragraphs or list lines
     stamp_keys: tuple[str, ...] = ()
+    note: str = ""                  # under the title: the month shown is incomplete (month_note)
 
     @property
     def is_content(self) -> bool:
@@ -234,6 +235,42 @@ def _month_note(comp: dict, sector: str, measure: str, lang: str) -> tuple[str, 
     return " · ".join(parts), trend
 
 
+def month_note(month: date, reported: int, expected: int, lang: str = "zh", *, one_month: bool = True,
+               short: bool = False) -> str:
+    """The note under a slide's title when the month it shows is incomplete (issue 19.8), e.g.
+    "12月 2613/2875 户已报；未报单元不计入"; '' when every expected unit has reported.
+
+    ``reported``/``expected`` are as :func:`figures.compare.coverage` (expected: the units that
+    reported in the month or the month before). ``one_month``: the slide shows that month alone;
+    over longer periods only that month's figures of the missing units are absent (their stock
+    stays at their last report). ``short`` names the month without its year ("12月").
+    """
+    if expected <= reported:
+        return ""
+    if lang == "zh":
+        label = f"{month.month}月" if short else f"{month.year}年{month.month}月"
+        rest = "未报单元不计入" if one_month else "未报单元该月数字不计入"
+        return f"{label} {reported}/{expected} 户已报；{rest}"
+    label = month.strftime("%b") if short else month.strftime("%b %Y")
+    rest = "units not reported are not counted" if one_month else "the others not counted that month"
+    return f"{label}: {reported:,} of {expected:,} units reported; {rest}"
+
+
+def _sector_note(done: pd.DataFrame | None, month: date, missing: bool, lang: str, short: bool,
+                 one_month: bool) -> str:
+    """:func:`month_note` of one sector from its ``month_completeness`` (reported, and expected =
+    reported + missing, the coverage's count), or "生猪 12月未报" when the sector sent nothing."""
+    if missing:
+        label = f"{month.month}月" if short else f"{month.year}年{month.month}月"
+        return (f"{label} 尚未上报；未报单元不计入" if lang == "zh"
+                else f"{month.strftime('%b' if short else '%b %Y')}: not reported yet; not counted")
+    if done is None or done.empty or done.iloc[-1]["month"] != f"{month:%Y-%m}":
+        return ""
+    last = done.iloc[-1]
+    return month_note(month, int(last["reported"]), int(last["reported"]) + int(last["missing"]), lang,
+                      one_month=one_month, short=short)
+
+
 def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
           today: date | None = None, pending: bool = False) -> Deck:
     """The deck for ``period``: slides, headline figures and chart figures.
@@ -279,6 +316,19 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     monthly_total = call("monthly_total", period)
     # An incomplete latest month is drawn apart with its note, as on the pages (issue 9.3).
     done = {s: call("month_completeness", s, period) for s in contract.SECTOR_KEYS}
+    # The period's last month with data, when incomplete, is said under the titles (issue 19.8):
+    # park-wide from its coverage, a sector's from its completeness.
+    cov_last, shown = facts.coverage, (facts.comparison or {}).get("period")
+    last_month = shown.end if shown is not None else None
+    short = period.start.year == period.end.year
+    park_note = sector_notes = None
+    if cov_last is not None and last_month is not None:
+        park_note = month_note(last_month, cov_last["reported"], cov_last["expected"], lang,
+                               one_month=period.is_month, short=short)
+        sector_notes = {s: _sector_note(done[s], last_month, s in cov_last["sectors_missing"], lang, short,
+                                        period.is_month) for s in contract.SECTOR_KEYS}
+    park_note = park_note or ""
+    sector_notes = sector_notes or dict.fromkeys(contract.SECTOR_KEYS, "")
     if not monthly_total.empty:
         figs["overview"] = charts.sector_profit_trend(monthly_total, lang, completeness=done)
     add("overview", figures=(
@@ -286,7 +336,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
         Headline(t("带动就业", "Jobs"), n(tot["jobs"], "人", " people"), jobs_note, jobs_trend),
         Headline(t("流转土地", "Land"), f"{fmt.thousands(facts.land_mu, 0)} {t('亩', 'mu')}", land_note)),
         chart="overview" if "overview" in figs else None, chart_note=no_reports,
-        stamp_keys=("profit", "jobs", "land", "yoy"))
+        stamp_keys=("profit", "jobs", "land", "yoy"), note=park_note)
 
     # 本月: the landing month against the month before and the same month a year earlier, over the
     # units that reported in both, with its coverage (issue 19.7)
@@ -300,7 +350,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
                                          ("cost", t("本月成本", "Cost this month")),
                                          ("profit", t("本月利润", "Profit this month"))))
         add("month", figures=heads, chart_note=compare.coverage_text(month, cov, lang),
-            stamp_keys=("mom", "yoy"))
+            stamp_keys=("mom", "yoy"), note=month_note(month.start, cov["reported"], cov["expected"], lang))
 
     # one slide per sector
     for sector in ("duck", "hog"):
@@ -327,7 +377,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
                      Headline(t("利润", "Profit"), fmt.money(b["profit"], lang), note, trend))
             keys = ("stock", "profit", "yoy")
         add(sector, figures=heads if b["units"] else (), chart=sector if sector in figs else None,
-            chart_note=no_data, stamp_keys=keys)
+            chart_note=no_data, stamp_keys=keys, note=sector_notes[sector] if b["units"] else "")
 
     crops = call("per_mu_by", "crop", period)
     if not crops.empty:
@@ -342,7 +392,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
         Headline(t("亩均效益", "Profit per mu"), fmt.per_mu(g["profit_per_mu"], lang), note, trend),
         Headline(t("带动就业", "Jobs"), n(g["jobs"], "人", " people"))) if g["units"] else (),
         chart="greenhouse" if "greenhouse" in figs else None, chart_note=no_data,
-        stamp_keys=("profit_per_mu", "jobs", "yoy"))
+        stamp_keys=("profit_per_mu", "jobs", "yoy"), note=sector_notes["greenhouse"] if g["units"] else "")
 
     # targets: the year's targets against the same KPI JSON as every other slide
     heads: tuple[Headline, ...] = ()
@@ -367,7 +417,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
                 name = annual_targets.TARGET_METRICS.get((s_key, m_key), (m_key, m_key))[0 if zh else 1]
                 heads += (Headline(t("完成度最低", "Lowest"), f"{low * 100:.0f}%", name, 1 if low >= 1 else -1),)
     add("targets", figures=heads, chart="targets" if "targets" in figs else None, chart_note=target_note,
-        stamp_keys=("targets", "profit", "jobs"))
+        stamp_keys=("targets", "profit", "jobs"), note=park_note if "targets" in figs else "")
 
     cross = call("cross_sector_per_mu", period)
     heads = ()
@@ -379,7 +429,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
                                  f"{fmt.thousands(r.land_mu, 0)} mu · {r.units:,} units"))
                       for r in cross.head(3).itertuples())
     add("per_mu", figures=heads, chart="per_mu" if "per_mu" in figs else None, chart_note=no_reports,
-        stamp_keys=("profit_per_mu", "land"))
+        stamp_keys=("profit_per_mu", "land"), note=park_note if not cross.empty else "")
 
     add("problems", body=problems(call, period, lang))
 
@@ -548,6 +598,7 @@ def css(st: theme.Style) -> str:
   scroll-margin: 0;}}
 .park-slide .pv-title {{font-weight: 700; color: {p.title}; line-height: 1.25; white-space: nowrap;}}
 .park-slide .pv-kicker, .park-slide .pv-label {{color: {p.muted};}}
+.park-slide .pv-title-note {{color: {p.down}; font-weight: 600; line-height: 1.4; white-space: nowrap;}}
 .park-slide .pv-label, .park-slide .pv-note {{line-height: {t.figure_line_height}; white-space: nowrap;}}
 .park-slide .pv-value {{font-weight: 700; color: {p.figure}; line-height: {t.figure_line_height}; white-space: nowrap;}}
 .park-slide .pv-note {{color: {p.muted};}}
@@ -566,6 +617,29 @@ def css(st: theme.Style) -> str:
 .park-slide .pv-body {{color: {p.text};}}
 .park-slide .pv-body p {{margin: 0 0 .4em 0;}}
 .park-slide .pv-paragraph p {{text-indent: 2em;}}
+/* A phone: each view a card in the page's flow, its boxes stacked in reading order at readable
+   sizes, instead of a 16:9 slide letterboxed to a few px per em (issue 19.8). */
+@media screen and (max-width: 640px) {{
+  .park-slide {{width: auto !important; height: auto !important; font-size: 11px !important;
+    margin: .75rem .5rem !important; padding: 1.1em 1.2em; border-radius: .6rem; overflow: visible;
+    display: flex; flex-direction: column; gap: .5em; box-shadow: 0 1px 4px rgba(0, 0, 0, .18);}}
+  .park-slide .pv-box {{position: static !important; width: auto !important; height: auto !important;
+    text-align: left !important;}}
+  .park-slide .pv-bar, .park-slide .pv-rule {{display: none;}}
+  .park-slide h1.pv-title {{font-size: 2em !important; white-space: normal; border-left: .25em solid {p.accent};
+    padding-left: .4em !important;}}
+  .park-slide .pv-title, .park-slide .pv-cover-title, .park-slide .pv-label, .park-slide .pv-value,
+  .park-slide .pv-note, .park-slide .pv-title-note {{white-space: normal;}}
+  .park-slide .pv-cover-title {{font-size: 2.2em !important; text-align: center;}}
+  .park-slide .pv-kicker {{font-size: 1.1em !important;}}
+  .park-slide .pv-title-note {{font-size: 1.15em !important;}}
+  .park-slide .pv-figure {{border-top: 1px solid {p.rule}; padding-top: .4em;}}
+  .park-slide .pv-chart img {{height: auto;}}
+  .park-slide .pv-chart .pv-missing {{height: auto; min-height: 6em;}}
+  .park-slide .pv-body {{font-size: 1.35em !important;}}
+  .park-slide .pv-stamp {{font-size: 1em !important; border-top: 1px solid {p.rule}; padding-top: .4em;}}
+  .park-slide .pv-page {{font-size: 1em !important; text-align: right;}}
+}}
 @media print {{
   @page {{size: A4 landscape; margin: 10mm;}}
   .park-slide {{width: 277mm !important; height: 155.8mm !important; font-size: 3.4625mm !important;
@@ -613,6 +687,8 @@ def to_html(deck: Deck, slide: Slide, st: theme.Style, image: bytes | None = Non
         parts = [f'<div class="pv-box pv-bar" style="{_box_style(BOXES["bar"])}"></div>',
                  _text(BOXES["title"], slide.title, t.title, "pv-title", tag="h1"),
                  _text(BOXES["kicker"], deck.kicker, t.kicker, "pv-kicker", align="right")]
+        if slide.note:
+            parts.append(_text(BOXES["title_note"], slide.note, t.title_note, "pv-title-note"))
         parts += [_figure_html(figure_box(i), fig, t) for i, fig in enumerate(slide.figures)]
         if slide.chart is not None and image is not None:
             src = "data:image/png;base64," + base64.b64encode(image).decode()

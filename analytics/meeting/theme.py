@@ -120,6 +120,7 @@ class TypeScale:
     cover_sub: int = 28
     cover_note: int = 20
     title: int = 34        # slide title
+    title_note: int = 14   # the incomplete-month note under the title
     kicker: int = 18       # town and period at the top right
     figure: int = 44       # headline figure value
     figure_label: int = 18
@@ -185,7 +186,8 @@ class Box:
 #: where each part of a slide goes; the views and the deck both draw these boxes
 BOXES: dict[str, Box] = {
     "bar": Box(40, 34, 7, 44),          # accent bar left of the title
-    "title": Box(56, 28, 860, 56),
+    "title": Box(56, 28, 860, 46),      # one line of the title (36 px × 1.25 at most)
+    "title_note": Box(56, 74, 860, 20),  # under the title: an incomplete month's coverage
     "kicker": Box(924, 40, 300, 32),    # 济阳镇 · 2022年, right-aligned
     "figures": Box(56, 94, 1168, 142),  # up to three headline figures side by side
     "chart": Box(56, 244, 1168, 404),   # below the figures, full content width
