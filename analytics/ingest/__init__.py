@@ -50,6 +50,7 @@ from .layout import ColumnChoices, Layout, match_header
 from .normalise import parse_month_text
 from .read import ENCODING_NAMES
 from .review import SubmissionResult, commit, ingest
+from .submissions import may_undo
 from .validate import Parsed, SheetReport
 
 __all__ = [
@@ -58,7 +59,7 @@ __all__ = [
     "NameChoices", "Parsed", "Preview", "Rejected", "SheetReport", "SimilarNames", "SubmissionResult",
     "UndoRefused", "UploadResult",
     "already_message", "commit", "explanations", "missing_explanations", "coop_key", "display_value",
-    "find_applied", "ingest", "match_header", "parse",
+    "find_applied", "ingest", "match_header", "may_undo", "parse",
     "parse_month_text", "preview", "sweep_uploads", "undo", "unit_key", "upload_cooperatives", "upload_dir",
     "upload_info", "uploads_log", "yield_reference",
 ]
