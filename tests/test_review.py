@@ -149,8 +149,9 @@ def test_accepted_figures_are_undone_by_the_office_only(demo_store):
     uid = review.accept(demo_store, sid, REVIEWER).upload_id
     before, rows = state(demo_store), records(demo_store)
     assert before["subs"] == [(sid, "accepted", None)] and before["jan"]["units"] == 54
-    with pytest.raises(PermissionDenied, match=f"用户 wang 不能撤销编号 {uid}（duck.csv）：已通过的数据只能由农业办撤销；"
-                                               "如需更正请重新上报，审核通过后替换。未撤销任何数据。"):
+    refusal = (f"用户 wang 不能撤销编号 {uid}（duck.csv）：已通过的数据只能由农业办撤销；"
+               "如需更正请重新上报，审核通过后替换。")
+    with pytest.raises(PermissionDenied, match=refusal + "未撤销任何数据。"):
         ingest.undo(demo_store, uid, MANAGER)
     with pytest.raises(PermissionDenied, match="accepted figures can only be undone by the agriculture office"):
         ingest.undo(demo_store, uid, MANAGER, lang="en")
