@@ -178,6 +178,33 @@ def test_a_manager_may_not_undo_the_offices_own_upload_either(demo_store):
     assert state(demo_store) == before and records(demo_store) == rows
 
 
+def test_a_manager_withdraws_only_his_own_submission_still_awaiting_review(demo_store):
+    sid = ingest.ingest(demo_store, SAMPLE.read_bytes(), "duck.csv", MANAGER).submission_id
+    before = state(demo_store)
+    jinyu = Actor("qian", "manager", "金羽种鸭专业合作社")
+    for other, message in ((jinyu, f"只能撤销“金羽种鸭专业合作社”的上传.*{COOP}"), (REVIEWER, "只读账号"),
+                           (Actor("li", "viewer"), "只读账号")):
+        with pytest.raises(PermissionDenied, match=message):
+            review.withdraw(demo_store, sid, other)
+    assert state(demo_store) == before
+    after = review.withdraw(demo_store, sid, MANAGER)
+    assert (after["state"], after["reviewed_by"]) == ("superseded", None)
+    now = state(demo_store)
+    assert now["subs"] == [(sid, "superseded", None)] and now["audit"][-1] == ("withdraw_submission", str(sid))
+    assert now["jan"]["units"] == 0 and duck(pending.with_pending(demo_store.cursor()))["units"] == 0
+    with pytest.raises(review.ReviewError, match="状态是“已撤回”，只有待审核的报送可以撤回"):
+        review.withdraw(demo_store, sid, MANAGER)
+    # Withdrawn, the same file may be submitted again; accepted, it is the office's to undo.
+    again = ingest.ingest(demo_store, SAMPLE.read_bytes(), "duck.csv", MANAGER).submission_id
+    review.accept(demo_store, again, REVIEWER)
+    before = state(demo_store)
+    with pytest.raises(review.ReviewError, match=f"报送 {again} 已通过，不能撤回：已通过的数据只能由农业办撤销"):
+        review.withdraw(demo_store, again, MANAGER)
+    with pytest.raises(review.ReviewError, match="accepted figures can only be undone by the agriculture office"):
+        review.withdraw(demo_store, again, MANAGER, lang="en")
+    assert state(demo_store) == before
+
+
 def test_manager_cannot_submit_for_another_cooperative(demo_store):
     before = state(demo_store)
     other = SAMPLE.read_text(encoding="utf-8-sig").replace(COOP, "金羽种鸭专业合作社").encode()

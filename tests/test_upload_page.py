@@ -164,6 +164,23 @@ def test_upload_log_lists_and_undo_restores(app_db):
     assert after == before
 
 
+def test_a_manager_withdraws_a_submission_awaiting_review_on_the_log(app_db):
+    data, _ = correction(app_db)
+    with Store(app_db) as s:
+        sid = ingest.ingest(s, data, "12月更正.csv", permissions.Actor("wang", "manager", COOP)).submission_id
+    at = app("pages/uploads.py", MANAGER)
+    assert at.selectbox(key="wd_pick").value == sid and at.button(key="wd_go").disabled
+    at.checkbox(key="wd_sure").check().run()
+    at.button(key="wd_go").click().run()
+    assert not at.exception, at.exception
+    assert f"已撤回报送 {sid}，它不会计入任何数字。" in [x.value for x in at.success]
+    assert store().cursor().execute("SELECT state FROM submissions WHERE submission_id = ?",
+                                    [sid]).fetchone() == ("superseded",)
+    assert table_with(at, "报送编号").iloc[0][["报送编号", "状态"]].tolist() == [sid, "已撤回"]
+    assert not [b for b in at.button if b.key == "wd_go"]  # nothing left awaiting review
+    assert not [b for b in app("pages/uploads.py", ADMIN).button if b.key == "wd_go"]  # the office returns instead
+
+
 def test_viewer_sees_the_log_but_cannot_undo(app_db):
     data, _ = correction(app_db)
     with Store(app_db) as s:
