@@ -202,7 +202,11 @@ if len(cmp):
                                 "last_month": t("上月", "Last month"),
                                 "last_year": t("去年同月", "Same month last year"),
                                 "changed": t("有更改", "Changed")})
-    st.dataframe(tables.styled(view), hide_index=True, width="stretch")
+    # The values are text now (each measure keeps its own decimals): right-aligned as numbers are.
+    st.dataframe(tables.styled(view), hide_index=True, width="stretch", column_config={
+        t(*c): st.column_config.TextColumn(alignment="right") for c in (
+            ("报送值", "Submitted"), ("已通过值", "Accepted now"), ("上月", "Last month"),
+            ("去年同月", "Same month last year"))})
 
 
 def _accept(sid: int) -> None:
