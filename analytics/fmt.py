@@ -42,6 +42,14 @@ def thousands(x: float | int | None, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
+def number(x: float | int | None, max_digits: int = 2) -> str:
+    """A value as reported, with separators and no trailing zeros: 3900 → '3,900', 60000.0 →
+    '60,000', 1234.5 → '1,234.5', 0.456 → '0.46' (``max_digits``); None or NaN → '—' (never 0)."""
+    if _missing(x):
+        return "—"
+    return f"{x:,.{max_digits}f}".rstrip("0").rstrip(".") if max_digits else f"{x:,.0f}"
+
+
 def wan(x: float | int | None, digits: int = 1) -> str:
     """In units of 10,000: 6420000 → '642.0'."""
     if _missing(x):

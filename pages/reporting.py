@@ -164,12 +164,12 @@ try:
     cmp = review.comparison(cur, sid)
 finally:
     cur.close()
-st.markdown(md(t(f"**{sub['filename']}**：{sub['cooperatives']}，{fmt.sector_name(sub['sector'], L)}，"
-                 f"月份 {sub['months']}，{sub['n_rows']:,} 行，{sub['submitted_by']} 提交于 "
-                 f"{sub['submitted_at']:%Y-%m-%d %H:%M}",
-                 f"**{sub['filename']}**: {sub['cooperatives']}, {fmt.sector_name(sub['sector'], L)}, "
-                 f"months {sub['months']}, {sub['n_rows']:,} rows, submitted by {sub['submitted_by']} on "
-                 f"{sub['submitted_at']:%Y-%m-%d %H:%M}")))
+# The file name in bold: the markup stays outside md(), which makes only the stored text literal.
+st.markdown(f"**{md(sub['filename'])}**" + md(t(  # text-safe: stored values pass md()
+    f"：{sub['cooperatives']}，{fmt.sector_name(sub['sector'], L)}，月份 {sub['months']}，{sub['n_rows']:,} 行，"
+    f"{sub['submitted_by']} 提交于 {sub['submitted_at']:%Y-%m-%d %H:%M}",
+    f": {sub['cooperatives']}, {fmt.sector_name(sub['sector'], L)}, months {sub['months']}, {sub['n_rows']:,} rows, "
+    f"submitted by {sub['submitted_by']} on {sub['submitted_at']:%Y-%m-%d %H:%M}")))
 raw = Path(sub["stored_path"]) if sub.get("stored_path") else None
 if raw is not None and raw.is_file():
     st.download_button(t("下载原始文件", "Download the raw file"), partial(raw.read_bytes), sub["filename"],
@@ -180,9 +180,9 @@ if len(warnings):
     st.warning(t(f"{len(warnings)} 条提醒（含上报说明的一并列出）：",
                  f"{len(warnings)} warning(s), with explanations:"),
                icon=":material/warning:")
-    st.dataframe(warnings.rename(columns={"row": t("行号", "Row"), "column": t("列", "Column"),
-                                          "value": t("值", "Value"), "reason": t("提醒", "Warning"),
-                                          "note": t("上报说明", "Explanation"), "sheet": t("工作表", "Sheet")}),
+    st.dataframe(tables.styled(warnings.rename(columns={
+        "row": t("行号", "Row"), "column": t("列", "Column"), "value": t("值", "Value"), "reason": t("提醒", "Warning"),
+        "note": t("上报说明", "Explanation"), "sheet": t("工作表", "Sheet")}), plain=(t("行号", "Row"),)),
                  hide_index=True, width="stretch")
 
 if len(cmp):
@@ -191,14 +191,22 @@ if len(cmp):
                   f"**Values** against last month and the same month last year; {changed} cell(s) differ from "
                   "the accepted values (a correction replaces them)."))
     s_names = {c.key: (c.header if L == "zh" else c.en) for c in contract.sector(sub["sector"]).columns}
-    view = cmp.assign(measure=cmp["measure"].map(s_names), changed=cmp["changed"].map({True: "●", False: ""}))
+    # As reported, with separators; "—" where there is no value (no accepted value yet, a month not reported).
+    values = {c: cmp[c].map(lambda v: fmt.number(None if v is None or pd.isna(v) else float(v)))
+              for c in ("value", "stored", "last_month", "last_year")}
+    view = cmp.assign(measure=cmp["measure"].map(s_names), changed=cmp["changed"].map({True: "●", False: ""}),
+                      **values)
     view = view.rename(columns={"month": t("月份", "Month"), "cooperative": t("合作社", "Cooperative"),
                                 "unit": t("单元", "Unit"), "measure": t("指标", "Measure"),
                                 "value": t("报送值", "Submitted"), "stored": t("已通过值", "Accepted now"),
                                 "last_month": t("上月", "Last month"),
                                 "last_year": t("去年同月", "Same month last year"),
                                 "changed": t("有更改", "Changed")})
-    st.dataframe(view, hide_index=True, width="stretch")
+    # The values are text now (each measure keeps its own decimals): right-aligned as numbers are.
+    st.dataframe(tables.styled(view), hide_index=True, width="stretch", column_config={
+        t(*c): st.column_config.TextColumn(alignment="right") for c in (
+            ("报送值", "Submitted"), ("已通过值", "Accepted now"), ("上月", "Last month"),
+            ("去年同月", "Same month last year"))})
 
 
 def _accept(sid: int) -> None:

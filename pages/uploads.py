@@ -101,8 +101,15 @@ if done := st.session_state.pop(_UNDONE, None):
 
 # Offer only what analytics would let this user undo (the same rule refuses it there).
 mine = log[(log["status"] == "applied") & (log["sha256"] != "demo")]
-mine = mine[[may_write(actor, c.split("、") if c else []) for c in mine["cooperatives"]]]
+# While review is on, a manager's applied uploads are figures the office accepted: only the office
+# undoes them (ingest.may_undo); a manager corrects by submitting again.
+ours = mine.loc[[may_write(actor, c.split("、") if c else []) for c in mine["cooperatives"]]]
+mine = ours.loc[[ingest.may_undo(actor, c.split("、") if c else []) for c in ours["cooperatives"]]]
 if mine.empty:
+    if len(ours):  # the manager's own accepted uploads: say why no undo, and what to do instead
+        st.info(t("已通过的数据只能由农业办撤销；如需更正请重新上报，审核通过后替换。",
+                  "Accepted figures can only be undone by the agriculture office. To correct them, upload "
+                  "again; the new figures replace them once accepted."), icon=":material/lock:")
     st.stop()
 
 st.subheader(t("撤销上传", "Undo an upload"))

@@ -84,11 +84,14 @@ def test_undo_only_for_own_cooperative_and_the_user_is_recorded(demo_store):
     cur = demo_store.cursor()
     assert cur.execute("SELECT status FROM uploads WHERE upload_id = ?", [theirs.upload_id]).fetchone() == (
         "applied",)
-    ingest.undo(demo_store, mine.upload_id, MANAGER)
+    with pytest.raises(PermissionDenied, match="已通过的数据只能由农业办撤销"):  # accepted: the office's to undo
+        ingest.undo(demo_store, mine.upload_id, MANAGER)
+    assert cur.execute("SELECT status FROM uploads WHERE upload_id = ?", [mine.upload_id]).fetchone() == ("applied",)
+    ingest.undo(demo_store, mine.upload_id, Actor("boss", "admin"))
     ingest.undo(demo_store, theirs.upload_id, SYSTEM)
     rows = cur.execute("SELECT upload_id, uploaded_by, status, undone_by FROM uploads "
                        "WHERE upload_id IN (?, ?) ORDER BY 1", [theirs.upload_id, mine.upload_id]).fetchall()
-    assert rows == [(theirs.upload_id, "boss", "undone", "system"), (mine.upload_id, "wang", "undone", "wang")]
+    assert rows == [(theirs.upload_id, "boss", "undone", "system"), (mine.upload_id, "wang", "undone", "boss")]
 
 
 # --- through the upload page ----------------------------------------------------------------

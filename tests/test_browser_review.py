@@ -123,6 +123,9 @@ def test_the_whole_reporting_cycle(cycle_app, browser):
         wait_for_app(office)
         # December was accepted already: the month stays 已通过 and the correction awaits review.
         assert "更正待审核 1" in _main_text(office)
+        # The review's header draws the file name in bold, no Markdown asterisks (issue 18).
+        office.locator('[data-testid="stMain"] strong', has_text="12月.csv").first.wait_for(timeout=CEILING)
+        assert "**" not in _main_text(office) and "12月.csv：" in _main_text(office)
         office.get_by_label("退回原因（退回时必填）").fill("12月收入偏高，请核对")
         office.get_by_role("button", name="退回").click()
         office.get_by_text("已退回报送").wait_for(timeout=CEILING)
@@ -151,6 +154,11 @@ def test_the_whole_reporting_cycle(cycle_app, browser):
         wait_for_app(office)
         office.get_by_role("heading", name="园区总览").wait_for()
         assert metric(office, "利润") == expect["after"]
+        # Accepted figures are the office's to undo: the manager's log says so and offers no 撤销 (issue 18).
+        mgr.goto(url + "/uploads")
+        wait_for_app(mgr)
+        mgr.get_by_text("已通过的数据只能由农业办撤销；如需更正请重新上报，审核通过后替换。").wait_for(timeout=CEILING)
+        assert mgr.get_by_role("button", name="撤销").count() == 0
         office.goto(url + "/present?year=2023")
         wait_for_app(office)
         office.locator('[data-testid="stCode"]').first.wait_for(timeout=90_000)

@@ -55,3 +55,10 @@ def test_the_per_mu_histogram_says_what_it_counts():
     bins = pd.DataFrame({"x0": [0.0, 100.0], "x1": [100.0, 200.0], "units": [3, 5]})
     fig = charts.distribution_bins(bins, "t", "元/亩", y_title="大棚地块数（个）")
     assert fig.layout.yaxis.title.text == "大棚地块数（个）" and fig.layout.xaxis.title.text == "元/亩"
+
+
+def test_number_as_reported_with_separators_never_none_or_zero():
+    assert [fmt.number(v) for v in (3900, 60000.0, 1234.5, 2.125, 0, -1500.25)] == [
+        "3,900", "60,000", "1,234.5", "2.12", "0", "-1,500.25"]
+    assert fmt.number(None) == fmt.number(float("nan")) == "—"
+    assert fmt.number(2.6, max_digits=0) == "3"

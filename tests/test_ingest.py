@@ -429,10 +429,14 @@ def test_permissions_on_upload(actor, allowed, demo_store):
         assert not ingest.upload_dir(demo_store).exists()
 
 
-def test_manager_may_undo_only_own_uploads(demo_store):
+def test_manager_may_undo_only_own_uploads(demo_store, monkeypatch):
     res = ingest.ingest(demo_store, f"{H}\n{R}\n".encode(), "a.csv", SYSTEM, today=TODAY)
     with pytest.raises(PermissionDenied, match="兴旺种鸭专业合作社"):
         ingest.undo(demo_store, res.upload_id, Actor("zhao", "manager", "金羽种鸭专业合作社"))
+    # While review is on, applied figures are the office's to undo (tests/test_review.py); without review:
+    with pytest.raises(PermissionDenied, match="已通过的数据只能由农业办撤销"):
+        ingest.undo(demo_store, res.upload_id, Actor("wang", "manager", "兴旺种鸭专业合作社"))
+    monkeypatch.setenv("PARK_REVIEW", "0")
     ingest.undo(demo_store, res.upload_id, Actor("wang", "manager", "兴旺种鸭专业合作社"))
     assert ingest.uploads_log(demo_store.cursor()).loc[0, "undone_by"] == "wang"
 

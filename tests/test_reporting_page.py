@@ -116,3 +116,33 @@ def AppTestWithQuery(page: str, params: dict):  # noqa: N802 - reads like the Ap
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def test_the_review_screen_reads_as_text_with_separators_and_dashes(app_env):  # noqa: F811 - the fixture
+    """Issue 18: the header showed its Markdown asterisks, empty cells "None", values without separators."""
+    from tests.test_ingest import DUCK_HEADER
+    from tests.test_tables_fit import NOT_A_VALUE, shown
+
+    data = (f"{DUCK_HEADER}\n2024-01,{COOP},D-001,3900,60000,18,24000,85000,70000,2\n"
+            f"2024-01,{COOP},D-NEW,120,1500,0,800,2000.5,1000,1\n").encode()
+    with Store(app_env) as s:
+        sid = ingest.ingest(s, data, "13_month-yue-fen.csv", Actor("wang", "manager", COOP)).submission_id
+        last = s.cursor().execute("SELECT stock FROM duck_records WHERE cooperative = ? AND unit = 'D-001' "
+                                  "AND month = DATE '2023-12-01'", [COOP]).fetchone()[0]
+    at = app("pages/reporting.py", ADMIN)
+    at.selectbox(key="rp_month").set_value("2024-01").run()
+    assert not at.exception and at.selectbox(key="rp_pick").value == sid
+    # The file name is bold Markdown (not escaped asterisks); the stored text is escaped, so it reads as typed.
+    head = next(m.value for m in at.markdown if "13" in m.value and "month" in m.value)
+    assert head.startswith(r"**13\_month\-yue\-fen\.csv**：" + COOP + "，种鸭，月份 2024\\-01，2 行，wang 提交于 ")
+    assert r"\*" not in head
+    cmp = next(d for d in at.dataframe if "报送值" in d.value.columns)
+    cells = shown(cmp)
+    assert not NOT_A_VALUE & set(cells.to_numpy().ravel())
+    stock = cells[cells["指标"] == "存栏(羽)"].set_index("单元")
+    assert stock.loc["D-001", ["报送值", "已通过值", "上月"]].tolist() == ["3,900", "—", f"{last:,.0f}"]
+    assert stock.loc["D-NEW", ["报送值", "已通过值", "上月", "去年同月"]].tolist() == ["120", "—", "—", "—"]
+    eggs = cells[cells["指标"] == "产蛋(枚)"].set_index("单元")
+    assert eggs.loc["D-001", "报送值"] == "60,000"
+    revenue = cells[cells["指标"] == "销售收入(元)"].set_index("单元")
+    assert revenue.loc["D-NEW", "报送值"] == "2,000.5"

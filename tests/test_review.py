@@ -139,6 +139,72 @@ def test_manager_cannot_review_and_viewer_cannot_either(demo_store):
     assert state(demo_store) == before
 
 
+def records(store) -> list:
+    return store.cursor().execute("SELECT * FROM duck_records ORDER BY ALL").fetchall()
+
+
+def test_accepted_figures_are_undone_by_the_office_only(demo_store):
+    """Issue 18: a manager's 撤销 removed figures the office had accepted, with no review."""
+    sid = ingest.ingest(demo_store, SAMPLE.read_bytes(), "duck.csv", MANAGER).submission_id
+    uid = review.accept(demo_store, sid, REVIEWER).upload_id
+    before, rows = state(demo_store), records(demo_store)
+    assert before["subs"] == [(sid, "accepted", None)] and before["jan"]["units"] == 54
+    refusal = (f"用户 wang 不能撤销编号 {uid}（duck.csv）：已通过的数据只能由农业办撤销；"
+               "如需更正请重新上报，审核通过后替换。")
+    with pytest.raises(PermissionDenied, match=refusal + "未撤销任何数据。"):
+        ingest.undo(demo_store, uid, MANAGER)
+    with pytest.raises(PermissionDenied, match="accepted figures can only be undone by the agriculture office"):
+        ingest.undo(demo_store, uid, MANAGER, lang="en")
+    for office_read_only in (REVIEWER, Actor("li", "viewer")):  # reviewers accept and return; they undo nothing
+        with pytest.raises(PermissionDenied, match="只读账号"):
+            ingest.undo(demo_store, uid, office_read_only)
+    assert state(demo_store) == before and records(demo_store) == rows
+    assert demo_store.cursor().execute("SELECT status, undone_by FROM uploads WHERE upload_id = ?",
+                                       [uid]).fetchone() == ("applied", None)
+    # The administrator may: the figures go, the submission is 已撤回.
+    r = ingest.undo(demo_store, uid, Actor("boss", "admin"))
+    assert (r["removed"], r["restored"]) == (54, 0)
+    after = state(demo_store)
+    assert after["subs"] == [(sid, "superseded", None)] and after["jan"]["units"] == 0
+    assert after["records"] == before["records"] - 54
+
+
+def test_a_manager_may_not_undo_the_offices_own_upload_either(demo_store):
+    uid = ingest.ingest(demo_store, SAMPLE.read_bytes(), "duck.csv", SYSTEM).upload_id  # accepted at once
+    before, rows = state(demo_store), records(demo_store)
+    assert not ingest.may_undo(MANAGER, [COOP]) and ingest.may_undo(Actor("boss", "admin"), [COOP])
+    with pytest.raises(PermissionDenied, match="已通过的数据只能由农业办撤销"):
+        ingest.undo(demo_store, uid, MANAGER)
+    assert state(demo_store) == before and records(demo_store) == rows
+
+
+def test_a_manager_withdraws_only_his_own_submission_still_awaiting_review(demo_store):
+    sid = ingest.ingest(demo_store, SAMPLE.read_bytes(), "duck.csv", MANAGER).submission_id
+    before = state(demo_store)
+    jinyu = Actor("qian", "manager", "金羽种鸭专业合作社")
+    for other, message in ((jinyu, f"只能撤销“金羽种鸭专业合作社”的上传.*{COOP}"), (REVIEWER, "只读账号"),
+                           (Actor("li", "viewer"), "只读账号")):
+        with pytest.raises(PermissionDenied, match=message):
+            review.withdraw(demo_store, sid, other)
+    assert state(demo_store) == before
+    after = review.withdraw(demo_store, sid, MANAGER)
+    assert (after["state"], after["reviewed_by"]) == ("superseded", None)
+    now = state(demo_store)
+    assert now["subs"] == [(sid, "superseded", None)] and now["audit"][-1] == ("withdraw_submission", str(sid))
+    assert now["jan"]["units"] == 0 and duck(pending.with_pending(demo_store.cursor()))["units"] == 0
+    with pytest.raises(review.ReviewError, match="状态是“已撤回”，只有待审核的报送可以撤回"):
+        review.withdraw(demo_store, sid, MANAGER)
+    # Withdrawn, the same file may be submitted again; accepted, it is the office's to undo.
+    again = ingest.ingest(demo_store, SAMPLE.read_bytes(), "duck.csv", MANAGER).submission_id
+    review.accept(demo_store, again, REVIEWER)
+    before = state(demo_store)
+    with pytest.raises(review.ReviewError, match=f"报送 {again} 已通过，不能撤回：已通过的数据只能由农业办撤销"):
+        review.withdraw(demo_store, again, MANAGER)
+    with pytest.raises(review.ReviewError, match="accepted figures can only be undone by the agriculture office"):
+        review.withdraw(demo_store, again, MANAGER, lang="en")
+    assert state(demo_store) == before
+
+
 def test_manager_cannot_submit_for_another_cooperative(demo_store):
     before = state(demo_store)
     other = SAMPLE.read_text(encoding="utf-8-sig").replace(COOP, "金羽种鸭专业合作社").encode()
@@ -164,6 +230,10 @@ def test_park_review_0_applies_a_managers_upload_at_once(demo_store, monkeypatch
     assert isinstance(res, ingest.UploadResult) and res.n_new == 54
     assert duck(demo_store.cursor())["units"] == 54
     assert state(demo_store)["subs"] == [(1, "accepted", None)]
+    # No review, no office decision to protect: the manager undoes their own upload as before.
+    assert ingest.may_undo(MANAGER, [COOP])
+    assert ingest.undo(demo_store, res.upload_id, MANAGER)["removed"] == 54
+    assert duck(demo_store.cursor())["units"] == 0 and state(demo_store)["subs"] == []
 
 
 # --- one transaction: a SIGKILL between the two halves leaves no half state -------------------

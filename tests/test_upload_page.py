@@ -152,6 +152,10 @@ def test_upload_log_lists_and_undo_restores(app_db):
     log = at.dataframe[0].value
     assert log.iloc[0][["编号", "文件", "上传人", "行数", "状态"]].tolist() == [
         res.upload_id, "12月更正.csv", "wang", 20, "已导入"]
+    # Accepted figures are the office's to undo (issue 18): the manager is told why and what to do.
+    assert not [b for b in at.button if b.key == "undo_go"] and not [b for b in at.selectbox if b.key == "undo_pick"]
+    assert "已通过的数据只能由农业办撤销；如需更正请重新上报，审核通过后替换。" in [i.value for i in at.info]
+    at = app("pages/uploads.py", ADMIN)
     assert at.selectbox(key="undo_pick").value == res.upload_id  # demo uploads are not offered
     at.checkbox(key="undo_sure").check().run()
     at.button(key="undo_go").click().run()
@@ -159,6 +163,23 @@ def test_upload_log_lists_and_undo_restores(app_db):
     assert "已撤销编号" in at.success[0].value
     after = {k: v for k, v in dump(store()).items() if k not in CYCLE}
     assert after == before
+
+
+def test_a_manager_withdraws_a_submission_awaiting_review_on_the_log(app_db):
+    data, _ = correction(app_db)
+    with Store(app_db) as s:
+        sid = ingest.ingest(s, data, "12月更正.csv", permissions.Actor("wang", "manager", COOP)).submission_id
+    at = app("pages/uploads.py", MANAGER)
+    assert at.selectbox(key="wd_pick").value == sid and at.button(key="wd_go").disabled
+    at.checkbox(key="wd_sure").check().run()
+    at.button(key="wd_go").click().run()
+    assert not at.exception, at.exception
+    assert f"已撤回报送 {sid}，它不会计入任何数字。" in [x.value for x in at.success]
+    assert store().cursor().execute("SELECT state FROM submissions WHERE submission_id = ?",
+                                    [sid]).fetchone() == ("superseded",)
+    assert table_with(at, "报送编号").iloc[0][["报送编号", "状态"]].tolist() == [sid, "已撤回"]
+    assert not [b for b in at.button if b.key == "wd_go"]  # nothing left awaiting review
+    assert not [b for b in app("pages/uploads.py", ADMIN).button if b.key == "wd_go"]  # the office returns instead
 
 
 def test_viewer_sees_the_log_but_cannot_undo(app_db):
@@ -171,7 +192,8 @@ def test_viewer_sees_the_log_but_cannot_undo(app_db):
     assert not [b for b in at.button if b.key == "undo_go"]
 
 
-def test_manager_is_offered_only_own_uploads(app_db):
+def test_manager_is_offered_only_own_uploads(app_db, monkeypatch):
+    monkeypatch.setenv("PARK_REVIEW", "0")  # with review on a manager undoes no applied upload (above)
     data, _ = correction(app_db)
     other = f"{DUCK_HEADER}\n2024-01,金羽种鸭专业合作社,D-002,3900,60000,18,24000,85000,70000,2\n".encode()
     with Store(app_db) as s:

@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from analytics import fmt
-from analytics.access.permissions import Actor
+from analytics.access.permissions import Actor, PermissionDenied
 from analytics.figures import reporting, tables
-from analytics.ingest import review
+from analytics.ingest import IngestError, review
 from analytics.text import md
 from ui.cache import store
 from ui.state import lang, t
@@ -91,7 +91,48 @@ def submissions_log(actor: Actor | None) -> None:
     if df.empty:
         return
     st.subheader(t("报送与审核", "Submissions and review"))
+    if done := st.session_state.pop(_WITHDRAWN, None):
+        ok, message = done
+        if ok:
+            st.success(message, icon=":material/check_circle:")  # text-safe: built with md() in _withdraw
+        else:
+            st.error(message, icon=":material/block:")  # text-safe: built with md() in _withdraw
     shown = _shown(df)
     st.dataframe(tables.styled(shown.head(500)), hide_index=True, width="stretch")
     st.download_button(t("下载报送记录 CSV", "Download submissions (CSV)"), partial(tables.to_csv_bytes, shown),
                        t("报送记录.csv", "submissions.csv"), "text/csv", on_click="ignore", key="subs_csv")
+    if actor is not None and actor.role == "manager":
+        _withdraw_form(df[df["state"] == review.PENDING], actor)
+
+
+_WITHDRAWN = "_withdraw_result"
+
+
+def _withdraw(sid: int, actor: Actor) -> None:
+    # A callback: the table above is drawn after it, already showing 已撤回.
+    try:
+        review.withdraw(store(), sid, actor, lang=lang())
+    except (IngestError, PermissionDenied) as e:
+        st.session_state[_WITHDRAWN] = (False, md(e))
+    else:
+        st.session_state[_WITHDRAWN] = (True, t(f"已撤回报送 {sid:d}，它不会计入任何数字。",
+                                                f"Withdrew submission {sid:d}; it will not count."))
+    st.session_state["wd_sure"] = False
+
+
+def _withdraw_form(pending: pd.DataFrame, actor: Actor) -> None:
+    """A manager takes back a submission still 待审核 (nothing of it counts yet; review.withdraw)."""
+    if pending.empty:
+        return
+    with st.expander(t("撤回待审核的报送", "Withdraw a submission awaiting review"), icon=":material/undo:"):
+        st.caption(t("待审核的报送还没有计入任何数字，撤回后也不会计入。已通过的数据只能由农业办撤销；"
+                     "如需更正请重新上报，审核通过后替换。",
+                     "A submission awaiting review counts nowhere yet, and will not once withdrawn. Accepted "
+                     "figures can only be undone by the agriculture office; to correct them, upload again."))
+        labels = {int(r.submission_id): f"{r.submission_id} · {r.filename} · {r.months} · "
+                  f"{r.submitted_at:%Y-%m-%d %H:%M}" for r in pending.itertuples()}
+        sid = st.selectbox(t("选择要撤回的报送", "Submission to withdraw"), list(labels), format_func=labels.get,
+                           key="wd_pick")
+        sure = st.checkbox(t("我确认要撤回这份报送", "I want to withdraw this submission"), key="wd_sure")
+        st.button(t("撤回", "Withdraw"), icon=":material/undo:", disabled=not sure, key="wd_go",
+                  on_click=_withdraw, args=(sid, actor))

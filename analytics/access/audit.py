@@ -17,6 +17,7 @@ AUDIT_ACTIONS = {
     "undo_upload": ("撤销上传", "Undo upload"), "backup": ("备份", "Backup"),
     "restore": ("从备份恢复", "Restore"), "login_locked": ("登录暂停", "Login locked"),
     "review_accept": ("通过报送", "Accept submission"), "review_return": ("退回报送", "Return submission"),
+    "withdraw_submission": ("撤回报送", "Withdraw submission"),
     "set_deadline": ("调整报送截止日", "Set reporting deadline"),
     "set_warning_state": ("预警处理", "Warning state"),
     "set_sows_normal": ("设定能繁母猪正常保有量", "Set normal sows"),

@@ -812,7 +812,8 @@ def undo(store: Store, upload_id: int, actor: Actor | None, *, lang: str = "zh")
             raise UndoRefused(_m(lang, "示例数据不能在这里撤销；请用 python -m analytics demo 重建数据库。",
                                  "Demo data cannot be undone here."))
         s = contract.sector(info["sector"])
-        check_write(actor, upload_cooperatives(cur, upload_id, s.key), action="undo")
+        submissions.check_undo(actor, upload_cooperatives(cur, upload_id, s.key), upload_id,
+                               info["filename"], lang)
         blockers = _undo_conflicts(cur, upload_id, s, lang)
         if blockers:
             raise UndoRefused(_m(lang, f"不能撤销编号 {upload_id}：之后的上传 {'；'.join(blockers)} "

@@ -279,6 +279,39 @@ def return_submission(store: Store, sid: int, actor: Actor, reason: str, *, lang
     return store.run_write(write, figures=False)
 
 
+def withdraw(store: Store, sid: int, actor: Actor, *, lang: str = "zh") -> dict:
+    """撤回: the submitter's cooperative takes back a submission still 待审核 (nothing of it was
+    applied, so there is nothing to undo); it becomes 已撤回 with its audit row, one transaction.
+
+    A manager withdraws only their own cooperative's; the administrator any; read-only roles none
+    (PermissionDenied). Anything but 待审核 is refused (ReviewError): an accepted one's figures are
+    the office's to undo (:func:`.submissions.check_undo`). Returns the submission as it is now.
+    """
+
+    def write(cur: Cursor) -> dict:
+        sub = submission(cur, sid)
+        if sub is None:
+            raise ReviewError(_m(lang, f"没有编号为 {sid} 的报送。", f"No submission {sid}."))
+        check_write(actor, str(sub["cooperatives"]).split("、"), action="undo")
+        if sub["state"] == ACCEPTED:
+            raise ReviewError(_m(lang, f"报送 {sid} 已通过，不能撤回：已通过的数据只能由农业办撤销；"
+                                       "如需更正请重新上报，审核通过后替换。",
+                                 f"Submission {sid} is accepted and cannot be withdrawn: accepted figures can only "
+                                 "be undone by the agriculture office. To correct them, upload again; the new "
+                                 "figures replace them once accepted."))
+        if sub["state"] != PENDING:
+            zh, en = STATES[sub["state"]]
+            raise ReviewError(_m(lang, f"报送 {sid} 的状态是“{zh}”，只有待审核的报送可以撤回。",
+                                 f"Submission {sid} is {en.lower()}; only one awaiting review can be withdrawn."))
+        # Not a review: who withdrew it is in the audit log, the 审核人 column stays empty.
+        cur.execute("UPDATE submissions SET state = 'superseded', reviewed_at = current_timestamp "
+                    "WHERE submission_id = ?", [sid])
+        audit.record(cur, actor, "withdraw_submission", str(sid), f"{sub['filename']}，{sub['cooperatives']}")
+        return submission(cur, sid)
+
+    return store.run_write(write, figures=False)
+
+
 def submissions_list(cur: Cursor, month: str | None = None, *, states: tuple[str, ...] | None = None,
                      submitted_by: str | None = None, cooperative: str | None = None) -> pd.DataFrame:
     """Submissions, newest first: submission_id, sector, cooperatives, months, n_rows, filename,

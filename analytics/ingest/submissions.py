@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .. import contract, settings
-from ..access.permissions import Actor
+from ..access.permissions import Actor, PermissionDenied, check_write, may_write
 from ..contract import Sector
+from .common import _m
 from .validate import Parsed
 
 Cursor = duckdb.DuckDBPyConnection
@@ -34,6 +35,31 @@ def has_cycle(cur: Cursor) -> bool:
 def needs_review(actor: Actor | None) -> bool:
     """Whether this actor's upload waits for review: a cooperative manager's, while PARK_REVIEW is on."""
     return settings.review() and actor is not None and actor.role == "manager"
+
+
+def check_undo(actor: Actor | None, cooperatives: list[str], upload_id: int, filename: str,
+               lang: str = "zh") -> None:
+    """Refuse unless ``actor`` may undo this applied upload (raises PermissionDenied, message in ``lang``).
+
+    Besides :func:`check_write` (own cooperative only; read-only roles never): while review is on,
+    every applied upload holds figures the office accepted (a submission it reviewed, or its own
+    upload), and they stand until the office decides (README, *The monthly reporting cycle*) — so
+    a cooperative manager may not undo one; the administrator may. A correction is a new
+    submission. With ``PARK_REVIEW=0`` a manager undoes their own cooperative's uploads as before.
+    """
+    check_write(actor, cooperatives, action="undo")
+    if needs_review(actor):
+        raise PermissionDenied(_m(
+            lang, f"用户 {actor.username} 不能撤销编号 {upload_id}（{filename}）：已通过的数据只能由农业办撤销；"
+                  "如需更正请重新上报，审核通过后替换。未撤销任何数据。",
+            f"User {actor.username} cannot undo upload {upload_id} ({filename}): accepted figures can only be "
+            "undone by the agriculture office. To correct them, upload again; the new figures replace them "
+            "once accepted. Nothing was undone."))
+
+
+def may_undo(actor: Actor | None, cooperatives: list[str]) -> bool:
+    """Whether :func:`check_undo` would let ``actor`` undo an applied upload of these cooperatives."""
+    return may_write(actor, cooperatives) and not needs_review(actor)
 
 
 def _months_of(frame: pd.DataFrame) -> pd.DataFrame:
