@@ -267,3 +267,17 @@ def test_the_deck_carries_the_note_under_the_title(december, demo_db_file):
                                                                    (box.x, box.y, box.w, box.h))
     definitions = prs.slides[december.number_of("definitions") - 1]
     assert not [sh for sh in definitions.shapes if sh.name == "title note"]
+
+
+def test_a_chart_note_gets_room_between_title_and_plot_on_a_slide():
+    """The incomplete-month note sits under the chart title: on a slide the top margin holds the
+    title and each of its lines at the slide's type size (they overprinted at a fixed 56 px)."""
+    fig = go.Figure(go.Bar(x=["2023-11", "2023-12"], y=[1, 2]))
+    charts.base_layout(fig, "各板块月度利润（万元）")
+    plain = theme.for_slide(fig, BOXES["chart"])
+    charts._note(fig, "2023-12 数字不全（浅色），尚未上报：<br>生猪：20 户（1 个合作社）"
+                      "<br>大棚：242 个大棚（1 个合作社）")
+    noted = theme.for_slide(fig, BOXES["chart"])
+    ty = theme.SLIDE_TYPE
+    assert plain["layout"]["margin"]["t"] == 56
+    assert noted["layout"]["margin"]["t"] >= ty.chart_title * 1.5 + 3 * ty.chart * 1.3

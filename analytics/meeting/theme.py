@@ -261,11 +261,17 @@ def for_slide(fig: Any, box: Box, st: Style | None = None) -> dict:
         d = recolour(d, colour_map(LIGHT, p))
     layout = d.setdefault("layout", {})
     layout.pop("template", None)  # plotly_white's own colours would override ours
+    # A note under the title (an incomplete month, ``charts._note``) sits between the title and the
+    # plot: the top margin makes room for its lines at the slide's type size, or they overprint.
+    notes = [a for a in layout.get("annotations", []) or []
+             if a.get("yref") == "paper" and a.get("yanchor") == "bottom" and (a.get("y") or 0) >= 1]
+    lines = sum(str(a.get("text", "")).count("<br>") + 1 for a in notes)
+    top = round(t.chart_title * 1.9 + lines * t.chart * 1.45 + 10) if lines else 56
     layout.update({
         "width": box.w, "height": box.h, "autosize": False,
         "paper_bgcolor": p.background, "plot_bgcolor": p.background,
         "font": {"family": CHART_FONT, "size": t.chart, "color": p.text},
-        "margin": {"l": 72, "r": 24, "t": 56, "b": 64},
+        "margin": {"l": 72, "r": 24, "t": top, "b": 64},
         "separators": ".,",
         "hoverlabel": {"font": {"family": CHART_FONT}},
     })
