@@ -162,8 +162,12 @@ def _params(r: warnings.Rule) -> str:
     return t(f"连续 {p['months']} 个月 收入 − 成本 < 0", f"revenue − cost < 0 for {p['months']} months running")
 
 
+SCOPE_NAMES = {"unit": t("每个鸭棚、养殖户的当月", "each duck shed or hog farm, month by month"),
+               "town": t("乡镇合计，只判断全乡镇养殖户都已上报的月份",
+                         "the town's total, only on months all its farms reported")}
 st.dataframe(pd.DataFrame([{
     t("规则", "Rule"): RULE_NAMES[r.id], t("生效日期", "Since"): r.since.isoformat(),
     t("板块", "Sectors"): "、".join({"duck": t("种鸭", "ducks"), "hog": t("生猪", "hogs")}[s] for s in r.sectors),
+    t("判断对象", "Judged on"): SCOPE_NAMES[r.scope],
     t("界限", "Thresholds"): _params(r), t("依据", "Source"): r.source} for r in warnings.RULES]),
     hide_index=True, width="stretch")

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import APP_CEILING_MS as CEILING
-from tests.conftest import pick, screenshot, wait_for_app
+from tests.conftest import ARTIFACTS, pick, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -81,3 +81,22 @@ def test_filter_changes_figures(live_app, page):
     after_units = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     assert after_units == "55 户" and before != after_units
     screenshot(page, "hog-2022")
+
+
+def test_the_sows_light_judges_the_last_complete_month_with_a_drawn_dot(live_app, page):
+    """The demo's December: 20 of 58 hog farms have not reported. The light judges November and
+    says so; its dot is a coloured ● in the page's font (an emoji had no glyph here: a box)."""
+    page.goto(f"{live_app}/hog?year=2023")
+    wait_for_app(page)
+    light = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="能繁母猪 绿色区域")
+    light.first.wait_for(timeout=CEILING)
+    text = light.first.inner_text()
+    assert "按 2023年11月（最近一个全部上报的月份）判断；12月 20 户未报" in text
+    assert "96.7%" in text and "63.4%" not in text
+    dot = light.first.locator("span", has_text="●").last
+    rgb = [int(v) for v in dot.evaluate("e => getComputedStyle(e).color").split("(")[1].split(")")[0].split(",")[:3]]
+    assert rgb[1] > rgb[0] and rgb[1] > rgb[2], rgb  # green
+    assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"', '●')")
+    no_exception(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    light.first.screenshot(path=str(ARTIFACTS / "hog-sows-light.png"))

@@ -213,6 +213,15 @@ def test_a_month_is_complete_when_every_unit_of_the_month_before_reported(park):
     assert list(g["reported"]) == [2, 2, 2] and g["complete"].all() and not g["missing_stock"].any()
 
 
+
+def test_the_silent_units_are_the_missing_of_month_completeness(park):
+    # March: D2 (Y社) reported February with 40 birds and not March; no other month misses a unit.
+    march = completeness.silent_units(park, "duck", "2023-03")
+    assert march.to_dict("records") == [{"cooperative": "Y社", "unit": "D2", "stock": 40.0}]
+    assert completeness.silent_units(park, "duck", "2023-02").empty
+    assert completeness.silent_units(park, "duck", "2023-03", Filters(cooperatives=("X社",))).empty
+    assert len(completeness.silent_units(park, "duck", "2023-03", Filters(cooperatives=("Y社",)))) == 1
+
 def test_mortality_counts_only_months_with_deaths_reported():
     """No deaths reported is not zero deaths: — rather than 0.00, and months without the
     figure are left out of the stock it is divided by."""

@@ -103,15 +103,18 @@ def test_the_sows_light_states_share_zone_and_rule(park):
     assert light[0]["share"] == pytest.approx(0.88) and light[0]["zone"] == "yellow"
     assert light[0]["rule_since"] == "2024-02-29" and "2024年修订" in light[0]["source"]
     assert warnings.sows_light(park.cursor(), "2023-06")[0]["zone"] == "red"
-    assert warnings.sows_light(park.cursor(), "2023-05")[0]["zone"] == "green"
+    assert warnings.sows_light(park.cursor(), "2024-05")[0]["zone"] == "green"
+    # H2 and H3 reported April 2023, not May: May is not judged, and no earlier complete month has sows.
+    may = warnings.sows_light(park.cursor(), "2023-05")[0]
+    assert (may["judged"], may["missing"], may["zone"]) == (None, 2, None)
     assert warnings.sows_light(park.cursor(), "2023-01")[0]["share"] is None  # no farm reported sows
 
 
 def test_changing_the_normal_holding_judges_again_and_is_audited(park):
-    # 88 / 92 = 95.7 %: green under both rules; but May's 100 / 92 = 108.7 % is now yellow (105–110 %).
+    # 88 / 92 = 95.7 %: green under both rules; but May's 100 / 92 = 108.7 % is now yellow (105–110 %),
+    # in 2024 only: May 2023 is not judged (H2 and H3, which reported April, did not report it).
     alerts.set_sows_normal(park, OFFICE, TOWN, 92)
-    assert [e for e in _events(park) if e[0] == "sows_zone"] == [
-        ("sows_zone", None, "2023-05", "yellow", 1.087, 1.05), ("sows_zone", None, "2024-05", "yellow", 1.087, 1.05)]
+    assert [e for e in _events(park) if e[0] == "sows_zone"] == [("sows_zone", None, "2024-05", "yellow", 1.087, 1.05)]
     detail = park.cursor().execute("SELECT actor, target, detail FROM audit_log WHERE action = 'set_sows_normal' "
                                    "ORDER BY audit_id DESC LIMIT 1").fetchone()
     assert detail == ("office", TOWN, "92 头")
@@ -198,3 +201,63 @@ def test_the_problems_view_lists_the_open_warnings_and_late_cooperatives(park):
     deck = slides.build(call, Period.months("2023-01", "2024-06"))
     view = next(s for s in deck.slides if s.key == "problems")
     assert view.title == "存在问题" and view.body == lines
+
+
+@pytest.fixture
+def late_park(store):
+    """济阳镇 with a normal holding of 1,000 能繁母猪 and five hog farms of Z社, 2023:
+
+    - November: all five report 200, 200, 200, 200, 167 sows = 967, i.e. 96.7 %: green (2021 rule,
+      95–105 %).
+    - December, as first uploaded: F1–F3 report 200, 234, 200 = 634; F4 and F5 have not reported.
+      634 / 1,000 = 63.4 % would be red, a warning made only of the two missing reports.
+    """
+    with store.write() as cur:
+        cur.execute("INSERT INTO cooperatives (name) VALUES ('Z社')")
+        cur.execute("INSERT INTO units (sector, cooperative, unit) VALUES "
+                    + ", ".join(f"('hog', 'Z社', 'F{i}')" for i in range(1, 6)))
+        rows = [(_ym(11), f"F{i}", s) for i, s in enumerate((200, 200, 200, 200, 167), 1)]
+        rows += [(_ym(12), f"F{i}", s) for i, s in enumerate((200, 234, 200), 1)]
+        for month, unit, sows in rows:
+            cur.execute("INSERT INTO hog_records (month, cooperative, unit, stock, sows, revenue, cost) "
+                        "VALUES (?, 'Z社', ?, 1000, ?, 500, 400)", [month, unit, sows])
+    alerts.set_sows_normal(store, OFFICE, TOWN, 1000)
+    return store
+
+
+def _hog_csv(*rows: tuple[str, int]) -> bytes:
+    lines = ["月份,合作社,养殖户,存栏(头),能繁母猪(头),销售收入(元),成本(元)"]
+    lines += [f"2023-12,Z社,{unit},1000,{sows},500,400" for unit, sows in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_an_incomplete_month_raises_no_sows_warning_and_the_light_says_why(late_park):
+    assert _events(late_park) == []  # not December's 63.4 %: two farms have not reported it
+    light = warnings.sows_light(late_park.cursor(), "2023-12")
+    assert len(light) == 1
+    x = light[0]
+    assert (x["month"], x["judged"], x["missing"]) == ("2023-12", "2023-11", 2)
+    assert x["missing_units"] == [("Z社", "F4"), ("Z社", "F5")]
+    assert (x["sows"], x["farms"], x["zone"]) == (967, 5, "green") and x["share"] == pytest.approx(0.967)
+    assert x["rule_since"] == "2021-09-01"
+    november = warnings.sows_light(late_park.cursor(), "2023-11")[0]
+    assert (november["judged"], november["missing"], november["zone"]) == ("2023-11", 0, "green")
+
+
+def test_the_upload_that_completes_the_month_judges_it(late_park):
+    ingest.ingest(late_park, _hog_csv(("F4", 100)), "f4.csv", SYSTEM, today=date(2024, 1, 5))
+    assert _events(late_park) == []  # F5 still missing: 734 of 1,000 is not judged either
+    assert warnings.sows_light(late_park.cursor(), "2023-12")[0]["missing_units"] == [("Z社", "F5")]
+    r = ingest.ingest(late_park, _hog_csv(("F5", 100)), "f5.csv", SYSTEM, today=date(2024, 1, 6))
+    # 200 + 234 + 200 + 100 + 100 = 834 of 1,000 = 83.4 %: red under the 2021 rule (< 90 %).
+    assert _events(late_park) == [("sows_zone", None, "2023-12", "red", 0.834, 0.95)]
+    x = warnings.sows_light(late_park.cursor(), "2023-12")[0]
+    assert (x["judged"], x["missing"], x["sows"], x["zone"]) == ("2023-12", 0, 834, "red")
+    ingest.undo(late_park, r.upload_id, SYSTEM)  # December incomplete again: the event goes
+    assert _events(late_park) == []
+    assert warnings.sows_light(late_park.cursor(), "2023-12")[0]["judged"] == "2023-11"
+
+
+def test_only_the_town_total_waits_for_complete_months():
+    assert {r.id: r.scope for r in warnings.RULES} == {
+        "sows_zone": "town", "stock_drop": "unit", "mortality_spike": "unit", "loss_streak": "unit"}

@@ -38,10 +38,15 @@ def test_lists_the_open_warnings_of_the_demo(at):
     assert len(table) == len(events) > 0  # every event of the demo is new and active
     assert set(table["状态"]) == {"新"}
     assert "能繁母猪保有量" in set(table["规则"])
-    red = events[(events["rule_id"] == "sows_zone") & (events["month"] == "2023-12")].iloc[0]
+    sows = events[events["rule_id"] == "sows_zone"]
+    assert "2023-12" not in set(sows["month"])  # 20 of 58 farms have not reported December: not judged
+    red = sows[sows["level"] == "red"].iloc[0]
     row = table[table["编号"] == red["event_id"]].iloc[0]
     assert (row["乡镇"], row["级别"], row["数值"]) == ("济阳镇", "红色", f"{red['figure'] * 100:.1f}%")
     assert any(f"未处理预警 {len(events):,} 条" in m.value for m in at.markdown)
+    rules = at.dataframe[-1].value.set_index("规则")["判断对象"]
+    assert set(rules["能繁母猪保有量"]) == {"乡镇合计，只判断全乡镇养殖户都已上报的月份"}
+    assert rules["连续亏损"] == "每个鸭棚、养殖户的当月"
 
 
 def test_filters_narrow_the_list(at):
@@ -76,13 +81,17 @@ def test_state_change_persists_and_is_audited(at):
 
 
 def test_the_normal_holding_is_set_on_the_page(at):
-    at.number_input(key="warn_normal_济阳镇").set_value(640).run()
+    assert len(_events().query("rule_id == 'sows_zone' and month == '2022-07' and active")) == 1  # 937 / 1,000
+    at.number_input(key="warn_normal_济阳镇").set_value(980).run()
     at.button(key="warn_normal_save_济阳镇").click().run()
     assert not at.exception, at.exception
-    assert warnings.sows_normal(cache.store().cursor()) == {"济阳镇": 640.0}
+    assert warnings.sows_normal(cache.store().cursor()) == {"济阳镇": 980.0}
     light = warnings.sows_light(cache.store().cursor(), "2023-12")[0]
-    assert light["zone"] == "green"  # 634 / 640 = 99.1 %
-    assert not len(_events().query("rule_id == 'sows_zone' and month == '2023-12' and active"))
+    # December is incomplete: judged on November, 967 / 980 = 98.7 %, green.
+    assert (light["judged"], light["zone"]) == ("2023-11", "green")
+    assert light["share"] == pytest.approx(967 / 980)
+    # Judged again under the new holding: July 2022's 937 / 980 = 95.6 % is green now.
+    assert not len(_events().query("rule_id == 'sows_zone' and month == '2022-07' and active"))
 
 
 def test_managers_and_visitors_may_not_open_it(app_db):
@@ -110,6 +119,17 @@ def test_the_overview_shows_the_open_count_to_the_office(app_db):
 
 def test_the_hog_page_shows_the_sows_light(app_db):
     at = _page("pages/hog.py", None)
-    # The demo's 2023: December's 634 of 1,000 head is red under the 2021 rule in force then.
-    assert any("🔴 **能繁母猪 红色区域**" in m.value and "**63.4%**" in m.value and "2021年规则" in m.help
-               for m in at.markdown if m.help)
+    # The demo's 2023: 20 of 58 farms have not reported December (the 38 that did hold 634 of the
+    # normal 1,000 sows, which would read red); the light judges November, 967 head = 96.7 %: green.
+    light = [m for m in at.markdown if "能繁母猪" in m.value]
+    assert len(light) == 1
+    assert light[0].value.startswith(":green[●] **能繁母猪 绿色区域**（济阳镇）："
+                                     "按 2023年11月（最近一个全部上报的月份）判断；12月 20 户未报，不作判断。")
+    assert "967 头，为正常保有量 1,000 头的 **96.7%**；58 户上报。" in light[0].value
+    assert "2021年规则" in light[0].help and "12月未报：众兴养猪专业合作社：" in light[0].help
+    assert "等 20 户" in light[0].help
+    assert not any(dot in m.value for m in at.markdown for dot in "🔴🟡🟢")  # no emoji: boxes without the font
+    at = _page("pages/hog.py", None, "en")
+    light = [m for m in at.markdown if "Breeding sows" in m.value]
+    assert light[0].value.startswith(":green[●] **Breeding sows: green zone** (济阳镇): judged on 2023-11 (the latest "
+                                     "month all farms reported); 20 farms have not reported 2023-12")

@@ -12,7 +12,9 @@ from ui import auth
 from ui.cache import q, store
 from ui.state import lang, t
 
-_DOT = {warnings.GREEN: "🟢", warnings.YELLOW: "🟡", warnings.RED: "🔴"}
+# Streamlit's colour syntax, not emoji: a browser without an emoji font draws 🔴 as an empty box.
+_DOT = {warnings.GREEN: ":green[●]", warnings.YELLOW: ":orange[●]", warnings.RED: ":red[●]"}
+_NAMES_SHOWN = 10  # farms named in the light's help; the rest counted
 
 
 def warning_block() -> None:
@@ -37,9 +39,30 @@ def warning_block() -> None:
     right.markdown(":material/arrow_forward: " + t("[查看预警](warnings)", "[Open warnings](warnings)"))
 
 
+def _month_label(month: str, L: str, year: bool = True) -> str:
+    if L != "zh":
+        return month
+    return f"{month[:4]}年{int(month[5:])}月" if year else f"{int(month[5:])}月"
+
+
+def _missing_text(units: list[tuple[str, str]]) -> tuple[str, str]:
+    """The farms not reported, per cooperative, at most :data:`_NAMES_SHOWN` names (zh, en)."""
+    by_coop: dict[str, list[str]] = {}
+    for coop, unit in units[:_NAMES_SHOWN]:
+        by_coop.setdefault(coop, []).append(unit)
+    names = "；".join(f"{md(c)}：{'、'.join(md(u) for u in us)}" for c, us in by_coop.items())
+    names_en = "; ".join(f"{md(c)}: {', '.join(md(u) for u in us)}" for c, us in by_coop.items())
+    more = len(units) - _NAMES_SHOWN
+    if more > 0:
+        return f"{names} 等 {len(units):,} 户", f"{names_en} and {more:,} more"
+    return names, names_en
+
+
 def sows_light(month: str, filters: scope.Filters) -> None:
     """The 能繁母猪 light of ``month`` per town (green / yellow / red), with the share of the town's
-    normal holding and the rule in force; a hint where no normal holding is set."""
+    normal holding and the rule in force; a hint where no normal holding is set. A month some
+    farms of the town have not reported is not judged: the light shows the latest month they all
+    reported, and says how many farms are missing (named in its help)."""
     L = lang()
     lights = q("sows_light", month, tuple(filters.towns))
     if not lights:
@@ -48,18 +71,43 @@ def sows_light(month: str, filters: scope.Filters) -> None:
                      "Warnings page)."))
         return
     for x in lights:
-        label = f"{x['month'][:4]}年{int(x['month'][5:])}月" if L == "zh" else x["month"]
-        if x["share"] is None:
-            st.caption(t(f"能繁母猪预警灯（{md(x['town'])}，{label}）：当月没有养殖户上报能繁母猪。",  # text-safe: md()
-                         f"Breeding-sow light ({md(x['town'])}, {label}): no farm reported sows that month."))
+        label = _month_label(x["month"], L)
+        late, late_en = _missing_text(x["missing_units"]) if x["missing"] else ("", "")
+        if x["judged"] is None or x["share"] is None:
+            if x["missing"]:
+                st.caption(t(  # text-safe: md() names, numbers, a month label from YYYY-MM
+                    f"能繁母猪预警灯（{md(x['town'])}，{label}）：{x['missing']:,} 户未报，"
+                    "此前也没有全部上报且有能繁母猪的月份，暂不判断。",
+                    f"Breeding-sow light ({md(x['town'])}, {label}): {x['missing']:,} farms have not "
+                    "reported, and no earlier month has all farms reported with sows; not judged."),
+                    help=t(f"未报：{late}", f"Not reported: {late_en}"))
+            else:
+                st.caption(t(  # text-safe: md()
+                    f"能繁母猪预警灯（{md(x['town'])}，{label}）：当月没有养殖户上报能繁母猪。",
+                    f"Breeding-sow light ({md(x['town'])}, {label}): no farm reported sows that month."))
             continue
         zone_zh, zone_en = warnings.LEVELS[x["zone"]]
         g0, g1 = x["green"]
         rule = x["rule_since"][:4] + t("年规则", " rule")
-        st.markdown(t(  # text-safe: names through md(), numbers, a month label from YYYY-MM, fixed zone words
-            f"{_DOT[x['zone']]} **能繁母猪 {zone_zh}区域**（{md(x['town'])}，{label}）：{x['sows']:,} 头，"
-            f"为正常保有量 {x['normal']:,.0f} 头的 **{x['share'] * 100:.1f}%**；{x['farms']:,} 户上报。",
-            f"{_DOT[x['zone']]} **Breeding sows: {zone_en} zone** ({md(x['town'])}, {label}): {x['sows']:,} head, "
-            f"**{x['share'] * 100:.1f}%** of the normal holding of {x['normal']:,.0f}; {x['farms']:,} farms reported."),
-            help=t(f"依据 {x['source']}（{rule}）：绿色 {g0:.0%}–{g1:.0%}。",
-                   f"Per {x['source']} ({rule}): green {g0:.0%}–{g1:.0%}."))
+        dot = _DOT[x["zone"]]
+        figures = (f"{x['sows']:,} 头，为正常保有量 {x['normal']:,.0f} 头的 **{x['share'] * 100:.1f}%**；"
+                   f"{x['farms']:,} 户上报。")
+        figures_en = (f"{x['sows']:,} head, **{x['share'] * 100:.1f}%** of the normal holding of "
+                      f"{x['normal']:,.0f}; {x['farms']:,} farms reported.")
+        basis = t(f"依据 {x['source']}（{rule}）：绿色 {g0:.0%}–{g1:.0%}。",
+                  f"Per {x['source']} ({rule}): green {g0:.0%}–{g1:.0%}.")
+        if x["judged"] == x["month"]:
+            st.markdown(t(  # text-safe: names through md(), numbers, a month label from YYYY-MM, fixed zone words
+                f"{dot} **能繁母猪 {zone_zh}区域**（{md(x['town'])}，{label}）：{figures}",
+                f"{dot} **Breeding sows: {zone_en} zone** ({md(x['town'])}, {label}): {figures_en}"), help=basis)
+            continue
+        # Not every farm has reported the month: a total short of them would be a wrong zone.
+        judged = _month_label(x["judged"], L)
+        short = _month_label(x["month"], L, year=x["month"][:4] != x["judged"][:4])
+        st.markdown(t(  # text-safe: names through md(), numbers, month labels from YYYY-MM, fixed zone words
+            f"{dot} **能繁母猪 {zone_zh}区域**（{md(x['town'])}）：按 {judged}（最近一个全部上报的月份）判断；"
+            f"{short} {x['missing']:,} 户未报，不作判断。{judged}：{figures}",
+            f"{dot} **Breeding sows: {zone_en} zone** ({md(x['town'])}): judged on {judged} (the latest month "
+            f"all farms reported); {x['missing']:,} farms have not reported {short}, so it is not judged. "
+            f"{judged}: {figures_en}"),
+            help=basis + t(f"\n\n{short}未报：{late}", f"\n\nNot reported for {short}: {late_en}"))

@@ -144,3 +144,23 @@ def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd
         FROM coop_months cm WHERE n_records > 0 AND month BETWEEN ? AND ?{extra}
         GROUP BY sector, cooperative HAVING max(month) < ?
         ORDER BY sector, cooperative""", params + [m]).df()
+
+
+def silent_units(cur: Cursor, sector: str, month: str, filters: Filters = Filters()) -> pd.DataFrame:
+    """The units behind :func:`month_completeness`'s ``missing`` for ``month`` ('YYYY-MM'): each
+    reported the month before and has no record in ``month``. Columns: cooperative, unit,
+    stock (their stock of the month before, 羽 or 头; NULL for plots); ordered by cooperative and
+    unit. Town and cooperative filters select by the unit's cooperative, others by the unit."""
+    s = contract.sector(sector)
+    clauses, params = _cooperative_where("g.cooperative", filters)
+    if filters.by_unit_attribute:
+        uc, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones, units=filters.units))
+        clauses.append(f"g.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
+                       f"ON c.name = u.cooperative WHERE u.sector = '{s.key}' AND {' AND '.join(uc)})")
+        params += p
+    extra = "".join(f" AND {c}" for c in clauses)
+    return cur.execute(f"""
+        SELECT g.cooperative, u.unit, g.stock
+        FROM {rollups.GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id
+        WHERE g.sector = ? AND g.mi = ?{extra}
+        ORDER BY g.cooperative, u.unit""", [s.key, _month_index(parse_month(month)), *params]).df()

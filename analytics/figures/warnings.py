@@ -23,7 +23,8 @@ from datetime import date
 
 import pandas as pd
 
-from ..scope import Cursor, month_str, parse_month
+from ..scope import Cursor, Filters, Period, month_str, parse_month
+from .completeness import month_completeness, silent_units
 
 NEW, SEEN, HANDLED = "新", "已查看", "已处理"
 STATES = (NEW, SEEN, HANDLED)
@@ -43,6 +44,10 @@ class Rule:
     sectors: tuple[str, ...]
     params: dict = field(default_factory=dict)
     source: str = ""
+    # "unit": each duck shed or hog farm against its own months (a unit that did not report a
+    # month is simply not judged then). "town": a town's total, judged only on a month its units
+    # all reported (month_completeness), since a total short of the late farms is a wrong number.
+    scope: str = "unit"
 
 
 RULES: tuple[Rule, ...] = (
@@ -50,12 +55,12 @@ RULES: tuple[Rule, ...] = (
     # 95%–105% 为绿色区域，90%–95% 或 105%–110% 为黄色区域，低于 90% 或高于 110% 为红色区域。
     Rule("sows_zone", date(2021, 9, 1), "能繁母猪保有量", "Breeding sows vs normal holding", ("hog",),
          {"green": (0.95, 1.05), "yellow": (0.90, 1.10)},
-         "《生猪产能调控实施方案（暂行）》（农业农村部，2021年9月）"),
+         "《生猪产能调控实施方案（暂行）》（农业农村部，2021年9月）", "town"),
     # 《生猪产能调控实施方案（2024年修订）》，农业农村部 2024 年 2 月 29 日印发（3 月 1 日公布）：绿色区域
     # 92%–105%（含两端），黄色区域 85%–92% 或 105%–110%（含 85% 和 110%），红色区域低于 85% 或高于 110%。
     Rule("sows_zone", date(2024, 2, 29), "能繁母猪保有量", "Breeding sows vs normal holding", ("hog",),
          {"green": (0.92, 1.05), "yellow": (0.85, 1.10)},
-         "《生猪产能调控实施方案（2024年修订）》（农业农村部，2024年2月29日）"),
+         "《生猪产能调控实施方案（2024年修订）》（农业农村部，2024年2月29日）", "town"),
     # No national norm for one shed or farm: the office's own line, a one-month fall of a fifth is
     # worth a call (disease, a forced sale, a wrong figure). Ducks and hogs (plots hold no stock).
     Rule("stock_drop", date(2021, 1, 1), "存栏环比下降", "Stock down month on month", ("duck", "hog"),
@@ -178,10 +183,23 @@ def _sows_by_town(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> p
         GROUP BY t.name, mi""", params).df()  # noqa: S608 — a fixed clause of placeholders
 
 
+def _town_completeness(cur: Cursor, town: str, lo: int, hi: int) -> dict[int, int]:
+    """{month index: hog farms of ``town`` not reported that month} for months lo..hi with a
+    record, by :func:`month_completeness` (a farm that reported the month before and not this
+    one is missing); 0 = complete."""
+    df = month_completeness(cur, "hog", Period(_month_of(lo), _month_of(hi)), Filters(towns=(town,)))
+    return {_mi(parse_month(m)): int(n) for m, n in zip(df["month"], df["missing"], strict=True)}
+
+
 def _town_events(cur: Cursor, lo: int, hi: int) -> pd.DataFrame:
+    """Sows-zone events of months lo..hi: a town's month is judged only when complete (a total
+    short of the late farms would raise a warning out of missing reports); it is judged when an
+    upload completes it, since that upload's months are evaluated again."""
     out = []
-    for r in _sows_by_town(cur, lo, hi).itertuples():
-        if not r.farms:
+    sows = _sows_by_town(cur, lo, hi)
+    missing = {town: _town_completeness(cur, town, lo, hi) for town in set(sows["town"])}
+    for r in sows.itertuples():
+        if not r.farms or missing[r.town].get(int(r.mi), 1):
             continue
         share = float(r.sows) / float(r.normal)
         zone, rule = sows_zone(share, _month_of(int(r.mi)))
@@ -326,24 +344,43 @@ def sows_normal(cur: Cursor) -> dict[str, float | None]:
 
 
 def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]:
-    """The 能繁母猪 light per town with a normal holding, for ``month``: [{town, month, sows (头),
-    farms (reporting sows), normal (头), share (fraction), zone (green/yellow/red), rule_since,
-    source, green (lo, hi), yellow (lo, hi)}]; a town whose farms reported no sows that month
-    has share and zone None."""
-    if not sows_normal(cur):
+    """The 能繁母猪 light per town with a normal holding, for ``month`` ('YYYY-MM').
+
+    A town's zone is judged on ``month`` when all its hog farms reported it (the 口径 of
+    :func:`month_completeness`); else on the latest earlier month they all reported, and the
+    light says so. One dict per town: town; month (asked); missing (farms of the town that have
+    not reported ``month``); missing_units (their (cooperative, unit) names); judged (the month
+    judged, 'YYYY-MM', or None when no month qualifies); sows (头), farms (farms reporting sows),
+    share (fraction of the normal holding), zone (green / yellow / red): all of the judged month;
+    normal (头); rule_since, source, green (lo, hi), yellow (lo, hi): the rule in force then.
+    share and zone are None when the judged month has no sows reported, or nothing is judged.
+    """
+    normals = sows_normal(cur)
+    if not normals:
         return []
     mi = _mi(parse_month(month))
-    df = _sows_by_town(cur, mi, mi, towns)
-    seen = {r.town: r for r in df.itertuples()}
+    first = cur.execute("SELECT min(last_month) FROM unit_month_hog").fetchone()[0]
+    lo = min(_mi(first), mi) if first is not None else mi
     out = []
-    for town, normal in sows_normal(cur).items():
+    for town, normal in normals.items():
         if not normal or (towns and town not in towns):
             continue
-        r = seen.get(town)
+        by_month = {int(r.mi): r for r in _sows_by_town(cur, lo, mi, (town,)).itertuples()}
+        silent = silent_units(cur, "hog", month, Filters(towns=(town,)))
+        judged = mi
+        if len(silent):  # incomplete: the latest earlier month every farm reported, with sows in it
+            done = _town_completeness(cur, town, lo, mi)
+            judged = max((m for m, n in done.items() if m < mi and not n and m in by_month and by_month[m].farms),
+                         default=None)
+        r = by_month.get(judged) if judged is not None else None
         share = float(r.sows) / normal if r is not None and r.farms else None
-        zone, rule = sows_zone(share, month)
-        out.append({"town": town, "month": month, "sows": int(r.sows) if share is not None else None,
-                    "farms": int(r.farms) if r is not None else 0, "normal": normal, "share": share, "zone": zone,
+        at = month if judged is None else month_str(_month_of(judged))
+        zone, rule = sows_zone(share, at)
+        out.append({"town": town, "month": month, "missing": len(silent),
+                    "missing_units": list(zip(silent["cooperative"], silent["unit"], strict=True)),
+                    "judged": None if judged is None else at,
+                    "sows": int(r.sows) if share is not None else None, "farms": int(r.farms) if r is not None else 0,
+                    "normal": normal, "share": share, "zone": zone,
                     "rule_since": rule.since.isoformat() if rule else None, "source": rule.source if rule else None,
                     "green": rule.params["green"] if rule else None, "yellow": rule.params["yellow"] if rule else None})
     return out
