@@ -5,6 +5,7 @@ from functools import partial
 import streamlit as st
 
 from analytics import fmt, ingest
+from analytics.access import permissions
 from analytics.access.permissions import PermissionDenied, may_write
 from analytics.figures import tables
 from analytics.text import md
@@ -25,6 +26,8 @@ try:
     log = ingest.uploads_log(cur)
 finally:
     cur.close()
+# A manager reads his own cooperative's uploads only; the office reads them all.
+log = log.loc[[permissions.may_see_uploads_of(actor, c.split("、") if c else []) for c in log["cooperatives"]]]
 if log.empty:
     st.info(t("还没有任何上传。", "No uploads yet."))
     submissions.submissions_log(actor)  # the reporting cycle: submissions and their status
@@ -62,6 +65,7 @@ try:
     said = ingest.explanations(cur)
 finally:
     cur.close()
+said = said.loc[[permissions.may_see_uploads_of(actor, [c]) for c in said["cooperative"]]] if len(said) else said
 if len(said):
     EXPLAINED = {"upload_id": t("编号", "No."), "month": t("月份", "Month"), "cooperative": t("合作社", "Cooperative"),
                  "unit": t("单元", "Unit"), "checks": t("核实内容", "What was checked"),

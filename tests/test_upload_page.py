@@ -357,3 +357,18 @@ def test_column_choices_are_remembered_for_the_cooperatives_next_file_of_that_la
                        """).fetchall() == [(None,)]
     assert cur.execute("""SELECT header, choice, chosen_by FROM column_choices ORDER BY header""").fetchall() == [
         ("其他收入(元)", "", "boss"), ("出栏合计(头)", "", "boss")]
+
+
+def test_a_manager_reads_only_his_cooperatives_uploads(app_db):
+    """DESIGN §2: a manager sees only his own cooperative; the office sees every upload."""
+    data, _ = correction(app_db)
+    other = f"{DUCK_HEADER}\n2024-01,金羽种鸭专业合作社,D-002,3900,60000,18,24000,85000,70000,2\n".encode()
+    with Store(app_db) as s:
+        ingest.ingest(s, data, "mine.csv", permissions.SYSTEM)
+        ingest.ingest(s, other, "other.csv", permissions.SYSTEM)
+    files = table_with(app("pages/uploads.py", MANAGER), "文件")["文件"].tolist()
+    assert "mine.csv" in files and "other.csv" not in files
+    office = table_with(app("pages/uploads.py", ADMIN), "文件")["文件"].tolist()
+    assert {"mine.csv", "other.csv"} <= set(office)
+    assert not permissions.may_see_uploads_of(MANAGER, ["金羽种鸭专业合作社", MANAGER.cooperative])
+    assert not permissions.may_see_uploads_of(MANAGER, [])

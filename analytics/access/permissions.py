@@ -68,6 +68,19 @@ def may_write(actor: Actor | None, cooperatives: Iterable[str]) -> bool:
     return True
 
 
+def may_see_uploads_of(actor: Actor | None, cooperatives: Iterable[str]) -> bool:
+    """Whether ``actor`` sees an upload record (file, uploader, explanations) of these
+    cooperatives: the office sees every one; a cooperative manager only those of his own
+    cooperative (DESIGN §2: "only their own cooperative"); an upload of several cooperatives or
+    of none known is the office's."""
+    if actor is None:
+        return False
+    if actor.role != "manager":
+        return True
+    coops = set(cooperatives)
+    return bool(coops) and coops == {actor.cooperative}
+
+
 def may_review(actor: Actor | None) -> bool:
     """Whether ``actor`` may accept or return submissions: an administrator or a 审核员."""
     return actor is not None and actor.role in REVIEW_ROLES
