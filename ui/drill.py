@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from analytics import scope
+from analytics.text import md
 from ui.state import DRILL_LEVELS, drill, t
 
 _PENDING = "_drill_pending"  # widget values a drill sets for the next run (e.g. the per-mu grouping)
@@ -84,7 +85,8 @@ def breadcrumb(filters: scope.Filters, several_towns: bool) -> None:
     for i, (level, label, value) in enumerate(parts):
         last = i == len(parts) - 1
         with row:
-            if st.button(label, key=f"crumb_{i}", type="tertiary", disabled=last, width="content",
+            # A button's label is Markdown: names are escaped (a cooperative named **x** stays text)
+            if st.button(md(label), key=f"crumb_{i}", type="tertiary", disabled=last, width="content",
                          help=None if last else t("回到这一级", "Back to this level")):
                 if i == 0:
                     go("town", None)
