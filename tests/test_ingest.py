@@ -539,3 +539,12 @@ def test_templates_round_trip(sector):
     assert help_zh["表头"].tolist() == [c.header for c in s.columns]
     assert help_zh.loc[help_zh["必填"] == "是", "表头"].tolist() == [c.header for c in s.required]
     assert templates.help_table(sector, "en").columns[0] == "Header"
+
+
+def test_the_months_of_an_upload_read_as_the_preview_writes_them():
+    from analytics.ingest import apply
+
+    assert apply.months_text("2026-06,2026-07") == "2026-06、2026-07"
+    assert apply.months_text("2026-06,2026-07", "en") == "2026-06, 2026-07"
+    assert apply.months_text(apply._months_label([f"2026-0{m}" for m in range(1, 10)])) == "2026-01 至 2026-09"
+    assert apply.months_text("2026-01..2026-09", "en") == "2026-01 to 2026-09"

@@ -79,9 +79,9 @@ class UploadResult:
             extra = _m(lang, f"新登记合作社 {len(self.new_cooperatives)} 个、新单元 {self.n_new_units} 个；",
                        f"{len(self.new_cooperatives)} new cooperative(s), {self.n_new_units} new unit(s); ")
         return _m(lang, f"已导入（编号 {self.upload_id}）：{self.n_rows:,} 行，新增 {self.n_new:,} 条，"
-                        f"替换 {self.n_replaced:,} 条；{extra}月份 {self.months}。",
+                        f"替换 {self.n_replaced:,} 条；{extra}月份 {months_text(self.months)}。",
                   f"Imported (upload {self.upload_id}): {self.n_rows:,} rows, {self.n_new:,} new, "
-                  f"{self.n_replaced:,} replaced; {extra}months {self.months}.")
+                  f"{self.n_replaced:,} replaced; {extra}months {months_text(self.months, 'en')}.")
 
 
 # --- preview: compare with the database ------------------------------------------------
@@ -495,9 +495,15 @@ def sweep_uploads(store: Store, cur: Cursor | None = None) -> int:
 
 
 def _months_label(months: list[str]) -> str:
+    """The months as stored with an upload: 'a,b,c' (three at most) or 'first..last'."""
     if len(months) <= 3:
         return ",".join(months)
     return f"{months[0]}..{months[-1]}"
+
+
+def months_text(label: str, lang: str = "zh") -> str:
+    """A stored months label as a sentence writes it: '2026-06、2026-07' / '2026-01 至 2026-09'."""
+    return label.replace(",", "、" if lang == "zh" else ", ").replace("..", " 至 " if lang == "zh" else " to ")
 
 
 def _incoming(s: Sector, p: Parsed, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:

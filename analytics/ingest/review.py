@@ -69,9 +69,10 @@ class SubmissionResult:
         again = _m(lang, f"；替换了之前未通过的报送 {'、'.join(map(str, self.superseded))}",
                    f"; it replaces earlier submission(s) {', '.join(map(str, self.superseded))}") \
             if self.superseded else ""
-        return _m(lang, f"已提交（报送编号 {self.submission_id}）：{self.n_rows:,} 行，月份 {self.months}{again}。"
+        zh, en = apply.months_text(self.months), apply.months_text(self.months, "en")
+        return _m(lang, f"已提交（报送编号 {self.submission_id}）：{self.n_rows:,} 行，月份 {zh}{again}。"
                         "农业办审核通过后才计入看板的数字。",
-                  f"Submitted (submission {self.submission_id}): {self.n_rows:,} rows, months {self.months}{again}. "
+                  f"Submitted (submission {self.submission_id}): {self.n_rows:,} rows, months {en}{again}. "
                   "The figures count once the office has accepted it.")
 
 
