@@ -20,7 +20,7 @@ from analytics.scope import Filters, Period
 from analytics.store import db
 from analytics.store.db import Store
 from tests.conftest import APP_CEILING_MS as CEILING
-from tests.conftest import ARTIFACTS, charts_drawn, settle, start_app, wait_for_app, wait_until
+from tests.conftest import ARTIFACTS, charts_drawn, pick, settle, start_app, wait_for_app, wait_until
 from tests.test_browser_sessions import go, log_in, sidebar
 
 pytestmark = pytest.mark.browser
@@ -127,14 +127,19 @@ def full_screenshot(page, name: str) -> Path:
 # --- 2. state in the URL --------------------------------------------------------------------
 
 def choose(page, label: str, option: str, *, many: bool = False) -> None:
-    """Pick ``option`` in the sidebar's select box (or multiselect, ``many``) named ``label``."""
+    """Pick ``option`` in the sidebar's select box (or multiselect, ``many``) named ``label``, and
+    wait until the run that took it has written the address (idle alone can be read before that
+    run has started)."""
+    before = page.url
     box = sidebar(page).get_by_role("combobox", name=label)
-    box.click()
     if many:
+        box.click()
         box.press_sequentially(option[:4])
-    page.get_by_role("option", name=option).first.click()
-    if many:
+        page.get_by_role("option", name=option).first.click()
         page.keyboard.press("Escape")
+    else:
+        pick(page, box, option)
+    wait_until(page, lambda: page.url != before)
     wait_for_app(page)
 
 
