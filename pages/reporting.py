@@ -14,7 +14,7 @@ from analytics.ingest import IngestError, review
 from analytics.text import md
 from ui import auth
 from ui.cache import q, store
-from ui.scaffold import page_header
+from ui.scaffold import page_header, show_outcome
 from ui.state import lang, t
 
 auth.require("reporting")
@@ -60,12 +60,7 @@ st.caption(t(f"截止日期：{due.year}年{due.month}月{due.day}日"  # text-s
              f"Deadline: {due:%Y-%m-%d} (day N of the next month, PARK_REPORT_DEADLINE_DAY; this month's may be "
              "moved). One row per cooperative × sector that reported in the last 12 months."))
 
-if done := st.session_state.pop(_DONE, None):
-    ok, message = done
-    if ok:
-        st.success(message, icon=":material/check_circle:")  # text-safe: built with md() in the callbacks
-    else:
-        st.error(message, icon=":material/block:")  # text-safe: built with md() in the callbacks
+show_outcome(_DONE)
 
 
 def _status_word(r: pd.Series) -> str:

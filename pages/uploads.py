@@ -11,7 +11,7 @@ from analytics.figures import tables
 from analytics.text import md
 from ui import auth, submissions
 from ui.cache import store
-from ui.scaffold import page_header
+from ui.scaffold import page_header, show_outcome
 from ui.state import lang, t
 
 _UNDONE = "_undo_result"
@@ -96,12 +96,7 @@ def _undo(upload_id: int) -> None:
     st.session_state["undo_sure"] = False
 
 
-if done := st.session_state.pop(_UNDONE, None):
-    ok, message = done
-    if ok:
-        st.success(message, icon=":material/check_circle:")  # text-safe: built with md() in _undo
-    else:
-        st.error(message, icon=":material/block:")  # text-safe: built with md() in _undo
+show_outcome(_UNDONE)
 
 # Offer only what analytics would let this user undo (the same rule refuses it there).
 mine = log[(log["status"] == "applied") & (log["sha256"] != "demo")]

@@ -33,6 +33,17 @@ def demo_badge() -> None:
                    icon=":material/science:")
 
 
+def show_outcome(key: str) -> None:
+    """Show, once, the (ok, message) a button's callback left under ``key`` in session state: a
+    success or an error box. The message is built with md() where it was made (text-safe)."""
+    if done := st.session_state.pop(key, None):
+        ok, message = done
+        if ok:
+            st.success(message, icon=":material/check_circle:")  # text-safe: md() where it was made
+        else:
+            st.error(message, icon=":material/block:")  # text-safe: md() where it was made
+
+
 def page_header(title_zh: str, title_en: str) -> None:
     st.title(t(title_zh, title_en))  # text-safe: titles checked at every page_header/page_start call
     demo_badge()

@@ -15,6 +15,7 @@ from analytics.figures import reporting, tables
 from analytics.ingest import IngestError, review
 from analytics.text import md
 from ui.cache import store
+from ui.scaffold import show_outcome
 from ui.state import lang, t
 
 
@@ -91,12 +92,7 @@ def submissions_log(actor: Actor | None) -> None:
     if df.empty:
         return
     st.subheader(t("报送与审核", "Submissions and review"))
-    if done := st.session_state.pop(_WITHDRAWN, None):
-        ok, message = done
-        if ok:
-            st.success(message, icon=":material/check_circle:")  # text-safe: built with md() in _withdraw
-        else:
-            st.error(message, icon=":material/block:")  # text-safe: built with md() in _withdraw
+    show_outcome(_WITHDRAWN)
     shown = _shown(df)
     st.dataframe(tables.styled(shown.head(500)), hide_index=True, width="stretch")
     st.download_button(t("下载报送记录 CSV", "Download submissions (CSV)"), partial(tables.to_csv_bytes, shown),
