@@ -49,7 +49,7 @@ def build_file(rows: int, seed: int = 1) -> pd.DataFrame:
         "month": np.repeat(months, sheds)[:rows],
         "cooperative": np.tile([f"合作社{i % 20:02d}" for i in range(sheds)], n_months)[:rows],
         "unit": np.tile([f"D-{i:04d}" for i in range(sheds)], n_months)[:rows],
-        "stock": rng.integers(3_000, 4_000, rows), "eggs": rng.integers(0, 60_000, rows),
+        "stock": rng.integers(3_000, 4_000, rows), "eggs": rng.integers(30_000, 60_000, rows),  # 8–20 a bird
         "culled": rng.integers(0, 30, rows), "feed_kg": rng.integers(10_000, 30_000, rows),
         "revenue": np.round(rng.uniform(1e4, 9e4, rows), 2), "cost": np.round(rng.uniform(1e4, 9e4, rows), 2),
         "workers": rng.integers(1, 3, rows)})
