@@ -41,7 +41,7 @@ demo-db: setup
 
 test: setup-dev system-deps
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -rR -n 2
 
 lint: setup-dev
 	$(PY) -m ruff check .
