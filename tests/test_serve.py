@@ -57,6 +57,9 @@ def test_make_run_without_host_listens_on_loopback_only(tmp_path, demo_db_file, 
         os.killpg(proc.pid, signal.SIGTERM)
         out = proc.communicate(timeout=60)[0].decode(errors="replace")
     assert f"看板地址 / Open: http://127.0.0.1:{port}" in out
+    # One address, ours: not Streamlit's English block after it (on the LAN it also looked up
+    # an external address on the internet and said it could not).
+    assert "You can now view" not in out and "Network URL" not in out
     assert "让局域网的同事也能打开：make run HOST=0.0.0.0" in out
 
 
