@@ -71,6 +71,8 @@ def test_the_command_binds_loopback_and_trusts_no_proxy_by_default(monkeypatch):
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--server.port") + 1] == "8600"
     assert cmd[cmd.index("--server.maxUploadSize") + 1] == "50"  # = PARK_UPLOAD_MAX_MB
+    # notice() names the address; Streamlit's block ("Did not auto detect external IP ...") is off.
+    assert cmd[cmd.index("--logger.hideWelcomeMessage") + 1] == "true"
     assert env["PARK_DB"] == "/srv/park/park.duckdb" and env["PARK_HOST"] == "127.0.0.1"
     # uvicorn's own default would trust X-Forwarded-For from 127.0.0.1: '' trusts nobody.
     assert env["FORWARDED_ALLOW_IPS"] == ""
