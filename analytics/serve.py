@@ -39,7 +39,11 @@ def command(host: str | None = None, port: int = DEFAULT_PORT, db: str | None = 
     upload_mb = max(1, math.ceil(settings.upload_limits()["max_bytes"] / (1024 * 1024)))
     argv = [python, "-m", "streamlit", "run", str(ROOT / "app.py"),
             "--server.address", host, "--server.port", str(port),
-            "--server.maxUploadSize", str(upload_mb)]
+            "--server.maxUploadSize", str(upload_mb),
+            # notice() has said where to open it; Streamlit's own block would add its guesses
+            # (and, on the LAN, look up an external address on the internet and say in English
+            # that it could not).
+            "--logger.hideWelcomeMessage", "true"]
     env = dict(os.environ)
     env["PARK_HOST"] = host
     if db:

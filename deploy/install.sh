@@ -3,8 +3,8 @@
 # project folder (after `make setup`), e.g. in /opt/park-dashboard:
 #     bash deploy/install.sh
 # It creates the service user `park`, gives it the data folder (store, uploads, backups) with
-# modes 0750/0640, installs the settings file, the systemd unit and Caddy's configuration, and
-# starts both. Re-running it is safe: existing settings and data are kept.
+# modes 0750/0640, installs the settings file, the systemd unit and Caddy's configuration,
+# creates the store and the first admin (its password printed once), and starts both. Re-running it is safe: existing settings and data are kept.
 # DESTDIR (tests): install under that folder, no user creation unless missing, no systemctl.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,9 +40,15 @@ install -m 0644 "$here/Caddyfile" "$dest/etc/caddy/Caddyfile"
 
 if [ -z "$dest" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
+  # The store and the first admin are made before the service starts: once it runs it holds
+  # the store, and the password is shown here, on the installer's console, once. A re-run
+  # stops the service for that moment (first-start then only says the admin exists).
+  systemctl stop park-dashboard.service 2>/dev/null || true
+  (cd "$here/.." && set -a && . /etc/park-dashboard.env && set +a
+   HOME="$data" runuser -u "$user" -- "$here/../.venv/bin/python" -m analytics first-start --db "${PARK_DB:-$data/park.duckdb}")
   systemctl enable --now park-dashboard.service
   systemctl restart caddy.service
   echo "已安装并启动：park-dashboard（127.0.0.1:8501）与 Caddy（HTTPS）。查看日志：journalctl -u park-dashboard"
 else
-  echo "已安装到 ${dest:-/}；启动：systemctl daemon-reload && systemctl enable --now park-dashboard && systemctl restart caddy"
+  echo "已安装到 ${dest:-/}；先以 $user 用户运行 .venv/bin/python -m analytics first-start --db $data/park.duckdb（管理员密码只显示一次），再启动：systemctl daemon-reload && systemctl enable --now park-dashboard && systemctl restart caddy"
 fi

@@ -57,6 +57,9 @@ def test_make_run_without_host_listens_on_loopback_only(tmp_path, demo_db_file, 
         os.killpg(proc.pid, signal.SIGTERM)
         out = proc.communicate(timeout=60)[0].decode(errors="replace")
     assert f"看板地址 / Open: http://127.0.0.1:{port}" in out
+    # One address, ours: not Streamlit's English block after it (on the LAN it also looked up
+    # an external address on the internet and said it could not).
+    assert "You can now view" not in out and "Network URL" not in out
     assert "让局域网的同事也能打开：make run HOST=0.0.0.0" in out
 
 
@@ -68,6 +71,8 @@ def test_the_command_binds_loopback_and_trusts_no_proxy_by_default(monkeypatch):
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--server.port") + 1] == "8600"
     assert cmd[cmd.index("--server.maxUploadSize") + 1] == "50"  # = PARK_UPLOAD_MAX_MB
+    # notice() names the address; Streamlit's block ("Did not auto detect external IP ...") is off.
+    assert cmd[cmd.index("--logger.hideWelcomeMessage") + 1] == "true"
     assert env["PARK_DB"] == "/srv/park/park.duckdb" and env["PARK_HOST"] == "127.0.0.1"
     # uvicorn's own default would trust X-Forwarded-For from 127.0.0.1: '' trusts nobody.
     assert env["FORWARDED_ALLOW_IPS"] == ""

@@ -310,10 +310,13 @@ def coverage_text(period: Period, cov: dict, lang: str = "zh", *, compared: Peri
     """The coverage line under a period's figures (issue 19.2), e.g.
     "本月（2024年1月）48/50 户已报，生猪未报；同比、环比按两期都上报的单元计算".
 
-    ``cov`` is :func:`coverage` of the period's last month; ``compared`` the period the
-    comparisons used (cut at the latest month with data), named when it differs."""
+    ``cov`` is :func:`coverage` of the last month of ``compared`` (the period the comparisons
+    used, cut at the latest month with data; ``period`` when None), and that month is the one
+    named; ``compared`` is named too when it differs from ``period``."""
     missing = [fmt.sector_name(s, lang) for s in cov["sectors_missing"]]
-    last = Period(period.end, period.end)
+    # ``cov`` counts the last month of the months compared; a year in progress must not be
+    # named by its December.
+    last = Period((compared or period).end, (compared or period).end)
     if lang == "zh":
         head = (f"本月（{last.label('zh')}）" if period.is_month else f"{last.label('zh')}")
         line = f"{head} {cov['reported']}/{cov['expected']} 户已报"
