@@ -62,6 +62,7 @@ QUERY = "year=2023"
 PASSWORD = "rush-admin-pass"  # noqa: S105 — the benchmark's own throwaway store
 CEILING = 600_000  # ms: a ceiling, never a wait
 MONTH = "2023-12"
+SPY_RATE = 20  # py-spy samples a second
 
 
 class Tally:
@@ -349,7 +350,9 @@ async def run(url: str, pid: int, files: list[tuple[str, bytes]], args: argparse
         cpu0, loads = cpu_seconds(pid), [os.getloadavg()[0]]
         spy = None
         if args.py_spy:
-            argv = [str(ROOT / ".venv/bin/py-spy"), "record", "--pid", str(pid), "--rate", "20",
+            # --gil: only the thread holding the GIL is sampled, so the samples are the Python
+            # work of the one process, and their count says how busy its one lock was.
+            argv = [str(ROOT / ".venv/bin/py-spy"), "record", "--pid", str(pid), "--rate", str(SPY_RATE), "--gil",
                     "--duration", str(int(seconds)), "--format", "raw", "-o", args.py_spy]
             spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # noqa: S603
         loader = asyncio.create_task(watch_load(loads, until))
@@ -365,6 +368,9 @@ async def run(url: str, pid: int, files: list[tuple[str, bytes]], args: argparse
         loads.append(os.getloadavg()[0])
         if spy:
             spy.wait(timeout=120)
+            samples = sum(int(line.rsplit(" ", 1)[1]) for line in Path(args.py_spy).read_text().splitlines()
+                          if line.strip())
+            out["gil_busy"] = samples / (SPY_RATE * int(seconds))
         for pg, _, _ in done:
             rush.exceptions += await exceptions_on(pg)
             await pg.context.close()
@@ -408,6 +414,9 @@ def report(r: dict, args: argparse.Namespace) -> None:
     print(f"server CPU during the rush: {100 * r['server_cpu']:.0f} % of one core over {r['wall']:.0f} s; "
           f"load before {r['load_before']:.1f}, during "
           f"{min(r['loads']):.1f}–{max(r['loads']):.1f}")
+    if "gil_busy" in r:
+        print(f"py-spy: a thread held the server's GIL in {100 * r['gil_busy']:.0f} % of the samples "
+              f"over the first {args.seconds:.0f} s of the rush ({args.py_spy})")
 
 
 def main() -> None:
@@ -418,7 +427,7 @@ def main() -> None:
     ap.add_argument("--browser-readers", action="store_true",
                     help="readers in real Chromium (one context each) instead of the websocket client")
     ap.add_argument("--py-spy", metavar="FILE",
-                    help="py-spy record the server during the rush (raw stacks, 20 a second) into FILE")
+                    help="py-spy record the server's GIL holder during the rush (raw stacks, 20 a second) into FILE")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rush-"))
     db, serial = tmp / "served" / "rush.duckdb", tmp / "serial" / "rush.duckdb"
