@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,12 +209,13 @@ def corrections(db: Path, n: int) -> list[tuple[str, bytes]]:
     a shed. Disjoint rows, so the order they are applied in cannot change the figures."""
     with Store(db) as s:
         cur = s.cursor()
+        first_day = date.fromisoformat(f"{MONTH}-01")
         coops = [r[0] for r in cur.execute("SELECT DISTINCT cooperative FROM duck_records ORDER BY 1").fetchall()]
         out = []
         for i in range(n):
             coop, offset = coops[i % len(coops)], 20 * (i // len(coops))
-            df = cur.execute(f"""SELECT * FROM duck_records WHERE cooperative = ? AND month = DATE '{MONTH}-01'
-                                 ORDER BY unit LIMIT 20 OFFSET {offset}""", [coop]).df()
+            df = cur.execute("""SELECT * FROM duck_records WHERE cooperative = ? AND month = ?
+                                ORDER BY unit LIMIT 20 OFFSET ?""", [coop, first_day, offset]).df()
             lines = [DUCK_HEADER] + [
                 f"{MONTH},{coop},{r.unit},{r.stock},{r.eggs},{r.culled},{r.feed_kg},{r.revenue + 10_000:.2f},"
                 f"{r.cost},{r.workers}" for r in df.itertuples()]
