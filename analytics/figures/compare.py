@@ -200,15 +200,15 @@ def _flagged_rows(cur: Cursor, sector: str, period: Period, base: Period, filter
     n_sql, n_params = _per_unit(sector, period, filters, attrs=False)
     m_sql, m_params = _per_unit(sector, base, filters, attrs=False)
     a_cols, b_cols = _sums(sector, "a"), _sums(sector, "b")
-    names = [c.rsplit(" AS ", 1)[1] for pair in zip(a_cols, b_cols, strict=True) for c in pair]
+    aliases = [c.rsplit(" AS ", 1)[1] for pair in zip(a_cols, b_cols, strict=True) for c in pair]
     if by_town:
-        both = f"""SELECT coalesce(ja.town, jb.town) AS town, coalesce(ja.n_both, 0) AS n_both, {', '.join(names)}
+        both = f"""SELECT coalesce(ja.town, jb.town) AS town, coalesce(ja.n_both, 0) AS n_both, {', '.join(aliases)}
                    FROM (SELECT a.town AS town, count(*) AS n_both, {', '.join(a_cols)} FROM ({a_sql}) a
                          GROUP BY a.town) ja
                    FULL JOIN (SELECT b.town AS town, {', '.join(b_cols)} FROM ({b_sql}) b GROUP BY b.town) jb
                    ON ja.town = jb.town"""
     else:
-        both = f"""SELECT '' AS town, ja.n_both, {', '.join(names)}
+        both = f"""SELECT '' AS town, ja.n_both, {', '.join(aliases)}
                    FROM (SELECT count(*) AS n_both, {', '.join(a_cols)} FROM ({a_sql}) a) ja
                    CROSS JOIN (SELECT {', '.join(b_cols)} FROM ({b_sql}) b) jb"""
     rows = cur.execute(f"""
@@ -217,7 +217,7 @@ def _flagged_rows(cur: Cursor, sector: str, period: Period, base: Period, filter
         CROSS JOIN (SELECT count(*) AS n FROM ({m_sql}) y) nb
         LEFT JOIN ({both}) j ON 1 = 1
         ORDER BY j.town""", n_params + m_params + a_params + b_params).fetchall()
-    return rows, names
+    return rows, aliases
 
 
 def comparable(cur: Cursor, sector: str, period: Period, base: Period,
