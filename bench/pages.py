@@ -7,7 +7,12 @@ and divided by one bare DuckDB aggregate over every record of the same store, me
 the same run. The whole script run (data + drawing) is printed too.
 Aims (issue 12): data at 10M ≤ 10× the bare scan and < 1 s; growth 1M → 10M ≤ 10×.
 
-    .venv/bin/python bench/pages.py [--towns 1 10 100] [--repeat 3]
+    .venv/bin/python bench/pages.py [--towns 1 10 100] [--repeat 3] [--calls] [--flags]
+
+``--flags`` also times, on each store, the landing month's comparisons (本月 against the month
+before and a year earlier, every sector, by town when the store has several) read from the
+month rollups' flags against the same by joining two months' per-unit rows (the way before
+the flags), in one process, and checks they give the same figures.
 """
 
 from __future__ import annotations
@@ -66,14 +71,49 @@ def measure(db: Path, repeat: int) -> tuple[float, dict[str, tuple[float, float,
     return bare, out
 
 
+def flags_against_join(db: Path, repeat: int) -> tuple[float, float]:
+    """Best seconds of the landing month's comparisons by the flags and by the join."""
+    from analytics.figures import compare
+    from analytics.scope import Period
+    from analytics.store.db import Store
+
+    with Store(db, read_only=True) as s:
+        cur = s.cursor()
+        month = compare.landing_month(cur)
+        period = Period.months(month, month)
+        by_town = cur.execute("SELECT count(*) FROM towns").fetchone()[0] > 1
+        best = {}
+        got = {}
+        for way, distances in (("join", ()), ("flags", compare.FLAG_DISTANCES), ("join", ()),
+                               ("flags", compare.FLAG_DISTANCES)):
+            saved, compare.FLAG_DISTANCES = compare.FLAG_DISTANCES, distances
+            try:
+                for _ in range(repeat):
+                    t = time.perf_counter()
+                    got[way] = compare.comparisons(cur, period, by_town=by_town)
+                    best[way] = min(best.get(way, float("inf")), time.perf_counter() - t)
+            finally:
+                compare.FLAG_DISTANCES = saved
+    a, b = got["flags"]["total"], got["join"]["total"]
+    for k in ("mom", "yoy"):
+        for side in ("now", "base"):
+            for m, v in b[k][side].items():
+                assert v is None or abs(a[k][side][m] - v) <= 1e-9 * max(1.0, abs(v)), (k, side, m)
+    return best["join"], best["flags"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--towns", type=int, nargs="+", default=[1, 10, 100])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--calls", action="store_true", help="list each page's KPI calls at the largest size")
+    ap.add_argument("--flags", action="store_true", help="time the landing month's comparisons by flags and by join")
     args = ap.parse_args()
     results = {}
+    flags = {}
     for towns in args.towns:
+        if args.flags:
+            flags[towns] = flags_against_join(store_for(towns), args.repeat)
         results[towns] = measure(store_for(towns), args.repeat)
         print(f"{SIZES.get(towns, towns)}: bare scan {results[towns][0] * 1000:.1f} ms", file=sys.stderr)
     sizes = args.towns
@@ -96,6 +136,12 @@ def main() -> int:
     print()
     print(table(["page (whole script run: data + drawing)"] + [SIZES.get(n, str(n)) for n in sizes],
                 [[name] + [f"{results[n][1][name][1] * 1000:,.0f} ms" for n in sizes] for name in PAGES]))
+    if args.flags:
+        print()
+        print(table(["landing month's comparisons (本月: 环比 and 同比, every sector)", "by join (before)",
+                     "by flags (now)", "flags ÷ join"],
+                    [[SIZES.get(n, str(n)), f"{j * 1000:,.1f} ms", f"{f * 1000:,.1f} ms", f"×{f / j:.2f}"]
+                     for n, (j, f) in flags.items()]))
     if args.calls:
         n = sizes[-1]
         for name in PAGES:

@@ -127,20 +127,42 @@ def _change(now: float | None, base: float | None) -> float | None:
     return (now - base) / abs(base)
 
 
-def comparable(cur: Cursor, sector: str, period: Period, base: Period,
-               filters: Filters = Filters(), by_town: bool = False) -> dict:
-    """One sector's figures over the units that reported in both ``period`` and ``base``.
+# The distances (months) between a one-month period and its base that the month rollups'
+# flags answer (rollups.FLAGS): 环比 (1) and 同比 (12). Emptied, every comparison joins
+# (the tests and bench/pages.py compare the two ways).
+FLAG_DISTANCES: tuple[int, ...] = (1, 12)
 
-    Returns ``{"units": n reported in period, "units_base": n in base, "units_both": n in both,
-    "now": {measure: value}, "base": {measure: value}, "change": {measure: fraction or None}}``;
-    measures as in the KPI block (money in 元, stock in 羽/头, area in 亩, yield in 公斤); for
-    plots also the per-mu ratios over the plots in both (元/亩, 公斤/亩). ``now``/``base`` hold
-    None when no unit reported in both. With ``by_town``, also ``"by_town"``: {town: {"units_both",
-    "now", "base", "change"}} of revenue, cost and profit (元), each unit in the town of its row
-    in ``period`` (未分配乡镇 without one; towns with no unit in both left out): the one join is
-    grouped by town and the sector's figures are the sums of its towns. The SQL is the per-unit
-    step of :mod:`.kpis`, so it runs unchanged over the lake and (transpiled) on Spark.
-    """
+
+def _month_index(m: date) -> int:
+    return m.year * 12 + m.month - 1
+
+
+def _flag_distance(period: Period, base: Period, filters: Filters) -> int | None:
+    """Months from ``base`` to ``period`` when the flags answer the comparison: both single
+    months, a distance in :data:`FLAG_DISTANCES`, and no village/zone/unit filter (those
+    select units by their attributes, a semi-join over the units either way: they keep the
+    join, the path they are tested on). Else None."""
+    if period.start != period.end or base.start != base.end or filters.by_unit_attribute:
+        return None
+    k = _month_index(period.start) - _month_index(base.start)
+    return k if k in FLAG_DISTANCES else None
+
+
+def _sums(sector: str, side: str) -> list[str]:
+    """The sums of one side's per-unit rows (alias ``side``), named ``<side>_<measure>``."""
+    cols = [f"sum({side}.{m}) AS {side}_{m}" for m in _measures(sector)]
+    if sector == "greenhouse":
+        cols += [f"sum({side}.land) AS {side}_land",
+                 *(f"sum(CASE WHEN {side}.land IS NOT NULL THEN {side}.{m} END) AS {side}_{k}"
+                   for k, m in (("yl", "yield_kg"), ("rl", "revenue"), ("pl", "profit")))]
+    return cols
+
+
+def _joined_rows(cur: Cursor, sector: str, period: Period, base: Period, filters: Filters,
+                 by_town: bool) -> tuple[list[tuple], list[str]]:
+    """The comparison's rows by a join of the two periods' per-unit rows (any periods).
+
+    Returns (rows of (n in period, n in base, town, n in both, *sums), the sums' names)."""
     measures = _measures(sector)
     a_sql, a_params = _per_unit(sector, period, filters, attrs=False)
     b_sql, b_params = _per_unit(sector, base, filters, attrs=False)
@@ -163,7 +185,65 @@ def comparable(cur: Cursor, sector: str, period: Period, base: Period,
         LEFT JOIN (SELECT {'a.town' if by_town else "''"} AS town, count(*) AS n_both, {', '.join(cols)}
                    FROM a JOIN b ON a.unit_id = b.unit_id{' GROUP BY a.town' if by_town else ''}) j ON 1 = 1
         ORDER BY j.town""", a_params + b_params).fetchall()
-    names = [c.rsplit(" AS ", 1)[1] for c in cols]
+    return rows, [c.rsplit(" AS ", 1)[1] for c in cols]
+
+
+def _flagged_rows(cur: Cursor, sector: str, period: Period, base: Period, filters: Filters,
+                  by_town: bool, k: int) -> tuple[list[tuple], list[str]]:
+    """The rows of :func:`_joined_rows` for two single months ``k`` months apart, from the month
+    rollups' flags (rollups.FLAGS, kept on write): the units in both are the period's rows
+    flagged "reported k months before" and the base's rows flagged "reported k months after",
+    so each side is a plain scan of one month's rows. Same columns, same figures (up to the
+    order floats are added in)."""
+    a_sql, a_params = _per_unit(sector, period, filters, attrs=False, flag=rollups.flag_column(-k))
+    b_sql, b_params = _per_unit(sector, base, filters, attrs=False, flag=rollups.flag_column(k))
+    n_sql, n_params = _per_unit(sector, period, filters, attrs=False)
+    m_sql, m_params = _per_unit(sector, base, filters, attrs=False)
+    a_cols, b_cols = _sums(sector, "a"), _sums(sector, "b")
+    aliases = [c.rsplit(" AS ", 1)[1] for pair in zip(a_cols, b_cols, strict=True) for c in pair]
+    if by_town:
+        both = f"""SELECT coalesce(ja.town, jb.town) AS town, coalesce(ja.n_both, 0) AS n_both, {', '.join(aliases)}
+                   FROM (SELECT a.town AS town, count(*) AS n_both, {', '.join(a_cols)} FROM ({a_sql}) a
+                         GROUP BY a.town) ja
+                   FULL JOIN (SELECT b.town AS town, {', '.join(b_cols)} FROM ({b_sql}) b GROUP BY b.town) jb
+                   ON ja.town = jb.town"""
+    else:
+        both = f"""SELECT '' AS town, ja.n_both, {', '.join(aliases)}
+                   FROM (SELECT count(*) AS n_both, {', '.join(a_cols)} FROM ({a_sql}) a) ja
+                   CROSS JOIN (SELECT {', '.join(b_cols)} FROM ({b_sql}) b) jb"""
+    rows = cur.execute(f"""
+        SELECT na.n, nb.n, j.*
+        FROM (SELECT count(*) AS n FROM ({n_sql}) x) na
+        CROSS JOIN (SELECT count(*) AS n FROM ({m_sql}) y) nb
+        LEFT JOIN ({both}) j ON 1 = 1
+        ORDER BY j.town""", n_params + m_params + a_params + b_params).fetchall()
+    return rows, aliases
+
+
+def comparable(cur: Cursor, sector: str, period: Period, base: Period,
+               filters: Filters = Filters(), by_town: bool = False) -> dict:
+    """One sector's figures over the units that reported in both ``period`` and ``base``.
+
+    Returns ``{"units": n reported in period, "units_base": n in base, "units_both": n in both,
+    "now": {measure: value}, "base": {measure: value}, "change": {measure: fraction or None}}``;
+    measures as in the KPI block (money in 元, stock in 羽/头, area in 亩, yield in 公斤); for
+    plots also the per-mu ratios over the plots in both (元/亩, 公斤/亩). ``now``/``base`` hold
+    None when no unit reported in both. With ``by_town``, also ``"by_town"``: {town: {"units_both",
+    "now", "base", "change"}} of revenue, cost and profit (元), each unit in the town of its row
+    in ``period`` (未分配乡镇 without one; towns with no unit in both left out): the sector's
+    figures are the sums of its towns. The SQL is the per-unit step of :mod:`.kpis`, so it runs
+    unchanged over the lake and (transpiled) on Spark.
+
+    A single month against the month before or the same month a year earlier (no village/zone
+    filter) reads the month rollups' flags kept on write, two plain scans; any other pair of
+    periods joins the two periods' per-unit rows. Both give the same figures.
+    """
+    measures = _measures(sector)
+    k = _flag_distance(period, base, filters)
+    if k is None:
+        rows, names = _joined_rows(cur, sector, period, base, filters, by_town)
+    else:
+        rows, names = _flagged_rows(cur, sector, period, base, filters, by_town, k)
     towns = [(town, int(n or 0), dict(zip(names, values, strict=True)))
              for _, _, town, n, *values in rows if town is not None]
     n_now, n_base = rows[0][0], rows[0][1]

@@ -43,7 +43,7 @@ import pandas as pd
 
 from .. import contract
 from ..scope import UNASSIGNED_TOWN, Cursor, Filters, Period, parse_month
-from .rollups import _chunk_columns, _in, _merge_aggregates, _shape
+from .rollups import FLAGS, _chunk_columns, _in, _merge_aggregates, _shape
 
 
 def _unit_where(filters: Filters, u: str = "u", c: str = "c") -> tuple[list[str], list]:
@@ -110,8 +110,9 @@ def _money(x: object) -> float:
 
 # --- the per-unit step: chunks, merged --------------------------------------------------
 
-def _period_chunks(sector: str, period: Period, crop: bool = False) -> tuple[str, list, bool]:
-    """The chunks of a period: rollup rows of its whole years, records of its other months.
+def _period_chunks(sector: str, period: Period, crop: bool = False, flag: str | None = None) -> tuple[str, list, bool]:
+    """The chunks of a period: rollup rows of its whole years, records of its other months
+    (only those with the month rollup's ``flag`` set, when given: :data:`.rollups.FLAGS`).
 
     Returns (sql, params, whole): ``whole`` when every chunk is a rollup row (no months
     outside whole years), so rows are already one per unit and year (and crop).
@@ -133,13 +134,15 @@ def _period_chunks(sector: str, period: Period, crop: bool = False) -> tuple[str
     else:
         ranges = [(period.start, period.end)]
     for a, b in ranges:
-        parts.append(f"SELECT {cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?")
+        parts.append(f"SELECT {cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?"
+                     + (f" AND {flag}" if flag else ""))
         params += [a, b]
     return " UNION ALL ".join(parts), params, not ranges
 
 
 def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] = (), *,
-              attrs: bool = True, ids: tuple[str, list] | None = None) -> tuple[str, list]:
+              attrs: bool = True, ids: tuple[str, list] | None = None,
+              flag: str | None = None) -> tuple[str, list]:
     """SQL for one row per unit (per unit and ``by``: "crop" for plots, "year") over the
     period, and its parameters.
 
@@ -153,12 +156,17 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
     the join never sees the months, and sums over plots skip it (``attrs=False``; livestock
     always joins for land_mu). A period of whole years read per year (one year, or ``by``
     year) needs no merge: the rollup rows are the answer. Filters select unit ids first;
-    ``ids`` (sql, params) keeps only the unit ids it selects (a page of a ranking).
+    ``ids`` (sql, params) keeps only the unit ids it selects (a page of a ranking). ``flag``
+    (one month only) keeps the units whose month rollup row has that flag of
+    :data:`.rollups.FLAGS` set, e.g. those that also reported the month before: a filter of the
+    month's rows, no join (figures.compare). Raises ValueError for another flag or period.
     """
     if not set(by) <= {"crop", "year"}:
         raise ValueError(f"不支持的分组“{by}”")
+    if flag is not None and (flag not in FLAGS or period.start != period.end):
+        raise ValueError(f"标志“{flag}”只用于单月")
     s = contract.sector(sector)
-    chunks, params, whole = _period_chunks(sector, period, crop="crop" in by)
+    chunks, params, whole = _period_chunks(sector, period, crop="crop" in by, flag=flag)
     clauses, fparams = _unit_where(filters)
     conds = []
     if clauses:

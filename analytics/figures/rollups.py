@@ -99,7 +99,8 @@ class Rollup:
 
 
 def rollups() -> list[Rollup]:
-    """Per unit and month (the records as chunks, with integer unit ids, in month order) and
+    """Per unit and month (the records as chunks, with integer unit ids, in month order, and
+    the :data:`FLAGS` saying whether the unit reported a month and a year before and after) and
     per unit and year for every sector; plots also per unit, year and crop (by_crop and the
     per-crop comparison need a plot's largest area while growing each crop)."""
     out = [Rollup(f"unit_month_{s}", s, None) for s in contract.SECTOR_KEYS]
@@ -107,9 +108,37 @@ def rollups() -> list[Rollup]:
     return out + [Rollup("unit_year_greenhouse_crop", "greenhouse", ("crop",))]
 
 
+# Whether a unit that reported in a month also reported in the month ``offset`` months away
+# (column -> offset), kept on each ``unit_month_<sector>`` row beside its chunk: a one-month
+# 环比 / 同比 over the units in both months is then a plain scan of each month's rows with the
+# flag as a filter (figures.compare), not a join of two months' per-unit rows (issue 19.6).
+# A write to a unit recomputes every row of that unit (refresh_rollups), so the flags of the
+# months around a written month (m ± 1, m ± 12) stay right.
+FLAGS: dict[str, int] = {"prev_month_reported": -1, "next_month_reported": 1,
+                         "prev_year_reported": -12, "next_year_reported": 12}
+
+
+def flag_column(months: int) -> str:
+    """The ``unit_month_<sector>`` flag saying the unit reported ``months`` months away
+    (−1, 1, −12 or 12). Raises KeyError for another distance."""
+    return {v: k for k, v in FLAGS.items()}[months]
+
+
+def _flag_columns(m: str = "m") -> list[str]:
+    """The FLAGS as window counts over a unit's month index: RANGE frames of a fixed integer
+    distance (DuckDB and Spark alike); a unit reports a month at most once, so > 0 is 'it did'."""
+    out = []
+    for name, k in FLAGS.items():
+        frame = f"{-k} PRECEDING AND {-k} PRECEDING" if k < 0 else f"{k} FOLLOWING AND {k} FOLLOWING"
+        out.append(f"count(*) OVER (PARTITION BY {m}.unit_id ORDER BY {m}.mi RANGE BETWEEN {frame}) > 0 AS {name}")
+    return out
+
+
 def _rollup_select(r: Rollup, where: str = "") -> str:
     if r.keys is None:
-        return f"SELECT {', '.join(_chunk_columns(r.sector))} FROM ({_record_chunks(r.sector, where)}) m"
+        cols = [f"m.{c}" for c in _chunk_columns(r.sector)] + _flag_columns()
+        return (f"SELECT {', '.join(cols)} FROM (SELECT c.*, year(c.last_month) * 12 + month(c.last_month) - 1 AS mi "
+                f"FROM ({_record_chunks(r.sector, where)}) c) m")
     keys = ["unit_id", "year", *r.keys]
     aggs = _merge_aggregates(r.sector, keys)
     by = ", ".join(f"m.{k}" for k in keys)
@@ -176,12 +205,19 @@ def gaps_rebuild_sql() -> list[str]:
     return [f"CREATE OR REPLACE TABLE {GAPS_TABLE} AS SELECT * FROM ({parts}) g ORDER BY mi, sector, unit_id"]
 
 
+def _rollup_rebuild(r: Rollup) -> str:
+    order = "last_month, unit_id" if r.keys is None else "year, unit_id"
+    return f"CREATE OR REPLACE TABLE {r.table} AS {_rollup_select(r)} ORDER BY {order}"
+
+
+def month_rollups_rebuild_sql() -> list[str]:
+    """Statements that (re)build ``unit_month_<sector>`` (with its :data:`FLAGS`) from the records."""
+    return [_rollup_rebuild(r) for r in rollups() if r.keys is None]
+
+
 def rollup_rebuild_sql(version: int) -> list[str]:
     """Statements that (re)build every rollup from the records; ``version`` stamps coop_months."""
-    stmts = []
-    for r in rollups():
-        order = "last_month, unit_id" if r.keys is None else "year, unit_id"
-        stmts.append(f"CREATE OR REPLACE TABLE {r.table} AS {_rollup_select(r)} ORDER BY {order}")
+    stmts = [_rollup_rebuild(r) for r in rollups()]
     parts = [_coop_months_select(s, f"CAST({int(version)} AS BIGINT)") for s in contract.SECTOR_KEYS]
     stmts.append(f"""CREATE OR REPLACE TABLE coop_months AS
                      SELECT * FROM ({' UNION ALL '.join(parts)}) cm ORDER BY month, sector, cooperative""")

@@ -367,6 +367,14 @@ def _column_choices() -> list[str]:
     ]
 
 
+def _unit_month_flags() -> list[str]:
+    """``unit_month_<sector>`` gains, per unit and month, whether the unit also reported the month
+    before and after and the same month a year before and after (figures.rollups.FLAGS, kept on
+    write): a one-month 环比 / 同比 scans each month's rows instead of joining two months'
+    (issue 19.6). The month rollups are rebuilt from the records, in month order as before."""
+    return rollups.month_rollups_rebuild_sql()
+
+
 # Each migration is (version, statements). Never edit a released one: append a new one.
 MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (1, _base_schema),
@@ -382,6 +390,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (11, _unit_month_gaps),
     (12, _warnings),
     (13, _column_choices),
+    (14, _unit_month_flags),
 ]
 
 
