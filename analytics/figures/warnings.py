@@ -23,8 +23,8 @@ from datetime import date
 
 import pandas as pd
 
-from ..scope import Cursor, Filters, Period, month_str, parse_month
-from .completeness import month_completeness, silent_units
+from ..scope import Cursor, month_str, parse_month
+from .rollups import GAPS_TABLE
 
 NEW, SEEN, HANDLED = "新", "已查看", "已处理"
 STATES = (NEW, SEEN, HANDLED)
@@ -183,12 +183,32 @@ def _sows_by_town(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> p
         GROUP BY t.name, mi""", params).df()  # noqa: S608 — a fixed clause of placeholders
 
 
-def _town_completeness(cur: Cursor, town: str, lo: int, hi: int) -> dict[int, int]:
-    """{month index: hog farms of ``town`` not reported that month} for months lo..hi with a
-    record, by :func:`month_completeness` (a farm that reported the month before and not this
-    one is missing); 0 = complete."""
-    df = month_completeness(cur, "hog", Period(_month_of(lo), _month_of(hi)), Filters(towns=(town,)))
-    return {_mi(parse_month(m)): int(n) for m, n in zip(df["month"], df["missing"], strict=True)}
+def _towns_missing(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> dict[str, dict[int, int]]:
+    """{town: {month index: hog farms of the town not reported that month}} for months lo..hi:
+    :func:`month_completeness`'s ``missing`` (a farm that reported the month before and not this
+    one), for every town in one query of the gaps kept on write. A month with records and no
+    entry is complete (0). One query, not one per town: a county has a hundred towns."""
+    where, params = "", ["hog", lo, hi]
+    if towns:
+        where = f" AND c.town IN ({', '.join('?' * len(towns))})"
+        params += list(towns)
+    got: dict[str, dict[int, int]] = {}
+    for town, mi, n in cur.execute(f"""
+            SELECT c.town, g.mi, count(*) FROM {GAPS_TABLE} g JOIN cooperatives c ON c.name = g.cooperative
+            WHERE g.sector = ? AND g.mi BETWEEN ? AND ?{where}
+            GROUP BY c.town, g.mi""", params).fetchall():  # noqa: S608 — a fixed clause of placeholders
+        got.setdefault(town, {})[int(mi)] = int(n)
+    return got
+
+
+def _towns_silent(cur: Cursor, mi: int, towns: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """{town: :func:`silent_units` of the hog farms of ``town`` in month index ``mi``} in one query."""
+    df = cur.execute(f"""
+        SELECT c.town, g.cooperative, u.unit, g.stock
+        FROM {GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id JOIN cooperatives c ON c.name = g.cooperative
+        WHERE g.sector = 'hog' AND g.mi = ? AND c.town IN ({', '.join('?' * len(towns))})
+        ORDER BY g.cooperative, u.unit""", [mi, *towns]).df()  # noqa: S608 — a fixed clause of placeholders
+    return {t: g.drop(columns="town").reset_index(drop=True) for t, g in df.groupby("town", sort=False)}
 
 
 def _town_events(cur: Cursor, lo: int, hi: int) -> pd.DataFrame:
@@ -197,9 +217,9 @@ def _town_events(cur: Cursor, lo: int, hi: int) -> pd.DataFrame:
     upload completes it, since that upload's months are evaluated again."""
     out = []
     sows = _sows_by_town(cur, lo, hi)
-    missing = {town: _town_completeness(cur, town, lo, hi) for town in set(sows["town"])}
+    missing = _towns_missing(cur, lo, hi)
     for r in sows.itertuples():
-        if not r.farms or missing[r.town].get(int(r.mi), 1):
+        if not r.farms or missing.get(r.town, {}).get(int(r.mi), 0):
             continue
         share = float(r.sows) / float(r.normal)
         zone, rule = sows_zone(share, _month_of(int(r.mi)))
@@ -362,15 +382,26 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
     first = cur.execute("SELECT min(last_month) FROM unit_month_hog").fetchone()[0]
     lo = min(_mi(first), mi) if first is not None else mi
     out = []
-    for town, normal in normals.items():
-        if not normal or (towns and town not in towns):
-            continue
-        by_month = {int(r.mi): r for r in _sows_by_town(cur, lo, mi, (town,)).itertuples()}
-        silent = silent_units(cur, "hog", month, Filters(towns=(town,)))
+    shown = [town for town, normal in normals.items() if normal and (not towns or town in towns)]
+    if not shown:
+        return []
+    # Three queries for every town together (a county's hundred towns took 9 s one by one).
+    sows = _sows_by_town(cur, lo, mi, shown)
+    by_town: dict[str, dict[int, object]] = {}
+    for r in sows.itertuples():
+        by_town.setdefault(r.town, {})[int(r.mi)] = r
+    missing = _towns_missing(cur, lo, mi, shown)
+    silent_of = _towns_silent(cur, mi, shown)
+    no_one = pd.DataFrame({"cooperative": pd.Series(dtype=object), "unit": pd.Series(dtype=object),
+                           "stock": pd.Series(dtype=float)})
+    for town in shown:
+        normal = normals[town]
+        by_month = by_town.get(town, {})
+        silent = silent_of.get(town, no_one)
+        done = missing.get(town, {})
         judged = mi
         if len(silent):  # incomplete: the latest earlier month every farm reported, with sows in it
-            done = _town_completeness(cur, town, lo, mi)
-            judged = max((m for m, n in done.items() if m < mi and not n and m in by_month and by_month[m].farms),
+            judged = max((m for m, r in by_month.items() if m < mi and not done.get(m, 0) and r.farms),
                          default=None)
         r = by_month.get(judged) if judged is not None else None
         share = float(r.sows) / normal if r is not None and r.farms else None
