@@ -180,9 +180,14 @@ def replicate(store: Store, copies: int) -> int:
                                 SELECT {sel}, upload_id FROM _base, range(1, {copies}) t(i))
                             ORDER BY month""")
             cur.execute("DROP TABLE _base")
-        cur.execute(f"""INSERT INTO units SELECT sector, cooperative || '·' || i, unit, gh_type, village, zone,
-                               land_mu, created_at, created_by_upload FROM units, range(1, {copies}) t(i)""")
-        cur.execute(f"""INSERT INTO cooperatives SELECT name || '·' || i, village, created_at, created_by_upload
+        # Columns named: units gained unit_id (its sequence numbers the copies) and
+        # cooperatives their town since this was written.
+        cur.execute(f"""INSERT INTO units (sector, cooperative, unit, gh_type, village, zone, land_mu, created_at,
+                                           created_by_upload)
+                        SELECT sector, cooperative || '·' || i, unit, gh_type, village, zone, land_mu, created_at,
+                               created_by_upload FROM units, range(1, {copies}) t(i)""")
+        cur.execute(f"""INSERT INTO cooperatives (name, village, created_at, created_by_upload, town)
+                        SELECT name || '·' || i, village, created_at, created_by_upload, town
                         FROM cooperatives, range(1, {copies}) t(i)""")
         return sum(cur.execute(f"SELECT count(*) FROM {s.table}").fetchall()[0][0] for s in contract.SECTORS.values())
 
