@@ -140,6 +140,25 @@ def chart(builder: str, *args: Any, **kwargs: Any) -> Chart:
     return _built(builder, args, tuple(sorted(kwargs.items())), str(pio.templates.default))
 
 
+# The shared figures :func:`figure` handed out, by id (checked against the figure itself): what
+# lets a caller holding only the figure (a deck's slide) find its build, and that build's digest.
+_BY_FIG: weakref.WeakValueDictionary[int, Chart] = weakref.WeakValueDictionary()
+
+
+def figure(builder: str, *args: Any, **kwargs: Any) -> go.Figure:
+    """``chart(...).fig``: the shared figure as built, for callers that take a builder function
+    (``slides.build(make=figure)``, the 汇报 views and their deck). Read-only."""
+    built = chart(builder, *args, **kwargs)
+    _BY_FIG[id(built.fig)] = built
+    return built.fig
+
+
+def shared(fig: Any) -> Chart | None:
+    """The shared build that ``fig`` is (from :func:`figure`), or None for a figure of its own."""
+    built = _BY_FIG.get(id(fig))
+    return built if built is not None and built.fig is fig else None
+
+
 def show_chart(fig: Chart | go.Figure, name: str, caption: str, *, select_key: str | None = None) -> Any:
     """Draw a chart with its caption; the figure is remembered for the page's PNG downloads.
 

@@ -509,7 +509,8 @@ def _memo(call: narrative.Call) -> narrative.Call:
 
 def build_deck(source: scope.Cursor | narrative.Call, period: scope.Period, *, demo: bool, lang: str = "zh",
                exact: bool = False, progress: Progress | None = None, charts: bool = True,
-               today: date | None = None, render: Render | None = None, pending: bool = False) -> bytes:
+               today: date | None = None, render: Render | None = None, pending: bool = False,
+               make: slides.Make = slides.make_chart) -> bytes:
     """The meeting deck (PPTX bytes, 16:9) — the 汇报 views as slides.
 
     ``source`` is a cursor (the CLI) or a ``call(fn_name, *args)`` into ``analytics.figures.kpis``
@@ -523,7 +524,7 @@ def build_deck(source: scope.Cursor | narrative.Call, period: scope.Period, *, d
     report = progress or (lambda f, m: None)
     report(0.0, "计算指标")
     call = _memo(source if callable(source) else narrative.kpi_caller(source))
-    deck = slides.build(call, period, lang=lang, demo=demo, exact=exact, today=today, pending=pending)
+    deck = slides.build(call, period, lang=lang, demo=demo, exact=exact, today=today, pending=pending, make=make)
     render = render or render_png
     with_charts = [s for s in deck.slides if s.chart is not None] if charts else []
     steps = len(with_charts) + 2

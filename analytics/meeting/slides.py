@@ -55,6 +55,14 @@ def place_name(towns: list[str] | tuple[str, ...], lang: str = "zh") -> str:
     return f"{len(real)}个乡镇" if lang == "zh" else f"{len(real)} towns"
 
 Call = Callable[..., Any]
+#: ``make(builder_name, *args, **kwargs)`` → a Plotly figure of :mod:`charts` (read-only to the deck)
+Make = Callable[..., Any]
+
+
+def make_chart(builder: str, *args: Any, **kwargs: Any) -> Any:
+    """``charts.<builder>(*args, **kwargs)``: a new figure each call (the CLI and the tests); the 汇报
+    page passes ``ui.display.chart``'s shared figures instead, built once per process."""
+    return getattr(charts, builder)(*args, **kwargs)
 
 
 # --- labels shared by views, deck and PNG stamps --------------------------------------------------
@@ -272,13 +280,14 @@ def _sector_note(done: pd.DataFrame | None, month: date, missing: bool, lang: st
 
 
 def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
-          today: date | None = None, pending: bool = False) -> Deck:
+          today: date | None = None, pending: bool = False, make: Make = make_chart) -> Deck:
     """The deck for ``period``: slides, headline figures and chart figures.
 
     ``call(fn_name, *args)`` reaches ``analytics.figures.kpis`` — ``ui.cache.q`` on a page,
     :func:`narrative.kpi_caller` elsewhere; each (function, arguments) is asked once.
     ``exact`` writes the paragraph with exact figures instead of 余/多 (the page's choice);
-    ``pending`` (the page's 含待审核数据) puts that in every stamp line.
+    ``pending`` (the page's 含待审核数据) puts that in every stamp line. ``make`` builds the
+    charts (:func:`make_chart`; the page's shared cache): the deck never changes a chart it gets.
     """
     zh = lang == "zh"
 
@@ -330,7 +339,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     park_note = park_note or ""
     sector_notes = sector_notes or dict.fromkeys(contract.SECTOR_KEYS, "")
     if not monthly_total.empty:
-        figs["overview"] = charts.sector_profit_trend(monthly_total, lang, completeness=done)
+        figs["overview"] = make("sector_profit_trend", monthly_total, lang, completeness=done)
     add("overview", figures=(
         Headline(t("总利润", "Total profit"), fmt.money(tot["profit"], lang), note, trend),
         Headline(t("带动就业", "Jobs"), n(tot["jobs"], "人", " people"), jobs_note, jobs_trend),
@@ -358,9 +367,9 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
         m = call("monthly", sector, period)
         if not m.empty:
             name = fmt.sector_name(sector, lang)
-            figs[sector] = charts.money_trend(m, t(f"{name}月度收入、成本与利润（万元）",
-                                                 f"{name}: monthly revenue, cost and profit (10k yuan)"), lang,
-                                          sector=sector, completeness=done[sector])
+            figs[sector] = make("money_trend", m, t(f"{name}月度收入、成本与利润（万元）",
+                                                    f"{name}: monthly revenue, cost and profit (10k yuan)"), lang,
+                                sector=sector, completeness=done[sector])
         unit_zh, unit_en = fmt.STOCK_UNIT[sector]
         note, trend = _yoy_note(narrative.yoy(facts, sector, "profit"), lang)
         if sector == "duck":
@@ -381,7 +390,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
 
     crops = call("per_mu_by", "crop", period)
     if not crops.empty:
-        figs["greenhouse"] = charts.per_mu_grouped(crops, t("各作物亩均产值与亩均效益（元/亩）",
+        figs["greenhouse"] = make("per_mu_grouped", crops, t("各作物亩均产值与亩均效益（元/亩）",
                                                             "Output value and profit per mu by crop (yuan/mu)"), lang)
     note, trend = _yoy_note(narrative.yoy(facts, "greenhouse", "profit_per_mu"), lang)
     types = facts.gh_types
@@ -407,7 +416,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
             target_note = t(f"{year}年尚未设定年度目标（管理员可在“管理”页设定）。",
                             f"No targets set for {year} (the admin sets them on the Admin page).")
         else:
-            figs["targets"] = charts.progress_bars(prog, lang)
+            figs["targets"] = make("progress_bars", prog, lang)
             done = int(sum(1 for s in prog["share"] if s is not None and not pd.isna(s) and s >= 1))
             shares = [(s, m) for s, m in zip(prog["share"], zip(prog["sector"], prog["metric"]))
                       if s is not None and not pd.isna(s)]
@@ -422,7 +431,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     cross = call("cross_sector_per_mu", period)
     heads = ()
     if not cross.empty:
-        figs["per_mu"] = charts.cross_sector(cross, lang)
+        figs["per_mu"] = make("cross_sector", cross, lang)
         heads = tuple(Headline(t(f"{fmt.sector_name(r.sector, lang)}每亩利润", f"{fmt.sector_name(r.sector, lang)}"),
                                fmt.per_mu(r.profit_per_mu, lang),
                                t(f"{fmt.thousands(r.land_mu, 0)} 亩 · {r.units:,} 个单元",
