@@ -21,7 +21,7 @@ from analytics.meeting import slides, theme
 from analytics.text import md
 from ui.cache import include_pending, q
 from ui.display import figure
-from ui.export import deck_download, page_downloads, slide_png
+from ui.export import deck_download, page_downloads, phone_svg, slide_png
 from ui.scaffold import is_demo, no_data
 from ui.state import LANG_KEY, lang, t
 
@@ -137,7 +137,8 @@ st.html(f"""<style>
 
 def show(slide: slides.Slide) -> None:
     png, problem = slide_png(deck, slide, style) if slide.chart is not None else (None, "")
-    st.html(slides.to_html(deck, slide, style, png, problem))  # text-safe: to_html escapes every text it places
+    phone = phone_svg(deck, slide, style) if png is not None else None
+    st.html(slides.to_html(deck, slide, style, png, problem, phone))  # text-safe: to_html escapes every text it places
 
 
 if view == "all":

@@ -68,7 +68,7 @@ def check_view(page, width: int, height: int, key: str, as_of: str = "数据截�
                      or a["y"] + a["h"] <= b["y"] + tol or b["y"] + b["h"] <= a["y"] + tol)
             assert apart, (key, str(a), str(b))
     if key not in ("cover", "agenda", "month", "problems", "paragraph", "definitions"):  # views without a chart
-        img = slide.locator(".pv-chart img")
+        img = slide.locator(".pv-chart img.pv-wide")
         assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") > 2000
     return box
 
@@ -131,9 +131,29 @@ def check_card(page, width: int, key: str) -> dict:
             apart = (a["x"] + a["w"] <= b["x"] + tol or b["x"] + b["w"] <= a["x"] + tol
                      or a["y"] + a["h"] <= b["y"] + tol or b["y"] + b["h"] <= a["y"] + tol)
             assert apart, (key, str(a), str(b))
-    img = slide.locator(".pv-chart img")
-    assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") > 2000
+    # the chart drawn for the card (SVG), not the slide's PNG shrunk: its text read at a phone's size
+    assert slide.locator(".pv-chart img.pv-wide").evaluate("i => getComputedStyle(i).display") == "none"
+    img = slide.locator(".pv-chart img.pv-phone")
+    assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") > 0
+    sizes = chart_text_px(img)
+    assert min(sizes["tick"]) >= 11 and min(sizes["title"]) >= 13, sizes
     return box
+
+
+# The font sizes of an <img>'s SVG as drawn: each text's font-size times the image's drawn width
+# over the SVG's own width (axis ticks, and the chart's title).
+SVG_TEXT_PX = """async img => {
+    const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml');
+    const scale = img.getBoundingClientRect().width / parseFloat(svg.documentElement.getAttribute('width'));
+    const px = sel => [...svg.querySelectorAll(sel)].map(t => parseFloat(t.style.fontSize) * scale);
+    return {tick: px('.xtick text, .ytick text'), title: px('.gtitle'), scale: scale};
+}"""
+
+
+def chart_text_px(img) -> dict:
+    sizes = img.evaluate(SVG_TEXT_PX)
+    assert sizes["tick"] and sizes["title"], sizes
+    return sizes
 
 
 def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):

@@ -65,6 +65,24 @@ def slide_png(deck: slides.Deck, slide: slides.Slide, style: theme.Style) -> tup
         return None, str(e)
 
 
+@st.cache_data(show_spinner=False, max_entries=128)
+def _phone_svg(digest: str, style_key: str, _deck: slides.Deck, _slide: slides.Slide) -> bytes:
+    box = theme.PHONE_CHART
+    return export.fig_to_svg(export.phone_figure(_deck, _slide, theme.style(style_key)), width=box.w, height=box.h)
+
+
+def phone_svg(deck: slides.Deck, slide: slides.Slide, style: theme.Style) -> bytes | None:
+    """A view's chart as its card shows it on a phone (SVG at the card's width), once per shared
+    chart and style; None where no image can be drawn (the PNG's reason is shown instead)."""
+    built = display.shared(deck.charts[slide.chart]) if slide.chart else None
+    if built is None or export.png_problem():
+        return None
+    try:
+        return _phone_svg(built.digest, style.key, deck, slide)
+    except (export.ExportUnavailable, export.ExportError):
+        return None
+
+
 # --- stamped PNG downloads ----------------------------------------------------------------------
 
 def page_figures() -> dict[str, Any]:

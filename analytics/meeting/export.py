@@ -179,6 +179,15 @@ def fig_to_png(fig: Any, *, width: int = 1200, height: int | None = None, scale:
         return _render(fig_dict, opts)
 
 
+def fig_to_svg(fig: Any, *, width: int, height: int) -> bytes:
+    """SVG bytes of a Plotly figure (its text as text, in the figure's font sizes): the 汇报 card's
+    chart on a phone. Raises as :func:`fig_to_png`."""
+    fig_dict = fig.to_dict() if hasattr(fig, "to_dict") else dict(fig)
+    with _lock:
+        _ensure_server()
+        return _render(fig_dict, {"format": "svg", "width": width, "height": height, "scale": 1})
+
+
 def render_png(fig_dict: dict, width: int, height: int, scale: float) -> bytes:
     """The plain :data:`Render`: :func:`fig_to_png` at that size."""
     return fig_to_png(fig_dict, width=width, height=height, scale=scale)
@@ -323,6 +332,13 @@ def safe_filename(name: str) -> str:
 
 
 # --- the deck ------------------------------------------------------------------------------------
+
+def phone_figure(deck: slides.Deck, slide: slides.Slide, style: theme.Style | None = None) -> dict | None:
+    """The figure dict of a slide's chart as a phone's card draws it (:func:`theme.for_phone`)."""
+    if slide.chart is None:
+        return None
+    return theme.for_phone(deck.charts[slide.chart], style or theme.STYLES["light"])
+
 
 def slide_figure(deck: slides.Deck, slide: slides.Slide, style: theme.Style | None = None) -> dict | None:
     """The figure dict of a slide's chart, sized to its box and drawn in ``style``."""

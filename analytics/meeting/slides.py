@@ -619,6 +619,7 @@ def css(st: theme.Style) -> str:
 .park-slide .pv-rule {{background: {p.rule};}}
 .park-slide .pv-bar {{background: {p.accent}; border-radius: .2em;}}
 .park-slide .pv-chart img {{width: 100%; height: 100%; object-fit: contain; display: block;}}
+.park-slide .pv-chart img.pv-phone {{display: none;}}
 .park-slide .pv-chart .pv-missing {{color: {p.muted}; border: 1px dashed {p.rule}; height: 100%;
   display: flex; align-items: center; justify-content: center; text-align: center; padding: 1em;
   box-sizing: border-box;}}
@@ -644,6 +645,9 @@ def css(st: theme.Style) -> str:
   .park-slide .pv-title-note {{font-size: 1.15em !important;}}
   .park-slide .pv-figure {{border-top: 1px solid {p.rule}; padding-top: .4em;}}
   .park-slide .pv-chart img {{height: auto;}}
+  /* the chart drawn for the card's width (its text 13–15 px), not the slide's shrunk to ~5 px */
+  .park-slide .pv-has-phone img.pv-wide {{display: none;}}
+  .park-slide .pv-has-phone img.pv-phone {{display: block;}}
   .park-slide .pv-chart .pv-missing {{height: auto; min-height: 6em;}}
   .park-slide .pv-body {{font-size: 1.35em !important;}}
   .park-slide .pv-stamp {{font-size: 1em !important; border-top: 1px solid {p.rule}; padding-top: .4em;}}
@@ -683,11 +687,14 @@ def _cover_html(deck: Deck, slide: Slide, t: theme.TypeScale) -> list[str]:
     return out
 
 
-def to_html(deck: Deck, slide: Slide, st: theme.Style, image: bytes | None = None, problem: str = "") -> str:
+def to_html(deck: Deck, slide: Slide, st: theme.Style, image: bytes | None = None, problem: str = "",
+            phone: bytes | None = None) -> str:
     """One slide as an HTML view (``<div class="park-slide">``), every text escaped.
 
     ``image`` is the slide's chart as PNG (rendered at 2× its box); without it the chart's box
-    shows ``problem`` (e.g. no Chromium on this machine) or the slide's own note.
+    shows ``problem`` (e.g. no Chromium on this machine) or the slide's own note. ``phone`` is
+    the same chart as SVG laid out for a phone's card (``theme.for_phone``), shown instead of
+    the PNG on a screen up to 640 px wide, where the slide's chart text would shrink to ~5 px.
     """
     t = st.type
     if slide.key == "cover":
@@ -702,8 +709,13 @@ def to_html(deck: Deck, slide: Slide, st: theme.Style, image: bytes | None = Non
         if slide.chart is not None and image is not None:
             src = "data:image/png;base64," + base64.b64encode(image).decode()
             alt = html.escape(deck.chart_names.get(slide.key, slide.title))
-            parts.append(f'<div class="pv-box pv-chart" style="{_box_style(slide.chart_box)}">'
-                         f'<img src="{src}" alt="{alt}"></div>')
+            small = ""
+            if phone is not None:
+                small = (f'<img class="pv-phone" src="data:image/svg+xml;base64,{base64.b64encode(phone).decode()}"'
+                         f' alt="{alt}">')
+            parts.append(f'<div class="pv-box pv-chart{" pv-has-phone" if small else ""}" '
+                         f'style="{_box_style(slide.chart_box)}"><img class="pv-wide" src="{src}" alt="{alt}">'
+                         f'{small}</div>')
         elif slide.chart is not None or slide.chart_note:
             note = problem if slide.chart is not None else slide.chart_note
             parts.append(f'<div class="pv-box pv-chart" style="{_box_style(slide.chart_box)}"><div class='
