@@ -104,7 +104,7 @@ def test_wall_screen_english_and_a_phone(live_app, browser):
         page.screenshot(path=str(ARTIFACTS / "present_1920_dark_hog.png"))
     for key in ("per_mu", "paragraph", "definitions"):  # English: longer words, the same boxes
         with present(browser, live_app, 1366, 768, f"year=2022&view={key}&lang=en") as page:
-            check_view(page, 1366, 768, key, as_of="Data as of 2023-12")
+            check_view(page, 1366, 768, key, as_of="Data as of 2022-12")
             page.screenshot(path=str(ARTIFACTS / f"present_1366_en_{key}.png"))
     with present(browser, live_app, 390, 844, "year=2022&view=duck") as page:  # a phone, upright
         check_card(page, 390, "duck")
@@ -181,7 +181,7 @@ def test_chart_png_is_stamped_and_named(live_app, page):
     assert page.get_by_role("button", name="下载本页全部图表 (ZIP)").is_visible()
     with page.expect_download(timeout=CEILING) as info:
         page.get_by_role("button", name="种鸭月度收支.png").click()
-    assert info.value.suggested_filename == "种鸭月度收支_2022年_数据截至2023年12月.png"
+    assert info.value.suggested_filename == "种鸭月度收支_2022年_数据截至2022年12月.png"
     png = Image.open(io.BytesIO(open(info.value.path(), "rb").read()))
     band = 2 * export.STAMP_BAND
     assert png.format == "PNG" and png.size == (2400, 760 + band)  # 1200 × 380 at 2×, and the stamp band

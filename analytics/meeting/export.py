@@ -212,10 +212,11 @@ class Stamp:
     note: str = ""  # slides.month_note(): the month shown is incomplete (a line of its own in the band)
 
     def text(self) -> str:
-        """'2022年 ｜ 数据截至 2023年12月 ｜ 来源：示例数据（…） ｜ 济阳镇园区生产看板'."""
+        """'2022年 ｜ 数据截至 2022年12月 ｜ 来源：示例数据（…） ｜ 济阳镇园区生产看板': 数据截至 is the
+        last month the chart shows (slides.as_of_within), not the store's latest month."""
         zh = self.lang == "zh"
         parts = [self.period.label(self.lang)] + ([self.scope] if self.scope else [])
-        parts += [as_of_label(self.as_of, self.lang, upload=False),
+        parts += [as_of_label(slides.as_of_within(self.as_of, self.period), self.lang, upload=False),
                   ("来源：" if zh else "Source: ") + source_label(self.demo, self.lang),
                   f"{self.place}园区生产看板" if zh else f"{self.place} park dashboard"]
         return " ｜ ".join(parts)

@@ -83,6 +83,16 @@ def as_of_label(as_of: dict, lang: str = "zh", *, upload: bool = True) -> str:
     return text + (f" (last upload {up})" if up else "")
 
 
+def as_of_within(as_of: dict, period: scope.Period) -> dict:
+    """``as_of`` (lists.data_as_of) for what a chart or slide of ``period`` shows: its
+    ``latest_month`` no later than the period's last month. A 2022 chart's 数据截至 is 2022年12月,
+    not the store's latest month, which that chart does not show."""
+    latest = as_of.get("latest_month")
+    if latest and latest > period.label_to:
+        return {**as_of, "latest_month": period.label_to}
+    return as_of
+
+
 #: 口径 in a few words, for the stamp line (the full text is on the 口径 slide)
 SHORT_DEFINITIONS: dict[str, tuple[str, str]] = {
     "units": ("单元数：期内有上报的棚舍、户、地块", "units: those that reported"),
@@ -447,7 +457,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
 
     defs = [f"{name}：{text_zh}" if zh else f"{narrative.DEFINITION_NAMES_EN[key]}: {text_en}"
             for key, (name, text_zh, text_en) in narrative.DEFINITIONS.items()]
-    defs += [t("数据来源：", "Source: ") + source_label(demo, lang), as_of_label(as_of, lang),
+    defs += [t("数据来源：", "Source: ") + source_label(demo, lang), as_of_label(as_of_within(as_of, period), lang),
              t(f"统计期间：{period.label_from} 至 {period.label_to}；范围：{whole_zh}（不受页面筛选影响）",
                f"Period: {period.label_from} to {period.label_to}; "
                f"scope: {whole_en} (page filters do not apply)")]
@@ -457,7 +467,8 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     agenda = tuple(f"{s.number:02d}　{s.title}" for s in slides[2:])
     slides[1] = Slide("agenda", t(*TOPICS["agenda"]), 2, body=agenda)
     names = {key: t(*CHART_NAMES[key]) for key in figs}
-    return Deck(lang, period, demo, exact, today, as_of, tuple(slides), figs, names, place, pending)
+    return Deck(lang, period, demo, exact, today, as_of_within(as_of, period), tuple(slides), figs, names, place,
+                pending)
 
 
 PROBLEM_LINES = 6  # events listed one by one on the 存在问题 view; the rest are counted
@@ -820,8 +831,8 @@ def file_period(period: scope.Period, lang: str = "zh") -> str:
 
 
 def chart_file_stem(topic: str, period: scope.Period, as_of: dict, lang: str = "zh") -> str:
-    """``<主题>_<期间>_<数据截至>``: '种鸭月度收支_2022年_数据截至2023年12月'."""
-    m = as_of.get("latest_month")
+    """``<主题>_<期间>_<数据截至>``: '种鸭月度收支_2022年_数据截至2022年12月' (:func:`as_of_within`)."""
+    m = as_of_within(as_of, period).get("latest_month")
     if lang == "zh":
         upto = f"数据截至{int(m[:4])}年{int(m[5:])}月" if m else "尚无数据"
     else:
