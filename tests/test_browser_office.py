@@ -10,7 +10,7 @@ import pytest
 
 from analytics.figures import warnings
 from analytics.store.db import Store
-from tests.conftest import screenshot, settle, sidebar_log_in, start_app, wait_for_app
+from tests.conftest import open_login_form, screenshot, settle, sidebar_log_in, start_app, wait_for_app, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -73,5 +73,38 @@ def test_warnings_page_in_english_at_1366(office_app, browser):
                 text = text.replace(name, "")
             left += HAN.findall(text)
         assert not left, "".join(left)
+    finally:
+        ctx.close()
+
+
+def test_a_click_right_after_logging_in_arrives(office_app, browser):
+    """Logged in, a person clicks a page in the menu at once, without waiting for anything: the
+    page opens and stays open once the login cookie is written (a component that wrote it
+    reran the page it was drawn on, and the click was lost)."""
+    url, _ = office_app
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = ctx.new_page()
+    try:
+        page.goto(url)
+        wait_for_app(page)
+        for target, heading, path in (("报送进度", "报送进度", "/reporting"), ("预警", "预警", "/warnings")):
+            sb = open_login_form(page)
+            sb.get_by_label("用户名").fill("admin")
+            sb.get_by_label("密码").fill(ADMIN_PW)
+            sb.locator('[data-testid="stFormSubmitButton"] button').click()
+            sb.get_by_role("button", name="退出登录").wait_for()
+            # at once: the menu item appears with the login; no wait for idle or for the cookie
+            page.locator('[data-testid="stSidebarNav"] a').filter(has_text=target).first.click()
+            page.get_by_role("heading", name=heading, exact=True).wait_for()
+            # the cookie written and every run done: still on the page that was clicked
+            assert wait_until(page, lambda: any(c["name"] == "park_session" for c in ctx.cookies()))
+            settle(page)
+            assert page.url.split("?")[0].endswith(path), page.url
+            assert page.get_by_role("heading", name=heading, exact=True).is_visible()
+            assert page.locator('[data-testid="stSidebarNav"] a[aria-current="page"]').inner_text().strip().endswith(
+                target)
+            sb.get_by_role("button", name="退出登录").click()
+            open_login_form(page)
+            wait_for_app(page)
     finally:
         ctx.close()
