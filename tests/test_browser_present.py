@@ -169,7 +169,7 @@ def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):
         assert boxes == {(842, 595)}  # A4 landscape, in points
         page.goto(f"{live_app}/present?year=2022&view=duck")  # Ctrl+P on one view: that view, one page
         wait_for_app(page)
-        page.locator(".park-slide img").wait_for()
+        page.locator(".park-slide img.pv-wide").wait_for()
         assert len(re.findall(rb"/Type\s*/Page\b", page.pdf(prefer_css_page_size=True))) == 1
 
 
