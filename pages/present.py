@@ -20,7 +20,8 @@ from analytics import scope
 from analytics.meeting import slides, theme
 from analytics.text import md
 from ui.cache import include_pending, q
-from ui.export import deck_download, page_downloads, slide_png
+from ui.display import figure
+from ui.export import deck_download, page_downloads, phone_svg, slide_png
 from ui.scaffold import is_demo, no_data
 from ui.state import LANG_KEY, lang, t
 
@@ -92,7 +93,9 @@ if period is None:
 L = lang()
 figures = _remember(FIGURES_KEY, "figures", "report", ("report", "exact"))
 style = theme.style(_remember(STYLE_KEY, "style", "light", tuple(theme.STYLES)))
-deck = slides.build(q, period, lang=L, demo=is_demo(), exact=figures == "exact", pending=include_pending())
+# charts built once per process for the same numbers and shared by every view (ui.display.chart)
+deck = slides.build(q, period, lang=L, demo=is_demo(), exact=figures == "exact", pending=include_pending(),
+                    make=figure)
 keys = [s.key for s in deck.slides]
 view = _remember(VIEW_KEY, "view", keys[0], (*keys, "all"))
 at = keys.index(view) if view in keys else 0
@@ -134,7 +137,8 @@ st.html(f"""<style>
 
 def show(slide: slides.Slide) -> None:
     png, problem = slide_png(deck, slide, style) if slide.chart is not None else (None, "")
-    st.html(slides.to_html(deck, slide, style, png, problem))  # text-safe: to_html escapes every text it places
+    phone = phone_svg(deck, slide, style) if png is not None else None
+    st.html(slides.to_html(deck, slide, style, png, problem, phone))  # text-safe: to_html escapes every text it places
 
 
 if view == "all":

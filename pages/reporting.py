@@ -24,25 +24,25 @@ L = lang()
 _DONE = "_review_done"
 
 
-def _months() -> list[str]:
-    """Months with records or submissions, and last month (the one being reported now)."""
-    today = date.today()
-    last = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1).strftime("%Y-%m")
+def _months() -> tuple[list[str], str]:
+    """Months with records or submissions and the calendar's reporting month, and the month the
+    page opens on (``reporting.collecting_month``)."""
     cur = store().cursor()
     try:
         subs = review.submissions_list(cur)
     finally:
         cur.close()
-    found = set(q("available_months")) | {last}
+    reported = set(q("available_months"))
     for m in subs["months"].dropna():
-        found |= {x for x in m.replace("..", ",").split(",") if x}
-    return sorted(found)
+        reported |= {x for x in m.replace("..", ",").split(",") if x}
+    today = date.today()
+    return sorted(reported | {reporting.reporting_month(today)}), reporting.collecting_month(reported, today)
 
 
-months = _months()
+months, collecting = _months()
 pick = st.query_params.get("month")
 month = st.selectbox(t("月份", "Month"), months[::-1], key="rp_month",
-                     index=months[::-1].index(pick) if pick in months else 0,
+                     index=months[::-1].index(pick if pick in months else collecting),
                      format_func=(lambda m: f"{int(m[:4])}年{int(m[5:])}月") if L == "zh" else str)
 
 cur = store().cursor()

@@ -37,7 +37,7 @@ finally:
     cur.close()
 
 # --- filters --------------------------------------------------------------------------------
-c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
+c1, c2, c3, c4 = st.columns([1, 2, 2, 1.3])
 months = sorted(set(every["month"]), reverse=True)
 month = c1.selectbox(t("月份", "Month"), [None, *months], key="warn_month",
                      format_func=lambda m: t("全部", "All") if m is None else m)
@@ -45,7 +45,7 @@ rules = c2.multiselect(t("规则", "Rule"), list(RULE_NAMES), key="warn_rules", 
                        placeholder=t("全部", "All"))
 states = c3.multiselect(t("状态", "State"), list(warnings.STATES), default=[warnings.NEW, warnings.SEEN],
                         key="warn_states", format_func=STATE_NAMES.get, placeholder=t("全部", "All"))
-gone = c4.toggle(t("含已消除", "Include cleared"), key="warn_gone",
+gone = c4.toggle(t("含已消除", "Cleared too"), key="warn_gone",
                  help=t("数据更正或撤销上传后不再成立的预警（保留其状态和说明）",
                         "Warnings no longer true after a correction or an undo (their state and note kept)"))
 shown = every
@@ -124,10 +124,10 @@ st.subheader(t("能繁母猪正常保有量", "Normal holding of breeding sows")
 st.caption(t("按乡镇设定（头）。能繁母猪月末存栏占正常保有量的比例按当月适用的《生猪产能调控实施方案》分区："
              "2024年修订版（2024年2月29日起）绿色 92%–105%，黄色 85%–92% 或 105%–110%，其余为红色；"
              "此前的暂行方案（2021年9月起）绿色 95%–105%，黄色 90%–95% 或 105%–110%。",
-             "Set per town (head). Month-end breeding sows as a share of it are zoned by the 生猪产能调控 rule in "
-             "force that month: the 2024 revision (from 29 Feb 2024) green 92–105 %, yellow 85–92 % or "
-             "105–110 %, red otherwise; the 2021 interim rule (from Sept 2021) green 95–105 %, yellow 90–95 % "
-             "or 105–110 %."))
+             "Set per town (head). Month-end breeding sows as a share of it are zoned by the rule on regulating "
+             "hog production capacity in force that month: the 2024 revision (from 29 Feb 2024) green 92–105 %, "
+             "yellow 85–92 % or 105–110 %, red otherwise; the 2021 interim rule (from Sept 2021) green 95–105 %, "
+             "yellow 90–95 % or 105–110 %."))
 for town, value in normals.items():
     a, b, _ = st.columns([2, 1, 3], vertical_alignment="bottom")
     v = a.number_input(t(f"{town}（头）", f"{town} (head)"), min_value=0, step=10, key=f"warn_normal_{town}",
@@ -165,9 +165,10 @@ def _params(r: warnings.Rule) -> str:
 SCOPE_NAMES = {"unit": t("每个鸭棚、养殖户的当月", "each duck shed or hog farm, month by month"),
                "town": t("乡镇合计，只判断全乡镇养殖户都已上报的月份",
                          "the town's total, only on months all its farms reported")}
+SECTOR_NAMES = {"duck": t("种鸭", "ducks"), "hog": t("生猪", "hogs")}
 st.dataframe(pd.DataFrame([{
     t("规则", "Rule"): RULE_NAMES[r.id], t("生效日期", "Since"): r.since.isoformat(),
-    t("板块", "Sectors"): "、".join({"duck": t("种鸭", "ducks"), "hog": t("生猪", "hogs")}[s] for s in r.sectors),
-    t("判断对象", "Judged on"): SCOPE_NAMES[r.scope],
-    t("界限", "Thresholds"): _params(r), t("依据", "Source"): r.source} for r in warnings.RULES]),
+    t("板块", "Sectors"): t("、", ", ").join(SECTOR_NAMES[s] for s in r.sectors),
+    t("判断对象", "Judged on"): SCOPE_NAMES[r.scope], t("界限", "Thresholds"): _params(r),
+    t("依据", "Source"): t(r.source, r.source_en or r.source)} for r in warnings.RULES]),
     hide_index=True, width="stretch")

@@ -218,3 +218,20 @@ def test_login_form_in_english():
     at = app(lang="en")
     assert [at.sidebar.text_input(key=k).label for k in ("auth_username", "auth_password")] == [
         "Username", "Password"]
+
+
+def test_the_cookie_line_writes_and_deletes_the_login_cookie():
+    from datetime import UTC, datetime
+
+    from ui import auth
+
+    when = datetime(2026, 12, 7, 8, 30, tzinfo=UTC)
+    line = auth.cookie_line("abc-DEF_123", expires=when, secure=True)
+    assert line.startswith('document.cookie = "park_session=abc-DEF_123; Path=/; SameSite=Strict; '
+                           'Expires=Mon, 07 Dec 2026 08:30:00 GMT; Max-Age=')
+    assert line.endswith('; Secure";')
+    assert "Secure" not in auth.cookie_line("abc", expires=when)
+    assert auth.cookie_line(None) == ('document.cookie = "park_session=; Path=/; SameSite=Strict; Max-Age=0; '
+                                      'Expires=Thu, 01 Jan 1970 00:00:00 GMT";')
+    with pytest.raises(ValueError):
+        auth.cookie_line('x"; alert(1); "')  # never a script of its own

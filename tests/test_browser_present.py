@@ -68,7 +68,7 @@ def check_view(page, width: int, height: int, key: str, as_of: str = "数据截�
                      or a["y"] + a["h"] <= b["y"] + tol or b["y"] + b["h"] <= a["y"] + tol)
             assert apart, (key, str(a), str(b))
     if key not in ("cover", "agenda", "month", "problems", "paragraph", "definitions"):  # views without a chart
-        img = slide.locator(".pv-chart img")
+        img = slide.locator(".pv-chart img.pv-wide")
         assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") > 2000
     return box
 
@@ -104,7 +104,7 @@ def test_wall_screen_english_and_a_phone(live_app, browser):
         page.screenshot(path=str(ARTIFACTS / "present_1920_dark_hog.png"))
     for key in ("per_mu", "paragraph", "definitions"):  # English: longer words, the same boxes
         with present(browser, live_app, 1366, 768, f"year=2022&view={key}&lang=en") as page:
-            check_view(page, 1366, 768, key, as_of="Data as of 2023-12")
+            check_view(page, 1366, 768, key, as_of="Data as of 2022-12")
             page.screenshot(path=str(ARTIFACTS / f"present_1366_en_{key}.png"))
     with present(browser, live_app, 390, 844, "year=2022&view=duck") as page:  # a phone, upright
         check_card(page, 390, "duck")
@@ -131,9 +131,29 @@ def check_card(page, width: int, key: str) -> dict:
             apart = (a["x"] + a["w"] <= b["x"] + tol or b["x"] + b["w"] <= a["x"] + tol
                      or a["y"] + a["h"] <= b["y"] + tol or b["y"] + b["h"] <= a["y"] + tol)
             assert apart, (key, str(a), str(b))
-    img = slide.locator(".pv-chart img")
-    assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") > 2000
+    # the chart drawn for the card (SVG), not the slide's PNG shrunk: its text read at a phone's size
+    assert slide.locator(".pv-chart img.pv-wide").evaluate("i => getComputedStyle(i).display") == "none"
+    img = slide.locator(".pv-chart img.pv-phone")
+    assert img.count() == 1 and img.evaluate("i => i.complete && i.naturalWidth") > 0
+    sizes = chart_text_px(img)
+    assert min(sizes["tick"]) >= 11 and min(sizes["title"]) >= 13, sizes
     return box
+
+
+# The font sizes of an <img>'s SVG as drawn: each text's font-size times the image's drawn width
+# over the SVG's own width (axis ticks, and the chart's title).
+SVG_TEXT_PX = """async img => {
+    const svg = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml');
+    const scale = img.getBoundingClientRect().width / parseFloat(svg.documentElement.getAttribute('width'));
+    const px = sel => [...svg.querySelectorAll(sel)].map(t => parseFloat(t.style.fontSize) * scale);
+    return {tick: px('.xtick text, .ytick text'), title: px('.gtitle'), scale: scale};
+}"""
+
+
+def chart_text_px(img) -> dict:
+    sizes = img.evaluate(SVG_TEXT_PX)
+    assert sizes["tick"] and sizes["title"], sizes
+    return sizes
 
 
 def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):
@@ -149,7 +169,7 @@ def test_print_puts_one_view_per_a4_landscape_page(live_app, browser):
         assert boxes == {(842, 595)}  # A4 landscape, in points
         page.goto(f"{live_app}/present?year=2022&view=duck")  # Ctrl+P on one view: that view, one page
         wait_for_app(page)
-        page.locator(".park-slide img").wait_for()
+        page.locator(".park-slide img.pv-wide").wait_for()
         assert len(re.findall(rb"/Type\s*/Page\b", page.pdf(prefer_css_page_size=True))) == 1
 
 
@@ -161,7 +181,7 @@ def test_chart_png_is_stamped_and_named(live_app, page):
     assert page.get_by_role("button", name="下载本页全部图表 (ZIP)").is_visible()
     with page.expect_download(timeout=CEILING) as info:
         page.get_by_role("button", name="种鸭月度收支.png").click()
-    assert info.value.suggested_filename == "种鸭月度收支_2022年_数据截至2023年12月.png"
+    assert info.value.suggested_filename == "种鸭月度收支_2022年_数据截至2022年12月.png"
     png = Image.open(io.BytesIO(open(info.value.path(), "rb").read()))
     band = 2 * export.STAMP_BAND
     assert png.format == "PNG" and png.size == (2400, 760 + band)  # 1200 × 380 at 2×, and the stamp band

@@ -100,3 +100,30 @@ def test_no_page_changes_a_shared_figure(app_db):
         assert chart.screen.to_dict() is chart.screen.to_dict()
         assert (pio.to_json(chart.screen.to_dict(), validate=False)
                 == pio.to_json(go.Figure(chart.screen), validate=False))
+
+
+PRESENT = {"sector_profit_trend": 1, "money_trend": 2, "per_mu_grouped": 1, "progress_bars": 1, "cross_sector": 1}
+
+
+def test_the_present_views_build_their_charts_once(app_db):
+    from tests.test_present_page import open_present, views
+
+    first = open_present({"year": "2022", "view": "duck"})
+    assert builds(*PRESENT) == PRESENT  # the deck's charts: ducks and hogs each a money trend
+    second = open_present({"year": "2022", "view": "duck"})  # another session, same numbers
+    third = open_present({"year": "2022", "view": "hog"})  # another view of the same deck
+    assert builds(*PRESENT) == PRESENT
+    assert views(second) == views(first) and views(third) != views(first)
+    assert all("data:image/png;base64," in v for v in (*views(first), *views(third)))
+    # the shared figures are the deck's: the duck view's chart is the duck money trend of 2022
+    deck_fig = next(c.fig for c in display.BUILT if c.fig.layout.title.text.startswith("种鸭月度收入"))
+    with Store(app_db) as s:
+        monthly = kpis.monthly(s.cursor(), "duck", scope.Period.year(2022))
+    assert list(deck_fig.data[0].y) == pytest.approx((monthly["revenue"] / 10_000).tolist())
+    assert display.shared(deck_fig) is not None
+    # English is another question: built once more, then shared too
+    open_present({"year": "2022", "view": "duck"}, lang="en")
+    open_present({"year": "2022", "view": "hog"}, lang="en")
+    assert builds(*PRESENT) == {name: 2 * n for name, n in PRESENT.items()}
+    for chart in display.BUILT:  # and no view changed a shared figure
+        assert display.digest(chart.fig, chart.screen) == chart.digest

@@ -135,7 +135,7 @@ def test_exported_png_carries_the_stamp_band():
     assert cols.min() < 60 and cols.max() > 1100  # from the left edge to the demo mark at the right
     red = (strip[..., 0] > 140) & (strip[..., 1] < 90) & (strip[..., 2] < 90)
     assert red[:, 900:].sum() > 100 and red[:, :600].sum() == 0  # 示例数据 in red, at the right
-    assert stamp.text() == ("2022年 ｜ 数据截至 2023年12月 ｜ 来源：示例数据（演示程序生成，非真实统计） ｜ "
+    assert stamp.text() == ("2022年 ｜ 数据截至 2022年12月 ｜ 来源：示例数据（演示程序生成，非真实统计） ｜ "
                             "济阳镇园区生产看板")
 
 
@@ -169,12 +169,12 @@ def test_stamp_band_reads_the_period_by_ocr(tmp_path):
 
 
 @pytest.mark.parametrize(("topic", "period", "lang", "name"), [
-    ("种鸭月度收支", P2022, "zh", "种鸭月度收支_2022年_数据截至2023年12月.png"),
+    ("种鸭月度收支", P2022, "zh", "种鸭月度收支_2022年_数据截至2022年12月.png"),
     ("总览-各板块月度利润", scope.Period.months("2023-01", "2023-06"), "zh",
-     "总览-各板块月度利润_2023年1月-2023年6月_数据截至2023年12月.png"),
-    ("ducks-monthly-money", P2022, "en", "ducks-monthly-money_2022_data-as-of-2023-12.png"),
+     "总览-各板块月度利润_2023年1月-2023年6月_数据截至2023年6月.png"),
+    ("ducks-monthly-money", P2022, "en", "ducks-monthly-money_2022_data-as-of-2022-12.png"),
     ("per:mu/sector", scope.Period.months("2023-01", "2023-06"), "en",
-     "per_mu_sector_2023-01-to-2023-06_data-as-of-2023-12.png"),
+     "per_mu_sector_2023-01-to-2023-06_data-as-of-2023-06.png"),
 ])
 def test_png_file_names_say_topic_period_and_data_date(topic, period, lang, name):
     assert export.Stamp(period, AS_OF, True, lang).file_name(topic) == name
@@ -187,7 +187,7 @@ def test_zip_of_a_page_is_stamped_and_named(tmp_path):
     other = export.Stamp(scope.Period.months("2021-01", "2023-12"), AS_OF, True)
     data = export.figs_to_zip(figs, stamp, progress=lambda f, m: seen.append(m), stamps={"生猪 利润": other})
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        assert zf.namelist() == ["种鸭_存栏_2022年_数据截至2023年12月.png",
+        assert zf.namelist() == ["种鸭_存栏_2022年_数据截至2022年12月.png",
                                  "生猪 利润_2021年1月-2023年12月_数据截至2023年12月.png"]
         for n in zf.namelist():
             img = Image.open(io.BytesIO(zf.read(n)))
@@ -233,14 +233,14 @@ def test_deck_slides_titles_page_numbers_and_stamps(full_deck):
         if i == 1:
             text = "\n".join(shape_text(sh) for sh in slide.shapes)
             assert "济阳镇园区生产情况汇报" in text and "2022年（2022-01 至 2022-12）" in text
-            assert "汇报日期：2024年3月5日" in text and "数据截至 2023年12月" in text
+            assert "汇报日期：2024年3月5日" in text and "数据截至 2022年12月" in text
             assert "示例数据：本材料数字由演示程序生成" in text
             continue
         (page,) = named(slide, "page number")
         assert page.text_frame.text == f"{i} / 12"
         (stamp,) = named(slide, "stamp")
         lines = stamp.text_frame.text.split("\n")
-        assert lines[0].startswith("2022年 ｜ 数据截至 2023年12月") and "来源：示例数据" in lines[0], lines
+        assert lines[0].startswith("2022年 ｜ 数据截至 2022年12月") and "来源：示例数据" in lines[0], lines
     # the agenda lists the slides after it, with their page numbers
     agenda = named(slides_[1], "body")[0].text_frame.text.split("\n")
     assert agenda == [f"{n:02d}\u3000{title}" for n, title in enumerate(TITLES[2:], start=3)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date as date_
+
 import pytest
 
 from analytics import ingest
@@ -146,3 +148,52 @@ def test_the_review_screen_reads_as_text_with_separators_and_dashes(app_env):  #
     assert eggs.loc["D-001", "报送值"] == "60,000"
     revenue = cells[cells["指标"] == "销售收入(元)"].set_index("单元")
     assert revenue.loc["D-NEW", "报送值"] == "2,000.5"
+
+
+def test_the_page_opens_on_the_month_the_office_is_collecting(app_env):  # noqa: F811 - the fixture
+    """The demo stops at 2023-12: the page opens there, with its counts, not on the calendar's
+    empty month; the calendar's month is still in the list."""
+    from datetime import date
+
+    from analytics.figures import reporting
+
+    at = app("pages/reporting.py", ADMIN)
+    assert at.selectbox(key="rp_month").value == "2023-12"
+    due = reporting.reporting_month(date.today())
+    assert f"{int(due[:4])}年{int(due[5:])}月" in at.selectbox(key="rp_month").options
+    with Store(app_env) as s:
+        c = reporting.counts(reporting.month_status(s.cursor(), "2023-12"))
+    head = next(m.value for m in at.markdown if m.value.startswith("###"))
+    assert c["accepted"] == 10
+    assert head == f"### 已通过 10 · 待审核 0 · 已退回 0 · 未报 {c['missing']}（逾期 {c['overdue']}）"
+    # a link's month wins
+    at = AppTest_with_month("2023-06")
+    assert at.selectbox(key="rp_month").value == "2023-06"
+
+
+def AppTest_with_month(month: str):  # noqa: N802 - reads as what it opens
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.session_state["auth_user"] = ADMIN
+    at.query_params["month"] = month
+    at.switch_page("pages/reporting.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize(("reported", "today", "expected"), [
+    ({"2026-10", "2026-11"}, date_(2026, 12, 6), "2026-11"),  # on the calendar
+    ({"2026-09", "2026-10"}, date_(2026, 12, 2), "2026-11"),  # November not sent yet: still November's 未报
+    ({"2023-11", "2023-12"}, date_(2026, 12, 6), "2023-12"),  # behind the calendar (the demo)
+    ({"2025-11", "2025-12"}, date_(2026, 1, 10), "2025-12"),  # January collects December
+    (set(), date_(2026, 1, 10), "2025-12"),                   # nothing yet: the calendar's month
+    ({"2024-01", "2023-12"}, date_(2026, 12, 6), "2024-01"),  # a submission of a later month counts
+])
+def test_collecting_month(reported, today, expected):
+    from analytics.figures import reporting
+
+    assert reporting.collecting_month(reported, today) == expected

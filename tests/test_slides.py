@@ -42,11 +42,11 @@ def test_every_view_is_stamped_and_numbered(deck):
         html = slides.to_html(deck, s, theme.STYLES["light"])
         text = re.sub(r"<[^>]+>", "", html)
         assert html.startswith('<div class="park-slide pv-light"')
-        assert "数据截至 2023年12月" in text and "示例数据" in text
+        assert "数据截至 2022年12月" in text and "示例数据" in text
         if s.key != "cover":
             assert f"{s.number} / 12" in text
             head, _ = deck.stamp(s)
-            assert head.startswith("2022年 ｜ 数据截至 2023年12月") and "来源：示例数据" in head
+            assert head.startswith("2022年 ｜ 数据截至 2022年12月") and "来源：示例数据" in head
     # the demo mark stands out in the stamp
     assert '<span class="pv-demo">示例数据（演示程序生成，非真实统计）</span>' in slides.to_html(
         deck, deck.slides[3], theme.STYLES["light"])
@@ -149,7 +149,7 @@ def test_english_deck_is_english(demo_db_file):
         en = slides.build(narrative.kpi_caller(s.cursor()), P2022, lang="en", demo=True)
     assert [s.title for s in en.slides][2:5] == ["Overview", "This month", "Breeder ducks"]
     assert en.kicker == "Jiyang · 2022"
-    assert en.stamp(en.slides[3])[0].startswith("2022 ｜ Data as of 2023-12")
+    assert en.stamp(en.slides[3])[0].startswith("2022 ｜ Data as of 2022-12")
 
 
 def test_the_place_is_the_stores_town_or_its_number_of_towns(deck, demo_db_file):
@@ -175,9 +175,9 @@ def test_the_place_is_the_stores_town_or_its_number_of_towns(deck, demo_db_file)
 
 def test_png_names_carry_topic_period_and_data_date_without_spaces():
     as_of = {"latest_month": "2023-12"}
-    assert slides.chart_file_stem("种鸭-月末存栏", P2022, as_of) == "种鸭-月末存栏_2022年_数据截至2023年12月"
+    assert slides.chart_file_stem("种鸭-月末存栏", P2022, as_of) == "种鸭-月末存栏_2022年_数据截至2022年12月"
     assert (slides.chart_file_stem("Breeder ducks-stock", P2022, as_of, "en")
-            == "Breeder-ducks-stock_2022_data-as-of-2023-12")
+            == "Breeder-ducks-stock_2022_data-as-of-2022-12")
 
 
 def test_the_month_view_speaks_of_the_decks_period(deck, demo_db_file):
@@ -281,3 +281,13 @@ def test_a_chart_note_gets_room_between_title_and_plot_on_a_slide():
     ty = theme.SLIDE_TYPE
     assert plain["layout"]["margin"]["t"] == 56
     assert noted["layout"]["margin"]["t"] >= ty.chart_title * 1.5 + 3 * ty.chart * 1.3
+
+
+def test_data_as_of_is_the_last_month_the_chart_shows():
+    as_of = {"latest_month": "2023-12", "last_upload": "2024-01-05 10:12"}
+    assert slides.as_of_within(as_of, P2022) == {"latest_month": "2022-12", "last_upload": "2024-01-05 10:12"}
+    assert slides.as_of_within(as_of, scope.Period.months("2023-01", "2023-06"))["latest_month"] == "2023-06"
+    assert slides.as_of_within(as_of, scope.Period.year(2023)) == as_of
+    assert slides.as_of_within(as_of, scope.Period.year(2024)) == as_of  # a year in progress: the data's last month
+    assert slides.as_of_within({"latest_month": None}, P2022) == {"latest_month": None}
+    assert slides.as_of_label(slides.as_of_within(as_of, P2022), upload=False) == "数据截至 2022年12月"

@@ -3,12 +3,16 @@ the normal holding, who may open it; and the overview's open count and the 生�
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from analytics.figures import warnings
 from tests.conftest import ROOT
 from ui import cache
 from ui.auth import User
+
+HAN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # Chinese characters and punctuation
 
 
 def _page(path: str, user: User | None, lang: str = "zh"):
@@ -106,6 +110,14 @@ def test_in_english(app_db):
     assert [t.value for t in at.title] == ["Warnings"]
     assert list(at.dataframe[0].value.columns)[:4] == ["No.", "Month", "Rule", "Town"]
     assert "Breeding sows vs normal holding" in set(at.dataframe[0].value["Rule"])
+    # the rule table in English: a list with commas, the sources in English, no Chinese left
+    rules = at.dataframe[-1].value
+    assert list(rules["Sectors"]) == ["hogs", "hogs", "ducks, hogs", "ducks, hogs", "ducks, hogs"]
+    assert rules["Source"].iloc[1] == ("Implementation plan for regulating hog production capacity (2024 revision), "
+                                       "Ministry of Agriculture and Rural Affairs, 29 Feb 2024")
+    assert not [v for v in rules.astype(str).to_numpy().ravel() if HAN.search(v)]
+    assert not [c.value for c in [*at.caption, *at.markdown] if HAN.search(c.value)]
+    assert at.toggle(key="warn_gone").label == "Cleared too"
 
 
 def test_the_overview_shows_the_open_count_to_the_office(app_db):
@@ -133,3 +145,5 @@ def test_the_hog_page_shows_the_sows_light(app_db):
     light = [m for m in at.markdown if "Breeding sows" in m.value]
     assert light[0].value.startswith(":green[●] **Breeding sows: green zone** (济阳镇): judged on 2023-11 (the latest "
                                      "month all farms reported); 20 farms have not reported 2023-12")
+    assert light[0].help.startswith("Per Implementation plan for regulating hog production capacity (interim), "
+                                    "Ministry of Agriculture and Rural Affairs, Sept 2021 (2021 rule)")

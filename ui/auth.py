@@ -20,7 +20,9 @@ session.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
@@ -199,34 +201,41 @@ def _https() -> bool:
     return isinstance(url, str) and url.startswith("https:")
 
 
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_-]+")  # secrets.token_urlsafe's alphabet: safe inside a cookie and a script
+
+
+def cookie_line(token: str | None, *, expires: datetime | None = None, secure: bool = False) -> str:
+    """The ``document.cookie`` assignment that writes the login cookie (``token``) or deletes it
+    (None): SameSite=Strict and Path=/ so every page sends it, Secure when served over HTTPS,
+    running out with the session's absolute lifetime (``expires``, UTC)."""
+    if token is None:
+        parts = [f"{COOKIE}=", "Path=/", "SameSite=Strict", "Max-Age=0", "Expires=Thu, 01 Jan 1970 00:00:00 GMT"]
+    else:
+        if not _TOKEN_CHARS.fullmatch(token):
+            raise ValueError("session token outside the URL-safe alphabet")
+        expires = expires or datetime.now(UTC) + timedelta(hours=settings.session_max_hours())
+        parts = [f"{COOKIE}={token}", "Path=/", "SameSite=Strict",
+                 f"Expires={expires.astimezone(UTC):%a, %d %b %Y %H:%M:%S} GMT",
+                 f"Max-Age={max(1, int(settings.session_max_hours() * 3600))}"] + (["Secure"] if secure else [])
+    return f"document.cookie = {json.dumps('; '.join(parts))};"
+
+
 def _sync_cookie() -> None:
     """Make the browser's cookie match this tab: the token after a login, none after a logout.
 
-    extra-streamlit-components' CookieManager writes it from the page (Streamlit has no way
-    to set a cookie on its own responses), SameSite=Strict and Path=/ so every page sends it,
-    Secure when served over HTTPS; it runs out with the session's absolute lifetime. It is
-    drawn on every run until the browser reports the cookie back (a reload), so a write the
-    browser missed is made again; the elements are invisible.
+    One line of page script writes it (Streamlit has no way to set a cookie on its own
+    responses), as the language cookie is (ui.state). Not a component: a component reports
+    back and reruns the page it was drawn on, and a menu click made in between, right after a
+    login, was lost (the page stayed where it was). The line is drawn on every run until the
+    browser reports the cookie back (a reload), so a write the browser missed is made again;
+    the element takes no room (ui.state.language_css).
     """
     token = st.session_state.get(SESSION_TOKEN)
     sent = _sent_cookie()
     if (token and token == sent) or (not token and not st.session_state.get(_COOKIE_FORGET)):
         return
-    import extra_streamlit_components as stx  # only loaded when a cookie has to change
-
-    with st.sidebar:
-        cookies = stx.CookieManager(key="auth_cookie_all")
-        if token:
-            expires = st.session_state.get(_COOKIE_EXPIRES) or (
-                datetime.now(UTC) + timedelta(hours=settings.session_max_hours()))
-            cookies.set(COOKIE, token, key="auth_cookie_set", path="/", same_site="strict",
-                        secure=_https() or None, expires_at=expires,
-                        max_age=max(1, int(settings.session_max_hours() * 3600)))
-        else:
-            # delete() also drops the name from the manager's copy, which is empty until the
-            # browser has answered once: give it something to drop.
-            cookies.cookies.setdefault(COOKIE, None)
-            cookies.delete(COOKIE, key="auth_cookie_delete")
+    line = cookie_line(token or None, expires=st.session_state.get(_COOKIE_EXPIRES), secure=_https())
+    st.html(f"<script>{line}</script>", unsafe_allow_javascript=True)  # text-safe: a checked token, fixed words
 
 
 def sidebar(*, login_wanted: bool = False) -> User:

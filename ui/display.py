@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import re
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
-from analytics.meeting import charts
+from analytics.meeting import charts, theme
 from ui.state import lang
 
 PAGE_FIGS = "_page_figs"
@@ -47,24 +46,8 @@ PLOTLY_ZH = {"locale": "zh-CN", "locales": {"zh-CN": {"dictionary": {
               "date": "%Y-%m-%d"}}}}
 
 
-def _em(text: str) -> float:
-    """Width of ``text`` in em: a Chinese character is one, a Latin one a little over half."""
-    return sum(1.0 if ord(ch) > 0x2E80 else 0.56 for ch in text)
-
-
-def wrap_title(text: str, limit: float = 20.0) -> str:
-    """Break a chart title into lines of at most ``limit`` em (a phone's chart is ~21 em wide at
-    the title's size), after a colon, comma or before a bracket; Plotly does not wrap titles."""
-    if "<br>" in text or _em(text) <= limit:
-        return text
-    lines, line = [], ""
-    for part in re.split(r"(?<=[:：,，、])\s*|\s(?=\()|(?=（)", text):
-        if line and _em(line + " " + part) > limit:
-            lines.append(line)
-            line = part
-        else:
-            line = f"{line} {part}".strip() if line and not line.endswith(("：", "，", "、")) else line + part
-    return "<br>".join([*lines, line])
+# The title's wrapping is the theme's (the 汇报 cards on a phone wrap theirs the same way).
+wrap_title = theme.wrap_title
 
 
 def for_screen(fig: Any) -> Any:
@@ -138,6 +121,25 @@ def chart(builder: str, *args: Any, **kwargs: Any) -> Chart:
     same arguments (numbers, titles, language) and shared by every session: read-only.
     Cost on a hit: hashing the arguments (DataFrames of a few dozen rows, well under 1 ms)."""
     return _built(builder, args, tuple(sorted(kwargs.items())), str(pio.templates.default))
+
+
+# The shared figures :func:`figure` handed out, by id (checked against the figure itself): what
+# lets a caller holding only the figure (a deck's slide) find its build, and that build's digest.
+_BY_FIG: weakref.WeakValueDictionary[int, Chart] = weakref.WeakValueDictionary()
+
+
+def figure(builder: str, *args: Any, **kwargs: Any) -> go.Figure:
+    """``chart(...).fig``: the shared figure as built, for callers that take a builder function
+    (``slides.build(make=figure)``, the 汇报 views and their deck). Read-only."""
+    built = chart(builder, *args, **kwargs)
+    _BY_FIG[id(built.fig)] = built
+    return built.fig
+
+
+def shared(fig: Any) -> Chart | None:
+    """The shared build that ``fig`` is (from :func:`figure`), or None for a figure of its own."""
+    built = _BY_FIG.get(id(fig))
+    return built if built is not None and built.fig is fig else None
 
 
 def show_chart(fig: Chart | go.Figure, name: str, caption: str, *, select_key: str | None = None) -> Any:

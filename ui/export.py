@@ -20,6 +20,7 @@ import streamlit as st
 from analytics import scope
 from analytics.meeting import export, slides, theme
 from analytics.text import md
+from ui import display
 from ui.cache import include_pending, q, store
 from ui.display import PAGE_FIGS
 from ui.scaffold import is_demo
@@ -40,6 +41,14 @@ def render_png(fig_dict: dict, width: int, height: int, scale: float) -> bytes:
     return _png(pio.to_json(fig_dict, validate=False), width, height, scale)
 
 
+@st.cache_data(show_spinner=False, max_entries=128)
+def _shared_png(digest: str, width: int, height: int, style_key: str, _deck: slides.Deck,
+                _slide: slides.Slide) -> bytes:
+    # Keyed by the shared chart's digest (its content), box and style: a view of the same numbers
+    # neither copies nor serialises the figure again (slide_figure and the JSON key of render_png).
+    return render_png(export.slide_figure(_deck, _slide, theme.style(style_key)), width, height, export.DECK_SCALE)
+
+
 def slide_png(deck: slides.Deck, slide: slides.Slide, style: theme.Style) -> tuple[bytes | None, str]:
     """A view's chart as PNG at 2× its box (the deck's very image in the light style), or the
     Chinese reason it cannot be drawn on this machine."""
@@ -48,9 +57,30 @@ def slide_png(deck: slides.Deck, slide: slides.Slide, style: theme.Style) -> tup
         return None, problem
     box = slide.chart_box
     try:
+        built = display.shared(deck.charts[slide.chart]) if slide.chart else None
+        if built is not None:
+            return _shared_png(built.digest, box.w, box.h, style.key, deck, slide), ""
         return render_png(export.slide_figure(deck, slide, style), box.w, box.h, export.DECK_SCALE), ""
     except (export.ExportUnavailable, export.ExportError) as e:
         return None, str(e)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _phone_svg(digest: str, style_key: str, _deck: slides.Deck, _slide: slides.Slide) -> bytes:
+    box = theme.PHONE_CHART
+    return export.fig_to_svg(export.phone_figure(_deck, _slide, theme.style(style_key)), width=box.w, height=box.h)
+
+
+def phone_svg(deck: slides.Deck, slide: slides.Slide, style: theme.Style) -> bytes | None:
+    """A view's chart as its card shows it on a phone (SVG at the card's width), once per shared
+    chart and style; None where no image can be drawn (the PNG's reason is shown instead)."""
+    built = display.shared(deck.charts[slide.chart]) if slide.chart else None
+    if built is None or export.png_problem():
+        return None
+    try:
+        return _phone_svg(built.digest, style.key, deck, slide)
+    except (export.ExportUnavailable, export.ExportError):
+        return None
 
 
 # --- stamped PNG downloads ----------------------------------------------------------------------
@@ -151,7 +181,7 @@ def deck_download(period: scope.Period, *, exact: bool = False) -> None:
 
             try:
                 data = export.build_deck(q, period, demo=is_demo(), lang=L, exact=exact, progress=progress,
-                                         render=render_png, pending=include_pending())
+                                         render=render_png, pending=include_pending(), make=display.figure)
             except (export.ExportUnavailable, export.ExportError) as e:
                 status.update(label=t("生成失败", "Failed"), state="error")
                 st.error(md(e))

@@ -95,7 +95,7 @@ def sows_light(month: str, filters: scope.Filters) -> None:
         figures_en = (f"{x['sows']:,} head, **{x['share'] * 100:.1f}%** of the normal holding of "
                       f"{x['normal']:,.0f}; {x['farms']:,} farms reported.")
         basis = t(f"依据 {x['source']}（{rule}）：绿色 {g0:.0%}–{g1:.0%}。",
-                  f"Per {x['source']} ({rule}): green {g0:.0%}–{g1:.0%}.")
+                  f"Per {x.get('source_en') or x['source']} ({rule}): green {g0:.0%}–{g1:.0%}.")
         if x["judged"] == x["month"]:
             st.markdown(t(  # text-safe: names through md(), numbers, a month label from YYYY-MM, fixed zone words
                 f"{dot} **能繁母猪 {zone_zh}区域**（{md(x['town'])}，{label}）：{figures}",

@@ -47,6 +47,29 @@ def default_deadline(month: date) -> date:
     return _next_month(month).replace(day=settings.report_deadline_day())
 
 
+def reporting_month(today: date) -> str:
+    """The calendar's reporting month, 'YYYY-MM': the month before ``today``'s (its reports fall
+    due on the Nth of this one, :func:`default_deadline`)."""
+    return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1).strftime("%Y-%m")
+
+
+def collecting_month(reported: set[str] | list[str], today: date) -> str:
+    """The month the office is collecting, 'YYYY-MM', from the months with any report (accepted
+    records or submissions, 'YYYY-MM').
+
+    The calendar's :func:`reporting_month` while the store keeps to the calendar: it, or the
+    month before it, has reports (on the 2nd of December nobody may have sent November yet, and
+    November's 未报 list is what the office needs). A store behind the calendar (the demo, an
+    office entering a past year) is collecting its latest month with reports: the calendar's
+    month would be an empty table. With no report at all, the calendar's month.
+    """
+    due = reporting_month(today)
+    before = reporting_month(parse_month(due))
+    if not reported or due in reported or before in reported:
+        return due
+    return max(reported)
+
+
 def deadline(cur: Cursor, month: date | str) -> date:
     """The month's deadline: the office's override, else :func:`default_deadline`."""
     m = parse_month(month) if isinstance(month, str) else month.replace(day=1)

@@ -48,6 +48,7 @@ class Rule:
     # month is simply not judged then). "town": a town's total, judged only on a month its units
     # all reported (month_completeness), since a total short of the late farms is a wrong number.
     scope: str = "unit"
+    source_en: str = ""  # the source in English, for the English pages
 
 
 RULES: tuple[Rule, ...] = (
@@ -55,26 +56,34 @@ RULES: tuple[Rule, ...] = (
     # 95%–105% 为绿色区域，90%–95% 或 105%–110% 为黄色区域，低于 90% 或高于 110% 为红色区域。
     Rule("sows_zone", date(2021, 9, 1), "能繁母猪保有量", "Breeding sows vs normal holding", ("hog",),
          {"green": (0.95, 1.05), "yellow": (0.90, 1.10)},
-         "《生猪产能调控实施方案（暂行）》（农业农村部，2021年9月）", "town"),
+         "《生猪产能调控实施方案（暂行）》（农业农村部，2021年9月）", "town",
+         "Implementation plan for regulating hog production capacity (interim), Ministry of Agriculture and "
+         "Rural Affairs, Sept 2021"),
     # 《生猪产能调控实施方案（2024年修订）》，农业农村部 2024 年 2 月 29 日印发（3 月 1 日公布）：绿色区域
     # 92%–105%（含两端），黄色区域 85%–92% 或 105%–110%（含 85% 和 110%），红色区域低于 85% 或高于 110%。
     Rule("sows_zone", date(2024, 2, 29), "能繁母猪保有量", "Breeding sows vs normal holding", ("hog",),
          {"green": (0.92, 1.05), "yellow": (0.85, 1.10)},
-         "《生猪产能调控实施方案（2024年修订）》（农业农村部，2024年2月29日）", "town"),
+         "《生猪产能调控实施方案（2024年修订）》（农业农村部，2024年2月29日）", "town",
+         "Implementation plan for regulating hog production capacity (2024 revision), Ministry of Agriculture "
+         "and Rural Affairs, 29 Feb 2024"),
     # No national norm for one shed or farm: the office's own line, a one-month fall of a fifth is
     # worth a call (disease, a forced sale, a wrong figure). Ducks and hogs (plots hold no stock).
     Rule("stock_drop", date(2021, 1, 1), "存栏环比下降", "Stock down month on month", ("duck", "hog"),
-         {"share": 0.20}, "园区农业办设定：单元存栏较上月下降超过 20%"),
+         {"share": 0.20}, "园区农业办设定：单元存栏较上月下降超过 20%",
+         source_en="set by the park's agriculture office: a unit's stock down more than 20 % on last month"),
     # The unit against its own normal: 死淘率 (死淘或死亡 ÷ 月末存栏) above twice the median of its previous
     # 12 months (at least 6 of them reported); never below 1 % a month, so a unit whose median is
     # 0 is not flagged for one death. Office setting, after the 月均死淘率 of the sector pages.
     Rule("mortality_spike", date(2021, 1, 1), "死淘率异常", "Mortality spike", ("duck", "hog"),
          {"multiple": 2.0, "min_months": 6, "floor": 0.01},
-         "园区农业办设定：当月死淘率超过本单元前 12 个月中位数的 2 倍（且不低于 1%）"),
+         "园区农业办设定：当月死淘率超过本单元前 12 个月中位数的 2 倍（且不低于 1%）",
+         source_en="set by the park's agriculture office: the month's mortality above twice the unit's median "
+         "of the previous 12 months (and at least 1 %)"),
     # Losses (收入 − 成本 < 0) three months running. Plots are left out: a crop's growing months carry
     # its costs before the harvest brings revenue, so three loss months in a row are normal there.
     Rule("loss_streak", date(2021, 1, 1), "连续亏损", "Losses three months running", ("duck", "hog"),
-         {"months": 3}, "园区农业办设定：单元连续 3 个月 收入 − 成本 < 0"),
+         {"months": 3}, "园区农业办设定：单元连续 3 个月 收入 − 成本 < 0",
+         source_en="set by the park's agriculture office: a unit's revenue − cost < 0 three months running"),
 )
 
 RULE_NAMES = {r.id: (r.zh, r.en) for r in RULES}
@@ -372,7 +381,7 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
     not reported ``month``); missing_units (their (cooperative, unit) names); judged (the month
     judged, 'YYYY-MM', or None when no month qualifies); sows (头), farms (farms reporting sows),
     share (fraction of the normal holding), zone (green / yellow / red): all of the judged month;
-    normal (头); rule_since, source, green (lo, hi), yellow (lo, hi): the rule in force then.
+    normal (头); rule_since, source, source_en, green (lo, hi), yellow (lo, hi): the rule in force then.
     share and zone are None when the judged month has no sows reported, or nothing is judged.
     """
     normals = sows_normal(cur)
@@ -413,5 +422,6 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
                     "sows": int(r.sows) if share is not None else None, "farms": int(r.farms) if r is not None else 0,
                     "normal": normal, "share": share, "zone": zone,
                     "rule_since": rule.since.isoformat() if rule else None, "source": rule.source if rule else None,
+                    "source_en": rule.source_en if rule else None,
                     "green": rule.params["green"] if rule else None, "yellow": rule.params["yellow"] if rule else None})
     return out

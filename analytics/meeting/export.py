@@ -179,6 +179,15 @@ def fig_to_png(fig: Any, *, width: int = 1200, height: int | None = None, scale:
         return _render(fig_dict, opts)
 
 
+def fig_to_svg(fig: Any, *, width: int, height: int) -> bytes:
+    """SVG bytes of a Plotly figure (its text as text, in the figure's font sizes): the 汇报 card's
+    chart on a phone. Raises as :func:`fig_to_png`."""
+    fig_dict = fig.to_dict() if hasattr(fig, "to_dict") else dict(fig)
+    with _lock:
+        _ensure_server()
+        return _render(fig_dict, {"format": "svg", "width": width, "height": height, "scale": 1})
+
+
 def render_png(fig_dict: dict, width: int, height: int, scale: float) -> bytes:
     """The plain :data:`Render`: :func:`fig_to_png` at that size."""
     return fig_to_png(fig_dict, width=width, height=height, scale=scale)
@@ -203,10 +212,11 @@ class Stamp:
     note: str = ""  # slides.month_note(): the month shown is incomplete (a line of its own in the band)
 
     def text(self) -> str:
-        """'2022年 ｜ 数据截至 2023年12月 ｜ 来源：示例数据（…） ｜ 济阳镇园区生产看板'."""
+        """'2022年 ｜ 数据截至 2022年12月 ｜ 来源：示例数据（…） ｜ 济阳镇园区生产看板': 数据截至 is the
+        last month the chart shows (slides.as_of_within), not the store's latest month."""
         zh = self.lang == "zh"
         parts = [self.period.label(self.lang)] + ([self.scope] if self.scope else [])
-        parts += [as_of_label(self.as_of, self.lang, upload=False),
+        parts += [as_of_label(slides.as_of_within(self.as_of, self.period), self.lang, upload=False),
                   ("来源：" if zh else "Source: ") + source_label(self.demo, self.lang),
                   f"{self.place}园区生产看板" if zh else f"{self.place} park dashboard"]
         return " ｜ ".join(parts)
@@ -323,6 +333,13 @@ def safe_filename(name: str) -> str:
 
 
 # --- the deck ------------------------------------------------------------------------------------
+
+def phone_figure(deck: slides.Deck, slide: slides.Slide, style: theme.Style | None = None) -> dict | None:
+    """The figure dict of a slide's chart as a phone's card draws it (:func:`theme.for_phone`)."""
+    if slide.chart is None:
+        return None
+    return theme.for_phone(deck.charts[slide.chart], style or theme.STYLES["light"])
+
 
 def slide_figure(deck: slides.Deck, slide: slides.Slide, style: theme.Style | None = None) -> dict | None:
     """The figure dict of a slide's chart, sized to its box and drawn in ``style``."""
@@ -509,7 +526,8 @@ def _memo(call: narrative.Call) -> narrative.Call:
 
 def build_deck(source: scope.Cursor | narrative.Call, period: scope.Period, *, demo: bool, lang: str = "zh",
                exact: bool = False, progress: Progress | None = None, charts: bool = True,
-               today: date | None = None, render: Render | None = None, pending: bool = False) -> bytes:
+               today: date | None = None, render: Render | None = None, pending: bool = False,
+               make: slides.Make = slides.make_chart) -> bytes:
     """The meeting deck (PPTX bytes, 16:9) — the 汇报 views as slides.
 
     ``source`` is a cursor (the CLI) or a ``call(fn_name, *args)`` into ``analytics.figures.kpis``
@@ -523,7 +541,7 @@ def build_deck(source: scope.Cursor | narrative.Call, period: scope.Period, *, d
     report = progress or (lambda f, m: None)
     report(0.0, "计算指标")
     call = _memo(source if callable(source) else narrative.kpi_caller(source))
-    deck = slides.build(call, period, lang=lang, demo=demo, exact=exact, today=today, pending=pending)
+    deck = slides.build(call, period, lang=lang, demo=demo, exact=exact, today=today, pending=pending, make=make)
     render = render or render_png
     with_charts = [s for s in deck.slides if s.chart is not None] if charts else []
     steps = len(with_charts) + 2

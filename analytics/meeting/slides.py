@@ -55,6 +55,14 @@ def place_name(towns: list[str] | tuple[str, ...], lang: str = "zh") -> str:
     return f"{len(real)}个乡镇" if lang == "zh" else f"{len(real)} towns"
 
 Call = Callable[..., Any]
+#: ``make(builder_name, *args, **kwargs)`` → a Plotly figure of :mod:`charts` (read-only to the deck)
+Make = Callable[..., Any]
+
+
+def make_chart(builder: str, *args: Any, **kwargs: Any) -> Any:
+    """``charts.<builder>(*args, **kwargs)``: a new figure each call (the CLI and the tests); the 汇报
+    page passes ``ui.display.chart``'s shared figures instead, built once per process."""
+    return getattr(charts, builder)(*args, **kwargs)
 
 
 # --- labels shared by views, deck and PNG stamps --------------------------------------------------
@@ -73,6 +81,16 @@ def as_of_label(as_of: dict, lang: str = "zh", *, upload: bool = True) -> str:
         return text + (f"（最近上传 {up}）" if up else "")
     text = f"Data as of {m}" if m else "Data as of — (no data yet)"
     return text + (f" (last upload {up})" if up else "")
+
+
+def as_of_within(as_of: dict, period: scope.Period) -> dict:
+    """``as_of`` (lists.data_as_of) for what a chart or slide of ``period`` shows: its
+    ``latest_month`` no later than the period's last month. A 2022 chart's 数据截至 is 2022年12月,
+    not the store's latest month, which that chart does not show."""
+    latest = as_of.get("latest_month")
+    if latest and latest > period.label_to:
+        return {**as_of, "latest_month": period.label_to}
+    return as_of
 
 
 #: 口径 in a few words, for the stamp line (the full text is on the 口径 slide)
@@ -272,13 +290,14 @@ def _sector_note(done: pd.DataFrame | None, month: date, missing: bool, lang: st
 
 
 def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
-          today: date | None = None, pending: bool = False) -> Deck:
+          today: date | None = None, pending: bool = False, make: Make = make_chart) -> Deck:
     """The deck for ``period``: slides, headline figures and chart figures.
 
     ``call(fn_name, *args)`` reaches ``analytics.figures.kpis`` — ``ui.cache.q`` on a page,
     :func:`narrative.kpi_caller` elsewhere; each (function, arguments) is asked once.
     ``exact`` writes the paragraph with exact figures instead of 余/多 (the page's choice);
-    ``pending`` (the page's 含待审核数据) puts that in every stamp line.
+    ``pending`` (the page's 含待审核数据) puts that in every stamp line. ``make`` builds the
+    charts (:func:`make_chart`; the page's shared cache): the deck never changes a chart it gets.
     """
     zh = lang == "zh"
 
@@ -330,7 +349,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     park_note = park_note or ""
     sector_notes = sector_notes or dict.fromkeys(contract.SECTOR_KEYS, "")
     if not monthly_total.empty:
-        figs["overview"] = charts.sector_profit_trend(monthly_total, lang, completeness=done)
+        figs["overview"] = make("sector_profit_trend", monthly_total, lang, completeness=done)
     add("overview", figures=(
         Headline(t("总利润", "Total profit"), fmt.money(tot["profit"], lang), note, trend),
         Headline(t("带动就业", "Jobs"), n(tot["jobs"], "人", " people"), jobs_note, jobs_trend),
@@ -358,9 +377,9 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
         m = call("monthly", sector, period)
         if not m.empty:
             name = fmt.sector_name(sector, lang)
-            figs[sector] = charts.money_trend(m, t(f"{name}月度收入、成本与利润（万元）",
-                                                 f"{name}: monthly revenue, cost and profit (10k yuan)"), lang,
-                                          sector=sector, completeness=done[sector])
+            figs[sector] = make("money_trend", m, t(f"{name}月度收入、成本与利润（万元）",
+                                                    f"{name}: monthly revenue, cost and profit (10k yuan)"), lang,
+                                sector=sector, completeness=done[sector])
         unit_zh, unit_en = fmt.STOCK_UNIT[sector]
         note, trend = _yoy_note(narrative.yoy(facts, sector, "profit"), lang)
         if sector == "duck":
@@ -381,7 +400,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
 
     crops = call("per_mu_by", "crop", period)
     if not crops.empty:
-        figs["greenhouse"] = charts.per_mu_grouped(crops, t("各作物亩均产值与亩均效益（元/亩）",
+        figs["greenhouse"] = make("per_mu_grouped", crops, t("各作物亩均产值与亩均效益（元/亩）",
                                                             "Output value and profit per mu by crop (yuan/mu)"), lang)
     note, trend = _yoy_note(narrative.yoy(facts, "greenhouse", "profit_per_mu"), lang)
     types = facts.gh_types
@@ -407,7 +426,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
             target_note = t(f"{year}年尚未设定年度目标（管理员可在“管理”页设定）。",
                             f"No targets set for {year} (the admin sets them on the Admin page).")
         else:
-            figs["targets"] = charts.progress_bars(prog, lang)
+            figs["targets"] = make("progress_bars", prog, lang)
             done = int(sum(1 for s in prog["share"] if s is not None and not pd.isna(s) and s >= 1))
             shares = [(s, m) for s, m in zip(prog["share"], zip(prog["sector"], prog["metric"]))
                       if s is not None and not pd.isna(s)]
@@ -422,7 +441,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     cross = call("cross_sector_per_mu", period)
     heads = ()
     if not cross.empty:
-        figs["per_mu"] = charts.cross_sector(cross, lang)
+        figs["per_mu"] = make("cross_sector", cross, lang)
         heads = tuple(Headline(t(f"{fmt.sector_name(r.sector, lang)}每亩利润", f"{fmt.sector_name(r.sector, lang)}"),
                                fmt.per_mu(r.profit_per_mu, lang),
                                t(f"{fmt.thousands(r.land_mu, 0)} 亩 · {r.units:,} 个单元",
@@ -438,7 +457,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
 
     defs = [f"{name}：{text_zh}" if zh else f"{narrative.DEFINITION_NAMES_EN[key]}: {text_en}"
             for key, (name, text_zh, text_en) in narrative.DEFINITIONS.items()]
-    defs += [t("数据来源：", "Source: ") + source_label(demo, lang), as_of_label(as_of, lang),
+    defs += [t("数据来源：", "Source: ") + source_label(demo, lang), as_of_label(as_of_within(as_of, period), lang),
              t(f"统计期间：{period.label_from} 至 {period.label_to}；范围：{whole_zh}（不受页面筛选影响）",
                f"Period: {period.label_from} to {period.label_to}; "
                f"scope: {whole_en} (page filters do not apply)")]
@@ -448,7 +467,8 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     agenda = tuple(f"{s.number:02d}　{s.title}" for s in slides[2:])
     slides[1] = Slide("agenda", t(*TOPICS["agenda"]), 2, body=agenda)
     names = {key: t(*CHART_NAMES[key]) for key in figs}
-    return Deck(lang, period, demo, exact, today, as_of, tuple(slides), figs, names, place, pending)
+    return Deck(lang, period, demo, exact, today, as_of_within(as_of, period), tuple(slides), figs, names, place,
+                pending)
 
 
 PROBLEM_LINES = 6  # events listed one by one on the 存在问题 view; the rest are counted
@@ -610,6 +630,7 @@ def css(st: theme.Style) -> str:
 .park-slide .pv-rule {{background: {p.rule};}}
 .park-slide .pv-bar {{background: {p.accent}; border-radius: .2em;}}
 .park-slide .pv-chart img {{width: 100%; height: 100%; object-fit: contain; display: block;}}
+.park-slide .pv-chart img.pv-phone {{display: none;}}
 .park-slide .pv-chart .pv-missing {{color: {p.muted}; border: 1px dashed {p.rule}; height: 100%;
   display: flex; align-items: center; justify-content: center; text-align: center; padding: 1em;
   box-sizing: border-box;}}
@@ -635,6 +656,9 @@ def css(st: theme.Style) -> str:
   .park-slide .pv-title-note {{font-size: 1.15em !important;}}
   .park-slide .pv-figure {{border-top: 1px solid {p.rule}; padding-top: .4em;}}
   .park-slide .pv-chart img {{height: auto;}}
+  /* the chart drawn for the card's width (its text 13–15 px), not the slide's shrunk to ~5 px */
+  .park-slide .pv-has-phone img.pv-wide {{display: none;}}
+  .park-slide .pv-has-phone img.pv-phone {{display: block;}}
   .park-slide .pv-chart .pv-missing {{height: auto; min-height: 6em;}}
   .park-slide .pv-body {{font-size: 1.35em !important;}}
   .park-slide .pv-stamp {{font-size: 1em !important; border-top: 1px solid {p.rule}; padding-top: .4em;}}
@@ -674,11 +698,14 @@ def _cover_html(deck: Deck, slide: Slide, t: theme.TypeScale) -> list[str]:
     return out
 
 
-def to_html(deck: Deck, slide: Slide, st: theme.Style, image: bytes | None = None, problem: str = "") -> str:
+def to_html(deck: Deck, slide: Slide, st: theme.Style, image: bytes | None = None, problem: str = "",
+            phone: bytes | None = None) -> str:
     """One slide as an HTML view (``<div class="park-slide">``), every text escaped.
 
     ``image`` is the slide's chart as PNG (rendered at 2× its box); without it the chart's box
-    shows ``problem`` (e.g. no Chromium on this machine) or the slide's own note.
+    shows ``problem`` (e.g. no Chromium on this machine) or the slide's own note. ``phone`` is
+    the same chart as SVG laid out for a phone's card (``theme.for_phone``), shown instead of
+    the PNG on a screen up to 640 px wide, where the slide's chart text would shrink to ~5 px.
     """
     t = st.type
     if slide.key == "cover":
@@ -693,8 +720,13 @@ def to_html(deck: Deck, slide: Slide, st: theme.Style, image: bytes | None = Non
         if slide.chart is not None and image is not None:
             src = "data:image/png;base64," + base64.b64encode(image).decode()
             alt = html.escape(deck.chart_names.get(slide.key, slide.title))
-            parts.append(f'<div class="pv-box pv-chart" style="{_box_style(slide.chart_box)}">'
-                         f'<img src="{src}" alt="{alt}"></div>')
+            small = ""
+            if phone is not None:
+                small = (f'<img class="pv-phone" src="data:image/svg+xml;base64,{base64.b64encode(phone).decode()}"'
+                         f' alt="{alt}">')
+            parts.append(f'<div class="pv-box pv-chart{" pv-has-phone" if small else ""}" '
+                         f'style="{_box_style(slide.chart_box)}"><img class="pv-wide" src="{src}" alt="{alt}">'
+                         f'{small}</div>')
         elif slide.chart is not None or slide.chart_note:
             note = problem if slide.chart is not None else slide.chart_note
             parts.append(f'<div class="pv-box pv-chart" style="{_box_style(slide.chart_box)}"><div class='
@@ -799,8 +831,8 @@ def file_period(period: scope.Period, lang: str = "zh") -> str:
 
 
 def chart_file_stem(topic: str, period: scope.Period, as_of: dict, lang: str = "zh") -> str:
-    """``<主题>_<期间>_<数据截至>``: '种鸭月度收支_2022年_数据截至2023年12月'."""
-    m = as_of.get("latest_month")
+    """``<主题>_<期间>_<数据截至>``: '种鸭月度收支_2022年_数据截至2022年12月' (:func:`as_of_within`)."""
+    m = as_of_within(as_of, period).get("latest_month")
     if lang == "zh":
         upto = f"数据截至{int(m[:4])}年{int(m[5:])}月" if m else "尚无数据"
     else:

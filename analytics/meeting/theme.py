@@ -15,6 +15,7 @@ the same boxes in ``em`` of a font size that scales with the window (1 em = 16 d
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -206,6 +207,32 @@ BOXES: dict[str, Box] = {
 }
 
 
+#: a view's chart on a phone (issue 19.8): drawn at about the card's own width (a 390-px phone's card
+#: holds ~340 px), so its text is read at the phone type's size, not the slide's shrunk to a third.
+PHONE_CHART = Box(0, 0, 360, 340)
+PHONE_TYPE = replace(SLIDE_TYPE, chart=13, chart_title=15)
+
+
+def _em(text: str) -> float:
+    """Width of ``text`` in em: a Chinese character is one, a Latin one a little over half."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.56 for ch in text)
+
+
+def wrap_title(text: str, limit: float = 20.0) -> str:
+    """Break a chart title into lines of at most ``limit`` em (a phone's chart is ~21 em wide at
+    the title's size), after a colon, comma or before a bracket; Plotly does not wrap titles."""
+    if "<br>" in text or _em(text) <= limit:
+        return text
+    lines, line = [], ""
+    for part in re.split(r"(?<=[:：,，、])\s*|\s(?=\()|(?=（)", text):
+        if line and _em(line + " " + part) > limit:
+            lines.append(line)
+            line = part
+        else:
+            line = f"{line} {part}".strip() if line and not line.endswith(("：", "，", "、")) else line + part
+    return "<br>".join([*lines, line])
+
+
 # --- Plotly ----------------------------------------------------------------------------------------
 
 def use_plotly_white() -> None:
@@ -302,6 +329,35 @@ def for_slide(fig: Any, box: Box, st: Style | None = None) -> dict:
     for axis, letter in [(k, k[0]) for k in layout if k.startswith(("xaxis", "yaxis"))]:
         if layout[axis].get("type") == "log":
             layout[axis].update(_log_ticks(d.get("data", []), letter))
+    return d
+
+
+def for_phone(fig: Any, st: Style | None = None) -> dict:
+    """A slide's chart as a phone's card shows it: :data:`PHONE_CHART` wide, the phone type scale
+    (13-px ticks, 15-px title at about the card's width), the title wrapped, the legend under the
+    plot and month labels turned only as far as needed."""
+    st = st or STYLES["light"]
+    d = for_slide(fig, PHONE_CHART, replace(st, type=PHONE_TYPE))
+    layout, t = d["layout"], PHONE_TYPE
+    title = layout["title"]
+    title["text"] = wrap_title(str(title.get("text") or ""), limit=(PHONE_CHART.w - 16) / t.chart_title)
+    lines = title["text"].count("<br>") + 1
+    notes = [a for a in layout.get("annotations", []) or []
+             if a.get("yref") == "paper" and a.get("yanchor") == "bottom" and (a.get("y") or 0) >= 1]
+    note_lines = sum(str(a.get("text", "")).count("<br>") + 1 for a in notes)
+    legend = len(d.get("data", [])) > 1 and layout.get("showlegend") is not False
+    # Plotly anchors a title of several lines by its first line: the pad takes the others too.
+    line = round(t.chart_title * 1.3)
+    pad = 8 + line * (lines - 1)
+    layout["margin"] = {"l": 52, "r": 12, "t": round(pad + line + 10 + note_lines * t.chart * 1.45),
+                        "b": 40 + (28 if legend else 0)}
+    layout["title"] = {**title, "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": pad}}
+    if legend:
+        layout["legend"] = {**layout["legend"], "x": 0, "xanchor": "left", "y": 0, "yref": "container",
+                            "yanchor": "bottom"}
+    for axis in [k for k in layout if k.startswith("xaxis")]:
+        layout[axis].pop("tickangle", None)
+        layout[axis].pop("nticks", None)
     return d
 
 
