@@ -115,11 +115,10 @@ def test_caddy_in_front_of_the_dashboard(proxied, browser):
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Server" not in headers
-    # The cookie's component is framed by the dashboard itself: same origin only (the headers
-    # are Caddy's, whatever the dashboard answers).
-    _, headers, _ = _get(url + "/component/extra_streamlit_components.CookieManager.cookie_manager/index.html")
-    assert headers["X-Frame-Options"] == "SAMEORIGIN"
-    assert headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    # Every path, not only the page: the headers are Caddy's, whatever the dashboard answers.
+    _, headers, _ = _get(url + "/component/any/index.html")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
     # A body over PARK_UPLOAD_MAX_MB (1 MiB here) is refused by Caddy, before the dashboard.
     # The declared length is enough: Caddy answers before a byte of the body is sent.
     conn = http.client.HTTPSConnection(url.removeprefix("https://"), context=INSECURE, timeout=60)

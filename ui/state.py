@@ -139,8 +139,8 @@ def language_switch() -> None:
 
 def _remember_language() -> None:
     """Keep the chosen language in a cookie (SameSite=Strict, Path=/, a year). A preference, not
-    a credential: one line of script writes it, where the login's CookieManager would report
-    back and rerun the page, which raced the next menu click. Streamlit reads cookies once per
+    a credential, written the same way as the login's (ui.auth.cookie_line): one line of script,
+    nothing reported back, so no rerun races the next menu click. Streamlit reads cookies once per
     connection, so after a switch the line is drawn on every run until a reload reports the
     cookie back; the element takes no room (language_css)."""
     ss, now = st.session_state, st.session_state[LANG_KEY]
