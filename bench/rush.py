@@ -144,10 +144,9 @@ async def log_in(page) -> None:
     await sb.locator('[data-testid="stFormSubmitButton"] button').click()
     await sb.get_by_role("button", name="退出登录").wait_for(timeout=CEILING)
     await idle(page)
-    # As a person does (and tests.conftest.sidebar_log_in): wait until the page has written the
-    # session cookie. The cookie component answers with a rerun or two of the page it was drawn
-    # on, and a menu click in between can be lost (the page stays where it was): seen in a
-    # rush, a manager waiting for an uploader that the click had never asked for.
+    # As tests.conftest.sidebar_log_in: wait until the page has written the session cookie, so
+    # that the managers' later page loads carry it. (The cookie component that once answered
+    # with a rerun, and could lose a click made meanwhile, is gone: docs/reliability.md §9.)
     deadline = time.perf_counter() + CEILING / 1000
     while not any(c["name"] == "park_session" for c in await page.context.cookies()):
         if time.perf_counter() > deadline:
