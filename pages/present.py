@@ -9,10 +9,13 @@ for printing (one per A4 landscape page). Below the view: the paragraph to copy 
 精确/概数 choice (the deck uses it too), the deck and the chart PNGs.
 
 Link: ?month=2024-01, ?ytd=2024-03, ?year=2022 or ?from=2023-01&to=2023-06, &view=duck, &style=dark,
-&figures=exact. Without a period: the sidebar filter's choice, else the latest complete year.
+&figures=exact. Without a period: the sidebar filter's choice, else 本月 (the landing month, as the
+overview opens on).
 Figures are whole-park (the sidebar's cooperative/village filters do not apply), the same as
 ``python -m analytics kpis``.
 """
+
+import html
 
 import streamlit as st
 
@@ -29,7 +32,7 @@ PERIOD_KEY, VIEW_KEY, STYLE_KEY, FIGURES_KEY = "_present_period", "_present_view
 
 
 def resolve_period() -> scope.Period | None:
-    """Query params, then the sidebar's session value, then the latest complete year."""
+    """Query params, then the sidebar's session value, then 本月 (figures.landing_month)."""
     years = q("available_years")
     if not years:
         return None
@@ -59,8 +62,9 @@ def resolve_period() -> scope.Period | None:
         period = scope.Period.year(ss["f_year"])
     # the sidebar's widget values vanish after the first run without the sidebar: keep ours
     period = period or ss.get(PERIOD_KEY)
-    if period is None:
-        period = scope.Period.year(q("default_year"))
+    if period is None:  # as the overview lands: 本月, the latest month with data
+        landing = q("landing_month")
+        period = scope.Period.months(landing, landing) if landing else scope.Period.year(q("default_year"))
     ss[PERIOD_KEY] = period
     return period
 
@@ -78,6 +82,18 @@ def _remember(key: str, param: str, default: str, allowed: tuple[str, ...]) -> s
 def _set(key: str, param: str, value: str) -> None:
     st.session_state[key] = value
     st.query_params[param] = value
+
+
+def back_address(p: scope.Period, language: str) -> str:
+    """The overview's address for the period shown (./?month=…, ?year=…, ?from=…&to=…), so the
+    way back keeps the period and the language."""
+    if p.is_month:
+        query = f"month={p.label_from}"
+    elif p.start.month == 1 and p.end.month == 12 and p.start.year == p.end.year:
+        query = f"year={p.start.year}"
+    else:
+        query = f"from={p.label_from}&to={p.label_to}"
+    return f"./?{query}" + ("&lang=en" if language == "en" else "")
 
 
 def _switch_language() -> None:
@@ -115,13 +131,16 @@ st.html(f"""<style>
   opacity: 0; transition: opacity .2s; gap: .3rem; align-items: center;}}
 .st-key-present_nav:hover, .st-key-present_nav:focus-within {{opacity: 1;}}
 .st-key-present_nav p {{margin: 0; font-size: .85rem; color: #444; white-space: nowrap;}}
-.st-key-pv_prev2, .st-key-pv_next2 {{display: none !important;}}
+.st-key-pv_prev2, .st-key-pv_next2, .st-key-pv_help_phone {{display: none !important;}}
+.pv-back {{font-size: 1rem;}}
 .st-key-present_material {{background: #fff; max-width: 1100px; margin: 2rem auto 3rem auto; padding: 1.5rem 2rem;
   border-radius: .5rem; color: #222;}}
 @media screen and (max-width: 640px) {{
   /* a phone has no hover: the buttons stay visible, under the card, and the cards start at the top */
   .st-key-present_nav {{opacity: 1; position: static; margin: 0 .5rem; justify-content: center;}}
   .park-slide {{margin-top: .75rem !important;}}
+  .st-key-pv_help_desk {{display: none !important;}}
+  .st-key-pv_help_phone {{display: flex !important;}}
   .st-key-present_material {{margin: 1rem .5rem 3rem .5rem; padding: 1rem; width: calc(100% - 1rem) !important;
     box-sizing: border-box;}}
 }}
@@ -178,10 +197,14 @@ with st.container(key="present_nav", horizontal=True):
 
 with st.container(key="present_material"):
     st.subheader(t("会后材料", "Material for the meeting"), anchor="material")
-    st.caption(t("放映：← → 键翻页（翻页笔的 PageUp/PageDown 也可），鼠标移到右下角显示按钮；F11 全屏。"
-                 "每一屏都可直接截图。",
-                 "Slides: ← → (or a clicker's PageUp/PageDown) step through the views; the buttons appear at "
-                 "the bottom right under the mouse; F11 for full screen. Any view can be screenshot as it is."))
+    with st.container(key="pv_help_desk"):
+        st.caption(t("放映：← → 键翻页（翻页笔的 PageUp/PageDown 也可），鼠标移到右下角显示按钮；F11 全屏。"
+                     "每一屏都可直接截图。",
+                     "Slides: ← → (or a clicker's PageUp/PageDown) step through the views; the buttons appear at "
+                     "the bottom right under the mouse; F11 for full screen. Any view can be screenshot as it is."))
+    with st.container(key="pv_help_phone"):  # a phone has no keys, mouse or F11
+        st.caption(t("手机上：点卡片下方的 ‹ › 翻页；每一屏都可直接截图。",
+                     "On a phone: tap ‹ › under the card to step through the views; any view can be screenshot."))
     choices = {"report": t("概数（余/多）", "Report style"), "exact": t("精确数字", "Exact figures")}
     st.segmented_control(t("报告段落与汇报 PPT 的数字", "Figures in the paragraph and the deck"), list(choices),
                          key=FIGURES_KEY, format_func=choices.get,
@@ -200,5 +223,9 @@ with st.container(key="present_material"):
                  f"Open this view for a period with ?year={period.start.year} or "
                  f"?from={period.label_from}&to={period.label_to}; add &view=duck for one view, &style=dark for the "
                  "wall-screen style."))
-    st.page_link("pages/overview.py", label=t("退出汇报视图，回到总览", "Leave the presentation view"),
-                 icon=":material/arrow_back:")
+    # A plain link, not st.page_link: from this page (no sidebar, the overview being the default
+    # page at "/") the page link left the view where it was. A link loads the overview with the
+    # period; the login and the language are kept by their cookies.
+    back = t("退出汇报视图，回到总览", "Leave the presentation view")
+    st.html(f'<a class="pv-back" href="{html.escape(back_address(period, L))}" target="_self">'
+            f"← {html.escape(back)}</a>")  # text-safe: escaped; the address from the period's own labels

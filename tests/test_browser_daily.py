@@ -689,6 +689,12 @@ def test_presentation_views_are_cards_on_a_phone(daily, phone, lang):
     back = page.get_by_role("link", name="退出汇报视图，回到总览" if lang == "zh" else "Leave the presentation view")
     assert back.is_visible()
     assert shot.exists()
+    # The phone's help, not the desktop's keys and mouse; and the way back works, period kept.
+    assert page.get_by_text("点卡片下方的 ‹ › 翻页" if lang == "zh" else "tap ‹ › under the card").is_visible()
+    assert not page.get_by_text("F11").first.is_visible()
+    back.click()
+    page.wait_for_url(re.compile(r"/\?month=2023-12"), timeout=CEILING)
+    page.get_by_role("heading", name="园区总览" if lang == "zh" else "Park overview").first.wait_for(timeout=CEILING)
 
 
 def test_the_overlap_finder_finds_overlaps():

@@ -107,9 +107,11 @@ def test_figures_equal_park_kpis(app_db):
     assert at.code[0].value == paragraph  # the paragraph to copy, under the view
 
 
-def test_default_period_is_the_latest_complete_year(app_db):
+def test_default_period_is_the_landing_month(app_db):
+    """Opened straight (a link to /present), it shows what the overview lands on: 本月."""
     at = open_present()
-    assert "2023年（2023-01 至 2023-12）" in text_of(views(at)[0])
+    cover = text_of(views(at)[0])
+    assert "2023年12月" in cover and "2023-12 至" not in cover  # one month is named once
 
 
 def test_period_from_query_params_and_sidebar(app_db):
@@ -124,7 +126,7 @@ def test_period_from_query_params_and_sidebar(app_db):
 def test_bad_period_in_the_link_is_explained(app_db):
     at = open_present(query={"year": "20x2"})
     assert "链接里的期间有误" in at.error[0].value
-    assert "2023年（2023-01 至 2023-12）" in text_of(views(at)[0])
+    assert "2023年12月" in text_of(views(at)[0])
 
 
 def test_exact_choice_is_shared_by_view_paragraph_and_deck(app_db):
@@ -232,3 +234,14 @@ def test_view_without_chromium_says_why_in_the_charts_place(app_db, monkeypatch)
     k, _, _ = truth(app_db, Period.year(2022))
     assert fmt.count(k["duck"]["stock"], "羽") in text  # the figures and the stamp are still there
     assert "数据截至 2022年12月" in text
+
+
+def test_the_way_back_keeps_the_period_and_language(app_db):
+    """A plain link to the overview of the period shown (st.page_link left the view where it was)."""
+    at = open_present(query={"month": "2023-12", "view": "overview"})
+    links = [h.proto.body for h in at.get("html") if h.proto.body.startswith("<a class=\"pv-back\"")]
+    assert links == ['<a class="pv-back" href="./?month=2023-12" target="_self">← 退出汇报视图，回到总览</a>']
+    at = open_present(query={"from": "2023-01", "to": "2023-06"}, lang="en")
+    assert any('href="./?from=2023-01&amp;to=2023-06&amp;lang=en"' in h.proto.body for h in at.get("html"))
+    at = open_present(query={"year": "2022"})
+    assert any('href="./?year=2022"' in h.proto.body for h in at.get("html"))

@@ -803,6 +803,8 @@ def cover_title_size(deck: Deck, t: theme.TypeScale) -> int:
 
 def cover_subtitle(deck: Deck) -> str:
     p = deck.period
+    if p.is_month:  # "2023年12月", not "2023年12月（2023-12 至 2023-12）"
+        return deck.period_label
     return deck.t(f"{deck.period_label}（{p.label_from} 至 {p.label_to}）",
                   f"{deck.period_label} ({p.label_from} to {p.label_to})")
 
