@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics import fmt, ingest, scope
 from analytics.figures import kpis, tables
-from analytics.figures.compare import coverage_text
+from analytics.figures.compare import coverage_text, is_good
 from analytics.meeting import slides
 from analytics.store.db import Store
 from ui import drill
@@ -26,17 +26,34 @@ PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled
 TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
 
 
+def change_line(delta: float | None, measure: str, *, reported: bool = True) -> None:
+    """A month card's 同比 under its 环比 (issue 19.2: every card gives both): "同比 +3.2%" in the
+    colour of good or bad news for ``measure`` (compare.is_good: cost up is red), "同比 未报" for a
+    sector that has not reported the month, "同比 —" without a base a year earlier."""
+    if not reported:
+        text, colour = t("未报", "not reported"), "gray"
+    else:
+        good = is_good(measure, delta)
+        text, colour = fmt.pct(delta), "gray" if good is None else "green" if good else "red"
+    st.caption(f"{t('同比', 'YoY')} :{colour}[{text}]")  # text-safe: a percentage or a fixed word
+
+
 def _cards(sector: str, k: dict, comp: dict, ratios: dict, basis: str) -> None:
     """The sector's cards: values over every unit that reported, changes (环比 for a month, else
-    同比) over the units that reported in both periods (figures.compare), coloured good or bad."""
+    同比) over the units that reported in both periods (figures.compare), coloured good or bad; a
+    month's cards give 同比 too (:func:`change_line`)."""
     L = lang()
     c = comp[basis]
+    month = basis == "mom"
 
     def d(key: str) -> float | None:
         return c["change"].get(key) if c else None
 
     def metric(label: str, value: str, delta: float | None, help: str | None = None, *, key: str) -> None:
         _metric(label, value, delta, help, measure=key, basis=basis)
+        if month:
+            y = comp["yoy"]
+            change_line(y["change"].get(key) if y else None, key, reported=bool(k["units"]))
     cols = st.columns(6)
     unit_zh, unit_en = {"duck": ("棚", " sheds"), "hog": ("户", " farms"),
                         "greenhouse": ("个", " plots")}[sector]
