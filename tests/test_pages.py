@@ -304,3 +304,30 @@ def test_a_sector_not_reported_says_so_in_its_yoy_line(app_db):
     assert metrics(at)["生猪存栏"] == "未报"
     assert "同比 :gray[未报]" in [c.value for c in at.caption]
 
+
+def test_hog_month_stock_card_and_chart_tell_one_story(app_db):
+    """/hog?month=2023-12: the card is the December reports (38 farms); 20 farms have not reported,
+    and the card's line counts them at their November stock — the chart's hollow point."""
+    at = _month_page("pages/hog.py")
+    with Store(app_db) as s:
+        cur = s.cursor()
+        reported = cur.execute("SELECT sum(stock) FROM hog_records WHERE month = '2023-12-01'").fetchone()[0]
+        late = cur.execute("""SELECT count(*), sum(stock) FROM hog_records WHERE month = '2023-11-01'
+                              AND (cooperative, unit) NOT IN (SELECT (cooperative, unit) FROM hog_records
+                                                              WHERE month = '2023-12-01')""").fetchone()
+    assert (reported, late[0]) == (6_334, 20)
+    assert metrics(at)["存栏"] == "6,334 头"
+    line = f"另有 20 户未报，按其上月存栏计约 {reported + late[1]:,} 头"
+    assert line in [c.value for c in at.caption]
+    assert line in [c.value for c in _month_page(None).caption]  # the overview's 生猪存栏 card says it too
+    stock = json.loads(at.get("plotly_chart")[0].proto.spec)
+    hollow = stock["data"][-1]
+    assert hollow["x"][-1] == "2023-12" and hollow["y"][-1] == pytest.approx(reported + late[1])
+    # the year to date counts each farm at its last report: the same figure
+    ytd = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    ytd.session_state["lang"] = "zh"
+    ytd.query_params["ytd"] = "2023-12"
+    ytd.run()
+    ytd.switch_page("pages/hog.py")
+    ytd.run()
+    assert metrics(ytd)["存栏"] == f"{reported + late[1]:,} 头"
