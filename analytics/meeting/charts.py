@@ -386,14 +386,21 @@ def month_rows(comp: dict) -> pd.DataFrame:
     ``units_both``, and ``good`` (True/False/None, :func:`compare.is_good`). Sectors in the
     contract's order; a sector with no unit in both periods keeps its rows with None figures.
     """
+    def fixed(x: float | None, digits: int) -> float | None:
+        # Sums of floats come back from a parallel aggregate in any order, off in the last bits:
+        # rounded (元 to the fen, a change to 1e-6), the same numbers make the same chart, and a
+        # chart already rendered is not rendered again.
+        return None if x is None else round(float(x), digits)
+
     rows = []
     for basis in ("mom", "yoy"):
         for sector in contract.SECTOR_KEYS:
             c = (comp.get(sector) or {}).get(basis)
             for m in MONTH_MEASURES:
-                change = c["change"][m] if c else None
+                change = fixed(c["change"][m], 6) if c else None
                 rows.append({"basis": basis, "sector": sector, "measure": m,
-                             "now": c["now"][m] if c else None, "base": c["base"][m] if c else None,
+                             "now": fixed(c["now"][m], 2) if c else None,
+                             "base": fixed(c["base"][m], 2) if c else None,
                              "change": change, "units_both": c["units_both"] if c else 0,
                              "good": compare.is_good(m, change)})
     return pd.DataFrame(rows)
