@@ -10,7 +10,9 @@ from ui import drill
 from ui.cache import q
 from ui.display import chart, show_chart
 from ui.export import page_downloads
-from ui.scaffold import metric, page_start
+from ui.scaffold import metric as _metric
+from ui.scaffold import page_start
+from ui.sector_page import carried_line, change_line
 from ui.state import filters_caption, lang, t
 from ui.submissions import awaiting_review
 from ui.warnings import warning_block
@@ -49,15 +51,32 @@ def reported(sector: str, value: str) -> str:
     return value if k[sector]["units"] else t("未报", "Not reported")
 
 
+def metric(label: str, value: str, delta: float | None, help: str | None = None, *, measure: str,
+           basis: str, sector: str = "total") -> None:
+    """A card; a month's card gives its 同比 under the 环比 (issue 19.2)."""
+    _metric(label, value, delta, help, measure=measure, basis=basis)
+    if basis == "mom":
+        y = comp[sector]["yoy"]
+        change_line(y["change"][measure] if y else None, measure,
+                    reported=sector == "total" or bool(k[sector]["units"]))
+
+
+done = {s: q("month_completeness", s, period, filters) for s in contract.SECTOR_KEYS}
+
+
 c = st.columns(6)
 with c[0]:
     metric(t("种鸭存栏", "Duck stock"), reported("duck", fmt.count(k["duck"]["stock"], "羽", " birds", L)),
            change("duck", "stock"), help=t("各鸭棚期末存栏之和", "Sum of each shed's last stock"),
-           measure="stock", basis=basis)
+           measure="stock", basis=basis, sector="duck")
+    if period.is_month:
+        carried_line("duck", k["duck"], done["duck"], period)
 with c[1]:
     metric(t("生猪存栏", "Hog stock"), reported("hog", fmt.count(k["hog"]["stock"], "头", " head", L)),
            change("hog", "stock"), help=t("各养殖户期末存栏之和", "Sum of each farm's last stock"),
-           measure="stock", basis=basis)
+           measure="stock", basis=basis, sector="hog")
+    if period.is_month:
+        carried_line("hog", k["hog"], done["hog"], period)
 with c[2]:
     metric(t("销售收入", "Revenue"), fmt.money(k["total"]["revenue"], L), change("total", "revenue"),
            measure="revenue", basis=basis)
@@ -75,7 +94,6 @@ st.caption(t(f"占地 {fmt.thousands(land, 0)} 亩（大棚面积 + 畜禽单元
 
 left, right = st.columns([3, 2])
 with left:
-    done = {s: q("month_completeness", s, period, filters) for s in contract.SECTOR_KEYS}
     show_chart(chart("sector_profit_trend", q("monthly_total", period, filters), L, completeness=done),
                t("总览-各板块月度利润", "overview-monthly-profit-by-sector"),
                cap + t("；口径：利润 = 销售收入 − 成本，按月、按板块合计。",

@@ -248,15 +248,15 @@ def test_deck_slides_titles_page_numbers_and_stamps(full_deck):
     fractions = [f for f, _ in calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert [m for _, m in calls if m.startswith("生成图表")] == [
-        "生成图表：各板块月度利润", "生成图表：种鸭月度收支", "生成图表：生猪月度收支", "生成图表：大棚各作物亩均效益",
-        "生成图表：年度目标完成进度", "生成图表：各板块亩均对比"]
+        "生成图表：各板块月度利润", "生成图表：本月环比同比", "生成图表：种鸭月度收支", "生成图表：生猪月度收支",
+        "生成图表：大棚各作物亩均效益", "生成图表：年度目标完成进度", "生成图表：各板块亩均对比"]
 
 
 def test_charts_fill_the_slide_at_twice_their_box(full_deck):
     prs = Presentation(io.BytesIO(full_deck[0]))
     sw, sh = prs.slide_width, prs.slide_height
     pictures = {i: [s for s in slide.shapes if s.shape_type == PICTURE] for i, slide in enumerate(prs.slides, 1)}
-    assert [len(p) for p in pictures.values()] == [0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0]  # 本月情况 (4th) has no chart
+    assert [len(p) for p in pictures.values()] == [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]  # 本月情况 (4th) too
     for i, pics in pictures.items():
         for pic in pics:
             assert pic.width >= 0.6 * sw or pic.width * pic.height >= 0.45 * sw * sh, (i, pic.width)
@@ -423,9 +423,9 @@ def test_deck_reuses_rendered_charts(demo_path):
 
     with Store(demo_path, read_only=True) as s:
         export.build_deck(s.cursor(), P2022, demo=True, render=render)
-        assert len(renders) == 6
+        assert len(renders) == 7  # one per chart slide, 本月情况 included
         export.build_deck(s.cursor(), P2022, demo=True, render=render)
-    assert len(renders) == 6
+    assert len(renders) == 7
 
 
 # --- consistency: paragraph and deck say what `kpis --json` says ----------------------------------

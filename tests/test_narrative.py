@@ -36,7 +36,11 @@ from analytics.meeting.narrative import report_number, report_number_en, truncat
     (4_720.32, "亩", "多", "4700多亩"),
     (1_950, "人", "多", "1900多人"),
     (10_459, "头", "余", "10000余头"),
-    (233_484_181, "元", "余", "2.3亿余元"),
+    (233_484_181, "元", "余", "2亿3000余万元"),  # never a decimal with 余 (rule 7)
+    (139_344.12, "元", "余", "13万余元"),      # the demo's hog profit of 2023-12: not 13.9余万元
+    (139_000, "元", "余", "13.9万元"),         # exact: the decimal stays
+    (200_000_000.4, "元", "余", "2亿元"),
+    (100_040_000, "元", "余", "1亿余元"),
     # 余 is "a little more": a figure nearer the next number up keeps digits, up to all of them
     (9_888, "头", "余", "9888头"),              # 9000余 cuts 9%, but 888 is most of a thousand
     (99, "人", "余", "99人"),                   # not 90余人
@@ -52,7 +56,9 @@ from analytics.meeting.narrative import report_number, report_number_en, truncat
     (9.6, "个", "余", "10个"),
     (99_999, "羽", "余", "99999羽"),
     (100_000, "羽", "余", "10万羽"),
-    (123_456_789, "元", "余", "1.2亿余元"),
+    (123_456_789, "元", "余", "1亿2000余万元"),
+    (-1_393_441, "元", "余", "-139余万元"),
+    (-139_344, "元", "余", "-13万余元"),
     (-1_340_000, "元", "余", "-130余万元"),
 ])
 def test_report_number(value, unit, more, expected):
@@ -177,3 +183,30 @@ def test_paragraph_says_loss(cur):
     text = narrative.compose(narrative.Facts(f.period, k, f.previous, f.land_mu, f.zones, f.gh_types))
     assert "亏损340余万元" in text  # 300余 would understate the loss by 13%
     assert "同比" not in text.split("亏损340余万元")[1][:8]  # no percentage against a loss
+
+
+def _farms(cur, months: tuple[str, ...]) -> int:
+    marks = ", ".join("?" * len(months))
+    return cur.execute(f"SELECT count(*) FROM (SELECT DISTINCT cooperative, unit FROM hog_records "
+                       f"WHERE month IN ({marks}))", [f"{m}-01" for m in months]).fetchone()[0]
+
+
+def test_paragraph_for_a_month_some_units_have_not_reported(cur):
+    """December 2023 of the demo: 38 of the park's hog farms reported it; the park has the 58 that
+    reported November or December (hand-counted from the records). The sentence gives the park's
+    size and says what the month's reports cover; money of 10万 and more cut to whole 万 (13万余元)."""
+    dec = scope.Period.months("2023-12", "2023-12")
+    assert (_farms(cur, ("2023-12",)), _farms(cur, ("2023-11", "2023-12"))) == (38, 58)
+    profit = cur.execute("SELECT sum(revenue - cost) FROM hog_records WHERE month = '2023-12-01'").fetchone()[0]
+    assert round(profit, 2) == 139_344.12
+    text = narrative.paragraph(cur, dec)
+    assert "发展养猪户58户，本月已报38户，存栏生猪6000余头，利润13万余元（同比下降90.7%）" in text
+    assert "本月已报单元流转土地4000多亩" in text and "全镇流转土地" not in text
+    assert "发展大棚2600余个，本月已报温室大棚27个、塑料大棚2368个" in text
+    assert "养殖种鸭180棚67余万羽" in text  # every shed reported: no 已报 clause
+    assert not re.search(r"\d\.\d+[余多]", text)  # never a decimal with 余
+    en = narrative.paragraph(cur, dec, lang="en")
+    assert "hogs: 58 farms, 38 reported this month with over 6,000 head in stock" in en
+    assert "the units reported this month hold over 4,000 mu" in en
+    # a whole year keeps the park's words
+    assert "全镇流转土地" in narrative.paragraph(cur, scope.Period.year(2023))

@@ -261,3 +261,73 @@ def test_overview_table_says_not_reported_never_zero(app_db):
     table = next(d.value for d in at.dataframe if "板块" in d.value.columns).set_index("板块")
     assert table.loc["生猪", "单元数"] == "未报" and table.loc["生猪", "带动就业(人)"] == "—"
     assert table.loc["种鸭", "带动就业(人)"] not in ("—", "0")
+
+
+def _month_page(page: str | None, lang: str = "zh") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = lang
+    at.query_params["month"] = "2023-12"
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_month_cards_give_mom_and_yoy(app_db, lang):
+    """/?month=2023-12: each card its 环比 as the delta and its 同比 on a line under it (issue 19.2),
+    coloured by good or bad news: over the units in both Decembers, profit fell 38.3 % (red),
+    cost rose 2.5 % (red too: cost up is bad)."""
+    from analytics.figures import compare
+
+    at = _month_page(None, lang)
+    with Store(app_db) as s:
+        comp = compare.comparisons(s.cursor(), Period.months("2023-12", "2023-12"))
+    yoy = {m: fmt.pct(comp["total"]["yoy"]["change"][m]) for m in ("revenue", "cost", "profit")}
+    assert (yoy["profit"], yoy["cost"]) == ("-38.3%", "+2.5%")
+    assert all(m.proto.delta_description == ("环比" if lang == "zh" else "MoM") for m in at.metric[:6])
+    word = "同比" if lang == "zh" else "YoY"
+    lines = [c.value for c in at.caption if c.value.startswith(word + " ")]
+    assert len(lines) == 6, lines  # one under each card
+    assert f"{word} :red[{yoy['profit']}]" in lines and f"{word} :red[{yoy['cost']}]" in lines
+    assert f"{word} :green[{yoy['revenue']}]" not in lines  # revenue fell: not drawn as good news
+    assert f"{word} :red[{yoy['revenue']}]" in lines
+
+
+def test_a_sector_not_reported_says_so_in_its_yoy_line(app_db):
+    with Store(app_db) as s, s.write() as cur:  # nobody has reported hogs for December
+        cur.execute("DELETE FROM hog_records WHERE month = DATE '2023-12-01'")
+    at = _month_page(None)
+    assert metrics(at)["生猪存栏"] == "未报"
+    assert "同比 :gray[未报]" in [c.value for c in at.caption]
+
+
+def test_hog_month_stock_card_and_chart_tell_one_story(app_db):
+    """/hog?month=2023-12: the card is the December reports (38 farms); 20 farms have not reported,
+    and the card's line counts them at their November stock — the chart's hollow point."""
+    at = _month_page("pages/hog.py")
+    with Store(app_db) as s:
+        cur = s.cursor()
+        reported = cur.execute("SELECT sum(stock) FROM hog_records WHERE month = '2023-12-01'").fetchone()[0]
+        late = cur.execute("""SELECT count(*), sum(stock) FROM hog_records WHERE month = '2023-11-01'
+                              AND (cooperative, unit) NOT IN (SELECT (cooperative, unit) FROM hog_records
+                                                              WHERE month = '2023-12-01')""").fetchone()
+    assert (reported, late[0]) == (6_334, 20)
+    assert metrics(at)["存栏"] == "6,334 头"
+    line = f"另有 20 户未报，按其上月存栏计约 {reported + late[1]:,} 头"
+    assert line in [c.value for c in at.caption]
+    assert line in [c.value for c in _month_page(None).caption]  # the overview's 生猪存栏 card says it too
+    stock = json.loads(at.get("plotly_chart")[0].proto.spec)
+    hollow = stock["data"][-1]
+    assert hollow["x"][-1] == "2023-12" and hollow["y"][-1] == pytest.approx(reported + late[1])
+    # the year to date counts each farm at its last report: the same figure
+    ytd = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    ytd.session_state["lang"] = "zh"
+    ytd.query_params["ytd"] = "2023-12"
+    ytd.run()
+    ytd.switch_page("pages/hog.py")
+    ytd.run()
+    assert metrics(ytd)["存栏"] == f"{reported + late[1]:,} 头"

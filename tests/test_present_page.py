@@ -176,15 +176,16 @@ def test_deck_and_pngs_reuse_the_views_images(app_db, monkeypatch):
     at = open_present(query={"year": "2022"})
     for _ in KEYS[1:]:
         at.button(key="pv_next").click().run()
-    assert len(renders) == 6  # one per chart view
+    assert len(renders) == 7  # one per chart view
     at.button(key="_deck_build").click().run(timeout=180)
     assert not at.exception, at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "下载汇报 PPT" in labels and "下载本页全部图表 (ZIP)" in labels
-    assert len(renders) == 6  # the deck used the views' images
+    assert len(renders) == 7  # the deck used the views' images
     pngs = sorted(label for label in labels if label.endswith(".png"))
-    assert pngs == sorted(f"{name}.png" for name in ("各板块月度利润", "种鸭月度收支", "生猪月度收支",
-                                                     "大棚各作物亩均效益", "年度目标完成进度", "各板块亩均对比"))
+    assert pngs == sorted(f"{name}.png" for name in ("各板块月度利润", "本月环比同比", "种鸭月度收支",
+                                                     "生猪月度收支", "大棚各作物亩均效益", "年度目标完成进度",
+                                                     "各板块亩均对比"))
 
 
 def test_dashboard_pages_offer_their_own_charts_as_png(app_db):

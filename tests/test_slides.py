@@ -34,7 +34,8 @@ def test_deck_structure(deck):
         assert len(s.figures) <= 3
         if s.chart:
             assert s.chart in deck.charts and deck.chart_names[s.chart]
-    assert {s.key for s in deck.slides if s.chart} == {"overview", "duck", "hog", "greenhouse", "targets", "per_mu"}
+    assert {s.key for s in deck.slides if s.chart} == {"overview", "month", "duck", "hog", "greenhouse", "targets",
+                                                       "per_mu"}
 
 
 def test_every_view_is_stamped_and_numbered(deck):
@@ -291,3 +292,61 @@ def test_data_as_of_is_the_last_month_the_chart_shows():
     assert slides.as_of_within(as_of, scope.Period.year(2024)) == as_of  # a year in progress: the data's last month
     assert slides.as_of_within({"latest_month": None}, P2022) == {"latest_month": None}
     assert slides.as_of_label(slides.as_of_within(as_of, P2022), upload=False) == "数据截至 2022年12月"
+
+
+# --- the 本月 view's chart (issue 19.7) ---------------------------------------------------------------
+
+def _both(path, sector: str, month: str, base: str) -> tuple[float, float, int]:
+    """Profit (元) in ``month`` and ``base`` over the units with a record in both, from the records."""
+    from analytics.store.db import Store
+
+    with Store(path, read_only=True) as s:
+        return s.cursor().execute(f"""
+            WITH a AS (SELECT cooperative, unit, sum(revenue - cost) AS p FROM {sector}_records
+                       WHERE month = ? GROUP BY ALL),
+                 b AS (SELECT cooperative, unit, sum(revenue - cost) AS p FROM {sector}_records
+                       WHERE month = ? GROUP BY ALL)
+            SELECT sum(a.p), sum(b.p), count(*) FROM a JOIN b USING (cooperative, unit)""",
+                           [f"{month}-01", f"{base}-01"]).fetchone()
+
+
+def test_the_month_view_has_a_chart_of_mom_and_yoy(december, demo_db_file):
+    month = next(s for s in december.slides if s.key == "month")
+    assert month.chart == "month" and december.chart_names["month"] == "本月环比同比"
+    fig = december.charts["month"]
+    mom, yoy = fig.data  # left: against November 2023, right: against December 2022
+    assert list(mom.y)[:3] == ["种鸭 销售收入", "种鸭 成本", "种鸭 利润"] and len(mom.y) == 9
+    # hand-checked from the records: hog profit over the farms that reported in both months
+    now, base, n = _both(demo_db_file, "hog", "2023-12", "2022-12")
+    assert n == 35 and round(now, 2) == 131_140.02 and round(base, 2) == 1_415_532.75
+    i = list(yoy.y).index("生猪 利润")
+    assert yoy.text[i] == fmt.pct((now - base) / base) == "-90.7%"
+    assert yoy.x[i] == pytest.approx((now - base) / base * 100)
+    assert yoy.marker.color[i] == theme.LIGHT.down  # a fall in profit is bad news
+    assert "本月 13.1 万元 · 上年同月 141.6 万元" in yoy.customdata[i] and "35 户" in yoy.customdata[i]
+    now, base, n = _both(demo_db_file, "greenhouse", "2023-12", "2023-11")
+    j = list(mom.y).index("大棚 利润")
+    assert n == 2395 and mom.text[j] == fmt.pct((now - base) / base) == "-50.7%"
+    # cost up is bad news: red, though the bar points up
+    k = list(yoy.y).index("生猪 成本")
+    assert yoy.text[k] == "+25.9%" and yoy.marker.color[k] == theme.LIGHT.down
+    # a change beyond ±150 % ends at the axis' edge; its label is exact (duck profit: a loss before)
+    d = list(mom.y).index("种鸭 利润")
+    assert mom.x[d] == 150 and mom.text[d] == "+249.8%"
+    # coverage stated on the chart itself
+    assert any("2613/2875 户已报" in a.text for a in fig.layout.annotations)
+
+
+def test_month_rows_say_not_reported_for_a_sector_without_units():
+    comp = {"duck": {"mom": None, "yoy": None},
+            "hog": {"mom": {"now": {"revenue": 2e4, "cost": 1e4, "profit": 1e4}, "units_both": 2,
+                            "base": {"revenue": 1e4, "cost": 2e4, "profit": -1e4},
+                            "change": {"revenue": 1.0, "cost": -0.5, "profit": 2.0}}, "yoy": None},
+            "greenhouse": {"mom": None, "yoy": None}}
+    rows = charts.month_rows(comp)
+    assert len(rows) == 18
+    hog = rows[(rows["basis"] == "mom") & (rows["sector"] == "hog")].set_index("measure")
+    assert hog.loc["cost", "good"] is True and hog.loc["revenue", "good"] is True
+    fig = charts.month_compare(rows, "2024-01", "en")
+    assert fig.data[0].text[0] == "not reported" and fig.data[0].text[4] == "-50.0%"
+    assert fig.data[0].marker.color[4] == theme.LIGHT.up  # cost down is good news

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics import fmt, ingest, scope
 from analytics.figures import kpis, tables
-from analytics.figures.compare import coverage_text
+from analytics.figures.compare import coverage_text, is_good
 from analytics.meeting import slides
 from analytics.store.db import Store
 from ui import drill
@@ -26,17 +26,51 @@ PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled
 TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
 
 
-def _cards(sector: str, k: dict, comp: dict, ratios: dict, basis: str) -> None:
+def change_line(delta: float | None, measure: str, *, reported: bool = True) -> None:
+    """A month card's 同比 under its 环比 (issue 19.2: every card gives both): "同比 +3.2%" in the
+    colour of good or bad news for ``measure`` (compare.is_good: cost up is red), "同比 未报" for a
+    sector that has not reported the month, "同比 —" without a base a year earlier."""
+    if not reported:
+        text, colour = t("未报", "not reported"), "gray"
+    else:
+        good = is_good(measure, delta)
+        text, colour = fmt.pct(delta), "gray" if good is None else "green" if good else "red"
+    st.caption(f"{t('同比', 'YoY')} :{colour}[{text}]")  # text-safe: a percentage or a fixed word
+
+
+def carried_line(sector: str, k: dict, done: pd.DataFrame, period: scope.Period) -> None:
+    """Under a month's 存栏 card, when some units have not reported the month: how many, and the
+    stock with theirs of the month before — the hollow point of the stock chart (charts.stock_trend),
+    so card and chart tell the same story. The card itself is the month's reports (存栏's 口径:
+    each unit's value in the last month it reported in the period)."""
+    if done is None or done.empty or done.iloc[-1]["month"] != period.label_to or not int(done.iloc[-1]["missing"]):
+        return
+    last = done.iloc[-1]
+    n, su, (noun, noun_en) = int(last["missing"]), fmt.STOCK_UNIT[sector], fmt.UNIT_NOUNS[sector]
+    carried = fmt.count(k["stock"] + int(last["missing_stock"]), su[0], su[1], lang())
+    st.caption(t(f"另有 {n:,} {noun}未报，按其上月存栏计约 {carried}",  # text-safe: counts
+                 f"{n:,} {noun_en if n != 1 else noun_en[:-1]} not reported; with their last month's stock "
+                 f"≈ {carried}"))
+
+
+def _cards(sector: str, k: dict, comp: dict, ratios: dict, basis: str, done: pd.DataFrame | None = None,
+           period: scope.Period | None = None) -> None:
     """The sector's cards: values over every unit that reported, changes (环比 for a month, else
-    同比) over the units that reported in both periods (figures.compare), coloured good or bad."""
+    同比) over the units that reported in both periods (figures.compare), coloured good or bad; a
+    month's cards give 同比 too (:func:`change_line`) and its 存栏 card the units not yet reported
+    (:func:`carried_line`, from ``done``: completeness.month_completeness of the page)."""
     L = lang()
     c = comp[basis]
+    month = basis == "mom"
 
     def d(key: str) -> float | None:
         return c["change"].get(key) if c else None
 
     def metric(label: str, value: str, delta: float | None, help: str | None = None, *, key: str) -> None:
         _metric(label, value, delta, help, measure=key, basis=basis)
+        if month:
+            y = comp["yoy"]
+            change_line(y["change"].get(key) if y else None, key, reported=bool(k["units"]))
     cols = st.columns(6)
     unit_zh, unit_en = {"duck": ("棚", " sheds"), "hog": ("户", " farms"),
                         "greenhouse": ("个", " plots")}[sector]
@@ -50,6 +84,8 @@ def _cards(sector: str, k: dict, comp: dict, ratios: dict, basis: str) -> None:
             su = fmt.STOCK_UNIT[sector]
             metric(t("存栏", "Stock"), fmt.count(k["stock"], su[0], su[1], L), d("stock"), key="stock",
                    help=t("各单元期末（最后上报月）存栏之和", "Sum of each unit's last reported stock"))
+            if month and period is not None:
+                carried_line(sector, k, done, period)
     with cols[2]:
         metric(t("销售收入", "Revenue"), fmt.money(k["revenue"], L), d("revenue"), key="revenue")
     with cols[3]:
@@ -94,7 +130,7 @@ def render(sector: str) -> None:
     done = q("month_completeness", sector, period, filters)  # the latest month drawn as what it is
     cov = q("coverage", scope.Period(comp["period"].end, comp["period"].end), filters)
     st.caption(coverage_text(period, cov, L, compared=comp["period"]))  # text-safe: counts, months, sector names
-    _cards(sector, k, comp, kpis.ratios(sector, k, m), basis)
+    _cards(sector, k, comp, kpis.ratios(sector, k, m), basis, done, period)
     if sector == "hog" and not m.empty:
         sows_light(m["month"].iloc[-1], filters)
     cap = filters_caption(period, filters)

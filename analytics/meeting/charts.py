@@ -14,7 +14,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .. import fmt, text
+from .. import contract, fmt, text
+from ..figures import compare
 from . import theme
 
 # Colours and fonts come from the one theme (analytics/meeting/theme.py) shared with the 汇报 views
@@ -370,6 +371,96 @@ def monthly_bar(df: pd.DataFrame, column: str, title: str, *, scale: float = 1.0
     _month_axis(fig)
     if gap is not None:
         _note(fig, incomplete_note(sector, gap, lang))
+    return fig
+
+
+#: the measures of the 本月 chart, in its order (money: 万元 in the tooltips)
+MONTH_MEASURES = ("revenue", "cost", "profit")
+
+
+def month_rows(comp: dict) -> pd.DataFrame:
+    """:func:`figures.compare.comparisons` of one month as rows for :func:`month_compare`.
+
+    One row per (basis 'mom'/'yoy', sector, measure of :data:`MONTH_MEASURES`): ``now`` and
+    ``base`` in 元 over the units in both periods, ``change`` (fraction, None: 未报 or no base),
+    ``units_both``, and ``good`` (True/False/None, :func:`compare.is_good`). Sectors in the
+    contract's order; a sector with no unit in both periods keeps its rows with None figures.
+    """
+    def fixed(x: float | None, digits: int) -> float | None:
+        # Sums of floats come back from a parallel aggregate in any order, off in the last bits:
+        # rounded (元 to the fen, a change to 1e-6), the same numbers make the same chart, and a
+        # chart already rendered is not rendered again.
+        return None if x is None else round(float(x), digits)
+
+    rows = []
+    for basis in ("mom", "yoy"):
+        for sector in contract.SECTOR_KEYS:
+            c = (comp.get(sector) or {}).get(basis)
+            for m in MONTH_MEASURES:
+                change = fixed(c["change"][m], 6) if c else None
+                rows.append({"basis": basis, "sector": sector, "measure": m,
+                             "now": fixed(c["now"][m], 2) if c else None,
+                             "base": fixed(c["base"][m], 2) if c else None,
+                             "change": change, "units_both": c["units_both"] if c else 0,
+                             "good": compare.is_good(m, change)})
+    return pd.DataFrame(rows)
+
+
+_MEASURE_NAMES = {"revenue": ("销售收入", "Revenue"), "cost": ("成本", "Cost"), "profit": ("利润", "Profit")}
+MONTH_CAP = 1.5  # bars end at ±150 %: a small base's +250 % would flatten every other bar; its label is exact
+
+
+def month_compare(rows: pd.DataFrame, month: str, lang: str = "zh", *, note: str = "") -> go.Figure:
+    """The 本月 view (issue 19.7): per sector and measure the change against the month before
+    (环比, left) and the same month a year earlier (同比, right), each over the units that
+    reported in both months; bars green when the change is good news, red when bad
+    (:data:`compare.UP_IS_GOOD`: cost up is red), labelled with the exact change, 未报 where a
+    sector has no unit in both. Tooltips give both months' figures in 万元 and the units counted.
+
+    ``rows`` from :func:`month_rows`; ``month`` 'YYYY-MM' (the title); ``note`` the coverage line
+    (:func:`compare.coverage_text`), under the title.
+    """
+    from plotly.subplots import make_subplots
+
+    zh = lang == "zh"
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04)
+    wan = _L(lang, "万元", "×10k yuan")
+    for col, (basis, base_name) in enumerate((("mom", ("上月", "month before")),
+                                              ("yoy", ("上年同月", "a year earlier"))), start=1):
+        part = rows[rows["basis"] == basis]
+        labels = [f"{fmt.sector_name(s, lang)} {_MEASURE_NAMES[m][0 if zh else 1]}"
+                  for s, m in zip(part["sector"], part["measure"], strict=True)]
+        x, texts, colors, hover = [], [], [], []
+        for r in part.itertuples():
+            known = r.change is not None and not pd.isna(r.change)
+            x.append(max(-MONTH_CAP, min(MONTH_CAP, r.change)) * 100 if known else 0)
+            texts.append(fmt.pct(r.change) if known else _L(lang, "未报", "not reported"))
+            colors.append(_P.muted if r.good is None or pd.isna(r.good) else _P.up if r.good else _P.down)
+            noun = fmt.UNIT_NOUNS[r.sector][0 if zh else 1]
+            if r.now is None or pd.isna(r.now):
+                hover.append(_L(lang, "两期都上报的单元：无", "no unit reported in both months"))
+            else:
+                hover.append(_L(lang, f"本月 {r.now / 10_000:,.1f} {wan} · {base_name[0]} {r.base / 10_000:,.1f} {wan}"
+                                      f"<br>两期都上报 {r.units_both:,} {noun}",
+                                f"this month {r.now / 10_000:,.1f} {wan} · {base_name[1]} {r.base / 10_000:,.1f} {wan}"
+                                f"<br>{r.units_both:,} {noun} in both"))
+        fig.add_bar(x=x, y=labels, orientation="h", marker_color=colors, text=texts, textposition="auto",
+                    customdata=hover, hovertemplate="%{y}<br>%{text}<br>%{customdata}<extra></extra>",
+                    showlegend=False, row=1, col=col)
+        fig.add_vline(x=0, line_color=_P.muted, line_width=1, row=1, col=col)
+        # the panel's name under its axis: above it, it would meet the coverage note
+        fig.update_xaxes(title=_L(lang, "环比（与上月比）" if basis == "mom" else "同比（与上年同月比）",
+                                  "MoM (against the month before)" if basis == "mom"
+                                  else "YoY (against the month a year earlier)"), row=1, col=col)
+    label = f"{int(month[:4])}年{int(month[5:])}月" if zh else month
+    base_layout(fig, _L(lang, f"本月（{label}）环比、同比（两期都上报的单元）",
+                        f"This month ({label}): MoM and YoY over the units in both months"),
+                height=120 + 34 * len(labels))
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_xaxes(ticksuffix="%", range=[-MONTH_CAP * 110, MONTH_CAP * 110], zeroline=False)
+    fig.update_traces(cliponaxis=False)
+    if note:
+        _note(fig, note)
     return fig
 
 

@@ -22,8 +22,12 @@ the figure is cut down to its leading digits and 余/多 says "and some more" (3
    3,900,000.14 元 → 390万元: fen do not make a 余).
 5. Scale: N ≥ 1亿 (100,000,000) is written in 亿, N ≥ 100,000 in 万 (60余万羽, 600余万元);
    10,000–99,999 stay plain, like the report's "存栏生猪10000头".
-6. 余/多 goes between the number and 万 (60余万羽), as the report writes it, and after 亿
-   (2.3亿余元); negative values keep their sign (the paragraph says 亏损 instead).
+6. 余/多 goes between the number and 万 (60余万羽), as the report writes it; negative values keep
+   their sign (the paragraph says 亏损 instead).
+7. Never a decimal with 余: a cut figure whose 万 or 亿 would need a decimal is written in whole
+   units with 余/多 after them, as the report writes "4万多人": 139,344 元 → 13万余元 (not 13.9余万元;
+   a figure of 10万 and more loses under 1万 by this, less than 10%), 233,484,181 → 2亿3000余万元
+   (not 2.3亿余元). An exact figure keeps its decimal (139,000 → 13.9万元, 2.36亿元).
 
 The seed report's figures come out of this rule: 165 → 160余棚, 621,363 → 60余万羽,
 6,420,000 → 600余万元, 213 → 200多人, 2,530 → 2500余个, 5,420 → 5000余元, 4,520 → 4500多亩.
@@ -102,8 +106,14 @@ def report_number(x: float | None, unit: str = "", *, more: str = "余", wan: bo
     div, scale, _ = _scale(base, wan)
     m = _mantissa(base, div)
     tail = more if dropped else ""
+    sign, a = ("-" if base < 0 else ""), abs(base)
+    if dropped and scale == "亿" and a % YI:  # rule 7: 2亿3000余万元, never 2.3亿余元
+        wan_part = a % YI // WAN
+        return f"{sign}{a // YI}亿{wan_part}{more}万{unit}" if wan_part else f"{sign}{a // YI}亿{more}{unit}"
     if scale == "亿":  # 2亿余元, as usually written; 万 takes it in front (60余万羽)
         return f"{m}{scale}{tail}{unit}"
+    if dropped and scale == "万" and a % WAN:  # rule 7: 13万余元, never 13.9余万元
+        return f"{sign}{a // WAN}万{more}{unit}"
     return f"{m}{tail}{scale}{unit}"
 
 
@@ -197,6 +207,10 @@ class Facts:
     # figures.compare.comparisons of the period: 同比 over the units in both periods
     comparison: dict | None = None
     coverage: dict | None = None  # figures.compare.coverage of the compared period's last month
+    # One-month periods only: per sector the units expected that month (reported + not yet,
+    # completeness.month_completeness: those that reported it or the month before) — the park's
+    # size, which the month's reports alone understate while some are missing.
+    expected: dict[str, int] | None = None
 
 
 Call = Callable[..., Any]
@@ -218,8 +232,22 @@ def gather(call: Call, period: scope.Period) -> Facts:
     # Land is in the KPI JSON (total.land_mu): not computed a second time.
     comp = call("comparisons", period)
     last = scope.Period(comp["period"].end, comp["period"].end)
+    expected = None
+    if period.is_month:
+        expected = {}
+        for s in contract.SECTOR_KEYS:
+            done = call("month_completeness", s, period)
+            row = done.iloc[-1] if len(done) and done.iloc[-1]["month"] == period.label_to else None
+            expected[s] = int(row["reported"]) + int(row["missing"]) if row is not None else k[s]["units"]
     return Facts(period, k, prev, k["total"]["land_mu"], call("zones_count", period),
-                 call("greenhouse_type_counts", period), comp, call("coverage", last))
+                 call("greenhouse_type_counts", period), comp, call("coverage", last), expected)
+
+
+def missing_units(facts: Facts, sector: str) -> int:
+    """Units of ``sector`` expected in a one-month period that have not reported it (0 otherwise)."""
+    if facts.expected is None:
+        return 0
+    return max(facts.expected.get(sector, 0) - facts.kpis[sector]["units"], 0)
 
 
 def kpi_caller(cur: scope.Cursor) -> Call:
@@ -294,22 +322,31 @@ def _zh(facts: Facts, exact: bool) -> str:
         return f"{word}{n(x, '元', kind='money')}"
 
     k = facts.kpis
+    # A month some units have not reported yet: the park's size in units is the units expected
+    # (reported or not), and what comes from the reports alone is said to be of those reported.
+    partial = any(missing_units(facts, s) for s in contract.SECTOR_KEYS)
     head: list[str] = []
     if facts.land_mu:
         land = n(facts.land_mu, "亩", more="多", kind="land", wan=False)
-        head.append(f"全镇流转土地{land}")
+        head.append(f"本月已报单元流转土地{land}" if partial else f"全镇流转土地{land}")
     if facts.zones:
         head.append(f"养殖小区{facts.zones}个")
     parts: list[str] = []
     d = k["duck"]
-    if d["units"]:
+    if d["units"] and missing_units(facts, "duck"):
+        parts.append(f"养殖种鸭{n(facts.expected['duck'], '棚')}，本月已报{n(d['units'], '棚')}{n(d['stock'], '羽')}")
+    elif d["units"]:
         parts.append(f"养殖种鸭{n(d['units'], '棚')}{n(d['stock'], '羽')}")
+    if d["units"]:
         parts.append(profit("净利润", d["profit"]) + _yoy_zh(yoy(facts, "duck", "profit")))
         if d["jobs"]:
             parts.append(f"带动{n(d['jobs'], '人', more='多')}就业")
     h = k["hog"]
     if h["units"]:
-        parts.append(f"发展养猪户{h['units']}户")
+        if missing_units(facts, "hog"):
+            parts.append(f"发展养猪户{facts.expected['hog']}户，本月已报{h['units']}户")
+        else:
+            parts.append(f"发展养猪户{h['units']}户")
         parts.append(f"存栏生猪{n(h['stock'], '头')}")
         parts.append(profit("利润", h["profit"]) + _yoy_zh(yoy(facts, "hog", "profit")))
         if h["jobs"]:
@@ -318,7 +355,9 @@ def _zh(facts: Facts, exact: bool) -> str:
     if g["units"]:
         types = [f"{name}{n(facts.gh_types[t], '个')}"
                  for t, name in (("温室", "温室大棚"), ("塑料大棚", "塑料大棚")) if facts.gh_types.get(t)]
-        if types:
+        if types and missing_units(facts, "greenhouse"):
+            parts.append(f"发展大棚{n(facts.expected['greenhouse'], '个')}，本月已报" + "、".join(types))
+        elif types:
             parts.append("发展" + "、".join(types))
         crops = _crops(facts)
         if crops:
@@ -348,18 +387,23 @@ def _en(facts: Facts, exact: bool) -> str:
         return exact_number_en(x, kind="money") if exact else report_number_en(x, "yuan")
 
     k = facts.kpis
+    partial = any(missing_units(facts, s) for s in contract.SECTOR_KEYS)
     sentences: list[str] = []
     head = []
     if facts.land_mu:
         land = n(facts.land_mu, "mu", kind="land")
-        head.append(f"the park holds {land} of transferred land")
+        head.append(f"the units reported this month hold {land} of transferred land" if partial
+                    else f"the park holds {land} of transferred land")
     if facts.zones:
         head.append(f"{facts.zones} breeding zones")
     if head:
         sentences.append(" in ".join(head) if len(head) == 1 else f"{head[0]} and {head[1]}")
     d = k["duck"]
     if d["units"]:
-        s = (f"breeder ducks: {n(d['units'], 'sheds')} with {n(d['stock'], 'birds')}, "
+        sheds = n(d["units"], "sheds")
+        if missing_units(facts, "duck"):
+            sheds = f"{n(facts.expected['duck'], 'sheds')}, {n(d['units'], '')} reported this month"
+        s = (f"breeder ducks: {sheds} with {n(d['stock'], 'birds')}, "
              f"net {'loss' if d['profit'] < 0 else 'profit'} of {money(abs(d['profit']))}"
              + _yoy_en(yoy(facts, "duck", "profit")))
         if d["jobs"]:
@@ -367,7 +411,10 @@ def _en(facts: Facts, exact: bool) -> str:
         sentences.append(s)
     h = k["hog"]
     if h["units"]:
-        s = (f"hogs: {h['units']} farms with {n(h['stock'], 'head')} in stock, "
+        farms = f"{h['units']} farms"
+        if missing_units(facts, "hog"):
+            farms = f"{facts.expected['hog']} farms, {h['units']} reported this month"
+        s = (f"hogs: {farms} with {n(h['stock'], 'head')} in stock, "
              f"{'loss' if h['profit'] < 0 else 'profit'} of {money(abs(h['profit']))}"
              + _yoy_en(yoy(facts, "hog", "profit")))
         if h["jobs"]:
@@ -379,6 +426,9 @@ def _en(facts: Facts, exact: bool) -> str:
                  for t, name in (("温室", "greenhouses"), ("塑料大棚", "plastic tunnels"))
                  if facts.gh_types.get(t)]
         s = "protected crops: " + (" and ".join(types) if types else f"{g['units']} plots")
+        if missing_units(facts, "greenhouse"):
+            s = (f"protected crops: {n(facts.expected['greenhouse'], 'plots')}, reported this month "
+                 + (" and ".join(types) if types else f"{g['units']} plots"))
         crops = _crops(facts)
         if crops:
             s += f" growing {', '.join(CROPS_EN.get(c, c) for c in crops)}"

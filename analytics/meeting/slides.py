@@ -211,6 +211,7 @@ ORDER = tuple(TOPICS)
 #: file topics of the charts (PNG names: <主题>_<期间>_<数据截至>.png)
 CHART_NAMES: dict[str, tuple[str, str]] = {
     "overview": ("各板块月度利润", "monthly-profit-by-sector"),
+    "month": ("本月环比同比", "this-month-mom-yoy"),
     "duck": ("种鸭月度收支", "ducks-monthly-money"),
     "hog": ("生猪月度收支", "hogs-monthly-money"),
     "greenhouse": ("大棚各作物亩均效益", "greenhouses-per-mu-by-crop"),
@@ -368,7 +369,9 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
                       for key, label in (("revenue", t("本月销售收入", "Revenue this month")),
                                          ("cost", t("本月成本", "Cost this month")),
                                          ("profit", t("本月利润", "Profit this month"))))
-        add("month", figures=heads, chart_note=compare.coverage_text(month, cov, lang),
+        figs["month"] = make("month_compare", charts.month_rows(comp), landing, lang,
+                             note=compare.coverage_text(month, cov, lang))
+        add("month", figures=heads, chart="month", chart_note=compare.coverage_text(month, cov, lang),
             stamp_keys=("mom", "yoy"), note=month_note(month.start, cov["reported"], cov["expected"], lang))
 
     # one slide per sector
