@@ -31,8 +31,12 @@ land = k["total"]["land_mu"]
 cap = filters_caption(period, filters)
 st.caption(coverage_text(period, cov, L, compared=shown))  # text-safe: counts, months, sector names
 base = comp["mom_base"] if basis == "mom" else comp["yoy_base"]
-st.caption(t(f"{'环比' if basis == 'mom' else '同比'}基期：{base.label('zh')}",
-             f"{'Month-on-month' if basis == 'mom' else 'Year-on-year'} base: {base.label('en')}"))
+# A base month nobody reported is named as such, not as if compared (the cards say 未报 / —).
+no_base = not (comp["total"][basis] or {}).get("units_base")
+st.caption(t(f"{'环比' if basis == 'mom' else '同比'}基期：{base.label('zh')}"
+             + ("（该期无数据，不作比较）" if no_base else ""),
+             f"{'Month-on-month' if basis == 'mom' else 'Year-on-year'} base: {base.label('en')}"
+             + (" (no data then: not compared)" if no_base else "")))
 if period.is_month:  # 年累计 beside 本月
     ytd = scope.Period(period.start.replace(month=1), period.end)
     y = q("park_kpis", ytd, filters)
@@ -89,8 +93,9 @@ with c[4]:
 with c[5]:
     metric(t("带动就业", "Jobs"), fmt.count(k["total"]["jobs"], "人", " people", L), change("total", "jobs"),
            help=t("各单元月用工峰值之和", "Sum of peak monthly workers"), measure="jobs", basis=basis)
-st.caption(t(f"占地 {fmt.thousands(land, 0)} 亩（大棚面积 + 畜禽单元占地）",
-             f"Land {fmt.thousands(land, 0)} mu (greenhouse area + livestock land)"))
+land_text = fmt.thousands(land, 0) if land else "—"  # not reported is "—", never 0
+st.caption(t(f"占地 {land_text} 亩（大棚面积 + 畜禽单元占地）",
+             f"Land {land_text} mu (greenhouse area + livestock land)"))
 
 left, right = st.columns([3, 2])
 with left:

@@ -331,3 +331,19 @@ def test_hog_month_stock_card_and_chart_tell_one_story(app_db):
     ytd.switch_page("pages/hog.py")
     ytd.run()
     assert metrics(ytd)["存栏"] == f"{reported + late[1]:,} 头"
+
+
+def test_a_base_month_without_data_is_said_not_compared(app_db):
+    """The store's first month: its 环比 base has no data, and the line says so (a new user read
+    "环比基期：2026年8月" over cards that compared nothing)."""
+    with Store(app_db) as s:
+        first = s.cursor().execute("SELECT strftime(min(month), '%Y-%m') FROM duck_records").fetchone()[0]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "zh"
+    at.query_params["month"] = first
+    at.run()
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("环比基期：") and c.endswith("（该期无数据，不作比较）") for c in captions), captions
+    at = open_page(year=None)  # 2023-12 against 2023-11: compared, no such words
+    assert not any("不作比较" in c.value for c in at.caption)
