@@ -165,8 +165,12 @@ if period.is_full_year:
 
 warning_block()  # 预警: the open count, for the office
 
-st.subheader(t("上报情况", "Reporting"))
+# Of the month the page shows (its period's last, at most the latest with data): an older view
+# is not told about a month it does not show.
 latest = q("data_as_of")["latest_month"]
+if latest and period.label_to < latest:
+    latest = period.label_to
+st.subheader(t(f"上报情况（{latest}）", f"Reporting ({latest})") if latest else t("上报情况", "Reporting"))
 missing = q("missing_reports", latest, filters)
 if missing.empty:
     st.success(t(f"近 12 个月上报过的合作社都已上报 {latest} 月报。",  # text-safe: YYYY-MM from lists.data_as_of

@@ -347,3 +347,10 @@ def test_a_base_month_without_data_is_said_not_compared(app_db):
     assert any(c.startswith("环比基期：") and c.endswith("（该期无数据，不作比较）") for c in captions), captions
     at = open_page(year=None)  # 2023-12 against 2023-11: compared, no such words
     assert not any("不作比较" in c.value for c in at.caption)
+
+
+def test_reporting_box_is_of_the_month_shown(app_db):
+    """An older view's 上报情况 names its own month, not the store's latest."""
+    at = open_page(year=2022)
+    assert any(h.value == "上报情况（2022-12）" for h in at.subheader), [h.value for h in at.subheader]
+    assert not any("2023-12" in x.value for x in (*at.success, *at.warning))
