@@ -210,14 +210,17 @@ def _towns_missing(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> 
     return got
 
 
-def _towns_silent(cur: Cursor, mi: int, towns: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """{town: :func:`silent_units` of the hog farms of ``town`` in month index ``mi``} in one query."""
-    df = cur.execute(f"""
-        SELECT c.town, g.cooperative, u.unit, g.stock
-        FROM {GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id JOIN cooperatives c ON c.name = g.cooperative
-        WHERE g.sector = 'hog' AND g.mi = ? AND c.town IN ({', '.join('?' * len(towns))})
-        ORDER BY g.cooperative, u.unit""", [mi, *towns]).df()  # noqa: S608 — a fixed clause of placeholders
-    return {t: g.drop(columns="town").reset_index(drop=True) for t, g in df.groupby("town", sort=False)}
+def _towns_silent(cur: Cursor, mi: int, towns: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """{town: [(cooperative, farm), ...]}: :func:`silent_units` of each town's hog farms in month
+    index ``mi`` (ordered by cooperative and farm), every town in one query."""
+    got: dict[str, list[tuple[str, str]]] = {}
+    for town, coop, unit in cur.execute(f"""
+            SELECT c.town, g.cooperative, u.unit
+            FROM {GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id JOIN cooperatives c ON c.name = g.cooperative
+            WHERE g.sector = 'hog' AND g.mi = ? AND c.town IN (SELECT unnest(?::VARCHAR[]))
+            ORDER BY g.cooperative, u.unit""", [mi, list(towns)]).fetchall():
+        got.setdefault(town, []).append((coop, unit))
+    return got
 
 
 def _town_events(cur: Cursor, lo: int, hi: int) -> pd.DataFrame:
@@ -401,12 +404,10 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
         by_town.setdefault(r.town, {})[int(r.mi)] = r
     missing = _towns_missing(cur, lo, mi, shown)
     silent_of = _towns_silent(cur, mi, shown)
-    no_one = pd.DataFrame({"cooperative": pd.Series(dtype=object), "unit": pd.Series(dtype=object),
-                           "stock": pd.Series(dtype=float)})
     for town in shown:
         normal = normals[town]
         by_month = by_town.get(town, {})
-        silent = silent_of.get(town, no_one)
+        silent = silent_of.get(town, [])
         done = missing.get(town, {})
         judged = mi
         if len(silent):  # incomplete: the latest earlier month every farm reported, with sows in it
@@ -417,7 +418,7 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
         at = month if judged is None else month_str(_month_of(judged))
         zone, rule = sows_zone(share, at)
         out.append({"town": town, "month": month, "missing": len(silent),
-                    "missing_units": list(zip(silent["cooperative"], silent["unit"], strict=True)),
+                    "missing_units": silent,
                     "judged": None if judged is None else at,
                     "sows": int(r.sows) if share is not None else None, "farms": int(r.farms) if r is not None else 0,
                     "normal": normal, "share": share, "zone": zone,
