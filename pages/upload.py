@@ -235,6 +235,13 @@ c[3].metric(t("新单元", "New units"), f"{len(pv.new_units):,}")
 if pv.new_cooperatives:
     st.info(t("将新登记合作社：", "New cooperatives to register: ") + md("、".join(pv.new_cooperatives)),
             icon=":material/fiber_new:")
+replaced = ingest.would_replace(store().cursor(), actor, parsed.sector, pv.rows)
+if replaced:  # said before the manager confirms, not only after
+    ids_zh = "、".join(f"{i}（{'待审核' if st_ == 'pending' else '已退回'}）" for i, st_ in replaced)
+    ids_en = ", ".join(f"{i} ({'awaiting review' if st_ == 'pending' else 'returned'})" for i, st_ in replaced)
+    st.info(t(f"提交后将替换之前同月份的报送 {ids_zh}，以这份文件为准。",
+              f"Submitting replaces the earlier submission(s) of the same months: {ids_en}; this file counts."),
+            icon=":material/swap_horiz:")
 
 if len(pv.warnings):
     st.warning(t(f"{len(pv.warnings)} 条提醒：不影响导入，请核对后再确认。",

@@ -463,3 +463,17 @@ def test_a_failed_submission_reports_its_first_cause_and_leaves_nothing(demo_sto
     assert str(e.value).startswith("写入数据库失败，本次未提交任何数据。原因：Conversion Error")
     assert dump(demo_store) == before
     assert [f for f in ingest.upload_dir(demo_store).rglob("*") if f.is_file()] == []
+
+
+def test_the_preview_names_the_submissions_a_new_file_replaces(demo_store):
+    """A manager's second file of the same months replaces his first while it awaits review or
+    was returned: would_replace names it before he confirms, exactly the ones submit supersedes."""
+    first = ingest.ingest(demo_store, SAMPLE.read_bytes(), "duck.csv", MANAGER)
+    p = ingest.parse(corrected(), "duck_fixed.csv")
+    pv = ingest.preview(demo_store.cursor(), p)
+    assert ingest.would_replace(demo_store.cursor(), MANAGER, p.sector, pv.rows) == [(first.submission_id, "pending")]
+    assert ingest.would_replace(demo_store.cursor(), SYSTEM, p.sector, pv.rows) == []  # the office's file applies
+    other = pv.rows.assign(month=pd.Timestamp("2024-02-01"))
+    assert ingest.would_replace(demo_store.cursor(), MANAGER, p.sector, other) == []  # other months: nothing
+    second = ingest.ingest(demo_store, corrected(), "duck_fixed.csv", MANAGER)
+    assert second.superseded == [first.submission_id]

@@ -54,7 +54,7 @@ from .read import ENCODING_NAMES
 from .remember import describe as describe_recalled_columns
 from .remember import merged as merged_columns
 from .remember import recall as recall_columns
-from .review import SubmissionResult, commit, ingest
+from .review import SubmissionResult, commit, ingest, would_replace
 from .submissions import may_undo
 from .validate import Parsed, SheetReport
 
@@ -67,5 +67,5 @@ __all__ = [
     "find_applied", "ingest", "match_header", "may_undo", "parse", "describe_recalled_columns", "merged_columns",
     "recall_columns",
     "parse_month_text", "preview", "sweep_uploads", "undo", "unit_key", "upload_cooperatives", "upload_dir",
-    "upload_info", "uploads_log", "yield_reference",
+    "upload_info", "uploads_log", "would_replace", "yield_reference",
 ]

@@ -413,6 +413,27 @@ def set_deadline(store: Store, month: str, deadline: date | None, actor: Actor) 
     store.run_write(write, figures=False)
 
 
+def would_replace(cur: Cursor, actor: Actor | None, sector: str, rows: pd.DataFrame) -> list[tuple[int, str]]:
+    """The submissions that :func:`commit` of these rows would replace: ``[(submission_id,
+    state)]`` of the sector's pending or returned submissions holding any (cooperative, month) of
+    ``rows`` (registered names, as :class:`.apply.Preview` rows), when the actor's file goes to
+    review; [] otherwise. The preview says so before the manager confirms (:func:`submit`
+    supersedes them in its transaction)."""
+    if not needs_review(actor) or not len(rows):
+        return []
+    keys = _months_of(rows)  # noqa: F841 - read by DuckDB
+    cur.register("_wr_keys", keys)
+    try:
+        return [(int(i), st) for i, st in cur.execute("""
+            SELECT DISTINCT s.submission_id, s.state FROM submissions s
+            JOIN submission_months m ON m.submission_id = s.submission_id
+            JOIN _wr_keys k ON m.cooperative = k.cooperative AND m.month = k.month
+            WHERE s.state IN ('pending', 'returned') AND s.sector = ?
+            ORDER BY 1""", [sector]).fetchall()]
+    finally:
+        identity._unregister(cur, "_wr_keys")
+
+
 def commit(store: Store, p: Parsed, actor: Actor | None, *, names: NameChoices | None = None,
            explanations: dict | None = None) -> apply.UploadResult | SubmissionResult:
     """The upload's commit as pages and the CLI call it (``ingest.commit``): a cooperative
