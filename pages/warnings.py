@@ -59,8 +59,10 @@ if not gone:
     shown = shown[shown["active"]]
 
 open_n = int((every["active"] & every["state"].isin([warnings.NEW, warnings.SEEN])).sum())
-st.markdown(t(f"**未处理预警 {open_n:,} 条**；下表 {len(shown):,} 条。",
-              f"**{open_n:,} open warnings**; {len(shown):,} listed below."))
+# Counts elsewhere (the 汇报 views, the deck) are of a period: this one says it is of every month.
+st.markdown(t(f"**未处理预警 {open_n:,} 条**（全部月份，新和已查看）；下表按所选条件 {len(shown):,} 条。",
+              f"**{open_n:,} open warnings** (all months, new and seen); {len(shown):,} listed below "
+              "with the filters chosen."))
 
 
 def _place(r: pd.Series) -> str:

@@ -124,7 +124,7 @@ def test_the_overview_shows_the_open_count_to_the_office(app_db):
     at = _page("pages/overview.py", User("office", "viewer"))
     n = warnings.open_count(cache.store().cursor())
     assert n["open"] > 0
-    assert any(f"预警：{n['open']:,} 条未处理" in w.value for w in at.warning)
+    assert any(f"预警：全部月份共 {n['open']:,} 条未处理（其中 {n['new']:,} 条新）" in w.value for w in at.warning)
     at = _page("pages/overview.py", None)  # a visitor sees no count
     assert not any("预警" in w.value for w in at.warning)
 
