@@ -1,9 +1,10 @@
 """亩均对比 Per-mu comparison: yield, output value and profit per mu of land."""
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import fmt
-from analytics.figures import tables
+from analytics.figures import per_mu, tables
 from analytics.meeting import charts
 from analytics.scope import Period
 from ui import drill
@@ -13,8 +14,28 @@ from ui.export import page_downloads
 from ui.scaffold import page_start, pinned_names
 from ui.state import filters_caption, lang, t
 
-period, filters = page_start("亩均对比", "Per-mu comparison")
+chosen, filters = page_start("亩均对比", "Per-mu comparison")
 L = lang()
+months = q("available_months")
+# 亩均效益 5,000 元/亩 and the reference yields are yearly: the page compares a whole year
+# (per_mu.yearly_basis), and says so when that is not the period chosen in the sidebar.
+basis = per_mu.yearly_basis(chosen, months)
+period = basis or chosen
+yardsticks = basis is not None
+if basis is None:
+    st.warning(t(f"亩均对比按全年计：还没有一整年（1—12月都有数据）的数据，下面是{chosen.label(L)}的数字，"
+                 "不画亩均效益 5,000 元/亩和参考亩产这些全年标准。",
+                 f"Per-mu figures are yearly: no calendar year has all twelve months of data yet. Below are "
+                 f"the figures of {chosen.label(L)}, without the yearly yardsticks (5,000 yuan/mu, reference "
+                 "yields)."), icon=":material/info:")
+elif basis != chosen:
+    st.info(t(f"亩均对比按全年计：亩均效益 5,000 元/亩和参考亩产是全年标准，大棚的收成只落在几个月，"
+              f"一个月或不满一年的累计与之相比都不真实。所选期间为{chosen.label(L)}，本页按"
+              f"{basis.label(L)}全年对比。",
+              f"Per-mu figures are yearly: 5,000 yuan/mu and the reference yields are yardsticks for a whole "
+              f"year, and a plot's harvest falls in a few months, so a month or part of a year set against them "
+              f"misleads. The period chosen is {chosen.label(L)}; this page compares the whole of "
+              f"{basis.label(L)}."), icon=":material/calendar_month:")
 cap = filters_caption(period, filters)
 DEF = t("口径：亩均产值 = 销售收入 ÷ 面积；亩均效益 = (收入 − 成本) ÷ 面积；每棚面积取期间内最大值，不按月累加。",
         "Definition: output value per mu = revenue ÷ area; profit per mu = (revenue − cost) ÷ area; "
@@ -25,9 +46,19 @@ GROUPS = {"crop": ("作物", "Crop"), "gh_type": ("棚型", "Type"), "cooperativ
 group_labels = {g: t(*names) for g, names in GROUPS.items()}
 by = st.segmented_control(t("对比维度", "Compare by"), list(GROUPS), default="crop", key="pm_by",
                           format_func=group_labels.get) or "crop"
-# Years are compared over every year with data, whatever the period filter says.
-months = q("available_months")
-group_period = Period.months(months[0], months[-1]) if by == "year" else period
+# Years are compared over every whole year, whatever the period filter says (a year in
+# progress beside whole ones is the same mistake as a month against a yearly yardstick).
+span = per_mu.years_basis(months) or Period.months(months[0], months[-1])
+group_period = span if by == "year" else period
+
+
+def _plain(fig: go.Figure) -> go.Figure:
+    """A copy of a shared figure without its yardstick lines and bands (a period shorter than a year)."""
+    out = go.Figure(fig)
+    out.layout.shapes, out.layout.annotations = (), ()
+    return out
+
+
 df = q("per_mu_by", by, group_period, filters)
 if df.empty:
     st.info(t("所选期间和筛选条件下没有大棚数据。", "No greenhouse data for this period and filter."))
@@ -36,8 +67,9 @@ name = t(*GROUPS[by])
 by_name = t(f"亩均对比-按{GROUPS[by][0]}", f"per-mu-by-{GROUPS[by][1].lower()}")
 # A village's bar drills to its cooperatives, a cooperative's to its crops (ui.drill).
 DRILLS = {"village": ("village", "cooperative"), "cooperative": ("coop", "crop")}
-event = show_chart(chart("per_mu_grouped", df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
-                                               f"By {name.lower()}: output value and profit per mu"), L),
+grouped = chart("per_mu_grouped", df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
+                                        f"By {name.lower()}: output value and profit per mu"), L)
+event = show_chart(grouped if yardsticks else _plain(grouped.fig),
                    by_name, filters_caption(group_period, filters) + t("；", "; ") + DEF
                    + (t("点击柱子可查看其下一级。", " Click a bar to see the level below.") if by in DRILLS else ""),
                    select_key=drill.key_for("per_mu", filters, by, group_period) if by in DRILLS else None)
@@ -47,21 +79,29 @@ if by in DRILLS and (picked := drill.picked_point(event)):
 left, right = st.columns(2)
 with left:
     crops = q("per_mu_by", "crop", period, filters)
-    show_chart(chart("crop_yield_vs_reference", crops, L), t("亩均对比-作物亩产", "per-mu-yield-by-crop"),
-               cap + t(f"；阴影为参考区间（{charts.reference_text()}）。",
-                       "; bands: reference yields per crop (kg/mu)."))
+    yields = chart("crop_yield_vs_reference", crops, L)
+    show_chart(yields if yardsticks else _plain(yields.fig), t("亩均对比-作物亩产", "per-mu-yield-by-crop"),
+               cap + (t(f"；阴影为参考区间（{charts.reference_text()}）。",
+                        "; bands: reference yields per crop (kg/mu).") if yardsticks else
+                      t("；参考亩产是全年标准，不满一年不画。", "; reference yields are yearly, not drawn.")))
 with right:
     cross = q("cross_sector_per_mu", period, filters)
-    show_chart(chart("cross_sector", cross, L), t("亩均对比-跨板块", "per-mu-by-sector"),
+    by_sector = chart("cross_sector", cross, L)
+    show_chart(by_sector if yardsticks else _plain(by_sector.fig), t("亩均对比-跨板块", "per-mu-by-sector"),
                cap + t("；种鸭、生猪按占地（亩）计，只含填报了占地的单元；大棚按种植面积计。",
                        "; ducks and hogs per mu of land (units with land only); greenhouses per mu planted."))
 
 bins = q("unit_histogram", "greenhouse", "profit_per_mu", period, filters)
-show_chart(chart("distribution_bins", bins, t("各大棚亩均效益分布", "Profit per mu across plots"),
-                                    t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU,
-                                    reference_label=t("5,000 元/亩", "5,000 yuan/mu"),
-                                    y_title=t("大棚地块数（个）", "Plots")),
-           t("亩均对比-效益分布", "per-mu-distribution"), cap + t("；", "; ") + DEF)
+histogram = chart("distribution_bins", bins, t("各大棚亩均效益分布", "Profit per mu across plots"),
+                  t("元/亩", "yuan/mu"), reference=charts.POLICY_PROFIT_PER_MU if yardsticks else None,
+                  reference_label=t("5,000 元/亩", "5,000 yuan/mu"), y_title=t("大棚地块数（个）", "Plots")).fig
+if yardsticks:
+    # The line's label inside the plot, under its top edge and beside the line: above the plot
+    # it was cut by the figure's top (the chart is shared, so a copy is changed).
+    histogram = go.Figure(histogram)
+    histogram.update_annotations(y=1, yref="paper", yanchor="top", xanchor="left", xshift=4,
+                                 bgcolor="rgba(255,255,255,0.85)")
+show_chart(histogram, t("亩均对比-效益分布", "per-mu-distribution"), cap + t("；", "; ") + DEF)
 
 st.subheader(t("亩均效益最高和最低的大棚", "Top and bottom plots by profit per mu"))
 top, bottom = st.columns(2)

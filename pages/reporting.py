@@ -82,20 +82,25 @@ COLS = {"cooperative": t("合作社", "Cooperative"), "sector": t("板块", "Sec
         "submitted_at": t("提交时间", "Submitted"), "submitted_by": t("提交人", "By"), "units": t("单元数", "Units"),
         "warnings": t("提醒", "Warnings"), "reason": t("退回原因", "Reason returned"),
         "submission_id": t("报送编号", "Submission")}
-shown = status.assign(status=[_status_word(r) for _, r in status.iterrows()],
-                      sector=[fmt.sector_name(s, L) for s in status["sector"]],
-                      submitted_at=status["submitted_at"].map(_when),
-                      submitted_by=status["submitted_by"].fillna(""),
-                      warnings=status["warnings"].fillna(0).astype(int),
-                      reason=status["reason"].fillna(""),
-                      submission_id=status["submission_id"].map(lambda v: "" if v is None or pd.isna(v)
-                                                                else str(int(v))))[list(COLS)].rename(columns=COLS)
+# The download keeps the unit count a number (empty where nothing was reported); the screen writes
+# it as text with "—", since a missing integer reaches the browser as "None" whatever the Styler says.
+listed = status.assign(status=[_status_word(r) for _, r in status.iterrows()],
+                       sector=[fmt.sector_name(s, L) for s in status["sector"]],
+                       submitted_at=status["submitted_at"].map(_when),
+                       submitted_by=status["submitted_by"].fillna(""),
+                       warnings=status["warnings"].fillna(0).astype(int),
+                       reason=status["reason"].fillna(""),
+                       submission_id=status["submission_id"].map(lambda v: "" if v is None or pd.isna(v)
+                                                                 else str(int(v))))[list(COLS)].rename(columns=COLS)
+shown = listed.assign(**{COLS["units"]: status["units"].map(
+    lambda v: fmt.thousands(None if v is None or pd.isna(v) else int(v)))})
 if shown.empty:
     st.info(t("这个月没有应报的合作社（近 12 个月没有人报过）。", "No cooperative is expected this month."))
 else:
     st.dataframe(tables.styled(shown), hide_index=True, width="stretch",
-                 column_config={COLS["cooperative"]: st.column_config.Column(pinned=True)})
-    st.download_button(t("下载报送进度 CSV", "Download the progress (CSV)"), partial(tables.to_csv_bytes, shown),
+                 column_config={COLS["cooperative"]: st.column_config.Column(pinned=True),
+                                COLS["units"]: st.column_config.TextColumn(alignment="right")})
+    st.download_button(t("下载报送进度 CSV", "Download the progress (CSV)"), partial(tables.to_csv_bytes, listed),
                        t(f"报送进度_{month}.csv", f"reporting_{month}.csv"), "text/csv", on_click="ignore",
                        key="rp_csv")
 
@@ -108,12 +113,17 @@ else:
     st.caption(t("未报和被退回的合作社及其管理员。下面的文字可复制到农业办的微信群；看板不会发送任何消息。",
                  "Cooperatives not reported or returned, with their managers. Copy the text below into the "
                  "office's WeChat group; nothing is sent from the dashboard."))
-    ch = chased.assign(status=chased["status"].map(lambda s: t(*reporting.STATUS[s])),
+    # The sector keys serve the WeChat text (chase_text); the table names the sectors in the UI language.
+    chase_cols = {"cooperative": t("合作社", "Cooperative"), "sectors": t("板块", "Sectors"),
+                  "status": t("状态", "Status"), "overdue": t("逾期", "Overdue"),
+                  "deadline": t("截止日期", "Deadline"), "managers": t("管理员", "Managers")}
+    ch = chased.assign(sectors=chased["sector_keys"].map(
+                           lambda keys: t("、", ", ").join(fmt.sector_name(k, L) for k in keys)),
+                       status=chased["status"].map(lambda s: t(*reporting.STATUS[s])),
                        overdue=chased["overdue"].map({True: t("是", "yes"), False: ""}),
-                       deadline=chased["deadline"].map(lambda d: f"{d:%Y-%m-%d}"))
-    ch = ch.rename(columns={"cooperative": t("合作社", "Cooperative"), "sectors": t("板块", "Sectors"),
-                            "status": t("状态", "Status"), "overdue": t("逾期", "Overdue"),
-                            "deadline": t("截止日期", "Deadline"), "managers": t("管理员", "Managers")})
+                       deadline=chased["deadline"].map(lambda d: f"{d:%Y-%m-%d}"),
+                       managers=chased["managers"].map(lambda m: m or "—"))[list(chase_cols)]
+    ch = ch.rename(columns=chase_cols)
     st.dataframe(tables.styled(ch), hide_index=True, width="stretch")
     st.code(reporting.chase_text(chased, month, L), language=None, wrap_lines=True)  # text-safe: a code block
     st.download_button(t("下载催报名单 CSV", "Download the chase list (CSV)"), partial(tables.to_csv_bytes, ch),

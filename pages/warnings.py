@@ -14,7 +14,7 @@ from analytics.store import alerts
 from analytics.text import md
 from ui import auth
 from ui.cache import store
-from ui.scaffold import demo_badge
+from ui.scaffold import demo_badge, several_towns
 from ui.state import lang, t
 
 auth.require("warnings")
@@ -37,14 +37,17 @@ finally:
     cur.close()
 
 # --- filters --------------------------------------------------------------------------------
-c1, c2, c3, c4 = st.columns([1, 2, 2, 1.3])
+# The states as pills: three short words always whole (as chips in a multiselect the first was
+# pushed out of its box at 1366 px, leaving only its ×).
+c1, c2, c3, c4 = st.columns([1, 2, 1.7, 1.3])
 months = sorted(set(every["month"]), reverse=True)
 month = c1.selectbox(t("月份", "Month"), [None, *months], key="warn_month",
                      format_func=lambda m: t("全部", "All") if m is None else m)
 rules = c2.multiselect(t("规则", "Rule"), list(RULE_NAMES), key="warn_rules", format_func=RULE_NAMES.get,
                        placeholder=t("全部", "All"))
-states = c3.multiselect(t("状态", "State"), list(warnings.STATES), default=[warnings.NEW, warnings.SEEN],
-                        key="warn_states", format_func=STATE_NAMES.get, placeholder=t("全部", "All"))
+states = c3.pills(t("状态", "State"), list(warnings.STATES), selection_mode="multi",
+                  default=[warnings.NEW, warnings.SEEN], key="warn_states", format_func=STATE_NAMES.get,
+                  help=t("不选即全部", "None picked: all"))
 gone = c4.toggle(t("含已消除", "Cleared too"), key="warn_gone",
                  help=t("数据更正或撤销上传后不再成立的预警（保留其状态和说明）",
                         "Warnings no longer true after a correction or an undo (their state and note kept)"))
@@ -59,8 +62,10 @@ if not gone:
     shown = shown[shown["active"]]
 
 open_n = int((every["active"] & every["state"].isin([warnings.NEW, warnings.SEEN])).sum())
-st.markdown(t(f"**未处理预警 {open_n:,} 条**；下表 {len(shown):,} 条。",
-              f"**{open_n:,} open warnings**; {len(shown):,} listed below."))
+# Counts elsewhere (the 汇报 views, the deck) are of a period: this one says it is of every month.
+st.markdown(t(f"**未处理预警 {open_n:,} 条**（全部月份，新和已查看）；下表按所选条件 {len(shown):,} 条。",
+              f"**{open_n:,} open warnings** (all months, new and seen); {len(shown):,} listed below "
+              "with the filters chosen."))
 
 
 def _place(r: pd.Series) -> str:
@@ -71,21 +76,43 @@ def _label(r: pd.Series) -> str:
     return f"#{r['event_id']} {r['month']} {RULE_NAMES[r['rule_id']]} {_place(r)}"
 
 
+# Figure and threshold to the same decimals, enough to show the figure past its threshold.
+pairs = [warnings.figure_texts(r, f, v, L)
+         for r, f, v in zip(shown["rule_id"], shown["figure"], shown["threshold"], strict=True)]
+NOTE = t("说明", "Note")
 view = pd.DataFrame({
     t("编号", "No."): shown["event_id"], t("月份", "Month"): shown["month"],
     t("规则", "Rule"): [RULE_NAMES[r] for r in shown["rule_id"]],
-    t("乡镇", "Town"): shown["town"], t("合作社", "Cooperative"): shown["cooperative"],
+    t("乡镇", "Town"): shown["town"],
+    # A town's rule (能繁母猪) has no cooperative: the row says it is the town's total.
+    t("合作社", "Cooperative"): [c if isinstance(u, str) else t(f"{w}合计", f"{w} total")
+                                for c, u, w in zip(shown["cooperative"], shown["unit"], shown["town"], strict=True)],
     t("单元", "Unit"): shown["unit"],
-    t("数值", "Figure"): [warnings.figure_text(r, v, L)
-                         for r, v in zip(shown["rule_id"], shown["figure"], strict=True)],
-    t("界限", "Threshold"): [warnings.figure_text(r, v, L)
-                            for r, v in zip(shown["rule_id"], shown["threshold"], strict=True)],
+    t("数值", "Figure"): [p[0] for p in pairs], t("界限", "Threshold"): [p[1] for p in pairs],
     t("级别", "Level"): [LEVEL_NAMES[v] for v in shown["level"]],
     t("状态", "State"): [STATE_NAMES[s] if a else STATE_NAMES[s] + t("（已消除）", " (cleared)")
                        for s, a in zip(shown["state"], shown["active"], strict=True)],
-    t("说明", "Note"): shown["note"], t("处理人", "By"): shown["state_by"]})
+    t("处理人", "By"): shown["state_by"], NOTE: shown["note"]})
+if not several_towns():  # one town: its name on every row only narrows the note
+    view = view.drop(columns=t("乡镇", "Town"))
+# The note last (in the middle it was cut to "已电话核…"); a grid cell cannot hold a note of 500
+# characters, so the notes of the rows shown are also written out in full under the table.
 picked = st.dataframe(tables.styled(view), width="stretch", hide_index=True, height=min(38 + 35 * len(view), 420),
-                      on_select="rerun", selection_mode="multi-row", key="warn_table")
+                      on_select="rerun", selection_mode="multi-row", key="warn_table",
+                      column_config={NOTE: st.column_config.TextColumn(width="medium")})
+noted = shown[shown["note"].fillna("").astype(str).str.strip() != ""]
+if len(noted):
+    _NOTES_SHOWN = 10
+    def _noted(r: pd.Series) -> str:
+        by = md(r["state_by"] if isinstance(r["state_by"], str) else "—")
+        return t(f"编号 {int(r['event_id'])} {STATE_NAMES[r['state']]}（{by}）：{md(r['note'])}",
+                 f"No. {int(r['event_id'])} {STATE_NAMES[r['state']]} ({by}): {md(r['note'])}")
+
+    lines = [_noted(r) for _, r in noted.head(_NOTES_SHOWN).iterrows()]
+    more = len(noted) - _NOTES_SHOWN
+    if more > 0:
+        lines.append(t(f"另有 {more:,} 条说明，请在上表中查看。", f"{more:,} more notes in the table above."))
+    st.caption(t("**说明全文**", "**Notes in full**") + "  \n" + "  \n".join(lines))  # text-safe: md() on stored text
 st.caption(t("数值：能繁母猪为占正常保有量的比例；存栏下降为较上月减少的比例；死淘率为当月死淘（死亡）÷ 月末存栏；"
              "连续亏损为 3 个月利润合计（元）。界限来自下方规则表。",
              "Figure: sows as a share of the normal holding; stock drop as the share lost since last month; "
@@ -130,7 +157,8 @@ st.caption(t("按乡镇设定（头）。能繁母猪月末存栏占正常保有
              "yellow 90–95 % or 105–110 %."))
 for town, value in normals.items():
     a, b, _ = st.columns([2, 1, 3], vertical_alignment="bottom")
-    v = a.number_input(t(f"{town}（头）", f"{town} (head)"), min_value=0, step=10, key=f"warn_normal_{town}",
+    v = a.number_input(t(f"{town}（头）", f"Town {town}: normal holding (head)"), min_value=0, step=10,
+                       key=f"warn_normal_{town}",
                        value=int(value) if value else 0)
     if b.button(t("保存", "Save"), key=f"warn_normal_save_{town}", disabled=not may_act):
         try:

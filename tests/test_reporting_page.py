@@ -41,7 +41,7 @@ def test_progress_shows_the_submission_pending_and_the_office_returns_then_accep
     assert "待审核 1" in head and "已通过 0" in head
     table = at.dataframe[0].value
     row = table[table["合作社"] == COOP].iloc[0]
-    assert row["状态"].startswith("待审核") and row["提交人"] == "wang" and row["单元数"] == 54
+    assert row["状态"].startswith("待审核") and row["提交人"] == "wang" and row["单元数"] == "54"
     # 催报: the other cooperatives of the demo are 未报 for 2024-01, with the text to paste.
     assert at.code and "尚未上报月报" in at.code[0].value and "截止2月5日" in at.code[0].value
     # Returning needs a reason: nothing happens without one.
@@ -197,3 +197,32 @@ def test_collecting_month(reported, today, expected):
     from analytics.figures import reporting
 
     assert reporting.collecting_month(reported, today) == expected
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_progress_and_chase_tables_read_as_the_office_writes(app_env, lang):  # noqa: F811 - the fixture
+    """Issue 19: the 催报 table showed a raw "sector_keys" column ("hog" chips), the progress table
+    "None" under 单元数 for a cooperative that has not reported."""
+    from tests.test_tables_fit import NOT_A_VALUE, shown
+
+    at = app("pages/reporting.py", ADMIN, lang=lang)
+    assert not at.exception, at.exception
+    progress, chase = at.dataframe[0], at.dataframe[1]
+    zh = lang == "zh"
+    assert list(progress.value.columns) == (
+        ["合作社", "板块", "状态", "提交时间", "提交人", "单元数", "提醒", "退回原因", "报送编号"] if zh else
+        ["Cooperative", "Sector", "Status", "Submitted", "By", "Units", "Warnings", "Reason returned", "Submission"])
+    assert list(chase.value.columns) == (["合作社", "板块", "状态", "逾期", "截止日期", "管理员"] if zh else
+                                         ["Cooperative", "Sectors", "Status", "Overdue", "Deadline", "Managers"])
+    cells = shown(progress)
+    assert not NOT_A_VALUE & set(cells.to_numpy().ravel())
+    units = cells.set_index(cells.columns[2])[cells.columns[5]]
+    missing = units[units.index.str.startswith("未报" if zh else "Not reported")]
+    assert len(missing) and set(missing) == {"—"}  # nothing reported: a dash, never "None" or 0
+    assert units[units.index.str.startswith("已通过" if zh else "Accepted")].str.fullmatch(r"[\d,]+").all()
+    chased = shown(chase)
+    assert not NOT_A_VALUE & set(chased.to_numpy().ravel())
+    assert set(chased[chased.columns[1]]) <= ({"种鸭", "生猪", "大棚", "种鸭、生猪"} if zh else
+                                               {"Breeder ducks", "Hogs", "Greenhouses", "Breeder ducks, Hogs"})
+    assert not {"hog", "duck", "greenhouse"} & set(chased.to_numpy().ravel())
+    assert "sector_keys" not in " ".join(map(str, chase.value.columns))

@@ -84,6 +84,21 @@ def test_sows_zones_follow_the_rule_in_force(share, month, zone):
     assert warnings.sows_zone(share, month)[0] == zone
 
 
+@pytest.mark.parametrize(("rule", "figure", "threshold", "expected"), [
+    ("mortality_spike", 0.0104, 0.01, ("1.04%", "1.00%")),     # just over the 1 % floor: not "1.0%" twice
+    ("mortality_spike", 0.01001, 0.01, ("1.001%", "1.000%")),
+    ("mortality_spike", 0.014, 0.01, ("1.4%", "1.0%")),        # one decimal when that shows it
+    ("mortality_spike", 0.0114, 0.01135, ("1.140%", "1.135%")),  # a threshold of 2 × a median
+    ("stock_drop", 0.2003, 0.20, ("20.03%", "20.00%")),
+    ("sows_zone", 0.9199, 0.92, ("91.99%", "92.00%")),         # just under the green's lower bound
+    ("sows_zone", 0.88, 0.92, ("88.0%", "92.0%")),
+    ("loss_streak", -2116.4, 0.0, ("-2,116 元", "0 元")),
+    ("mortality_spike", None, 0.01, ("—", "1.0%")),
+])
+def test_a_figure_reads_past_its_threshold(rule, figure, threshold, expected):
+    assert warnings.figure_texts(rule, figure, threshold) == expected
+
+
 def test_each_rule_finds_exactly_the_hand_computed_events(park):
     assert _events(park) == sorted([
         ("sows_zone", None, "2023-06", "red", 0.88, 0.95),

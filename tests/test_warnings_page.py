@@ -46,8 +46,10 @@ def test_lists_the_open_warnings_of_the_demo(at):
     assert "2023-12" not in set(sows["month"])  # 20 of 58 farms have not reported December: not judged
     red = sows[sows["level"] == "red"].iloc[0]
     row = table[table["编号"] == red["event_id"]].iloc[0]
-    assert (row["乡镇"], row["级别"], row["数值"]) == ("济阳镇", "红色", f"{red['figure'] * 100:.1f}%")
-    assert any(f"未处理预警 {len(events):,} 条" in m.value for m in at.markdown)
+    assert (row["合作社"], row["级别"], row["数值"]) == ("济阳镇合计", "红色", f"{red['figure'] * 100:.1f}%")
+    assert "乡镇" not in table.columns  # one town: no column repeating it
+    assert any(f"未处理预警 {len(events):,} 条**（全部月份，新和已查看）；下表按所选条件 {len(table):,} 条" in m.value
+               for m in at.markdown)
     rules = at.dataframe[-1].value.set_index("规则")["判断对象"]
     assert set(rules["能繁母猪保有量"]) == {"乡镇合计，只判断全乡镇养殖户都已上报的月份"}
     assert rules["连续亏损"] == "每个鸭棚、养殖户的当月"
@@ -108,7 +110,11 @@ def test_managers_and_visitors_may_not_open_it(app_db):
 def test_in_english(app_db):
     at = _page("pages/warnings.py", User("office", "viewer"), "en")
     assert [t.value for t in at.title] == ["Warnings"]
-    assert list(at.dataframe[0].value.columns)[:4] == ["No.", "Month", "Rule", "Town"]
+    assert list(at.dataframe[0].value.columns) == ["No.", "Month", "Rule", "Cooperative", "Unit", "Figure",
+                                                   "Threshold", "Level", "State", "By", "Note"]
+    assert "济阳镇 total" in set(at.dataframe[0].value["Cooperative"])
+    assert [n.label for n in at.number_input] == ["Town 济阳镇: normal holding (head)"]
+    assert any("open warnings** (all months, new and seen)" in m.value for m in at.markdown)
     assert "Breeding sows vs normal holding" in set(at.dataframe[0].value["Rule"])
     # the rule table in English: a list with commas, the sources in English, no Chinese left
     rules = at.dataframe[-1].value
@@ -124,7 +130,7 @@ def test_the_overview_shows_the_open_count_to_the_office(app_db):
     at = _page("pages/overview.py", User("office", "viewer"))
     n = warnings.open_count(cache.store().cursor())
     assert n["open"] > 0
-    assert any(f"预警：{n['open']:,} 条未处理" in w.value for w in at.warning)
+    assert any(f"预警：全部月份共 {n['open']:,} 条未处理（其中 {n['new']:,} 条新）" in w.value for w in at.warning)
     at = _page("pages/overview.py", None)  # a visitor sees no count
     assert not any("预警" in w.value for w in at.warning)
 
@@ -147,3 +153,37 @@ def test_the_hog_page_shows_the_sows_light(app_db):
                                      "month all farms reported); 20 farms have not reported 2023-12")
     assert light[0].help.startswith("Per Implementation plan for regulating hog production capacity (interim), "
                                     "Ministry of Agriculture and Rural Affairs, Sept 2021 (2021 rule)")
+
+
+def test_the_state_pills_show_handled_ones_with_their_whole_note(at):
+    """Issue 19: the 状态 filter was a multiselect too narrow for its chips; the note was cut."""
+    first = int(_events()["event_id"].iloc[0])
+    note = "已电话核实：饲料更换导致短期死淘增加，已恢复正常，下月再看"
+    at.multiselect(key="warn_pick").set_value([first])
+    at.radio(key="warn_new_state").set_value("已处理")
+    at.text_area(key="warn_note").input(note)
+    next(b for b in at.button if b.label == "保存").click().run()
+    assert not at.exception, at.exception
+    pills = at.button_group(key="warn_states")
+    assert pills.value == ["新", "已查看"] and first not in set(at.dataframe[0].value["编号"])
+    pills.set_value(["已处理"]).run()
+    table = at.dataframe[0].value
+    assert list(table["编号"]) == [first] and list(table["说明"]) == [note]
+    assert list(table.columns)[-1] == "说明"  # last and wide: whole on a 1366-pixel screen
+    import json
+
+    assert json.loads(at.dataframe[0].proto.columns)["说明"]["width"] == "medium"
+    # and whole under the table, whatever its length
+    assert any(f"编号 {first} 已处理（office）：{note}" in c.value for c in at.caption)
+    pills.set_value([]).run()  # none picked: every state
+    assert len(at.dataframe[0].value) == len(_events().query("active"))
+
+
+def test_a_mortality_figure_just_over_its_limit_reads_over_it(at):
+    """A 死淘率 of 1.04 % against the 1 % floor read "1.0%" twice; each row's figure now reads past its limit."""
+    table = at.dataframe[0].value
+    rows = table[table["规则"] == "死淘率异常"]
+    assert len(rows)
+    for fig, lim in zip(rows["数值"], rows["界限"], strict=True):
+        assert fig != lim and float(fig.rstrip("%")) > float(lim.rstrip("%"))
+        assert len(fig.split(".")[1]) == len(lim.split(".")[1])  # the same decimals

@@ -30,8 +30,11 @@ def warning_block() -> None:
     left, right = st.columns([4, 1], vertical_alignment="center")
     if n["open"]:
         latest = n["latest_month"]  # YYYY-MM
-        left.warning(t(f"预警：{n['open']:,} 条未处理（其中 {n['new']:,} 条新），最近在 {latest}。",  # text-safe: month
-                       f"Warnings: {n['open']:,} open ({n['new']:,} new), latest in {latest}."),
+        # "全部月份": this count is of every month, whatever period the page shows (the 汇报 views
+        # and the deck count the open warnings of their period).
+        left.warning(t(f"预警：全部月份共 {n['open']:,} 条未处理（其中 {n['new']:,} 条新），"  # text-safe: month
+                       f"最近在 {latest}。",
+                       f"Warnings: {n['open']:,} open across all months ({n['new']:,} new), latest in {latest}."),
                      icon=":material/notification_important:")
     else:
         left.success(t("预警：没有未处理的预警。", "Warnings: none open."), icon=":material/task_alt:")

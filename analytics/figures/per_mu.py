@@ -12,6 +12,35 @@ from .kpis import _num, _per_unit
 PER_MU_GROUPS = ("crop", "gh_type", "cooperative", "village", "year", "town")
 
 
+def whole_years(months: list[str]) -> list[int]:
+    """The calendar years all twelve of whose months are among ``months`` ('YYYY-MM'), ascending."""
+    have = set(months)
+    return sorted(y for y in {int(m[:4]) for m in have} if all(f"{y:04d}-{i:02d}" in have for i in range(1, 13)))
+
+
+def yearly_basis(period: Period, months: list[str]) -> Period | None:
+    """The period the per-mu comparison is made on, given the chosen ``period`` and the months
+    with data ('YYYY-MM').
+
+    亩均效益 5,000 元/亩 and the reference yields (公斤/亩) are yearly yardsticks, and a plot's
+    harvest falls in a few months: a month, a 1—N月 累计 or a year with months missing set
+    against them reads as a wall of zeros. So the comparison is on a whole year: the latest
+    calendar year with all twelve months of data, not later than the year ``period`` ends in
+    (2023-06 → 2023 when 2023 is whole; 2024-01 with 2024 in progress → 2023; the period
+    itself when it is such a year). None when there is no such year (the page then shows the
+    chosen period without the yardsticks).
+    """
+    years = [y for y in whole_years(months) if y <= period.end.year]
+    return Period.year(years[-1]) if years else None
+
+
+def years_basis(months: list[str]) -> Period | None:
+    """The 按年份 comparison's span: the first to the last whole year (:func:`whole_years`); a
+    year in progress is not set beside whole ones. None without a whole year."""
+    years = whole_years(months)
+    return Period(Period.year(years[0]).start, Period.year(years[-1]).end) if years else None
+
+
 def per_mu_by(cur: Cursor, by: str, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
     """Greenhouse per-mu figures grouped by crop, type, cooperative, village, town or year.
 

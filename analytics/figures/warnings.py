@@ -123,6 +123,20 @@ def figure_text(rule_id: str, value: float | None, lang: str = "zh") -> str:
     return f"{value * 100:.1f}%"
 
 
+def figure_texts(rule_id: str, figure: float | None, threshold: float | None,
+                 lang: str = "zh") -> tuple[str, str]:
+    """An event's (figure, threshold) in words, with enough decimals that a figure over (or under)
+    its threshold reads so: 死淘率 0.0104 against 1 % is ("1.04%", "1.00%"), not "1.0%" twice.
+    Percentages from one decimal up to four, both to the same decimals; 元 whole (the loss streak
+    against 0 never ties)."""
+    if rule_id == "loss_streak" or figure is None or threshold is None or pd.isna(figure) or pd.isna(threshold):
+        return figure_text(rule_id, figure, lang), figure_text(rule_id, threshold, lang)
+    digits = 1
+    while digits < 4 and f"{figure * 100:.{digits}f}" == f"{threshold * 100:.{digits}f}":
+        digits += 1
+    return f"{figure * 100:.{digits}f}%", f"{threshold * 100:.{digits}f}%"
+
+
 def _mi(d: date) -> int:
     return d.year * 12 + d.month - 1
 
