@@ -41,7 +41,7 @@ def test_present_month_view_has_its_chart(live_app, page):
     wait_for_app(page)
     slide = page.locator('.park-slide[data-slide="month"]')
     slide.wait_for()
-    img = slide.locator(".pv-chart img")
+    img = slide.locator(".pv-chart img.pv-wide")  # the slide's image (a phone gets .pv-phone)
     img.wait_for()
     assert img.get_attribute("alt") == "本月环比同比"
     assert img.evaluate("i => i.complete && i.naturalWidth > 1000")
