@@ -641,7 +641,7 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     for e in events:
         name = warnings.RULE_NAMES[e["rule_id"]][0]
         where = e["town"] if e["unit"] is None else f"{e['cooperative']} / {e['unit']}"
-        fig, lim = (warnings.figure_text(e["rule_id"], e[k]) for k in ("figure", "threshold"))
+        fig, lim = warnings.figure_texts(e["rule_id"], e["figure"], e["threshold"])
         print(f"{e['month']}  {name}  {where}  {fig}（界限 {lim}，{warnings.LEVELS[e['level']][0]}）  {e['state']}"
               + (f"：{e['note']}" if e["note"] else ""))
     return 0

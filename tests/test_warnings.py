@@ -200,7 +200,7 @@ def test_the_problems_view_lists_the_open_warnings_and_late_cooperatives(park):
     alerts.set_warning_state(park, OFFICE, list(ids), "已处理", "已帮扶")  # handled: not a problem any more
     call = narrative.kpi_caller(park.cursor())
     lines = slides.problems(call, Period.months("2023-01", "2024-06"))
-    assert lines[0] == "预警：未处理 4 条（能繁母猪保有量 2、存栏环比下降 1、死淘率异常 1）"
+    assert lines[0] == "预警：2023年1月—2024年6月未处理 4 条（能繁母猪保有量 2、存栏环比下降 1、死淘率异常 1）"
     # Red first, then the newest month first.
     assert lines[1] == "· 2023-06 能繁母猪保有量：济阳镇 88.0%（红色，界限 95.0%）"
     assert lines[2] == "· 2024-06 能繁母猪保有量：济阳镇 88.0%（黄色，界限 92.0%）"
@@ -210,7 +210,7 @@ def test_the_problems_view_lists_the_open_warnings_and_late_cooperatives(park):
     # X社 last reported in 2023-07; by 2024-06 it is one of the late cooperatives (12 months back: 2023-06).
     assert lines[-1] == "未按时上报 2024-06：X社（种鸭，最近 2023-07）"
     only_2024 = slides.problems(call, Period.year(2024), "en")
-    assert only_2024[:2] == ("Warnings: 1 open (Breeding sows vs normal holding 1)",
+    assert only_2024[:2] == ("Warnings: 1 open for 2024 (Breeding sows vs normal holding 1)",
                              "· 2024-06 Breeding sows vs normal holding: Jiyang 88.0% (yellow, threshold 92.0%)")
     assert only_2024[-1] == "Not reported for 2024-06: 1 cooperative (names on the overview page)"
     deck = slides.build(call, Period.months("2023-01", "2024-06"))

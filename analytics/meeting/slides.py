@@ -488,12 +488,15 @@ def problems(call: Call, period: scope.Period, lang: str = "zh") -> tuple[str, .
     w = w.assign(_red=w["level"] != warnings.RED).sort_values(["_red", "month"], ascending=[True, False])
     lines: list[str] = []
     if w.empty:
-        lines.append("预警：所选期间没有未处理的预警。" if zh else "Warnings: none open in the period.")
+        lines.append(f"预警：{period.label('zh')}没有未处理的预警。" if zh
+                     else f"Warnings: none open for {period.label('en')}.")
     else:
         order = list(warnings.RULE_NAMES)  # most first, ties in the rule table's order
         counts = sorted(w["rule_id"].value_counts().items(), key=lambda rn: (-rn[1], order.index(rn[0])))
         each = ("、" if zh else ", ").join(f"{warnings.RULE_NAMES[r][0 if zh else 1]} {n:,}" for r, n in counts)
-        lines.append(f"预警：未处理 {len(w):,} 条（{each}）" if zh else f"Warnings: {len(w):,} open ({each})")
+        # The scope is said: the 预警 page and the overview count every month's open ones.
+        lines.append(f"预警：{period.label('zh')}未处理 {len(w):,} 条（{each}）" if zh
+                     else f"Warnings: {len(w):,} open for {period.label('en')} ({each})")
         for r in w.head(PROBLEM_LINES).itertuples():
             # The English deck carries no Chinese (its test): a town by its English name, a unit by its kind.
             if not isinstance(r.unit, str):
@@ -501,7 +504,7 @@ def problems(call: Call, period: scope.Period, lang: str = "zh") -> tuple[str, .
             else:
                 where = f"{r.cooperative} {r.unit}" if zh else f"one {contract.sector(r.sector).unit_en}"
             level = warnings.LEVELS[r.level][0 if zh else 1]
-            fig, lim = (warnings.figure_text(r.rule_id, v, lang) for v in (r.figure, r.threshold))
+            fig, lim = warnings.figure_texts(r.rule_id, r.figure, r.threshold, lang)  # decimals that show the crossing
             name = warnings.RULE_NAMES[r.rule_id][0 if zh else 1]
             lines.append(f"· {r.month} {name}：{where} {fig}（{level}，界限 {lim}）" if zh
                          else f"· {r.month} {name}: {where} {fig} ({level}, threshold {lim})")
