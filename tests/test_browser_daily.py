@@ -678,7 +678,8 @@ def test_presentation_views_are_cards_on_a_phone(daily, phone, lang):
     sizes = card.evaluate(CARD_SIZES_JS)
     assert sizes["title"] >= 20 and sizes["value"] >= 24 and sizes["label"] >= 11 and sizes["note"] >= 11, sizes
     text = card.inner_text()
-    assert ("户已报；未报单元不计入" if lang == "zh" else "units reported; units not reported are not counted") in text
+    expected = "个单元已报；未报单元不计入" if lang == "zh" else "units reported; units not reported are not counted"
+    assert expected in text
     got = page.evaluate(BOXES_JS)
     assert got["page"] <= 390 and got["mainScroll"] <= got["mainWidth"] + 1, "the page scrolls sideways"
     assert not overlaps(got["lines"]), overlaps(got["lines"])

@@ -54,7 +54,7 @@ def test_landing_on_a_month_only_the_ducks_reported(january_app, page):
     screenshot(page, "month-landing-ducks-only")
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "期间：2024年1月" in body
-    assert re.search(r"本月（2024年1月） \d+/\d+ 户已报，生猪、大棚未报", body), body[:800]
+    assert re.search(r"本月（2024年1月） \d+/\d+ 个单元已报，生猪、大棚未报", body), body[:800]
     assert "month=2024-01" in page.url
     assert card(page, "生猪存栏").locator('[data-testid="stMetricValue"]').inner_text() == "未报"
     deltas = page.locator('[data-testid="stMetricDelta"]')

@@ -469,7 +469,7 @@ def test_paragraph_and_deck_equal_kpis_json(full_deck, demo_path, capsys):
 def test_an_incomplete_month_note_takes_a_line_of_its_own_in_the_band():
     fig = go.Figure(go.Bar(x=["一月", "二月"], y=[3, 5], marker_color=theme.LIGHT.accent))
     plain = export.fig_to_png(fig, width=600, height=300, scale=2)
-    note = "12月 2613/2875 户已报；未报单元不计入"
+    note = "12月 2613/2875 个单元已报；未报单元不计入"
     stamp = export.Stamp(P2022, AS_OF, False, note=note)
     img = np.asarray(Image.open(io.BytesIO(export.stamp_png(plain, stamp, scale=2))).convert("RGB"), dtype=int)
     line, band = round(export.STAMP_NOTE_LINE * 2), round(export.STAMP_BAND * 2)

@@ -137,8 +137,8 @@ def test_paragraph_year_on_year_only_with_a_previous_year(cur):
     text = narrative.paragraph(cur, scope.Period.year(2023))
     assert "利润390万元（同比下降82.4%）" in text
     # 2023 ends with the latest month, which not every unit of November reported: the coverage is said
-    assert text.endswith("（2023年12月 2613/2875 户已报；同比按两期都上报的单元计算。）")
-    assert "户已报" not in narrative.paragraph(cur, scope.Period.year(2022))
+    assert text.endswith("（2023年12月 2613/2875 个单元已报；同比按两期都上报的单元计算。）")
+    assert "个单元已报" not in narrative.paragraph(cur, scope.Period.year(2022))
 
 
 def test_paragraph_exact_figures(cur):

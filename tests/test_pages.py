@@ -354,3 +354,20 @@ def test_reporting_box_is_of_the_month_shown(app_db):
     at = open_page(year=2022)
     assert any(h.value == "上报情况（2022-12）" for h in at.subheader), [h.value for h in at.subheader]
     assert not any("2023-12" in x.value for x in (*at.success, *at.warning))
+
+
+def test_a_sector_page_states_its_own_coverage(app_db):
+    """The 生猪 page's line counts hog farms (户), not the park's units (a new user read
+    "2613/2875 户已报" beside "单元数 38 户")."""
+    from analytics.figures import compare
+
+    month = Period.months("2023-12", "2023-12")
+    with Store(app_db) as s:
+        cov = compare.coverage(s.cursor(), month, sectors=("hog",))
+        park = compare.coverage(s.cursor(), month)
+    assert cov["expected"] < park["expected"]
+    at = open_page("pages/hog.py", year=None)
+    captions = [c.value for c in at.caption]
+    line = f"本月（2023年12月） {cov['reported']}/{cov['expected']} 户已报；"
+    assert any(c.startswith(line) for c in captions), captions
+    assert not any(f"{park['reported']}/{park['expected']}" in c for c in captions)

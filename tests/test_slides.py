@@ -203,9 +203,9 @@ DEC = scope.Period.months("2023-12", "2023-12")
 
 def test_month_note_words():
     # 2613 of 2875 units: incomplete; 2875 of 2875: nothing to say
-    assert slides.month_note(date(2023, 12, 1), 2613, 2875, short=True) == "12月 2613/2875 户已报；未报单元不计入"
+    assert slides.month_note(date(2023, 12, 1), 2613, 2875, short=True) == "12月 2613/2875 个单元已报；未报单元不计入"
     assert slides.month_note(date(2023, 12, 1), 2613, 2875, one_month=False) == \
-        "2023年12月 2613/2875 户已报；未报单元该月数字不计入"
+        "2023年12月 2613/2875 个单元已报；未报单元该月数字不计入"
     assert slides.month_note(date(2023, 12, 1), 2613, 2875, "en") == \
         "Dec 2023: 2,613 of 2,875 units reported; units not reported are not counted"
     assert slides.month_note(date(2023, 12, 1), 2875, 2875) == ""
@@ -239,10 +239,10 @@ def test_an_incomplete_month_is_said_under_the_title(december, deck, demo_db_fil
     reported = _units_reported(demo_db_file, ("2023-12",))
     expected = _units_reported(demo_db_file, ("2023-11", "2023-12"))
     assert reported < expected
-    note = f"12月 {reported}/{expected} 户已报；未报单元不计入"
+    note = f"12月 {reported}/{expected} 个单元已报；未报单元不计入"
     by_key = {s.key: s for s in december.slides}
     assert by_key["overview"].note == note and by_key["per_mu"].note == note
-    assert by_key["month"].note == f"2023年12月 {reported}/{expected} 户已报；未报单元不计入"
+    assert by_key["month"].note == f"2023年12月 {reported}/{expected} 个单元已报；未报单元不计入"
     assert not by_key["paragraph"].note and not by_key["definitions"].note and not by_key["cover"].note
     # the view: under the title, in its own box, in the bad-news colour
     html = slides.to_html(december, by_key["overview"], theme.STYLES["light"])
@@ -262,7 +262,7 @@ def test_the_deck_carries_the_note_under_the_title(december, demo_db_file):
     overview = prs.slides[december.number_of("overview") - 1]
     (note,) = [sh for sh in overview.shapes if sh.name == "title note"]
     assert note.text_frame.text == next(s.note for s in december.slides if s.key == "overview")
-    assert note.text_frame.text.startswith("12月 ") and note.text_frame.text.endswith("户已报；未报单元不计入")
+    assert note.text_frame.text.startswith("12月 ") and note.text_frame.text.endswith("个单元已报；未报单元不计入")
     box = BOXES["title_note"]
     assert (note.left, note.top, note.width, note.height) == tuple(v * theme.EMU_PER_PX for v in
                                                                    (box.x, box.y, box.w, box.h))
@@ -334,7 +334,7 @@ def test_the_month_view_has_a_chart_of_mom_and_yoy(december, demo_db_file):
     d = list(mom.y).index("种鸭 利润")
     assert mom.x[d] == 150 and mom.text[d] == "+249.8%"
     # coverage stated on the chart itself
-    assert any("2613/2875 户已报" in a.text for a in fig.layout.annotations)
+    assert any("2613/2875 个单元已报" in a.text for a in fig.layout.annotations)
 
 
 def test_month_rows_say_not_reported_for_a_sector_without_units():

@@ -128,8 +128,9 @@ def render(sector: str) -> None:
         return
     m = q("monthly", sector, period, filters)
     done = q("month_completeness", sector, period, filters)  # the latest month drawn as what it is
-    cov = q("coverage", scope.Period(comp["period"].end, comp["period"].end), filters)
-    st.caption(coverage_text(period, cov, L, compared=comp["period"]))  # text-safe: counts, months, sector names
+    # This sector's units, not the park's: a hog page's line counts hog farms.
+    cov = q("coverage", scope.Period(comp["period"].end, comp["period"].end), filters, (sector,))
+    st.caption(coverage_text(period, cov, L, compared=comp["period"], sector=sector))  # text-safe: counts, months
     _cards(sector, k, comp, kpis.ratios(sector, k, m), basis, done, period)
     if sector == "hog" and not m.empty:
         sows_light(m["month"].iloc[-1], filters)

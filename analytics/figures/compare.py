@@ -338,14 +338,16 @@ def comparisons(cur: Cursor, period: Period, filters: Filters = Filters(), by_to
     return out
 
 
-def coverage(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
+def coverage(cur: Cursor, period: Period, filters: Filters = Filters(), sectors: tuple[str, ...] = ()) -> dict:
     """How complete a period is: units that reported in it against the units expected.
 
     Expected = units that reported in the period or in the month before it (a unit that
     reported last month is expected this month). Returns ``{"reported": n, "expected": n,
     "sectors_missing": [sector keys with no unit in the period but some the month before]}``,
     read from coop_months (kept on write); with village/zone filters from the per-unit rows.
+    ``sectors``: count only those (a sector page's line); all when empty.
     """
+    keys = [s for s in contract.SECTOR_KEYS if not sectors or s in sectors]
     before = Period(_prev_month(period.start), _prev_month(period.start))
     rep = exp = 0
     missing = []
@@ -365,13 +367,13 @@ def coverage(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
                            WHERE mi = ?{extra} GROUP BY sector) g ON g.sector = s.sector""",
                                                  [period.start, *fparams, mi, *fparams]).fetchall():
             got[sector] = (int(n_now), int(n_now) + int(n_gone))
-        for s in contract.SECTOR_KEYS:
+        for s in keys:
             n_now, n_all = got[s]
             rep, exp = rep + n_now, exp + n_all
             if not n_now and n_all:
                 missing.append(s)
         return {"reported": rep, "expected": exp, "sectors_missing": missing}
-    for s in contract.SECTOR_KEYS:
+    for s in keys:
         a_sql, a_params = _per_unit(s, period, filters, attrs=False)
         b_sql, b_params = _per_unit(s, before, filters, attrs=False)
         n_now, n_all = cur.execute(f"""
@@ -386,9 +388,11 @@ def coverage(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
     return {"reported": rep, "expected": exp, "sectors_missing": missing}
 
 
-def coverage_text(period: Period, cov: dict, lang: str = "zh", *, compared: Period | None = None) -> str:
+def coverage_text(period: Period, cov: dict, lang: str = "zh", *, compared: Period | None = None,
+                  sector: str | None = None) -> str:
     """The coverage line under a period's figures (issue 19.2), e.g.
-    "本月（2024年1月）48/50 户已报，生猪未报；同比、环比按两期都上报的单元计算".
+    "本月（2024年1月）48/50 个单元已报，生猪未报；同比、环比按两期都上报的单元计算" (a sector's
+    line, ``sector``, counts its own units: 38/58 户 for hog farms, 棚 for sheds and plots).
 
     ``cov`` is :func:`coverage` of the last month of ``compared`` (the period the comparisons
     used, cut at the latest month with data; ``period`` when None), and that month is the one
@@ -399,7 +403,9 @@ def coverage_text(period: Period, cov: dict, lang: str = "zh", *, compared: Peri
     last = Period((compared or period).end, (compared or period).end)
     if lang == "zh":
         head = (f"本月（{last.label('zh')}）" if period.is_month else f"{last.label('zh')}")
-        line = f"{head} {cov['reported']}/{cov['expected']} 户已报"
+        # 户 are hog farms; sheds and plots are 棚; a park-wide count mixes them: 个单元.
+        unit = contract.sector(sector).unit_zh if sector else "个单元"
+        line = f"{head} {cov['reported']}/{cov['expected']} {unit}已报"
         if missing:
             line += "，" + "、".join(missing) + "未报"
         basis = "同比、环比" if period.is_month else "同比"

@@ -255,9 +255,10 @@ def _month_note(comp: dict, sector: str, measure: str, lang: str) -> tuple[str, 
 
 
 def month_note(month: date, reported: int, expected: int, lang: str = "zh", *, one_month: bool = True,
-               short: bool = False) -> str:
+               short: bool = False, unit: str = "个单元") -> str:
     """The note under a slide's title when the month it shows is incomplete (issue 19.8), e.g.
-    "12月 2613/2875 户已报；未报单元不计入"; '' when every expected unit has reported.
+    "12月 2613/2875 个单元已报；未报单元不计入" (``unit``: 户 or 棚 for one sector); '' when every
+    expected unit has reported.
 
     ``reported``/``expected`` are as :func:`figures.compare.coverage` (expected: the units that
     reported in the month or the month before). ``one_month``: the slide shows that month alone;
@@ -269,14 +270,14 @@ def month_note(month: date, reported: int, expected: int, lang: str = "zh", *, o
     if lang == "zh":
         label = f"{month.month}月" if short else f"{month.year}年{month.month}月"
         rest = "未报单元不计入" if one_month else "未报单元该月数字不计入"
-        return f"{label} {reported}/{expected} 户已报；{rest}"
+        return f"{label} {reported}/{expected} {unit}已报；{rest}"
     label = month.strftime("%b") if short else month.strftime("%b %Y")
     rest = "units not reported are not counted" if one_month else "the others not counted that month"
     return f"{label}: {reported:,} of {expected:,} units reported; {rest}"
 
 
 def _sector_note(done: pd.DataFrame | None, month: date, missing: bool, lang: str, short: bool,
-                 one_month: bool) -> str:
+                 one_month: bool, unit: str = "个单元") -> str:
     """:func:`month_note` of one sector from its ``month_completeness`` (reported, and expected =
     reported + missing, the coverage's count), or "生猪 12月未报" when the sector sent nothing."""
     if missing:
@@ -287,7 +288,7 @@ def _sector_note(done: pd.DataFrame | None, month: date, missing: bool, lang: st
         return ""
     last = done.iloc[-1]
     return month_note(month, int(last["reported"]), int(last["reported"]) + int(last["missing"]), lang,
-                      one_month=one_month, short=short)
+                      one_month=one_month, short=short, unit=unit)
 
 
 def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = False, exact: bool = False,
@@ -346,7 +347,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
         park_note = month_note(last_month, cov_last["reported"], cov_last["expected"], lang,
                                one_month=period.is_month, short=short)
         sector_notes = {s: _sector_note(done[s], last_month, s in cov_last["sectors_missing"], lang, short,
-                                        period.is_month) for s in contract.SECTOR_KEYS}
+                                        period.is_month, contract.sector(s).unit_zh) for s in contract.SECTOR_KEYS}
     park_note = park_note or ""
     sector_notes = sector_notes or dict.fromkeys(contract.SECTOR_KEYS, "")
     if not monthly_total.empty:
