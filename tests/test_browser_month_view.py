@@ -25,7 +25,7 @@ def test_month_cards_give_yoy_under_mom(live_app, page):
         r, g, b = (int(x) for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3])
         assert r > g and r > b, (text, rgb)  # red: bad news
     assert main.inner_text().count("同比 ") >= 6
-    assert "另有 20 户未报，按其上月存栏计约 9,421 头" in main.inner_text()
+    assert "另有 20 户未报，按其上月存栏计入合计约 9,421 头" in main.inner_text()
 
 
 def test_hog_month_card_and_chart(live_app, page):
@@ -33,7 +33,7 @@ def test_hog_month_card_and_chart(live_app, page):
     charts_drawn(page)
     screenshot(page, "hog-month-card-and-chart")
     body = page.locator('[data-testid="stMain"]').inner_text()
-    assert "6,334 头" in body and "另有 20 户未报，按其上月存栏计约 9,421 头" in body
+    assert "6,334 头" in body and "另有 20 户未报，按其上月存栏计入合计约 9,421 头" in body
 
 
 def test_present_month_view_has_its_chart(live_app, page):

@@ -317,7 +317,7 @@ def test_hog_month_stock_card_and_chart_tell_one_story(app_db):
                                                               WHERE month = '2023-12-01')""").fetchone()
     assert (reported, late[0]) == (6_334, 20)
     assert metrics(at)["存栏"] == "6,334 头"
-    line = f"另有 20 户未报，按其上月存栏计约 {reported + late[1]:,} 头"
+    line = f"另有 20 户未报，按其上月存栏计入合计约 {reported + late[1]:,} 头"
     assert line in [c.value for c in at.caption]
     assert line in [c.value for c in _month_page(None).caption]  # the overview's 生猪存栏 card says it too
     stock = json.loads(at.get("plotly_chart")[0].proto.spec)

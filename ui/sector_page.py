@@ -48,9 +48,9 @@ def carried_line(sector: str, k: dict, done: pd.DataFrame, period: scope.Period)
     last = done.iloc[-1]
     n, su, (noun, noun_en) = int(last["missing"]), fmt.STOCK_UNIT[sector], fmt.UNIT_NOUNS[sector]
     carried = fmt.count(k["stock"] + int(last["missing_stock"]), su[0], su[1], lang())
-    st.caption(t(f"另有 {n:,} {noun}未报，按其上月存栏计约 {carried}",  # text-safe: counts
+    st.caption(t(f"另有 {n:,} {noun}未报，按其上月存栏计入合计约 {carried}",  # text-safe: counts
                  f"{n:,} {noun_en if n != 1 else noun_en[:-1]} not reported; with their last month's stock "
-                 f"≈ {carried}"))
+                 f"in total ≈ {carried}"))
 
 
 def _cards(sector: str, k: dict, comp: dict, ratios: dict, basis: str, done: pd.DataFrame | None = None,
