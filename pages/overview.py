@@ -165,12 +165,11 @@ if period.is_full_year:
 
 warning_block()  # 预警: the open count, for the office
 
-# Of the month the page shows (its period's last, at most the latest with data): an older view
-# is not told about a month it does not show.
+# The chase is about the newest month with data, whatever period is shown; the heading names
+# it, so an older view is not read as being about its own month.
 latest = q("data_as_of")["latest_month"]
-if latest and period.label_to < latest:
-    latest = period.label_to
-st.subheader(t(f"上报情况（{latest}）", f"Reporting ({latest})") if latest else t("上报情况", "Reporting"))
+st.subheader(t(f"上报情况（最新月份 {latest}）", f"Reporting (latest month {latest})") if latest  # text-safe: YYYY-MM
+             else t("上报情况", "Reporting"))
 missing = q("missing_reports", latest, filters)
 if missing.empty:
     st.success(t(f"近 12 个月上报过的合作社都已上报 {latest} 月报。",  # text-safe: YYYY-MM from lists.data_as_of

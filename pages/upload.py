@@ -239,7 +239,7 @@ replaced = ingest.would_replace(store().cursor(), actor, parsed.sector, pv.rows)
 if replaced:  # said before the manager confirms, not only after
     ids_zh = "、".join(f"{i}（{'待审核' if st_ == 'pending' else '已退回'}）" for i, st_ in replaced)
     ids_en = ", ".join(f"{i} ({'awaiting review' if st_ == 'pending' else 'returned'})" for i, st_ in replaced)
-    st.info(t(f"提交后将替换之前同月份的报送 {ids_zh}，以这份文件为准。",
+    st.info(t(f"提交后将替换之前同月份的报送 {ids_zh}，以这份文件为准。",  # text-safe: ids and fixed words
               f"Submitting replaces the earlier submission(s) of the same months: {ids_en}; this file counts."),
             icon=":material/swap_horiz:")
 

@@ -141,7 +141,6 @@ def test_warnings_page_filters_and_note_whole_at_1366(office_app, browser):
         grid = page.locator('[data-testid="stDataFrame"]').first
         grid.scroll_into_view_if_needed()
         settle(page)
-        assert note in cells(page)
         screenshot(page, "warnings_zh_1366")
         # A grid cell cannot hold a long note: the notes of the rows shown are written out under it, whole.
         assert f"编号 {first} 已处理（system）：{note}" in page.locator('[data-testid="stMain"]').inner_text()
