@@ -191,33 +191,64 @@ def _joined_rows(cur: Cursor, sector: str, period: Period, base: Period, filters
 def _flagged_rows(cur: Cursor, sector: str, period: Period, base: Period, filters: Filters,
                   by_town: bool, k: int) -> tuple[list[tuple], list[str]]:
     """The rows of :func:`_joined_rows` for two single months ``k`` months apart, from the month
-    rollups' flags (rollups.FLAGS, kept on write): the units in both are the period's rows
-    flagged "reported k months before" and the base's rows flagged "reported k months after",
-    so each side is a plain scan of one month's rows. Same columns, same figures (up to the
-    order floats are added in)."""
-    a_sql, a_params = _per_unit(sector, period, filters, attrs=False, flag=rollups.flag_column(-k))
-    b_sql, b_params = _per_unit(sector, base, filters, attrs=False, flag=rollups.flag_column(k))
-    n_sql, n_params = _per_unit(sector, period, filters, attrs=False)
-    m_sql, m_params = _per_unit(sector, base, filters, attrs=False)
-    a_cols, b_cols = _sums(sector, "a"), _sums(sector, "b")
-    aliases = [c.rsplit(" AS ", 1)[1] for pair in zip(a_cols, b_cols, strict=True) for c in pair]
-    if by_town:
-        both = f"""SELECT coalesce(ja.town, jb.town) AS town, coalesce(ja.n_both, 0) AS n_both, {', '.join(aliases)}
-                   FROM (SELECT a.town AS town, count(*) AS n_both, {', '.join(a_cols)} FROM ({a_sql}) a
-                         GROUP BY a.town) ja
-                   FULL JOIN (SELECT b.town AS town, {', '.join(b_cols)} FROM ({b_sql}) b GROUP BY b.town) jb
-                   ON ja.town = jb.town"""
-    else:
-        both = f"""SELECT '' AS town, ja.n_both, {', '.join(aliases)}
-                   FROM (SELECT count(*) AS n_both, {', '.join(a_cols)} FROM ({a_sql}) a) ja
-                   CROSS JOIN (SELECT {', '.join(b_cols)} FROM ({b_sql}) b) jb"""
-    rows = cur.execute(f"""
-        SELECT na.n, nb.n, j.*
-        FROM (SELECT count(*) AS n FROM ({n_sql}) x) na
-        CROSS JOIN (SELECT count(*) AS n FROM ({m_sql}) y) nb
-        LEFT JOIN ({both}) j ON 1 = 1
-        ORDER BY j.town""", n_params + m_params + a_params + b_params).fetchall()
-    return rows, aliases
+    rollups' flags: :func:`_flagged_many` for one distance."""
+    return _flagged_many(cur, sector, period, {k: base}, filters, by_town)[k]
+
+
+def _flagged_many(cur: Cursor, sector: str, period: Period, bases: dict[int, Period], filters: Filters,
+                  by_town: bool) -> dict[int, tuple[list[tuple], list[str]]]:
+    """:func:`_joined_rows` of a single month against single-month bases ``{k: base}`` (``k``
+    months before it: 1 for 环比, 12 for 同比), from the month rollups' flags (rollups.FLAGS, kept
+    on write): the units in both are the period's rows flagged "reported k months before" and the
+    base's rows flagged "reported k months after".
+
+    Each month's rows are read once, grouped by town and by the flags that matter (a handful of
+    groups per town), and the groups added up here: one scan of the period and one of each base,
+    no join (and no units join: these sums need no land_mu). Same columns, same figures (up to
+    the order floats are added in); a unit's town is the same in every month, so towns match
+    across sides."""
+    town = "x.town" if by_town else "''"
+    ks = sorted(bases)
+
+    def groups(p: Period, side: str, flags: list[str]) -> tuple[list[tuple], list[str]]:
+        sql, params = _per_unit(sector, p, filters, attrs=False, flags=True, land=sector == "greenhouse")
+        sums = [c.replace(f"{side}.", "x.") for c in _sums(sector, side)]
+        keys = ", ".join(f"x.{f}" for f in flags)
+        rows = cur.execute(f"SELECT {town} AS town, {keys}, count(*) AS n, {', '.join(sums)} "
+                           f"FROM ({sql}) x GROUP BY {town}, {keys}", params).fetchall()
+        return rows, [c.rsplit(" AS ", 1)[1] for c in sums]
+
+    def add(acc: dict, name: str, v: object) -> None:
+        if v is not None:
+            acc[name] = v if acc.get(name) is None else acc[name] + v
+
+    now, a_names = groups(period, "a", [rollups.flag_column(-k) for k in ks])
+    n_now = sum(int(r[1 + len(ks)]) for r in now)
+    out = {}
+    for i, k in enumerate(ks):
+        a_by: dict[str, dict] = {}
+        for r in now:
+            t = a_by.setdefault(r[0], {"n_both": 0})
+            if r[1 + i]:
+                t["n_both"] += int(r[1 + len(ks)])
+                for name, v in zip(a_names, r[2 + len(ks):], strict=True):
+                    add(t, name, v)
+        base, b_names = groups(bases[k], "b", [rollups.flag_column(k)])
+        n_base = sum(int(r[2]) for r in base)
+        b_by: dict[str, dict] = {}
+        for r in base:
+            t = b_by.setdefault(r[0], {})
+            if r[1]:
+                for name, v in zip(b_names, r[3:], strict=True):
+                    add(t, name, v)
+        aliases = [x for pair in zip(a_names, b_names, strict=True) for x in pair]
+        rows = [(n_now, n_base, t, a_by.get(t, {}).get("n_both", 0),
+                 *((a_by.get(t, {}) | b_by.get(t, {})).get(n) for n in aliases))
+                for t in sorted(set(a_by) | set(b_by))]
+        if not rows:  # nothing in either month: one empty row, as the join gives
+            rows = [(0, 0, None, 0, *(None for _ in aliases))]
+        out[k] = (rows, aliases)
+    return out
 
 
 def comparable(cur: Cursor, sector: str, period: Period, base: Period,
@@ -238,12 +269,30 @@ def comparable(cur: Cursor, sector: str, period: Period, base: Period,
     filter) reads the month rollups' flags kept on write, two plain scans; any other pair of
     periods joins the two periods' per-unit rows. Both give the same figures.
     """
+    return _comparables(cur, sector, period, {"base": base}, filters, by_town)["base"]
+
+
+def _comparables(cur: Cursor, sector: str, period: Period, bases: dict[str, Period | None], filters: Filters,
+                 by_town: bool) -> dict[str, dict | None]:
+    """:func:`comparable` of ``period`` against each base (None: no comparison); the bases the
+    flags answer share one read of the period's rows (:func:`_flagged_many`)."""
+    flagged = {k: b for b in bases.values() if b is not None
+               and (k := _flag_distance(period, b, filters)) is not None}
+    got = _flagged_many(cur, sector, period, flagged, filters, by_town) if flagged else {}
+    out: dict[str, dict | None] = {}
+    for name, b in bases.items():
+        if b is None:
+            out[name] = None
+            continue
+        k = _flag_distance(period, b, filters)
+        rows, names = got[k] if k is not None else _joined_rows(cur, sector, period, b, filters, by_town)
+        out[name] = _compared(sector, rows, names, by_town)
+    return out
+
+
+def _compared(sector: str, rows: list[tuple], names: list[str], by_town: bool) -> dict:
+    """:func:`comparable`'s answer from the rows of :func:`_joined_rows` or :func:`_flagged_many`."""
     measures = _measures(sector)
-    k = _flag_distance(period, base, filters)
-    if k is None:
-        rows, names = _joined_rows(cur, sector, period, base, filters, by_town)
-    else:
-        rows, names = _flagged_rows(cur, sector, period, base, filters, by_town, k)
     towns = [(town, int(n or 0), dict(zip(names, values, strict=True)))
              for _, _, town, n, *values in rows if town is not None]
     n_now, n_base = rows[0][0], rows[0][1]
@@ -286,7 +335,7 @@ def sector_comparison(cur: Cursor, sector: str, period: Period, filters: Filters
     bases = {"mom": month_before(p), "yoy": p.previous_year()}
     return {"period": p, "mom_base": bases["mom"], "yoy_base": bases["yoy"],
             "latest": month_str(latest) if latest else None,
-            **{k: comparable(cur, sector, p, b, filters) if b is not None else None for k, b in bases.items()}}
+            **_comparables(cur, sector, p, bases, filters, False)}
 
 
 def comparisons(cur: Cursor, period: Period, filters: Filters = Filters(), by_town: bool = False) -> dict:
@@ -306,8 +355,7 @@ def comparisons(cur: Cursor, period: Period, filters: Filters = Filters(), by_to
     out: dict = {"period": p, "mom_base": bases["mom"], "yoy_base": bases["yoy"],
                  "latest": month_str(latest) if latest else None}
     for s in contract.SECTOR_KEYS:
-        out[s] = {k: comparable(cur, s, p, b, filters, by_town) if b is not None else None
-                  for k, b in bases.items()}
+        out[s] = _comparables(cur, s, p, bases, filters, by_town)
     out["total"] = {}
     for k in bases:
         if bases[k] is None:

@@ -110,9 +110,11 @@ def _money(x: object) -> float:
 
 # --- the per-unit step: chunks, merged --------------------------------------------------
 
-def _period_chunks(sector: str, period: Period, crop: bool = False, flag: str | None = None) -> tuple[str, list, bool]:
+def _period_chunks(sector: str, period: Period, crop: bool = False, flag: str | None = None,
+                   flags: bool = False) -> tuple[str, list, bool]:
     """The chunks of a period: rollup rows of its whole years, records of its other months
-    (only those with the month rollup's ``flag`` set, when given: :data:`.rollups.FLAGS`).
+    (only those with the month rollup's ``flag`` set, when given: :data:`.rollups.FLAGS`;
+    with ``flags``, every one of those flags as a column too: one month only).
 
     Returns (sql, params, whole): ``whole`` when every chunk is a rollup row (no months
     outside whole years), so rows are already one per unit and year (and crop).
@@ -133,8 +135,9 @@ def _period_chunks(sector: str, period: Period, crop: bool = False, flag: str | 
             ranges.append((date(y1 + 1, 1, 1), period.end))
     else:
         ranges = [(period.start, period.end)]
+    month_cols = cols + "".join(f", {f}" for f in FLAGS) if flags else cols
     for a, b in ranges:
-        parts.append(f"SELECT {cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?"
+        parts.append(f"SELECT {month_cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?"
                      + (f" AND {flag}" if flag else ""))
         params += [a, b]
     return " UNION ALL ".join(parts), params, not ranges
@@ -142,7 +145,7 @@ def _period_chunks(sector: str, period: Period, crop: bool = False, flag: str | 
 
 def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] = (), *,
               attrs: bool = True, ids: tuple[str, list] | None = None,
-              flag: str | None = None) -> tuple[str, list]:
+              flag: str | None = None, flags: bool = False, land: bool = True) -> tuple[str, list]:
     """SQL for one row per unit (per unit and ``by``: "crop" for plots, "year") over the
     period, and its parameters.
 
@@ -159,14 +162,16 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
     ``ids`` (sql, params) keeps only the unit ids it selects (a page of a ranking). ``flag``
     (one month only) keeps the units whose month rollup row has that flag of
     :data:`.rollups.FLAGS` set, e.g. those that also reported the month before: a filter of the
-    month's rows, no join (figures.compare). Raises ValueError for another flag or period.
+    month's rows, no join (figures.compare); ``flags`` (one month only) carries every flag as a
+    column. Without ``land`` (and ``attrs``), livestock rows skip the units join that land_mu
+    needs: ``land`` and ``gh_type_shown`` are NULL. Raises ValueError for another flag or period.
     """
     if not set(by) <= {"crop", "year"}:
         raise ValueError(f"不支持的分组“{by}”")
-    if flag is not None and (flag not in FLAGS or period.start != period.end):
-        raise ValueError(f"标志“{flag}”只用于单月")
+    if (flag is not None or flags) and (period.start != period.end or (flag is not None and flag not in FLAGS)):
+        raise ValueError(f"标志“{flag or 'flags'}”只用于单月")
     s = contract.sector(sector)
-    chunks, params, whole = _period_chunks(sector, period, crop="crop" in by, flag=flag)
+    chunks, params, whole = _period_chunks(sector, period, crop="crop" in by, flag=flag, flags=flags)
     clauses, fparams = _unit_where(filters)
     conds = []
     if clauses:
@@ -177,24 +182,26 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
         fparams = fparams + ids[1]
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
     keys = list(by)
-    # One month's chunks are the records, one per unit: like whole years, nothing to merge.
-    if (whole and ("year" in by or period.start.year == period.end.year)) or (period.start == period.end
-                                                                               and not by):
+    # One month's chunks are the records, one per unit (so one crop and one year): like whole
+    # years, nothing to merge.
+    if (whole and ("year" in by or period.start.year == period.end.year)) or period.start == period.end:
         merged = f"SELECT m.* FROM ({chunks}) m{where}"
     else:
         select = [f"m.{k} AS {k}" for k in keys] + ["m.unit_id AS unit_id"] + _merge_aggregates(sector, keys)
         group = ", ".join(["m.unit_id"] + [f"m.{k}" for k in keys])
         merged = f"SELECT {', '.join(select)} FROM ({chunks}) m{where} GROUP BY {group}"
     has_type = "gh_type" in _shape(sector).lasts
-    if attrs or sector != "greenhouse":
+    if attrs or (sector != "greenhouse" and land):
         cols = ["u.cooperative AS cooperative", "u.unit AS unit", "u.village AS village", "u.zone AS zone",
                 "u.land_mu AS land_mu", "u.gh_type AS unit_gh_type"]
         joined = f"SELECT p.*, {', '.join(cols)} FROM ({merged}) p JOIN units u ON u.unit_id = p.unit_id"
         shown = "coalesce(j.unit_gh_type, j.gh_type)" if has_type else "j.unit_gh_type"
-    else:
+    elif sector == "greenhouse":
         joined, shown = merged, "j.gh_type"
-    land = "j.area_mu" if sector == "greenhouse" else "j.land_mu"
-    derived = [f"{shown} AS gh_type_shown", f"CASE WHEN {land} > 0 THEN {land} END AS land",
+    else:
+        joined, shown = merged, "CAST(NULL AS VARCHAR)"
+    area = "j.area_mu" if sector == "greenhouse" else ("j.land_mu" if attrs or land else "CAST(NULL AS DOUBLE)")
+    derived = [f"{shown} AS gh_type_shown", f"CASE WHEN {area} > 0 THEN {area} END AS land",
                "coalesce(j.revenue, 0) - coalesce(j.cost, 0) AS profit"]
     outer = f"SELECT j.*, {', '.join(derived)} FROM ({joined}) j"
     ratios = ["q.profit / q.land AS profit_per_mu", "q.revenue / q.land AS output_value_per_mu"]
