@@ -342,17 +342,22 @@ EVENT_COLUMNS = ["event_id", "rule_id", "rule_version", "sector", "town", "coope
 
 def warning_events(cur: Cursor, month: str | None = None, *, states: Sequence[str] = (),
                    rules: Sequence[str] = (), towns: Sequence[str] = (), cooperatives: Sequence[str] = (),
-                   active_only: bool = True) -> pd.DataFrame:
+                   active_only: bool = True, within: tuple[str, str] | None = None) -> pd.DataFrame:
     """Stored events, newest month first, then by rule and place. Columns :data:`EVENT_COLUMNS`;
     ``month`` 'YYYY-MM'; ``figure`` and ``threshold`` are fractions (sows: share of the normal
     holding; stock drop: share lost; mortality: deaths ÷ stock) or 元 (loss streak: the
-    three months' profit, threshold 0). Empty when the store predates warnings (a lake)."""
+    three months' profit, threshold 0). ``within`` ('YYYY-MM', 'YYYY-MM') keeps the months of a
+    period (a county's store holds tens of thousands of events: a period's are read, not all).
+    Empty when the store predates warnings (a lake)."""
     if not _has_events(cur):
         return pd.DataFrame(columns=EVENT_COLUMNS)
     clauses, params = [], []
     if month:
         clauses.append("month = ?")
         params.append(parse_month(month))
+    if within:
+        clauses.append("month BETWEEN ? AND ?")
+        params += [parse_month(within[0]), parse_month(within[1])]
     for col, values in (("state", states), ("rule_id", rules), ("town", towns), ("cooperative", cooperatives)):
         if values:
             clauses.append(f"{col} IN ({', '.join('?' * len(values))})")
@@ -366,9 +371,10 @@ def warning_events(cur: Cursor, month: str | None = None, *, states: Sequence[st
     return df
 
 
-def open_warnings(cur: Cursor, month: str | None = None) -> pd.DataFrame:
-    """Active events not yet 已处理 (新 or 已查看)."""
-    return warning_events(cur, month, states=(NEW, SEEN))
+def open_warnings(cur: Cursor, month: str | None = None, within: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Active events not yet 已处理 (新 or 已查看); of ``month``, or of the months ``within``
+    ('YYYY-MM', 'YYYY-MM'), when given."""
+    return warning_events(cur, month, states=(NEW, SEEN), within=within)
 
 
 def open_count(cur: Cursor) -> dict:

@@ -200,7 +200,7 @@ class Facts:
 
     period: scope.Period
     kpis: dict
-    previous: dict | None  # park_kpis of the same months a year earlier, None without data
+    previous: dict | None  # park_kpis of the same months a year earlier (None: 同比 from ``comparison``)
     land_mu: float
     zones: int
     gh_types: dict[str, int]
@@ -222,13 +222,10 @@ def gather(call: Call, period: scope.Period) -> Facts:
     The pages pass their cached ``q``; the CLI and the deck use :func:`gather_from_cursor`.
     Both end in the same ``analytics.figures.kpis`` functions.
     """
-    prev_period = period.previous_year()
-    if prev_period.start.year >= 2000:  # both years in one pass (kpis.park_kpis_many)
-        k, prev = call("park_kpis_many", (period, prev_period))
-    else:
-        k, prev = call("park_kpis", period), None
-    if prev is not None and not any(prev[s]["units"] for s in contract.SECTOR_KEYS):
-        prev = None
+    # 同比 comes from the comparison over the units in both periods, so the whole previous year's
+    # KPIs are not fetched (``previous`` is for callers that have no comparison); and the period's
+    # KPIs are asked as park_kpis, the question the 本月 view and the pages ask: one cache key.
+    k, prev = call("park_kpis", period), None
     # Land is in the KPI JSON (total.land_mu): not computed a second time.
     comp = call("comparisons", period)
     last = scope.Period(comp["period"].end, comp["period"].end)

@@ -484,8 +484,7 @@ def problems(call: Call, period: scope.Period, lang: str = "zh") -> tuple[str, .
     from ..figures import warnings
 
     zh = lang == "zh"
-    w = call("open_warnings")
-    w = w[(w["month"] >= period.label_from) & (w["month"] <= period.label_to)]
+    w = call("open_warnings", None, (period.label_from, period.label_to))
     w = w.assign(_red=w["level"] != warnings.RED).sort_values(["_red", "month"], ascending=[True, False])
     lines: list[str] = []
     if w.empty:
