@@ -12,9 +12,9 @@ from .rollups import _in
 
 def available_months(cur: Cursor) -> list[str]:
     """Months with any record, 'YYYY-MM', ascending (from coop_months, not a scan)."""
-    rows = cur.execute("""SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM coop_months
-                          WHERE n_records > 0 ORDER BY m""").fetchall()
-    return [r[0] for r in rows]
+    # The distinct months first, then their labels: a format per row of coop_months cost more.
+    rows = cur.execute("SELECT month FROM coop_months WHERE n_records > 0 GROUP BY month ORDER BY month").fetchall()
+    return [f"{m.year:04d}-{m.month:02d}" for (m,) in rows]
 
 
 def available_years(cur: Cursor) -> list[int]:
@@ -79,11 +79,17 @@ def last_reports(cur: Cursor, sector: str, cooperatives: Sequence[str], units: S
     from .. import contract
 
     s = contract.sector(sector)
-    keys = [f"{c}\x1f{u}" for c, u in zip(cooperatives, units, strict=True)]
-    if not keys:
+    if len(cooperatives) != len(units):
+        raise ValueError("合作社与单元的个数不一致")
+    if not cooperatives:
         return {}
-    rows = cur.execute(f"""SELECT u.cooperative, u.unit, strftime(max(m.last_month), '%Y-%m')
-                           FROM unit_month_{s.key} m JOIN units u ON u.unit_id = m.unit_id
-                           WHERE u.sector = ? AND list_contains(?, u.cooperative || chr(31) || u.unit)
-                           GROUP BY u.cooperative, u.unit""", [s.key, keys]).fetchall()
+    # The page's unit ids first (a join on the pairs, not a test of every unit's name), then
+    # their year rollup rows: a year's last_month is the unit's latest month in it.
+    rows = cur.execute(f"""
+        WITH ids AS (SELECT u.unit_id, u.cooperative, u.unit FROM units u
+                     JOIN (SELECT unnest(?) AS c, unnest(?) AS n) k ON u.cooperative = k.c AND u.unit = k.n
+                     WHERE u.sector = ?)
+        SELECT ids.cooperative, ids.unit, strftime(max(m.last_month), '%Y-%m')
+        FROM unit_year_{s.key} m JOIN ids ON m.unit_id = ids.unit_id
+        GROUP BY ids.cooperative, ids.unit""", [list(cooperatives), list(units), s.key]).fetchall()
     return {(c, u): m for c, u, m in rows}
