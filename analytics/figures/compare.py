@@ -218,33 +218,37 @@ def _flagged_many(cur: Cursor, sector: str, period: Period, bases: dict[int, Per
                            f"FROM ({sql}) x GROUP BY {town}, {keys}", params).fetchall()
         return rows, [c.rsplit(" AS ", 1)[1] for c in sums]
 
-    def add(acc: dict, name: str, v: object) -> None:
-        if v is not None:
-            acc[name] = v if acc.get(name) is None else acc[name] + v
+    def add(acc: list, values: tuple) -> None:  # sums of groups, None where every group is None
+        for j, v in enumerate(values):
+            if v is not None:
+                acc[j] = v if acc[j] is None else acc[j] + v
 
     now, a_names = groups(period, "a", [rollups.flag_column(-k) for k in ks])
-    n_now = sum(int(r[1 + len(ks)]) for r in now)
+    w = len(ks)
+    n_now = sum(int(r[1 + w]) for r in now)
     out = {}
     for i, k in enumerate(ks):
-        a_by: dict[str, dict] = {}
+        n_both: dict[str, int] = {}
+        a_by: dict[str, list] = {}  # town -> sums over its units in both months
         for r in now:
-            t = a_by.setdefault(r[0], {"n_both": 0})
+            n_both.setdefault(r[0], 0)
+            t = a_by.setdefault(r[0], [None] * len(a_names))
             if r[1 + i]:
-                t["n_both"] += int(r[1 + len(ks)])
-                for name, v in zip(a_names, r[2 + len(ks):], strict=True):
-                    add(t, name, v)
+                n_both[r[0]] += int(r[1 + w])
+                add(t, r[2 + w:])
         base, b_names = groups(bases[k], "b", [rollups.flag_column(k)])
         n_base = sum(int(r[2]) for r in base)
-        b_by: dict[str, dict] = {}
+        b_by: dict[str, list] = {}
         for r in base:
-            t = b_by.setdefault(r[0], {})
+            t = b_by.setdefault(r[0], [None] * len(b_names))
             if r[1]:
-                for name, v in zip(b_names, r[3:], strict=True):
-                    add(t, name, v)
+                add(t, r[3:])
         aliases = [x for pair in zip(a_names, b_names, strict=True) for x in pair]
-        rows = [(n_now, n_base, t, a_by.get(t, {}).get("n_both", 0),
-                 *((a_by.get(t, {}) | b_by.get(t, {})).get(n) for n in aliases))
-                for t in sorted(set(a_by) | set(b_by))]
+        empty_a, empty_b = [None] * len(a_names), [None] * len(b_names)
+        rows = []
+        for t in sorted(set(a_by) | set(b_by)):
+            pairs = zip(a_by.get(t, empty_a), b_by.get(t, empty_b), strict=True)
+            rows.append((n_now, n_base, t, n_both.get(t, 0), *(x for pair in pairs for x in pair)))
         if not rows:  # nothing in either month: one empty row, as the join gives
             rows = [(0, 0, None, 0, *(None for _ in aliases))]
         out[k] = (rows, aliases)
