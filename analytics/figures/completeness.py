@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
 
 from .. import contract
-from ..scope import Cursor, Filters, Period, parse_month
+from ..scope import UNASSIGNED_TOWN, Cursor, Filters, Period, parse_month
 from . import rollups
 from .kpis import _cooperative_where, _unit_where
 from .rollups import _shape
@@ -45,17 +46,17 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
         # a unit fell silent (unit_month_gaps); no pass over the unit-months (issue 19.6).
         clauses, fparams = _cooperative_where("cooperative", filters)
         extra = "".join(f" AND {c}" for c in clauses)
+        gaps, gparams = _gaps_select(s.key, lo, hi, filters)
         rows = cur.execute(f"""
             WITH c AS (SELECT year(month) * 12 + month(month) - 1 AS mi, sum(n_records) AS reported
                        FROM coop_months WHERE sector = ? AND n_records > 0 AND month BETWEEN ? AND ?{extra}
                        GROUP BY year(month) * 12 + month(month) - 1),
-                 g AS (SELECT mi, count(*) AS missing, count(DISTINCT cooperative) AS coops, sum(stock) AS stock
-                       FROM {rollups.GAPS_TABLE} WHERE sector = ? AND mi BETWEEN ? AND ?{extra} GROUP BY mi)
+                 g AS ({gaps})
             SELECT c.mi, c.reported, coalesce(e.reported, 0), coalesce(g.missing, 0), coalesce(g.coops, 0),
                    coalesce(g.stock, 0)
             FROM c LEFT JOIN c e ON e.mi = c.mi - 1 LEFT JOIN g ON g.mi = c.mi
             WHERE c.mi >= ? ORDER BY c.mi""",
-            [s.key, _before(period.start), period.end, *fparams, s.key, lo, hi, *fparams, lo]).fetchall()
+            [s.key, _before(period.start), period.end, *fparams, *gparams, lo]).fetchall()
     out = pd.DataFrame(rows, columns=["mi", "reported", "expected", "missing", "missing_cooperatives",
                                       "missing_stock"])
     out.insert(0, "month", [f"{int(mi) // 12:04d}-{int(mi) % 12 + 1:02d}" for mi in out["mi"]])
@@ -65,6 +66,39 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
     out["complete"] = out["missing"] == 0
     out["awaiting_cooperatives"] = _awaiting(cur, sector, out, filters) if out["missing"].any() else 0
     return out
+
+
+def _gaps_select(sector_key: str, lo: int, hi: int, filters: Filters, by_town: bool = False) -> tuple[str, list]:
+    """The 口径 of ``missing``, written once: of the gaps kept on write (a unit that reported the
+    month before and has no record this month), per month index lo..hi (year × 12 + month − 1)
+    and, ``by_town``, per town of the unit's cooperative (未分配乡镇 for one without). Columns
+    [town,] mi, missing (units), coops (their cooperatives), stock (their stock the month before).
+    Town and cooperative filters only (the gaps know the cooperative, not the village or zone)."""
+    clauses, params = _cooperative_where("g.cooperative", filters)
+    extra = "".join(f" AND {c}" for c in clauses)
+    town = f"coalesce(ct.town, '{UNASSIGNED_TOWN}')"
+    keys = f"{town} AS town, g.mi" if by_town else "g.mi"
+    join = " LEFT JOIN cooperatives ct ON ct.name = g.cooperative" if by_town else ""
+    group = f"{town}, g.mi" if by_town else "g.mi"
+    return (f"""SELECT {keys}, count(*) AS missing, count(DISTINCT g.cooperative) AS coops, sum(g.stock) AS stock
+                FROM {rollups.GAPS_TABLE} g{join}
+                WHERE g.sector = ? AND g.mi BETWEEN ? AND ?{extra} GROUP BY {group}""",
+            [sector_key, lo, hi, *params])
+
+
+def missing_by_town(cur: Cursor, sector: str, lo: int, hi: int,
+                    towns: Sequence[str] = ()) -> dict[str, dict[int, int]]:
+    """{town: {month index: units not reported}}: :func:`month_completeness`'s ``missing`` (units
+    that reported the month before and not this one) per town, for month indices lo..hi
+    (year × 12 + month − 1), restricted to ``towns`` when given. A unit's town is its
+    cooperative's (未分配乡镇 without one), so the towns of a month sum to the park's ``missing``.
+    A month with records and no entry is complete (0). Every town in one query, not one per
+    town: a county has a hundred towns."""
+    sql, params = _gaps_select(contract.sector(sector).key, lo, hi, Filters(towns=tuple(towns)), by_town=True)
+    got: dict[str, dict[int, int]] = {}
+    for town, mi, n, _coops, _stock in cur.execute(sql, params).fetchall():
+        got.setdefault(town, {})[int(mi)] = int(n)
+    return got
 
 
 def _awaiting(cur: Cursor, sector: str, out: pd.DataFrame, filters: Filters) -> list[int]:

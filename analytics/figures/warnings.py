@@ -24,6 +24,7 @@ from datetime import date
 import pandas as pd
 
 from ..scope import Cursor, month_str, parse_month
+from .completeness import missing_by_town
 from .rollups import GAPS_TABLE
 
 NEW, SEEN, HANDLED = "新", "已查看", "已处理"
@@ -206,24 +207,6 @@ def _sows_by_town(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> p
         GROUP BY t.name, mi""", params).df()  # noqa: S608 — a fixed clause of placeholders
 
 
-def _towns_missing(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> dict[str, dict[int, int]]:
-    """{town: {month index: hog farms of the town not reported that month}} for months lo..hi:
-    :func:`month_completeness`'s ``missing`` (a farm that reported the month before and not this
-    one), for every town in one query of the gaps kept on write. A month with records and no
-    entry is complete (0). One query, not one per town: a county has a hundred towns."""
-    where, params = "", ["hog", lo, hi]
-    if towns:
-        where = f" AND c.town IN ({', '.join('?' * len(towns))})"
-        params += list(towns)
-    got: dict[str, dict[int, int]] = {}
-    for town, mi, n in cur.execute(f"""
-            SELECT c.town, g.mi, count(*) FROM {GAPS_TABLE} g JOIN cooperatives c ON c.name = g.cooperative
-            WHERE g.sector = ? AND g.mi BETWEEN ? AND ?{where}
-            GROUP BY c.town, g.mi""", params).fetchall():  # noqa: S608 — a fixed clause of placeholders
-        got.setdefault(town, {})[int(mi)] = int(n)
-    return got
-
-
 def _towns_silent(cur: Cursor, mi: int, towns: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
     """{town: [(cooperative, farm), ...]}: :func:`silent_units` of each town's hog farms in month
     index ``mi`` (ordered by cooperative and farm), every town in one query."""
@@ -243,7 +226,7 @@ def _town_events(cur: Cursor, lo: int, hi: int) -> pd.DataFrame:
     upload completes it, since that upload's months are evaluated again."""
     out = []
     sows = _sows_by_town(cur, lo, hi)
-    missing = _towns_missing(cur, lo, hi)
+    missing = missing_by_town(cur, "hog", lo, hi)
     for r in sows.itertuples():
         if not r.farms or missing.get(r.town, {}).get(int(r.mi), 0):
             continue
@@ -422,7 +405,7 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
     by_town: dict[str, dict[int, object]] = {}
     for r in sows.itertuples():
         by_town.setdefault(r.town, {})[int(r.mi)] = r
-    missing = _towns_missing(cur, lo, mi, shown)
+    missing = missing_by_town(cur, "hog", lo, mi, shown)
     silent_of = _towns_silent(cur, mi, shown)
     for town in shown:
         normal = normals[town]

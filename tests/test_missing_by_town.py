@@ -1,0 +1,67 @@
+"""missing_by_town: month_completeness's ``missing`` (reported the month before, not this month)
+per town, written once and read by the 能繁母猪 light and events: the towns add up to the park."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from analytics.figures import rollups
+from analytics.figures.completeness import missing_by_town, month_completeness, silent_units
+from analytics.scope import Filters, Period
+from analytics.store import demo
+from analytics.store.db import Store
+
+YEARS = Period(date(2021, 1, 1), date(2023, 12, 1))
+
+
+def _mi(m: str) -> int:
+    return int(m[:4]) * 12 + int(m[5:]) - 1
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    """The demo as three towns; one more hog farm of the first town has not reported 2023-12."""
+    path = tmp_path_factory.mktemp("county") / "county.duckdb"
+    with Store(path) as s:
+        demo.load(s, towns=3)
+        cur = s.cursor()
+        towns = [r[0] for r in cur.execute("SELECT DISTINCT town FROM cooperatives ORDER BY 1").fetchall()]
+        cur.execute("""
+            DELETE FROM hog_records WHERE month = DATE '2023-12-01' AND (cooperative, unit) IN (
+                SELECT r.cooperative, r.unit FROM hog_records r JOIN cooperatives c ON c.name = r.cooperative
+                WHERE c.town = ? AND r.month = DATE '2023-12-01' ORDER BY 1, 2 LIMIT 1)""", [towns[0]]).fetchall()
+        rollups.rebuild_rollups(cur, 999)
+    return path, towns
+
+
+@pytest.mark.parametrize("sector", ["duck", "hog", "greenhouse"])
+def test_the_towns_add_up_to_the_parks_missing(county, sector):
+    path, towns = county
+    with Store(path) as s:
+        cur = s.cursor()
+        park = month_completeness(cur, sector, YEARS)
+        by_town = missing_by_town(cur, sector, _mi("2021-01"), _mi("2023-12"))
+        assert set(by_town) <= set(towns)
+        summed = [sum(t.get(_mi(m), 0) for t in by_town.values()) for m in park["month"]]
+        assert summed == park["missing"].tolist()
+        if sector == "hog":  # the demo's late farms: the sum is not 0 = 0
+            assert park["missing"].iloc[-1] > 0
+        # Each town's figure is month_completeness's with that town filtered.
+        for town in towns:
+            own = month_completeness(cur, sector, YEARS, Filters(towns=(town,)))
+            assert [by_town.get(town, {}).get(_mi(m), 0) for m in own["month"]] == own["missing"].tolist()
+
+
+def test_the_late_farm_counts_in_its_own_town_and_towns_narrow_the_answer(county):
+    path, towns = county
+    with Store(path) as s:
+        cur = s.cursor()
+        dec = _mi("2023-12")
+        got = missing_by_town(cur, "hog", dec, dec)
+        # The towns are copies of the demo park: the first has exactly one more farm silent.
+        assert got[towns[0]][dec] == got[towns[1]][dec] + 1 == got[towns[2]][dec] + 1
+        assert got[towns[0]][dec] == len(silent_units(cur, "hog", "2023-12", Filters(towns=(towns[0],))))
+        assert missing_by_town(cur, "hog", dec, dec, (towns[1],)) == {towns[1]: got[towns[1]]}
+        assert missing_by_town(cur, "hog", dec, dec, ("没有这个镇",)) == {}
