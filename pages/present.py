@@ -16,6 +16,7 @@ Figures are whole-park (the sidebar's cooperative/village filters do not apply),
 """
 
 import html
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -26,7 +27,7 @@ from ui.cache import include_pending, q
 from ui.display import figure
 from ui.export import deck_download, page_downloads, phone_svg, slide_png
 from ui.scaffold import is_demo, no_data
-from ui.state import LANG_KEY, lang, t
+from ui.state import LANG_KEY, lang, period_from_params, period_params, t
 
 PERIOD_KEY, VIEW_KEY, STYLE_KEY, FIGURES_KEY = "_present_period", "_present_view", "_present_style", "_present_figures"
 
@@ -36,18 +37,8 @@ def resolve_period() -> scope.Period | None:
     years = q("available_years")
     if not years:
         return None
-    qp = st.query_params
     try:
-        if qp.get("month"):
-            period = scope.Period.months(qp["month"], qp["month"])
-        elif qp.get("ytd"):
-            period = scope.Period.months(f"{qp['ytd'][:4]}-01", qp["ytd"])
-        elif qp.get("year"):
-            period = scope.Period.year(int(qp["year"]))
-        elif qp.get("from") and qp.get("to"):
-            period = scope.Period.months(qp["from"], qp["to"])
-        else:
-            period = None
+        period = period_from_params(st.query_params)
     except ValueError as e:
         st.error(t(f"链接里的期间有误：{md(e)}；已改用默认期间。",
                    f"Bad period in the link: {md(e)}; using the default."))
@@ -85,15 +76,10 @@ def _set(key: str, param: str, value: str) -> None:
 
 
 def back_address(p: scope.Period, language: str) -> str:
-    """The overview's address for the period shown (./?month=…, ?year=…, ?from=…&to=…), so the
-    way back keeps the period and the language."""
-    if p.is_month:
-        query = f"month={p.label_from}"
-    elif p.start.month == 1 and p.end.month == 12 and p.start.year == p.end.year:
-        query = f"year={p.start.year}"
-    else:
-        query = f"from={p.label_from}&to={p.label_to}"
-    return f"./?{query}" + ("&lang=en" if language == "en" else "")
+    """The overview's address for the period shown (./?month=…, ?ytd=…, ?year=…, ?from=…&to=…:
+    ui.state.period_params), so the way back keeps the period and the language."""
+    params = period_params(p) | ({"lang": "en"} if language == "en" else {})
+    return "./?" + urlencode(params)
 
 
 def _switch_language() -> None:

@@ -5,6 +5,7 @@ pages, and the sidebar filters shared by every page and kept in the URL.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -169,10 +170,48 @@ def _url_filters() -> dict[str, list[str]]:
     return {k: qp.get_all(k) for k in URL_KEYS if qp.get_all(k)}
 
 
+def period_params(p: scope.Period, mode: str | None = None) -> dict[str, str]:
+    """The address's period keys (of :data:`URL_KEYS`) for ``p``, as the sidebar reads them back
+    (:func:`_from_url`, :func:`period_from_params`): {"month": "2024-01"}, {"ytd": "2024-03"}
+    (January to March of 2024), {"year": "2022"} or {"from": "2023-01", "to": "2023-06"}. ``mode``
+    (of :data:`PERIOD_MODES`) is the sidebar's choice, kept as chosen (a 区间 of January to March
+    stays a range, 年累计 to March stays 年累计); without it one month, a whole year, else a range.
+    The one writer of these keys: the sidebar's address and every link that carries a period
+    (汇报's way back)."""
+    if mode is None:
+        mode = "month" if p.is_month else "year" if p.is_full_year else "range"
+    if mode == "month":
+        return {"month": p.label_from}
+    if mode == "ytd":
+        return {"ytd": p.label_to}
+    if mode == "year":
+        return {"year": str(p.start.year)}
+    return {"from": p.label_from, "to": p.label_to}
+
+
+def period_from_params(params: Mapping[str, str]) -> scope.Period | None:
+    """The period an address's keys name (``params`` as ``st.query_params``: key → its last
+    value), None when they name none; the keys :func:`period_params` writes, in the sidebar's
+    order (month, ytd, year, from and to). Raises ValueError for a month or year that is not one
+    ('2024-13', 'abc', a range ending before it starts), with the Chinese message of
+    :mod:`analytics.scope`. The sidebar reads the same keys and checks them against the data's
+    months (:func:`_from_url`)."""
+    if params.get("month"):
+        return scope.Period.months(params["month"], params["month"])
+    if params.get("ytd"):
+        return scope.Period.months(f"{params['ytd'][:4]}-01", params["ytd"])
+    if params.get("year"):
+        y = params["year"]
+        if not y.isdigit():
+            raise ValueError(f"年份“{y}”不是数字")
+        return scope.Period.year(int(y))
+    if params.get("from") and params.get("to"):
+        return scope.Period.months(params["from"], params["to"])
+    return None
+
+
 def _to_url(state: dict) -> dict[str, list[str]]:
-    mode = state["mode"]
-    out: dict[str, list[str]] = ({"from": [state["range"][0]], "to": [state["range"][1]]} if mode == "range"
-                                 else {mode: [str(state[mode])]})
+    out: dict[str, list[str]] = {k: [v] for k, v in period_params(chosen_period(state), state["mode"]).items()}
     out.update({k: list(state[k]) for k in LIST_KEYS if state[k]})
     if state.get("unit"):  # a drill-down to one unit (ui.drill), under its cooperative
         out["unit"] = list(state["unit"])
