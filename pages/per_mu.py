@@ -52,13 +52,6 @@ span = per_mu.years_basis(months) or Period.months(months[0], months[-1])
 group_period = span if by == "year" else period
 
 
-def _plain(fig: go.Figure) -> go.Figure:
-    """A copy of a shared figure without its yardstick lines and bands (a period shorter than a year)."""
-    out = go.Figure(fig)
-    out.layout.shapes, out.layout.annotations = (), ()
-    return out
-
-
 df = q("per_mu_by", by, group_period, filters)
 if df.empty:
     st.info(t("所选期间和筛选条件下没有大棚数据。", "No greenhouse data for this period and filter."))
@@ -67,9 +60,12 @@ name = t(*GROUPS[by])
 by_name = t(f"亩均对比-按{GROUPS[by][0]}", f"per-mu-by-{GROUPS[by][1].lower()}")
 # A village's bar drills to its cooperatives, a cooperative's to its crops (ui.drill).
 DRILLS = {"village": ("village", "cooperative"), "cooperative": ("coop", "crop")}
+# The yearly yardsticks (5,000 元/亩, the reference yields) are drawn only against a whole year;
+# with one, the builders' defaults, so the build is the one the sector page and the deck share.
+no_yardstick = {} if yardsticks else {"reference": None}
 grouped = chart("per_mu_grouped", df, t(f"按{name}：亩均产值与亩均效益（元/亩）",
-                                        f"By {name.lower()}: output value and profit per mu"), L)
-event = show_chart(grouped if yardsticks else _plain(grouped.fig),
+                                        f"By {name.lower()}: output value and profit per mu"), L, **no_yardstick)
+event = show_chart(grouped,
                    by_name, filters_caption(group_period, filters) + t("；", "; ") + DEF
                    + (t("点击柱子可查看其下一级。", " Click a bar to see the level below.") if by in DRILLS else ""),
                    select_key=drill.key_for("per_mu", filters, by, group_period) if by in DRILLS else None)
@@ -79,15 +75,15 @@ if by in DRILLS and (picked := drill.picked_point(event)):
 left, right = st.columns(2)
 with left:
     crops = q("per_mu_by", "crop", period, filters)
-    yields = chart("crop_yield_vs_reference", crops, L)
-    show_chart(yields if yardsticks else _plain(yields.fig), t("亩均对比-作物亩产", "per-mu-yield-by-crop"),
+    yields = chart("crop_yield_vs_reference", crops, L, **no_yardstick)
+    show_chart(yields, t("亩均对比-作物亩产", "per-mu-yield-by-crop"),
                cap + (t(f"；阴影为参考区间（{charts.reference_text()}）。",
                         "; bands: reference yields per crop (kg/mu).") if yardsticks else
                       t("；参考亩产是全年标准，不满一年不画。", "; reference yields are yearly, not drawn.")))
 with right:
     cross = q("cross_sector_per_mu", period, filters)
-    by_sector = chart("cross_sector", cross, L)
-    show_chart(by_sector if yardsticks else _plain(by_sector.fig), t("亩均对比-跨板块", "per-mu-by-sector"),
+    by_sector = chart("cross_sector", cross, L, **no_yardstick)
+    show_chart(by_sector, t("亩均对比-跨板块", "per-mu-by-sector"),
                cap + t("；种鸭、生猪按占地（亩）计，只含填报了占地的单元；大棚按种植面积计。",
                        "; ducks and hogs per mu of land (units with land only); greenhouses per mu planted."))
 

@@ -11,6 +11,8 @@ where Plotly understands some HTML (``<a href>``, ``<b>``): they pass through
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -232,8 +234,12 @@ def bar_ranked(df: pd.DataFrame, x: str, y: str, title: str, *, color: str = _P.
     return fig
 
 
-def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
-    """Yield per mu per crop with the reference band of DESIGN.md §6."""
+def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh", *,
+                            reference: Mapping[str, tuple[float, float]] | None = CROP_REFERENCE_KG_PER_MU
+                            ) -> go.Figure:
+    """Yield per mu per crop (公斤/亩) with each crop's reference band of DESIGN.md §6
+    (``reference``: crop → (low, high) 公斤/亩); None draws no band (the yields are yearly
+    yardsticks: a period shorter than a year is not set against them)."""
     fig = go.Figure(go.Bar(
         x=_labels(pd.Series([fmt.crop_name(c, lang) for c in df["group"]], dtype=object)),
         y=df["yield_kg_per_mu"], marker_color=_P.sectors["greenhouse"],
@@ -241,7 +247,7 @@ def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
         text=[f"{v:,.0f}" for v in df["yield_kg_per_mu"]], textposition="outside",
         hovertemplate="%{x}<br>%{y:,.0f} " + _L(lang, "公斤/亩", "kg/mu") + "<extra></extra>"))
     for i, crop in enumerate(df["group"]):
-        band = CROP_REFERENCE_KG_PER_MU.get(crop)
+        band = (reference or {}).get(crop)
         if band:
             fig.add_shape(type="rect", xref="x", yref="y", x0=i - 0.45, x1=i + 0.45,
                           y0=band[0], y1=band[1], fillcolor=_P.band,
@@ -252,8 +258,10 @@ def crop_yield_vs_reference(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
     return fig
 
 
-def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
-    """Output value and profit per mu side by side for each group; df from per_mu.per_mu_by."""
+def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh", *,
+                   reference: float | None = POLICY_PROFIT_PER_MU) -> go.Figure:
+    """Output value and profit per mu (元/亩) side by side for each group; df from per_mu.per_mu_by.
+    ``reference``: the 亩均效益 yardstick's line (元/亩, a yearly figure); None draws none."""
     fig = go.Figure()
     # Crops and plot types in English get their English names (fmt.crop_name); others as typed.
     groups = _labels(pd.Series([fmt.crop_name(g, lang) for g in df["group"]], dtype=object))
@@ -263,9 +271,10 @@ def per_mu_grouped(df: pd.DataFrame, title: str, lang: str = "zh") -> go.Figure:
                 marker_color=_P.pale, hovertemplate=per_mu, customdata=df["group"].astype(str))
     fig.add_bar(x=groups, y=df["profit_per_mu"], name=_L(lang, "亩均效益", "Profit per mu"),
                 marker_color=_P.accent, hovertemplate=per_mu, customdata=df["group"].astype(str))
-    fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color=_P.reference,
-                  annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"),
-                  annotation_position="top left")
+    if reference is not None:
+        fig.add_hline(y=reference, line_dash="dash", line_color=_P.reference,
+                      annotation_text=_L(lang, f"亩均效益 {reference:,.0f} 元", f"{reference:,.0f} yuan/mu"),
+                      annotation_position="top left")
     base_layout(fig, title)
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category")
@@ -305,26 +314,28 @@ def distribution_bins(bins: pd.DataFrame, title: str, x_title: str, *, reference
     return fig
 
 
-def cross_sector(df: pd.DataFrame, lang: str = "zh") -> go.Figure:
-    """Profit per mu of land across sectors (per_mu.cross_sector_per_mu)."""
+def cross_sector(df: pd.DataFrame, lang: str = "zh", *, reference: float | None = POLICY_PROFIT_PER_MU) -> go.Figure:
+    """Profit per mu of land across sectors (per_mu.cross_sector_per_mu), 元/亩. ``reference``:
+    the 亩均效益 yardstick's line (元/亩, a yearly figure); None draws none."""
     names = [fmt.sector_name(s, lang) for s in df["sector"]]
     fig = go.Figure(go.Bar(
         x=names, y=df["profit_per_mu"], marker_color=[SECTOR_COLORS[s] for s in df["sector"]],
         text=[f"{v:,.0f}" if pd.notna(v) else "" for v in df["profit_per_mu"]], textposition="outside",
         hovertemplate="%{x}<br>%{y:,.0f} " + _L(lang, "元/亩", "yuan/mu") + "<extra></extra>"))
-    fig.add_hline(y=POLICY_PROFIT_PER_MU, line_dash="dash", line_color=_P.reference,
-                  annotation_text=_L(lang, "亩均效益 5,000 元", "5,000 yuan/mu"))
-    # The line's label as a key above the plot, in the line's colour: beside the line it met
-    # the bars' value labels (a sector near 5,000 元/亩 has its label right there).
-    fig.layout.annotations[-1].update(text="┄ " + fig.layout.annotations[-1].text, x=1, xref="paper",
-                                      xanchor="right", y=1.02, yref="paper", yanchor="bottom",
-                                      font={"color": _P.reference})
+    if reference is not None:
+        fig.add_hline(y=reference, line_dash="dash", line_color=_P.reference,
+                      annotation_text=_L(lang, f"亩均效益 {reference:,.0f} 元", f"{reference:,.0f} yuan/mu"))
+        # The line's label as a key above the plot, in the line's colour: beside the line it met
+        # the bars' value labels (a sector near 5,000 元/亩 has its label right there).
+        fig.layout.annotations[-1].update(text="┄ " + fig.layout.annotations[-1].text, x=1, xref="paper",
+                                          xanchor="right", y=1.02, yref="paper", yanchor="bottom",
+                                          font={"color": _P.reference})
     base_layout(fig, _L(lang, "各板块每亩占地利润（元/亩）", "Profit per mu of land by sector (yuan/mu)"))
     fig.update_xaxes(type="category")
     # A linear axis from zero: magnitudes that differ a lot are read from the value labels,
     # never from a log scale (where 5,690 looks like a sliver beside 17,794).
     known = [float(v) for v in df["profit_per_mu"] if pd.notna(v)]
-    top, bottom = max([*known, POLICY_PROFIT_PER_MU]), min([*known, 0.0])
+    top, bottom = max([*known, reference or 0.0]), min([*known, 0.0])
     fig.update_yaxes(type="linear", rangemode="tozero", range=[bottom * 1.15, top * 1.15],
                      title=_L(lang, "元/亩", "yuan/mu"), tickformat=TICKS)
     fig.update_traces(cliponaxis=False)
