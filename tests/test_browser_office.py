@@ -88,11 +88,7 @@ def test_a_click_right_after_logging_in_arrives(office_app, browser):
         page.goto(url)
         wait_for_app(page)
         for target, heading, path in (("报送进度", "报送进度", "/reporting"), ("预警", "预警", "/warnings")):
-            sb = open_login_form(page)
-            sb.get_by_label("用户名").fill("admin")
-            sb.get_by_label("密码").fill(ADMIN_PW)
-            sb.locator('[data-testid="stFormSubmitButton"] button').click()
-            sb.get_by_role("button", name="退出登录").wait_for()
+            sidebar_log_in(page, "admin", ADMIN_PW, wait=False)
             # at once: the menu item appears with the login; no wait for idle or for the cookie
             page.locator('[data-testid="stSidebarNav"] a').filter(has_text=target).first.click()
             page.get_by_role("heading", name=heading, exact=True).wait_for()
@@ -103,7 +99,7 @@ def test_a_click_right_after_logging_in_arrives(office_app, browser):
             assert page.get_by_role("heading", name=heading, exact=True).is_visible()
             assert page.locator('[data-testid="stSidebarNav"] a[aria-current="page"]').inner_text().strip().endswith(
                 target)
-            sb.get_by_role("button", name="退出登录").click()
+            page.locator('[data-testid="stSidebar"]').get_by_role("button", name="退出登录").click()
             open_login_form(page)
             wait_for_app(page)
     finally:
