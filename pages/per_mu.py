@@ -1,5 +1,8 @@
 """亩均对比 Per-mu comparison: yield, output value and profit per mu of land."""
 
+import unicodedata
+
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -50,6 +53,16 @@ by = st.segmented_control(t("对比维度", "Compare by"), list(GROUPS), default
 # progress beside whole ones is the same mistake as a month against a yearly yardstick).
 span = per_mu.years_basis(months) or Period.months(months[0], months[-1])
 group_period = span if by == "year" else period
+
+
+def name_widths(table: pd.DataFrame, columns: list[str]) -> dict[str, int]:
+    """{column: pixels} for the name columns among ``columns``: wide enough for the longest name
+    shown whole (a crop such as 设施蔬菜（番茄、黄瓜） was cut to 设施蔬菜（番… at the width the grid
+    guessed). A Chinese character or full-width mark takes 14 px of the grid's 14-px font, other
+    characters at most 8; 28 px for the cell's padding and the header's menu. At most 360 px."""
+    def pixels(text: object) -> int:
+        return sum(14 if unicodedata.east_asian_width(ch) in "WF" else 8 for ch in str(text)) + 28
+    return {c: min(360, max(pixels(v) for v in [c, *table[c].dropna()])) for c in columns if c in table.columns}
 
 
 df = q("per_mu_by", by, group_period, filters)
@@ -109,7 +122,11 @@ for col, zh, en, descending in ((top, "**前 10 名**", "**Top 10**", True), (bo
     # Names and the ranking column first: half a 1366-pixel screen shows them without scrolling.
     table = tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu", ascending=not descending,
                               columns=("cooperative", "unit", "crop", "area_mu", "profit_per_mu"))
-    col.dataframe(tables.styled(table), width="stretch", column_config=pinned_names(table))
+    config = pinned_names(table)
+    names = [tables.column_label("greenhouse", k, L) for k in ("cooperative", "crop")]
+    for c, width in name_widths(table, names).items():
+        config[c] = {**config.get(c, {}), "width": width}
+    col.dataframe(tables.styled(table), width="stretch", column_config=config)
 shown_groups = [fmt.crop_name(g, L) for g in df["group"]] if by in ("crop", "gh_type") else df["group"]
 table = df.assign(group=shown_groups, **{c: df[c] / 10_000 for c in ("revenue", "cost", "profit")}).rename(columns={
     "group": name, "profit_per_mu": t("亩均效益(元/亩)", "Profit/mu (yuan)"), "plots": t("大棚数", "Plots"),
@@ -121,7 +138,7 @@ first = [name, t("亩均效益(元/亩)", "Profit/mu (yuan)")]
 if by != "year":  # ranked by the column it leads with; years stay in order
     table = table.sort_values(first[1], ascending=False, na_position="last")
 st.dataframe(tables.styled(table[first + [c for c in table.columns if c not in first]]), width="stretch",
-             hide_index=True)
+             hide_index=True, column_config={c: {"width": w} for c, w in name_widths(table, [name]).items()})
 st.caption(DEF + " " + fmt.sector_name("greenhouse", L))
 
 page_downloads(t("亩均对比", "per_mu"), period, filters,
