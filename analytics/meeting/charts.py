@@ -427,6 +427,8 @@ def month_compare(rows: pd.DataFrame, month: str, lang: str = "zh", *, note: str
     reported in both months; bars green when the change is good news, red when bad
     (:data:`compare.UP_IS_GOOD`: cost up is red), labelled with the exact change, 未报 where a
     sector has no unit in both. Tooltips give both months' figures in 万元 and the units counted.
+    Labels sit outside their bars at the chart's type size, never shrunk (inside, a phone's card
+    drew them at 8 px); only a bar cut at ±150 % holds its label, having no room beyond it.
 
     ``rows`` from :func:`month_rows`; ``month`` 'YYYY-MM' (the title); ``note`` the coverage line
     (:func:`compare.coverage_text`), under the title.
@@ -441,10 +443,11 @@ def month_compare(rows: pd.DataFrame, month: str, lang: str = "zh", *, note: str
         part = rows[rows["basis"] == basis]
         labels = [f"{fmt.sector_name(s, lang)} {_MEASURE_NAMES[m][0 if zh else 1]}"
                   for s, m in zip(part["sector"], part["measure"], strict=True)]
-        x, texts, colors, hover = [], [], [], []
+        x, texts, colors, hover, where = [], [], [], [], []
         for r in part.itertuples():
             known = r.change is not None and not pd.isna(r.change)
             x.append(max(-MONTH_CAP, min(MONTH_CAP, r.change)) * 100 if known else 0)
+            where.append("inside" if known and abs(r.change) > MONTH_CAP else "outside")
             texts.append(fmt.pct(r.change) if known else _L(lang, "未报", "not reported"))
             colors.append(_P.muted if r.good is None or pd.isna(r.good) else _P.up if r.good else _P.down)
             noun = fmt.UNIT_NOUNS[r.sector][0 if zh else 1]
@@ -455,7 +458,8 @@ def month_compare(rows: pd.DataFrame, month: str, lang: str = "zh", *, note: str
                                       f"<br>两期都上报 {r.units_both:,} {noun}",
                                 f"this month {r.now / 10_000:,.1f} {wan} · {base_name[1]} {r.base / 10_000:,.1f} {wan}"
                                 f"<br>{r.units_both:,} {noun} in both"))
-        fig.add_bar(x=x, y=labels, orientation="h", marker_color=colors, text=texts, textposition="auto",
+        fig.add_bar(x=x, y=labels, orientation="h", marker_color=colors, text=texts, textposition=where,
+                    constraintext="none",
                     customdata=hover, hovertemplate="%{y}<br>%{text}<br>%{customdata}<extra></extra>",
                     showlegend=False, row=1, col=col)
         fig.add_vline(x=0, line_color=_P.muted, line_width=1, row=1, col=col)
