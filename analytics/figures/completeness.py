@@ -57,14 +57,21 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
             FROM c LEFT JOIN c e ON e.mi = c.mi - 1 LEFT JOIN g ON g.mi = c.mi
             WHERE c.mi >= ? ORDER BY c.mi""",
             [s.key, _before(period.start), period.end, *fparams, *gparams, lo]).fetchall()
-    out = pd.DataFrame(rows, columns=["mi", "reported", "expected", "missing", "missing_cooperatives",
-                                      "missing_stock"])
-    out.insert(0, "month", [f"{int(mi) // 12:04d}-{int(mi) % 12 + 1:02d}" for mi in out["mi"]])
-    out = out.drop(columns="mi").astype({c: "int64" for c in ("reported", "expected", "missing",
-                                                                "missing_cooperatives")})
-    out["missing_stock"] = out["missing_stock"].astype(float).round().astype("int64")
-    out["complete"] = out["missing"] == 0
-    out["awaiting_cooperatives"] = _awaiting(cur, sector, out, filters) if out["missing"].any() else 0
+    # Built column by column with their types: the pages ask this for every sector on every run,
+    # and a frame built and then converted cost more than the query.
+    months = [f"{int(r[0]) // 12:04d}-{int(r[0]) % 12 + 1:02d}" for r in rows]
+    missing = [int(r[3]) for r in rows]
+    out = pd.DataFrame({
+        "month": pd.Series(months, dtype=object),
+        "reported": pd.Series([int(r[1]) for r in rows], dtype="int64"),
+        "expected": pd.Series([int(r[2]) for r in rows], dtype="int64"),
+        "missing": pd.Series(missing, dtype="int64"),
+        "missing_cooperatives": pd.Series([int(r[4]) for r in rows], dtype="int64"),
+        "missing_stock": pd.Series([int(round(float(r[5]))) for r in rows], dtype="int64"),
+        "complete": pd.Series([n == 0 for n in missing], dtype=bool),
+        "awaiting_cooperatives": pd.Series(_awaiting(cur, sector, months, filters) if any(missing)
+                                           else [0] * len(rows), dtype="int64"),
+    })
     return out
 
 
@@ -101,18 +108,18 @@ def missing_by_town(cur: Cursor, sector: str, lo: int, hi: int,
     return got
 
 
-def _awaiting(cur: Cursor, sector: str, out: pd.DataFrame, filters: Filters) -> list[int]:
-    """Per row of ``out``: of the missing units' cooperatives, how many have a submission of that
+def _awaiting(cur: Cursor, sector: str, months: list[str], filters: Filters) -> list[int]:
+    """Per month of ``months`` ('YYYY-MM'): of the missing units' cooperatives, how many have a submission of that
     month awaiting review (待审核 is not "missing": DESIGN.md §9). Unit-attribute filters count
     the filtered cooperatives' submissions."""
     has = cur.execute("SELECT count(*) FROM information_schema.tables "
                       "WHERE table_name = 'submissions' AND table_schema = 'main'").fetchall()[0][0]
     if not has:  # a lake or a store from before the reporting cycle
-        return [0] * len(out)
+        return [0] * len(months)
     clauses, fparams = _cooperative_where("g.cooperative", filters)
     extra = "".join(f" AND {c}" for c in clauses)
-    lo = min(_month_index(parse_month(m)) for m in out["month"])
-    hi = max(_month_index(parse_month(m)) for m in out["month"])
+    lo = min(_month_index(parse_month(m)) for m in months)
+    hi = max(_month_index(parse_month(m)) for m in months)
     got = dict(cur.execute(f"""
         SELECT g.mi, count(DISTINCT g.cooperative)
         FROM {rollups.GAPS_TABLE} g
@@ -121,7 +128,7 @@ def _awaiting(cur: Cursor, sector: str, out: pd.DataFrame, filters: Filters) -> 
         JOIN submissions s ON s.submission_id = m.submission_id AND s.state = 'pending'
         WHERE g.sector = ? AND g.mi BETWEEN ? AND ?{extra}
         GROUP BY g.mi""", [sector, lo, hi, *fparams]).fetchall())
-    return [int(got.get(_month_index(parse_month(m)), 0)) for m in out["month"]]
+    return [int(got.get(_month_index(parse_month(m)), 0)) for m in months]
 
 
 def _before(d: date) -> date:
