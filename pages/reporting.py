@@ -54,11 +54,16 @@ finally:
     cur.close()
 
 st.markdown(f"### {md(reporting.counts_line(status, L))}")
+# The rule in the office's words with the day it is set to; the setting's name is for the admin
+# (README), not for the staff reading this page.
+usual = reporting.default_deadline(date(int(month[:4]), int(month[5:7]), 1))
+moved = due != usual
 st.caption(t(f"截止日期：{due.year}年{due.month}月{due.day}日"  # text-safe: a date from the store
-             "（次月第 N 天，设置 PARK_REPORT_DEADLINE_DAY；本月可单独调整）。"
+             f"（每月 {usual.day} 日前报上月数据；{'本月已单独调整' if moved else '本月可单独调整'}）。"
              "行为合作社 × 板块；近 12 个月报过的合作社都在其中。",
-             f"Deadline: {due:%Y-%m-%d} (day N of the next month, PARK_REPORT_DEADLINE_DAY; this month's may be "
-             "moved). One row per cooperative × sector that reported in the last 12 months."))
+             f"Deadline: {due:%Y-%m-%d} (each month's figures are due by day {usual.day} of the following month; "
+             f"{'moved for this month' if moved else 'this month may be moved'}). "
+             "One row per cooperative × sector that reported in the last 12 months."))
 
 show_outcome(_DONE)
 

@@ -16,6 +16,7 @@ from ui import auth
 from ui.cache import store
 from ui.scaffold import demo_badge, several_towns
 from ui.state import lang, t
+from ui.warnings import events_layout
 
 auth.require("warnings")
 me = auth.actor()
@@ -41,8 +42,12 @@ finally:
 # pushed out of its box at 1366 px, leaving only its ×).
 c1, c2, c3, c4 = st.columns([1, 2, 1.7, 1.3])
 months = sorted(set(every["month"]), reverse=True)
-month = c1.selectbox(t("月份", "Month"), [None, *months], key="warn_month",
-                     format_func=lambda m: t("全部", "All") if m is None else m)
+# The all-months choice is a word of no language, not None: a language switch writes a kept value
+# back to the browser only when it is a plain value (ui.state._keep_widget_values), and None was
+# not, so the box went on showing "全部" in English until the next run.
+ALL_MONTHS = "all"
+month = c1.selectbox(t("月份", "Month"), [ALL_MONTHS, *months], key="warn_month",
+                     format_func=lambda m: t("全部", "All") if m == ALL_MONTHS else m)
 rules = c2.multiselect(t("规则", "Rule"), list(RULE_NAMES), key="warn_rules", format_func=RULE_NAMES.get,
                        placeholder=t("全部", "All"))
 states = c3.pills(t("状态", "State"), list(warnings.STATES), selection_mode="multi",
@@ -52,7 +57,7 @@ gone = c4.toggle(t("含已消除", "Cleared too"), key="warn_gone",
                  help=t("数据更正或撤销上传后不再成立的预警（保留其状态和说明）",
                         "Warnings no longer true after a correction or an undo (their state and note kept)"))
 shown = every
-if month:
+if month != ALL_MONTHS:
     shown = shown[shown["month"] == month]
 if rules:
     shown = shown[shown["rule_id"].isin(rules)]
@@ -88,7 +93,7 @@ view = pd.DataFrame({
     t("合作社", "Cooperative"): [c if isinstance(u, str) else t(f"{w}合计", f"{w} total")
                                 for c, u, w in zip(shown["cooperative"], shown["unit"], shown["town"], strict=True)],
     t("单元", "Unit"): shown["unit"],
-    t("数值", "Figure"): [p[0] for p in pairs], t("界限", "Threshold"): [p[1] for p in pairs],
+    t("数值", "Figure"): [p[0] for p in pairs], t("界限", "Limit"): [p[1] for p in pairs],
     t("级别", "Level"): [LEVEL_NAMES[v] for v in shown["level"]],
     t("状态", "State"): [STATE_NAMES[s] if a else STATE_NAMES[s] + t("（已消除）", " (cleared)")
                        for s, a in zip(shown["state"], shown["active"], strict=True)],
@@ -97,9 +102,8 @@ if not several_towns():  # one town: its name on every row only narrows the note
     view = view.drop(columns=t("乡镇", "Town"))
 # The note last (in the middle it was cut to "已电话核…"); a grid cell cannot hold a note of 500
 # characters, so the notes of the rows shown are also written out in full under the table.
-picked = st.dataframe(tables.styled(view), width="stretch", hide_index=True, height=min(38 + 35 * len(view), 420),
-                      on_select="rerun", selection_mode="multi-row", key="warn_table",
-                      column_config={NOTE: st.column_config.TextColumn(width="medium")})
+picked = st.dataframe(tables.styled(view), width="stretch", hide_index=True, on_select="rerun",
+                      selection_mode="multi-row", key="warn_table", **events_layout(list(view.columns), L, len(view)))
 noted = shown[shown["note"].fillna("").astype(str).str.strip() != ""]
 if len(noted):
     _NOTES_SHOWN = 10
@@ -194,9 +198,11 @@ SCOPE_NAMES = {"unit": t("每个鸭棚、养殖户的当月", "each duck shed or
                "town": t("乡镇合计，只判断全乡镇养殖户都已上报的月份",
                          "the town's total, only on months all its farms reported")}
 SECTOR_NAMES = {"duck": t("种鸭", "ducks"), "hog": t("生猪", "hogs")}
-st.dataframe(pd.DataFrame([{
+# A plain table, not a grid: its five rows wrap, so the thresholds and the sources are read whole
+# at 1366 px (a grid cut them at the screen's edge in either language).
+st.table(pd.DataFrame([{
     t("规则", "Rule"): RULE_NAMES[r.id], t("生效日期", "Since"): r.since.isoformat(),
     t("板块", "Sectors"): t("、", ", ").join(SECTOR_NAMES[s] for s in r.sectors),
     t("判断对象", "Judged on"): SCOPE_NAMES[r.scope], t("界限", "Thresholds"): _params(r),
     t("依据", "Source"): t(r.source, r.source_en or r.source)} for r in warnings.RULES]),
-    hide_index=True, width="stretch")
+    hide_index=True)

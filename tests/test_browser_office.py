@@ -62,9 +62,25 @@ def test_warnings_page_in_english_at_1366(office_app, browser):
         assert box["x"] + box["width"] <= column["x"] + column["width"] + 1, (box, column)
         screenshot(page, "warnings_en_1366")
         seen = [page.locator('[data-testid="stMain"]').inner_text(), *cells(page)]
-        page.locator('[data-testid="stDataFrame"]').last.scroll_into_view_if_needed()
+        # every column of the events grid on the screen, the note last: nothing to scroll sideways to
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        heads = [h.strip() for h in grid.locator("[role=columnheader]").all_inner_texts()]
+        assert heads[-1] == "Note", heads  # the grid keeps only the columns on screen in its DOM copy
+        fit = grid.locator(".dvn-scroller").evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert fit[0] <= fit[1] + 1, fit
+        # the rule table wraps inside the main column: its thresholds and sources are read whole
+        rules = page.locator('[data-testid="stTable"]')
+        rules.scroll_into_view_if_needed()
         settle(page)
-        seen += cells(page)
+        main = page.locator('[data-testid="stMain"] [data-testid="stMainBlockContainer"]').bounding_box()
+        for cell in ("revenue − cost < 0 for 3 months running", "green 92%–105%; yellow 85%–92% or 105%–110%; "
+                                                               "red otherwise"):
+            box = rules.get_by_text(cell, exact=True).bounding_box()
+            assert box["x"] + box["width"] <= main["x"] + main["width"] + 1, (cell, box, main)
+        fit = rules.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert fit[0] <= fit[1] + 1, fit
+        screenshot(page, "warnings_en_1366_rules")
+        seen += [c.strip() for c in rules.locator("td").all_inner_texts()]
         assert any(c == "ducks, hogs" for c in seen)
         assert "the town's total, only on months all its farms reported" in seen  # the rule table was read
         left = []

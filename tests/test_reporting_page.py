@@ -226,3 +226,29 @@ def test_progress_and_chase_tables_read_as_the_office_writes(app_env, lang):  # 
                                                {"Breeder ducks", "Hogs", "Greenhouses", "Breeder ducks, Hogs"})
     assert not {"hog", "duck", "greenhouse"} & set(chased.to_numpy().ravel())
     assert "sector_keys" not in " ".join(map(str, chase.value.columns))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_deadline_reads_in_plain_words_with_the_set_day(submitted, app_env, monkeypatch, lang):  # noqa: F811
+    """The caption named the setting (PARK_REPORT_DEADLINE_DAY) and said "第 N 天" to office staff:
+    it says the day the setting holds, in words; the setting's name is in the README only."""
+    from analytics.ingest import review
+
+    monkeypatch.setenv("PARK_REPORT_DEADLINE_DAY", "10")
+    at = app("pages/reporting.py", ADMIN, lang=lang)
+    at.selectbox(key="rp_month").set_value("2024-01").run()
+    assert not at.exception, at.exception
+    usual = ("截止日期：2024年2月10日（每月 10 日前报上月数据；本月可单独调整）" if lang == "zh" else
+             "Deadline: 2024-02-10 (each month's figures are due by day 10 of the following month; "
+             "this month may be moved)")
+    assert any(c.value.startswith(usual) for c in at.caption), [c.value for c in at.caption]
+    shown = texts(at) + " ".join(e.label for e in at.expander)
+    assert "PARK_" not in shown and "第 N 天" not in shown and "day N" not in shown
+    with Store(app_env) as s:  # one month moved: the caption says so, and still gives the usual day
+        review.set_deadline(s, "2024-01", date_(2024, 2, 14), SYSTEM)
+    at = app("pages/reporting.py", ADMIN, lang=lang)
+    at.selectbox(key="rp_month").set_value("2024-01").run()
+    moved = ("截止日期：2024年2月14日（每月 10 日前报上月数据；本月已单独调整）" if lang == "zh" else
+             "Deadline: 2024-02-14 (each month's figures are due by day 10 of the following month; "
+             "moved for this month)")
+    assert any(c.value.startswith(moved) for c in at.caption), [c.value for c in at.caption]

@@ -50,7 +50,7 @@ def test_lists_the_open_warnings_of_the_demo(at):
     assert "乡镇" not in table.columns  # one town: no column repeating it
     assert any(f"未处理预警 {len(events):,} 条**（全部月份，新和已查看）；下表按所选条件 {len(table):,} 条" in m.value
                for m in at.markdown)
-    rules = at.dataframe[-1].value.set_index("规则")["判断对象"]
+    rules = at.table[0].value.set_index("规则")["判断对象"]
     assert set(rules["能繁母猪保有量"]) == {"乡镇合计，只判断全乡镇养殖户都已上报的月份"}
     assert rules["连续亏损"] == "每个鸭棚、养殖户的当月"
 
@@ -111,13 +111,13 @@ def test_in_english(app_db):
     at = _page("pages/warnings.py", User("office", "viewer"), "en")
     assert [t.value for t in at.title] == ["Warnings"]
     assert list(at.dataframe[0].value.columns) == ["No.", "Month", "Rule", "Cooperative", "Unit", "Figure",
-                                                   "Threshold", "Level", "State", "By", "Note"]
+                                                   "Limit", "Level", "State", "By", "Note"]
     assert "济阳镇 total" in set(at.dataframe[0].value["Cooperative"])
     assert [n.label for n in at.number_input] == ["Town 济阳镇: normal holding (head)"]
     assert any("open warnings** (all months, new and seen)" in m.value for m in at.markdown)
     assert "Breeding sows vs normal holding" in set(at.dataframe[0].value["Rule"])
     # the rule table in English: a list with commas, the sources in English, no Chinese left
-    rules = at.dataframe[-1].value
+    rules = at.table[0].value
     assert list(rules["Sectors"]) == ["hogs", "hogs", "ducks, hogs", "ducks, hogs", "ducks, hogs"]
     assert rules["Source"].iloc[1] == ("Implementation plan for regulating hog production capacity (2024 revision), "
                                        "Ministry of Agriculture and Rural Affairs, 29 Feb 2024")
@@ -187,3 +187,49 @@ def test_a_mortality_figure_just_over_its_limit_reads_over_it(at):
     for fig, lim in zip(rows["数值"], rows["界限"], strict=True):
         assert fig != lim and float(fig.rstrip("%")) > float(lim.rstrip("%"))
         assert len(fig.split(".")[1]) == len(lim.split(".")[1])  # the same decimals
+
+
+def test_the_month_box_reads_all_in_english_on_the_run_that_switches(app_db):
+    """The all-months choice was None, which the switch does not write back to the browser: the box
+    went on showing "全部" in English until the next run."""
+    from analytics.access import accounts, permissions
+    from analytics.store.db import Store
+    from tests.test_upload_page import ADMIN, app
+
+    with Store(app_db) as s:  # app.py checks the session's account
+        accounts.create_user(s, permissions.SYSTEM, ADMIN.username, "pass-for-tests", "admin")
+    at = app("pages/warnings.py", ADMIN)
+    box = at.selectbox(key="warn_month")
+    assert box.value == "all" and box.proto.options[box.proto.default] == "全部"
+    at.sidebar.toggle(key="_lang_toggle").set_value(True).run()
+    assert not at.exception, at.exception
+    box = at.selectbox(key="warn_month").proto
+    # the value sent back to the browser, in this very run: the browser shows this label
+    assert box.set_value and box.raw_value == "All" and box.options[0] == "All"
+    assert len(at.dataframe[0].value) == len(_events())  # and it still means every month
+    at.selectbox(key="warn_month").set_value("2023-12").run()
+    at.sidebar.toggle(key="_lang_toggle").set_value(False).run()
+    assert at.selectbox(key="warn_month").value == "2023-12"
+    assert set(at.dataframe[0].value["月份"]) == {"2023-12"}
+    at.selectbox(key="warn_month").set_value("all").run()
+    at.sidebar.toggle(key="_lang_toggle").set_value(True).run()
+    assert at.selectbox(key="warn_month").proto.raw_value == "All"
+
+
+def test_the_events_grid_fits_1366_px_in_english(app_db):
+    """In English the rule names run twice as wide: every column gets a width, the note what is
+    left, and the rows wrap, so the note column is on a 1366-pixel screen (906 px of main column)."""
+    import json
+
+    from ui.warnings import EVENTS_ROOM_EN
+
+    at = _page("pages/warnings.py", User("office", "viewer"), "en")
+    grid = at.dataframe[0].proto
+    config = json.loads(grid.columns)
+    widths = {c: config[c]["width"] for c in at.dataframe[0].value.columns}
+    assert all(isinstance(w, int) for w in widths.values()), widths
+    assert sum(widths.values()) == EVENTS_ROOM_EN and EVENTS_ROOM_EN + 37 + 2 <= 906
+    assert widths["Note"] >= 100 and list(widths)[-1] == "Note"
+    assert grid.row_height > 64  # Streamlit wraps a cell only in rows taller than 4rem
+    # the rule table is a plain table: it wraps, whatever the length of a threshold or a source
+    assert "Thresholds" in at.table[0].value.columns and not at.dataframe[1:]

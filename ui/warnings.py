@@ -114,3 +114,29 @@ def sows_light(month: str, filters: scope.Filters) -> None:
             f"all farms reported); {x['missing']:,} farms have not reported {short}, so it is not judged. "
             f"{judged}: {figures_en}"),
             help=basis + t(f"\n\n{short}未报：{late}", f"\n\nNot reported for {short}: {late_en}"))
+
+
+# The events grid in English at 1366 px: the rule names run twice the Chinese width, so the
+# columns get fixed widths (px) that add up to the grid's room and the rows are tall enough for
+# the grid to wrap a cell (Streamlit wraps only rows taller than 64 px). Chinese fits as drawn.
+EVENT_WIDTHS_EN = {"No.": 42, "Month": 74, "Rule": 112, "Town": 70, "Cooperative": 104, "Unit": 60,
+                   "Figure": 82, "Limit": 68, "Level": 62, "State": 64, "By": 52}
+EVENTS_ROOM_EN = 860  # px: a 1366-px screen's main column (906) less the row ticks (37) and borders
+_NOTE_LEAST = 100  # px
+_WRAPPING_ROW = 66  # px: three lines of the grid's text
+_ROW, _HEAD, _TALLEST = 35, 38, 420  # px: Streamlit's row and header, the grid's most
+
+
+def events_layout(columns: list[str], lang: str, rows: int) -> dict:
+    """Keyword arguments for ``st.dataframe`` of the 预警 events (``columns``: the shown headers,
+    the note last): the grid's height for ``rows`` rows (px). In English, fixed widths (px) whose
+    sum is EVENTS_ROOM_EN, the note taking what the others leave, and rows that wrap; in Chinese
+    the note 200 px ("medium")."""
+    note = columns[-1]
+    if lang == "zh":
+        return {"height": min(_HEAD + _ROW * rows, _TALLEST),
+                "column_config": {note: st.column_config.TextColumn(width="medium")}}
+    widths = {c: EVENT_WIDTHS_EN[c] for c in columns[:-1]}
+    widths[note] = max(EVENTS_ROOM_EN - sum(widths.values()), _NOTE_LEAST)
+    return {"height": min(_HEAD + _WRAPPING_ROW * rows, _TALLEST + 2 * _WRAPPING_ROW), "row_height": _WRAPPING_ROW,
+            "column_config": {c: st.column_config.Column(width=w) for c, w in widths.items()}}

@@ -32,8 +32,10 @@ the figure is cut down to its leading digits and 余/多 says "and some more" (3
 The seed report's figures come out of this rule: 165 → 160余棚, 621,363 → 60余万羽,
 6,420,000 → 600余万元, 213 → 200多人, 2,530 → 2500余个, 5,420 → 5000余元, 4,520 → 4500多亩.
 
-``exact=True`` writes the figures themselves: counts as whole numbers, money in 万元 with two
-decimals, per-mu in whole 元, land in 亩 with one decimal.
+``exact=True`` writes the figures themselves as the office writes them and as the cards do
+(:func:`analytics.fmt.thousands`: separators, a space before the unit): counts whole (618,043 羽),
+money in 元 to the fen (1,234,567.89 元), per-mu in whole 元 (5,420 元), land in 亩 with one
+decimal (4,520.3 亩).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import contract, figures, scope
+from .. import contract, figures, fmt, scope
 from ..figures import compare, kpis
 
 #: the most a report figure may understate the true one (rule 3a)
@@ -134,14 +136,14 @@ def report_number_en(x: float | None, unit: str = "") -> str | None:
 
 
 def exact_number(x: float | None, unit: str = "", *, kind: str = "count") -> str | None:
-    """Exact forms: count → '621363羽', money → '642.00万元', per_mu → '5420元', land → '4720.3亩'."""
+    """Exact forms with separators: count → '621,363 羽', money → '1,234,567.89 元', per_mu →
+    '5,420 元', land → '4,720.3 亩'; None where the figure is missing (rule 1)."""
     if _missing(x):
         return None
     if kind == "money":
-        return f"{x / WAN:.2f}万元"
-    if kind == "land":
-        return f"{x:.1f}{unit}"
-    return f"{int(round(x))}{unit}"
+        return f"{fmt.thousands(x, 2)} 元"
+    digits = 1 if kind == "land" else 0
+    return f"{fmt.thousands(x, digits)} {unit}".rstrip()
 
 
 def exact_number_en(x: float | None, unit: str = "", *, kind: str = "count") -> str | None:
