@@ -194,8 +194,7 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
     if attrs or (sector != "greenhouse" and land):
         cols = ["u.cooperative AS cooperative", "u.unit AS unit", "u.village AS village", "u.zone AS zone",
                 "u.land_mu AS land_mu", "u.gh_type AS unit_gh_type"]
-        joined = (f"SELECT p.*, {', '.join(cols)} FROM ({merged}) p JOIN units u ON u.unit_id = p.unit_id "
-                  f"AND u.sector = '{s.key}'")  # the sector's units only: a smaller side to join
+        joined = f"SELECT p.*, {', '.join(cols)} FROM ({merged}) p JOIN units u ON u.unit_id = p.unit_id"
         shown = "coalesce(j.unit_gh_type, j.gh_type)" if has_type else "j.unit_gh_type"
     elif sector == "greenhouse":
         joined, shown = merged, "j.gh_type"
