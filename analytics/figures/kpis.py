@@ -135,9 +135,9 @@ def _period_chunks(sector: str, period: Period, crop: bool = False, flag: str | 
             ranges.append((date(y1 + 1, 1, 1), period.end))
     else:
         ranges = [(period.start, period.end)]
-    month_cols = cols + "".join(f", {f}" for f in FLAGS) if flags else cols
+    row_cols = cols + "".join(f", {f}" for f in FLAGS) if flags else cols
     for a, b in ranges:
-        parts.append(f"SELECT {month_cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?"
+        parts.append(f"SELECT {row_cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?"
                      + (f" AND {flag}" if flag else ""))
         params += [a, b]
     return " UNION ALL ".join(parts), params, not ranges
