@@ -143,13 +143,15 @@ def test_paragraph_year_on_year_only_with_a_previous_year(cur):
 
 def test_paragraph_exact_figures(cur):
     text = narrative.paragraph(cur, scope.Period.year(2022), exact=True)
-    # to the fen: the demo's duck profit is 6,419,999.90 元 (the 万元 form read 642.00)
-    assert "养殖种鸭165 棚618,043 羽，净利润6,419,999.90 元" in text
-    assert "存栏生猪10,000 头" in text and "亩均效益5,420 元" in text and "4,520.0 亩" in text
+    # money in 万元 to two decimals (the demo's duck profit is 6,419,999.90 元), no space before a
+    # unit (the rest of the sentence has none), a whole number of 亩 without ".0"
+    assert "养殖种鸭165棚618,043羽，净利润642.00万元" in text
+    assert "存栏生猪10,000头" in text and "亩均效益5,420元" in text and "流转土地4,520亩" in text
 
 
 def test_exact_figures_read_as_the_office_writes_them():
-    """精确数字 had no separators (1234567.89元): the figures read as the cards write them."""
+    """精确数字 had no separators (621363羽): the figures read as a statistical report writes them,
+    money in 万元 to two decimals (1,234,567.891 元 → 123.46万元; −3,900,000.09 → 390.00万元 of loss)."""
     k = {"duck": {"units": 165, "stock": 618_043, "profit": 1_234_567.891, "jobs": 213, "profit_per_mu": None,
                   "by_crop": {}},
          "hog": {"units": 58, "stock": 10_000, "profit": -3_900_000.09, "jobs": 0, "profit_per_mu": None,
@@ -158,9 +160,10 @@ def test_exact_figures_read_as_the_office_writes_them():
                         "by_crop": {}}}
     facts = narrative.Facts(scope.Period.year(2022), k, None, 4_520.34, 5, {"温室": 30, "塑料大棚": 1_200})
     assert narrative.compose(facts, exact=True) == (
-        "2022年，全镇流转土地4,520.3 亩，养殖小区5个，其中养殖种鸭165 棚618,043 羽，净利润1,234,567.89 元，"
-        "带动213 人就业，发展养猪户58户，存栏生猪10,000 头，亏损3,900,000.09 元，"
-        "发展温室大棚30 个、塑料大棚1,200 个，亩均效益5,420 元，带动12 人就业。")
+        "2022年，全镇流转土地4,520.3亩，养殖小区5个，其中养殖种鸭165棚618,043羽，净利润123.46万元，"
+        "带动213人就业，发展养猪户58户，存栏生猪10,000头，亏损390.00万元，"
+        "发展温室大棚30个、塑料大棚1,200个，亩均效益5,420元，带动12人就业。")
+    assert narrative.exact_number(9_876.5, kind="money") == "9,876.50元"
     # the same facts in the report's style are untouched: 余/多, no separators
     assert "养殖种鸭160余棚60余万羽，净利润120余万元" in narrative.compose(facts)
     assert narrative.exact_number(None, "羽") is None  # a missing figure is left out, never 0

@@ -136,14 +136,18 @@ def report_number_en(x: float | None, unit: str = "") -> str | None:
 
 
 def exact_number(x: float | None, unit: str = "", *, kind: str = "count") -> str | None:
-    """Exact forms with separators: count → '621,363 羽', money → '1,234,567.89 元', per_mu →
-    '5,420 元', land → '4,720.3 亩'; None where the figure is missing (rule 1)."""
+    """Exact forms as a report writes them, no space before the unit like the rest of the sentence
+    (发展养猪户58户): count → '621,363羽'; money in 万元 to two decimals, the way statistical
+    reports give it → '642.00万元', '10.24万元' (under 1万: '9,876.50元'); per_mu → '5,420元';
+    land to one decimal, a whole number without it → '4,720.3亩', '4,212亩'. None where the figure
+    is missing (rule 1)."""
     if _missing(x):
         return None
     if kind == "money":
-        return f"{fmt.thousands(x, 2)} 元"
-    digits = 1 if kind == "land" else 0
-    return f"{fmt.thousands(x, digits)} {unit}".rstrip()
+        return f"{fmt.thousands(x / WAN, 2)}万元" if abs(x) >= WAN else f"{fmt.thousands(x, 2)}元"
+    if kind == "land":
+        return f"{fmt.number(x, 1)}{unit}"
+    return f"{fmt.thousands(x, 0)}{unit}"
 
 
 def exact_number_en(x: float | None, unit: str = "", *, kind: str = "count") -> str | None:
