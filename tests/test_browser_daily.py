@@ -286,7 +286,7 @@ def test_an_incomplete_latest_month_is_drawn_as_what_it_is(late_park, office):
     # which is what the card counts for it, so card and line agree.
     assert late["x"] == ["2023-05", "2023-06"] and late["y"] == [12.0, 12.0]
     assert late["dash"] == "dash" and late["symbol"][-1] == "circle-open" and "未报齐" in late["name"]
-    assert layout["notes"] == ["2023-06 尚有 1 个鸭棚（1 个合作社）未上报<br>虚线点按其上月存栏计入"]
+    assert layout["notes"] == ["2023-06 尚有 1 个鸭棚（1 个合作社）未上报<br>空心点含未报单元的上月存栏"]
     money = plotly_traces(page, 1)
     assert [t["opacity"][-1] for t in money if t["type"] == "bar"] == [0.35, 0.35]  # June's bars pale
     assert plotly_layout(page, 1)["notes"][0].startswith("2023-06 尚有 1 个鸭棚（1 个合作社）未上报")

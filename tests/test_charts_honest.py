@@ -26,7 +26,7 @@ def test_the_latest_incomplete_month_carries_the_missing_units_stock_dashed_with
     assert list(late.x) == ["2023-05", "2023-06"] and list(late.y) == [12.0, 12.0]  # 3.0 + 9.0 carried
     assert late.line.dash == "dash" and list(late.marker.symbol) == ["circle", "circle-open"]
     assert [a.text for a in fig.layout.annotations] == [
-        "2023-06 尚有 1 个鸭棚（1 个合作社）未上报<br>虚线点按其上月存栏计入"]
+        "2023-06 尚有 1 个鸭棚（1 个合作社）未上报<br>空心点含未报单元的上月存栏"]
 
 
 def test_a_complete_month_or_no_completeness_draws_one_line_as_before():

@@ -438,8 +438,9 @@ def test_paragraph_and_deck_equal_kpis_json(full_deck, demo_path, capsys):
         rounded = narrative.paragraph(cur, P2022)
     d, h, g = k["duck"], k["hog"], k["greenhouse"]
     # the exact paragraph carries the JSON figures themselves
-    for figure in (f"{d['units']:,}棚", f"{d['stock']:,}羽", f"{d['profit'] / 1e4:,.2f}万元", f"带动{d['jobs']:,}人",
-                   f"养猪户{h['units']}户", f"{h['stock']:,}头", f"{h['profit'] / 1e4:,.2f}万元", f"带动{h['jobs']:,}人",
+    for figure in (f"{d['units']:,}棚", f"{d['stock']:,}羽", f"{d['profit'] / 1e4:,.2f}万元",
+                   f"带动{d['jobs']:,}人", f"养猪户{h['units']}户", f"{h['stock']:,}头",
+                   f"{h['profit'] / 1e4:,.2f}万元", f"带动{h['jobs']:,}人",
                    f"亩均效益{g['profit_per_mu']:,.0f}元", f"带动{g['jobs']:,}人"):
         assert figure in exact, figure
     # the report paragraph carries the same figures through the rounding rule

@@ -77,16 +77,17 @@ def _missing_units(sector: str, row: dict, lang: str) -> str:
 
 def incomplete_note(sector: str, row: dict, lang: str = "zh", *, carried: bool = False) -> str:
     """The note an incomplete month carries, in short lines that fit a phone:
-    '2023-12 尚有 20 户（1 个合作社）未上报<br>虚线点按其上月存栏计入'."""
+    '2023-12 尚有 20 户（1 个合作社）未上报<br>空心点含未报单元的上月存栏'."""
     units = _missing_units(sector, row, lang)
     waiting = int(row.get("awaiting_cooperatives") or 0)  # 待审核 is not "not reported"
     if lang == "zh":
         head = (f"{row['month']} 尚有 {units}未计入，其中 {waiting:,} 个合作社待审核" if waiting
                 else f"{row['month']} 尚有 {units}未上报")
-        return head + "<br>" + ("虚线点按其上月存栏计入" if carried else "该月数字不全（浅色）")
+        return head + "<br>" + ("空心点含未报单元的上月存栏" if carried else "该月数字不全（浅色）")
     head = (f"{row['month']}: {units} not counted yet, {waiting:,} cooperative{'s' if waiting != 1 else ''} "
             "awaiting review" if waiting else f"{row['month']}: {units} not reported yet")
-    return head + "<br>" + ("dashed: their last month's stock carried" if carried else "pale: the month is incomplete")
+    return head + "<br>" + ("hollow point: with their last month's stock" if carried
+                            else "pale: the month is incomplete")
 
 
 def _note(fig: go.Figure, text_: str) -> None:
