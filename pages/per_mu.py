@@ -113,13 +113,14 @@ if yardsticks:
 show_chart(histogram, t("亩均对比-效益分布", "per-mu-distribution"), cap + t("；", "; ") + DEF)
 
 st.subheader(t("亩均效益最高和最低的大棚", "Top and bottom plots by profit per mu"))
-top, bottom = st.columns(2)
+# One above the other, each the page's width: side by side, half a 1366-px screen cut the crop column.
+top, bottom = st.container(), st.container()
 LOWEST = ("**后 10 名**（第 1 行为最低）", "**Bottom 10** (row 1 is the lowest)")
 for col, zh, en, descending in ((top, "**前 10 名**", "**Top 10**", True), (bottom, *LOWEST, False)):
     rows = q("unit_totals", "greenhouse", period, filters, sort_by="profit_per_mu", descending=descending,
              limit=10, with_value=True)
     col.markdown(t(zh, en))  # text-safe: fixed labels from the tuple above
-    # Names and the ranking column first: half a 1366-pixel screen shows them without scrolling.
+    # Names and the ranking column first.
     table = tables.unit_table(rows, "greenhouse", L, sort_by="profit_per_mu", ascending=not descending,
                               columns=("cooperative", "unit", "crop", "area_mu", "profit_per_mu"))
     config = pinned_names(table)

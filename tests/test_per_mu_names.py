@@ -47,8 +47,8 @@ def test_the_name_columns_are_wide_enough_for_the_longest_name(long_crop, lang, 
 
 
 def test_a_short_name_keeps_a_narrow_column(app_db):
-    """The demo's crops (无籽西瓜 at most): no wider than the name needs, so half a 1366-px screen
-    still shows the ranking figure beside the names."""
+    """The demo's crops (无籽西瓜 at most): no wider than the name needs, so the table
+    still shows the ranking figure beside the names at a glance."""
     at = app("pages/per_mu.py", ADMIN)
     config = _config(at.dataframe[0])
     assert config["作物"]["width"] <= 4 * 14 + 40
