@@ -298,11 +298,14 @@ if len(parsed.verify):
         if text.strip():
             explained[(sh, int(row))] = text.strip()
 missing = ingest.missing_explanations(parsed, explained)
+# A manager's file waits for the office's review: the button says so, not that it imports.
+to_review = ingest.needs_review(actor)
+confirm_zh, confirm_en = ("提交审核", "Submit for review") if to_review else ("确认导入", "Confirm import")
 if len(missing):
-    st.warning(t(f"还有 {len(missing['row'].unique())} 行需要填写上报说明，填写后才能确认导入。",
+    st.warning(t(f"还有 {len(missing['row'].unique())} 行需要填写上报说明，填写后才能{confirm_zh}。",
                  f"{len(missing['row'].unique())} row(s) still need an explanation before confirming."),
-               icon=":material/edit_note:")
-if st.button(t("确认导入", "Confirm import"), type="primary", icon=":material/check:", key="up_confirm",
+               icon=":material/edit_note:")  # text-safe: a count and a fixed label
+if st.button(t(confirm_zh, confirm_en), type="primary", icon=":material/check:", key="up_confirm",
              disabled=bool(len(missing))):
     try:
         with st.spinner(t("正在写入……", "Writing…")):

@@ -117,7 +117,9 @@ def test_upload_page_refuses_another_cooperatives_rows():
 def test_upload_page_applies_the_managers_own_file():
     at = upload(app("pages/upload.py", user=User("wang", "manager", COOP)), "duck_2024-01.csv", own_file())
     store = cache.store()
-    next(b for b in at.button if b.key == "up_confirm").click()
+    confirm = next(b for b in at.button if b.key == "up_confirm")
+    assert confirm.label == "提交审核"  # the file waits for review: the button does not say it imports
+    confirm.click()
     at.run()
     assert not at.exception, at.exception
     assert any("已提交" in s.value and "54 行" in s.value for s in at.success), [s.value for s in at.success]

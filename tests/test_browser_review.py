@@ -79,7 +79,7 @@ def _upload(page, name: str, data: bytes) -> None:
         files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
     page.get_by_role("heading", name="预览").wait_for(timeout=CEILING)
     wait_for_app(page)
-    page.get_by_role("button", name="确认导入").click()
+    page.get_by_role("button", name="提交审核").click()
     page.get_by_text("已提交（报送编号").wait_for(timeout=CEILING)
     wait_for_app(page)
 

@@ -85,6 +85,7 @@ def test_upload_preview_confirm_and_the_overview_changes(app_db):
     assert set(diff["列"]) == {"销售收入(元)"} and len(diff) == 20
     assert store().cursor().execute("SELECT count(*) FROM uploads WHERE sha256 <> 'demo'").fetchall() == [(0,)]
 
+    assert at.button(key="up_confirm").label == "确认导入"  # the office imports at once
     at.button(key="up_confirm").click().run()
     assert not at.exception, at.exception
     assert "已导入" in at.success[0].value and "替换 20 条" in at.success[0].value

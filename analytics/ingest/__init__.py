@@ -55,7 +55,7 @@ from .remember import describe as describe_recalled_columns
 from .remember import merged as merged_columns
 from .remember import recall as recall_columns
 from .review import SubmissionResult, commit, ingest, would_replace
-from .submissions import may_undo
+from .submissions import may_undo, needs_review
 from .validate import Parsed, SheetReport
 
 __all__ = [
@@ -64,7 +64,8 @@ __all__ = [
     "NameChoices", "Parsed", "Preview", "Rejected", "SheetReport", "SimilarNames", "SubmissionResult",
     "UndoRefused", "UploadResult",
     "already_message", "commit", "explanations", "missing_explanations", "coop_key", "display_value",
-    "find_applied", "ingest", "match_header", "may_undo", "parse", "describe_recalled_columns", "merged_columns",
+    "find_applied", "ingest", "match_header", "may_undo", "needs_review", "parse", "describe_recalled_columns",
+    "merged_columns",
     "recall_columns",
     "parse_month_text", "preview", "sweep_uploads", "undo", "unit_key", "upload_cooperatives", "upload_dir",
     "upload_info", "uploads_log", "would_replace", "yield_reference",
