@@ -20,6 +20,7 @@ import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -193,18 +194,28 @@ def _unit_events(cur: Cursor, sector: str, lo: int, hi: int) -> pd.DataFrame:
     return cur.execute(sql, params + [lo, hi]).df().assign(sector=sector)
 
 
-def _sows_by_town(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> pd.DataFrame:
-    """Per town with a normal holding and month lo..hi: sows reported, farms reporting, the holding."""
+class _Sows(NamedTuple):
+    town: str
+    mi: int
+    sows: float | None
+    farms: int
+    normal: float
+
+
+def _sows_by_town(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> list[_Sows]:
+    """Per town with a normal holding and month lo..hi: sows reported (头), farms reporting, the
+    holding. Plain tuples: a county's hundred towns over years of months are thousands of rows."""
     where, params = "", [_month_of(lo), _month_of(hi)]
     if towns:
         where = f" AND t.name IN ({', '.join('?' * len(towns))})"
         params += list(towns)
-    return cur.execute(f"""
+    rows = cur.execute(f"""
         SELECT t.name AS town, year(m.last_month) * 12 + month(m.last_month) - 1 AS mi,
                sum(m.sows) AS sows, count(m.sows) AS farms, any_value(t.sows_normal) AS normal
         FROM unit_month_hog m JOIN towns t ON t.name = m.town
         WHERE t.sows_normal > 0 AND m.last_month BETWEEN ? AND ?{where}
-        GROUP BY t.name, mi""", params).df()  # noqa: S608 — a fixed clause of placeholders
+        GROUP BY t.name, mi""", params).fetchall()  # noqa: S608 — a fixed clause of placeholders
+    return [_Sows(*r) for r in rows]
 
 
 def _towns_silent(cur: Cursor, mi: int, towns: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
@@ -227,7 +238,7 @@ def _town_events(cur: Cursor, lo: int, hi: int) -> pd.DataFrame:
     out = []
     sows = _sows_by_town(cur, lo, hi)
     missing = missing_by_town(cur, "hog", lo, hi)
-    for r in sows.itertuples():
+    for r in sows:
         if not r.farms or missing.get(r.town, {}).get(int(r.mi), 0):
             continue
         share = float(r.sows) / float(r.normal)
@@ -403,7 +414,7 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
     # Three queries for every town together (a county's hundred towns took 9 s one by one).
     sows = _sows_by_town(cur, lo, mi, shown)
     by_town: dict[str, dict[int, object]] = {}
-    for r in sows.itertuples():
+    for r in sows:
         by_town.setdefault(r.town, {})[int(r.mi)] = r
     missing = missing_by_town(cur, "hog", lo, mi, shown)
     silent_of = _towns_silent(cur, mi, shown)
