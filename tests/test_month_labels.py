@@ -61,3 +61,18 @@ def test_on_a_phone_card_every_label_is_drawn_at_the_phone_type_size():
     assert {"+1.5%", "+249.8%", "-90.7%", "-74.7%", "未报"} <= set(sizes)
     # 13 px in a 360-px SVG: ≥ 11 px on a 390-px phone's card (tests/test_browser_month_phone.py).
     assert min(sizes.values()) == pytest.approx(theme.PHONE_TYPE.chart), sizes
+
+
+def test_the_coverage_note_is_wrapped_on_a_phone():
+    """The note under the title was one line, cut at the card's edge after "个单元已报；" at 390 px:
+    on a phone it breaks after a mark, each line within the card, nothing lost; the slide keeps it whole."""
+    note = "本月（2023年12月） 2613/2875 个单元已报；同比、环比按两期都上报的单元计算"
+    fig = charts.month_compare(_rows(), "2023-12", note=note)
+    (slide_note,) = [a["text"] for a in theme.for_slide(fig, theme.BOXES["chart"])["layout"]["annotations"]
+                     if a["text"].startswith("本月")]
+    assert slide_note == note
+    (phone,) = [a for a in theme.for_phone(fig)["layout"]["annotations"] if a["text"].startswith("本月")]
+    lines = phone["text"].split("<br>")
+    assert lines == ["本月（2023年12月） 2613/2875 个单元已报；同比、", "环比按两期都上报的单元计算"]
+    size = (phone.get("font") or {}).get("size") or theme.PHONE_TYPE.chart
+    assert all(theme._em(x) * size <= theme.PHONE_CHART.w - 16 for x in lines)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -220,16 +221,19 @@ def _em(text: str) -> float:
 
 def wrap_title(text: str, limit: float = 20.0) -> str:
     """Break a chart title into lines of at most ``limit`` em (a phone's chart is ~21 em wide at
-    the title's size), after a colon, comma or before a bracket; Plotly does not wrap titles."""
+    the title's size), after a colon, comma, semicolon or before a bracket; Plotly does not wrap
+    titles (nor notes)."""
     if "<br>" in text or _em(text) <= limit:
         return text
     lines, line = [], ""
-    for part in re.split(r"(?<=[:：,，、])\s*|\s(?=\()|(?=（)", text):
+    for part in re.split(r"(?<=[:：,，、；;])\s*|\s(?=\()|(?=（)", text):
         if line and _em(line + " " + part) > limit:
             lines.append(line)
             line = part
         else:
-            line = f"{line} {part}".strip() if line and not line.endswith(("：", "，", "、")) else line + part
+            # words are joined by a space; Chinese (and a full-width mark on either side) by nothing
+            wide = line and part and any(unicodedata.east_asian_width(c) in "WF" for c in (line[-1], part[0]))
+            line = line + part if not line or wide else f"{line} {part}".strip()
     return "<br>".join([*lines, line])
 
 
@@ -344,6 +348,10 @@ def for_phone(fig: Any, st: Style | None = None) -> dict:
     lines = title["text"].count("<br>") + 1
     notes = [a for a in layout.get("annotations", []) or []
              if a.get("yref") == "paper" and a.get("yanchor") == "bottom" and (a.get("y") or 0) >= 1]
+    for a in notes:  # a note under the title is one line on a slide; a phone's card cuts it: wrapped too
+        size = (a.get("font") or {}).get("size") or t.chart
+        a["text"] = "<br>".join(wrap_title(part, limit=(PHONE_CHART.w - 16) / size)
+                                for part in str(a.get("text", "")).split("<br>"))
     note_lines = sum(str(a.get("text", "")).count("<br>") + 1 for a in notes)
     legend = len(d.get("data", [])) > 1 and layout.get("showlegend") is not False
     # Plotly anchors a title of several lines by its first line: the pad takes the others too.
