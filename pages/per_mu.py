@@ -140,7 +140,7 @@ if by != "year":  # ranked by the column it leads with; years stay in order
     table = table.sort_values(first[1], ascending=False, na_position="last")
 st.dataframe(tables.styled(table[first + [c for c in table.columns if c not in first]]), width="stretch",
              hide_index=True, column_config={c: {"width": w} for c, w in name_widths(table, [name]).items()})
-st.caption(DEF + " " + fmt.sector_name("greenhouse", L))
+st.caption(DEF)  # text-safe: a fixed definition
 
 page_downloads(t("亩均对比", "per_mu"), period, filters,
                periods={by_name: group_period})  # PNG per chart and a ZIP, rendered on click

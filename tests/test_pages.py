@@ -371,3 +371,15 @@ def test_a_sector_page_states_its_own_coverage(app_db):
     line = f"本月（2023年12月） {cov['reported']}/{cov['expected']} 户已报；"
     assert any(c.startswith(line) for c in captions), captions
     assert not any(f"{park['reported']}/{park['expected']}" in c for c in captions)
+
+
+def test_a_change_that_rounds_to_nothing_is_grey_without_an_arrow(app_db):
+    """The hog farms' jobs in December 2023 against November, over the farms in both months, change
+    by less than 0.05 % (+0.0 % was drawn with a green up arrow, as if better). Other cards keep theirs."""
+    at = open_page("pages/hog.py", year=None)
+    cards = {m.proto.label: m.proto for m in at.metric}
+    jobs = cards["带动就业"]
+    assert jobs.delta == "0.0%" and jobs.color == jobs.MetricColor.GRAY
+    assert jobs.direction == jobs.MetricDirection.NONE
+    moved = [c for c in cards.values() if c.delta and c.delta not in ("0.0%",)]
+    assert moved and all(c.direction != c.MetricDirection.NONE for c in moved)

@@ -116,7 +116,10 @@ def metric(label: str, value: str, delta: float | None = None, help: str | None 
            measure: str | None = None, basis: str = "yoy") -> None:
     """A card: its value and its change, coloured by whether up is good for ``measure``
     (figures.compare.UP_IS_GOOD: cost up is red), described as 同比 or 环比 (``basis``)."""
-    st.metric(label, value, delta=fmt.pct(delta) if delta is not None else None, help=help,
-              delta_color=delta_color(measure) if measure else "normal",
+    # A change that rounds to 0.0% is no news: grey, no arrow (an up arrow in green said "better").
+    flat = delta is not None and round(delta * 100, 1) == 0
+    st.metric(label, value, delta="0.0%" if flat else fmt.pct(delta) if delta is not None else None, help=help,
+              delta_color="off" if flat else delta_color(measure) if measure else "normal",
+              delta_arrow="off" if flat else "auto",
               delta_description=(t("同比", "YoY") if basis == "yoy" else t("环比", "MoM"))
               if delta is not None else None)
