@@ -1,8 +1,5 @@
 """亩均对比 Per-mu comparison: yield, output value and profit per mu of land."""
 
-import unicodedata
-
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -14,7 +11,7 @@ from ui import drill
 from ui.cache import q
 from ui.display import chart, show_chart
 from ui.export import page_downloads
-from ui.scaffold import page_start, pinned_names
+from ui.scaffold import name_widths, page_start, pinned_names
 from ui.state import filters_caption, lang, t
 
 chosen, filters = page_start("亩均对比", "Per-mu comparison")
@@ -53,16 +50,6 @@ by = st.segmented_control(t("对比维度", "Compare by"), list(GROUPS), default
 # progress beside whole ones is the same mistake as a month against a yearly yardstick).
 span = per_mu.years_basis(months) or Period.months(months[0], months[-1])
 group_period = span if by == "year" else period
-
-
-def name_widths(table: pd.DataFrame, columns: list[str]) -> dict[str, int]:
-    """{column: pixels} for the name columns among ``columns``: wide enough for the longest name
-    shown whole (a crop such as 设施蔬菜（番茄、黄瓜） was cut to 设施蔬菜（番… at the width the grid
-    guessed). A Chinese character or full-width mark takes 14 px of the grid's 14-px font, other
-    characters at most 8; 28 px for the cell's padding and the header's menu. At most 360 px."""
-    def pixels(text: object) -> int:
-        return sum(14 if unicodedata.east_asian_width(ch) in "WF" else 8 for ch in str(text)) + 28
-    return {c: min(360, max(pixels(v) for v in [c, *table[c].dropna()])) for c in columns if c in table.columns}
 
 
 df = q("per_mu_by", by, group_period, filters)

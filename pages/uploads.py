@@ -11,7 +11,7 @@ from analytics.figures import tables
 from analytics.text import md
 from ui import auth, submissions
 from ui.cache import store
-from ui.scaffold import page_header, show_outcome
+from ui.scaffold import name_widths, page_header, show_outcome
 from ui.state import lang, t
 
 _UNDONE = "_undo_result"
@@ -50,9 +50,13 @@ shown = log.assign(
     months=log["months"].fillna("").str.replace("..", t(" 至 ", " to "), regex=False),
     cooperatives=log["cooperatives"].fillna("").str.replace("、", t("、", ", "), regex=False),
 )[list(COLUMNS)].rename(columns=COLUMNS)
+# The file and its months whole (at the grid's guess they read "05_total-row-spaced-in-farm-" and "2023-").
+widths = name_widths(shown.head(SHOWN), [COLUMNS["filename"], COLUMNS["months"]])
 st.dataframe(tables.styled(shown.head(SHOWN), plain=(COLUMNS["upload_id"],)), hide_index=True, width="stretch",
              column_config={COLUMNS["upload_id"]: st.column_config.Column(pinned=True),
-                            COLUMNS["filename"]: st.column_config.TextColumn(width="medium", pinned=True)})
+                            COLUMNS["filename"]: st.column_config.TextColumn(width=widths[COLUMNS["filename"]],
+                                                                             pinned=True),
+                            COLUMNS["months"]: st.column_config.TextColumn(width=widths[COLUMNS["months"]])})
 if len(shown) > SHOWN:
     st.caption(t(f"显示最近 {SHOWN:,} 次上传，共 {len(shown):,} 次；全部记录请下载 CSV。",
                  f"The latest {SHOWN:,} of {len(shown):,} uploads; download the CSV for all."))

@@ -1,6 +1,7 @@
 """亩均对比's tables show long crop and cooperative names whole (a crop such as
 设施蔬菜（番茄、黄瓜） was cut at the width the grid guessed): the name columns get a width from
-their longest name, in the column config the page sends."""
+their longest name, in the column config the page sends (ui.scaffold.name_widths; the upload log's
+file names and months too)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,17 @@ def test_a_short_name_keeps_a_narrow_column(app_db):
     at = app("pages/per_mu.py", ADMIN)
     config = _config(at.dataframe[0])
     assert config["作物"]["width"] <= 4 * 14 + 40
+
+
+def test_the_upload_log_shows_file_names_and_months_whole(app_db):
+    """/uploads cut its file names ("05_total-row-spaced-in-farm-") and months ("2023-") at 1366 px:
+    both columns are as wide as their longest value."""
+    at = app("pages/uploads.py", ADMIN)
+    assert not at.exception, at.exception
+    grid = at.dataframe[0]
+    config = _config(grid)
+    shown = grid.value
+    for column in ("文件", "月份"):
+        longest = max(len(str(v)) for v in [column, *shown[column]])
+        assert config[column]["width"] >= min(360, longest * 8 + 28), column
+    assert config["文件"]["pinned"] is True

@@ -4,6 +4,7 @@ tabs that remember their choice, the uploader's words, metrics and pinned table 
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import streamlit as st
@@ -123,3 +124,13 @@ def metric(label: str, value: str, delta: float | None = None, help: str | None 
               delta_arrow="off" if flat else "auto",
               delta_description=(t("同比", "YoY") if basis == "yoy" else t("环比", "MoM"))
               if delta is not None else None)
+
+
+def name_widths(table: Any, columns: list[str]) -> dict[str, int]:
+    """{column: pixels} for the name columns among ``columns``: wide enough for the longest name
+    shown whole (a crop such as 设施蔬菜（番茄、黄瓜） was cut to 设施蔬菜（番… at the width the grid
+    guessed). A Chinese character or full-width mark takes 14 px of the grid's 14-px font, other
+    characters at most 8; 28 px for the cell's padding and the header's menu. At most 360 px."""
+    def pixels(text: object) -> int:
+        return sum(14 if unicodedata.east_asian_width(ch) in "WF" else 8 for ch in str(text)) + 28
+    return {c: min(360, max(pixels(v) for v in [c, *table[c].dropna()])) for c in columns if c in table.columns}
