@@ -7,11 +7,10 @@ from datetime import date
 
 import pytest
 
-from analytics.figures import rollups
 from analytics.figures.completeness import missing_by_town, month_completeness, silent_units
 from analytics.scope import Filters, Period
-from analytics.store import demo
 from analytics.store.db import Store
+from tests.test_sows_light_towns import county as county  # noqa: F401 — the fixture, shared
 
 YEARS = Period(date(2021, 1, 1), date(2023, 12, 1))
 
@@ -21,24 +20,17 @@ def _mi(m: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def county(tmp_path_factory):
-    """The demo as three towns; one more hog farm of the first town has not reported 2023-12."""
-    path = tmp_path_factory.mktemp("county") / "county.duckdb"
+def towns(county) -> list[str]:
+    """The county's towns, the late one (one more hog farm silent in 2023-12) first."""
+    path, late = county
     with Store(path) as s:
-        demo.load(s, towns=3)
-        cur = s.cursor()
-        towns = [r[0] for r in cur.execute("SELECT DISTINCT town FROM cooperatives ORDER BY 1").fetchall()]
-        cur.execute("""
-            DELETE FROM hog_records WHERE month = DATE '2023-12-01' AND (cooperative, unit) IN (
-                SELECT r.cooperative, r.unit FROM hog_records r JOIN cooperatives c ON c.name = r.cooperative
-                WHERE c.town = ? AND r.month = DATE '2023-12-01' ORDER BY 1, 2 LIMIT 1)""", [towns[0]]).fetchall()
-        rollups.rebuild_rollups(cur, 999)
-    return path, towns
+        names = [r[0] for r in s.cursor().execute("SELECT DISTINCT town FROM cooperatives ORDER BY 1").fetchall()]
+    return [late, *(t for t in names if t != late)]
 
 
 @pytest.mark.parametrize("sector", ["duck", "hog", "greenhouse"])
-def test_the_towns_add_up_to_the_parks_missing(county, sector):
-    path, towns = county
+def test_the_towns_add_up_to_the_parks_missing(county, towns, sector):
+    path, _ = county
     with Store(path) as s:
         cur = s.cursor()
         park = month_completeness(cur, sector, YEARS)
@@ -54,8 +46,8 @@ def test_the_towns_add_up_to_the_parks_missing(county, sector):
             assert [by_town.get(town, {}).get(_mi(m), 0) for m in own["month"]] == own["missing"].tolist()
 
 
-def test_the_late_farm_counts_in_its_own_town_and_towns_narrow_the_answer(county):
-    path, towns = county
+def test_the_late_farm_counts_in_its_own_town_and_towns_narrow_the_answer(county, towns):
+    path, _ = county
     with Store(path) as s:
         cur = s.cursor()
         dec = _mi("2023-12")
