@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import charts_drawn, screenshot, wait_for_app
+from tests.conftest import APP_CEILING_MS, charts_drawn, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +30,8 @@ def test_month_cards_give_yoy_under_mom(live_app, page):
 
 def test_hog_month_card_and_chart(live_app, page):
     page.goto(f"{live_app}/hog?month=2023-12")
+    # Right after navigation the app can say it is idle before its first run has begun: wait for the card.
+    page.get_by_text("另有 20 户未报", exact=False).first.wait_for(timeout=APP_CEILING_MS)
     charts_drawn(page)
     screenshot(page, "hog-month-card-and-chart")
     body = page.locator('[data-testid="stMain"]').inner_text()
