@@ -27,6 +27,12 @@ def month_str(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
+def month_index(d: date) -> int:
+    """A month as an integer (year × 12 + month − 1): "the month after" is + 1, "a year before"
+    − 12, the same arithmetic as the SQL of the rollups and the gaps kept on write."""
+    return d.year * 12 + d.month - 1
+
+
 @dataclass(frozen=True)
 class Period:
     """An inclusive range of months."""

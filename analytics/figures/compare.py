@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 
 from .. import contract, fmt
-from ..scope import Cursor, Filters, Period, month_str
+from ..scope import Cursor, Filters, Period, month_index, month_str
 from . import rollups
 from .kpis import _BLOCK_SUMS, _cooperative_where, _per_unit
 
@@ -133,10 +133,6 @@ def _change(now: float | None, base: float | None) -> float | None:
 FLAG_DISTANCES: tuple[int, ...] = (1, 12)
 
 
-def _month_index(m: date) -> int:
-    return m.year * 12 + m.month - 1
-
-
 def _flag_distance(period: Period, base: Period, filters: Filters) -> int | None:
     """Months from ``base`` to ``period`` when the flags answer the comparison: both single
     months, a distance in :data:`FLAG_DISTANCES`, and no village/zone/unit filter (those
@@ -144,7 +140,7 @@ def _flag_distance(period: Period, base: Period, filters: Filters) -> int | None
     join, the path they are tested on). Else None."""
     if period.start != period.end or base.start != base.end or filters.by_unit_attribute:
         return None
-    k = _month_index(period.start) - _month_index(base.start)
+    k = month_index(period.start) - month_index(base.start)
     return k if k in FLAG_DISTANCES else None
 
 
@@ -163,20 +159,9 @@ def _joined_rows(cur: Cursor, sector: str, period: Period, base: Period, filters
     """The comparison's rows by a join of the two periods' per-unit rows (any periods).
 
     Returns (rows of (n in period, n in base, town, n in both, *sums), the sums' names)."""
-    measures = _measures(sector)
     a_sql, a_params = _per_unit(sector, period, filters, attrs=False)
     b_sql, b_params = _per_unit(sector, base, filters, attrs=False)
-    cols = []
-    for m in measures:
-        cols += [f"sum(a.{m}) AS a_{m}", f"sum(b.{m}) AS b_{m}"]
-    if sector == "greenhouse":
-        cols += ["sum(a.land) AS a_land", "sum(b.land) AS b_land",
-                 "sum(CASE WHEN a.land IS NOT NULL THEN a.yield_kg END) AS a_yl",
-                 "sum(CASE WHEN b.land IS NOT NULL THEN b.yield_kg END) AS b_yl",
-                 "sum(CASE WHEN a.land IS NOT NULL THEN a.revenue END) AS a_rl",
-                 "sum(CASE WHEN b.land IS NOT NULL THEN b.revenue END) AS b_rl",
-                 "sum(CASE WHEN a.land IS NOT NULL THEN a.profit END) AS a_pl",
-                 "sum(CASE WHEN b.land IS NOT NULL THEN b.profit END) AS b_pl"]
+    cols = [c for pair in zip(_sums(sector, "a"), _sums(sector, "b"), strict=True) for c in pair]
     rows = cur.execute(f"""
         WITH a AS ({a_sql}), b AS ({b_sql})
         SELECT na.n, nb.n, j.*
@@ -186,13 +171,6 @@ def _joined_rows(cur: Cursor, sector: str, period: Period, base: Period, filters
                    FROM a JOIN b ON a.unit_id = b.unit_id{' GROUP BY a.town' if by_town else ''}) j ON 1 = 1
         ORDER BY j.town""", a_params + b_params).fetchall()
     return rows, [c.rsplit(" AS ", 1)[1] for c in cols]
-
-
-def _flagged_rows(cur: Cursor, sector: str, period: Period, base: Period, filters: Filters,
-                  by_town: bool, k: int) -> tuple[list[tuple], list[str]]:
-    """The rows of :func:`_joined_rows` for two single months ``k`` months apart, from the month
-    rollups' flags: :func:`_flagged_many` for one distance."""
-    return _flagged_many(cur, sector, period, {k: base}, filters, by_town)[k]
 
 
 def _flagged_many(cur: Cursor, sector: str, period: Period, bases: dict[int, Period], filters: Filters,
@@ -408,7 +386,7 @@ def coverage(cur: Cursor, period: Period, filters: Filters = Filters(), sectors:
         # reported the month before but not this one (unit_month_gaps).
         clauses, fparams = _cooperative_where("cooperative", filters)
         extra = "".join(f" AND {c}" for c in clauses)
-        mi = period.start.year * 12 + period.start.month - 1
+        mi = month_index(period.start)
         got = dict.fromkeys(contract.SECTOR_KEYS, (0, 0))
         for sector, n_now, n_gone in cur.execute(f"""
                 SELECT s.sector, coalesce(c.n, 0), coalesce(g.n, 0)

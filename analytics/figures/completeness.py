@@ -9,14 +9,10 @@ from datetime import date
 import pandas as pd
 
 from .. import contract
-from ..scope import UNASSIGNED_TOWN, Cursor, Filters, Period, parse_month
+from ..scope import UNASSIGNED_TOWN, Cursor, Filters, Period, month_index, parse_month
 from . import rollups
 from .kpis import _cooperative_where, _unit_where
 from .rollups import _shape
-
-
-def _month_index(d: date) -> int:
-    return d.year * 12 + d.month - 1
 
 
 def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
@@ -38,7 +34,7 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
     which is also what the stock card counts for them.
     """
     s = contract.sector(sector)
-    lo, hi = _month_index(period.start), _month_index(period.end)
+    lo, hi = month_index(period.start), month_index(period.end)
     if filters.by_unit_attribute:
         rows = _completeness_by_units(cur, sector, period, filters)
     else:
@@ -118,8 +114,8 @@ def _awaiting(cur: Cursor, sector: str, months: list[str], filters: Filters) -> 
         return [0] * len(months)
     clauses, fparams = _cooperative_where("g.cooperative", filters)
     extra = "".join(f" AND {c}" for c in clauses)
-    lo = min(_month_index(parse_month(m)) for m in months)
-    hi = max(_month_index(parse_month(m)) for m in months)
+    lo = min(month_index(parse_month(m)) for m in months)
+    hi = max(month_index(parse_month(m)) for m in months)
     got = dict(cur.execute(f"""
         SELECT g.mi, count(DISTINCT g.cooperative)
         FROM {rollups.GAPS_TABLE} g
@@ -128,7 +124,7 @@ def _awaiting(cur: Cursor, sector: str, months: list[str], filters: Filters) -> 
         JOIN submissions s ON s.submission_id = m.submission_id AND s.state = 'pending'
         WHERE g.sector = ? AND g.mi BETWEEN ? AND ?{extra}
         GROUP BY g.mi""", [sector, lo, hi, *fparams]).fetchall())
-    return [int(got.get(_month_index(parse_month(m)), 0)) for m in months]
+    return [int(got.get(month_index(parse_month(m)), 0)) for m in months]
 
 
 def _before(d: date) -> date:
@@ -159,7 +155,7 @@ def _completeness_by_units(cur: Cursor, sector: str, period: Period, filters: Fi
         LEFT JOIN (SELECT gone.mi AS mi, count(*) AS missing, count(DISTINCT u.cooperative) AS coops,
                           sum(gone.stock) AS stock
                    FROM gone JOIN units u ON u.unit_id = gone.unit_id GROUP BY gone.mi) g ON g.mi = c.mi
-        WHERE c.mi >= ? ORDER BY c.mi""", params + [_month_index(period.start)]).fetchall()
+        WHERE c.mi >= ? ORDER BY c.mi""", params + [month_index(period.start)]).fetchall()
 
 
 def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd.DataFrame:
@@ -204,4 +200,4 @@ def silent_units(cur: Cursor, sector: str, month: str, filters: Filters = Filter
         SELECT g.cooperative, u.unit, g.stock
         FROM {rollups.GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id
         WHERE g.sector = ? AND g.mi = ?{extra}
-        ORDER BY g.cooperative, u.unit""", [s.key, _month_index(parse_month(month)), *params]).df()
+        ORDER BY g.cooperative, u.unit""", [s.key, month_index(parse_month(month)), *params]).df()

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ..scope import Cursor, month_str, parse_month
+from ..scope import Cursor, month_index, month_str, parse_month
 from .completeness import missing_by_town
 from .rollups import GAPS_TABLE
 
@@ -137,10 +137,6 @@ def figure_texts(rule_id: str, figure: float | None, threshold: float | None,
     while digits < 4 and f"{figure * 100:.{digits}f}" == f"{threshold * 100:.{digits}f}":
         digits += 1
     return f"{figure * 100:.{digits}f}%", f"{threshold * 100:.{digits}f}%"
-
-
-def _mi(d: date) -> int:
-    return d.year * 12 + d.month - 1
 
 
 def _month_of(mi: int) -> date:
@@ -257,10 +253,10 @@ def _months_span(cur: Cursor, months: Iterable[str | date] | None) -> tuple[int,
     row = cur.execute("SELECT min(month), max(month) FROM coop_months WHERE n_records > 0").fetchone()
     if not row or row[0] is None:
         return None
-    first, last = _mi(row[0]), _mi(row[1])
+    first, last = month_index(row[0]), month_index(row[1])
     if months is None:
         return first, last
-    idx = [_mi(parse_month(m) if isinstance(m, str) else m) for m in months]
+    idx = [month_index(parse_month(m) if isinstance(m, str) else m) for m in months]
     if not idx:
         return None
     return max(min(idx), first), min(max(idx) + 12, last)
@@ -404,9 +400,9 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
     normals = sows_normal(cur)
     if not normals:
         return []
-    mi = _mi(parse_month(month))
+    mi = month_index(parse_month(month))
     first = cur.execute("SELECT min(last_month) FROM unit_month_hog").fetchone()[0]
-    lo = min(_mi(first), mi) if first is not None else mi
+    lo = min(month_index(first), mi) if first is not None else mi
     out = []
     shown = [town for town, normal in normals.items() if normal and (not towns or town in towns)]
     if not shown:
