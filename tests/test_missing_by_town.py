@@ -57,3 +57,16 @@ def test_the_late_farm_counts_in_its_own_town_and_towns_narrow_the_answer(county
         assert got[towns[0]][dec] == len(silent_units(cur, "hog", "2023-12", Filters(towns=(towns[0],))))
         assert missing_by_town(cur, "hog", dec, dec, (towns[1],)) == {towns[1]: got[towns[1]]}
         assert missing_by_town(cur, "hog", dec, dec, ("没有这个镇",)) == {}
+
+
+def test_the_silent_units_by_town_are_the_parks_with_their_towns(county, towns):
+    path, late = county
+    with Store(path) as s:
+        cur = s.cursor()
+        park = silent_units(cur, "hog", "2023-12")
+        by_town = silent_units(cur, "hog", "2023-12", by_town=True)
+        assert by_town[["cooperative", "unit"]].values.tolist() == park[["cooperative", "unit"]].values.tolist()
+        counts = by_town["town"].value_counts().to_dict()
+        assert counts[late] == counts[towns[1]] + 1 and set(counts) == set(towns)
+        assert by_town.loc[by_town["town"] == late, ["cooperative", "unit"]].values.tolist() == \
+            silent_units(cur, "hog", "2023-12", Filters(towns=(late,)))[["cooperative", "unit"]].values.tolist()

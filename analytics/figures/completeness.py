@@ -183,11 +183,14 @@ def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd
         ORDER BY sector, cooperative""", params + [m]).df()
 
 
-def silent_units(cur: Cursor, sector: str, month: str, filters: Filters = Filters()) -> pd.DataFrame:
+def silent_units(cur: Cursor, sector: str, month: str, filters: Filters = Filters(), *,
+                 by_town: bool = False) -> pd.DataFrame:
     """The units behind :func:`month_completeness`'s ``missing`` for ``month`` ('YYYY-MM'): each
     reported the month before and has no record in ``month``. Columns: cooperative, unit,
-    stock (their stock of the month before, 羽 or 头; NULL for plots); ordered by cooperative and
-    unit. Town and cooperative filters select by the unit's cooperative, others by the unit."""
+    stock (their stock of the month before, 羽 or 头; NULL for plots), and with ``by_town`` the
+    town of their cooperative (未分配乡镇 without one: every town's in one query, as
+    :func:`missing_by_town`); ordered by cooperative and unit. Town and cooperative filters select
+    by the unit's cooperative, others by the unit."""
     s = contract.sector(sector)
     clauses, params = _cooperative_where("g.cooperative", filters)
     if filters.by_unit_attribute:
@@ -196,8 +199,10 @@ def silent_units(cur: Cursor, sector: str, month: str, filters: Filters = Filter
                        f"ON c.name = u.cooperative WHERE u.sector = '{s.key}' AND {' AND '.join(uc)})")
         params += p
     extra = "".join(f" AND {c}" for c in clauses)
+    town = f", coalesce(ct.town, '{UNASSIGNED_TOWN}') AS town" if by_town else ""
+    join = " LEFT JOIN cooperatives ct ON ct.name = g.cooperative" if by_town else ""
     return cur.execute(f"""
-        SELECT g.cooperative, u.unit, g.stock
-        FROM {rollups.GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id
+        SELECT g.cooperative, u.unit, g.stock{town}
+        FROM {rollups.GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id{join}
         WHERE g.sector = ? AND g.mi = ?{extra}
         ORDER BY g.cooperative, u.unit""", [s.key, month_index(parse_month(month)), *params]).df()

@@ -24,9 +24,8 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from ..scope import Cursor, month_index, month_str, parse_month
-from .completeness import missing_by_town
-from .rollups import GAPS_TABLE
+from ..scope import Cursor, Filters, month_index, month_str, parse_month
+from .completeness import missing_by_town, silent_units
 
 NEW, SEEN, HANDLED = "新", "已查看", "已处理"
 STATES = (NEW, SEEN, HANDLED)
@@ -214,15 +213,12 @@ def _sows_by_town(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> l
     return [_Sows(*r) for r in rows]
 
 
-def _towns_silent(cur: Cursor, mi: int, towns: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-    """{town: [(cooperative, farm), ...]}: :func:`silent_units` of each town's hog farms in month
-    index ``mi`` (ordered by cooperative and farm), every town in one query."""
+def _towns_silent(cur: Cursor, month: str, towns: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """{town: [(cooperative, farm), ...]}: :func:`silent_units` of the towns' hog farms in ``month``
+    ('YYYY-MM'), every town in one query, ordered by cooperative and farm."""
+    found = silent_units(cur, "hog", month, Filters(towns=tuple(towns)), by_town=True)
     got: dict[str, list[tuple[str, str]]] = {}
-    for town, coop, unit in cur.execute(f"""
-            SELECT c.town, g.cooperative, u.unit
-            FROM {GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id JOIN cooperatives c ON c.name = g.cooperative
-            WHERE g.sector = 'hog' AND g.mi = ? AND c.town IN (SELECT unnest(?::VARCHAR[]))
-            ORDER BY g.cooperative, u.unit""", [mi, list(towns)]).fetchall():
+    for town, coop, unit in zip(found["town"], found["cooperative"], found["unit"], strict=True):
         got.setdefault(town, []).append((coop, unit))
     return got
 
@@ -413,7 +409,7 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
     for r in sows:
         by_town.setdefault(r.town, {})[int(r.mi)] = r
     missing = missing_by_town(cur, "hog", lo, mi, shown)
-    silent_of = _towns_silent(cur, mi, shown)
+    silent_of = _towns_silent(cur, month, shown)
     for town in shown:
         normal = normals[town]
         by_month = by_town.get(town, {})
