@@ -461,7 +461,8 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
 
     defs = [f"{name}：{text_zh}" if zh else f"{narrative.DEFINITION_NAMES_EN[key]}: {text_en}"
             for key, (name, text_zh, text_en) in narrative.DEFINITIONS.items()]
-    defs += [t("数据来源：", "Source: ") + source_label(demo, lang), as_of_label(as_of_within(as_of, period), lang),
+    shown_as_of = as_of_within(as_of, period)  # what the deck shows ends with the period
+    defs += [t("数据来源：", "Source: ") + source_label(demo, lang), as_of_label(shown_as_of, lang),
              t(f"统计期间：{period.label_from} 至 {period.label_to}；范围：{whole_zh}（不受页面筛选影响）",
                f"Period: {period.label_from} to {period.label_to}; "
                f"scope: {whole_en} (page filters do not apply)")]
@@ -471,8 +472,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     agenda = tuple(f"{s.number:02d}　{s.title}" for s in slides[2:])
     slides[1] = Slide("agenda", t(*TOPICS["agenda"]), 2, body=agenda)
     names = {key: t(*CHART_NAMES[key]) for key in figs}
-    return Deck(lang, period, demo, exact, today, as_of_within(as_of, period), tuple(slides), figs, names, place,
-                pending)
+    return Deck(lang, period, demo, exact, today, shown_as_of, tuple(slides), figs, names, place, pending)
 
 
 PROBLEM_LINES = 6  # events listed one by one on the 存在问题 view; the rest are counted
