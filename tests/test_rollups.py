@@ -127,7 +127,8 @@ def d001_dec(cur, coop: str, col: str) -> float:
 
 def assert_rollups_match_a_rebuild(store) -> None:
     cur = store.cursor()
-    tables = [r.table for r in rollups.rollups()] + [rollups.GAPS_TABLE]
+    tables = ([r.table for r in rollups.rollups()] + [rollups.GAPS_TABLE]
+              + [g.table for g in rollups.groupings()])
     kept = {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in tables}
     with store.write() as w:  # an undeclared write rebuilds everything
         w.execute("SELECT 1")

@@ -24,7 +24,7 @@ from datetime import date
 from .. import contract, fmt
 from ..scope import Cursor, Filters, Period, month_index, month_str
 from . import rollups
-from .kpis import _BLOCK_SUMS, _cooperative_where, _per_unit
+from .kpis import _BLOCK_SUMS, _cooperative_where, _per_unit, group_where
 
 # Whether a rise is good news, per measure (issue 19.3): the one place cards, tables and the deck
 # read. Output, money earned, stock, jobs and per-mu figures up is good; cost, deaths and feed per
@@ -180,53 +180,44 @@ def _flagged_many(cur: Cursor, sector: str, period: Period, bases: dict[int, Per
     on write): the units in both are the period's rows flagged "reported k months before" and the
     base's rows flagged "reported k months after".
 
-    Each month's rows are read once, grouped by town and by the flags that matter (a handful of
-    groups per town), and the groups added up here: one scan of the period and one of each base,
-    no join (and no units join: these sums need no land_mu). Same columns, same figures (up to
-    the order floats are added in); a unit's town is the same in every month, so towns match
-    across sides."""
+    The months are read in one query from the month groups (rollups.groupings, kept on write:
+    units added up per town, cooperative and flags): one row per month and town with the sums
+    over its flagged units, a few hundred values, no join.
+    Same columns, same figures (up to the order floats are added in); a unit's town is the same
+    in every month, so towns match across sides."""
     town = "x.town" if by_town else "''"
     ks = sorted(bases)
+    names = _measures(sector) + (["land", "yl", "rl", "pl"] if sector == "greenhouse" else [])
+    extra, params = group_where(filters, "g")
+    months = [period.start, *(bases[k].start for k in ks)]
+    # f<k>: in the period's rows "reported k months before", in a base's rows "k months after";
+    # each month and town is one row with its sums over the flagged units, for every k.
+    flags = ", ".join(f"CASE WHEN g.month = ? THEN g.{rollups.flag_column(-k)} "
+                      f"ELSE g.{rollups.flag_column(k)} END AS f{k}" for k in ks)
+    sums = ", ".join(f"sum(CASE WHEN x.f{k} THEN x.{m} END)" for k in ks for m in ["n", *names])
+    got = cur.execute(f"""SELECT x.month, {town} AS town, sum(x.n), {sums}
+                          FROM (SELECT g.*, {flags} FROM {rollups.groups_table(sector)} g
+                                WHERE g.month IN ({', '.join('?' * len(months))}){extra}) x
+                          GROUP BY x.month, {town} ORDER BY 2""",
+                      [*(period.start for _ in ks), *months, *params]).fetchall()
+    width = 1 + len(names)
+    aliases = [x for m in names for x in (f"a_{m}", f"b_{m}")]
 
-    def groups(p: Period, side: str, flags: list[str]) -> tuple[list[tuple], list[str]]:
-        sql, params = _per_unit(sector, p, filters, attrs=False, flags=True, land=sector == "greenhouse")
-        sums = [c.replace(f"{side}.", "x.") for c in _sums(sector, side)]
-        keys = ", ".join(f"x.{f}" for f in flags)
-        rows = cur.execute(f"SELECT {town} AS town, {keys}, count(*) AS n, {', '.join(sums)} "
-                           f"FROM ({sql}) x GROUP BY {town}, {keys}", params).fetchall()
-        return rows, [c.rsplit(" AS ", 1)[1] for c in sums]
+    def side(month: object, i: int) -> tuple[int, dict[str, tuple]]:
+        """(units in the month, {town: (units flagged f<ks[i]>, *sums over them)})."""
+        rows = [r for r in got if r[0] == month]
+        return sum(int(r[2]) for r in rows), {r[1]: r[3 + i * width:3 + (i + 1) * width] for r in rows}
 
-    def add(acc: list, values: tuple) -> None:  # sums of groups, None where every group is None
-        for j, v in enumerate(values):
-            if v is not None:
-                acc[j] = v if acc[j] is None else acc[j] + v
-
-    now, a_names = groups(period, "a", [rollups.flag_column(-k) for k in ks])
-    w = len(ks)
-    n_now = sum(int(r[1 + w]) for r in now)
     out = {}
     for i, k in enumerate(ks):
-        n_both: dict[str, int] = {}
-        a_by: dict[str, list] = {}  # town -> sums over its units in both months
-        for r in now:
-            n_both.setdefault(r[0], 0)
-            t = a_by.setdefault(r[0], [None] * len(a_names))
-            if r[1 + i]:
-                n_both[r[0]] += int(r[1 + w])
-                add(t, r[2 + w:])
-        base, b_names = groups(bases[k], "b", [rollups.flag_column(k)])
-        n_base = sum(int(r[2]) for r in base)
-        b_by: dict[str, list] = {}
-        for r in base:
-            t = b_by.setdefault(r[0], [None] * len(b_names))
-            if r[1]:
-                add(t, r[3:])
-        aliases = [x for pair in zip(a_names, b_names, strict=True) for x in pair]
-        empty_a, empty_b = [None] * len(a_names), [None] * len(b_names)
+        n_now, a_by = side(period.start, i)
+        n_base, b_by = side(bases[k].start, i)
+        empty = (None,) * width
         rows = []
         for t in sorted(set(a_by) | set(b_by)):
-            pairs = zip(a_by.get(t, empty_a), b_by.get(t, empty_b), strict=True)
-            rows.append((n_now, n_base, t, n_both.get(t, 0), *(x for pair in pairs for x in pair)))
+            a, b = a_by.get(t, empty), b_by.get(t, empty)
+            rows.append((n_now, n_base, t, int(a[0] or 0),
+                         *(x for pair in zip(a[1:], b[1:], strict=True) for x in pair)))
         if not rows:  # nothing in either month: one empty row, as the join gives
             rows = [(0, 0, None, 0, *(None for _ in aliases))]
         out[k] = (rows, aliases)

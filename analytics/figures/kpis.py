@@ -43,7 +43,7 @@ import pandas as pd
 
 from .. import contract
 from ..scope import UNASSIGNED_TOWN, Cursor, Filters, Period, parse_month
-from .rollups import FLAGS, _chunk_columns, _in, _merge_aggregates, _shape
+from .rollups import FLAGS, _chunk_columns, _in, _merge_aggregates, _shape, groups_table
 
 
 def _unit_where(filters: Filters, u: str = "u", c: str = "c") -> tuple[list[str], list]:
@@ -226,18 +226,84 @@ def _whole_years(periods: Sequence[Period]) -> list[int] | None:
     return [p.start.year for p in periods] if all(p.is_full_year for p in periods) else None
 
 
+def group_where(filters: Filters, g: str = "g") -> tuple[str, list]:
+    """`` AND ...`` clauses of the town and cooperative filters on a groups row ``g``
+    (rollups.groupings) (its town is the cooperative's, kept on write), and their parameters. The groups
+    answer no village, zone or unit filter: callers check ``filters.by_unit_attribute`` first."""
+    clauses, params = [], []
+    for col, values in ((f"{g}.town", filters.towns), (f"{g}.cooperative", filters.cooperatives)):
+        if values:
+            sql, p = _in(col, values)
+            clauses.append(sql)
+            params += p
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def _from_groups(periods: Sequence[Period], filters: Filters) -> tuple[str, str, list] | None:
+    """Where periods' sector totals are read from the groups kept on write (rollups.groupings):
+    (grain 'month' or 'year', key column, key values) for one month or calendar years, with no
+    filter on unit attributes (village, zone, unit); else None (the per-unit rows)."""
+    if filters.by_unit_attribute:
+        return None
+    if len(periods) == 1 and periods[0].is_month:
+        return "month", "month", [periods[0].start]
+    years = _whole_years(periods)
+    return ("year", "year", years) if years else None
+
+
+def data_ends(cur: Cursor) -> dict[tuple[str, int], date]:
+    """{(sector, year): the last month of that year with any of the sector's records}, from
+    coop_months (kept on write)."""
+    rows = cur.execute("""SELECT sector, year(month), max(month) FROM coop_months WHERE n_records > 0
+                          GROUP BY sector, year(month)""").fetchall()
+    return {(str(s), int(y)): m for s, y, m in rows}
+
+
+def _whole_year_if_same(sector: str, period: Period, ends: dict[tuple[str, int], date] | None) -> Period:
+    """A period 1—N月 of a year as the whole year when the sector has no record after month N
+    of that year (a year in progress: 年累计): the same figures, read from the year rollups
+    instead of merging N months of unit rows. Any other period as it is."""
+    if (ends is None or period.start.month != 1 or period.start.year != period.end.year
+            or period.is_full_year):
+        return period
+    end = ends.get((sector, period.start.year))
+    if end is None or end > period.end:
+        return period
+    return Period(period.start, date(period.start.year, 12, 1))
+
+
+def _needs_ends(periods: Sequence[Period]) -> bool:
+    return any(p.start.month == 1 and p.start.year == p.end.year and not p.is_full_year and not p.is_month
+               for p in periods)
+
+
 def _sector_rows_many(cur: Cursor, sector: str, periods: Sequence[Period],
-                      filters: Filters) -> list[tuple[dict, dict[str, dict]]]:
+                      filters: Filters, ends: dict[tuple[str, int], date] | None = None
+                      ) -> list[tuple[dict, dict[str, dict]]]:
     """:func:`_sector_rows` for several periods; calendar years share one grouped pass.
 
     One grouped pass per query: the totals are added up from the towns (exactly for counts;
     money is rounded to the 分 afterwards), so a sector page and the KPI JSON never disagree.
+    A month or calendar years are read from the groups kept on write (:func:`_from_groups`);
+    1—N月 of a year with no later month (``ends``, :func:`data_ends`) is read as the whole year.
     """
     if sector not in _BLOCK_SUMS:
         raise ValueError(f"未知板块“{sector}”")
     sums = ["count(*) AS units", *(f"sum({k}) AS {k}" for k in _BLOCK_SUMS[sector]),
             "sum(revenue) AS revenue", "sum(cost) AS cost", "sum(jobs) AS jobs", "sum(land) AS land_mu"]
     names = ["units", *_BLOCK_SUMS[sector], "revenue", "cost", "jobs", "land_mu"]
+    periods = [_whole_year_if_same(sector, p, ends) for p in periods]
+    if (src := _from_groups(periods, filters)) is not None:
+        grain, key, values = src
+        extra, params = group_where(filters)
+        cols = ["sum(g.n)", *(f"sum(g.{k})" for k in _BLOCK_SUMS[sector]), "sum(g.revenue)", "sum(g.cost)",
+                "sum(g.jobs)", "sum(g.land)"]
+        by_key: dict[object, dict[str, dict]] = {}
+        for k, t, *v in cur.execute(f"""SELECT g.{key}, g.town, {', '.join(cols)} FROM {groups_table(sector, grain)} g
+                                        WHERE g.{key} IN ({', '.join('?' * len(values))}){extra}
+                                        GROUP BY g.{key}, g.town ORDER BY 2""", [*values, *params]).fetchall():
+            by_key.setdefault(k, {})[t] = dict(zip(names, v, strict=True))
+        return [(_add_towns(towns, names), towns) for towns in (by_key.get(k, {}) for k in values)]
     years = _whole_years(periods)
     if years and len(periods) > 1:
         span = Period(date(min(years), 1, 1), date(max(years), 12, 1))
@@ -258,14 +324,19 @@ def _sector_rows_many(cur: Cursor, sector: str, periods: Sequence[Period],
     out = []
     for i, p in enumerate(periods):
         towns = rows.get(p.start.year if years and len(periods) > 1 else i, {})
-        total: dict = {}
-        for n in names:
-            values = [t[n] for t in towns.values() if t[n] is not None]
-            is_int = all(isinstance(v, int) for v in values)
-            total[n] = (sum(values) if is_int else math.fsum(float(v) for v in values)) if values else None
-        total["units"] = total["units"] or 0
-        out.append((total, towns))
+        out.append((_add_towns(towns, names), towns))
     return out
+
+
+def _add_towns(towns: dict[str, dict], names: Sequence[str]) -> dict:
+    """The selection's sums as the sum of its towns' (exact for counts; floats by fsum)."""
+    total: dict = {}
+    for n in names:
+        values = [t[n] for t in towns.values() if t[n] is not None]
+        is_int = all(isinstance(v, int) for v in values)
+        total[n] = (sum(values) if is_int else math.fsum(float(v) for v in values)) if values else None
+    total["units"] = total["units"] or 0
+    return total
 
 
 def _block(sector: str, r: dict) -> dict:
@@ -288,10 +359,11 @@ def _block(sector: str, r: dict) -> dict:
 
 def sector_kpis(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> dict:
     """The sector's block of the KPI JSON (DESIGN.md §5); plots also get ``by_crop``."""
-    total, _ = _sector_rows(cur, sector, period, filters)
+    ends = data_ends(cur) if _needs_ends((period,)) else None
+    total, _ = _sector_rows_many(cur, sector, (period,), filters, ends)[0]
     out = _block(sector, total)
     if sector == "greenhouse":
-        out["by_crop"] = by_crop(cur, period, filters)
+        out["by_crop"] = _by_crop_many(cur, (period,), filters, ends)[0]
     return out
 
 
@@ -300,9 +372,20 @@ def by_crop(cur: Cursor, period: Period, filters: Filters = Filters()) -> dict:
     return _by_crop_many(cur, (period,), filters)[0]
 
 
-def _by_crop_many(cur: Cursor, periods: Sequence[Period], filters: Filters) -> list[dict]:
+def _by_crop_many(cur: Cursor, periods: Sequence[Period], filters: Filters,
+                  ends: dict[tuple[str, int], date] | None = None) -> list[dict]:
+    periods = [_whole_year_if_same("greenhouse", p, ends) for p in periods]
     years = _whole_years(periods)
-    if years and len(periods) > 1:
+    if (src := _from_groups(periods, filters)) is not None:
+        grain, key, values = src
+        extra, params = group_where(filters)
+        table = groups_table("greenhouse", grain, crop=grain == "year")  # a month's plot has one crop
+        found = cur.execute(f"""SELECT g.{key}, g.crop, sum(g.area_mu), sum(g.yield_kg), sum(g.revenue), sum(g.cost)
+                                FROM {table} g WHERE g.{key} IN ({', '.join('?' * len(values))})
+                                  AND g.crop IS NOT NULL{extra}
+                                GROUP BY g.{key}, g.crop ORDER BY g.crop""", [*values, *params]).fetchall()
+        groups = [[r[1:] for r in found if r[0] == k] for k in values]
+    elif years and len(periods) > 1:
         span = Period(date(min(years), 1, 1), date(max(years), 12, 1))
         pu, params = _per_unit("greenhouse", span, filters, by=["crop", "year"], attrs=False)
         found = cur.execute(f"""SELECT year, crop, sum(area_mu), sum(yield_kg), sum(revenue), sum(cost)
@@ -342,8 +425,9 @@ def park_kpis_many(cur: Cursor, periods: Sequence[Period], filters: Filters = Fi
     """:func:`park_kpis` for several periods (this year and the year before, for 同比): calendar
     years are read in one pass per sector, any other periods one by one. Same figures."""
     periods = tuple(periods)
-    rows = {s: _sector_rows_many(cur, s, periods, filters) for s in contract.SECTOR_KEYS}
-    crops = _by_crop_many(cur, periods, filters)
+    ends = data_ends(cur) if _needs_ends(periods) else None
+    rows = {s: _sector_rows_many(cur, s, periods, filters, ends) for s in contract.SECTOR_KEYS}
+    crops = _by_crop_many(cur, periods, filters, ends)
     return [_park_json(p, {s: rows[s][i] for s in contract.SECTOR_KEYS}, crops[i]) for i, p in enumerate(periods)]
 
 

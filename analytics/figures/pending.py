@@ -5,7 +5,7 @@ Accepted figures are the records; a submission's rows wait apart in ``pending_<s
 every submission 待审核 — a pending row replaces the accepted record of the same (month,
 cooperative, unit), in the columns its sheet carries (the others keep the stored value), as its
 acceptance would — by shadowing, in that cursor only, the record tables, ``units``,
-``cooperatives``, the rollups and ``coop_months`` with temporary views. The rollup views are the
+``cooperatives``, the rollups, ``coop_months`` and the groups with temporary views. The rollup views are the
 rollups' own SQL (:func:`.rollups._rollup_select`) over the overlaid records, so every KPI
 function runs unchanged on that cursor: one definition of each figure, never a second copy.
 Slower than the kept rollups (they are computed per query), which is fine for a view asked for.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .. import contract
 from ..scope import Cursor
-from .rollups import _coop_months_select, _rollup_select, rollups
+from .rollups import _coop_months_select, _groups_select, _rollup_select, groupings, rollups
 
 
 def has_pending(cur: Cursor) -> bool:
@@ -82,6 +82,8 @@ def overlay_sql(db: str) -> list[str]:
         stmts.append(f"CREATE OR REPLACE TEMP VIEW {r.table} AS {_rollup_select(r)}")
     parts = [_coop_months_select(s, "CAST(0 AS BIGINT)") for s in contract.SECTOR_KEYS]
     stmts.append(f"CREATE OR REPLACE TEMP VIEW coop_months AS {' UNION ALL '.join(parts)}")
+    for g in groupings():  # over the rollup views above
+        stmts.append(f"CREATE OR REPLACE TEMP VIEW {g.table} AS {_groups_select(g)}")
     return stmts
 
 

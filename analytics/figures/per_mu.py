@@ -7,7 +7,8 @@ import pandas as pd
 
 from .. import contract
 from ..scope import Cursor, Filters, Period
-from .kpis import _num, _per_unit
+from .kpis import _from_groups, _num, _per_unit, group_where
+from .rollups import groups_table
 
 PER_MU_GROUPS = ("crop", "gh_type", "cooperative", "village", "year", "town")
 
@@ -50,6 +51,18 @@ def per_mu_by(cur: Cursor, by: str, period: Period, filters: Filters = Filters()
     """
     if by not in PER_MU_GROUPS:
         raise ValueError(f"不支持的分组“{by}”")
+    src = _from_groups([period], filters)
+    if src is not None and (by in ("crop", "town", "cooperative") or (by == "year" and src[0] == "year")):
+        # A month or a year by crop, town or cooperative: the groups kept on write.
+        grain, key, values = src
+        extra, params = group_where(filters)
+        table = groups_table("greenhouse", grain, crop=by == "crop" and grain == "year")
+        df = cur.execute(f"""
+            SELECT g.{by} AS "group", CAST(sum(g.n) AS BIGINT) AS plots, sum(g.area_mu) AS area_mu,
+                   sum(g.yield_kg) AS yield_kg, sum(g.revenue) AS revenue, sum(g.cost) AS cost
+            FROM {table} g WHERE g.{key} = ? AND g.{by} IS NOT NULL{extra}
+            GROUP BY g.{by} ORDER BY g.{by}""", [values[0], *params]).df()
+        return _per_mu_columns(df)
     if by in ("crop", "year"):
         pu, params = _per_unit("greenhouse", period, filters, by=[by], attrs=False)
         pu = f"SELECT x.*, x.{by} AS grp FROM ({pu}) x"
@@ -60,6 +73,11 @@ def per_mu_by(cur: Cursor, by: str, period: Period, filters: Filters = Filters()
         SELECT grp AS "group", count(*) AS plots, sum(area_mu) AS area_mu, sum(yield_kg) AS yield_kg,
                sum(revenue) AS revenue, sum(cost) AS cost
         FROM ({pu}) y WHERE grp IS NOT NULL GROUP BY grp ORDER BY grp""", params).df()
+    return _per_mu_columns(df)
+
+
+def _per_mu_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """The group as text, profit (元) and the per-mu ratios (公斤/亩, 元/亩; NaN without area)."""
     df["group"] = df["group"].astype(str)
     df["profit"] = df["revenue"] - df["cost"]
     area = df["area_mu"].where(df["area_mu"] > 0)
@@ -72,12 +90,20 @@ def per_mu_by(cur: Cursor, by: str, period: Period, filters: Filters = Filters()
 def cross_sector_per_mu(cur: Cursor, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
     """Profit and output value per mu of land: ducks and hogs on land_mu, greenhouses on area."""
     rows = []
+    src = _from_groups([period], filters)
     for s in contract.SECTOR_KEYS:
-        pu, params = _per_unit(s, period, filters, attrs=False)
-        n, any_units, land, profit, revenue = cur.execute(f"""
-            SELECT count(land), count(*), sum(land), sum(CASE WHEN land IS NOT NULL THEN profit END),
-                   sum(CASE WHEN land IS NOT NULL THEN coalesce(revenue, 0) END)
-            FROM ({pu}) x""", params).fetchone()
+        if src is not None:  # a month or a year: the groups kept on write
+            grain, key, values = src
+            extra, params = group_where(filters)
+            sql = (f"SELECT sum(g.land_units), sum(g.n), sum(g.land), sum(g.pl), sum(g.rl) "
+                   f"FROM {groups_table(s, grain)} g WHERE g.{key} = ?{extra}")
+            params = [values[0], *params]
+        else:
+            pu, params = _per_unit(s, period, filters, attrs=False)
+            sql = f"""SELECT count(land), count(*), sum(land), sum(CASE WHEN land IS NOT NULL THEN profit END),
+                             sum(CASE WHEN land IS NOT NULL THEN coalesce(revenue, 0) END)
+                      FROM ({pu}) x"""
+        n, any_units, land, profit, revenue = cur.execute(sql, params).fetchone()
         if not any_units:
             continue
         land, profit, revenue = _num(land), _num(profit), _num(revenue)

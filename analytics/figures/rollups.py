@@ -199,6 +199,107 @@ def _gaps_select(sector: str, where: str = "") -> str:
                WHERE g.next_mi IS NULL OR g.next_mi <> g.mi + 1"""
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """Units added up per town and cooperative, kept on write beside the rollup they add up:
+    ``month_groups_<sector>`` (per month, crop for plots, and the month rollups' :data:`FLAGS`),
+    ``year_groups_<sector>`` (per year) and ``year_groups_greenhouse_crop`` (per year and crop)."""
+
+    table: str
+    sector: str
+    source: Rollup
+
+
+def groupings() -> list[Grouping]:
+    """A grouping of every rollup: the month rollups' per month, the year rollups' per year."""
+    return [Grouping(f"{'month' if r.keys is None else 'year'}_groups_{r.table.split('_', 2)[2]}", r.sector, r)
+            for r in rollups()]
+
+
+def groups_table(sector: str, grain: str = "month", crop: bool = False) -> str:
+    """The name of a sector's groups per ``grain`` ('month' or 'year'); ``crop``: plots per year
+    and crop. Raises KeyError for another."""
+    s = contract.sector(sector).key
+    return {g.table: g.table for g in groupings()}[f"{grain}_groups_{s}" + ("_crop" if crop else "")]
+
+
+def group_measures(sector: str) -> list[str]:
+    """The sums each groups row keeps, besides ``n`` (units): every flow, peak and numeric last
+    value of the sector's chunks (a month's are the record's values; a year's the year rollup's:
+    flows summed, peaks and stock of the year), ``stock_units`` / ``sows_units`` (units that
+    reported it), ``profit`` (元), ``land`` (亩: a plot's area, a shed's or farm's registered
+    land_mu, where > 0), ``land_units`` (units with land), ``rl``, ``pl`` (revenue and profit of the
+    units with land: the per-mu numerators) and for plots ``yl`` (their yield)."""
+    sh = _shape(sector)
+    lasts = [k for k in sh.lasts if k in ("stock", "sows")]
+    out = [*sh.sums, *(k for k, _ in sh.peaks), *lasts, *(f"{k}_units" for k in lasts), "profit", "land",
+           "land_units", "rl", "pl"]
+    return out + (["yl"] if "area_mu" in out else [])
+
+
+def _groups_select(g: Grouping, where: str = "") -> str:
+    """A grouping's rows: its rollup's units added up per (month, town, cooperative, [crop,] flags)
+    or per (year, town, cooperative, [crop]), each with ``n`` units and the sums of
+    :func:`group_measures`.
+
+    A month's per-unit rows are its month rollup rows (one per unit), and a calendar year's its
+    year rollup rows, so the sums any question about one month or whole years asks without a
+    village, zone or unit filter (a one-month 环比 / 同比 over the units in both months, sector
+    totals by town or crop, the 能繁母猪 per town) are sums of these groups: a few per cooperative
+    instead of one per unit (issue 19.6). Built from the rollup, so it runs after it; the unit's
+    cooperative and registered land come from ``units`` (registry.update_units regroups the
+    cooperative of a unit whose land it corrects). ``where`` restricts the cooperatives (on ``u``).
+    Integer sums are BIGINT (a park's units fit), not the HUGEINT ``sum`` gives; other sums are
+    added as decimals (to 10⁻⁶ of the unit: 元, 公斤, 亩) and kept as DOUBLE, so a group refreshed on
+    write equals the same group rebuilt bit for bit, whatever order its units are read in (a
+    float sum is not: an undo must put every table back exactly).
+    """
+    s, r = contract.sector(g.sector), g.source
+    types = {c.key: c.sql_type for c in s.measures} | {"jobs": "BIGINT"}
+    if r.keys is None:
+        crop = ["m.crop AS crop"] if "crop" in _shape(g.sector).lasts else []
+        keys = ["m.last_month AS month", "m.town AS town", "u.cooperative AS cooperative", *crop,
+                *(f"m.{f} AS {f}" for f in FLAGS)]
+    else:
+        keys = ["m.year AS year", "m.town AS town", "u.cooperative AS cooperative", *(f"m.{k} AS {k}" for k in r.keys)]
+    area = "m.area_mu" if "area_mu" in types else "u.land_mu"
+    profit = "coalesce(m.revenue, 0) - coalesce(m.cost, 0)"
+    expr = {"profit": profit, "land": f"CASE WHEN {area} > 0 THEN {area} END",
+            "yl": f"CASE WHEN {area} > 0 THEN m.yield_kg END", "rl": f"CASE WHEN {area} > 0 THEN m.revenue END",
+            "pl": f"CASE WHEN {area} > 0 THEN {profit} END"}
+    sums = []
+    for k in group_measures(g.sector):
+        if k == "land_units":
+            sums.append(f"count(CASE WHEN {area} > 0 THEN 1 END) AS {k}")
+        elif k.endswith("_units"):
+            sums.append(f"count(m.{k.removesuffix('_units')}) AS {k}")
+        elif types.get(k) == "BIGINT":
+            sums.append(f"CAST(sum(m.{k}) AS BIGINT) AS {k}")
+        else:  # exact decimal sums: a group's figure does not depend on the order its units come in
+            sums.append(f"CAST(sum(CAST({expr.get(k, f'm.{k}')} AS DECIMAL(38, 6))) AS DOUBLE) AS {k}")
+    group = ", ".join(k.rsplit(" AS ", 1)[0] for k in keys)
+    return (f"SELECT {', '.join(keys)}, count(*) AS n, {', '.join(sums)} "
+            f"FROM {r.table} m JOIN units u ON u.unit_id = m.unit_id AND u.sector = '{s.key}'"
+            + (f" WHERE {where}" if where else "") + f" GROUP BY {group}")
+
+
+def groups_rebuild_sql() -> list[str]:
+    """Statements that (re)build every grouping from its rollup."""
+    return [f"CREATE OR REPLACE TABLE {g.table} AS SELECT * FROM ({_groups_select(g)}) g "
+            f"ORDER BY {'month' if g.source.keys is None else 'year'}, town, cooperative" for g in groupings()]
+
+
+def regroup(cur: Cursor, sector: str, cooperatives: str, params: Sequence = ()) -> None:
+    """Recompute the groups of some cooperatives (``cooperatives``: SQL selecting names, or
+    placeholders for ``params``), from their rollup rows and units as they are now."""
+    for g in groupings():
+        if g.sector != sector:
+            continue
+        cur.execute(f"DELETE FROM {g.table} WHERE cooperative IN ({cooperatives})", list(params)).fetchall()
+        cur.execute(f"INSERT INTO {g.table} {_groups_select(g, f'u.cooperative IN ({cooperatives})')}",
+                    list(params)).fetchall()
+
+
 def gaps_rebuild_sql() -> list[str]:
     """The statement that (re)builds :data:`GAPS_TABLE` from the month rollups."""
     parts = " UNION ALL ".join(_gaps_select(s) for s in contract.SECTOR_KEYS)
@@ -221,11 +322,12 @@ def rollup_rebuild_sql(version: int) -> list[str]:
     parts = [_coop_months_select(s, f"CAST({int(version)} AS BIGINT)") for s in contract.SECTOR_KEYS]
     stmts.append(f"""CREATE OR REPLACE TABLE coop_months AS
                      SELECT * FROM ({' UNION ALL '.join(parts)}) cm ORDER BY month, sector, cooperative""")
-    return stmts + gaps_rebuild_sql()
+    return stmts + gaps_rebuild_sql() + groups_rebuild_sql()
 
 
 def rebuild_rollups(cur: Cursor, version: int) -> None:
-    """Rebuild ``unit_year_*`` and ``coop_months`` from the records (demo load, unknown writes)."""
+    """Rebuild every table kept on write (``unit_month_*``, ``unit_year_*``, ``coop_months``, the
+    gaps and the month groups) from the records (demo load, unknown writes)."""
     for sql in rollup_rebuild_sql(version):
         cur.execute(sql).fetchall()
 
@@ -288,6 +390,9 @@ def refresh_rollups(cur: Cursor, changes: Changes, version: int) -> bool:
                    f"JOIN _chg c ON u.sector = '{s.key}' AND u.cooperative = c.cooperative AND u.unit = c.unit")
             cur.execute(f"DELETE FROM {GAPS_TABLE} WHERE sector = '{s.key}' AND unit_id IN ({ids})").fetchall()
             cur.execute(f"INSERT INTO {GAPS_TABLE} {_gaps_select(sector, f'm.unit_id IN ({ids})')}").fetchall()
+            # Every month of a touched unit may change (its flags), so its cooperative's groups
+            # are recomputed whole: a cooperative's few hundred rows.
+            regroup(cur, sector, "SELECT DISTINCT cooperative FROM _chg")
             cur.execute(f"""DELETE FROM coop_months WHERE sector = '{s.key}'
                             AND (cooperative, month) IN (SELECT cooperative, month FROM _chg)""").fetchall()
             keys = "(SELECT DISTINCT cooperative, month FROM _chg)"
@@ -317,6 +422,8 @@ def retown_rollups(cur: Cursor, cooperatives: Sequence[str]) -> None:
                           FROM units u LEFT JOIN cooperatives c ON c.name = u.cooperative
                           WHERE u.sector = ? AND {sql}) t
                         WHERE {r.table}.unit_id = t.unit_id""", [UNASSIGNED_TOWN, r.sector, *params]).fetchall()
+    for s in contract.SECTOR_KEYS:  # the groups take the town from the month rollups just updated
+        regroup(cur, s, ", ".join("?" * len(params)), params)
 
 
 def _in(expr: str, values: Sequence) -> tuple[str, list]:

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from ..scope import Cursor, Filters, month_index, month_str, parse_month
+from . import rollups
 from .completeness import missing_by_town, silent_units
 
 NEW, SEEN, HANDLED = "新", "已查看", "已处理"
@@ -204,11 +205,13 @@ def _sows_by_town(cur: Cursor, lo: int, hi: int, towns: Sequence[str] = ()) -> l
     if towns:
         where = f" AND t.name IN ({', '.join('?' * len(towns))})"
         params += list(towns)
+    # From the month groups kept on write (a few rows per cooperative and month), not the farms.
     rows = cur.execute(f"""
-        SELECT t.name AS town, year(m.last_month) * 12 + month(m.last_month) - 1 AS mi,
-               sum(m.sows) AS sows, count(m.sows) AS farms, any_value(t.sows_normal) AS normal
-        FROM unit_month_hog m JOIN towns t ON t.name = m.town
-        WHERE t.sows_normal > 0 AND m.last_month BETWEEN ? AND ?{where}
+        SELECT t.name AS town, year(g.month) * 12 + month(g.month) - 1 AS mi,
+               CAST(sum(g.sows) AS BIGINT) AS sows, CAST(sum(g.sows_units) AS BIGINT) AS farms,
+               any_value(t.sows_normal) AS normal
+        FROM {rollups.groups_table('hog')} g JOIN towns t ON t.name = g.town
+        WHERE t.sows_normal > 0 AND g.month BETWEEN ? AND ?{where}
         GROUP BY t.name, mi""", params).fetchall()  # noqa: S608 — a fixed clause of placeholders
     return [_Sows(*r) for r in rows]
 
@@ -218,7 +221,9 @@ def _towns_silent(cur: Cursor, month: str, towns: Sequence[str]) -> dict[str, li
     ('YYYY-MM'), every town in one query, ordered by cooperative and farm."""
     found = silent_units(cur, "hog", month, Filters(towns=tuple(towns)), by_town=True)
     got: dict[str, list[tuple[str, str]]] = {}
-    for town, coop, unit in zip(found["town"], found["cooperative"], found["unit"], strict=True):
+    # tolist(): iterating the Arrow-backed string columns one by one cost more than the query.
+    for town, coop, unit in zip(found["town"].tolist(), found["cooperative"].tolist(), found["unit"].tolist(),
+                                strict=True):
         got.setdefault(town, []).append((coop, unit))
     return got
 
@@ -403,23 +408,35 @@ def sows_light(cur: Cursor, month: str, towns: Sequence[str] = ()) -> list[dict]
     shown = [town for town, normal in normals.items() if normal and (not towns or town in towns)]
     if not shown:
         return []
-    # Three queries for every town together (a county's hundred towns took 9 s one by one).
-    sows = _sows_by_town(cur, lo, mi, shown)
-    by_town: dict[str, dict[int, object]] = {}
-    for r in sows:
-        by_town.setdefault(r.town, {})[int(r.mi)] = r
-    missing = missing_by_town(cur, "hog", lo, mi, shown)
     silent_of = _towns_silent(cur, month, shown)
+
+    def judge(since: int, towns: list[str]) -> dict[str, tuple[int | None, _Sows | None]]:
+        """{town: (month judged, its sows row)} from months since..mi; None: none qualifies."""
+        # Queries for every town together (a county's hundred towns took 9 s one by one).
+        by_town: dict[str, dict[int, _Sows]] = {}
+        for r in _sows_by_town(cur, since, mi, towns):
+            by_town.setdefault(r.town, {})[int(r.mi)] = r
+        missing = missing_by_town(cur, "hog", since, mi, towns)
+        got = {}
+        for town in towns:
+            by_month, done = by_town.get(town, {}), missing.get(town, {})
+            judged: int | None = mi
+            if silent_of.get(town):  # incomplete: the latest earlier month every farm reported, with sows
+                judged = max((m for m, r in by_month.items() if m < mi and not done.get(m, 0) and r.farms),
+                             default=None)
+            got[town] = (judged, by_month.get(judged) if judged is not None else None)
+        return got
+
+    # The last 13 months first: a town that found no month to judge in them looks further back.
+    since = max(lo, mi - 12)
+    verdicts = judge(since, shown)
+    back = [t for t in shown if verdicts[t][0] is None] if since > lo else []
+    if back:
+        verdicts |= judge(lo, back)
     for town in shown:
         normal = normals[town]
-        by_month = by_town.get(town, {})
         silent = silent_of.get(town, [])
-        done = missing.get(town, {})
-        judged = mi
-        if len(silent):  # incomplete: the latest earlier month every farm reported, with sows in it
-            judged = max((m for m, r in by_month.items() if m < mi and not done.get(m, 0) and r.farms),
-                         default=None)
-        r = by_month.get(judged) if judged is not None else None
+        judged, r = verdicts[town]
         share = float(r.sows) / normal if r is not None and r.farms else None
         at = month if judged is None else month_str(_month_of(judged))
         zone, rule = sows_zone(share, at)

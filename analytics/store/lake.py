@@ -110,7 +110,8 @@ def attach_lake(con: duckdb.DuckDBPyConnection, lake: Path, *, materialise: bool
     for t in SMALL_TABLES:
         con.execute(f"CREATE OR REPLACE TABLE {t} AS SELECT * FROM read_parquet(?)", [str(Path(lake) / f"{t}.parquet")])
     if not materialise:
-        for table in [r.table for r in rollups.rollups()] + ["coop_months", rollups.GAPS_TABLE]:
+        for table in ([r.table for r in rollups.rollups()] + ["coop_months", rollups.GAPS_TABLE]
+                      + [g.table for g in rollups.groupings()]):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     for sql in rollups.rollup_rebuild_sql(version=0):
         con.execute(sql if materialise else sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE VIEW", 1))

@@ -15,6 +15,7 @@ from .. import contract
 from ..access.accounts import _clean_text
 from ..access.audit import record
 from ..access.permissions import AccountError, Actor, Cursor, require_admin
+from ..figures import rollups
 from .db import Store
 
 
@@ -136,6 +137,8 @@ def update_units(store: Store, actor: Actor, edits: Iterable[Mapping[str, Any]])
             # back the attributes that upload had replaced.
             cur.execute("DELETE FROM units_history WHERE sector = ? AND cooperative = ? AND unit = ?",
                         [sector, coop, unit])
+            if "land_mu" in fields:  # the month groups add up the registered land
+                rollups.regroup(cur, sector, "?", [coop])
             if fields.get("village"):
                 cur.execute("INSERT INTO villages VALUES (?) ON CONFLICT DO NOTHING", [fields["village"]])
             if fields.get("zone"):
@@ -144,7 +147,8 @@ def update_units(store: Store, actor: Actor, edits: Iterable[Mapping[str, Any]])
                    "，".join(f"{UNIT_FIELD_NAMES[k]}={'—' if v is None else v}" for k, v in fields.items()))
         return len(changes)
 
-    # Village, zone and land are joined to the rollups when read: no record changes (issue 12).
+    # Village, zone and land are joined to the rollups when read (the month groups, which add up
+    # land, were regrouped above): no record changes (issue 12).
     return store.run_write(write, records=False)
 
 
