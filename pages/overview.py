@@ -65,7 +65,7 @@ def metric(label: str, value: str, delta: float | None, help: str | None = None,
                     reported=sector == "total" or bool(k[sector]["units"]))
 
 
-done = {s: q("month_completeness", s, period, filters) for s in contract.SECTOR_KEYS}
+done = q("park_completeness", period, filters)
 
 
 c = st.columns(6)

@@ -51,3 +51,25 @@ def test_each_town_as_its_own_query_would_judge_it(county):
         assert {x["judged"] for x in lights.values()} == {"2023-11"}
         # One town asked: the same answer as in the county's list.
         assert w.sows_light(cur, "2023-12", (late_town,)) == [lights[late_town]]
+
+
+def test_a_town_incomplete_for_more_than_a_year_is_judged_further_back(tmp_path):
+    """The light looks at the last 13 months first; a town with no complete month in them is
+    judged on the latest complete month before, as the whole history would judge it."""
+    with Store(tmp_path / "gap.duckdb") as s:
+        demo.load(s, towns=1)
+        cur = s.cursor()
+        farms = cur.execute("""SELECT DISTINCT cooperative, unit FROM hog_records WHERE month = DATE '2022-10-01'
+                               ORDER BY 1, 2 LIMIT 14""").fetchall()
+        # One farm skips each month from 2022-11 to 2023-12: fourteen incomplete months in a row.
+        for i, (coop, unit) in enumerate(farms):
+            month = date(2022 + (10 + i) // 12, (10 + i) % 12 + 1, 1)
+            cur.execute("DELETE FROM hog_records WHERE cooperative = ? AND unit = ? AND month = ?",
+                        [coop, unit, month]).fetchall()
+        rollups.rebuild_rollups(cur, 999)
+        (light,) = w.sows_light(cur, "2023-12")
+        done = month_completeness(cur, "hog", Period(date(2020, 1, 1), date(2023, 12, 1)))
+        complete = [m for m, ok in zip(done["month"], done["complete"], strict=True) if ok]
+        assert light["missing"] > 0
+        assert light["judged"] == max(m for m in complete if m < "2023-12")
+        assert light["judged"] < "2022-12"  # outside the 13 months looked at first

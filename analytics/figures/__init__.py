@@ -27,6 +27,7 @@ from .compare import (  # noqa: F401 - the read side by name
 from .completeness import (  # noqa: F401 - the read side by name
     missing_reports,
     month_completeness,
+    park_completeness,
 )
 from .kpis import (  # noqa: F401 - the read side by name
     SORTABLE,

@@ -195,9 +195,10 @@ def _flagged_many(cur: Cursor, sector: str, period: Period, bases: dict[int, Per
     flags = ", ".join(f"CASE WHEN g.month = ? THEN g.{rollups.flag_column(-k)} "
                       f"ELSE g.{rollups.flag_column(k)} END AS f{k}" for k in ks)
     sums = ", ".join(f"sum(CASE WHEN x.f{k} THEN x.{m} END)" for k in ks for m in ["n", *names])
+    marks = ", ".join("?" * len(months))
     got = cur.execute(f"""SELECT x.month, {town} AS town, sum(x.n), {sums}
                           FROM (SELECT g.*, {flags} FROM {rollups.groups_table(sector)} g
-                                WHERE g.month IN ({', '.join('?' * len(months))}){extra}) x
+                                WHERE g.month IN ({marks}){extra}) x
                           GROUP BY x.month, {town} ORDER BY 2""",
                       [*(period.start for _ in ks), *months, *params]).fetchall()
     width = 1 + len(names)

@@ -34,31 +34,47 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
     (``analytics.meeting.charts``, ``completeness=``): stock carried from those units' last report,
     which is also what the stock card counts for them.
     """
-    s = contract.sector(sector)
-    lo, hi = month_index(period.start), month_index(period.end)
+    return park_completeness(cur, period, filters, (sector,))[contract.sector(sector).key]
+
+
+def park_completeness(cur: Cursor, period: Period, filters: Filters = Filters(),
+                      sectors: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+    """{sector: :func:`month_completeness`} for ``sectors`` (every sector when empty), read
+    together: the overview and the deck ask all three on every run."""
+    keys = [contract.sector(s).key for s in sectors] or list(contract.SECTOR_KEYS)
+    lo = month_index(period.start)
     if filters.by_unit_attribute:
-        rows = _completeness_by_units(cur, sector, period, filters)
+        found = {s: _completeness_by_units(cur, s, period, filters) for s in keys}
     else:
         # Kept on write: units reporting per cooperative and month (coop_months) and the months
         # a unit fell silent (unit_month_gaps); no pass over the unit-months (issue 19.6).
         clauses, fparams = _cooperative_where("cooperative", filters)
         extra = "".join(f" AND {c}" for c in clauses)
-        gaps, gparams = _gaps_select(s.key, lo, hi, filters)
+        gaps, gparams = _gaps_select(keys, lo, month_index(period.end), filters)
         rows = cur.execute(f"""
-            WITH c AS (SELECT year(month) * 12 + month(month) - 1 AS mi, sum(n_records) AS reported
-                       FROM coop_months WHERE sector = ? AND n_records > 0 AND month BETWEEN ? AND ?{extra}
-                       GROUP BY year(month) * 12 + month(month) - 1),
+            WITH c AS (SELECT sector, year(month) * 12 + month(month) - 1 AS mi, sum(n_records) AS reported
+                       FROM coop_months WHERE sector IN ({', '.join('?' * len(keys))}) AND n_records > 0
+                         AND month BETWEEN ? AND ?{extra}
+                       GROUP BY sector, year(month) * 12 + month(month) - 1),
                  g AS ({gaps})
-            SELECT c.mi, c.reported, coalesce(e.reported, 0), coalesce(g.missing, 0), coalesce(g.coops, 0),
-                   coalesce(g.stock, 0)
-            FROM c LEFT JOIN c e ON e.mi = c.mi - 1 LEFT JOIN g ON g.mi = c.mi
-            WHERE c.mi >= ? ORDER BY c.mi""",
-            [s.key, _before(period.start), period.end, *fparams, *gparams, lo]).fetchall()
+            SELECT c.sector, c.mi, c.reported, coalesce(e.reported, 0), coalesce(g.missing, 0),
+                   coalesce(g.coops, 0), coalesce(g.stock, 0)
+            FROM c LEFT JOIN c e ON e.sector = c.sector AND e.mi = c.mi - 1
+                   LEFT JOIN g ON g.sector = c.sector AND g.mi = c.mi
+            WHERE c.mi >= ? ORDER BY c.sector, c.mi""",
+            [*keys, _before(period.start), period.end, *fparams, *gparams, lo]).fetchall()
+        found = {s: [r[1:] for r in rows if r[0] == s] for s in keys}
+    pending = _pending(cur) if any(int(r[3]) for rows in found.values() for r in rows) else 0
+    return {s: _completeness_frame(cur, s, rows, filters, pending) for s, rows in found.items()}
+
+
+def _completeness_frame(cur: Cursor, sector: str, rows: list[tuple], filters: Filters, pending: int) -> pd.DataFrame:
+    """:func:`month_completeness`'s frame from rows (mi, reported, expected, missing, coops, stock)."""
     # Built column by column with their types: the pages ask this for every sector on every run,
     # and a frame built and then converted cost more than the query.
     months = [f"{int(r[0]) // 12:04d}-{int(r[0]) % 12 + 1:02d}" for r in rows]
     missing = [int(r[3]) for r in rows]
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "month": pd.Series(months, dtype=object),
         "reported": pd.Series([int(r[1]) for r in rows], dtype="int64"),
         "expected": pd.Series([int(r[2]) for r in rows], dtype="int64"),
@@ -66,28 +82,30 @@ def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filter
         "missing_cooperatives": pd.Series([int(r[4]) for r in rows], dtype="int64"),
         "missing_stock": pd.Series([int(round(float(r[5]))) for r in rows], dtype="int64"),
         "complete": pd.Series([n == 0 for n in missing], dtype=bool),
-        "awaiting_cooperatives": pd.Series(_awaiting(cur, sector, months, filters) if any(missing)
+        "awaiting_cooperatives": pd.Series(_awaiting(cur, sector, months, filters) if pending and any(missing)
                                            else [0] * len(rows), dtype="int64"),
     })
-    return out
 
 
-def _gaps_select(sector_key: str, lo: int, hi: int, filters: Filters, by_town: bool = False) -> tuple[str, list]:
+def _gaps_select(sector_keys: Sequence[str], lo: int, hi: int, filters: Filters,
+                 by_town: bool = False) -> tuple[str, list]:
     """The 口径 of ``missing``, written once: of the gaps kept on write (a unit that reported the
-    month before and has no record this month), per month index lo..hi (year × 12 + month − 1)
-    and, ``by_town``, per town of the unit's cooperative (未分配乡镇 for one without). Columns
-    [town,] mi, missing (units), coops (their cooperatives), stock (their stock the month before).
-    Town and cooperative filters only (the gaps know the cooperative, not the village or zone)."""
+    month before and has no record this month), per sector of ``sector_keys``, month index lo..hi
+    (year × 12 + month − 1) and, ``by_town``, town of the unit's cooperative (未分配乡镇 for one
+    without). Columns sector, [town,] mi, missing (units), coops (their cooperatives), stock
+    (their stock the month before). Town and cooperative filters only (the gaps know the
+    cooperative, not the village or zone)."""
     clauses, params = _cooperative_where("g.cooperative", filters)
     extra = "".join(f" AND {c}" for c in clauses)
     town = f"coalesce(ct.town, '{UNASSIGNED_TOWN}')"
-    keys = f"{town} AS town, g.mi" if by_town else "g.mi"
+    keys = f"g.sector, {town} AS town, g.mi" if by_town else "g.sector, g.mi"
     join = " LEFT JOIN cooperatives ct ON ct.name = g.cooperative" if by_town else ""
-    group = f"{town}, g.mi" if by_town else "g.mi"
+    group = f"g.sector, {town}, g.mi" if by_town else "g.sector, g.mi"
     return (f"""SELECT {keys}, count(*) AS missing, count(DISTINCT g.cooperative) AS coops, sum(g.stock) AS stock
                 FROM {rollups.GAPS_TABLE} g{join}
-                WHERE g.sector = ? AND g.mi BETWEEN ? AND ?{extra} GROUP BY {group}""",
-            [sector_key, lo, hi, *params])
+                WHERE g.sector IN ({', '.join('?' * len(sector_keys))}) AND g.mi BETWEEN ? AND ?{extra}
+                GROUP BY {group}""",
+            [*sector_keys, lo, hi, *params])
 
 
 def missing_by_town(cur: Cursor, sector: str, lo: int, hi: int,
@@ -98,23 +116,25 @@ def missing_by_town(cur: Cursor, sector: str, lo: int, hi: int,
     cooperative's (未分配乡镇 without one), so the towns of a month sum to the park's ``missing``.
     A month with records and no entry is complete (0). Every town in one query, not one per
     town: a county has a hundred towns."""
-    sql, params = _gaps_select(contract.sector(sector).key, lo, hi, Filters(towns=tuple(towns)), by_town=True)
+    sql, params = _gaps_select([contract.sector(sector).key], lo, hi, Filters(towns=tuple(towns)), by_town=True)
     got: dict[str, dict[int, int]] = {}
-    for town, mi, n, _coops, _stock in cur.execute(sql, params).fetchall():
+    for _sector, town, mi, n, _coops, _stock in cur.execute(sql, params).fetchall():
         got.setdefault(town, {})[int(mi)] = int(n)
     return got
+
+
+def _pending(cur: Cursor) -> int:
+    """Submissions awaiting review (0 on a lake or a store from before the reporting cycle)."""
+    try:
+        return int(cur.execute("SELECT count(*) FROM submissions WHERE state = 'pending'").fetchall()[0][0])
+    except duckdb.CatalogException:
+        return 0
 
 
 def _awaiting(cur: Cursor, sector: str, months: list[str], filters: Filters) -> list[int]:
     """Per month of ``months`` ('YYYY-MM'): of the missing units' cooperatives, how many have a submission of that
     month awaiting review (待审核 is not "missing": DESIGN.md §9). Unit-attribute filters count
     the filtered cooperatives' submissions."""
-    try:  # nothing awaiting review (most of the month) answers without the gaps join
-        pending = cur.execute("SELECT count(*) FROM submissions WHERE state = 'pending'").fetchall()[0][0]
-    except duckdb.CatalogException:  # a lake or a store from before the reporting cycle
-        pending = 0
-    if not pending:
-        return [0] * len(months)
     clauses, fparams = _cooperative_where("g.cooperative", filters)
     extra = "".join(f" AND {c}" for c in clauses)
     lo = min(month_index(parse_month(m)) for m in months)

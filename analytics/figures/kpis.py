@@ -299,8 +299,9 @@ def _sector_rows_many(cur: Cursor, sector: str, periods: Sequence[Period],
         cols = ["sum(g.n)", *(f"sum(g.{k})" for k in _BLOCK_SUMS[sector]), "sum(g.revenue)", "sum(g.cost)",
                 "sum(g.jobs)", "sum(g.land)"]
         by_key: dict[object, dict[str, dict]] = {}
+        marks = ", ".join("?" * len(values))
         for k, t, *v in cur.execute(f"""SELECT g.{key}, g.town, {', '.join(cols)} FROM {groups_table(sector, grain)} g
-                                        WHERE g.{key} IN ({', '.join('?' * len(values))}){extra}
+                                        WHERE g.{key} IN ({marks}){extra}
                                         GROUP BY g.{key}, g.town ORDER BY 2""", [*values, *params]).fetchall():
             by_key.setdefault(k, {})[t] = dict(zip(names, v, strict=True))
         return [(_add_towns(towns, names), towns) for towns in (by_key.get(k, {}) for k in values)]
@@ -380,8 +381,9 @@ def _by_crop_many(cur: Cursor, periods: Sequence[Period], filters: Filters,
         grain, key, values = src
         extra, params = group_where(filters)
         table = groups_table("greenhouse", grain, crop=grain == "year")  # a month's plot has one crop
+        marks = ", ".join("?" * len(values))
         found = cur.execute(f"""SELECT g.{key}, g.crop, sum(g.area_mu), sum(g.yield_kg), sum(g.revenue), sum(g.cost)
-                                FROM {table} g WHERE g.{key} IN ({', '.join('?' * len(values))})
+                                FROM {table} g WHERE g.{key} IN ({marks})
                                   AND g.crop IS NOT NULL{extra}
                                 GROUP BY g.{key}, g.crop ORDER BY g.crop""", [*values, *params]).fetchall()
         groups = [[r[1:] for r in found if r[0] == k] for k in values]
@@ -664,6 +666,11 @@ def _scope_of(fn_name: str, args: Sequence[Any]) -> tuple[tuple[str, ...], date 
         # the latest month with data, which any later month's upload moves.
         start = min(p.start for p in periods)
         return sectors, date(start.year - 1, start.month, 1) - timedelta(days=1), date(9999, 12, 1), filters
+    if periods and fn_name in ("month_completeness", "park_completeness"):
+        # A month's expected units are those of the month before.
+        start = min(p.start for p in periods)
+        return sectors, date(start.year - (start.month == 1), (start.month - 2) % 12 + 1, 1), \
+            max(p.end for p in periods), filters
     if periods:
         return sectors, min(p.start for p in periods), max(p.end for p in periods), filters
     if fn_name == "missing_reports" and args:

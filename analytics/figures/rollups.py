@@ -209,6 +209,11 @@ class Grouping:
     sector: str
     source: Rollup
 
+    @property
+    def grain(self) -> str:
+        """'month' or 'year': the key column besides town and cooperative."""
+        return "month" if self.source.keys is None else "year"
+
 
 def groupings() -> list[Grouping]:
     """A grouping of every rollup: the month rollups' per month, the year rollups' per year."""
@@ -286,18 +291,18 @@ def _groups_select(g: Grouping, where: str = "") -> str:
 def groups_rebuild_sql() -> list[str]:
     """Statements that (re)build every grouping from its rollup."""
     return [f"CREATE OR REPLACE TABLE {g.table} AS SELECT * FROM ({_groups_select(g)}) g "
-            f"ORDER BY {'month' if g.source.keys is None else 'year'}, town, cooperative" for g in groupings()]
+            f"ORDER BY {g.grain}, town, cooperative" for g in groupings()]
 
 
-def regroup(cur: Cursor, sector: str, cooperatives: str, params: Sequence = ()) -> None:
-    """Recompute the groups of some cooperatives (``cooperatives``: SQL selecting names, or
+def regroup(cur: Cursor, sector: str, among: str, params: Sequence = ()) -> None:
+    """Recompute the groups of some cooperatives (``among``: SQL selecting their names, or
     placeholders for ``params``), from their rollup rows and units as they are now."""
+    where = f"u.cooperative IN ({among})"
     for g in groupings():
         if g.sector != sector:
             continue
-        cur.execute(f"DELETE FROM {g.table} WHERE cooperative IN ({cooperatives})", list(params)).fetchall()
-        cur.execute(f"INSERT INTO {g.table} {_groups_select(g, f'u.cooperative IN ({cooperatives})')}",
-                    list(params)).fetchall()
+        cur.execute(f"DELETE FROM {g.table} WHERE cooperative IN ({among})", list(params)).fetchall()
+        cur.execute(f"INSERT INTO {g.table} {_groups_select(g, where)}", list(params)).fetchall()
 
 
 def gaps_rebuild_sql() -> list[str]:

@@ -238,8 +238,9 @@ def gather(call: Call, period: scope.Period) -> Facts:
     expected = None
     if period.is_month:
         expected = {}
+        every = call("park_completeness", period)
         for s in contract.SECTOR_KEYS:
-            done = call("month_completeness", s, period)
+            done = every[s]
             row = done.iloc[-1] if len(done) and done.iloc[-1]["month"] == period.label_to else None
             expected[s] = int(row["reported"]) + int(row["missing"]) if row is not None else k[s]["units"]
     return Facts(period, k, prev, k["total"]["land_mu"], call("zones_count", period),

@@ -336,7 +336,7 @@ def build(call: Call, period: scope.Period, *, lang: str = "zh", demo: bool = Fa
     land_note = t(f"养殖小区 {facts.zones} 个", f"{facts.zones} breeding zones")
     monthly_total = call("monthly_total", period)
     # An incomplete latest month is drawn apart with its note, as on the pages (issue 9.3).
-    done = {s: call("month_completeness", s, period) for s in contract.SECTOR_KEYS}
+    done = call("park_completeness", period)
     # The period's last month with data, when incomplete, is said under the titles (issue 19.8):
     # park-wide from its coverage, a sector's from its completeness.
     cov_last, shown = facts.coverage, (facts.comparison or {}).get("period")
