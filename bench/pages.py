@@ -7,7 +7,10 @@ and divided by one bare DuckDB aggregate over every record of the same store, me
 the same run. The whole script run (data + drawing) is printed too.
 Aims (issue 12): data at 10M ≤ 10× the bare scan and < 1 s; growth 1M → 10M ≤ 10×.
 
-    .venv/bin/python bench/pages.py [--towns 1 10 100] [--repeat 3] [--calls] [--flags]
+    .venv/bin/python bench/pages.py [--towns 1 10 100] [--repeat 3] [--calls] [--flags] [--view year=2023]
+
+``--view KEY=VALUE`` opens every page on that address (``year=2023``, ``ytd=2023-06``,
+``month=2023-06``, ``from=2022-03&to=2023-02``) instead of the landing view (本月).
 
 ``--flags`` also times, on each store, the landing month's comparisons (本月 against the month
 before and a year earlier, every sector, by town when the store has several) read from the
@@ -31,7 +34,8 @@ PAGES = {"总览 overview": "pages/overview.py", "种鸭 duck": "pages/duck.py",
          "汇报 presentation": "pages/present.py"}
 
 
-def measure(db: Path, repeat: int) -> tuple[float, dict[str, tuple[float, float, list]]]:
+def measure(db: Path, repeat: int,
+            view: dict[str, str] | None = None) -> tuple[float, dict[str, tuple[float, float, list]]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest, app_test
 
@@ -51,6 +55,8 @@ def measure(db: Path, repeat: int) -> tuple[float, dict[str, tuple[float, float,
         best_data, best_run, calls = float("inf"), float("inf"), []
         for _ in range(repeat):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+            for k, v in (view or {}).items():
+                at.query_params[k] = v
             at.run()
             st.cache_data.clear()
             cache.QUERY_LOG = []
@@ -108,15 +114,19 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--calls", action="store_true", help="list each page's KPI calls at the largest size")
     ap.add_argument("--flags", action="store_true", help="time the landing month's comparisons by flags and by join")
+    ap.add_argument("--view", default="", help="the pages' address instead of the landing view, e.g. year=2023")
     args = ap.parse_args()
+    view = dict(kv.split("=", 1) for kv in args.view.split("&") if kv)
     results = {}
     flags = {}
     for towns in args.towns:
         if args.flags:
             flags[towns] = flags_against_join(store_for(towns), args.repeat)
-        results[towns] = measure(store_for(towns), args.repeat)
+        results[towns] = measure(store_for(towns), args.repeat, view)
         print(f"{SIZES.get(towns, towns)}: bare scan {results[towns][0] * 1000:.1f} ms", file=sys.stderr)
     sizes = args.towns
+    if view:
+        print(f"every page on ?{args.view}")
     headers = ["page (data, no cache)"] + [f"{SIZES.get(n, n)} (× bare)" for n in sizes]
     if 10 in sizes and 100 in sizes:
         headers.append("growth 1M → 10M")

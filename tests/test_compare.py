@@ -121,19 +121,20 @@ def _flat(x: object, path: str = "") -> dict:
 
 def test_the_lake_and_spark_give_the_same_comparisons(park, tmp_path):
     lake.export_parquet(park.cursor(), tmp_path / "lake")
-    expected = compare.comparisons(park.cursor(), JAN)
+    periods = (JAN, Period.year(2023))  # a month (the month groups), a whole year (the year groups)
+    expected = [compare.comparisons(park.cursor(), p) for p in periods]
     con = lake.open_lake(tmp_path / "lake")
     try:
-        assert compare.comparisons(con.cursor(), JAN) == expected
+        assert [compare.comparisons(con.cursor(), p) for p in periods] == expected
     finally:
         con.close()
     spark = lake.quiet(lake.spark_session("local[2]"))
     cur = lake.attach_lake_spark(spark, tmp_path / "lake")
-    got = compare.comparisons(cur, JAN)
-    flat, want = _flat(got), _flat(expected)
-    assert flat.keys() == want.keys()
-    for k, v in want.items():
-        assert flat[k] == (pytest.approx(v) if isinstance(v, float) else v), k
+    for p, e in zip(periods, expected, strict=True):
+        flat, want = _flat(compare.comparisons(cur, p)), _flat(e)
+        assert flat.keys() == want.keys()
+        for k, v in want.items():
+            assert flat[k] == (pytest.approx(v) if isinstance(v, float) else v), k
 
 
 def test_the_landing_month_is_never_one_early_cooperative(park):

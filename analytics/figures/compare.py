@@ -135,13 +135,18 @@ FLAG_DISTANCES: tuple[int, ...] = (1, 12)
 
 def _flag_distance(period: Period, base: Period, filters: Filters) -> int | None:
     """Months from ``base`` to ``period`` when the flags answer the comparison: both single
-    months, a distance in :data:`FLAG_DISTANCES`, and no village/zone/unit filter (those
-    select units by their attributes, a semi-join over the units either way: they keep the
-    join, the path they are tested on). Else None."""
-    if period.start != period.end or base.start != base.end or filters.by_unit_attribute:
+    months a distance in :data:`FLAG_DISTANCES` apart (the month rollups' flags), or two whole
+    years one after the other (12 in it: the year rollups'), and no village/zone/unit filter
+    (those select units by their attributes, a semi-join over the units either way: they keep
+    the join, the path they are tested on). Else None."""
+    if filters.by_unit_attribute:
         return None
     k = month_index(period.start) - month_index(base.start)
-    return k if k in FLAG_DISTANCES else None
+    if period.is_month and base.is_month:
+        return k if k in FLAG_DISTANCES else None
+    if period.is_full_year and base.is_full_year and k == 12:
+        return k if k in FLAG_DISTANCES else None
+    return None
 
 
 def _sums(sector: str, side: str) -> list[str]:
@@ -177,42 +182,47 @@ def _flagged_many(cur: Cursor, sector: str, period: Period, bases: dict[int, Per
                   by_town: bool) -> dict[int, tuple[list[tuple], list[str]]]:
     """:func:`_joined_rows` of a single month against single-month bases ``{k: base}`` (``k``
     months before it: 1 for 环比, 12 for 同比), from the month rollups' flags (rollups.FLAGS, kept
-    on write): the units in both are the period's rows flagged "reported k months before" and the
-    base's rows flagged "reported k months after".
+    on write), or of a whole year against the year before (``{12: base}``, rollups.YEAR_FLAGS):
+    the units in both are the period's rows flagged "reported k months before" and the base's
+    rows flagged "reported k months after".
 
-    The months are read in one query from the month groups (rollups.groupings, kept on write:
-    units added up per town, cooperative and flags): one row per month and town with the sums
-    over its flagged units, a few hundred values, no join.
+    The months (years) are read in one query from the groups (rollups.groupings, kept on write:
+    units added up per town, cooperative and flags): one row per month (year) and town with the
+    sums over its flagged units, a few hundred values, no join.
     Same columns, same figures (up to the order floats are added in); a unit's town is the same
     in every month, so towns match across sides."""
     town = "x.town" if by_town else "''"
     ks = sorted(bases)
     names = _measures(sector) + (["land", "yl", "rl", "pl"] if sector == "greenhouse" else [])
     extra, params = group_where(filters, "g")
-    months = [period.start, *(bases[k].start for k in ks)]
+    # One month against months, or one whole year against the year before (the year groups,
+    # whose flags say "reported the year before / after": the same names as 12 months').
+    grain = "month" if period.is_month else "year"
+    at = {k: (b.start if period.is_month else b.start.year) for k, b in bases.items()}
+    now = period.start if period.is_month else period.start.year
     # f<k>: in the period's rows "reported k months before", in a base's rows "k months after";
     # each month and town is one row with its sums over the flagged units, for every k.
-    flags = ", ".join(f"CASE WHEN g.month = ? THEN g.{rollups.flag_column(-k)} "
+    flags = ", ".join(f"CASE WHEN g.{grain} = ? THEN g.{rollups.flag_column(-k)} "
                       f"ELSE g.{rollups.flag_column(k)} END AS f{k}" for k in ks)
     sums = ", ".join(f"sum(CASE WHEN x.f{k} THEN x.{m} END)" for k in ks for m in ["n", *names])
-    marks = ", ".join("?" * len(months))
-    got = cur.execute(f"""SELECT x.month, {town} AS town, sum(x.n), {sums}
-                          FROM (SELECT g.*, {flags} FROM {rollups.groups_table(sector)} g
-                                WHERE g.month IN ({marks}){extra}) x
-                          GROUP BY x.month, {town} ORDER BY 2""",
-                      [*(period.start for _ in ks), *months, *params]).fetchall()
+    marks = ", ".join("?" * (1 + len(ks)))
+    got = cur.execute(f"""SELECT x.{grain}, {town} AS town, sum(x.n), {sums}
+                          FROM (SELECT g.*, {flags} FROM {rollups.groups_table(sector, grain)} g
+                                WHERE g.{grain} IN ({marks}){extra}) x
+                          GROUP BY x.{grain}, {town} ORDER BY 2""",
+                      [*(now for _ in ks), now, *(at[k] for k in ks), *params]).fetchall()
     width = 1 + len(names)
     aliases = [x for m in names for x in (f"a_{m}", f"b_{m}")]
 
-    def side(month: object, i: int) -> tuple[int, dict[str, tuple]]:
-        """(units in the month, {town: (units flagged f<ks[i]>, *sums over them)})."""
-        rows = [r for r in got if r[0] == month]
+    def side(key: object, i: int) -> tuple[int, dict[str, tuple]]:
+        """(units in the month or year, {town: (units flagged f<ks[i]>, *sums over them)})."""
+        rows = [r for r in got if r[0] == key]
         return sum(int(r[2]) for r in rows), {r[1]: r[3 + i * width:3 + (i + 1) * width] for r in rows}
 
     out = {}
     for i, k in enumerate(ks):
-        n_now, a_by = side(period.start, i)
-        n_base, b_by = side(bases[k].start, i)
+        n_now, a_by = side(now, i)
+        n_base, b_by = side(at[k], i)
         empty = (None,) * width
         rows = []
         for t in sorted(set(a_by) | set(b_by)):
@@ -239,9 +249,10 @@ def comparable(cur: Cursor, sector: str, period: Period, base: Period,
     figures are the sums of its towns. The SQL is the per-unit step of :mod:`.kpis`, so it runs
     unchanged over the lake and (transpiled) on Spark.
 
-    A single month against the month before or the same month a year earlier (no village/zone
-    filter) reads the month rollups' flags kept on write, two plain scans; any other pair of
-    periods joins the two periods' per-unit rows. Both give the same figures.
+    A single month against the month before or the same month a year earlier, or a whole year
+    against the year before (no village/zone filter), reads the groups kept on write by the
+    rollups' flags, no join; any other pair of periods joins the two periods' per-unit rows.
+    Both give the same figures.
     """
     return _comparables(cur, sector, period, {"base": base}, filters, by_town)["base"]
 

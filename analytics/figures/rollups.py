@@ -118,19 +118,25 @@ FLAGS: dict[str, int] = {"prev_month_reported": -1, "next_month_reported": 1,
                          "prev_year_reported": -12, "next_year_reported": 12}
 
 
+# The same for ``unit_year_<sector>`` rows (column -> offset in years): whether the unit also
+# reported in the year before and the year after, so a whole year's 同比 over the units in both
+# years reads the year groups (figures.compare) instead of joining two years' per-unit rows.
+YEAR_FLAGS: dict[str, int] = {"prev_year_reported": -1, "next_year_reported": 1}
+
+
 def flag_column(months: int) -> str:
     """The ``unit_month_<sector>`` flag saying the unit reported ``months`` months away
     (−1, 1, −12 or 12). Raises KeyError for another distance."""
     return {v: k for k, v in FLAGS.items()}[months]
 
 
-def _flag_columns(m: str = "m") -> list[str]:
-    """The FLAGS as window counts over a unit's month index: RANGE frames of a fixed integer
-    distance (DuckDB and Spark alike); a unit reports a month at most once, so > 0 is 'it did'."""
+def _flag_columns(m: str = "m", flags: dict[str, int] = FLAGS, order: str = "mi") -> list[str]:
+    """The FLAGS (or YEAR_FLAGS, ``order`` "year") as window counts over a unit's month index
+    (year): RANGE frames of a fixed integer distance (DuckDB and Spark alike); > 0 is 'it did'."""
     out = []
-    for name, k in FLAGS.items():
+    for name, k in flags.items():
         frame = f"{-k} PRECEDING AND {-k} PRECEDING" if k < 0 else f"{k} FOLLOWING AND {k} FOLLOWING"
-        out.append(f"count(*) OVER (PARTITION BY {m}.unit_id ORDER BY {m}.mi RANGE BETWEEN {frame}) > 0 AS {name}")
+        out.append(f"count(*) OVER (PARTITION BY {m}.unit_id ORDER BY {m}.{order} RANGE BETWEEN {frame}) > 0 AS {name}")
     return out
 
 
@@ -145,7 +151,8 @@ def _rollup_select(r: Rollup, where: str = "") -> str:
     # Columns in chunk order, so rollup rows and record chunks UNION ALL by position.
     named = {a.rsplit(" AS ", 1)[1]: a for a in aggs}
     cols = [f"m.{c}" if c in keys else named[c] for c in _chunk_columns(r.sector)]
-    return f"SELECT {', '.join(cols)} FROM ({_record_chunks(r.sector, where)}) m GROUP BY {by}"
+    merged = f"SELECT {', '.join(cols)} FROM ({_record_chunks(r.sector, where)}) m GROUP BY {by}"
+    return f"SELECT y.*, {', '.join(_flag_columns('y', YEAR_FLAGS, 'year'))} FROM ({merged}) y"
 
 
 def _month_measures() -> list[str]:
@@ -203,7 +210,8 @@ def _gaps_select(sector: str, where: str = "") -> str:
 class Grouping:
     """Units added up per town and cooperative, kept on write beside the rollup they add up:
     ``month_groups_<sector>`` (per month, crop for plots, and the month rollups' :data:`FLAGS`),
-    ``year_groups_<sector>`` (per year) and ``year_groups_greenhouse_crop`` (per year and crop)."""
+    ``year_groups_<sector>`` (per year and the year rollups' :data:`YEAR_FLAGS`) and
+    ``year_groups_greenhouse_crop`` (per year, crop and those flags)."""
 
     table: str
     sector: str
@@ -266,7 +274,8 @@ def _groups_select(g: Grouping, where: str = "") -> str:
         keys = ["m.last_month AS month", "m.town AS town", "u.cooperative AS cooperative", *crop,
                 *(f"m.{f} AS {f}" for f in FLAGS)]
     else:
-        keys = ["m.year AS year", "m.town AS town", "u.cooperative AS cooperative", *(f"m.{k} AS {k}" for k in r.keys)]
+        keys = ["m.year AS year", "m.town AS town", "u.cooperative AS cooperative", *(f"m.{k} AS {k}" for k in r.keys),
+                *(f"m.{f} AS {f}" for f in YEAR_FLAGS)]
     area = "m.area_mu" if "area_mu" in types else "u.land_mu"
     profit = "coalesce(m.revenue, 0) - coalesce(m.cost, 0)"
     expr = {"profit": profit, "land": f"CASE WHEN {area} > 0 THEN {area} END",
@@ -314,6 +323,11 @@ def gaps_rebuild_sql() -> list[str]:
 def _rollup_rebuild(r: Rollup) -> str:
     order = "last_month, unit_id" if r.keys is None else "year, unit_id"
     return f"CREATE OR REPLACE TABLE {r.table} AS {_rollup_select(r)} ORDER BY {order}"
+
+
+def year_rollups_rebuild_sql() -> list[str]:
+    """Statements that (re)build ``unit_year_<sector>`` (with its :data:`YEAR_FLAGS`) from the records."""
+    return [_rollup_rebuild(r) for r in rollups() if r.keys is not None]
 
 
 def month_rollups_rebuild_sql() -> list[str]:

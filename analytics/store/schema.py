@@ -375,12 +375,13 @@ def _unit_month_flags() -> list[str]:
     return rollups.month_rollups_rebuild_sql()
 
 
-def _month_groups() -> list[str]:
-    """``month_groups_<sector>`` and ``year_groups_<sector>``: a month's (a year's) units added up per
-    town, cooperative (crop for plots) and the month rollups' flags, kept on write
-    (figures.rollups.groupings): a one-month 环比 / 同比 and a month's or a year's sector totals read a
-    few rows per cooperative instead of every unit (issue 19.6)."""
-    return rollups.groups_rebuild_sql()
+def _groups() -> list[str]:
+    """``unit_year_<sector>`` gains whether the unit also reported the year before and after
+    (figures.rollups.YEAR_FLAGS), and ``month_groups_<sector>`` / ``year_groups_<sector>`` add up a
+    month's (a year's) units per town, cooperative (crop for plots) and those flags, kept on write
+    (figures.rollups.groupings): a one-month 环比 / 同比, a whole year's 同比 and a month's or a
+    year's sector totals read a few rows per cooperative instead of every unit (issue 19.6)."""
+    return rollups.year_rollups_rebuild_sql() + rollups.groups_rebuild_sql()
 
 
 # Each migration is (version, statements). Never edit a released one: append a new one.
@@ -399,7 +400,7 @@ MIGRATIONS: list[tuple[int, Callable[[], list[str]]]] = [
     (12, _warnings),
     (13, _column_choices),
     (14, _unit_month_flags),
-    (15, _month_groups),
+    (15, _groups),
 ]
 
 
