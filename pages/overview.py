@@ -10,8 +10,8 @@ from ui import drill
 from ui.cache import q
 from ui.display import chart, show_chart
 from ui.export import page_downloads
+from ui.scaffold import change_text, page_start
 from ui.scaffold import metric as _metric
-from ui.scaffold import page_start
 from ui.sector_page import carried_line, change_line
 from ui.state import filters_caption, lang, t
 from ui.submissions import awaiting_review
@@ -58,11 +58,14 @@ def reported(sector: str, value: str) -> str:
 def metric(label: str, value: str, delta: float | None, help: str | None = None, *, measure: str,
            basis: str, sector: str = "total") -> None:
     """A card; a month's card gives its 同比 under the 环比 (issue 19.2)."""
-    _metric(label, value, delta, help, measure=measure, basis=basis)
+    c = comp[sector][basis]
+    _metric(label, value, delta, help, measure=measure, basis=basis,
+            turned=c.get("turn", {}).get(measure) if c else None)
     if basis == "mom":
         y = comp[sector]["yoy"]
         change_line(y["change"][measure] if y else None, measure,
-                    reported=sector == "total" or bool(k[sector]["units"]))
+                    reported=sector == "total" or bool(k[sector]["units"]),
+                    turned=y.get("turn", {}).get(measure) if y else None)
 
 
 done = q("park_completeness", period, filters)
@@ -110,8 +113,7 @@ with right:
                cap + t("；口径：期间销售收入合计。", "; revenue summed over the period."))
 
 def _pct(sector: str, key: str) -> str:
-    c = comp[sector][key]
-    return fmt.pct(c["change"]["profit"]) if c else "—"
+    return change_text(comp[sector][key], "profit")
 
 
 profit_cols = {t("利润同比", "Profit YoY"): "yoy"} | ({t("利润环比", "Profit MoM"): "mom"} if period.is_month else {})
@@ -133,8 +135,7 @@ if several_towns:
     town_col = t("利润环比", "Profit MoM") if basis == "mom" else t("利润同比", "Profit YoY")
 
     def _town_pct(town: str) -> str:
-        c = town_comp.get(town)
-        return fmt.pct(c["change"]["profit"]) if c and c["change"]["profit"] is not None else "—"
+        return change_text(town_comp.get(town), "profit")
 
     towns = pd.DataFrame([{
         t("乡镇", "Town"): town, t("利润", "Profit"): fmt.money(b["profit"], L), town_col: _town_pct(town),

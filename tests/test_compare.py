@@ -199,3 +199,18 @@ def test_changes_by_town_over_the_units_in_both(park):
     yoy = compare.comparisons(park.cursor(), JAN, by_town=True)["total"]["yoy"]["by_town"]
     assert "by_town" not in compare.comparisons(park.cursor(), JAN)["total"]["yoy"]  # asked for only
     assert yoy[home]["now"]["revenue"] == 1800 + 1000  # D1 and P1
+
+
+def test_no_percentage_against_a_loss(park):
+    assert compare._change(59000, -32272.29) is None  # +282.8 % would read as if the loss grew
+    assert compare._change(-500, 1000) is None and compare._change(-500, -300) is None
+    assert compare._change(150, 100) == 0.5 and compare._change(0, 100) == -1.0
+    with park.write() as cur:  # D1 lost money in December: 1500 − 2000
+        cur.execute("UPDATE duck_records SET cost = 2000 WHERE unit = 'D1' AND month = '2023-12-01'")
+    d = compare.comparisons(park.cursor(), JAN)["duck"]["mom"]
+    # both: D1, D3 — profit 600 + 250 = 850 against −500 + 200 = −300: no percentage; revenue still compared
+    assert (d["now"]["profit"], d["base"]["profit"], d["change"]["profit"]) == (850, -300, None)
+    assert d["turn"]["profit"] == "to_profit" and d["turn"]["revenue"] is None
+    assert [compare.turn(a, b) for a, b in ((-100, 50), (-100, -300), (-300, -100), (5, 3))] == [
+        "to_loss", "narrower", "wider", None]
+    assert d["change"]["revenue"] == pytest.approx(400 / 1900)

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import fmt, scope
-from analytics.figures import kpis, per_mu, tables
+from analytics.figures import compare, kpis, per_mu, tables
 from analytics.scope import Period
 from analytics.store.db import Store
 from tests.conftest import ROOT
@@ -383,3 +383,15 @@ def test_a_change_that_rounds_to_nothing_is_grey_without_an_arrow(app_db):
     assert jobs.direction == jobs.MetricDirection.NONE
     moved = [c for c in cards.values() if c.delta and c.delta not in ("0.0%",)]
     assert moved and all(c.direction != c.MetricDirection.NONE for c in moved)
+
+
+def test_a_profit_after_a_loss_is_said_in_words_not_a_percentage(app_db):
+    """The duck sheds over the units in both months lost money in November 2023 and made a profit
+    in December: the card says 扭亏为盈 in green without an arrow (+249.8 % read as if a profit grew)."""
+    with Store(app_db) as s:
+        mom = compare.comparisons(s.cursor(), Period.months("2023-12", "2023-12"))["duck"]["mom"]
+    assert mom["base"]["profit"] < 0 < mom["now"]["profit"] and mom["change"]["profit"] is None
+    at = open_page("pages/duck.py", year=None)
+    profit = {m.proto.label: m.proto for m in at.metric}["利润"]
+    assert profit.delta == "扭亏为盈" and profit.color == profit.MetricColor.GREEN
+    assert profit.direction == profit.MetricDirection.NONE

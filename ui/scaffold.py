@@ -11,7 +11,7 @@ import streamlit as st
 
 from analytics import fmt, scope
 from analytics.figures import tables
-from analytics.figures.compare import delta_color
+from analytics.figures.compare import TURNS, delta_color, turn_text
 from analytics.meeting import slides
 from ui import drill
 from ui.cache import q, store
@@ -113,10 +113,27 @@ def pinned_names(table: Any) -> dict:
     return {c: st.column_config.Column(pinned=True) for c in table.columns if c in names}
 
 
+def change_text(c: dict | None, measure: str) -> str:
+    """A comparison's change of ``measure`` as a table shows it: the percentage, the words where a
+    loss stands in its way (扭亏为盈, 由盈转亏, 减亏, 增亏: compare.TURNS), else "—"."""
+    if not c:
+        return "—"
+    if c["change"].get(measure) is not None:
+        return fmt.pct(c["change"][measure])
+    return turn_text(c.get("turn", {}).get(measure), lang()) or "—"
+
+
 def metric(label: str, value: str, delta: float | None = None, help: str | None = None, *,
-           measure: str | None = None, basis: str = "yoy") -> None:
+           measure: str | None = None, basis: str = "yoy", turned: str | None = None) -> None:
     """A card: its value and its change, coloured by whether up is good for ``measure``
-    (figures.compare.UP_IS_GOOD: cost up is red), described as 同比 or 环比 (``basis``)."""
+    (figures.compare.UP_IS_GOOD: cost up is red), described as 同比 or 环比 (``basis``). Without
+    a percentage because a loss is on either side, ``turned`` (a compare.TURNS key) says it in
+    words, green or red by whether it is good news, with no arrow."""
+    if delta is None and turned is not None:
+        st.metric(label, value, delta=turn_text(turned, lang()), help=help,
+                  delta_color="normal" if TURNS[turned][2] else "inverse", delta_arrow="off",
+                  delta_description=t("同比", "YoY") if basis == "yoy" else t("环比", "MoM"))
+        return
     # A change that rounds to 0.0% is no news: grey, no arrow (an up arrow in green said "better").
     flat = delta is not None and round(delta * 100, 1) == 0
     st.metric(label, value, delta="0.0%" if flat else fmt.pct(delta) if delta is not None else None, help=help,

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics import fmt, ingest, scope
 from analytics.figures import kpis, tables
-from analytics.figures.compare import coverage_text, is_good
+from analytics.figures.compare import TURNS, coverage_text, is_good, turn_text
 from analytics.meeting import slides
 from analytics.store.db import Store
 from ui import drill
@@ -26,12 +26,15 @@ PAGE_SIZE = 50  # units per table page: one screen, far below Streamlit's styled
 TITLES = {"duck": ("种鸭", "Breeder ducks"), "hog": ("生猪", "Hogs"), "greenhouse": ("大棚", "Greenhouses")}
 
 
-def change_line(delta: float | None, measure: str, *, reported: bool = True) -> None:
+def change_line(delta: float | None, measure: str, *, reported: bool = True, turned: str | None = None) -> None:
     """A month card's 同比 under its 环比 (issue 19.2: every card gives both): "同比 +3.2%" in the
     colour of good or bad news for ``measure`` (compare.is_good: cost up is red), "同比 未报" for a
-    sector that has not reported the month, "同比 —" without a base a year earlier."""
+    sector that has not reported the month, "同比 扭亏为盈" where a loss is on either side
+    (``turned``, a compare.TURNS key), "同比 —" without a base a year earlier."""
     if not reported:
         text, colour = t("未报", "not reported"), "gray"
+    elif delta is None and turned is not None:
+        text, colour = turn_text(turned, lang()), "green" if TURNS[turned][2] else "red"
     else:
         good = is_good(measure, delta)
         text, colour = fmt.pct(delta), "gray" if good is None else "green" if good else "red"
@@ -67,10 +70,12 @@ def _cards(sector: str, k: dict, comp: dict, ratios: dict, basis: str, done: pd.
         return c["change"].get(key) if c else None
 
     def metric(label: str, value: str, delta: float | None, help: str | None = None, *, key: str) -> None:
-        _metric(label, value, delta, help, measure=key, basis=basis)
+        _metric(label, value, delta, help, measure=key, basis=basis,
+                turned=c.get("turn", {}).get(key) if c else None)
         if month:
             y = comp["yoy"]
-            change_line(y["change"].get(key) if y else None, key, reported=bool(k["units"]))
+            change_line(y["change"].get(key) if y else None, key, reported=bool(k["units"]),
+                        turned=y.get("turn", {}).get(key) if y else None)
     cols = st.columns(6)
     unit_zh, unit_en = {"duck": ("棚", " sheds"), "hog": ("户", " farms"),
                         "greenhouse": ("个", " plots")}[sector]

@@ -12,7 +12,7 @@
   A late unit or a sector that has not reported yet therefore changes nothing; the coverage
   says how many reported.
 - A sector with no unit in the period is 未报: its changes are None, never 0 or −100 %; a change
-  is None too when no unit reported in both periods or the base is 0.
+  is None too when no unit reported in both periods, the base is 0, or either side is a loss.
 - Each measure declares whether up is good (:data:`UP_IS_GOOD`); cards, tables and the deck
   colour a change by that, not by its sign.
 """
@@ -122,9 +122,36 @@ def _measures(sector: str) -> list[str]:
 
 
 def _change(now: float | None, base: float | None) -> float | None:
-    if now is None or base is None or not base:
+    """(now − base) / base; None without both figures, against 0, or where either is a loss:
+    a percentage between a loss and a profit (or two losses) reads backwards (+282.8 % for
+    −3.2 万 → 5.9 万), so cards, tables and the deck alike give none (the deck's 口径 note:
+    上年无数据或为亏损时不列)."""
+    if now is None or base is None or not base or base < 0 or now < 0:
         return None
-    return (now - base) / abs(base)
+    return (now - base) / base
+
+
+# Where a loss stands in the way of a percentage (:func:`_change` gives none), the words a report
+# uses instead: key -> (中文, English, good news?).
+TURNS: dict[str, tuple[str, str, bool]] = {
+    "to_profit": ("扭亏为盈", "back in profit", True), "to_loss": ("由盈转亏", "into a loss", False),
+    "narrower": ("减亏", "smaller loss", True), "wider": ("增亏", "larger loss", False)}
+
+
+def turn(now: float | None, base: float | None) -> str | None:
+    """The :data:`TURNS` key of a change with a loss on either side (profit, per-mu profit), else None."""
+    if now is None or base is None or (now >= 0 and base >= 0):
+        return None
+    if base < 0 <= now:
+        return "to_profit"
+    if now < 0 <= base:
+        return "to_loss"
+    return "narrower" if now > base else "wider" if now < base else None
+
+
+def turn_text(key: str | None, lang: str = "zh") -> str | None:
+    """The words of a :data:`TURNS` key in ``lang`` (None for None)."""
+    return None if key is None else TURNS[key][0 if lang == "zh" else 1]
 
 
 # The distances (months) between a one-month period and its base that the month rollups'
@@ -240,7 +267,8 @@ def comparable(cur: Cursor, sector: str, period: Period, base: Period,
     """One sector's figures over the units that reported in both ``period`` and ``base``.
 
     Returns ``{"units": n reported in period, "units_base": n in base, "units_both": n in both,
-    "now": {measure: value}, "base": {measure: value}, "change": {measure: fraction or None}}``;
+    "now": {measure: value}, "base": {measure: value}, "change": {measure: fraction or None},
+    "turn": {measure: a :data:`TURNS` key where a loss is on either side, else None}}``;
     measures as in the KPI block (money in 元, stock in 羽/头, area in 亩, yield in 公斤); for
     plots also the per-mu ratios over the plots in both (元/亩, 公斤/亩). ``now``/``base`` hold
     None when no unit reported in both. With ``by_town``, also ``"by_town"``: {town: {"units_both",
@@ -299,7 +327,8 @@ def _compared(sector: str, rows: list[tuple], names: list[str], by_town: bool) -
             for key, num in (("yield_kg_per_mu", "yl"), ("output_value_per_mu", "rl"), ("profit_per_mu", "pl")):
                 out[key] = float(got[f"{side}_{num}"] or 0) / land if both and land else None
     out = {"units": int(n_now or 0), "units_base": int(n_base or 0), "units_both": both,
-           "now": now, "base": was, "change": {m: _change(now[m], was[m]) for m in now}}
+           "now": now, "base": was, "change": {m: _change(now[m], was[m]) for m in now},
+           "turn": {m: turn(now[m], was[m]) for m in now}}
     if by_town:
         out["by_town"] = {}
         for town, n, g in towns:
@@ -308,7 +337,8 @@ def _compared(sector: str, rows: list[tuple], names: list[str], by_town: bool) -
             tn = {m: float(g[f"a_{m}"] or 0) for m in _TOWN_MEASURES}
             tb = {m: float(g[f"b_{m}"] or 0) for m in _TOWN_MEASURES}
             out["by_town"][town] = {"units_both": n, "now": tn, "base": tb,
-                                    "change": {m: _change(tn[m], tb[m]) for m in tn}}
+                                    "change": {m: _change(tn[m], tb[m]) for m in tn},
+                                    "turn": {m: turn(tn[m], tb[m]) for m in tn}}
     return out
 
 
@@ -354,6 +384,7 @@ def comparisons(cur: Cursor, period: Period, filters: Filters = Filters(), by_to
                 vals = [c[side][m] for c in parts if c[side][m] is not None]
                 tot[side][m] = sum(vals) if vals else None
         tot["change"] = {m: _change(tot["now"][m], tot["base"][m]) for m in tot["now"]}
+        tot["turn"] = {m: turn(tot["now"][m], tot["base"][m]) for m in tot["now"]}
         towns: dict[str, dict] = {}
         for c in parts:
             for town, x in c.get("by_town", {}).items():
@@ -365,6 +396,7 @@ def comparisons(cur: Cursor, period: Period, filters: Filters = Filters(), by_to
                     t["base"][m] += x["base"][m]
         for t in towns.values():
             t["change"] = {m: _change(t["now"][m], t["base"][m]) for m in _TOWN_MEASURES}
+            t["turn"] = {m: turn(t["now"][m], t["base"][m]) for m in _TOWN_MEASURES}
         if by_town:
             tot["by_town"] = towns
         out["total"][k] = tot

@@ -395,7 +395,8 @@ def month_rows(comp: dict) -> pd.DataFrame:
 
     One row per (basis 'mom'/'yoy', sector, measure of :data:`MONTH_MEASURES`): ``now`` and
     ``base`` in 元 over the units in both periods, ``change`` (fraction, None: 未报 or no base),
-    ``units_both``, and ``good`` (True/False/None, :func:`compare.is_good`). Sectors in the
+    ``units_both``, ``good`` (True/False/None, :func:`compare.is_good`; a turn's own verdict) and
+    ``turn`` (a :data:`compare.TURNS` key where a loss is on either side). Sectors in the
     contract's order; a sector with no unit in both periods keeps its rows with None figures.
     """
     def fixed(x: float | None, digits: int) -> float | None:
@@ -410,11 +411,13 @@ def month_rows(comp: dict) -> pd.DataFrame:
             c = (comp.get(sector) or {}).get(basis)
             for m in MONTH_MEASURES:
                 change = fixed(c["change"][m], 6) if c else None
+                turned = c.get("turn", {}).get(m) if c else None
                 rows.append({"basis": basis, "sector": sector, "measure": m,
                              "now": fixed(c["now"][m], 2) if c else None,
                              "base": fixed(c["base"][m], 2) if c else None,
                              "change": change, "units_both": c["units_both"] if c else 0,
-                             "good": compare.is_good(m, change)})
+                             "good": compare.is_good(m, change) if turned is None else compare.TURNS[turned][2],
+                             "turn": turned})
     return pd.DataFrame(rows)
 
 
@@ -449,7 +452,12 @@ def month_compare(rows: pd.DataFrame, month: str, lang: str = "zh", *, note: str
             known = r.change is not None and not pd.isna(r.change)
             x.append(max(-MONTH_CAP, min(MONTH_CAP, r.change)) * 100 if known else 0)
             where.append("inside" if known and abs(r.change) > MONTH_CAP else "outside")
-            texts.append(fmt.pct(r.change) if known else _L(lang, "未报", "not reported"))
+            if known:
+                texts.append(fmt.pct(r.change))
+            elif r.now is None or pd.isna(r.now):
+                texts.append(_L(lang, "未报", "not reported"))
+            else:  # a loss on either side: words, not a percentage (compare.TURNS), or no base at all
+                texts.append(compare.turn_text(r.turn, lang) if isinstance(r.turn, str) else "—")
             colors.append(_P.muted if r.good is None or pd.isna(r.good) else _P.up if r.good else _P.down)
             noun = fmt.UNIT_NOUNS[r.sector][0 if zh else 1]
             if r.now is None or pd.isna(r.now):
