@@ -188,26 +188,36 @@ def test_default_year_of_an_empty_store(store):
     assert lists.default_year(store.cursor()) is None
 
 
-def test_a_month_is_complete_when_every_unit_of_the_month_before_reported(park):
-    # Ducks: D1 reports Jan–Apr, D2 (Y社) Jan–Feb. January has no month before in the store
-    # (nothing expected); February: both reported in January and again; March: D2 reported in
-    # February (stock 40) but not in March; April: only D1 reported in March, and it reports.
+def test_a_month_is_complete_when_every_unit_of_the_last_12_months_reported(park, store):
+    # Ducks: D1 reports Jan–Apr, D2 (Y社) Jan–Feb. January: both report; February: both again;
+    # March: D2 reported in February (stock 40) but not in March; April: D2 is still silent, and
+    # still missing (a shed that went quiet is expected for 12 months after its last report:
+    # April is 1 of 2, not 1 of 1).
     c = completeness.month_completeness(park, "duck", Period.months("2023-01", "2023-04"))
     assert c.to_dict("records") == [
-        {"month": "2023-01", "reported": 2, "expected": 0, "missing": 0, "missing_cooperatives": 0,
+        {"month": "2023-01", "reported": 2, "expected": 2, "missing": 0, "missing_cooperatives": 0,
          "missing_stock": 0, "complete": True, "awaiting_cooperatives": 0},
         {"month": "2023-02", "reported": 2, "expected": 2, "missing": 0, "missing_cooperatives": 0,
          "missing_stock": 0, "complete": True, "awaiting_cooperatives": 0},
         {"month": "2023-03", "reported": 1, "expected": 2, "missing": 1, "missing_cooperatives": 1,
          "missing_stock": 40, "complete": False, "awaiting_cooperatives": 0},
-        {"month": "2023-04", "reported": 1, "expected": 1, "missing": 0, "missing_cooperatives": 0,
-         "missing_stock": 0, "complete": True, "awaiting_cooperatives": 0}]
-    # The month before the period counts: February expects January's two units.
+        {"month": "2023-04", "reported": 1, "expected": 2, "missing": 1, "missing_cooperatives": 1,
+         "missing_stock": 40, "complete": False, "awaiting_cooperatives": 0}]
+    assert completeness.silent_units(park, "duck", "2023-04")["unit"].tolist() == ["D2"]
     feb = completeness.month_completeness(park, "duck", Period.months("2023-02", "2023-03"))
     assert list(feb["expected"]) == [2, 2] and list(feb["complete"]) == [True, False]
     # Filters select the units: X社 alone reported every month it was expected to.
     x = completeness.month_completeness(park, "duck", Q1, Filters(cooperatives=("X社",)))
-    assert list(x["complete"]) == [True, True, True] and list(x["expected"]) == [0, 1, 1]
+    assert list(x["complete"]) == [True, True, True] and list(x["expected"]) == [1, 1, 1]
+    # A village filter (the per-unit path) says the same: D2 is in 乙村.
+    y = completeness.month_completeness(park, "duck", Period.months("2023-01", "2023-04"), Filters(villages=("乙村",)))
+    assert list(y["reported"]) == [1, 1] and list(y["missing"]) == [0, 0]  # months with a record of 乙村 only
+    with store.write() as cur:  # 13 months after its last report (2023-02), D2 is no longer expected
+        cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock, eggs, revenue, cost, workers)
+                       VALUES ('2024-03-01', 'X社', 'D1', 70, 1, 100, 100, 1)""")
+        store.records_changed(cur)
+    late = completeness.month_completeness(store.cursor(), "duck", Period.months("2024-03", "2024-03"))
+    assert (late["reported"].tolist(), late["missing"].tolist()) == ([1], [0])
     # Plots have no stock: the missing stock is 0; both plots report every month of Q1.
     g = completeness.month_completeness(park, "greenhouse", Q1)
     assert list(g["reported"]) == [2, 2, 2] and g["complete"].all() and not g["missing_stock"].any()

@@ -36,7 +36,8 @@ def park(store):
       25 in July: 2.5 % > 2 × 1.0 % = 2.0 %: a spike in 2023-07. D4: the same history, 20 in July
       (2.0 %, not above): none.
     - H2: profit −50, −20, −30 in January–March (three losses running: event in 2023-03, figure
-      −100 元), +100 in April. H3: −, +, −, −: never three running, none.
+      −100 元), +100 in April. H3: −, +, −, −: never three running, none. Both have no report of May
+      2023 (so May is not judged for the sows) and report June 2023 and May–June 2024 with a profit.
     """
     with store.write() as cur:
         cur.execute("INSERT INTO cooperatives (name) VALUES ('X社'), ('Z社')")  # join the only town
@@ -53,6 +54,10 @@ def park(store):
         hog = [(_ym(m, y), "H1", s, 500, 400) for y in (2023, 2024) for m, s in ((5, 100), (6, 88))]
         hog += [(_ym(m), "H2", None, r, c) for m, r, c in ((1, 100, 150), (2, 100, 120), (3, 100, 130), (4, 200, 100))]
         hog += [(_ym(m), "H3", None, r, c) for m, r, c in ((1, 10, 20), (2, 30, 20), (3, 10, 20), (4, 10, 20))]
+        # Both skip May 2023 and come back in June, and report May and June 2024: a farm silent is
+        # expected for 12 months, so these months are judged only with them in.
+        hog += [(_ym(m, y), unit, None, 200, 100) for unit in ("H2", "H3")
+                for m, y in ((6, 2023), (5, 2024), (6, 2024))]
         for month, unit, sows, rev, cost in hog:
             cur.execute("INSERT INTO hog_records (month, cooperative, unit, stock, sows, revenue, cost) "
                         "VALUES (?, 'Z社', ?, 300, ?, ?, ?)", [month, unit, sows, rev, cost])

@@ -24,7 +24,8 @@ from datetime import date
 from .. import contract, fmt
 from ..scope import Cursor, Filters, Period, month_index, month_str
 from . import rollups
-from .kpis import _BLOCK_SUMS, _cooperative_where, _per_unit, group_where
+from .completeness import silent
+from .kpis import _BLOCK_SUMS, _cooperative_where, _per_unit, _unit_where, group_where
 
 # Whether a rise is good news, per measure (issue 19.3): the one place cards, tables and the deck
 # read. Output, money earned, stock, jobs and per-mu figures up is good; cost, deaths and feed per
@@ -407,7 +408,8 @@ def coverage(cur: Cursor, period: Period, filters: Filters = Filters(), sectors:
     """How complete a period is: units that reported in it against the units expected.
 
     Expected = units that reported in the period or in the month before it (a unit that
-    reported last month is expected this month). Returns ``{"reported": n, "expected": n,
+    reported last month is expected this month); for one month, the units that reported it and
+    those silent since a report in the 12 months before (completeness.silent). Returns ``{"reported": n, "expected": n,
     "sectors_missing": [sector keys with no unit in the period but some the month before]}``,
     read from coop_months (kept on write); with village/zone filters from the per-unit rows.
     ``sectors``: count only those (a sector page's line); all when empty.
@@ -428,9 +430,9 @@ def coverage(cur: Cursor, period: Period, filters: Filters = Filters(), sectors:
                 FROM (SELECT DISTINCT sector FROM coop_months) s
                 LEFT JOIN (SELECT sector, sum(n_records) AS n FROM coop_months
                            WHERE month = ? AND n_records > 0{extra} GROUP BY sector) c ON c.sector = s.sector
-                LEFT JOIN (SELECT sector, count(*) AS n FROM {rollups.GAPS_TABLE}
-                           WHERE mi = ?{extra} GROUP BY sector) g ON g.sector = s.sector""",
-                                                 [period.start, *fparams, mi, *fparams]).fetchall():
+                LEFT JOIN (SELECT sector, count(*) AS n FROM {silent(mi, mi)} g
+                           WHERE 1 = 1{extra} GROUP BY sector) g ON g.sector = s.sector""",
+                                                 [period.start, *fparams, *fparams]).fetchall():
             got[sector] = (int(n_now), int(n_now) + int(n_gone))
         for s in keys:
             n_now, n_all = got[s]
@@ -440,12 +442,24 @@ def coverage(cur: Cursor, period: Period, filters: Filters = Filters(), sectors:
         return {"reported": rep, "expected": exp, "sectors_missing": missing}
     for s in keys:
         a_sql, a_params = _per_unit(s, period, filters, attrs=False)
-        b_sql, b_params = _per_unit(s, before, filters, attrs=False)
-        n_now, n_all = cur.execute(f"""
-            WITH a AS ({a_sql}), b AS ({b_sql})
-            SELECT (SELECT count(*) FROM a),
-                   (SELECT count(*) FROM (SELECT unit_id FROM a UNION SELECT unit_id FROM b) u)""",
-                                   a_params + b_params).fetchone()
+        if period.is_month:  # the month's units and the selected units silent in it (completeness.silent)
+            clauses, uparams = _unit_where(filters)
+            chosen = "".join(f" AND {c}" for c in clauses)
+            mi = month_index(period.start)
+            n_now, n_all = cur.execute(f"""
+                WITH a AS ({a_sql})
+                SELECT (SELECT count(*) FROM a),
+                       (SELECT count(*) FROM a) + (SELECT count(*) FROM {silent(mi, mi)} g WHERE g.sector = ?
+                         AND g.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c
+                                           ON c.name = u.cooperative WHERE u.sector = ?{chosen}))""",
+                                       [*a_params, s, s, *uparams]).fetchone()
+        else:
+            b_sql, b_params = _per_unit(s, before, filters, attrs=False)
+            n_now, n_all = cur.execute(f"""
+                WITH a AS ({a_sql}), b AS ({b_sql})
+                SELECT (SELECT count(*) FROM a),
+                       (SELECT count(*) FROM (SELECT unit_id FROM a UNION SELECT unit_id FROM b) u)""",
+                                       a_params + b_params).fetchone()
         rep += int(n_now or 0)
         exp += int(n_all or 0)
         if not n_now and n_all:

@@ -13,19 +13,18 @@ from .. import contract
 from ..scope import UNASSIGNED_TOWN, Cursor, Filters, Period, month_index, parse_month
 from . import rollups
 from .kpis import _cooperative_where, _unit_where
-from .rollups import _shape
 
 
 def month_completeness(cur: Cursor, sector: str, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
     """Which months of the period every expected unit has reported (issue 9.3).
 
-    口径: a month is **complete** when every unit that reported in the previous month has
-    reported in it. One row per month of the period with any record (the months of
-    :func:`monthly`), ascending. Columns: ``month`` ('YYYY-MM'); ``reported`` (units with a
-    record); ``expected`` (units that reported the month before; the month before the
-    period counts); ``missing`` (of those, units without a record this month);
-    ``missing_cooperatives`` (their cooperatives); ``missing_stock`` (their stock in the
-    month before, 羽 or 头; 0 for plots, which have no stock); ``complete`` (missing == 0);
+    口径: a month is **complete** when every unit that reported in any of the 12 months before
+    (:data:`MISSING_FOR`) has reported in it or since. One row per month of the period with any
+    record (the months of :func:`monthly`), ascending. Columns: ``month`` ('YYYY-MM');
+    ``reported`` (units with a record); ``missing`` (units without a record this month that
+    reported in the 12 months before and not since: :func:`silent`); ``expected`` (reported +
+    missing); ``missing_cooperatives`` (their cooperatives); ``missing_stock`` (their last
+    reported stock, 羽 or 头; 0 for plots, which have no stock); ``complete`` (missing == 0);
     ``awaiting_cooperatives`` (of the missing cooperatives, those with a submission of the month
     awaiting review — counted apart in the chart notes, since 待审核 is not missing).
     The filters select units as everywhere (town, cooperative, village, zone).
@@ -57,12 +56,11 @@ def park_completeness(cur: Cursor, period: Period, filters: Filters = Filters(),
                          AND month BETWEEN ? AND ?{extra}
                        GROUP BY sector, year(month) * 12 + month(month) - 1),
                  g AS ({gaps})
-            SELECT c.sector, c.mi, c.reported, coalesce(e.reported, 0), coalesce(g.missing, 0),
+            SELECT c.sector, c.mi, c.reported, c.reported + coalesce(g.missing, 0), coalesce(g.missing, 0),
                    coalesce(g.coops, 0), coalesce(g.stock, 0)
-            FROM c LEFT JOIN c e ON e.sector = c.sector AND e.mi = c.mi - 1
-                   LEFT JOIN g ON g.sector = c.sector AND g.mi = c.mi
-            WHERE c.mi >= ? ORDER BY c.sector, c.mi""",
-            [*keys, _before(period.start), period.end, *fparams, *gparams, lo]).fetchall()
+            FROM c LEFT JOIN g ON g.sector = c.sector AND g.mi = c.mi
+            ORDER BY c.sector, c.mi""",
+            [*keys, period.start, period.end, *fparams, *gparams]).fetchall()
         found = {s: [r[1:] for r in rows if r[0] == s] for s in keys}
     pending = _pending(cur) if any(int(r[3]) for rows in found.values() for r in rows) else 0
     return {s: _completeness_frame(cur, s, rows, filters, pending) for s, rows in found.items()}
@@ -102,10 +100,32 @@ def _gaps_select(sector_keys: Sequence[str], lo: int, hi: int, filters: Filters,
     join = " LEFT JOIN cooperatives ct ON ct.name = g.cooperative" if by_town else ""
     group = f"g.sector, {town}, g.mi" if by_town else "g.sector, g.mi"
     return (f"""SELECT {keys}, count(*) AS missing, count(DISTINCT g.cooperative) AS coops, sum(g.stock) AS stock
-                FROM {rollups.GAPS_TABLE} g{join}
-                WHERE g.sector IN ({', '.join('?' * len(sector_keys))}) AND g.mi BETWEEN ? AND ?{extra}
+                FROM {silent(lo, hi)} g{join}
+                WHERE g.sector IN ({', '.join('?' * len(sector_keys))}){extra}
                 GROUP BY {group}""",
-            [*sector_keys, lo, hi, *params])
+            [*sector_keys, *params])
+
+
+# A unit that has not reported for this many months since its last report is no longer expected
+# (a shed pulled down, a plot given up): the same year the office looks back over for the
+# cooperatives that have not reported (missing_reports) and for the landing month.
+MISSING_FOR = 12
+
+
+def silent(lo: int, hi: int) -> str:
+    """SQL of the relation (sector, unit_id, cooperative, stock, mi) of the 口径 of "missing",
+    written once: every month index ``mi`` in lo..hi (year × 12 + month − 1) in which a unit has
+    no record though it reported in one of the :data:`MISSING_FOR` months before (from the gaps
+    kept on write: a gap runs from the month after a report to the month the unit reports again),
+    with its last reported stock (羽 or 头; NULL for plots) and its cooperative. A month two of
+    180 sheds reported after the other 178 went quiet the month before is therefore 2/180, not
+    2/2. The month indices are integers the code computes, written into the SQL."""
+    # No month (hi < lo): one NULL month, which matches no gap.
+    span = ", ".join(f"({int(m)})" for m in range(int(lo), int(hi) + 1)) or "(CAST(NULL AS BIGINT))"
+    return (f"(SELECT x.sector AS sector, x.unit_id AS unit_id, x.cooperative AS cooperative, x.stock AS stock, "
+            f"s.mi AS mi FROM {rollups.GAPS_TABLE} x JOIN (VALUES {span}) s(mi) ON s.mi >= x.mi "
+            f"AND s.mi < x.mi + {MISSING_FOR} AND (x.until_mi IS NULL OR s.mi < x.until_mi) "
+            f"WHERE x.mi BETWEEN {int(lo) - MISSING_FOR + 1} AND {int(hi)})")
 
 
 def missing_by_town(cur: Cursor, sector: str, lo: int, hi: int,
@@ -141,12 +161,12 @@ def _awaiting(cur: Cursor, sector: str, months: list[str], filters: Filters) -> 
     hi = max(month_index(parse_month(m)) for m in months)
     got = dict(cur.execute(f"""
         SELECT g.mi, count(DISTINCT g.cooperative)
-        FROM {rollups.GAPS_TABLE} g
+        FROM {silent(lo, hi)} g
         JOIN submission_months m ON m.sector = g.sector AND m.cooperative = g.cooperative
                                 AND year(m.month) * 12 + month(m.month) - 1 = g.mi
         JOIN submissions s ON s.submission_id = m.submission_id AND s.state = 'pending'
-        WHERE g.sector = ? AND g.mi BETWEEN ? AND ?{extra}
-        GROUP BY g.mi""", [sector, lo, hi, *fparams]).fetchall())
+        WHERE g.sector = ?{extra}
+        GROUP BY g.mi""", [sector, *fparams]).fetchall())
     return [int(got.get(month_index(parse_month(m)), 0)) for m in months]
 
 
@@ -158,27 +178,20 @@ def _completeness_by_units(cur: Cursor, sector: str, period: Period, filters: Fi
     """The same rows as :func:`month_completeness` for filters on unit attributes (village,
     zone), which coop_months cannot answer: from the month rollup of the selected units."""
     s = contract.sector(sector)
-    has_stock = "stock" in _shape(sector).lasts
-    params: list = [_before(period.start), period.end]
     clauses, fparams = _unit_where(filters)
-    unit_filter = (f" AND m.unit_id IN (SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
-                   f"ON c.name = u.cooperative WHERE u.sector = '{s.key}' AND {' AND '.join(clauses)})")
-    params += fparams
-    stock = "m.stock" if has_stock else "CAST(NULL AS DOUBLE)"
+    units = (f"SELECT u.unit_id FROM units u LEFT JOIN cooperatives c "
+             f"ON c.name = u.cooperative WHERE u.sector = '{s.key}' AND {' AND '.join(clauses)}")
+    lo, hi = month_index(period.start), month_index(period.end)
     return cur.execute(f"""
-        WITH r AS (SELECT m.unit_id AS unit_id, year(m.last_month) * 12 + month(m.last_month) - 1 AS mi,
-                          {stock} AS stock
-                   FROM unit_month_{s.key} m WHERE m.last_month BETWEEN ? AND ?{unit_filter}),
-             gone AS (SELECT p.unit_id AS unit_id, p.mi + 1 AS mi, p.stock AS stock FROM r p
-                      WHERE NOT EXISTS (SELECT 1 FROM r n WHERE n.unit_id = p.unit_id AND n.mi = p.mi + 1))
-        SELECT c.mi, c.reported, coalesce(e.expected, 0), coalesce(g.missing, 0), coalesce(g.coops, 0),
+        WITH r AS (SELECT year(m.last_month) * 12 + month(m.last_month) - 1 AS mi, count(*) AS reported
+                   FROM unit_month_{s.key} m WHERE m.last_month BETWEEN ? AND ? AND m.unit_id IN ({units})
+                   GROUP BY year(m.last_month) * 12 + month(m.last_month) - 1),
+             g AS (SELECT g.mi, count(*) AS missing, count(DISTINCT g.cooperative) AS coops, sum(g.stock) AS stock
+                   FROM {silent(lo, hi)} g WHERE g.sector = ? AND g.unit_id IN ({units}) GROUP BY g.mi)
+        SELECT r.mi, r.reported, r.reported + coalesce(g.missing, 0), coalesce(g.missing, 0), coalesce(g.coops, 0),
                coalesce(g.stock, 0)
-        FROM (SELECT mi, count(*) AS reported FROM r GROUP BY mi) c
-        LEFT JOIN (SELECT mi + 1 AS mi, count(*) AS expected FROM r GROUP BY mi + 1) e ON e.mi = c.mi
-        LEFT JOIN (SELECT gone.mi AS mi, count(*) AS missing, count(DISTINCT u.cooperative) AS coops,
-                          sum(gone.stock) AS stock
-                   FROM gone JOIN units u ON u.unit_id = gone.unit_id GROUP BY gone.mi) g ON g.mi = c.mi
-        WHERE c.mi >= ? ORDER BY c.mi""", params + [month_index(period.start)]).fetchall()
+        FROM r LEFT JOIN g ON g.mi = r.mi ORDER BY r.mi""",
+                       [period.start, period.end, *fparams, s.key, *fparams]).fetchall()
 
 
 def missing_reports(cur: Cursor, month: str, filters: Filters = Filters()) -> pd.DataFrame:
@@ -215,6 +228,7 @@ def silent_units(cur: Cursor, sector: str, month: str, filters: Filters = Filter
     :func:`missing_by_town`); ordered by cooperative and unit. Town and cooperative filters select
     by the unit's cooperative, others by the unit."""
     s = contract.sector(sector)
+    mi = month_index(parse_month(month))
     clauses, params = _cooperative_where("g.cooperative", filters)
     if filters.by_unit_attribute:
         uc, p = _unit_where(Filters(villages=filters.villages, zones=filters.zones, units=filters.units))
@@ -226,6 +240,6 @@ def silent_units(cur: Cursor, sector: str, month: str, filters: Filters = Filter
     join = " LEFT JOIN cooperatives ct ON ct.name = g.cooperative" if by_town else ""
     return cur.execute(f"""
         SELECT g.cooperative, u.unit, g.stock{town}
-        FROM {rollups.GAPS_TABLE} g JOIN units u ON u.unit_id = g.unit_id{join}
-        WHERE g.sector = ? AND g.mi = ?{extra}
-        ORDER BY g.cooperative, u.unit""", [s.key, month_index(parse_month(month)), *params]).df()
+        FROM {silent(mi, mi)} g JOIN units u ON u.unit_id = g.unit_id{join}
+        WHERE g.sector = ?{extra}
+        ORDER BY g.cooperative, u.unit""", [s.key, *params]).df()

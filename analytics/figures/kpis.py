@@ -667,10 +667,9 @@ def _scope_of(fn_name: str, args: Sequence[Any]) -> tuple[tuple[str, ...], date 
         start = min(p.start for p in periods)
         return sectors, date(start.year - 1, start.month, 1) - timedelta(days=1), date(9999, 12, 1), filters
     if periods and fn_name in ("month_completeness", "park_completeness"):
-        # A month's expected units are those of the month before.
+        # A month's missing units are those that reported in the 12 months before (completeness.silent).
         start = min(p.start for p in periods)
-        return sectors, date(start.year - (start.month == 1), (start.month - 2) % 12 + 1, 1), \
-            max(p.end for p in periods), filters
+        return sectors, date(start.year - 1, start.month, 1), max(p.end for p in periods), filters
     if periods:
         return sectors, min(p.start for p in periods), max(p.end for p in periods), filters
     if fn_name == "missing_reports" and args:

@@ -186,7 +186,8 @@ GAPS_TABLE = "unit_month_gaps"
 def _gaps_select(sector: str, where: str = "") -> str:
     """The months a unit fell silent: one row per (unit, month index ``mi``) where the unit
     reported in month ``mi - 1`` but not in ``mi``, with its stock of ``mi - 1`` (羽 or 头;
-    NULL for plots) and its cooperative.
+    NULL for plots), its cooperative and ``until_mi``, the month it reported again (NULL: not
+    yet), so a gap spans months ``mi`` to ``until_mi - 1``.
 
     Months are integers (year * 12 + month - 1), so "the month after" is ``+ 1`` in DuckDB and
     Spark alike. Built from ``unit_month_<sector>`` (one row per unit and month reported), so it
@@ -196,7 +197,7 @@ def _gaps_select(sector: str, where: str = "") -> str:
     s = contract.sector(sector)
     stock = "m.stock" if "stock" in _shape(sector).lasts else "CAST(NULL AS DOUBLE)"
     return f"""SELECT '{s.key}' AS sector, g.unit_id AS unit_id, u.cooperative AS cooperative,
-                      g.mi + 1 AS mi, g.stock AS stock
+                      g.mi + 1 AS mi, g.stock AS stock, g.next_mi AS until_mi
                FROM (SELECT m.unit_id AS unit_id, year(m.last_month) * 12 + month(m.last_month) - 1 AS mi,
                             {stock} AS stock,
                             lead(year(m.last_month) * 12 + month(m.last_month) - 1)

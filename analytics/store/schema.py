@@ -380,8 +380,9 @@ def _groups() -> list[str]:
     (figures.rollups.YEAR_FLAGS), and ``month_groups_<sector>`` / ``year_groups_<sector>`` add up a
     month's (a year's) units per town, cooperative (crop for plots) and those flags, kept on write
     (figures.rollups.groupings): a one-month 环比 / 同比, a whole year's 同比 and a month's or a
-    year's sector totals read a few rows per cooperative instead of every unit (issue 19.6)."""
-    return rollups.year_rollups_rebuild_sql() + rollups.groups_rebuild_sql()
+    year's sector totals read a few rows per cooperative instead of every unit (issue 19.6).
+    ``unit_month_gaps`` gains ``until_mi``, the month a silent unit reported again."""
+    return rollups.year_rollups_rebuild_sql() + rollups.gaps_rebuild_sql() + rollups.groups_rebuild_sql()
 
 
 # Each migration is (version, statements). Never edit a released one: append a new one.
