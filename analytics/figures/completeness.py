@@ -120,9 +120,14 @@ def silent(lo: int, hi: int) -> str:
     with its last reported stock (羽 or 头; NULL for plots) and its cooperative. A month two of
     180 sheds reported after the other 178 went quiet the month before is therefore 2/180, not
     2/2. The month indices are integers the code computes, written into the SQL."""
+    cols = "x.sector AS sector, x.unit_id AS unit_id, x.cooperative AS cooperative, x.stock AS stock"
+    if lo == hi:  # one month (the pages' usual question): a filter, no join
+        return (f"(SELECT {cols}, {int(lo)} AS mi FROM {rollups.GAPS_TABLE} x "
+                f"WHERE x.mi BETWEEN {int(lo) - MISSING_FOR + 1} AND {int(lo)} "
+                f"AND (x.until_mi IS NULL OR x.until_mi > {int(lo)}))")
     # No month (hi < lo): one NULL month, which matches no gap.
     span = ", ".join(f"({int(m)})" for m in range(int(lo), int(hi) + 1)) or "(CAST(NULL AS BIGINT))"
-    return (f"(SELECT x.sector AS sector, x.unit_id AS unit_id, x.cooperative AS cooperative, x.stock AS stock, "
+    return (f"(SELECT {cols}, "
             f"s.mi AS mi FROM {rollups.GAPS_TABLE} x JOIN (VALUES {span}) s(mi) ON s.mi >= x.mi "
             f"AND s.mi < x.mi + {MISSING_FOR} AND (x.until_mi IS NULL OR s.mi < x.until_mi) "
             f"WHERE x.mi BETWEEN {int(lo) - MISSING_FOR + 1} AND {int(hi)})")
