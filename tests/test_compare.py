@@ -4,6 +4,7 @@ D3 joined in 2023-07, P1 is a greenhouse plot of 2 亩."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analytics.figures import compare
@@ -214,3 +215,17 @@ def test_no_percentage_against_a_loss(park):
     assert [compare.turn(a, b) for a, b in ((-100, 50), (-100, -300), (-300, -100), (5, 3))] == [
         "to_loss", "narrower", "wider", None]
     assert d["change"]["revenue"] == pytest.approx(400 / 1900)
+
+
+def test_a_turn_is_coloured_in_tables_and_said_on_the_deck():
+    from analytics.figures import tables
+    from analytics.meeting import slides
+
+    df = pd.DataFrame({"利润同比": ["扭亏为盈", "由盈转亏", "+5.0%", "—"]})
+    styled = tables.good_bad(df.style, {"利润同比": "profit"})
+    styled._compute()
+    colours = {r: dict(v).get("color") for (r, _), v in styled.ctx.items()}
+    assert colours == {0: tables.GOOD_COLOUR, 1: tables.BAD_COLOUR, 2: tables.GOOD_COLOUR}
+    comp = {"duck": {"mom": {"change": {"profit": None}, "turn": {"profit": "to_profit"}},
+                     "yoy": {"change": {"profit": -0.1}, "turn": {"profit": None}}}}
+    assert slides._month_note(comp, "duck", "profit", "zh") == ("环比 扭亏为盈 · 同比 -10.0%", 1)

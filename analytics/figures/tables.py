@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .. import contract, fmt, text
-from .compare import is_good
+from .compare import TURNS, is_good
 
 # Per-unit columns shown in ranked tables, per sector, in display order.
 UNIT_TABLE_COLUMNS = {
@@ -131,7 +131,11 @@ GOOD_COLOUR, BAD_COLOUR = "#1a7f37", "#c62828"  # the cards' green and red
 def good_bad(styler: Any, columns: dict[str, str]) -> Any:
     """Colour the change columns of a styled table by good or bad news, not by sign:
     ``columns`` maps a column (cells like '+12.3%', '—') to its measure (compare.UP_IS_GOOD)."""
+    turns = {zh: ok for zh, _, ok in TURNS.values()} | {en: ok for _, en, ok in TURNS.values()}
+
     def colour(cell: object, measure: str) -> str:
+        if str(cell) in turns:  # 扭亏为盈, 由盈转亏, 减亏, 增亏: good or bad news in words
+            return f"color: {GOOD_COLOUR if turns[str(cell)] else BAD_COLOUR}"
         try:
             change = float(str(cell).rstrip("%")) / 100
         except ValueError:

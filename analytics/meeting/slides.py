@@ -247,9 +247,12 @@ def _month_note(comp: dict, sector: str, measure: str, lang: str) -> tuple[str, 
     for basis, zh, en in (("mom", "环比", "MoM"), ("yoy", "同比", "YoY")):
         c = comp[sector][basis]
         change = c["change"][measure] if c else None
-        parts.append(f"{zh if lang == 'zh' else en} {fmt.pct(change)}")
+        turned = c.get("turn", {}).get(measure) if c and change is None else None
+        # A loss on either side: the words the 本月 chart beside it gives (compare.TURNS), not "—".
+        said = compare.turn_text(turned, lang) if turned else fmt.pct(change)
+        parts.append(f"{zh if lang == 'zh' else en} {said}")
         if basis == "mom":
-            good = compare.is_good(measure, change)
+            good = compare.is_good(measure, change) if not turned else compare.TURNS[turned][2]
             trend = 0 if good is None else 1 if good else -1
     return " · ".join(parts), trend
 
