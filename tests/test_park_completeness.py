@@ -59,3 +59,36 @@ def test_two_sheds_in_a_year_in_progress_are_two_of_180(demo_store):
     done = completeness.month_completeness(cur, "duck", Period.months("2024-01", "2024-02"))
     assert done["missing"].tolist() == [178, 178] and not done["complete"].any()
     assert len(completeness.silent_units(cur, "duck", "2024-02")) == 178
+
+
+def test_every_incomplete_month_at_the_end_is_drawn_apart(demo_store):
+    """The retrial's case: in 1—2月 of 2024 both months are 2 of 180 sheds. January drawn solid at
+    6,900 羽 and February hollow at 67.4 万 read as a hundredfold growth: both are drawn apart."""
+    from analytics.meeting import charts
+
+    coop = "兴旺种鸭专业合作社"
+    with demo_store.write() as cur:
+        sheds = [u for (u,) in cur.execute("SELECT unit FROM units WHERE sector = 'duck' AND cooperative = ? "
+                                           "ORDER BY unit LIMIT 2", [coop]).fetchall()]
+        for month in ("2024-01-01", "2024-02-01"):
+            for shed in sheds:
+                cur.execute("""INSERT INTO duck_records (month, cooperative, unit, stock, eggs, revenue, cost, workers)
+                               VALUES (?, ?, ?, 3450, 100, 80000, 50000, 2)""", [month, coop, shed])
+        demo_store.records_changed(cur)
+    cur = demo_store.cursor()
+    ytd = Period.months("2024-01", "2024-02")
+    done = completeness.month_completeness(cur, "duck", ytd)
+    assert [r["month"] for r in charts.incomplete_run(done)] == ["2024-01", "2024-02"]
+    df = kpis.monthly(cur, "duck", ytd)
+    fig = charts.stock_trend(df, "duck", completeness=done)
+    solid, dashed = fig.data
+    assert list(solid.x) == [] and list(dashed.x) == ["2024-01", "2024-02"]
+    assert list(dashed.marker.symbol) == ["circle-open", "circle-open"]
+    assert dashed.y[0] == pytest.approx(dashed.y[1])  # the same sheds' stock carried both months
+    bars = charts.money_trend(df, "x", sector="duck", completeness=done)
+    assert [list(t.marker.opacity) for t in bars.data if t.type == "bar"] == [[0.35, 0.35]] * 2
+    # a complete December before an incomplete January: only January apart, as before
+    year = Period.months("2023-10", "2024-01")
+    done = completeness.month_completeness(cur, "duck", year)
+    fig = charts.stock_trend(kpis.monthly(cur, "duck", year), "duck", completeness=done)
+    assert list(fig.data[0].x) == ["2023-10", "2023-11", "2023-12"] and list(fig.data[1].x) == ["2023-12", "2024-01"]

@@ -58,12 +58,25 @@ def _month_axis(fig: go.Figure) -> None:
 def latest_incomplete(completeness: pd.DataFrame | None, months: pd.Series | None = None) -> dict | None:
     """The last month of ``completeness`` (from ``completeness.month_completeness``) when it is not
     complete and is among ``months`` (the chart's months); else None."""
+    run = incomplete_run(completeness, months)
+    return run[-1] if run else None
+
+
+def incomplete_run(completeness: pd.DataFrame | None, months: pd.Series | None = None) -> list[dict]:
+    """The incomplete months that end ``completeness`` (its rows, in month order), among ``months``:
+    [] when the last month is complete. A unit that went quiet is missing until it reports again
+    (for up to 12 months), so a year in progress can be incomplete for months on end: each of
+    them is drawn apart, not only the last (a January of 2 sheds in 180 drawn solid, then a
+    February with the others' stock carried, read as a hundredfold growth)."""
     if completeness is None or completeness.empty:
-        return None
-    last = completeness.iloc[-1]
-    if bool(last["complete"]) or (months is not None and last["month"] not in set(months)):
-        return None
-    return last.to_dict()
+        return []
+    shown = set(months) if months is not None else None
+    run: list[dict] = []
+    for row in reversed(completeness.to_dict("records")):
+        if bool(row["complete"]) or (shown is not None and row["month"] not in shown):
+            break
+        run.append(row)
+    return run[::-1]
 
 
 def _missing_units(sector: str, row: dict, lang: str) -> str:
@@ -103,25 +116,29 @@ def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh", *,
     (万羽 from 100,000 in Chinese, thousands in English; ``fmt.count_scale``).
 
     With ``completeness`` (``completeness.month_completeness`` of the same selection), a latest month
-    that is not complete is drawn as a dashed segment to a hollow point: the reports plus the
-    missing units' stock of the month before (what the stock card counts for them), with a
-    note naming how many units are missing.
+    that is not complete (and each incomplete month just before it: :func:`incomplete_run`) is
+    drawn as a dashed segment to a hollow point: the reports plus the missing units' last
+    stock (what the stock card counts for them), with a note naming how many units are missing.
     """
     divisor, unit = fmt.count_scale(df["stock"].max() if len(df) else 0, fmt.STOCK_UNIT[sector], lang)
-    gap = latest_incomplete(completeness, df["month"])
+    run = incomplete_run(completeness, df["month"])
+    gap = run[-1] if run else None
     y = df["stock"] / divisor
     hover = "%{x}<br>%{y:,." + ("1" if divisor > 1 else "0") + "f}" + unit + "<extra></extra>"
-    solid = df if gap is None else df[df["month"] != gap["month"]]
+    apart = {r["month"] for r in run}
+    solid = df[~df["month"].isin(apart)]
     fig = go.Figure(go.Scatter(
         x=solid["month"], y=y[solid.index], mode="lines+markers", line={"color": SECTOR_COLORS[sector]},
         name=_L(lang, "存栏", "Stock"), hovertemplate=hover))
     if gap is not None:
-        reported = float(df.loc[df["month"] == gap["month"], "stock"].iloc[0])
-        estimate = (reported + gap["missing_stock"]) / divisor
-        xs, ys = [*solid["month"].iloc[-1:], gap["month"]], [*y[solid.index].iloc[-1:], estimate]
+        # Each incomplete month at its reports plus the missing units' last stock (hollow points).
+        estimates = [(float(df.loc[df["month"] == r["month"], "stock"].iloc[0]) + r["missing_stock"]) / divisor
+                     for r in run]
+        xs = [*solid["month"].iloc[-1:], *(r["month"] for r in run)]
+        ys = [*y[solid.index].iloc[-1:], *estimates]
         fig.add_scatter(
             x=xs, y=ys, mode="lines+markers", line={"color": SECTOR_COLORS[sector], "dash": "dash"},
-            marker={"symbol": ["circle"] * (len(xs) - 1) + ["circle-open"], "size": 10},
+            marker={"symbol": ["circle"] * (len(xs) - len(run)) + ["circle-open"] * len(run), "size": 10},
             name=_L(lang, f"{gap['month']}（未报齐）", f"{gap['month']} (incomplete)"),
             hovertemplate=hover)
         _note(fig, incomplete_note(sector, gap, lang, carried=True))
@@ -134,11 +151,13 @@ def stock_trend(df: pd.DataFrame, sector: str, lang: str = "zh", *,
     return fig
 
 
-def _pale_last(fig: go.Figure, months: pd.Series, gap: dict | None) -> None:
-    """Bars of an incomplete latest month: pale and hatched, so the drop is not read as real."""
-    if gap is None:
+def _pale_last(fig: go.Figure, months: pd.Series, run: list[dict]) -> None:
+    """Bars of the incomplete months at the end (:func:`incomplete_run`): pale and hatched, so
+    the drop is not read as real."""
+    if not run:
         return
-    pale = [m == gap["month"] for m in months]
+    apart = {r["month"] for r in run}
+    pale = [m in apart for m in months]
     for trace in fig.data:
         if isinstance(trace, go.Bar) and list(trace.x) == list(months):
             trace.marker.opacity = [0.35 if p else 1.0 for p in pale]
@@ -149,10 +168,13 @@ def money_trend(df: pd.DataFrame, title: str, lang: str = "zh", *, sector: str |
                 completeness: pd.DataFrame | None = None) -> go.Figure:
     """Monthly revenue and cost as bars, profit as a line, in 万元.
 
-    With ``sector`` and its ``completeness``, an incomplete latest month is pale and hatched,
-    its profit point hollow, with the note naming how many units are missing.
+    With ``sector`` and its ``completeness``, the incomplete months at the end (an incomplete
+    latest month, and those before it that are incomplete too) are pale and hatched, their
+    profit points hollow, with the note naming how many units are missing in the latest.
     """
-    gap = latest_incomplete(completeness, df["month"]) if sector else None
+    run = incomplete_run(completeness, df["month"]) if sector else []
+    gap = run[-1] if run else None
+    apart = {r["month"] for r in run}
     fig = go.Figure()
     for col, zh, en, color in (("revenue", "销售收入", "Revenue", _P.revenue),
                                ("cost", "成本", "Cost", _P.cost)):
@@ -160,10 +182,9 @@ def money_trend(df: pd.DataFrame, title: str, lang: str = "zh", *, sector: str |
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["profit"] / 10_000, name=_L(lang, "利润", "Profit"),
                     mode="lines+markers", line={"color": _P.profit, "width": 2.5},
-                    marker={"symbol": ["circle-open" if gap is not None and m == gap["month"] else "circle"
-                                       for m in df["month"]], "size": 8},
+                    marker={"symbol": ["circle-open" if m in apart else "circle" for m in df["month"]], "size": 8},
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra></extra>")
-    _pale_last(fig, df["month"], gap)
+    _pale_last(fig, df["month"], run)
     base_layout(fig, title)
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=_L(lang, "万元", "10k yuan"), tickformat=TICKS, rangemode="tozero")
@@ -376,8 +397,9 @@ def monthly_bar(df: pd.DataFrame, column: str, title: str, *, scale: float = 1.0
     fig = go.Figure(go.Bar(x=df["month"], y=df[column] / scale, marker_color=color,
                            hovertemplate="%{x}<br>%{y:" + value_format + "}" + (f" {unit}" if unit else "")
                            + "<extra></extra>"))
-    gap = latest_incomplete(completeness, df["month"]) if sector else None
-    _pale_last(fig, df["month"], gap)
+    run = incomplete_run(completeness, df["month"]) if sector else []
+    gap = run[-1] if run else None
+    _pale_last(fig, df["month"], run)
     base_layout(fig, title)
     fig.update_yaxes(tickformat=value_format, rangemode="tozero")
     _month_axis(fig)
