@@ -55,19 +55,10 @@ def _month_axis(fig: go.Figure) -> None:
     fig.update_xaxes(type="category", tickangle=-45, nticks=18)
 
 
-def latest_incomplete(completeness: pd.DataFrame | None, months: pd.Series | None = None) -> dict | None:
-    """The last month of ``completeness`` (from ``completeness.month_completeness``) when it is not
-    complete and is among ``months`` (the chart's months); else None."""
-    run = incomplete_run(completeness, months)
-    return run[-1] if run else None
-
-
 def incomplete_run(completeness: pd.DataFrame | None, months: pd.Series | None = None) -> list[dict]:
-    """The incomplete months that end ``completeness`` (its rows, in month order), among ``months``:
-    [] when the last month is complete. A unit that went quiet is missing until it reports again
-    (for up to 12 months), so a year in progress can be incomplete for months on end: each of
-    them is drawn apart, not only the last (a January of 2 sheds in 180 drawn solid, then a
-    February with the others' stock carried, read as a hundredfold growth)."""
+    """The incomplete months that end ``completeness`` (its rows, in month order) among ``months``;
+    [] when the last is complete. A quiet unit is missing for up to 12 months, so each such month
+    is drawn apart, not only the last (a solid January of 2 sheds in 180 read as a collapse)."""
     if completeness is None or completeness.empty:
         return []
     shown = set(months) if months is not None else None
@@ -199,7 +190,8 @@ def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
     """Monthly profit per sector, stacked; df from kpis.monthly_total.
 
     ``completeness`` maps a sector to its ``completeness.month_completeness``: a sector whose latest
-    month is incomplete has that bar pale and hatched, and the note names its missing units.
+    month is incomplete has those bars pale and hatched (:func:`incomplete_run`), and the note names
+    its missing units.
     """
     fig = go.Figure()
     notes = []
@@ -208,13 +200,13 @@ def sector_profit_trend(df: pd.DataFrame, lang: str = "zh", *,
                     marker_color=SECTOR_COLORS[sector],
                     hovertemplate="%{x}<br>%{y:,.1f} " + _L(lang, "万元", "×10k yuan") + "<extra>"
                     + fmt.sector_name(sector, lang) + "</extra>")
-        gap = latest_incomplete((completeness or {}).get(sector), part["month"])
-        if gap is not None and gap["month"] == df["month"].max():
-            pale = [m == gap["month"] for m in part["month"]]
+        run = incomplete_run((completeness or {}).get(sector), part["month"])
+        if run and run[-1]["month"] == df["month"].max():
+            pale = [m in {r["month"] for r in run} for m in part["month"]]
             fig.data[-1].marker.opacity = [0.35 if p else 1.0 for p in pale]
             fig.data[-1].marker.pattern = {"shape": ["/" if p else "" for p in pale], "solidity": 0.3}
-            notes.append((gap["month"], fmt.sector_name(sector, lang) + _L(lang, "：", ": ")
-                          + _missing_units(sector, gap, lang)))
+            notes.append((run[-1]["month"], fmt.sector_name(sector, lang) + _L(lang, "：", ": ")
+                          + _missing_units(sector, run[-1], lang)))
     base_layout(fig, _L(lang, "各板块月度利润（万元）", "Monthly profit by sector (10k yuan)"))
     fig.update_layout(barmode="relative")
     fig.update_yaxes(tickformat=TICKS, rangemode="tozero")
