@@ -43,7 +43,7 @@ import pandas as pd
 
 from .. import contract
 from ..scope import UNASSIGNED_TOWN, Cursor, Filters, Period, parse_month
-from .rollups import FLAGS, _chunk_columns, _in, _merge_aggregates, _shape, groups_table
+from .rollups import _chunk_columns, _in, _merge_aggregates, _shape, groups_table
 
 
 def _unit_where(filters: Filters, u: str = "u", c: str = "c") -> tuple[list[str], list]:
@@ -110,11 +110,8 @@ def _money(x: object) -> float:
 
 # --- the per-unit step: chunks, merged --------------------------------------------------
 
-def _period_chunks(sector: str, period: Period, crop: bool = False, flag: str | None = None,
-                   flags: bool = False) -> tuple[str, list, bool]:
-    """The chunks of a period: rollup rows of its whole years, records of its other months
-    (only those with the month rollup's ``flag`` set, when given: :data:`.rollups.FLAGS`;
-    with ``flags``, every one of those flags as a column too: one month only).
+def _period_chunks(sector: str, period: Period, crop: bool = False) -> tuple[str, list, bool]:
+    """The chunks of a period: rollup rows of its whole years, records of its other months.
 
     Returns (sql, params, whole): ``whole`` when every chunk is a rollup row (no months
     outside whole years), so rows are already one per unit and year (and crop).
@@ -135,17 +132,14 @@ def _period_chunks(sector: str, period: Period, crop: bool = False, flag: str | 
             ranges.append((date(y1 + 1, 1, 1), period.end))
     else:
         ranges = [(period.start, period.end)]
-    row_cols = cols + "".join(f", {f}" for f in FLAGS) if flags else cols
     for a, b in ranges:
-        parts.append(f"SELECT {row_cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?"
-                     + (f" AND {flag}" if flag else ""))
+        parts.append(f"SELECT {cols} FROM unit_month_{sector} WHERE last_month BETWEEN ? AND ?")
         params += [a, b]
     return " UNION ALL ".join(parts), params, not ranges
 
 
 def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] = (), *,
-              attrs: bool = True, ids: tuple[str, list] | None = None,
-              flag: str | None = None, flags: bool = False, land: bool = True) -> tuple[str, list]:
+              attrs: bool = True, ids: tuple[str, list] | None = None) -> tuple[str, list]:
     """SQL for one row per unit (per unit and ``by``: "crop" for plots, "year") over the
     period, and its parameters.
 
@@ -159,19 +153,13 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
     the join never sees the months, and sums over plots skip it (``attrs=False``; livestock
     always joins for land_mu). A period of whole years read per year (one year, or ``by``
     year) needs no merge: the rollup rows are the answer. Filters select unit ids first;
-    ``ids`` (sql, params) keeps only the unit ids it selects (a page of a ranking). ``flag``
-    (one month only) keeps the units whose month rollup row has that flag of
-    :data:`.rollups.FLAGS` set, e.g. those that also reported the month before: a filter of the
-    month's rows, no join (figures.compare); ``flags`` (one month only) carries every flag as a
-    column. Without ``land`` (and ``attrs``), livestock rows skip the units join that land_mu
-    needs: ``land`` and ``gh_type_shown`` are NULL. Raises ValueError for another flag or period.
+    ``ids`` (sql, params) keeps only the unit ids it selects (a page of a ranking). Raises
+    ValueError for another ``by``.
     """
     if not set(by) <= {"crop", "year"}:
         raise ValueError(f"不支持的分组“{by}”")
-    if (flag is not None or flags) and (period.start != period.end or (flag is not None and flag not in FLAGS)):
-        raise ValueError(f"标志“{flag or 'flags'}”只用于单月")
     s = contract.sector(sector)
-    chunks, params, whole = _period_chunks(sector, period, crop="crop" in by, flag=flag, flags=flags)
+    chunks, params, whole = _period_chunks(sector, period, crop="crop" in by)
     clauses, fparams = _unit_where(filters)
     conds = []
     if clauses:
@@ -191,16 +179,14 @@ def _per_unit(sector: str, period: Period, filters: Filters, by: Sequence[str] =
         group = ", ".join(["m.unit_id"] + [f"m.{k}" for k in keys])
         merged = f"SELECT {', '.join(select)} FROM ({chunks}) m{where} GROUP BY {group}"
     has_type = "gh_type" in _shape(sector).lasts
-    if attrs or (sector != "greenhouse" and land):
+    if attrs or sector != "greenhouse":
         cols = ["u.cooperative AS cooperative", "u.unit AS unit", "u.village AS village", "u.zone AS zone",
                 "u.land_mu AS land_mu", "u.gh_type AS unit_gh_type"]
         joined = f"SELECT p.*, {', '.join(cols)} FROM ({merged}) p JOIN units u ON u.unit_id = p.unit_id"
         shown = "coalesce(j.unit_gh_type, j.gh_type)" if has_type else "j.unit_gh_type"
-    elif sector == "greenhouse":
+    else:  # plots without their attributes
         joined, shown = merged, "j.gh_type"
-    else:
-        joined, shown = merged, "CAST(NULL AS VARCHAR)"
-    area = "j.area_mu" if sector == "greenhouse" else ("j.land_mu" if attrs or land else "CAST(NULL AS DOUBLE)")
+    area = "j.area_mu" if sector == "greenhouse" else "j.land_mu"
     derived = [f"{shown} AS gh_type_shown", f"CASE WHEN {area} > 0 THEN {area} END AS land",
                "coalesce(j.revenue, 0) - coalesce(j.cost, 0) AS profit"]
     outer = f"SELECT j.*, {', '.join(derived)} FROM ({joined}) j"
